@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Numeric codes carried by the klp trace events.
+ *
+ * Shared by the kernel side (klp_trace.h, klptrace.ko) and user space
+ * (libklptrace), so the values a decoder sees are defined in one place.
+ * Plain C, no kernel headers: keep it that way.
+ */
+#ifndef KLP_TRACE_ABI_H
+#define KLP_TRACE_ABI_H
+
+/* task->patch_state and the transition target (KLP_UNDEFINED etc.) */
+#define KLPT_STATE_UNDEFINED		(-1)
+#define KLPT_STATE_UNPATCHED		0
+#define KLPT_STATE_PATCHED		1
+
+/* klp_task_switch.via: the path that moved a task to a new patch state */
+#define KLPT_VIA_USER_RETURN		1	/* exit to user mode */
+#define KLPT_VIA_IDLE			2	/* idle loop of a swapper task */
+#define KLPT_VIA_STACK_CHECK		3	/* klp_try_switch_task() passed */
+#define KLPT_VIA_FORK			4	/* child copied its parent's state */
+#define KLPT_VIA_FORCE			5	/* klp_force_transition() */
+
+/* klp_task_blocked.reason: why a stack check did not switch the task */
+#define KLPT_BLOCKED_RUNNING		1	/* -EBUSY: on a CPU right now */
+#define KLPT_BLOCKED_UNRELIABLE_STACK	2	/* -EINVAL: stack not reliable */
+#define KLPT_BLOCKED_IN_FUNC		3	/* -EADDRINUSE: in a patched func */
+#define KLPT_BLOCKED_OTHER		4	/* any other errno, see .err */
+
+/* klp_module_ref.op */
+#define KLPT_REF_GET			1
+#define KLPT_REF_PUT			2
+
+#endif /* KLP_TRACE_ABI_H */
