@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * klptrace internals shared between the hook files.
+ *
+ * Each concern (transition, task, lifecycle) owns a table of hooks and
+ * the state its handlers keep; main.c registers the tables and reports
+ * which hooks are active.  Every hook is optional.
+ */
+#ifndef KLPTRACE_H
+#define KLPTRACE_H
+
+#include <linux/kprobes.h>
+#include <linux/livepatch.h>
+#include <linux/tracepoint.h>
+
+#define KLPTRACE_VERSION "0.1.0"
+
+enum klpt_hook_type {
+	KLPT_HOOK_KPROBE,
+	KLPT_HOOK_KRETPROBE,
+	KLPT_HOOK_TRACEPOINT,
+};
+
+struct klpt_hook {
+	const char *name;		/* kernel function or tracepoint */
+	const char *feeds;		/* events it produces, for the report */
+	enum klpt_hook_type type;
+	union {
+		struct kprobe kp;
+		struct kretprobe krp;
+		struct {
+			void *probe;
+			struct tracepoint *tp;
+		} tp;
+	};
+	int status;			/* 0 once registered, else -errno */
+	bool active;
+};
+
+struct klpt_hook_set {
+	const char *name;
+	struct klpt_hook *hooks;
+	unsigned int nr;
+};
+
+extern struct klpt_hook_set klpt_transition_hooks;
+extern struct klpt_hook_set klpt_task_hooks;
+extern struct klpt_hook_set klpt_lifecycle_hooks;
+
+/*
+ * Kernel globals that are not exported, found through kallsyms at load.
+ * Each may be NULL: the handlers then fall back to what they tracked.
+ * Read them only where the core holds klp_mutex (it writes them there).
+ */
+struct klpt_ksyms {
+	struct klp_patch **transition_patch;	/* klp_transition_patch */
+	int *target_state;			/* klp_target_state */
+	unsigned int *signals_cnt;		/* klp_signals_cnt */
+};
+
+extern struct klpt_ksyms klpt_ksyms;
+
+int klpt_ksyms_init(void);
+
+/* True if the skip= parameter names this hook or symbol (for tests). */
+bool klpt_skipped(const char *name);
+
+/* The transition as transition.c knows it; used by the task hooks. */
+const char *klpt_transition_name(void);
+int klpt_transition_target(void);
+bool klpt_forcing(void);
+
+#endif /* KLPTRACE_H */

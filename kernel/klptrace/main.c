@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * klptrace: trace events for the livepatch core of stock kernels.
+ *
+ * Registers the hook tables of transition.c, task.c and lifecycle.c.
+ * Every hook is optional: one the kernel lacks (or that skip= names) is
+ * reported as missing and its events simply never fire.  The report is
+ * /sys/kernel/klptrace/hooks and a summary in the kernel log at load.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/tracepoint.h>
+#include "klptrace.h"
+#include "klp_trace_abi.h"
+
+static char *skip;
+module_param(skip, charp, 0444);
+MODULE_PARM_DESC(skip,
+		 "Comma-separated hooks or kernel symbols to leave unused, as on a kernel that lacks them (testing)");
+
+bool klpt_skipped(const char *name)
+{
+	size_t len = strlen(name);
+	const char *s = skip;
+
+	while (s && *s) {
+		const char *end = strchrnul(s, ',');
+
+		if (end - s == len && !strncmp(s, name, len))
+			return true;
+		s = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+#if IS_ENABLED(CONFIG_LIVEPATCH)
+
+static struct klpt_hook_set *const hook_sets[] = {
+	&klpt_transition_hooks,
+	&klpt_task_hooks,
+	&klpt_lifecycle_hooks,
+};
+
+#define for_each_hook(set, h)						\
+	for (set = hook_sets; set < hook_sets + ARRAY_SIZE(hook_sets); set++) \
+		for (h = (*set)->hooks; h < (*set)->hooks + (*set)->nr; h++)
+
+struct tp_lookup {
+	const char *name;
+	struct tracepoint *tp;
+};
+
+static void tp_match(struct tracepoint *tp, void *priv)
+{
+	struct tp_lookup *l = priv;
+
+	if (!strcmp(tp->name, l->name))
+		l->tp = tp;
+}
+
+static int hook_register(struct klpt_hook *h)
+{
+	struct tp_lookup l = { .name = h->name };
+
+	switch (h->type) {
+	case KLPT_HOOK_KPROBE:
+		h->kp.symbol_name = h->name;
+		return register_kprobe(&h->kp);
+	case KLPT_HOOK_KRETPROBE:
+		h->krp.kp.symbol_name = h->name;
+		return register_kretprobe(&h->krp);
+	case KLPT_HOOK_TRACEPOINT:
+		/* Only module_get is exported: find them all by name. */
+		for_each_kernel_tracepoint(tp_match, &l);
+		if (!l.tp)
+			return -ENOENT;
+		h->tp.tp = l.tp;
+		return tracepoint_probe_register(l.tp, h->tp.probe, NULL);
+	}
+	return -EINVAL;
+}
+
+static void hook_unregister(struct klpt_hook *h)
+{
+	switch (h->type) {
+	case KLPT_HOOK_KPROBE:
+		unregister_kprobe(&h->kp);
+		break;
+	case KLPT_HOOK_KRETPROBE:
+		unregister_kretprobe(&h->krp);
+		break;
+	case KLPT_HOOK_TRACEPOINT:
+		tracepoint_probe_unregister(h->tp.tp, h->tp.probe, NULL);
+		break;
+	}
+	h->active = false;
+}
+
+static const char *const hook_type_name[] = {
+	[KLPT_HOOK_KPROBE] = "kprobe",
+	[KLPT_HOOK_KRETPROBE] = "kretprobe",
+	[KLPT_HOOK_TRACEPOINT] = "tracepoint",
+};
+
+static int emit_status(char *buf, int at, const char *name,
+		       const char *type, int status, const char *feeds)
+{
+	if (!status)
+		return sysfs_emit_at(buf, at, "%-28s %-10s active      %s\n",
+				     name, type, feeds);
+	if (status == -ECANCELED)
+		return sysfs_emit_at(buf, at, "%-28s %-10s skipped     %s\n",
+				     name, type, feeds);
+	return sysfs_emit_at(buf, at, "%-28s %-10s missing(%d) %s\n",
+			     name, type, status, feeds);
+}
+
+/* One line per hook and kernel symbol: name, kind, status, what it feeds. */
+static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	const struct {
+		const char *name;
+		const void *addr;
+		const char *feeds;
+	} syms[] = {
+		{ "klp_transition_patch", klpt_ksyms.transition_patch,
+		  "patch name when loaded mid-transition" },
+		{ "klp_target_state", klpt_ksyms.target_state,
+		  "target when loaded mid-transition" },
+		{ "klp_signals_cnt", klpt_ksyms.signals_cnt,
+		  "pass numbers when loaded mid-transition" },
+	};
+	struct klpt_hook_set *const *set;
+	struct klpt_hook *h;
+	int len = 0, i;
+
+	for_each_hook(set, h)
+		len += emit_status(buf, len, h->name, hook_type_name[h->type],
+				   h->status, h->feeds);
+	for (i = 0; i < ARRAY_SIZE(syms); i++)
+		len += emit_status(buf, len, syms[i].name, "symbol",
+				   klpt_skipped(syms[i].name) ? -ECANCELED :
+				   syms[i].addr ? 0 : -ENOENT, syms[i].feeds);
+	return len;
+}
+
+static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", KLPTRACE_VERSION);
+}
+
+static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
+static struct kobj_attribute version_attr = __ATTR_RO(version);
+
+static struct attribute *klptrace_attrs[] = {
+	&hooks_attr.attr,
+	&version_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group klptrace_group = {
+	.attrs = klptrace_attrs,
+};
+
+static struct kobject *klptrace_kobj;
+
+static void unregister_all(void)
+{
+	struct klpt_hook_set *const *set;
+	struct klpt_hook *h;
+
+	for_each_hook(set, h)
+		if (h->active)
+			hook_unregister(h);
+	/* No tracepoint probe of ours may still be running after this. */
+	tracepoint_synchronize_unregister();
+}
+
+static int __init klptrace_init(void)
+{
+	struct klpt_hook_set *const *set;
+	struct klpt_hook *h;
+	int nr = 0, active = 0, syms, ret;
+
+	BUILD_BUG_ON(KLP_UNDEFINED != KLPT_STATE_UNDEFINED);
+	BUILD_BUG_ON(KLP_UNPATCHED != KLPT_STATE_UNPATCHED);
+	BUILD_BUG_ON(KLP_PATCHED != KLPT_STATE_PATCHED);
+
+	syms = klpt_ksyms_init();
+
+	for_each_hook(set, h) {
+		nr++;
+		h->status = klpt_skipped(h->name) ? -ECANCELED :
+			    hook_register(h);
+		h->active = !h->status;
+		if (h->active)
+			active++;
+		else
+			pr_notice("hook %s (%s) not active (%d): no %s events\n",
+				  h->name, hook_type_name[h->type], h->status,
+				  h->feeds);
+	}
+
+	klptrace_kobj = kobject_create_and_add("klptrace", kernel_kobj);
+	if (!klptrace_kobj) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = sysfs_create_group(klptrace_kobj, &klptrace_group);
+	if (ret)
+		goto err_kobj;
+
+	pr_info("%s: %d of %d hooks active, %d of 3 kernel symbols found; see /sys/kernel/klptrace/hooks\n",
+		KLPTRACE_VERSION, active, nr, syms);
+	return 0;
+
+err_kobj:
+	kobject_put(klptrace_kobj);
+err:
+	unregister_all();
+	return ret;
+}
+
+static void __exit klptrace_exit(void)
+{
+	/* sysfs first: hooks_show reads the tables unregister_all clears. */
+	kobject_put(klptrace_kobj);
+	unregister_all();
+}
+
+#else /* !CONFIG_LIVEPATCH */
+
+static int __init klptrace_init(void)
+{
+	pr_err("this kernel was built without CONFIG_LIVEPATCH: there is no livepatch core to trace\n");
+	return -EOPNOTSUPP;
+}
+
+static void __exit klptrace_exit(void)
+{
+}
+
+#endif /* CONFIG_LIVEPATCH */
+
+module_init(klptrace_init);
+module_exit(klptrace_exit);
+
+MODULE_AUTHOR("klptrace developers");
+MODULE_DESCRIPTION("Trace events for the livepatch consistency model and patch module lifecycle");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(KLPTRACE_VERSION);

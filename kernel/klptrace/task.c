@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-task hooks: every way a task changes its patch state, and every
+ * stack check that could not change it.
+ *
+ * klp_check_and_switch_task() runs under the task's pi_lock and rq lock,
+ * klp_update_patch_state() on the exit-to-user and idle paths, and
+ * klp_copy_process() under tasklist_lock: the handlers only read the
+ * task and emit an event.  No locks, no sleeping, no printk.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/livepatch.h>
+#include <linux/sched.h>
+#include "klptrace.h"
+#include "klp_trace.h"
+
+struct check_data {
+	struct task_struct *task;
+	const char **old_name;
+};
+
+static int blocked_reason(int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return KLPT_BLOCKED_RUNNING;
+	case -EINVAL:
+		return KLPT_BLOCKED_UNRELIABLE_STACK;
+	case -EADDRINUSE:
+		return KLPT_BLOCKED_IN_FUNC;
+	default:
+		return KLPT_BLOCKED_OTHER;
+	}
+}
+
+/* klp_check_and_switch_task(struct task_struct *task, void *arg) */
+static int check_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct check_data *d = (void *)ri->data;
+
+	d->task = (void *)regs_get_kernel_argument(regs, 0);
+	d->old_name = (void *)regs_get_kernel_argument(regs, 1);
+	return 0;
+}
+
+static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct check_data *d = (void *)ri->data;
+	int err = (int)regs_return_value(regs);
+	int target = klpt_transition_target();
+
+	if (!err) {
+		trace_klp_task_switch(d->task, !target, target,
+				      KLPT_VIA_STACK_CHECK);
+		return 0;
+	}
+	/* The core sets the name only when it found one on the stack. */
+	trace_klp_task_blocked(d->task, klpt_transition_name(), target,
+			       blocked_reason(err), err,
+			       err == -EADDRINUSE ? *d->old_name : "");
+	return 0;
+}
+
+struct update_data {
+	struct task_struct *task;
+	int old_state;
+};
+
+/*
+ * klp_update_patch_state(struct task_struct *task): called with the task
+ * being current (user return, idle) or from klp_force_transition().
+ */
+static int update_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct update_data *d = (void *)ri->data;
+	struct task_struct *task = (void *)regs_get_kernel_argument(regs, 0);
+
+	/* Without the pending flag the call changes nothing. */
+	if (!klp_patch_pending(task))
+		return 1;
+	d->task = task;
+	d->old_state = READ_ONCE(task->patch_state);
+	return 0;
+}
+
+static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct update_data *d = (void *)ri->data;
+	int new_state = READ_ONCE(d->task->patch_state);
+	int via;
+
+	if (new_state == d->old_state)
+		return 0;
+	if (klpt_forcing())
+		via = KLPT_VIA_FORCE;
+	else if (is_idle_task(d->task))
+		via = KLPT_VIA_IDLE;
+	else
+		via = KLPT_VIA_USER_RETURN;
+	trace_klp_task_switch(d->task, d->old_state, new_state, via);
+	return 0;
+}
+
+/*
+ * klp_copy_process(struct task_struct *child): the child takes current's
+ * state.  Outside a transition both are KLP_UNDEFINED: nothing to say.
+ */
+static int fork_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct task_struct *child = (void *)regs_get_kernel_argument(regs, 0);
+	int state = READ_ONCE(current->patch_state);
+
+	if (state != KLP_UNDEFINED)
+		trace_klp_task_switch(child, KLP_UNDEFINED, state,
+				      KLPT_VIA_FORK);
+	return 0;
+}
+
+static struct klpt_hook hooks[] = {
+	{
+		.name = "klp_check_and_switch_task",
+		.feeds = "klp_task_switch(via=stack_check),klp_task_blocked",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = check_entry,
+			.handler = check_ret,
+			.data_size = sizeof(struct check_data),
+			.maxactive = 2,
+		},
+	},
+	{
+		.name = "klp_update_patch_state",
+		.feeds = "klp_task_switch(via=user_return,idle,force)",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = update_entry,
+			.handler = update_ret,
+			.data_size = sizeof(struct update_data),
+			/* 0: the kretprobe default, scaled by CPUs */
+		},
+	},
+	{
+		.name = "klp_copy_process",
+		.feeds = "klp_task_switch(via=fork)",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = fork_pre },
+	},
+};
+
+struct klpt_hook_set klpt_task_hooks = {
+	.name = "task",
+	.hooks = hooks,
+	.nr = ARRAY_SIZE(hooks),
+};

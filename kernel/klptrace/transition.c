@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transition hooks: init, start, reverse, cancel, force, the retry
+ * passes of klp_try_complete_transition() and completion.
+ *
+ * The core calls every hooked function here with klp_mutex held (the
+ * sysfs store, klp_enable_patch() or klp_transition_work_fn() took it),
+ * so the state below is only ever touched by one CPU at a time and
+ * needs no lock of its own.  The one exception is force_task, read by
+ * the task hooks on any CPU.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/livepatch.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include "klptrace.h"
+#include "klp_trace.h"
+
+/* kernel/livepatch/transition.c: signals go out every 15th retry. */
+#define KLPT_SIGNALS_TIMEOUT	15
+
+static struct {
+	struct klp_patch *patch;	/* the transition patch we last saw */
+	char name[MODULE_NAME_LEN];	/* its name, valid after it is freed */
+	int target;
+	bool forced;			/* klp_force_transition() ran */
+	struct task_struct *force_task;	/* the task inside it, or NULL */
+	unsigned int retries;		/* our klp_signals_cnt, if unresolved */
+
+	/* the klp_try_complete_transition() pass in progress */
+	bool in_pass;
+	unsigned int pass;
+	unsigned int checked;
+	unsigned int pending;
+} tr = {
+	.name = "?",
+	.target = KLP_UNDEFINED,
+};
+
+static void track(struct klp_patch *patch, int target)
+{
+	if (patch && patch != tr.patch) {
+		tr.patch = patch;
+		strscpy(tr.name, patch->mod->name, sizeof(tr.name));
+		tr.forced = false;
+	}
+	tr.target = target;
+}
+
+/*
+ * Catch up with the core's globals: this module may have been loaded in
+ * the middle of a transition it did not see start.
+ */
+static void track_current(void)
+{
+	struct klp_patch *patch = tr.patch;
+	int target = tr.target;
+
+	if (klpt_ksyms.transition_patch)
+		patch = READ_ONCE(*klpt_ksyms.transition_patch);
+	if (klpt_ksyms.target_state)
+		target = READ_ONCE(*klpt_ksyms.target_state);
+	track(patch, target);
+}
+
+const char *klpt_transition_name(void)
+{
+	return tr.name;
+}
+
+int klpt_transition_target(void)
+{
+	return tr.target;
+}
+
+bool klpt_forcing(void)
+{
+	return READ_ONCE(tr.force_task) == current;
+}
+
+static void emit_pass(void)
+{
+	trace_klp_transition_pass(tr.name, tr.target, tr.pass, tr.checked,
+				  tr.pending);
+	tr.in_pass = false;
+}
+
+/* klp_init_transition(struct klp_patch *patch, int state) */
+static int init_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct klp_patch *patch = (void *)regs_get_kernel_argument(regs, 0);
+	int target = (int)regs_get_kernel_argument(regs, 1);
+
+	track(patch, target);
+	tr.forced = false;
+	tr.retries = 0;
+	tr.in_pass = false;
+	trace_klp_transition_init(tr.name, tr.target);
+	return 0;
+}
+
+/* klp_start_transition(void): also the second half of a reverse. */
+static int start_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	track_current();
+	tr.retries = 0;
+	trace_klp_transition_start(tr.name, tr.target);
+	return 0;
+}
+
+/* klp_reverse_transition(void): runs before the core flips the target. */
+static int reverse_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	track_current();
+	tr.target = !tr.target;
+	trace_klp_transition_reverse(tr.name, tr.target);
+	return 0;
+}
+
+/* klp_cancel_transition(void): reports the target being abandoned. */
+static int cancel_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	track_current();
+	trace_klp_transition_cancel(tr.name, tr.target);
+	return 0;
+}
+
+/* klp_complete_transition(void): the core still has its patch and target. */
+static int complete_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	track_current();
+	if (tr.in_pass)
+		emit_pass();
+	trace_klp_transition_complete(tr.name, tr.target,
+				      tr.forced || (tr.patch && tr.patch->forced));
+	/* The patch may be freed from here on: keep only its name. */
+	tr.patch = NULL;
+	return 0;
+}
+
+/* klp_force_transition(void) */
+static int force_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	track_current();
+	tr.forced = true;
+	WRITE_ONCE(tr.force_task, current);
+	trace_klp_transition_force(tr.name, tr.target);
+	return 0;
+}
+
+static int force_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	WRITE_ONCE(tr.force_task, NULL);
+	return 0;
+}
+
+/* klp_try_complete_transition(void): one pass over all tasks. */
+static int pass_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	track_current();
+	tr.in_pass = true;
+	tr.pass = klpt_ksyms.signals_cnt ?
+		  READ_ONCE(*klpt_ksyms.signals_cnt) : tr.retries;
+	tr.checked = 0;
+	tr.pending = 0;
+	return 0;
+}
+
+/*
+ * The pass did not complete the transition (a complete one was reported
+ * by complete_pre).  Mirror the core's decision to signal.
+ */
+static int pass_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (!tr.in_pass)
+		return 0;
+	emit_pass();
+	if (tr.pending) {
+		if (tr.pass && !(tr.pass % KLPT_SIGNALS_TIMEOUT))
+			trace_klp_transition_signal(tr.name, tr.target,
+						    tr.pass, tr.pending);
+		tr.retries++;
+	}
+	return 0;
+}
+
+/* klp_try_switch_task(struct task_struct *task): counts the pass. */
+static int switch_try_entry(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct task_struct *task = (void *)regs_get_kernel_argument(regs, 0);
+
+	tr.checked++;
+	/* Already switched: the core returns true at once, skip the return. */
+	return READ_ONCE(task->patch_state) == tr.target;
+}
+
+static int switch_try_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	/* bool in %al: the upper bits of the register are undefined. */
+	if (!(regs_return_value(regs) & 0xff))
+		tr.pending++;
+	return 0;
+}
+
+static struct klpt_hook hooks[] = {
+	{
+		.name = "klp_init_transition",
+		.feeds = "klp_transition_init",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = init_pre },
+	},
+	{
+		.name = "klp_start_transition",
+		.feeds = "klp_transition_start",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = start_pre },
+	},
+	{
+		.name = "klp_reverse_transition",
+		.feeds = "klp_transition_reverse",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = reverse_pre },
+	},
+	{
+		.name = "klp_cancel_transition",
+		.feeds = "klp_transition_cancel",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = cancel_pre },
+	},
+	{
+		.name = "klp_complete_transition",
+		.feeds = "klp_transition_complete",
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = complete_pre },
+	},
+	{
+		.name = "klp_force_transition",
+		.feeds = "klp_transition_force,klp_task_switch(via=force)",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = force_entry,
+			.handler = force_ret,
+			.maxactive = 2,
+		},
+	},
+	{
+		.name = "klp_try_complete_transition",
+		.feeds = "klp_transition_pass,klp_transition_signal",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = pass_entry,
+			.handler = pass_ret,
+			.maxactive = 2,
+		},
+	},
+	{
+		.name = "klp_try_switch_task",
+		.feeds = "klp_transition_pass(checked,pending)",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = switch_try_entry,
+			.handler = switch_try_ret,
+			.maxactive = 2,
+		},
+	},
+};
+
+struct klpt_hook_set klpt_transition_hooks = {
+	.name = "transition",
+	.hooks = hooks,
+	.nr = ARRAY_SIZE(hooks),
+};
