@@ -9,10 +9,16 @@ if [ -n "${KVER:-}" ]; then
 	exit 0
 fi
 
-# The metapackage names the image it pulls in: linux-image-6.1.0-56-amd64.
-dep=$(dpkg-query -W -f '${Depends}' linux-image-amd64 2>/dev/null || true)
-kver=$(printf '%s\n' "$dep" | tr ',' '\n' |
-	sed -n 's/^ *linux-image-\([0-9][^ ]*\).*/\1/p' | head -n 1)
+# The metapackages name the versions they pull in, e.g.
+# linux-image-6.1.0-56-amd64 and linux-headers-6.1.0-56-amd64.
+kver=""
+for meta in linux-image-amd64 linux-headers-amd64; do
+	dep=$(dpkg-query -W -f '${Depends}' "$meta" 2>/dev/null || true)
+	kver=$(printf '%s\n' "$dep" | tr ',' '\n' |
+		sed -n 's/^ *linux-\(image\|headers\)-\([0-9][^ ]*\).*/\2/p' |
+		head -n 1)
+	[ -n "$kver" ] && break
+done
 
 # Without the metapackage: the newest /boot/vmlinuz-* that has headers.
 if [ -z "$kver" ]; then
