@@ -38,7 +38,6 @@ struct klpt_hook {
 };
 
 struct klpt_hook_set {
-	const char *name;
 	struct klpt_hook *hooks;
 	unsigned int nr;
 };

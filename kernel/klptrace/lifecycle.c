@@ -138,7 +138,6 @@ static struct klpt_hook hooks[] = {
 };
 
 struct klpt_hook_set klpt_lifecycle_hooks = {
-	.name = "lifecycle",
 	.hooks = hooks,
 	.nr = ARRAY_SIZE(hooks),
 };

@@ -46,9 +46,18 @@ static struct klpt_hook_set *const hook_sets[] = {
 	&klpt_lifecycle_hooks,
 };
 
-#define for_each_hook(set, h)						\
-	for (set = hook_sets; set < hook_sets + ARRAY_SIZE(hook_sets); set++) \
-		for (h = (*set)->hooks; h < (*set)->hooks + (*set)->nr; h++)
+/* The i-th hook of all tables, or NULL past the last one. */
+static struct klpt_hook *hook_at(unsigned int i)
+{
+	int s;
+
+	for (s = 0; s < ARRAY_SIZE(hook_sets); s++) {
+		if (i < hook_sets[s]->nr)
+			return &hook_sets[s]->hooks[i];
+		i -= hook_sets[s]->nr;
+	}
+	return NULL;
+}
 
 struct tp_lookup {
 	const char *name;
@@ -136,11 +145,10 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 		{ "klp_signals_cnt", klpt_ksyms.signals_cnt,
 		  "pass numbers when loaded mid-transition" },
 	};
-	struct klpt_hook_set *const *set;
 	struct klpt_hook *h;
 	int len = 0, i;
 
-	for_each_hook(set, h)
+	for (i = 0; (h = hook_at(i)); i++)
 		len += emit_status(buf, len, h->name, hook_type_name[h->type],
 				   h->status, h->feeds);
 	for (i = 0; i < ARRAY_SIZE(syms); i++)
@@ -173,10 +181,10 @@ static struct kobject *klptrace_kobj;
 
 static void unregister_all(void)
 {
-	struct klpt_hook_set *const *set;
 	struct klpt_hook *h;
+	unsigned int i;
 
-	for_each_hook(set, h)
+	for (i = 0; (h = hook_at(i)); i++)
 		if (h->active)
 			hook_unregister(h);
 	/* No tracepoint probe of ours may still be running after this. */
@@ -185,9 +193,9 @@ static void unregister_all(void)
 
 static int __init klptrace_init(void)
 {
-	struct klpt_hook_set *const *set;
 	struct klpt_hook *h;
 	int nr = 0, active = 0, syms, ret;
+	unsigned int i;
 
 	BUILD_BUG_ON(KLP_UNDEFINED != KLPT_STATE_UNDEFINED);
 	BUILD_BUG_ON(KLP_UNPATCHED != KLPT_STATE_UNPATCHED);
@@ -195,7 +203,7 @@ static int __init klptrace_init(void)
 
 	syms = klpt_ksyms_init();
 
-	for_each_hook(set, h) {
+	for (i = 0; (h = hook_at(i)); i++) {
 		nr++;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
 			    hook_register(h);

@@ -150,7 +150,6 @@ static struct klpt_hook hooks[] = {
 };
 
 struct klpt_hook_set klpt_task_hooks = {
-	.name = "task",
 	.hooks = hooks,
 	.nr = ARRAY_SIZE(hooks),
 };

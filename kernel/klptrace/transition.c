@@ -19,7 +19,7 @@
 #include "klptrace.h"
 #include "klp_trace.h"
 
-/* kernel/livepatch/transition.c: signals go out every 15th retry. */
+/* The core's SIGNALS_TIMEOUT: it signals on every 15th retry. */
 #define KLPT_SIGNALS_TIMEOUT	15
 
 static struct {
@@ -270,7 +270,6 @@ static struct klpt_hook hooks[] = {
 };
 
 struct klpt_hook_set klpt_transition_hooks = {
-	.name = "transition",
 	.hooks = hooks,
 	.nr = ARRAY_SIZE(hooks),
 };
