@@ -1,0 +1,65 @@
+#!/bin/bash
+# Boot the test VM interactively on this terminal (used by `make demo`).
+#
+#   tests/vm/demo.sh [SCENARIO]      (default: demo)
+#
+# The guest runs tests/vm/scenarios/SCENARIO/guest.sh with its output on
+# the console (klpt_interactive mode of guest/init), then gives a shell;
+# `exit` in that shell powers the VM off.  Ctrl-C stops the scenario;
+# Ctrl-A x quits qemu at any time (Ctrl-A h: the other qemu keys).
+#
+# Environment: KVER/KDIR, KLPT_VM_KERNEL, KLPT_VM_MEM, KLPT_VM_SMP,
+# KLPT_VM_APPEND, KLPT_BUILD_DIR as for run.sh.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+scenario=${1:-demo}
+if [ ! -f "$here/scenarios/$scenario/guest.sh" ]; then
+	echo "demo.sh: no $here/scenarios/$scenario/guest.sh" >&2
+	exit 2
+fi
+
+if [ -z "${KVER:-}" ] && [ -n "${KDIR:-}" ]; then
+	case $KDIR in
+	*/lib/modules/*/build | */lib/modules/*/build/)
+		KVER=${KDIR%/build*}
+		KVER=${KVER##*/}
+		;;
+	*/linux-headers-*)
+		KVER=${KDIR%/}
+		KVER=${KVER##*/linux-headers-}
+		;;
+	esac
+fi
+KVER=${KVER:-$("$root/scripts/kver.sh")}
+export KVER
+kernel=${KLPT_VM_KERNEL:-/boot/vmlinuz-$KVER}
+build=${KLPT_BUILD_DIR:-$root/build}/vm
+
+# Its own image name: a concurrent run.sh may be rebuilding its own.
+initrd=$build/initramfs-demo.cpio.gz
+"$here/mkinitramfs.sh" "$initrd"
+
+# The guest console gets this terminal's size (guest/init: stty rows/cols).
+rows=24 cols=80
+if [ -t 0 ] && size=$(stty size 2>/dev/null) && [ -n "$size" ]; then
+	read -r rows cols <<<"$size"
+fi
+
+# qemu -nographic puts the terminal in raw mode; put it back however
+# qemu ends (quit, kill, crash).
+if [ -t 0 ]; then
+	trap 'stty sane 2>/dev/null; echo' EXIT
+fi
+
+echo "demo.sh: booting $scenario; Ctrl-A x quits qemu, 'exit' in the guest shell powers off" >&2
+# -nographic: serial console and qemu monitor multiplexed on stdio
+# (Ctrl-A c switches); -no-reboot: a guest panic or reboot ends qemu.
+qemu-system-x86_64 \
+	-accel tcg -cpu max -m "${KLPT_VM_MEM:-512}" -smp "${KLPT_VM_SMP:-2}" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols ${KLPT_VM_APPEND:-}" \
+	-nodefaults -no-user-config -nographic -serial mon:stdio \
+	-no-reboot

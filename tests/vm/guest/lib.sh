@@ -1,0 +1,336 @@
+# Helpers for klptrace VM scenarios (POSIX sh / busybox ash).
+#
+# A scenario (tests/vm/scenarios/NAME/guest.sh, /klpt/scenarios/NAME.sh in
+# the guest) starts with
+#	. /klpt/lib.sh
+# and runs as root in the guest with /out as the result directory.  Its
+# exit status is the scenario's status (0 = pass); stdout and stderr go to
+# /out/scenario.log.  /init has already created the tracing instance
+# klpt_e2e and started copying its trace_pipe into /out/events.txt.
+#
+# Conventions: functions return non-zero on failure and say why on stderr;
+# only guest_fail ends the scenario.  Waiting is done by polling with a
+# bound (loop_until), never by fixed sleeps.
+
+KLPT_TRACING=/sys/kernel/tracing
+KLPT_INST=$KLPT_TRACING/instances/klpt_e2e
+KLPT_OUT=/out
+KLPT_EVENTS=$KLPT_OUT/events.txt
+KLPT_MODDIR=/klpt/modules
+KLPT_LP=/sys/kernel/livepatch
+# Default bound of loop_until, seconds.  TCG is slow: be generous.
+KLPT_LOOP_TIMEOUT=${KLPT_LOOP_TIMEOUT:-60}
+
+# log TEXT...: print TEXT with the guest uptime, for scenario.log.
+log() {
+	read -r _klpt_up _ </proc/uptime
+	echo "[$_klpt_up] $*"
+}
+
+# guest_fail MSG...: record MSG in /out/failures (the host prints it) and
+# exit the scenario with status 1.  Inside $(...) or a ( ) subshell this
+# only leaves the subshell; the host still fails the run because
+# /out/failures is not empty.
+guest_fail() {
+	echo "$*" >>"$KLPT_OUT/failures"
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# _klpt_cs: print the uptime in centiseconds (a monotonic clock for
+# deadlines; "1x" - 100 keeps "08" from being read as octal).
+_klpt_cs() {
+	read -r _klpt_up _ </proc/uptime
+	echo $((${_klpt_up%.*} * 100 + 1${_klpt_up#*.} - 100))
+}
+
+# loop_until_timeout SECS CMD...: run CMD every 0.1 s until it succeeds
+# (return 0) or SECS seconds have passed (print the command that never
+# succeeded on stderr, return 1).  CMD is run at least once.
+loop_until_timeout() {
+	_klpt_secs=$1
+	shift
+	_klpt_deadline=$(($(_klpt_cs) + _klpt_secs * 100))
+	while :; do
+		"$@" && return 0
+		[ "$(_klpt_cs)" -ge "$_klpt_deadline" ] && break
+		sleep 0.1
+	done
+	echo "loop_until: timed out after ${_klpt_secs} s waiting for: $*" >&2
+	return 1
+}
+
+# loop_until CMD...: loop_until_timeout with $KLPT_LOOP_TIMEOUT (60 s).
+loop_until() {
+	loop_until_timeout "$KLPT_LOOP_TIMEOUT" "$@"
+}
+
+# file_is PATH VALUE: true if file PATH exists and reads exactly VALUE (a
+# predicate for loop_until: loop_until file_is /sys/.../transition 0).
+file_is() {
+	[ -r "$1" ] || return 1
+	[ "$(cat "$1" 2>/dev/null)" = "$2" ]
+}
+
+# expect_eq WHAT EXPECTED ACTUAL: guest_fail unless EXPECTED = ACTUAL.
+expect_eq() {
+	[ "$2" = "$3" ] || guest_fail "$1: expected '$2', got '$3'"
+}
+
+# mark TEXT...: write TEXT into the klpt_e2e trace (a tracing_mark_write
+# event that judges find with klptjudge markers()/events_between()).
+mark() {
+	echo "$*" >"$KLPT_INST/trace_marker"
+}
+
+# enable_events SYSTEM[/EVENT]...: enable trace events in klpt_e2e.
+enable_events() {
+	for _klpt_ev in "$@"; do
+		if [ ! -e "$KLPT_INST/events/$_klpt_ev/enable" ]; then
+			echo "enable_events: no event $_klpt_ev" >&2
+			return 1
+		fi
+		echo 1 >"$KLPT_INST/events/$_klpt_ev/enable" || return 1
+	done
+}
+
+# have_module NAME: true if /klpt/modules/NAME.ko is in the image.
+have_module() {
+	[ -f "$KLPT_MODDIR/$1.ko" ]
+}
+
+# have_klptrace: true if klptrace.ko is in the image.
+have_klptrace() {
+	have_module klptrace
+}
+
+# load_klptrace [ARGS]: insmod klptrace.ko ARGS, then enable the klp and
+# module event systems in klpt_e2e (klp exists only once the module is
+# loaded).  Prints /sys/kernel/klptrace/hooks when it exists.
+# shellcheck disable=SC2120 # ARGS are optional
+load_klptrace() {
+	insmod "$KLPT_MODDIR/klptrace.ko" "$@" || {
+		echo "load_klptrace: insmod klptrace.ko $* failed" >&2
+		return 1
+	}
+	enable_events klp module || return 1
+	if [ -r /sys/kernel/klptrace/hooks ]; then
+		log "klptrace hooks:"
+		sed 's/^/    /' /sys/kernel/klptrace/hooks
+	fi
+}
+
+# unload_klptrace: events_sync, then rmmod klptrace.  Removing the module
+# resets the ring buffers of its events, so whatever is not in
+# events.txt by then is lost.
+unload_klptrace() {
+	events_sync "$KLPT_LOOP_TIMEOUT" || return 1
+	echo 0 >"$KLPT_INST/events/klp/enable" 2>/dev/null
+	rmmod klptrace
+}
+
+# events_sync [SECS]: make sure every event traced so far is in
+# /out/events.txt: write a unique marker and wait (SECS, default
+# $KLPT_LOOP_TIMEOUT) until the reader has copied it.
+events_sync() {
+	_klpt_sync_n=$((${_klpt_sync_n:-0} + 1))
+	_klpt_token="klpt_sync $$.$_klpt_sync_n.$(_klpt_cs)"
+	mark "$_klpt_token" || return 1
+	loop_until_timeout "${1:-$KLPT_LOOP_TIMEOUT}" _klpt_has_line "$_klpt_token"
+}
+
+# _klpt_has_line TOKEN: the marker line for TOKEN is in events.txt.
+_klpt_has_line() {
+	grep -q "tracing_mark_write: $1\$" "$KLPT_EVENTS"
+}
+
+# snap NAME: ground-truth snapshot into /out/snap/NAME/, bracketed by the
+# markers "klpt_snap_begin NAME" and "klpt_snap_end NAME":
+#   tasks      "tid tgid patch_state kthread comm" per thread (kthread 1
+#              when PF_KTHREAD is set; tasks exiting meanwhile are left out)
+#   livepatch  "patch enabled transition" per patch, then
+#              "patch/object patched" per object
+#   modules    "name refcnt" per loaded module
+#   hooks      copy of /sys/kernel/klptrace/hooks, if present
+snap() {
+	_klpt_dir=$KLPT_OUT/snap/$1
+	mkdir -p "$_klpt_dir" || return 1
+	mark "klpt_snap_begin $1"
+	_klpt_snap_tasks >"$_klpt_dir/tasks"
+	_klpt_snap_livepatch >"$_klpt_dir/livepatch"
+	_klpt_snap_modules >"$_klpt_dir/modules"
+	if [ -r /sys/kernel/klptrace/hooks ]; then
+		cat /sys/kernel/klptrace/hooks >"$_klpt_dir/hooks"
+	fi
+	mark "klpt_snap_end $1"
+}
+
+# _klpt_snap_tasks: the tasks part of snap (shell builtins only: a fork
+# per thread would make the snapshot slow and smeared in time).
+_klpt_snap_tasks() {
+	for _klpt_t in /proc/[0-9]*/task/[0-9]*; do
+		_klpt_tid=${_klpt_t##*/}
+		_klpt_tgid=${_klpt_t#/proc/}
+		_klpt_tgid=${_klpt_tgid%%/*}
+		{ read -r _klpt_ps <"$_klpt_t/patch_state" &&
+			read -r _klpt_stat <"$_klpt_t/stat" &&
+			read -r _klpt_comm <"$_klpt_t/comm"; } 2>/dev/null || continue
+		# stat: "tid (comm) state ppid pgrp session tty tpgid flags ...";
+		# comm may hold spaces and parens, so cut after the last ") ".
+		# shellcheck disable=SC2086 # split into fields on purpose
+		set -- ${_klpt_stat##*) }
+		_klpt_kthread=$((($7 >> 21) & 1)) # PF_KTHREAD 0x00200000
+		echo "$_klpt_tid $_klpt_tgid $_klpt_ps $_klpt_kthread $_klpt_comm"
+	done
+}
+
+# _klpt_snap_livepatch: the livepatch part of snap.  (2>/dev/null comes
+# before the < in these reads: a vanished file fails the redirection,
+# and redirections apply left to right.)
+_klpt_snap_livepatch() {
+	for _klpt_p in "$KLPT_LP"/*; do
+		[ -d "$_klpt_p" ] || continue
+		{ read -r _klpt_en <"$_klpt_p/enabled" &&
+			read -r _klpt_tr <"$_klpt_p/transition"; } 2>/dev/null || continue
+		echo "${_klpt_p##*/} $_klpt_en $_klpt_tr"
+		for _klpt_o in "$_klpt_p"/*/patched; do
+			[ -r "$_klpt_o" ] || continue
+			read -r _klpt_pd 2>/dev/null <"$_klpt_o" || continue
+			_klpt_o=${_klpt_o%/patched}
+			echo "${_klpt_p##*/}/${_klpt_o##*/} $_klpt_pd"
+		done
+	done
+}
+
+# _klpt_snap_modules: the modules part of snap.
+_klpt_snap_modules() {
+	for _klpt_m in /sys/module/*/refcnt; do
+		read -r _klpt_rc 2>/dev/null <"$_klpt_m" || continue
+		_klpt_m=${_klpt_m%/refcnt}
+		echo "${_klpt_m##*/} $_klpt_rc"
+	done
+}
+
+# param MOD NAME: print module parameter NAME of MOD.
+param() {
+	cat "/sys/module/$1/parameters/$2"
+}
+
+# set_param MOD NAME VAL: write VAL to module parameter NAME of MOD.
+set_param() {
+	echo "$3" >"/sys/module/$1/parameters/$2" || {
+		echo "set_param: cannot set $1.$2=$3" >&2
+		return 1
+	}
+}
+
+# insmod_test NAME [ARGS]: insmod /klpt/modules/NAME.ko ARGS.
+insmod_test() {
+	_klpt_mod=$1
+	shift
+	insmod "$KLPT_MODDIR/$_klpt_mod.ko" "$@" || {
+		echo "insmod_test: insmod $_klpt_mod.ko $* failed" >&2
+		return 1
+	}
+}
+
+# module_loaded MOD: true if MOD is loaded (/sys/module/MOD/refcnt, which
+# built-in modules do not have).
+module_loaded() {
+	[ -e "/sys/module/$1/refcnt" ]
+}
+
+# refcnt MOD: print /sys/module/MOD/refcnt.
+refcnt() {
+	cat "/sys/module/$1/refcnt"
+}
+
+# wait_refcnt MOD N [SECS]: wait until /sys/module/MOD/refcnt reads N.
+wait_refcnt() {
+	loop_until_timeout "${3:-$KLPT_LOOP_TIMEOUT}" file_is "/sys/module/$1/refcnt" "$2"
+}
+
+# rmmod_wait MOD [SECS]: wait for MOD's refcnt to drop to 0, then rmmod
+# it (what a careful admin does after disabling a livepatch).
+rmmod_wait() {
+	wait_refcnt "$1" 0 "${2:-$KLPT_LOOP_TIMEOUT}" && rmmod "$1"
+}
+
+# lp_exists PATCH: true if /sys/kernel/livepatch/PATCH exists.
+lp_exists() {
+	[ -d "$KLPT_LP/$1" ]
+}
+
+# lp_enabled PATCH: print PATCH's enabled (0/1); fails if there is none.
+lp_enabled() {
+	cat "$KLPT_LP/$1/enabled"
+}
+
+# lp_transition PATCH: print PATCH's transition (0/1); fails if none.
+lp_transition() {
+	cat "$KLPT_LP/$1/transition"
+}
+
+# lp_patched PATCH OBJECT: print OBJECT's patched (0/1) of PATCH.
+lp_patched() {
+	cat "$KLPT_LP/$1/$2/patched"
+}
+
+# lp_disable PATCH: write 0 to PATCH's enabled (starts the unpatch
+# transition, or reverses a patch transition in progress).
+lp_disable() {
+	echo 0 >"$KLPT_LP/$1/enabled"
+}
+
+# lp_force PATCH: write 1 to PATCH's force (switch every remaining task;
+# the module can never be removed afterwards).
+lp_force() {
+	echo 1 >"$KLPT_LP/$1/force"
+}
+
+# _klpt_tr_done PATCH: PATCH's transition reads 0 or PATCH is gone.
+_klpt_tr_done() {
+	[ ! -d "$KLPT_LP/$1" ] || file_is "$KLPT_LP/$1/transition" 0
+}
+
+# wait_transition_done PATCH [SECS]: wait until PATCH's transition reads
+# 0 or its directory is gone (a finished disable removes it).
+wait_transition_done() {
+	loop_until_timeout "${2:-$KLPT_LOOP_TIMEOUT}" _klpt_tr_done "$1"
+}
+
+# wait_lp_gone PATCH [SECS]: wait until /sys/kernel/livepatch/PATCH is
+# gone.  The module reference is dropped only later: use wait_refcnt
+# (or rmmod_wait) before rmmod.
+wait_lp_gone() {
+	loop_until_timeout "${2:-$KLPT_LOOP_TIMEOUT}" _klpt_not_dir "$KLPT_LP/$1"
+}
+
+# _klpt_not_dir DIR: DIR does not exist.
+_klpt_not_dir() {
+	[ ! -d "$1" ]
+}
+
+# pid_of COMM: print the tids of the threads named COMM, one a line
+# (kthreads included); fails if there is none.
+pid_of() {
+	_klpt_found=1
+	for _klpt_t in /proc/[0-9]*/task/[0-9]*; do
+		read -r _klpt_comm 2>/dev/null <"$_klpt_t/comm" || continue
+		if [ "$_klpt_comm" = "$1" ]; then
+			echo "${_klpt_t##*/}"
+			_klpt_found=0
+		fi
+	done
+	return $_klpt_found
+}
+
+# not_alive PID: true once process PID is gone (a loop_until predicate).
+not_alive() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# patch_state TID: print TID's patch_state (-1 none, 0 unpatched, 1 patched).
+patch_state() {
+	cat "/proc/$1/patch_state"
+}

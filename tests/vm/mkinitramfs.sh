@@ -1,0 +1,100 @@
+#!/bin/bash
+# Build the initramfs of the klptrace end-to-end test VM.
+#
+#   tests/vm/mkinitramfs.sh OUT.cpio.gz
+#
+# Layout of the image (gzip'd newc cpio):
+#   /bin/busybox              busybox-static; /init installs the applet links
+#   /init                     tests/vm/guest/init
+#   /klpt/lib.sh              tests/vm/guest/lib.sh
+#   /klpt/scenarios/NAME.sh   tests/vm/scenarios/NAME/guest.sh, for every NAME
+#   /klpt/modules/*.ko        klptrace.ko and tests/modules/*.ko, those that exist
+#   /klpt/build-info          what went in (kver, module list), for the logs
+#   /dev/console, /proc, /sys, /tmp, /out
+#
+# Inputs (environment; defaults resolved from this script's location):
+#   BUSYBOX        busybox binary, must be static  [/bin/busybox]
+#   KLPTRACE_KO    klptrace.ko                     [kernel/klptrace/klptrace.ko]
+#   TEST_MODULES   directory of test modules       [tests/modules]
+#   SCENARIOS_DIR  directory of scenarios          [tests/vm/scenarios]
+#   EXTRA_KO       more .ko files, space separated [none]
+#   KVER           recorded in /klpt/build-info only
+# A missing klptrace.ko or test module is not an error: scenarios check
+# what is in /klpt/modules and skip what they cannot run.
+#
+# Reproducible: sorted entries, owner 0:0, mtime 0, normalised modes,
+# gzip -n; the same inputs give the same bytes.  Takes well under 1 s.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 OUT.cpio.gz" >&2
+	exit 2
+fi
+out=$1
+
+busybox=${BUSYBOX:-/bin/busybox}
+klptrace_ko=${KLPTRACE_KO:-$root/kernel/klptrace/klptrace.ko}
+test_modules=${TEST_MODULES:-$root/tests/modules}
+scenarios_dir=${SCENARIOS_DIR:-$here/scenarios}
+
+if [ ! -x "$busybox" ]; then
+	echo "mkinitramfs: no busybox at $busybox (apt-get install busybox-static)" >&2
+	exit 1
+fi
+# A dynamically linked busybox would die in the guest with no libc there.
+# (ldd exits non-zero on a static binary.)
+if ldd "$busybox" >/dev/null 2>&1; then
+	echo "mkinitramfs: $busybox is not static (install busybox-static)" >&2
+	exit 1
+fi
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/klpt-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,out,klpt/scenarios,klpt/modules}
+install -m 0755 "$busybox" "$stage/bin/busybox"
+install -m 0755 "$here/guest/init" "$stage/init"
+install -m 0644 "$here/guest/lib.sh" "$stage/klpt/lib.sh"
+
+# The kernel opens /dev/console for init's stdio before init can mount
+# devtmpfs.  Debian kernels carry a built-in initramfs with that node, but
+# do not rely on it when we can make it (needs root).
+mknod -m 0600 "$stage/dev/console" c 5 1 2>/dev/null || true
+
+for d in "$scenarios_dir"/*/; do
+	[ -f "$d/guest.sh" ] || continue
+	name=$(basename "$d")
+	install -m 0755 "$d/guest.sh" "$stage/klpt/scenarios/$name.sh"
+done
+
+mods=()
+[ -f "$klptrace_ko" ] && mods+=("$klptrace_ko")
+for ko in "$test_modules"/*.ko ${EXTRA_KO:-}; do
+	[ -f "$ko" ] && mods+=("$ko")
+done
+for ko in "${mods[@]}"; do
+	install -m 0644 "$ko" "$stage/klpt/modules/$(basename "$ko")"
+done
+
+{
+	echo "kver=${KVER:-unknown}"
+	for ko in "${mods[@]}"; do
+		echo "module=$(basename "$ko") sha256=$(sha256sum <"$ko" | cut -c1-16)"
+	done
+} >"$stage/klpt/build-info"
+
+# Normalise everything that would make two builds differ.
+find "$stage" -exec touch -h -d @0 {} +
+mkdir -p "$(dirname "$out")"
+tmp_out="$out.tmp.$$"
+(
+	cd "$stage"
+	find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
+		cpio --quiet -o -H newc -R 0:0 --reproducible
+) | gzip -n -6 >"$tmp_out"
+mv -f "$tmp_out" "$out"
+
+echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB; modules: ${#mods[@]})" >&2

@@ -1,0 +1,251 @@
+#!/bin/bash
+# Run klptrace end-to-end scenarios, each in its own freshly booted VM.
+#
+#   tests/vm/run.sh [SCENARIO...]     (default: every scenario but demo)
+#
+# A scenario is a directory tests/vm/scenarios/NAME/ with guest.sh (runs in
+# the guest, see guest/lib.sh), optionally judge.py (runs on the host:
+# judge.py RESULTDIR, exit 0 = pass; see judge/klptjudge.py) and
+# optionally vm.env, lines KEY=VALUE that this scenario needs and that win
+# over the environment: TIMEOUT (guest-side, s), SMP, MEM (MiB), APPEND
+# (added to the kernel command line).
+#
+# Per scenario: build/vm/results/NAME/ gets the guest's /out
+# (events.txt, snap/, dmesg.txt, scenario.log, status, failures, meta,
+# trace_stats.txt, build-info) plus console.log (ttyS0).  A scenario
+# passes when the guest status is 0 with no recorded failures, dmesg has
+# no kernel splat, and judge.py (if any) exits 0.
+#
+# Environment:
+#   KVER / KDIR          kernel to boot (default: scripts/kver.sh)
+#   KLPT_VM_KERNEL       kernel image [/boot/vmlinuz-$KVER]
+#   KLPT_VM_MEM          guest memory, MiB [512]
+#   KLPT_VM_SMP          guest CPUs [2]
+#   KLPT_VM_TIMEOUT      guest-side scenario timeout, s [240]
+#   KLPT_VM_HOST_TIMEOUT host-side limit per VM, s [guest timeout + 120]
+#   KLPT_VM_APPEND       extra kernel command line
+#   KLPT_VM_KEEP=1       also keep the raw transfer (ttyS1.txt, out.tar.gz)
+#   KLPT_VM_SCENARIOS    scenario directory [tests/vm/scenarios]; the
+#                        harness's own failure tests live in tests/vm/selftest
+#   KLPT_BUILD_DIR       build directory [<repo>/build]
+#   PYTHON               judge interpreter [/usr/bin/python3]
+# Each scenario's result directory is emptied before its run and left
+# in place afterwards for inspection.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+# The kernel: the installed Debian image, never uname -r.  KDIR names the
+# headers of a kernel (/lib/modules/<kver>/build or
+# /usr/src/linux-headers-<kver>); its kver is in the path.
+if [ -z "${KVER:-}" ] && [ -n "${KDIR:-}" ]; then
+	case $KDIR in
+	*/lib/modules/*/build | */lib/modules/*/build/)
+		KVER=${KDIR%/build*}
+		KVER=${KVER##*/}
+		;;
+	*/linux-headers-*)
+		KVER=${KDIR%/}
+		KVER=${KVER##*/linux-headers-}
+		;;
+	esac
+fi
+KVER=${KVER:-$("$root/scripts/kver.sh")} || exit 1
+export KVER
+kernel=${KLPT_VM_KERNEL:-/boot/vmlinuz-$KVER}
+mem=${KLPT_VM_MEM:-512}
+smp=${KLPT_VM_SMP:-2}
+guest_timeout=${KLPT_VM_TIMEOUT:-240}
+host_timeout=${KLPT_VM_HOST_TIMEOUT:-$((guest_timeout + 120))}
+build=${KLPT_BUILD_DIR:-$root/build}/vm
+scenarios_dir=${KLPT_VM_SCENARIOS:-$here/scenarios}
+scenarios_dir=$(cd "$scenarios_dir" && pwd) || exit 2
+export SCENARIOS_DIR=$scenarios_dir # for mkinitramfs.sh
+python=${PYTHON:-/usr/bin/python3}
+keep=${KLPT_VM_KEEP:-0}
+
+if [ ! -r "$kernel" ]; then
+	echo "run.sh: no kernel image $kernel (install linux-image-amd64)" >&2
+	exit 1
+fi
+command -v qemu-system-x86_64 >/dev/null || {
+	echo "run.sh: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2
+	exit 1
+}
+
+# Which scenarios.
+scenarios=()
+if [ $# -gt 0 ]; then
+	for s in "$@"; do
+		if [ ! -f "$scenarios_dir/$s/guest.sh" ]; then
+			echo "run.sh: no scenario $s (no $scenarios_dir/$s/guest.sh)" >&2
+			exit 2
+		fi
+		scenarios+=("$s")
+	done
+else
+	for d in "$scenarios_dir"/*/; do
+		s=$(basename "$d")
+		[ "$s" = demo ] && continue
+		[ -f "$d/guest.sh" ] && scenarios+=("$s")
+	done
+fi
+if [ ${#scenarios[@]} -eq 0 ]; then
+	echo "run.sh: no scenarios" >&2
+	exit 2
+fi
+
+# Modules built for another kernel fail to load in the guest with a
+# vermagic error that is easy to misread: say it up front.
+for ko in "$root"/kernel/klptrace/klptrace.ko "$root"/tests/modules/*.ko; do
+	[ -f "$ko" ] || continue
+	vm=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)
+	if [ -n "$vm" ] && [ "$vm" != "$KVER" ]; then
+		echo "run.sh: warning: $ko is built for $vm, the VM boots $KVER" >&2
+	fi
+done
+[ -f "$root/kernel/klptrace/klptrace.ko" ] ||
+	echo "run.sh: note: kernel/klptrace/klptrace.ko not built; scenarios run without it" >&2
+
+mkdir -p "$build/results"
+initrd=$build/initramfs.cpio.gz
+"$here/mkinitramfs.sh" "$initrd" || exit 1
+
+# Kernel splats in dmesg.  The forced-transition pr_warn and the taint
+# notices are expected in livepatch tests and match none of these.
+splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|Call Trace:|INFO: possible|possible circular locking|possible recursive locking|INFO: task .* blocked for more than|rcu: INFO: rcu_sched detected stalls|watchdog: BUG: soft lockup|UBSAN:|Kernel panic'
+harmless_re='livepatch: forcing remaining tasks to the patched state'
+
+indent() { sed 's/^/      /'; }
+
+# extract RESULTDIR: decode the guest's ttyS1 stream into RESULTDIR.
+# Fails (with a reason on stdout) unless the transfer is complete.
+extract() {
+	local res=$1 raw=$1/ttyS1.txt hdr size sum
+	hdr=$(tr -d '\r' <"$raw" | grep -m1 '^KLPT-OUT-BEGIN ')
+	if [ -z "$hdr" ]; then
+		echo "no results from the guest (no KLPT-OUT-BEGIN on ttyS1)"
+		return 1
+	fi
+	read -r _ size sum <<<"$hdr"
+	tr -d '\r' <"$raw" | sed -n '/^KLPT-OUT-BEGIN /,/^KLPT-OUT-END$/p' |
+		sed '1d;$d' | base64 -d >"$res/out.tar.gz" 2>/dev/null
+	if ! tr -d '\r' <"$raw" | grep -qx 'KLPT-OUT-END'; then
+		echo "truncated transfer from the guest (no KLPT-OUT-END)"
+		return 1
+	fi
+	if [ "$(stat -c %s "$res/out.tar.gz")" != "$size" ] ||
+	   [ "$(sha256sum <"$res/out.tar.gz" | cut -d' ' -f1)" != "$sum" ]; then
+		echo "corrupt transfer from the guest (size or sha256 mismatch)"
+		return 1
+	fi
+	if ! tar -xzf "$res/out.tar.gz" -C "$res" --strip-components=1; then
+		echo "cannot unpack the guest's out.tar.gz"
+		return 1
+	fi
+	if [ "$keep" != 1 ]; then
+		rm -f "$res/out.tar.gz" "$raw"
+	fi
+}
+
+passed=0
+failed=0
+for s in "${scenarios[@]}"; do
+	res=$build/results/$s
+	rm -rf "$res"
+	mkdir -p "$res"
+
+	# Per-scenario VM settings.
+	s_timeout=$guest_timeout s_host_timeout=$host_timeout
+	s_smp=$smp s_mem=$mem s_append=${KLPT_VM_APPEND:-}
+	if [ -f "$scenarios_dir/$s/vm.env" ]; then
+		while IFS='=' read -r key val; do
+			case $key in
+			TIMEOUT)
+				s_timeout=$val
+				[ -n "${KLPT_VM_HOST_TIMEOUT:-}" ] || s_host_timeout=$((val + 120))
+				;;
+			SMP) s_smp=$val ;;
+			MEM) s_mem=$val ;;
+			APPEND) s_append="$s_append $val" ;;
+			'' | '#'*) ;;
+			*) echo "run.sh: $s/vm.env: unknown key $key" >&2 ;;
+			esac
+		done <"$scenarios_dir/$s/vm.env"
+	fi
+
+	t0=$(date +%s.%N)
+	timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
+		-accel tcg -cpu max -m "$s_mem" -smp "$s_smp" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 quiet panic=-1 klpt_scenario=$s klpt_timeout=$s_timeout $s_append" \
+		-nodefaults -no-user-config -display none -monitor none \
+		-serial "file:$res/console.log" -serial "file:$res/ttyS1.txt" \
+		-no-reboot </dev/null >"$res/qemu.log" 2>&1 &
+	# timeout(1) runs qemu in its own process group, out of reach of a
+	# Ctrl-C on our terminal: forward INT/TERM so no VM is left behind.
+	qpid=$!
+	trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+	wait "$qpid"
+	qrc=$?
+	trap - INT TERM
+	t1=$(date +%s.%N)
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+	reasons=()
+	details=""
+	# add REASON [WHERE DETAILS]: one more reason this scenario failed,
+	# with DETAILS (indented text) taken from WHERE.
+	add() {
+		reasons+=("$1")
+		if [ -n "${3:-}" ]; then
+			details+="    $1 ($2):"$'\n'"$3"$'\n'
+		fi
+	}
+
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		add "VM killed after the host timeout of $s_host_timeout s" \
+			"console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"
+	elif [ "$qrc" -ne 0 ]; then
+		add "qemu exited with status $qrc" "qemu.log" "$(tail -n 20 "$res/qemu.log" | indent)"
+	fi
+
+	if why=$(extract "$res"); then
+		st=$(cat "$res/status" 2>/dev/null || echo missing)
+		if [ "$st" != 0 ]; then
+			add "guest status $st" \
+				"scenario.log, last lines" "$(tail -n 20 "$res/scenario.log" 2>/dev/null | indent)"
+		fi
+		if [ -s "$res/failures" ]; then
+			add "guest failures" "failures" "$(indent <"$res/failures")"
+		fi
+		splats=$(grep -E "$splat_re" "$res/dmesg.txt" | grep -vE "$harmless_re" | head -n 20)
+		if [ -n "$splats" ]; then
+			add "kernel splat in dmesg" "dmesg.txt" "$(indent <<<"$splats")"
+		fi
+		if [ -f "$scenarios_dir/$s/judge.py" ]; then
+			if ! jout=$(PYTHONPATH="$here/judge${PYTHONPATH:+:$PYTHONPATH}" \
+				"$python" "$scenarios_dir/$s/judge.py" "$res" 2>&1); then
+				add "judge.py failed" "judge.log" "$(indent <<<"$jout")"
+			fi
+			printf '%s\n' "$jout" >"$res/judge.log"
+		fi
+	else
+		add "$why" "console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"
+	fi
+
+	if [ ${#reasons[@]} -eq 0 ]; then
+		echo "PASS $s (boot+run $secs s)"
+		passed=$((passed + 1))
+	else
+		reason=$(printf '%s; ' "${reasons[@]}")
+		echo "FAIL $s: ${reason%; } (boot+run $secs s)"
+		printf '%s' "$details"
+		echo "    results: $res"
+		failed=$((failed + 1))
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
