@@ -8,7 +8,7 @@
 # `exit` in that shell powers the VM off.  Ctrl-C stops the scenario;
 # Ctrl-A x quits qemu at any time (Ctrl-A h: the other qemu keys).
 #
-# Environment: KVER/KDIR, KLPT_VM_KERNEL, KLPT_VM_MEM, KLPT_VM_SMP,
+# Environment: KVER/KDIR, KLPT_VM_KERNEL, KLPT_VM_PVH, KLPT_VM_MEM, KLPT_VM_SMP,
 # KLPT_VM_APPEND, KLPT_BUILD_DIR as for run.sh.
 set -euo pipefail
 
@@ -21,22 +21,11 @@ if [ ! -f "$here/scenarios/$scenario/guest.sh" ]; then
 	exit 2
 fi
 
-if [ -z "${KVER:-}" ] && [ -n "${KDIR:-}" ]; then
-	case $KDIR in
-	*/lib/modules/*/build | */lib/modules/*/build/)
-		KVER=${KDIR%/build*}
-		KVER=${KVER##*/}
-		;;
-	*/linux-headers-*)
-		KVER=${KDIR%/}
-		KVER=${KVER##*/linux-headers-}
-		;;
-	esac
-fi
-KVER=${KVER:-$("$root/scripts/kver.sh")}
-export KVER
-kernel=${KLPT_VM_KERNEL:-/boot/vmlinuz-$KVER}
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
+klpt_kver
 build=${KLPT_BUILD_DIR:-$root/build}/vm
+kernel=$(klpt_kernel "$build")
 
 # Its own image name: a concurrent run.sh may be rebuilding its own.
 initrd=$build/initramfs-demo.cpio.gz

@@ -18,7 +18,9 @@
 #
 # Environment:
 #   KVER / KDIR          kernel to boot (default: scripts/kver.sh)
-#   KLPT_VM_KERNEL       kernel image [/boot/vmlinuz-$KVER]
+#   KLPT_VM_KERNEL       kernel image [vmlinux extracted from
+#                        /boot/vmlinuz-$KVER (PVH boot), else the vmlinuz]
+#   KLPT_VM_PVH=0        boot /boot/vmlinuz-$KVER, do not extract vmlinux
 #   KLPT_VM_MEM          guest memory, MiB [512]
 #   KLPT_VM_SMP          guest CPUs [2]
 #   KLPT_VM_TIMEOUT      guest-side scenario timeout, s [240]
@@ -36,24 +38,10 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-# The kernel: the installed Debian image, never uname -r.  KDIR names the
-# headers of a kernel (/lib/modules/<kver>/build or
-# /usr/src/linux-headers-<kver>); its kver is in the path.
-if [ -z "${KVER:-}" ] && [ -n "${KDIR:-}" ]; then
-	case $KDIR in
-	*/lib/modules/*/build | */lib/modules/*/build/)
-		KVER=${KDIR%/build*}
-		KVER=${KVER##*/}
-		;;
-	*/linux-headers-*)
-		KVER=${KDIR%/}
-		KVER=${KVER##*/linux-headers-}
-		;;
-	esac
-fi
-KVER=${KVER:-$("$root/scripts/kver.sh")} || exit 1
-export KVER
-kernel=${KLPT_VM_KERNEL:-/boot/vmlinuz-$KVER}
+# shellcheck source=host-lib.sh
+. "$here/host-lib.sh"
+
+klpt_kver || exit 1
 mem=${KLPT_VM_MEM:-512}
 smp=${KLPT_VM_SMP:-2}
 guest_timeout=${KLPT_VM_TIMEOUT:-240}
@@ -65,10 +53,7 @@ export SCENARIOS_DIR=$scenarios_dir # for mkinitramfs.sh
 python=${PYTHON:-/usr/bin/python3}
 keep=${KLPT_VM_KEEP:-0}
 
-if [ ! -r "$kernel" ]; then
-	echo "run.sh: no kernel image $kernel (install linux-image-amd64)" >&2
-	exit 1
-fi
+kernel=$(klpt_kernel "$build") || exit 1
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "run.sh: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2
 	exit 1
