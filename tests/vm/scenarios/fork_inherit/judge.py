@@ -49,6 +49,18 @@ def show(events, n=8):
 j.check(not ev.lost, "expected no ring-buffer overruns, saw %r" % ev.lost)
 j.check(not ev.unparsed, "expected every line of events.txt to parse",
         *["line %d: %s" % u for u in ev.unparsed[:5]])
+# --- the kernel's own log: klp_start_transition() and
+# klp_complete_transition() each print a line (pr_notice) -------------------
+_dmesg = j.read("dmesg.txt")
+for _tgt, _word in (("patched", "patching"), ("unpatched", "unpatching")):
+    for _ev, _text in (("klp_transition_start", "starting %s transition"),
+                       ("klp_transition_complete", "%s complete")):
+        _line = "livepatch: '%s': " % LP + _text % _word
+        _n_log = _dmesg.count(_line + "\n")
+        _n_ev = len(ev.named(_ev, patch=LP, target=_tgt))
+        j.check(_n_ev == _n_log, "expected one %s target=%s per dmesg line "
+                "%r: %d line(s), %d event(s)" % (_ev, _tgt, _line, _n_log, _n_ev))
+
 texts = [m.text for m in ev.markers()]
 for m in ("fork_inherit: insmod %s" % LP, "fork_inherit: fork 1",
           "klpt_snap_begin forked1", "klpt_snap_end forked1",

@@ -58,6 +58,18 @@ def show(events, n=8):
 j.check(not ev.lost, "expected no ring-buffer overruns, saw %r" % ev.lost)
 j.check(not ev.unparsed, "expected every line of events.txt to parse",
         *["line %d: %s" % u for u in ev.unparsed[:5]])
+# --- the kernel's own log: klp_start_transition() and
+# klp_complete_transition() each print a line (pr_notice) -------------------
+_dmesg = j.read("dmesg.txt")
+for _tgt, _word in (("patched", "patching"), ("unpatched", "unpatching")):
+    for _ev, _text in (("klp_transition_start", "starting %s transition"),
+                       ("klp_transition_complete", "%s complete")):
+        _line = "livepatch: '%s': " % LP + _text % _word
+        _n_log = _dmesg.count(_line + "\n")
+        _n_ev = len(ev.named(_ev, patch=LP, target=_tgt))
+        j.check(_n_ev == _n_log, "expected one %s target=%s per dmesg line "
+                "%r: %d line(s), %d event(s)" % (_ev, _tgt, _line, _n_log, _n_ev))
+
 texts = [m.text for m in ev.markers()]
 for m in (M_INSMOD, "klpt_snap_begin blocked", "klpt_snap_end blocked",
           M_REVERSE, "klpt_snap_begin after", M_RMMOD):
@@ -153,7 +165,10 @@ j.check(re.fullmatch(r"reverse start( pass( signal)?)+ complete", seq),
 start = rev.first("klp_transition_start")
 rpasses = rev.named("klp_transition_pass")
 complete = rev.first("klp_transition_complete")
-if start is not None:
+if j.check(start is not None, "expected klp_transition_start "
+           "target=unpatched after klp_transition_reverse (README: it 'also "
+           "fires right after klp_transition_reverse'; the core restarts the "
+           "transition there), got none", reverse):
     j.check(rpasses and at(reverse) < at(start) < at(rpasses[0]),
             "expected klp_transition_start right after klp_transition_reverse, "
             "before the next pass", reverse, start, *rpasses[:1])
