@@ -23,6 +23,13 @@ enum klpt_hook_type {
 
 struct klpt_hook {
 	const char *name;		/* kernel function or tracepoint */
+	/*
+	 * A GCC clone (foo.part.0) that holds the whole body of a kprobe'd
+	 * function: callers in the same file may jump straight to it, so it
+	 * is probed instead of name when the kernel has it.
+	 */
+	const char *clone;
+	const char *probed;		/* the symbol actually probed */
 	const char *feeds;		/* events it produces, for the report */
 	enum klpt_hook_type type;
 	union {

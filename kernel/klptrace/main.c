@@ -72,17 +72,37 @@ static void tp_match(struct tracepoint *tp, void *priv)
 		l->tp = tp;
 }
 
+static int kprobe_register(struct klpt_hook *h, const char *symbol)
+{
+	struct kprobe *kp = h->type == KLPT_HOOK_KPROBE ? &h->kp : &h->krp.kp;
+	int ret;
+
+	kp->symbol_name = symbol;
+	if (h->type == KLPT_HOOK_KPROBE)
+		ret = register_kprobe(kp);
+	else
+		ret = register_kretprobe(&h->krp);
+	if (!ret) {
+		h->probed = symbol;
+	} else {
+		/* register_kprobe() refuses a symbol and an address both set. */
+		kp->addr = NULL;
+		kp->flags = 0;
+	}
+	return ret;
+}
+
 static int hook_register(struct klpt_hook *h)
 {
 	struct tp_lookup l = { .name = h->name };
 
+	h->probed = h->name;
 	switch (h->type) {
 	case KLPT_HOOK_KPROBE:
-		h->kp.symbol_name = h->name;
-		return register_kprobe(&h->kp);
 	case KLPT_HOOK_KRETPROBE:
-		h->krp.kp.symbol_name = h->name;
-		return register_kretprobe(&h->krp);
+		if (h->clone && !kprobe_register(h, h->clone))
+			return 0;
+		return kprobe_register(h, h->name);
 	case KLPT_HOOK_TRACEPOINT:
 		/* Only module_get is exported: find them all by name. */
 		for_each_kernel_tracepoint(tp_match, &l);
@@ -149,7 +169,7 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 	int len = 0, i;
 
 	for (i = 0; (h = hook_at(i)); i++)
-		len += emit_status(buf, len, h->name, hook_type_name[h->type],
+		len += emit_status(buf, len, h->probed, hook_type_name[h->type],
 				   h->status, h->feeds);
 	for (i = 0; i < ARRAY_SIZE(syms); i++)
 		len += emit_status(buf, len, syms[i].name, "symbol",

@@ -215,6 +215,8 @@ static struct klpt_hook hooks[] = {
 	},
 	{
 		.name = "klp_start_transition",
+		/* 6.1: klp_reverse_transition() jumps to this clone. */
+		.clone = "klp_start_transition.part.0",
 		.feeds = "klp_transition_start",
 		.type = KLPT_HOOK_KPROBE,
 		.kp = { .pre_handler = start_pre },
