@@ -49,6 +49,6 @@ echo "demo.sh: booting $scenario; Ctrl-A x quits qemu, 'exit' in the guest shell
 qemu-system-x86_64 \
 	-accel tcg -cpu max -m "${KLPT_VM_MEM:-512}" -smp "${KLPT_VM_SMP:-2}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols ${KLPT_VM_APPEND:-}" \
+	-append "$KLPT_VM_CMDLINE klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols ${KLPT_VM_APPEND:-}" \
 	-nodefaults -no-user-config -nographic -serial mon:stdio \
 	-no-reboot

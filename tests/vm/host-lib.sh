@@ -47,3 +47,8 @@ klpt_kernel() {
 	fi
 	echo "$vmlinuz"
 }
+
+# The kernel command line every boot starts with.  no_timer_check: under
+# TCG on a loaded host the guest's IO-APIC timer check can time out and
+# panic the boot ("IO-APIC + timer doesn't work!"); the timer works.
+KLPT_VM_CMDLINE="console=ttyS0 quiet panic=-1 no_timer_check"

@@ -164,7 +164,7 @@ for s in "${scenarios[@]}"; do
 	timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
 		-accel tcg -cpu max -m "$s_mem" -smp "$s_smp" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 quiet panic=-1 klpt_scenario=$s klpt_timeout=$s_timeout $s_append" \
+		-append "$KLPT_VM_CMDLINE klpt_scenario=$s klpt_timeout=$s_timeout $s_append" \
 		-nodefaults -no-user-config -display none -monitor none \
 		-serial "file:$res/console.log" -serial "file:$res/ttyS1.txt" \
 		-no-reboot </dev/null >"$res/qemu.log" 2>&1 &
