@@ -96,7 +96,6 @@ static int hook_register(struct klpt_hook *h)
 {
 	struct tp_lookup l = { .name = h->name };
 
-	h->probed = h->name;
 	switch (h->type) {
 	case KLPT_HOOK_KPROBE:
 	case KLPT_HOOK_KRETPROBE:
@@ -225,6 +224,7 @@ static int __init klptrace_init(void)
 
 	for (i = 0; (h = hook_at(i)); i++) {
 		nr++;
+		h->probed = h->name;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
 			    hook_register(h);
 		h->active = !h->status;
