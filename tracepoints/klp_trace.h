@@ -23,29 +23,29 @@
 
 #define klpt_show_state(s)						\
 	__print_symbolic(s,						\
-		{ KLPT_STATE_UNDEFINED,		"undefined" },		\
-		{ KLPT_STATE_UNPATCHED,		"unpatched" },		\
-		{ KLPT_STATE_PATCHED,		"patched" })
+		{ KLP_TRACE_STATE_UNDEFINED,		"undefined" },		\
+		{ KLP_TRACE_STATE_UNPATCHED,		"unpatched" },		\
+		{ KLP_TRACE_STATE_PATCHED,		"patched" })
 
 #define klpt_show_via(v)						\
 	__print_symbolic(v,						\
-		{ KLPT_VIA_USER_RETURN,		"user_return" },	\
-		{ KLPT_VIA_IDLE,		"idle" },		\
-		{ KLPT_VIA_STACK_CHECK,		"stack_check" },	\
-		{ KLPT_VIA_FORK,		"fork" },		\
-		{ KLPT_VIA_FORCE,		"force" })
+		{ KLP_TRACE_VIA_USER_RETURN,		"user_return" },	\
+		{ KLP_TRACE_VIA_IDLE,		"idle" },		\
+		{ KLP_TRACE_VIA_STACK_CHECK,		"stack_check" },	\
+		{ KLP_TRACE_VIA_FORK,		"fork" },		\
+		{ KLP_TRACE_VIA_FORCE,		"force" })
 
 #define klpt_show_reason(r)						\
 	__print_symbolic(r,						\
-		{ KLPT_BLOCKED_RUNNING,		"running" },		\
-		{ KLPT_BLOCKED_UNRELIABLE_STACK, "unreliable_stack" },	\
-		{ KLPT_BLOCKED_IN_FUNC,		"sleeping_in_func" },	\
-		{ KLPT_BLOCKED_OTHER,		"other" })
+		{ KLP_TRACE_BLOCKED_RUNNING,		"running" },		\
+		{ KLP_TRACE_BLOCKED_UNRELIABLE_STACK, "unreliable_stack" },	\
+		{ KLP_TRACE_BLOCKED_IN_FUNC,		"sleeping_in_func" },	\
+		{ KLP_TRACE_BLOCKED_OTHER,		"other" })
 
 #define klpt_show_ref_op(o)						\
 	__print_symbolic(o,						\
-		{ KLPT_REF_GET,			"get" },		\
-		{ KLPT_REF_PUT,			"put" })
+		{ KLP_TRACE_REF_GET,			"get" },		\
+		{ KLP_TRACE_REF_PUT,			"put" })
 
 /* Transition events that carry only the patch and its target state. */
 DECLARE_EVENT_CLASS(klp_transition_class,

@@ -78,7 +78,7 @@ static noinline void emit_ref(struct module *mod, int op, unsigned long ip)
 
 	sprint_symbol_no_offset(caller, ip);
 	trace_klp_module_ref(mod->name, op, refcnt, ip, caller);
-	if (op == KLPT_REF_PUT && refcnt == 0 && freed_take(mod))
+	if (op == KLP_TRACE_REF_PUT && refcnt == 0 && freed_take(mod))
 		trace_klp_module_unload_ready(mod->name);
 }
 
@@ -86,14 +86,14 @@ static void module_get_probe(void *data, struct module *mod,
 			     unsigned long ip)
 {
 	if (mod->klp)
-		emit_ref(mod, KLPT_REF_GET, ip);
+		emit_ref(mod, KLP_TRACE_REF_GET, ip);
 }
 
 static void module_put_probe(void *data, struct module *mod,
 			     unsigned long ip)
 {
 	if (mod->klp)
-		emit_ref(mod, KLPT_REF_PUT, ip);
+		emit_ref(mod, KLP_TRACE_REF_PUT, ip);
 }
 
 static void module_free_probe(void *data, struct module *mod)

@@ -25,13 +25,13 @@ static int blocked_reason(int err)
 {
 	switch (err) {
 	case -EBUSY:
-		return KLPT_BLOCKED_RUNNING;
+		return KLP_TRACE_BLOCKED_RUNNING;
 	case -EINVAL:
-		return KLPT_BLOCKED_UNRELIABLE_STACK;
+		return KLP_TRACE_BLOCKED_UNRELIABLE_STACK;
 	case -EADDRINUSE:
-		return KLPT_BLOCKED_IN_FUNC;
+		return KLP_TRACE_BLOCKED_IN_FUNC;
 	default:
-		return KLPT_BLOCKED_OTHER;
+		return KLP_TRACE_BLOCKED_OTHER;
 	}
 }
 
@@ -53,7 +53,7 @@ static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (!err) {
 		trace_klp_task_switch(d->task, !target, target,
-				      KLPT_VIA_STACK_CHECK);
+				      KLP_TRACE_VIA_STACK_CHECK);
 		return 0;
 	}
 	/* The core sets the name only when it found one on the stack. */
@@ -94,11 +94,11 @@ static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (new_state == d->old_state)
 		return 0;
 	if (klpt_forcing())
-		via = KLPT_VIA_FORCE;
+		via = KLP_TRACE_VIA_FORCE;
 	else if (is_idle_task(d->task))
-		via = KLPT_VIA_IDLE;
+		via = KLP_TRACE_VIA_IDLE;
 	else
-		via = KLPT_VIA_USER_RETURN;
+		via = KLP_TRACE_VIA_USER_RETURN;
 	trace_klp_task_switch(d->task, d->old_state, new_state, via);
 	return 0;
 }
@@ -114,7 +114,7 @@ static int fork_pre(struct kprobe *p, struct pt_regs *regs)
 
 	if (state != KLP_UNDEFINED)
 		trace_klp_task_switch(child, KLP_UNDEFINED, state,
-				      KLPT_VIA_FORK);
+				      KLP_TRACE_VIA_FORK);
 	return 0;
 }
 
