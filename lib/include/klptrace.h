@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * libklptrace: typed klp trace events and a live model of livepatch
+ * patches, tasks and patch modules, with an exact "safe to unload"
+ * verdict.
+ *
+ * Conventions (as libbpf):
+ * - every symbol starts with klpt_; objects are opaque handles;
+ * - functions returning int return >= 0 on success and a negative errno
+ *   on failure, and set errno to the positive value too;
+ * - functions returning a pointer return NULL and set errno on failure;
+ * - option structs start with a size field (set it with
+ *   KLPT_OPTS_INIT) so that they can grow without breaking callers.
+ *
+ * Threading: a session is not thread-safe; use it from one thread.
+ */
+#ifndef KLPTRACE_H
+#define KLPTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KLPT_VERSION_MAJOR 0
+#define KLPT_VERSION_MINOR 1
+
+/* Library version as "MAJOR.MINOR.PATCH". */
+const char *klpt_version(void);
+
+/* ---------------------------------------------------------------- events */
+
+/* Patch and task states: task->patch_state and transition targets. */
+enum klpt_state {
+	KLPT_UNDEFINED = -1,
+	KLPT_UNPATCHED = 0,
+	KLPT_PATCHED = 1,
+};
+
+/* How a task switched state (klp_task_switch.via). */
+enum klpt_via {
+	KLPT_VIA_UNKNOWN = 0,
+	KLPT_VIA_USER_RETURN = 1,		/* return to user mode */
+	KLPT_VIA_IDLE = 2,		/* idle loop of a swapper task */
+	KLPT_VIA_STACK_CHECK = 3,		/* stack check passed */
+	KLPT_VIA_FORK = 4,		/* inherited from the parent */
+	KLPT_VIA_FORCE = 5,		/* klp_force_transition() */
+};
+
+/* Why a stack check did not switch a task (klp_task_blocked.reason). */
+enum klpt_reason {
+	KLPT_REASON_NONE = 0,
+	KLPT_REASON_RUNNING = 1,		/* on a CPU (-EBUSY) */
+	KLPT_REASON_UNRELIABLE_STACK = 2,	/* -EINVAL */
+	KLPT_REASON_SLEEPING_IN_FUNC = 3,	/* -EADDRINUSE, see func */
+	KLPT_REASON_OTHER = 4,			/* see err */
+	KLPT_REASON_UNKNOWN = 5,	/* fallback mode: pending, cause unseen */
+};
+
+enum klpt_event_type {
+	KLPT_EV_TRANSITION_INIT,
+	KLPT_EV_TRANSITION_START,
+	KLPT_EV_TRANSITION_REVERSE,
+	KLPT_EV_TRANSITION_PASS,
+	KLPT_EV_TRANSITION_SIGNAL,
+	KLPT_EV_TRANSITION_FORCE,
+	KLPT_EV_TRANSITION_CANCEL,
+	KLPT_EV_TRANSITION_COMPLETE,
+	KLPT_EV_TASK_SWITCH,
+	KLPT_EV_TASK_BLOCKED,
+	KLPT_EV_MODULE_REF,		/* klp_module_ref, or module:* in fallback */
+	KLPT_EV_PATCH_FREE,
+	KLPT_EV_PATCH_RELEASE,
+	KLPT_EV_MODULE_UNLOAD_READY,
+	KLPT_EV_MODULE_FREE,		/* klp_module_free or module:module_free */
+	KLPT_EV_MODULE_LOAD,		/* module:module_load */
+	KLPT_EV_LOST,			/* the ring buffer dropped events */
+	KLPT_EV_RESYNC,			/* the model was reset to ground truth */
+	KLPT_EV__COUNT
+};
+
+/* Name of an event type ("klp_task_switch", ...), or NULL. */
+const char *klpt_event_type_name(enum klpt_event_type type);
+
+#define KLPT_COMM_LEN 16
+
+/*
+ * A decoded event.  Strings point into the library's buffers and are
+ * valid only during the callback that receives the event.
+ */
+struct klpt_event {
+	enum klpt_event_type type;
+	uint64_t ts;		/* ns, the trace clock of the recording */
+	int cpu;		/* -1 for synthetic events (LOST, RESYNC) */
+	union {
+		/* TRANSITION_*: target is the new target for REVERSE */
+		struct {
+			const char *patch;
+			int target;		/* enum klpt_state */
+			unsigned int pass;	/* PASS, SIGNAL */
+			unsigned int checked;	/* PASS */
+			unsigned int pending;	/* PASS, SIGNAL */
+			bool forced;		/* COMPLETE */
+		} transition;
+		/* TASK_SWITCH and TASK_BLOCKED */
+		struct {
+			int pid;
+			int tgid;
+			char comm[KLPT_COMM_LEN];
+			int from, to;		/* SWITCH: enum klpt_state */
+			int via;		/* SWITCH: enum klpt_via */
+			const char *patch;	/* BLOCKED */
+			int target;		/* BLOCKED */
+			int reason;		/* BLOCKED: enum klpt_reason */
+			int err;		/* BLOCKED: negative errno */
+			const char *func;	/* BLOCKED: "" unless in func */
+		} task;
+		/* MODULE_REF, MODULE_UNLOAD_READY, MODULE_FREE, MODULE_LOAD */
+		struct {
+			const char *module;
+			bool get;		/* REF: get (true) or put */
+			int refcnt;		/* REF: as /sys/module/X/refcnt */
+			uint64_t ip;		/* REF */
+			const char *caller;	/* REF: symbol, "" if unknown */
+		} module;
+		/* PATCH_FREE, PATCH_RELEASE */
+		struct {
+			const char *patch;
+			bool forced;
+		} patch;
+		/* LOST */
+		struct {
+			uint64_t count;		/* events lost, 0 if unknown */
+		} lost;
+	};
+};
+
+/* ------------------------------------------------------------- sessions */
+
+struct klpt_session;
+
+/*
+ * Called for every event in order, after the model has applied it.
+ * Return 0 to go on; non-zero stops klpt_session_process() early (the
+ * event is consumed; the next call continues after it).
+ */
+typedef int (*klpt_event_fn)(struct klpt_session *s,
+			     const struct klpt_event *ev, void *ctx);
+
+enum klpt_mode {
+	KLPT_MODE_EVENTS = 1,	/* live, klptrace.ko loaded: full detail */
+	KLPT_MODE_FALLBACK = 2,	/* live, no klptrace.ko: sysfs/procfs
+				 * polling plus module:* events; no
+				 * per-task reason or function */
+	KLPT_MODE_REPLAY = 3,	/* offline, from a recording */
+};
+
+/* Don't use klptrace.ko events even if loaded (forces the fallback). */
+#define KLPT_F_FALLBACK		(1u << 0)
+
+struct klpt_session_opts {
+	size_t sz;			/* sizeof(struct klpt_session_opts) */
+	klpt_event_fn on_event;		/* may be NULL */
+	void *ctx;
+	unsigned int flags;		/* KLPT_F_* */
+	/*
+	 * Where tracefs is (default: what libtracefs finds, which as root
+	 * may mount it).  Tests point this at a fake directory.
+	 */
+	const char *tracefs_dir;
+	/*
+	 * Prefix for /sys and /proc (default ""): ground truth is read from
+	 * <root>/sys/kernel/livepatch, <root>/sys/module, <root>/proc.
+	 */
+	const char *root;
+	unsigned int buffer_kb;		/* per-CPU ring buffer, default 1024 */
+	unsigned int poll_ms;		/* fallback polling, default 500 */
+};
+
+#define KLPT_OPTS_INIT(type, name, ...)					\
+	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }
+
+/*
+ * Start a live session: creates the session's own tracefs instance
+ * (removing stale ones of dead processes first), enables the klp and
+ * module events, snapshots the ground truth and reconciles the model
+ * with it.  Needs root.  Errors: -EPERM/-EACCES (not root), -ENODEV (no
+ * tracefs), -EOPNOTSUPP (the kernel has no livepatch).
+ */
+int klpt_session_open_live(const struct klpt_session_opts *opts,
+			   struct klpt_session **out);
+
+/*
+ * Open a recording made by klpt_session_record() (a directory) or a
+ * trace.dat of `trace-cmd record -e klp`.  Nothing is read from the
+ * running system.  -EINVAL/-EBADMSG for a corrupt or foreign recording.
+ */
+int klpt_session_open_replay(const char *path,
+			     const struct klpt_session_opts *opts,
+			     struct klpt_session **out);
+
+/* Stop recording, remove the instance, free everything.  NULL is ok. */
+void klpt_session_close(struct klpt_session *s);
+
+enum klpt_mode klpt_session_mode(const struct klpt_session *s);
+
+/*
+ * A file descriptor that becomes readable (POLLIN) when
+ * klpt_session_process() has work: put it in your own event loop.
+ */
+int klpt_session_fd(const struct klpt_session *s);
+
+/*
+ * Read what is available without blocking, decode, update the model,
+ * call on_event.  Returns the number of events handled (0 if none; for a
+ * replay, 0 once at the end), or a negative errno.
+ */
+int klpt_session_process(struct klpt_session *s);
+
+/*
+ * Wait up to timeout_ms (-1: forever) for data, then process it.
+ * Returns as klpt_session_process(); 0 on timeout.
+ */
+int klpt_session_poll(struct klpt_session *s, int timeout_ms);
+
+/* Events handled and events lost to ring-buffer overruns so far. */
+uint64_t klpt_session_events(const struct klpt_session *s);
+uint64_t klpt_session_lost(const struct klpt_session *s);
+
+/*
+ * Record the session from now on into the directory dir (created; must
+ * not exist or be empty): the tracefs layout (events/header_page, the
+ * event formats, per_cpu/cpuN/trace_pipe_raw pages) plus the start-up
+ * snapshot, so that klpt_session_open_replay(dir) replays it.
+ */
+int klpt_session_record(struct klpt_session *s, const char *dir);
+
+/* ---------------------------------------------------------------- model */
+
+struct klpt_patch;
+struct klpt_task;
+struct klpt_module;
+
+/*
+ * Iteration: index 0..count-1.  Pointers stay valid until the next
+ * klpt_session_process()/poll() call.
+ */
+int klpt_patch_count(const struct klpt_session *s);
+const struct klpt_patch *klpt_patch_at(const struct klpt_session *s,
+				       int i);
+/* NULL with errno ENOENT if there is no such patch. */
+const struct klpt_patch *klpt_patch_find(const struct klpt_session *s,
+					 const char *name);
+
+const char *klpt_patch_name(const struct klpt_patch *p);
+bool klpt_patch_enabled(const struct klpt_patch *p);
+bool klpt_patch_in_transition(const struct klpt_patch *p);
+int klpt_patch_target(const struct klpt_patch *p);	/* enum klpt_state */
+unsigned int klpt_patch_pass(const struct klpt_patch *p);
+uint64_t klpt_patch_started_ns(const struct klpt_patch *p); /* 0: unknown */
+unsigned int klpt_patch_signals(const struct klpt_patch *p);
+bool klpt_patch_forced(const struct klpt_patch *p);
+bool klpt_patch_freed(const struct klpt_patch *p);
+bool klpt_patch_released(const struct klpt_patch *p);
+/* Tasks not yet in the target state, as last counted (0 if none). */
+unsigned int klpt_patch_pending(const struct klpt_patch *p);
+/* The patch module (same name in 6.1), or NULL if not loaded. */
+const struct klpt_module *klpt_patch_module(const struct klpt_session *s,
+					    const struct klpt_patch *p);
+
+int klpt_task_count(const struct klpt_session *s);
+const struct klpt_task *klpt_task_at(const struct klpt_session *s, int i);
+const struct klpt_task *klpt_task_find(const struct klpt_session *s,
+				       int tid);
+
+int klpt_task_pid(const struct klpt_task *t);		/* thread id */
+int klpt_task_tgid(const struct klpt_task *t);
+const char *klpt_task_comm(const struct klpt_task *t);
+bool klpt_task_is_kthread(const struct klpt_task *t);
+int klpt_task_state(const struct klpt_task *t);		/* enum klpt_state */
+/* Why the last check failed: KLPT_REASON_NONE if not blocked. */
+int klpt_task_reason(const struct klpt_task *t);
+const char *klpt_task_func(const struct klpt_task *t);	/* "" if none */
+uint64_t klpt_task_first_blocked_ns(const struct klpt_task *t);
+uint64_t klpt_task_last_blocked_ns(const struct klpt_task *t);
+unsigned int klpt_task_checks(const struct klpt_task *t);
+
+int klpt_module_count(const struct klpt_session *s);
+const struct klpt_module *klpt_module_at(const struct klpt_session *s,
+					 int i);
+const struct klpt_module *klpt_module_find(const struct klpt_session *s,
+					   const char *name);
+const char *klpt_module_name(const struct klpt_module *m);
+int klpt_module_refcnt(const struct klpt_module *m);	/* -1: unknown */
+
+/* What holds a livepatch module from being unloaded, most basic first. */
+enum klpt_verdict {
+	KLPT_READY = 0,			/* rmmod is safe now */
+	KLPT_HOLD_ENABLED,		/* the patch is enabled: disable it */
+	KLPT_HOLD_TASKS,		/* tasks still in the patch's code */
+	KLPT_HOLD_TRANSITION,		/* transition not complete */
+	KLPT_HOLD_NOT_FREED,		/* free work has not run */
+	KLPT_HOLD_NOT_RELEASED,		/* kobject not released */
+	KLPT_HOLD_REFS,			/* module references left */
+	KLPT_HOLD_FORCED,		/* forced: can never be unloaded */
+	KLPT_HOLD_UNKNOWN,		/* not enough information */
+};
+
+/*
+ * The unload verdict of module m.  If why is not NULL, writes a one-line
+ * explanation naming what holds it ("2 tasks still in klpt_sleep_fn:
+ * klpt_sleeper[105], ...") into why (size bytes, NUL-terminated).
+ */
+enum klpt_verdict klpt_module_verdict(const struct klpt_session *s,
+				      const struct klpt_module *m,
+				      char *why, size_t size);
+const char *klpt_verdict_name(enum klpt_verdict v);
+
+/* -------------------------------------------------------------- actions */
+
+/*
+ * Actions write only under /sys/kernel/livepatch (and delete_module for
+ * the unload).  -ENOENT: unknown patch or module; -EPERM: not root;
+ * -EOPNOTSUPP: replay session or a kernel without livepatch.
+ */
+
+/* Write 0 to <patch>/enabled: starts (or reverses into) the unpatch. */
+int klpt_patch_disable(struct klpt_session *s, const char *patch);
+
+/*
+ * Write 1 to <patch>/force.  The patch's module can never be unloaded
+ * afterwards if it was being disabled.  -EINVAL if not in transition.
+ */
+int klpt_patch_force(struct klpt_session *s, const char *patch);
+
+/*
+ * Unload the patch module with a non-blocking delete_module(), only if
+ * the verdict is KLPT_READY; otherwise -EBUSY and, if why is not NULL,
+ * the reason as for klpt_module_verdict().
+ */
+int klpt_module_unload(struct klpt_session *s, const char *module,
+		       char *why, size_t size);
+
+/*
+ * Process events until module's verdict is KLPT_READY (returns 0) or
+ * timeout_ms passed (-ETIMEDOUT; -1 waits forever).  on_event keeps
+ * being called meanwhile.
+ */
+int klpt_wait_unload_ready(struct klpt_session *s, const char *module,
+			   int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KLPTRACE_H */

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR MIT */
+/*
+ * libklptrace internals: the contracts between the library's parts.
+ *
+ *   pages.c    per-CPU ring-buffer pages -> records in timestamp order
+ *   decode.c   records -> struct klpt_event (fields looked up once)
+ *   truth.c    ground-truth snapshot of sysfs/procfs; save/load
+ *   model.c    patches, tasks, modules; applies events; verdicts
+ *   live.c     the session's tracefs instance, per-CPU readers, fallback
+ *   replay.c   recordings (directory) and trace.dat
+ *   record.c   writes a recording
+ *   session.c  the public session object; ties the parts together
+ *   actions.c  disable, force, unload, wait
+ *
+ * Everything here has hidden visibility (the default of the build); only
+ * KLPT_API functions are exported.
+ */
+#ifndef KLPT_INTERNAL_H
+#define KLPT_INTERNAL_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <event-parse.h>
+#include <kbuffer.h>
+
+#include "klptrace.h"
+
+#define KLPT_API __attribute__((visibility("default")))
+
+/* Return -err and set errno = err (err > 0): the public error idiom. */
+static inline int klpt_err(int err)
+{
+	errno = err;
+	return -err;
+}
+
+/* ------------------------------------------------------------- pages.c */
+
+/*
+ * Merges per-CPU streams of raw ring-buffer pages (sub-buffers, the
+ * format of per_cpu/cpuN/trace_pipe_raw) into records in timestamp
+ * order.  Pages are pushed by a source (live or replay); records are
+ * pulled by the session.
+ */
+struct klpt_merge;
+
+struct klpt_merge *klpt_merge_new(struct tep_handle *tep, int ncpus);
+void klpt_merge_free(struct klpt_merge *m);
+
+/*
+ * Queue a copy of one page of cpu (page_size bytes as the kernel wrote
+ * it; shorter reads are fine).  -EBADMSG if it is not a valid page.
+ */
+int klpt_merge_push(struct klpt_merge *m, int cpu, const void *page,
+		    size_t len);
+
+/*
+ * The next record over all CPUs in timestamp order among what is queued,
+ * or NULL when every CPU's queue is empty.  The record stays valid until
+ * the next call.  *lost is set to the number of events the kernel
+ * dropped just before this record on its CPU (0 normally; UINT64_MAX if
+ * it dropped some but did not say how many).
+ */
+struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost);
+
+/* ------------------------------------------------------------ decode.c */
+
+struct klpt_decoder;
+
+/*
+ * Looks up the klp and module event formats in tep once.  Events that
+ * tep lacks are simply never decoded (no klptrace.ko: fallback).
+ */
+struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep);
+void klpt_decoder_free(struct klpt_decoder *d);
+
+/* True if tep knows the klp events (klptrace.ko was loaded). */
+bool klpt_decoder_has_klp(const struct klpt_decoder *d);
+
+/*
+ * Decode rec into ev.  Returns 1 if it is an event of ours, 0 if not (ev
+ * untouched), -EBADMSG if it is ours but malformed.  Strings in ev point
+ * into rec or into d and stay valid until the next call.
+ */
+int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
+		struct klpt_event *ev);
+
+/* ------------------------------------------------------------- truth.c */
+
+/* Ground truth as the kernel shows it in sysfs and procfs. */
+struct klpt_truth_patch {
+	char name[64];
+	int enabled;		/* /sys/kernel/livepatch/<p>/enabled */
+	int transition;		/* .../transition */
+};
+
+struct klpt_truth_task {
+	int tid, tgid;
+	int state;		/* /proc/<tgid>/task/<tid>/patch_state */
+	bool kthread;		/* PF_KTHREAD in .../stat */
+	char comm[KLPT_COMM_LEN];
+};
+
+struct klpt_truth_module {
+	char name[64];
+	int refcnt;		/* /sys/module/<m>/refcnt */
+	bool livepatch;		/* has a patch dir, or was one (see model) */
+};
+
+struct klpt_truth {
+	uint64_t ts;		/* trace clock when taken, 0 if unknown */
+	int npatches, ntasks, nmodules;
+	struct klpt_truth_patch *patches;
+	struct klpt_truth_task *tasks;
+	struct klpt_truth_module *modules;
+};
+
+/*
+ * Read the ground truth under root ("" for the real system).  Tolerates
+ * tasks and modules vanishing while it reads.  -EOPNOTSUPP if
+ * <root>/sys/kernel/livepatch does not exist.
+ */
+int klpt_truth_take(const char *root, struct klpt_truth **out);
+void klpt_truth_free(struct klpt_truth *t);
+
+/* A recording keeps the start-up snapshot as text in a file. */
+int klpt_truth_save(const struct klpt_truth *t, FILE *f);
+int klpt_truth_load(FILE *f, struct klpt_truth **out);	/* -EBADMSG */
+
+/* ------------------------------------------------------------- model.c */
+
+struct klpt_model;
+
+struct klpt_model *klpt_model_new(void);
+void klpt_model_free(struct klpt_model *m);
+
+/* Apply one event (in order).  Unknown patches/tasks are created. */
+void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev);
+
+/*
+ * Make the model agree with a snapshot: at start-up (events enabled
+ * first, then the snapshot, then this) and after lost events.  Keeps
+ * what the snapshot cannot know (reasons, functions, timestamps, free
+ * and release progress) where it is consistent with the snapshot.
+ */
+void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
+
+/*
+ * The public model accessors of klptrace.h (klpt_patch_*, klpt_task_*,
+ * klpt_module_*, klpt_module_verdict) are implemented in model.c on
+ * these structures; session.c forwards the session's model.
+ */
+struct klpt_model *klpt_session_model(const struct klpt_session *s);
+
+/* ------------------------------------------------- live.c / replay.c */
+
+/*
+ * A source of pages for a session.  live.c and replay.c implement it;
+ * session.c drives it.
+ */
+struct klpt_source {
+	struct tep_handle *tep;		/* formats of this source's events */
+	int ncpus;
+	struct klpt_truth *truth;	/* start-up snapshot (may be NULL) */
+	enum klpt_mode mode;
+	/*
+	 * Push whatever pages are available now into m without blocking.
+	 * Returns pages pushed, 0 if none now (for a replay: the end), or
+	 * a negative errno.
+	 */
+	int (*fill)(struct klpt_source *src, struct klpt_merge *m);
+	/* fd that is readable when fill has work (see klpt_session_fd) */
+	int (*fd)(struct klpt_source *src);
+	/*
+	 * A live source's raw pages are also written here while recording
+	 * (record.c); NULL otherwise.
+	 */
+	struct klpt_recorder *rec;
+	void (*close)(struct klpt_source *src);
+};
+
+int klpt_live_open(const struct klpt_session_opts *opts,
+		   struct klpt_source **out);
+int klpt_replay_open(const char *path, struct klpt_source **out);
+
+/* ------------------------------------------------------------ record.c */
+
+struct klpt_recorder;
+
+/*
+ * Create dir and write the tracefs layout of src's events (taken from
+ * tracefs_dir: events/header_page, events/<sys>/<ev>/format for the klp
+ * and module systems) and the start-up truth.  Then every page a live
+ * source reads is appended with klpt_recorder_page().
+ */
+int klpt_recorder_open(const char *dir, const char *tracefs_dir,
+		       const struct klpt_truth *truth, int ncpus,
+		       struct klpt_recorder **out);
+int klpt_recorder_page(struct klpt_recorder *r, int cpu, const void *page,
+		       size_t len);
+void klpt_recorder_close(struct klpt_recorder *r);
+
+#endif /* KLPT_INTERNAL_H */
