@@ -1,6 +1,6 @@
 # klptrace: make the livepatch lifecycle visible.
 #
-#   make            build klptrace.ko and the test modules
+#   make            build klptrace.ko, the test modules and libklptrace
 #   make check      all tests: unit tests, then every e2e scenario in the VM
 #   make demo       boot the VM into a blocked transition, stream its events
 #   make unit       only the tests that need no kernel
@@ -21,6 +21,7 @@ export KVER KDIR
 
 all: deps-build
 	@$(MAKE) --no-print-directory modules
+	$(MAKE) -C lib
 
 deps:
 	@sh scripts/deps.sh all
@@ -57,6 +58,7 @@ demo: deps
 clean:
 	-$(MAKE) -C kernel/klptrace clean
 	-$(MAKE) -C tests/modules clean
+	-$(MAKE) -C lib clean
 	rm -rf build
 
 .PHONY: all deps deps-build modules kernel-module test-modules check unit \

@@ -36,15 +36,17 @@ run_unit() {
 	run_one "unit/klptjudge" python3 -m unittest discover -s tests/vm/judge -p 'test_*.py'
 }
 
-run_e2e() {
-	local out rc
+# A sub-suite that prints its own PASS/FAIL lines and ends with
+# "N passed, N failed": add its counts to ours.
+run_suite() {	# label, command...
+	local label=$1 out rc p f
+	shift
 	out=$(mktemp)
-	tests/vm/run.sh "$@" | tee "$out"
+	"$@" | tee "$out"
 	rc=${PIPESTATUS[0]}
-	# tests/vm/run.sh ends with its own "N passed, N failed".
 	read -r p f < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1)
 	if [ -z "${p:-}" ]; then
-		echo "FAIL e2e: tests/vm/run.sh exited $rc without a summary"
+		echo "FAIL $label: exited $rc without a summary"
 		failed=$((failed + 1))
 	else
 		passed=$((passed + p))
@@ -53,10 +55,25 @@ run_e2e() {
 	rm -f "$out"
 }
 
+run_lib() {
+	# Building the library and its tests is itself a test.
+	if make -s -C lib all tests >/dev/null; then
+		run_suite lib lib/tests/run-unit.sh "$top/build/lib"
+	else
+		make -C lib all tests 2>&1 | tail -n 30 | sed 's/^/    /'
+		echo "FAIL lib: build"
+		failed=$((failed + 1))
+	fi
+}
+
+run_e2e() {
+	run_suite e2e tests/vm/run.sh "$@"
+}
+
 case $mode in
-unit)	run_unit ;;
+unit)	run_unit; run_lib ;;
 e2e)	run_e2e "$@" ;;
-all)	run_unit; run_e2e ;;
+all)	run_unit; run_lib; run_e2e ;;
 *)	echo "usage: tests/run.sh unit|e2e [scenario...]|all" >&2; exit 2 ;;
 esac
 
