@@ -177,6 +177,29 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
+/*
+ * Probe hits the kernel could not report: a kretprobe out of instances
+ * (maxactive) or a kprobe that fired while another probe ran.  Each one
+ * is an event lost; user space resyncs from sysfs/procfs when non-zero.
+ */
+static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	struct klpt_hook *h;
+	unsigned long missed;
+	int len = 0, i;
+
+	for (i = 0; (h = hook_at(i)); i++) {
+		if (!h->active || h->type == KLPT_HOOK_TRACEPOINT)
+			continue;
+		missed = h->type == KLPT_HOOK_KPROBE ? h->kp.nmissed :
+			 h->krp.nmissed + h->krp.kp.nmissed;
+		len += sysfs_emit_at(buf, len, "%-28s %lu\n", h->probed,
+				     missed);
+	}
+	return len;
+}
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -184,10 +207,12 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
+static struct kobj_attribute missed_attr = __ATTR_RO(missed);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 
 static struct attribute *klptrace_attrs[] = {
 	&hooks_attr.attr,
+	&missed_attr.attr,
 	&version_attr.attr,
 	NULL,
 };
