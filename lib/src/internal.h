@@ -64,6 +64,18 @@ int klpt_merge_push(struct klpt_merge *m, int cpu, const void *page,
  */
 struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost);
 
+/*
+ * (Added with pages.c.)  A source that reads pages faster than in real
+ * time (a replay) pushes each CPU's pages lazily and marks the CPU with
+ * more = true while it has pages left: klpt_merge_next() then returns
+ * NULL as soon as such a CPU's queue is empty, since its next page may
+ * hold earlier records than the other CPUs' queued ones.  The source
+ * refills the CPUs whose klpt_merge_queued() is 0 and clears more at
+ * each CPU's end.  Live sources leave more false.
+ */
+void klpt_merge_set_more(struct klpt_merge *m, int cpu, bool more);
+int klpt_merge_queued(const struct klpt_merge *m, int cpu);	/* pages */
+
 /* ------------------------------------------------------------ decode.c */
 
 struct klpt_decoder;

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * Per-CPU ring-buffer pages -> records in timestamp order.
+ *
+ * Every CPU has a FIFO of page copies and a kbuffer that walks the page
+ * at its head.  klpt_merge_next() picks, among the current records of
+ * all CPUs, the one with the smallest timestamp.  kbuffer decodes the
+ * event headers (time extends, absolute time stamps, padding); this file
+ * validates every page before kbuffer sees it, because kbuffer trusts
+ * the page: a garbage commit or event length would make it read past
+ * the page or loop forever.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The commit word of a sub-buffer header (kernel/trace/ring_buffer.c). */
+#define RB_COMMIT_MASK		((1u << 27) - 1)
+#define RB_MISSED_EVENTS	(1ull << 31)	/* events were dropped before */
+#define RB_MISSED_STORED	(1ull << 30)	/* ... and their count follows */
+
+/* Event header type_len values (kbuffer.h has them as KBUFFER_TYPE_*). */
+#define RB_TYPE_DATA_MAX	28
+
+/*
+ * Zeroed bytes after every page copy: kbuffer may look at the word after
+ * the last event header of a page (the length of a padding event) even
+ * when the page was read short.
+ */
+#define PAGE_SLACK		16
+
+struct page {
+	struct page *next;
+	size_t len;
+	uint64_t lost;		/* dropped before it, from its header */
+	unsigned char data[];	/* header + commit, then PAGE_SLACK zeros */
+};
+
+struct cpu_queue {
+	struct page *head, *tail;
+	int npages;
+	struct kbuffer *kbuf;
+	bool loaded;		/* head is loaded into kbuf */
+	void *cur;		/* current event of the head page, or NULL */
+	unsigned long long ts;
+	uint64_t lost;		/* dropped before cur (UINT64_MAX: unknown) */
+	bool more;		/* more pages will be pushed (replay) */
+};
+
+struct klpt_merge {
+	struct tep_handle *tep;
+	int ncpus;
+	bool swap;		/* page byte order differs from the host's */
+	bool big;		/* the page is big endian */
+	int long_size;		/* size of the commit word: 4 or 8 */
+	int data_off;		/* offset of the first event: 12 or 16 */
+	int last;		/* CPU of the record returned last, or -1 */
+	struct cpu_queue *cpu;
+	struct tep_record rec;
+};
+
+static uint32_t rd32(const struct klpt_merge *m, const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return m->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t rd64(const struct klpt_merge *m, const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return m->swap ? __builtin_bswap64(v) : v;
+}
+
+static uint64_t rdlong(const struct klpt_merge *m, const unsigned char *p)
+{
+	return m->long_size == 8 ? rd64(m, p) : rd32(m, p);
+}
+
+struct klpt_merge *klpt_merge_new(struct tep_handle *tep, int ncpus)
+{
+	enum kbuffer_long_size lsize;
+	enum kbuffer_endian endian;
+	struct klpt_merge *m;
+	int i;
+
+	if (!tep || ncpus <= 0 || ncpus > 65536) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cpu = calloc(ncpus, sizeof(*m->cpu));
+	if (!m->cpu) {
+		free(m);
+		return NULL;
+	}
+	m->tep = tep;
+	m->ncpus = ncpus;
+	m->last = -1;
+	m->big = tep_is_file_bigendian(tep);
+	m->swap = m->big != !!tep_is_bigendian();
+
+	/*
+	 * The commit word is a local_t, a long of the traced kernel:
+	 * header_page says its size; a tep without one (no header_page
+	 * parsed) falls back to the long size, then to 8.
+	 */
+	m->long_size = tep_get_header_page_size(tep);
+	if (m->long_size != 4 && m->long_size != 8)
+		m->long_size = tep_get_long_size(tep);
+	if (m->long_size != 4 && m->long_size != 8)
+		m->long_size = 8;
+	m->data_off = 8 + m->long_size;
+	lsize = m->long_size == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
+	endian = m->big ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE;
+
+	for (i = 0; i < ncpus; i++) {
+		m->cpu[i].kbuf = kbuffer_alloc(lsize, endian);
+		if (!m->cpu[i].kbuf) {
+			klpt_merge_free(m);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	return m;
+}
+
+static void pop_page(struct cpu_queue *q)
+{
+	struct page *p = q->head;
+
+	if (!p)
+		return;
+	q->head = p->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->npages--;
+	q->loaded = false;
+	q->cur = NULL;
+	free(p);
+}
+
+void klpt_merge_free(struct klpt_merge *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->ncpus; i++) {
+		while (m->cpu[i].head)
+			pop_page(&m->cpu[i]);
+		kbuffer_free(m->cpu[i].kbuf);
+	}
+	free(m->cpu);
+	free(m);
+}
+
+static void add_lost(struct cpu_queue *q, uint64_t n)
+{
+	if (q->lost == UINT64_MAX || n == UINT64_MAX ||
+	    q->lost + n < q->lost)
+		q->lost = UINT64_MAX;
+	else
+		q->lost += n;
+}
+
+/*
+ * Walk the page the way kbuffer will (kbuffer-parse.c: translate_data)
+ * and accept it only if every event lies inside the committed data and
+ * every step moves forward.  Sets *size to the committed length, *lost
+ * to the dropped events the header announces, *events to the number of
+ * data events.
+ */
+static int check_page(const struct klpt_merge *m, const unsigned char *page,
+		      size_t len, unsigned int *size, uint64_t *lost,
+		      unsigned int *events)
+{
+	const unsigned char *data = page + m->data_off;
+	uint64_t commit;
+	size_t off = 0, avail;
+
+	if (len < (size_t)m->data_off)
+		return -EBADMSG;
+	avail = len - m->data_off;
+	commit = rdlong(m, page + 8);
+	*size = commit & RB_COMMIT_MASK;
+	if (*size > avail)
+		return -EBADMSG;
+	*lost = 0;
+	if (commit & RB_MISSED_EVENTS) {
+		*lost = UINT64_MAX;
+		if (commit & RB_MISSED_STORED) {
+			if (avail - *size < (size_t)m->long_size)
+				return -EBADMSG;
+			*lost = rdlong(m, data + *size);
+			if (!*lost)
+				*lost = UINT64_MAX;
+		}
+	}
+
+	*events = 0;
+	while (off < *size) {
+		uint32_t hdr, type_len, word;
+		size_t next;
+
+		if (*size - off < 4)
+			return -EBADMSG;
+		hdr = rd32(m, data + off);
+		type_len = m->big ? hdr >> 27 : hdr & 31;
+		switch (type_len) {
+		case KBUFFER_TYPE_PADDING:
+			/*
+			 * kbuffer skips array[0] bytes after the header and
+			 * stops once that reaches the commit.  It keeps the
+			 * length in an int: a huge one would move it
+			 * backwards (an endless loop), so refuse it.
+			 */
+			if (*size - off == 4)
+				return 0;
+			if (*size - off < 8)
+				return -EBADMSG;
+			word = rd32(m, data + off + 4);
+			if (word > INT32_MAX)
+				return -EBADMSG;
+			next = off + 4 + (size_t)word;
+			if (next >= *size)
+				return 0;
+			break;
+		case KBUFFER_TYPE_TIME_EXTEND:
+		case KBUFFER_TYPE_TIME_STAMP:
+			next = off + 8;
+			if (next > *size)
+				return -EBADMSG;
+			break;
+		case 0:
+			/* array[0] = payload + 4, payload rounded up to 4 */
+			if (*size - off < 8)
+				return -EBADMSG;
+			word = rd32(m, data + off + 4);
+			if (word < 8)
+				return -EBADMSG;
+			next = off + 8 + (((size_t)word - 4 + 3) & ~(size_t)3);
+			if (next > *size)
+				return -EBADMSG;
+			(*events)++;
+			break;
+		default:
+			next = off + 4 + (size_t)type_len * 4;
+			if (next > *size)
+				return -EBADMSG;
+			(*events)++;
+			break;
+		}
+		off = next;
+	}
+	return 0;
+}
+
+int klpt_merge_push(struct klpt_merge *m, int cpu, const void *page,
+		    size_t len)
+{
+	unsigned int size, events;
+	struct cpu_queue *q;
+	struct page *p;
+	uint64_t lost;
+	int ret;
+
+	if (!m || !page || cpu < 0 || cpu >= m->ncpus)
+		return klpt_err(EINVAL);
+	ret = check_page(m, page, len, &size, &lost, &events);
+	if (ret < 0)
+		return klpt_err(-ret);
+	/* Nothing to read and nothing to report: not worth a copy. */
+	if (!events && !lost)
+		return 0;
+	/*
+	 * Keep only the header and the committed data: a live page is
+	 * mostly empty.  The slack covers the stored lost count kbuffer
+	 * reads after the data (we took it from the original already).
+	 */
+	len = m->data_off + size;
+	q = &m->cpu[cpu];
+	p = malloc(sizeof(*p) + len + PAGE_SLACK);
+	if (!p)
+		return klpt_err(ENOMEM);
+	p->next = NULL;
+	p->len = len;
+	p->lost = lost;
+	memcpy(p->data, page, len);
+	memset(p->data + len, 0, PAGE_SLACK);
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->npages++;
+	return 0;
+}
+
+void klpt_merge_set_more(struct klpt_merge *m, int cpu, bool more)
+{
+	if (m && cpu >= 0 && cpu < m->ncpus)
+		m->cpu[cpu].more = more;
+}
+
+int klpt_merge_queued(const struct klpt_merge *m, int cpu)
+{
+	if (!m || cpu < 0 || cpu >= m->ncpus)
+		return klpt_err(EINVAL);
+	return m->cpu[cpu].npages;
+}
+
+/* Make q->cur the CPU's next event, loading queued pages as needed. */
+static void prime(struct cpu_queue *q)
+{
+	while (!q->cur && q->head) {
+		if (!q->loaded) {
+			if (kbuffer_load_subbuffer(q->kbuf, q->head->data) < 0) {
+				pop_page(q);	/* cannot happen: checked */
+				continue;
+			}
+			q->loaded = true;
+			/* the page's lost count belongs to its first record */
+			if (q->head->lost)
+				add_lost(q, q->head->lost);
+			q->cur = kbuffer_read_event(q->kbuf, &q->ts);
+		}
+		if (!q->cur)
+			pop_page(q);
+	}
+}
+
+/* Step past the record returned last; drop its page when done. */
+static void advance(struct cpu_queue *q)
+{
+	if (!q->cur)
+		return;
+	q->cur = kbuffer_next_event(q->kbuf, &q->ts);
+	if (!q->cur)
+		pop_page(q);
+}
+
+struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
+{
+	struct cpu_queue *best = NULL;
+	int i, besti = -1;
+
+	if (lost)
+		*lost = 0;
+	if (!m)
+		return NULL;
+	if (m->last >= 0) {
+		advance(&m->cpu[m->last]);
+		m->last = -1;
+	}
+	for (i = 0; i < m->ncpus; i++) {
+		struct cpu_queue *q = &m->cpu[i];
+
+		prime(q);
+		if (!q->cur) {
+			/*
+			 * This CPU's next page is still to come: records of
+			 * other CPUs may be later than its next one.
+			 */
+			if (q->more)
+				return NULL;
+			continue;
+		}
+		/* ties go to the lower CPU: a stable order */
+		if (!best || q->ts < best->ts) {
+			best = q;
+			besti = i;
+		}
+	}
+	if (!best)
+		return NULL;
+
+	memset(&m->rec, 0, sizeof(m->rec));
+	m->rec.ts = best->ts;
+	m->rec.data = best->cur;
+	m->rec.size = kbuffer_event_size(best->kbuf);
+	m->rec.record_size = kbuffer_curr_size(best->kbuf);
+	m->rec.offset = kbuffer_curr_offset(best->kbuf);
+	m->rec.cpu = besti;
+	m->rec.missed_events = best->lost == UINT64_MAX ? -1 :
+			       (long long)best->lost;
+	m->rec.ref_count = 1;
+	m->rec.locked = 1;	/* ours: nobody may tep_free_record() it */
+	if (lost)
+		*lost = best->lost;
+	best->lost = 0;
+	m->last = besti;
+	return &m->rec;
+}
