@@ -18,7 +18,7 @@
 /* The commit word of a sub-buffer header (kernel/trace/ring_buffer.c). */
 #define RB_COMMIT_MASK		((1u << 27) - 1)
 #define RB_MISSED_EVENTS	(1ull << 31)	/* events were dropped before */
-#define RB_MISSED_STORED	(1ull << 30)	/* ... and their count follows */
+#define RB_MISSED_STORED	(1ull << 30)	/* ... and how many follows */
 
 /* Event header type_len values (kbuffer.h has them as KBUFFER_TYPE_*). */
 #define RB_TYPE_DATA_MAX	28
@@ -321,8 +321,9 @@ static void prime(struct cpu_queue *q)
 {
 	while (!q->cur && q->head) {
 		if (!q->loaded) {
-			if (kbuffer_load_subbuffer(q->kbuf, q->head->data) < 0) {
-				pop_page(q);	/* cannot happen: checked */
+			/* cannot fail: the page was checked */
+			if (kbuffer_load_subbuffer(q->kbuf, q->head->data)) {
+				pop_page(q);
 				continue;
 			}
 			q->loaded = true;

@@ -398,7 +398,8 @@ static void test_garbage(void)
 		CHECK(j < 2000, "no end to the records of garbage page %d", i);
 	}
 	CHECK(refused > 0 && taken > 0, "refused %u taken %u", refused, taken);
-	printf("  garbage: %u pages refused, %u read through\n", refused, taken);
+	printf("  garbage: %u pages refused, %u read through\n", refused,
+	       taken);
 	free(page);
 	klpt_merge_free(m);
 }
