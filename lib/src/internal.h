@@ -98,6 +98,20 @@ bool klpt_decoder_has_klp(const struct klpt_decoder *d);
 int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		struct klpt_event *ev);
 
+/*
+ * (Added with decode.c.)  Which source the module events come from, so
+ * that no reference or free is counted twice.  false (the default:
+ * KLPT_MODE_EVENTS and replays of it): klp_module_ref and
+ * klp_module_free are decoded; module:module_get/module_put/module_free
+ * are ignored (return 0), klp_* carry the same for livepatch modules.
+ * true (KLPT_MODE_FALLBACK): the reverse; module:module_get/put become
+ * KLPT_EV_MODULE_REF for every module (refcnt corrected to the sysfs
+ * value, the raw one is one higher; caller ""), module:module_free
+ * KLPT_EV_MODULE_FREE.  module:module_load is KLPT_EV_MODULE_LOAD and
+ * the other klp_* events are decoded in both modes.
+ */
+void klpt_decoder_set_fallback(struct klpt_decoder *d, bool fallback);
+
 /* ------------------------------------------------------------- truth.c */
 
 /* Ground truth as the kernel shows it in sysfs and procfs. */

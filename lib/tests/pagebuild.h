@@ -219,7 +219,9 @@ static inline void eb_chars(struct eb *e, const char *name, const char *s)
 	size_t n = strlen(s);
 
 	memset(e->buf + f->offset, 0, f->size);
-	memcpy(e->buf + f->offset, s, n < (size_t)f->size ? n : (size_t)f->size);
+	if (n > (size_t)f->size)
+		n = f->size;
+	memcpy(e->buf + f->offset, s, n);
 }
 
 /* $KLPT_TEST_FIXTURES/rel (lib/tests/fixtures when run by hand). */
