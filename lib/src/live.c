@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * live.c: a live source of pages.  It owns the session's tracefs
+ * instance "klptrace-<pid>" and reads that instance's per-CPU ring
+ * buffers (trace_pipe_raw) without blocking.
+ *
+ * Why an instance of our own: the top-level buffer belongs to the admin
+ * (and to trace-cmd, perf, ...); an instance has its own buffers, event
+ * enables and clock, and vanishes with rmdir.  Named after our pid, so
+ * that one left behind by a crash is recognisably stale once that pid is
+ * dead.
+ *
+ * Why these settings:
+ * - buffer_percent 0: trace_pipe_raw's poll in 6.1 waits until the
+ *   buffer is buffer_percent full (default 50); 0 wakes us on the first
+ *   event, which keeps event-to-callback latency at the scheduler's.
+ * - trace_clock mono: CLOCK_MONOTONIC, readable from user space, so the
+ *   session can place a ground-truth snapshot exactly between events
+ *   (session.c), and one clock for every CPU, so merging by timestamp is
+ *   exact.
+ *
+ * Wake-ups: every CPU's trace_pipe_raw is in one epoll set, whose fd the
+ * session nests in its own.  A fake tracefs (tests) has plain files that
+ * epoll refuses (EPERM); such CPUs are read on every fill, and an eventfd
+ * in the set is kept readable from open until the first fill has read
+ * them.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <tracefs.h>
+
+#include "internal.h"
+
+/* Pages read from one CPU per fill: bounds a fill under an event storm. */
+#define LIVE_MAX_PAGES_PER_FILL 64
+
+struct live_cpu {
+	int cpu;
+	int fd;			/* per_cpu/cpuN/trace_pipe_raw, O_NONBLOCK */
+	struct tracefs_cpu *tcpu;
+	bool plain;		/* a regular file: epoll cannot watch it */
+	bool gone;		/* the kernel has no buffer for it (ENODEV) */
+};
+
+struct live {
+	struct klpt_source src;		/* first: the session sees only this */
+	struct tracefs_instance *inst;
+	struct live_cpu *cpus;
+	int ncpu;			/* entries in cpus */
+	int epfd;
+	int kick;			/* eventfd for plain files, or -1 */
+	void *page;
+	int page_size;
+};
+
+/*
+ * One live session per process: the instance is named after the pid, so
+ * a second one would share (and on close destroy) the first one's.
+ */
+static bool live_in_use;
+
+/* EACCES and EPERM both mean "not root" here: report one of them. */
+static int perm_err(int err)
+{
+	return err == EACCES ? -EPERM : -err;
+}
+
+static int join(char *buf, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(buf, size, "%s/%s", a, b);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/*
+ * Remove instances "klptrace-<pid>" whose process is gone.  A live
+ * session holds its per-CPU pipes open, and the kernel refuses to remove
+ * an instance with open files (EBUSY), so even a session in another PID
+ * namespace (where kill() says ESRCH) is safe from this.  Best effort:
+ * failures are ignored, a leftover costs only memory.
+ */
+static void remove_stale(const char *tracing_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (join(dir, sizeof(dir), tracing_dir, "instances"))
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "klptrace-", 9))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + 9, &end, 10);
+		if (errno || *end || end == de->d_name + 9 || pid <= 0 ||
+		    pid > INT_MAX || pid == getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (!join(path, sizeof(path), dir, de->d_name))
+			rmdir(path);
+	}
+	closedir(d);
+}
+
+/* Write an instance control file; -errno on failure. */
+static int inst_write(struct tracefs_instance *inst, const char *file,
+		      const char *val)
+{
+	errno = 0;
+	if (tracefs_instance_file_write(inst, file, val) < 0)
+		return perm_err(errno ? errno : EIO);
+	return 0;
+}
+
+static int configure(struct live *l, const struct klpt_session_opts *o)
+{
+	char kb[32];
+	int ret;
+
+	/*
+	 * A "klptrace-<our pid>" that already existed was left by a dead
+	 * process that had our pid: reuse it, but drop its events and data.
+	 */
+	if (!tracefs_instance_is_new(l->inst)) {
+		tracefs_event_disable(l->inst, NULL, NULL);
+		tracefs_instance_file_clear(l->inst, "trace");
+	}
+	snprintf(kb, sizeof(kb), "%u", o->buffer_kb);
+	ret = inst_write(l->inst, "buffer_size_kb", kb);
+	if (!ret)
+		ret = inst_write(l->inst, "buffer_percent", "0");
+	if (!ret)
+		ret = inst_write(l->inst, "trace_clock", "mono");
+	if (!ret)
+		ret = inst_write(l->inst, "tracing_on", "1");
+	return ret;
+}
+
+/*
+ * Is cpu in the kernel's list of online CPUs ("0-3,6")?  true if the
+ * list cannot be read (a fake root without it: every per_cpu entry).
+ */
+static bool cpu_online(const char *list, long cpu)
+{
+	const char *p = list;
+
+	if (!list)
+		return true;
+	while (*p) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return true;	/* unparsable: do not filter */
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (cpu >= lo && cpu <= hi)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	return false;
+}
+
+static char *read_online(const char *root)
+{
+	char path[PATH_MAX], buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online",
+		     root) >= (int)sizeof(path))
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * Open the per-CPU pipes of the instance's online CPUs.  The kernel
+ * makes a per_cpu directory for every possible CPU, but a CPU that was
+ * never online has no buffer: its pipe fails reads with ENODEV and, in
+ * 6.1, reports an error mask to poll that epoll would return forever.
+ * (A CPU brought online later is not read: hotplug during a session
+ * loses its events.)
+ */
+static int open_cpus(struct live *l, const char *root)
+{
+	char *idir = tracefs_instance_get_dir(l->inst);
+	char *online = read_online(root);
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct dirent *de;
+	bool plain = false;
+	int ret = 0;
+	DIR *d;
+
+	if (!idir) {
+		free(online);
+		return -ENOMEM;
+	}
+	ret = join(dir, sizeof(dir), idir, "per_cpu");
+	free(idir);
+	d = ret ? NULL : opendir(dir);
+	if (!d) {
+		free(online);
+		return ret ? ret : perm_err(errno);
+	}
+	while ((de = readdir(d))) {
+		struct live_cpu *c;
+		char *end;
+		long cpu;
+
+		if (strncmp(de->d_name, "cpu", 3))
+			continue;
+		cpu = strtol(de->d_name + 3, &end, 10);
+		if (*end || end == de->d_name + 3 || cpu < 0 || cpu > 65535 ||
+		    !cpu_online(online, cpu))
+			continue;
+		c = realloc(l->cpus, (size_t)(l->ncpu + 1) * sizeof(*c));
+		if (!c) {
+			ret = -ENOMEM;
+			break;
+		}
+		l->cpus = c;
+		c += l->ncpu;
+		c->cpu = (int)cpu;
+		c->tcpu = NULL;
+		c->plain = c->gone = false;
+		/* cpuN is at most "cpu65535": the path fits if dir does */
+		if (snprintf(path, sizeof(path), "%s/cpu%ld/trace_pipe_raw",
+			     dir, cpu) >= (int)sizeof(path)) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		c->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (c->fd < 0) {
+			ret = perm_err(errno);
+			break;
+		}
+		l->ncpu++;
+		c->tcpu = tracefs_cpu_alloc_fd(c->fd, l->page_size, true);
+		if (!c->tcpu) {
+			ret = -ENOMEM;
+			break;
+		}
+		ev.data.u32 = (uint32_t)cpu;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
+			if (errno != EPERM) {
+				ret = -errno;
+				break;
+			}
+			c->plain = plain = true;
+		}
+		if (c->cpu >= l->src.ncpus)
+			l->src.ncpus = c->cpu + 1;
+	}
+	closedir(d);
+	free(online);
+	if (ret)
+		return ret;
+	if (!l->ncpu)
+		return -ENODEV;
+	if (plain) {
+		l->kick = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (l->kick < 0)
+			return -errno;
+		ev.data.u32 = UINT32_MAX;
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->kick, &ev))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * klp:* when klptrace.ko's events are used; module:module_load always
+ * (the model learns new patch modules from it); module_free, module_get
+ * and module_put only in the fallback, where they stand in for
+ * klp_module_free and klp_module_ref: they fire for every module, so
+ * they are left off when the klp events give the same for livepatch
+ * modules alone.  A module event the kernel lacks is not fatal.
+ */
+static int enable_events(struct live *l)
+{
+	static const char *const fallback[] = {
+		"module_free", "module_get", "module_put",
+	};
+	size_t i;
+
+	if (l->src.mode == KLPT_MODE_EVENTS) {
+		errno = 0;
+		if (tracefs_event_enable(l->inst, "klp", NULL))
+			return perm_err(errno ? errno : ENOENT);
+	}
+	tracefs_event_enable(l->inst, "module", "module_load");
+	if (l->src.mode == KLPT_MODE_FALLBACK)
+		for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
+			tracefs_event_enable(l->inst, "module", fallback[i]);
+	return 0;
+}
+
+static int live_fill(struct klpt_source *src, struct klpt_merge *m)
+{
+	struct live *l = (struct live *)src;
+	bool plain_more = false;
+	int pushed = 0, i, k, n, ret;
+	uint64_t drain;
+
+	for (i = 0; i < l->ncpu; i++) {
+		struct live_cpu *c = &l->cpus[i];
+
+		for (k = 0; !c->gone && k < LIVE_MAX_PAGES_PER_FILL; k++) {
+			n = tracefs_cpu_read(c->tcpu, l->page, true);
+			if (n < 0 && errno == ENODEV) {
+				/* no buffer for it after all: stop watching */
+				epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+				c->gone = true;
+				break;
+			}
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				return -errno;
+			}
+			if (n == 0)
+				break;
+			/* Into the merge first: a page read is gone from
+			 * the kernel, a failed recording must not lose it. */
+			ret = klpt_merge_push(m, c->cpu, l->page, (size_t)n);
+			if (ret < 0)
+				return ret;
+			pushed++;
+			if (src->rec) {
+				ret = klpt_recorder_page(src->rec, c->cpu,
+							 l->page, (size_t)n);
+				if (ret < 0)
+					return ret;
+			}
+		}
+		if (c->plain && k == LIVE_MAX_PAGES_PER_FILL)
+			plain_more = true;
+	}
+	/* Plain files were read to their end: nothing to wake up for. */
+	if (l->kick >= 0 && !plain_more &&
+	    read(l->kick, &drain, sizeof(drain)) < 0 && errno != EAGAIN)
+		return -errno;
+	return pushed;
+}
+
+static int live_fd(struct klpt_source *src)
+{
+	return ((struct live *)src)->epfd;
+}
+
+static void live_close(struct klpt_source *src)
+{
+	struct live *l = (struct live *)src;
+	int i;
+
+	if (!l)
+		return;
+	if (l->inst) {
+		tracefs_event_disable(l->inst, NULL, NULL);
+		tracefs_instance_file_write(l->inst, "tracing_on", "0");
+	}
+	for (i = 0; i < l->ncpu; i++) {
+		if (l->cpus[i].tcpu)
+			tracefs_cpu_free_fd(l->cpus[i].tcpu);
+		close(l->cpus[i].fd);
+	}
+	free(l->cpus);
+	/* After the fds are closed: the kernel refuses while they are open. */
+	if (l->inst) {
+		tracefs_instance_destroy(l->inst);
+		tracefs_instance_free(l->inst);
+	}
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->kick >= 0)
+		close(l->kick);
+	tep_free(l->src.tep);
+	free(l->page);
+	free(l);
+	live_in_use = false;
+}
+
+/*
+ * Checks, in the order that gives the most useful error: livepatch
+ * first (a kernel without it needs nothing mounted), then tracefs.
+ */
+static int check_system(const struct klpt_session_opts *o,
+			const char **tracing_dir)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/sys/kernel/livepatch",
+		     o->root) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret = is_dir(path);
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return -EOPNOTSUPP;
+	if (ret)
+		return perm_err(-ret);
+
+	if (o->tracefs_dir) {
+		/* Before any other tracefs call: it may mount otherwise. */
+		if (strlen(o->tracefs_dir) >= sizeof(path))
+			return -ENAMETOOLONG;
+		strcpy(path, o->tracefs_dir);
+		if (tracefs_set_tracing_dir(path))
+			return -ENOMEM;
+	}
+	*tracing_dir = tracefs_tracing_dir();
+	if (!*tracing_dir)
+		return geteuid() ? -EPERM : -ENODEV;
+	ret = join(path, sizeof(path), *tracing_dir, "events");
+	if (!ret)
+		ret = is_dir(path);
+	if (ret == -ENOENT || ret == -ENOTDIR)
+		return -ENODEV;
+	return ret ? perm_err(-ret) : 0;
+}
+
+int klpt_live_open(const struct klpt_session_opts *opts,
+		   struct klpt_source **out)
+{
+	static const char *const all[] = { "klp", "module", NULL };
+	static const char *const module_only[] = { "module", NULL };
+	const char *tracing_dir = NULL;
+	char name[32], path[PATH_MAX];
+	struct live *l;
+	int ret;
+
+	if (live_in_use)
+		return -EBUSY;
+	ret = check_system(opts, &tracing_dir);
+	if (ret)
+		return ret;
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->epfd = -1;
+	l->kick = -1;
+	l->src.fill = live_fill;
+	l->src.fd = live_fd;
+	l->src.close = live_close;
+	live_in_use = true;
+
+	remove_stale(tracing_dir);
+	snprintf(name, sizeof(name), "klptrace-%d", (int)getpid());
+	errno = 0;
+	l->inst = tracefs_instance_create(name);
+	if (!l->inst) {
+		ret = perm_err(errno ? errno : ENOMEM);
+		goto fail;
+	}
+	ret = configure(l, opts);
+	if (ret)
+		goto fail;
+
+	ret = join(path, sizeof(path), tracing_dir, "events/klp");
+	if (ret)
+		goto fail;
+	l->src.mode = !(opts->flags & KLPT_F_FALLBACK) && !is_dir(path) ?
+		      KLPT_MODE_EVENTS : KLPT_MODE_FALLBACK;
+
+	/* The formats of our two systems only: parsing all is slow. */
+	l->src.tep = tracefs_local_events_system(tracing_dir,
+		l->src.mode == KLPT_MODE_EVENTS ? all : module_only);
+	if (!l->src.tep) {
+		ret = -EBADMSG;
+		goto fail;
+	}
+	l->page_size = tep_get_sub_buffer_size(l->src.tep);
+	if (l->page_size <= 0)
+		l->page_size = getpagesize();
+	l->page = malloc((size_t)l->page_size);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!l->page || l->epfd < 0) {
+		ret = l->page ? -errno : -ENOMEM;
+		goto fail;
+	}
+	ret = open_cpus(l, opts->root);
+	if (ret)
+		goto fail;
+	/* Last: a set-up step that fails leaves nothing traced. */
+	ret = enable_events(l);
+	if (ret)
+		goto fail;
+	*out = &l->src;
+	return 0;
+fail:
+	live_close(&l->src);
+	return ret;
+}
