@@ -179,6 +179,13 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
  */
 struct klpt_model *klpt_session_model(const struct klpt_session *s);
 
+/*
+ * (Added with session.c.)  The session's prefix of /sys and /proc
+ * (opts->root; "" for the real system): actions.c writes under
+ * <root>/sys/kernel/livepatch and reads the truth there too.
+ */
+const char *klpt_session_root(const struct klpt_session *s);
+
 /* ------------------------------------------------- live.c / replay.c */
 
 /*

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * session.c: the public session object.  It ties a source of pages
+ * (live.c or replay.c) to the merge (pages.c), the decoder (decode.c)
+ * and the model (model.c), and calls the user back for every event.
+ *
+ * The stream and the ground truth
+ * -------------------------------
+ * The model starts from, and after lost events returns to, a snapshot
+ * of sysfs/procfs (truth.c).  Events are enabled before the snapshot is
+ * read, so an event can be older than the snapshot, and reading sysfs
+ * and procfs takes a while during which more events happen.  The
+ * session therefore puts the snapshot into the event stream as if it
+ * were an event, at its timestamp T, the trace clock (CLOCK_MONOTONIC,
+ * see live.c) read just *before* the snapshot is read:
+ *
+ *   - a record with ts < T happened before anything was read: the
+ *     snapshot already reflects it.  It is applied before the reconcile,
+ *     so the model learns what the snapshot cannot say (the reason a
+ *     task is blocked, the function, blocked-since times); the reconcile
+ *     then makes the states agree with the snapshot.
+ *   - a record with ts >= T may or may not be reflected.  It is applied
+ *     after the reconcile.  That is safe because events carry absolute
+ *     values (a task's new state, a module's refcount after the
+ *     operation, a pass number), so applying one the snapshot already
+ *     saw yields the same state, and every later event follows it in
+ *     order.
+ *
+ * Every record is thus applied exactly once, in order, and the snapshot
+ * is never mixed with events twice: no double application.  The records
+ * up to T are read by a fill that starts after T was taken (a record
+ * written before T is readable then).
+ *
+ * At start-up (open) the records before T are applied to the model
+ * only: they belong to the initial state like the snapshot itself, and
+ * the caller's callback sees events from the snapshot on.  The first
+ * record at or after T is kept for the first klpt_session_process().
+ * The same mechanism resyncs after lost events (LOST, then the
+ * snapshot, then RESYNC) and, in the fallback mode, on every tick of
+ * the polling timer.  A replay does the same with the recording's
+ * start-up snapshot and its saved T.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <tracefs.h>
+
+#include "internal.h"
+
+#ifndef KLPT_VERSION_STRING
+#define KLPT_VERSION_STRING "0.1.0"
+#endif
+
+/* Fills per process() call when the pages hold none of our events. */
+#define SESSION_MAX_ROUNDS 8
+
+struct klpt_session {
+	struct klpt_source *src;
+	struct klpt_merge *merge;
+	struct klpt_decoder *dec;
+	struct klpt_model *model;
+	klpt_event_fn on_event;
+	void *ctx;
+	enum klpt_mode mode;
+	char *root;		/* prefix of /sys and /proc, "" for real */
+	char *tracefs_dir;	/* live: where the formats are (recordings) */
+	struct klpt_recorder *rec;
+	int epfd;		/* klpt_session_fd() */
+	int timerfd;		/* fallback polling, else -1 */
+	int kick;		/* eventfd: readable while records wait */
+	/* The pending snapshot (see the top of this file), or NULL. */
+	struct klpt_truth *sync;
+	bool sync_owned;	/* ours to free (not the replay's) */
+	bool sync_filled;	/* a fill ran after it was taken */
+	bool silent;		/* start-up: apply to the model only */
+	/* A record already taken from the merge, handled first next time. */
+	struct tep_record *held;
+	uint64_t held_lost;
+	uint64_t events, lost;
+	uint64_t bad;		/* malformed records skipped */
+};
+
+KLPT_API const char *klpt_version(void)
+{
+	return KLPT_VERSION_STRING;
+}
+
+/* klpt_event_type_name() is in decode.c, next to the decoding table. */
+
+struct klpt_model *klpt_session_model(const struct klpt_session *s)
+{
+	return s ? s->model : NULL;
+}
+
+const char *klpt_session_root(const struct klpt_session *s)
+{
+	return s ? s->root : "";
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ------------------------------------------------------ the event loop */
+
+static void kick_set(struct klpt_session *s)
+{
+	uint64_t one = 1;
+
+	if (write(s->kick, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is at its maximum, i.e. set */
+	}
+}
+
+static void kick_clear(struct klpt_session *s)
+{
+	uint64_t v;
+
+	if (read(s->kick, &v, sizeof(v)) < 0) {
+		/* EAGAIN: was not set */
+	}
+}
+
+static void hold(struct klpt_session *s, struct tep_record *rec,
+		 uint64_t lost)
+{
+	s->held = rec;
+	s->held_lost = lost;
+}
+
+static void sync_drop(struct klpt_session *s)
+{
+	if (s->sync_owned)
+		klpt_truth_free(s->sync);
+	s->sync = NULL;
+	s->sync_owned = false;
+}
+
+/* Take a snapshot now and make it the pending resync point. */
+static int sync_begin(struct klpt_session *s)
+{
+	struct klpt_truth *t;
+	uint64_t ts = now_ns();	/* before reading: see the top */
+	int ret;
+
+	ret = klpt_truth_take(s->root, &t);
+	if (ret < 0)
+		return ret;
+	t->ts = ts;
+	sync_drop(s);
+	s->sync = t;
+	s->sync_owned = true;
+	s->sync_filled = false;
+	return 0;
+}
+
+/* Returns 1 if on_event asked to stop, else 0. */
+static int emit(struct klpt_session *s, const struct klpt_event *ev, int *n)
+{
+	s->events++;
+	(*n)++;
+	return s->on_event && s->on_event(s, ev, s->ctx) ? 1 : 0;
+}
+
+/* Reconcile with the pending snapshot; RESYNC unless starting up. */
+static int sync_finish(struct klpt_session *s, int *n)
+{
+	struct klpt_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = KLPT_EV_RESYNC;
+	ev.ts = s->sync->ts;
+	ev.cpu = -1;
+	klpt_model_reconcile(s->model, s->sync);
+	sync_drop(s);
+	return s->silent ? 0 : emit(s, &ev, n);
+}
+
+/*
+ * One record: the resync point if it comes first, the loss before it,
+ * then the record itself.  0 to go on, 1 to stop (on_event said so, or
+ * start-up reached the snapshot; the record is held if not yet
+ * handled), or a negative errno (the record is held).
+ */
+static int step(struct klpt_session *s, struct tep_record *rec,
+		uint64_t lost, int *n)
+{
+	struct klpt_event ev;
+	int ret;
+
+	if (s->sync && rec->ts >= s->sync->ts) {
+		ret = sync_finish(s, n);
+		if (ret || s->silent) {
+			hold(s, rec, lost);
+			return 1;
+		}
+	}
+	if (lost) {
+		/*
+		 * The kernel overwrote events before rec on its CPU: take a
+		 * new snapshot (live).  Counted once it is taken, so that a
+		 * failed attempt is retried with the record.
+		 */
+		if (!s->silent && s->mode != KLPT_MODE_REPLAY) {
+			ret = sync_begin(s);
+			if (ret < 0) {
+				hold(s, rec, lost);
+				return ret;
+			}
+		}
+		s->lost += lost == UINT64_MAX ? 1 : lost;
+		if (!s->silent) {
+			memset(&ev, 0, sizeof(ev));
+			ev.type = KLPT_EV_LOST;
+			ev.ts = rec->ts;
+			ev.cpu = -1;
+			ev.lost.count = lost == UINT64_MAX ? 0 : lost;
+			if (emit(s, &ev, n)) {
+				hold(s, rec, 0);
+				return 1;
+			}
+		}
+	}
+	ret = klpt_decode(s->dec, rec, &ev);
+	if (ret <= 0) {
+		/* Not ours, or malformed: one bad record must not stop a
+		 * live session; it is counted, not delivered. */
+		if (ret < 0)
+			s->bad++;
+		return 0;
+	}
+	klpt_model_apply(s->model, &ev);
+	return s->silent ? 0 : emit(s, &ev, n);
+}
+
+/*
+ * Fill, and handle records until the merge is dry.  If a pass brought
+ * pages but none of our events, fill again (a bounded number of times
+ * live, until the end for a replay: a replay returns 0 only at its end).
+ * Returns 0, 1 (stopped early) or a negative errno.
+ */
+static int run(struct klpt_session *s, int *n)
+{
+	struct tep_record *rec;
+	uint64_t lost;
+	int round, pushed, ret;
+
+	if (s->held) {
+		rec = s->held;
+		lost = s->held_lost;
+		s->held = NULL;
+		ret = step(s, rec, lost, n);
+		if (ret)
+			return ret;
+	}
+	for (round = 0;; round++) {
+		pushed = s->src->fill(s->src, s->merge);
+		if (pushed < 0)
+			return pushed;
+		if (s->sync)
+			s->sync_filled = true;
+		while ((rec = klpt_merge_next(s->merge, &lost))) {
+			ret = step(s, rec, lost, n);
+			if (ret)
+				return ret;
+		}
+		if (s->sync) {
+			/*
+			 * Dry.  Records older than the snapshot may still be
+			 * unread: live, if no fill ran since it was taken;
+			 * in a replay, until its end.
+			 */
+			if (s->mode == KLPT_MODE_REPLAY ? pushed > 0 :
+			    !s->sync_filled)
+				continue;
+			ret = sync_finish(s, n);
+			if (ret || s->silent)
+				return ret;
+		}
+		if (*n || !pushed)
+			return 0;
+		if (s->mode != KLPT_MODE_REPLAY && round >= SESSION_MAX_ROUNDS)
+			return 0;
+	}
+}
+
+static bool timer_fired(struct klpt_session *s)
+{
+	uint64_t ticks;
+
+	return s->timerfd >= 0 &&
+	       read(s->timerfd, &ticks, sizeof(ticks)) == sizeof(ticks);
+}
+
+KLPT_API int klpt_session_process(struct klpt_session *s)
+{
+	int n = 0, ret;
+
+	if (!s)
+		return klpt_err(EINVAL);
+	kick_clear(s);
+	/* Fallback: the ground truth is all there is; re-read it. */
+	if (timer_fired(s)) {
+		ret = sync_begin(s);
+		if (ret < 0)
+			return klpt_err(-ret);
+	}
+	ret = run(s, &n);
+	if (ret < 0)
+		return klpt_err(-ret);
+	/* Stopped early: records wait; keep the session fd readable. */
+	if (ret > 0)
+		kick_set(s);
+	return n;
+}
+
+KLPT_API int klpt_session_poll(struct klpt_session *s, int timeout_ms)
+{
+	struct epoll_event evs[4];
+	int n;
+
+	if (!s)
+		return klpt_err(EINVAL);
+	/* What is already there costs no wait (and a plain file never
+	 * wakes epoll). */
+	n = klpt_session_process(s);
+	if (n != 0 || s->mode == KLPT_MODE_REPLAY)
+		return n;
+	n = epoll_wait(s->epfd, evs, 4, timeout_ms);
+	if (n < 0)
+		return klpt_err(errno);
+	if (n == 0)
+		return 0;
+	return klpt_session_process(s);
+}
+
+/* ------------------------------------------------------ open and close */
+
+/*
+ * Copy the caller's options into o with the defaults filled in.  As in
+ * libbpf, a caller built against a newer header may pass a larger struct
+ * as long as the fields we do not know are zero.
+ */
+static int opts_get(const struct klpt_session_opts *in,
+		    struct klpt_session_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (in) {
+		size_t i;
+
+		if (in->sz < sizeof(in->sz))
+			return -EINVAL;
+		for (i = sizeof(*o); i < in->sz; i++)
+			if (((const unsigned char *)in)[i])
+				return -EINVAL;
+		memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
+	}
+	o->sz = sizeof(*o);
+	if (!o->buffer_kb)
+		o->buffer_kb = 1024;
+	if (!o->poll_ms)
+		o->poll_ms = 500;
+	if (!o->root)
+		o->root = "";
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+KLPT_API void klpt_session_close(struct klpt_session *s)
+{
+	if (!s)
+		return;
+	if (s->rec) {
+		s->src->rec = NULL;
+		klpt_recorder_close(s->rec);
+	}
+	sync_drop(s);
+	s->held = NULL;
+	/* The merge and decoder use the source's tep: free them first. */
+	if (s->merge)
+		klpt_merge_free(s->merge);
+	if (s->dec)
+		klpt_decoder_free(s->dec);
+	if (s->model)
+		klpt_model_free(s->model);
+	if (s->src)
+		s->src->close(s->src);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
+	if (s->kick >= 0)
+		close(s->kick);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->root);
+	free(s->tracefs_dir);
+	free(s);
+}
+
+/* Everything but the source, then the start-up sync.  Takes src. */
+static int session_new(const struct klpt_session_opts *o,
+		       struct klpt_source *src, struct klpt_session **out)
+{
+	struct klpt_session *s;
+	int n = 0, ret = -ENOMEM;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		src->close(src);
+		return -ENOMEM;
+	}
+	s->src = src;
+	s->mode = src->mode;
+	s->on_event = o->on_event;
+	s->ctx = o->ctx;
+	s->timerfd = s->kick = s->epfd = -1;
+	s->root = strdup(o->root);
+	s->merge = klpt_merge_new(src->tep, src->ncpus);
+	s->dec = klpt_decoder_new(src->tep);
+	s->model = klpt_model_new();
+	if (!s->root || !s->merge || !s->dec || !s->model)
+		goto fail;
+	/* Module references come from module:* only in the fallback. */
+	klpt_decoder_set_fallback(s->dec, s->mode == KLPT_MODE_FALLBACK);
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->epfd < 0 || s->kick < 0)
+		goto fail_errno;
+	ret = epoll_add(s->epfd, s->kick);
+	if (!ret && src->fd && src->fd(src) >= 0)
+		ret = epoll_add(s->epfd, src->fd(src));
+	if (ret)
+		goto fail;
+	if (s->mode == KLPT_MODE_FALLBACK) {
+		struct itimerspec its = {
+			.it_interval.tv_sec = o->poll_ms / 1000,
+			.it_interval.tv_nsec = (long)(o->poll_ms % 1000) * 1000000,
+		};
+
+		its.it_value = its.it_interval;
+		s->timerfd = timerfd_create(CLOCK_MONOTONIC,
+					    TFD_NONBLOCK | TFD_CLOEXEC);
+		if (s->timerfd < 0 ||
+		    timerfd_settime(s->timerfd, 0, &its, NULL))
+			goto fail_errno;
+		ret = epoll_add(s->epfd, s->timerfd);
+		if (ret)
+			goto fail;
+	}
+
+	/*
+	 * Start-up: the snapshot, and the records older than it.  A replay
+	 * without a snapshot (a trace.dat) has none: all its events are
+	 * delivered.
+	 */
+	if (s->mode != KLPT_MODE_REPLAY) {
+		ret = sync_begin(s);
+		if (ret)
+			goto fail;
+	} else if (src->truth) {
+		s->sync = src->truth;
+		s->sync_owned = false;
+	}
+	if (s->sync) {
+		s->silent = true;
+		ret = run(s, &n);
+		s->silent = false;
+		if (ret < 0)
+			goto fail;
+	}
+	if (s->held)
+		kick_set(s);
+	*out = s;
+	return 0;
+fail_errno:
+	ret = -errno;
+fail:
+	klpt_session_close(s);
+	return ret;
+}
+
+KLPT_API int klpt_session_open_live(const struct klpt_session_opts *opts,
+				    struct klpt_session **out)
+{
+	struct klpt_session_opts o;
+	struct klpt_session *s;
+	struct klpt_source *src;
+	const char *dir;
+	char *tdir;
+	int ret;
+
+	if (!out)
+		return klpt_err(EINVAL);
+	*out = NULL;
+	ret = opts_get(opts, &o);
+	if (!ret)
+		ret = klpt_live_open(&o, &src);
+	if (ret)
+		return klpt_err(-ret);
+	/* Set by klpt_live_open: no mount, no search. */
+	dir = tracefs_tracing_dir();
+	tdir = strdup(dir ? dir : "");
+	if (!tdir) {
+		src->close(src);
+		return klpt_err(ENOMEM);
+	}
+	ret = session_new(&o, src, &s);
+	if (ret) {
+		free(tdir);
+		return klpt_err(-ret);
+	}
+	s->tracefs_dir = tdir;
+	*out = s;
+	return 0;
+}
+
+KLPT_API int klpt_session_open_replay(const char *path,
+				      const struct klpt_session_opts *opts,
+				      struct klpt_session **out)
+{
+	struct klpt_session_opts o;
+	struct klpt_source *src;
+	int ret;
+
+	if (!out)
+		return klpt_err(EINVAL);
+	*out = NULL;
+	if (!path)
+		return klpt_err(EINVAL);
+	ret = opts_get(opts, &o);
+	if (!ret)
+		ret = klpt_replay_open(path, &src);
+	if (!ret)
+		ret = session_new(&o, src, out);
+	return ret ? klpt_err(-ret) : 0;
+}
+
+KLPT_API enum klpt_mode klpt_session_mode(const struct klpt_session *s)
+{
+	if (!s) {
+		errno = EINVAL;
+		return 0;
+	}
+	return s->mode;
+}
+
+KLPT_API int klpt_session_fd(const struct klpt_session *s)
+{
+	return s ? s->epfd : klpt_err(EINVAL);
+}
+
+KLPT_API uint64_t klpt_session_events(const struct klpt_session *s)
+{
+	return s ? s->events : 0;
+}
+
+KLPT_API uint64_t klpt_session_lost(const struct klpt_session *s)
+{
+	return s ? s->lost : 0;
+}
+
+/*
+ * The recording gets a snapshot of its own, taken now: it starts here,
+ * not at the session's start.  Pages read from the next fill on are
+ * written; records already in the merge are older than the snapshot,
+ * which reflects them.
+ */
+KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
+{
+	struct klpt_truth *t;
+	uint64_t ts;
+	int ret;
+
+	if (!s || !dir)
+		return klpt_err(EINVAL);
+	if (s->mode == KLPT_MODE_REPLAY)
+		return klpt_err(EOPNOTSUPP);
+	if (s->rec)
+		return klpt_err(EBUSY);
+	ts = now_ns();
+	ret = klpt_truth_take(s->root, &t);
+	if (ret < 0)
+		return klpt_err(-ret);
+	t->ts = ts;
+	ret = klpt_recorder_open(dir, s->tracefs_dir, t, s->src->ncpus,
+				 &s->rec);
+	klpt_truth_free(t);
+	/* live.c's instances run on the mono clock; the replay checks it */
+	if (!ret)
+		ret = klpt_recorder_set_clock(s->rec, "mono");
+	if (ret < 0) {
+		klpt_recorder_close(s->rec);
+		s->rec = NULL;
+		return klpt_err(-ret);
+	}
+	s->src->rec = s->rec;
+	return 0;
+}
