@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * Sessions without a kernel: live sessions opened on a fake tracefs and
+ * a fake /sys + /proc (fake_tracefs.h), never the host's tracing.
+ *
+ * The pages a test writes carry CLOCK_MONOTONIC timestamps, the clock a
+ * live session sets on its instance: "past" ones (before the open) are
+ * older than the start-up snapshot, "future" ones newer.  That is how
+ * the start-up ordering is checked without racing anything.
+ */
+#include <poll.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "fake_tracefs.h"
+#include "internal.h"
+
+#define LP "klpt_lp_sleep"
+#define TARGET "klpt_target_sleep"
+#define FUNC "klpt_sleep_fn"
+#define SLEEPER 105
+
+static struct fake_tracefs ft;
+
+/* ------------------------------------------------------------- helpers */
+
+#define MAX_SEEN 64
+
+/* What the callback saw: types in order, a few fields copied. */
+struct seen {
+	int n;
+	int stop_every;		/* return 1 from every Nth event (0: never) */
+	enum klpt_event_type type[MAX_SEEN];
+	uint64_t ts[MAX_SEEN];
+	int cpu[MAX_SEEN];
+	int pid[MAX_SEEN];
+	int refcnt[MAX_SEEN];
+	uint64_t lost[MAX_SEEN];
+	unsigned int checks[MAX_SEEN];	/* BLOCKED: the task's, after it */
+	char name[MAX_SEEN][32];	/* patch or module */
+	int in_session_model;	/* the session handed in could be queried */
+};
+
+static int on_event(struct klpt_session *s, const struct klpt_event *ev,
+		    void *ctx)
+{
+	struct seen *seen = ctx;
+	const char *name = NULL;
+	int i = seen->n;
+
+	if (klpt_session_model(s))
+		seen->in_session_model++;
+	if (i >= MAX_SEEN)
+		return 0;
+	seen->n++;
+	seen->type[i] = ev->type;
+	seen->ts[i] = ev->ts;
+	seen->cpu[i] = ev->cpu;
+	switch (ev->type) {
+	case KLPT_EV_TASK_BLOCKED:
+		if (klpt_task_find(s, ev->task.pid))
+			seen->checks[i] =
+				klpt_task_checks(klpt_task_find(s, ev->task.pid));
+		/* fall through */
+	case KLPT_EV_TASK_SWITCH:
+		seen->pid[i] = ev->task.pid;
+		name = ev->task.patch;
+		break;
+	case KLPT_EV_MODULE_REF:
+	case KLPT_EV_MODULE_UNLOAD_READY:
+	case KLPT_EV_MODULE_FREE:
+	case KLPT_EV_MODULE_LOAD:
+		seen->refcnt[i] = ev->module.refcnt;
+		name = ev->module.module;
+		break;
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+		name = ev->patch.patch;
+		break;
+	case KLPT_EV_LOST:
+		seen->lost[i] = ev->lost.count;
+		break;
+	case KLPT_EV_RESYNC:
+		break;
+	default:
+		name = ev->transition.patch;
+	}
+	snprintf(seen->name[i], sizeof(seen->name[i]), "%s",
+		 name ? name : "");
+	return seen->stop_every && seen->n % seen->stop_every == 0;
+}
+
+static int open_fake(unsigned int flags, struct seen *seen,
+		     struct klpt_session **s)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = on_event,
+		       .ctx = seen, .flags = flags,
+		       .tracefs_dir = ft.tracefs, .root = ft.root,
+		       .poll_ms = 3600 * 1000);
+
+	return klpt_session_open_live(&o, s);
+}
+
+/* The contents of an instance file, without the newline. */
+static const char *inst_file(const char *rel)
+{
+	static char buf[256];
+	int n = ft_read(buf, sizeof(buf), "%s/%s", ft.inst, rel);
+
+	if (n < 0)
+		return "(missing)";
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}
+
+static bool fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* A time well before the open, and one well after it (1 h). */
+static uint64_t past(void)
+{
+	uint64_t now = fake_now();
+
+	return now > 20000000000ull ? now - 10000000000ull : 1000;
+}
+
+static uint64_t future(void)
+{
+	return fake_now() + 3600000000000ull;
+}
+
+/*
+ * The system of the disable scenario of the foundation issue: the patch
+ * LP is being disabled (enabled 0, transition 1), the kthread SLEEPER
+ * sleeps in FUNC and is still patched; its module holds one reference.
+ */
+static void disable_system(void)
+{
+	CHECK_INT(fake_patch(&ft, LP, 0, 1), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_module(&ft, TARGET, 0, false), 0);
+	CHECK_INT(fake_task(&ft, 1, 1, "init", 0, false), 0);
+	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 1, true), 0);
+}
+
+static int blocked(struct fake_page *pg, uint64_t ts)
+{
+	return FAKE_EVENT(&ft, pg, ts, "klp", "klp_task_blocked",
+			  FV("pid", SLEEPER), FV("tgid", SLEEPER),
+			  FV("comm", "klpt_sleeper"), FV("patch", LP),
+			  FV("target", KLPT_UNPATCHED),
+			  FV("reason", KLPT_REASON_SLEEPING_IN_FUNC),
+			  FV("err", -98), FV("func", FUNC));
+}
+
+static int pass(struct fake_page *pg, uint64_t ts, int n, int pending)
+{
+	return FAKE_EVENT(&ft, pg, ts, "klp", "klp_transition_pass",
+			  FV("patch", LP), FV("target", KLPT_UNPATCHED),
+			  FV("pass", n), FV("checked", 3),
+			  FV("pending", pending));
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_version_and_names(void)
+{
+	char major[16];
+	int t, u;
+
+	snprintf(major, sizeof(major), "%d.%d.", KLPT_VERSION_MAJOR,
+		 KLPT_VERSION_MINOR);
+	CHECK(!strncmp(klpt_version(), major, strlen(major)), "version %s",
+	      klpt_version());
+	CHECK_STR(klpt_event_type_name(KLPT_EV_TASK_SWITCH),
+		  "klp_task_switch");
+	CHECK_STR(klpt_event_type_name(KLPT_EV_MODULE_LOAD), "module_load");
+	CHECK_STR(klpt_event_type_name(KLPT_EV_RESYNC), "resync");
+	for (t = 0; t < KLPT_EV__COUNT; t++) {
+		CHECK(klpt_event_type_name(t), "type %d has no name", t);
+		for (u = 0; u < t; u++)
+			CHECK(strcmp(klpt_event_type_name(t),
+				     klpt_event_type_name(u)),
+			      "types %d and %d share a name", t, u);
+	}
+	CHECK(!klpt_event_type_name(KLPT_EV__COUNT), "past the end");
+	CHECK(!klpt_event_type_name(-1), "negative");
+}
+
+/*
+ * The whole disable, split by the open: what happened before it is
+ * folded into the start-up model silently; what follows is delivered in
+ * timestamp order across the two CPUs.
+ */
+static void test_live_disable(void)
+{
+	struct seen seen = { 0 };
+	struct fake_page p0, p1;
+	struct klpt_session *s = NULL;
+	const struct klpt_patch *p;
+	const struct klpt_task *t;
+	const struct klpt_module *m;
+	uint64_t t0 = past(), tf = future();
+	static const enum klpt_event_type want[] = {
+		KLPT_EV_TASK_BLOCKED, KLPT_EV_TRANSITION_PASS,
+		KLPT_EV_TASK_SWITCH, KLPT_EV_TRANSITION_PASS,
+		KLPT_EV_TRANSITION_COMPLETE, KLPT_EV_PATCH_FREE,
+		KLPT_EV_PATCH_RELEASE, KLPT_EV_MODULE_REF,
+		KLPT_EV_MODULE_UNLOAD_READY,
+	};
+	char why[256];
+	size_t i;
+	int ret;
+
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
+	/* The runners point at the VM's formats: they must be what we use. */
+	if (getenv("KLPT_TEST_FIXTURES"))
+		CHECK(ft.fixtures == (int)FAKE_NFORMATS,
+		      "%d of %zu formats from $KLPT_TEST_FIXTURES", ft.fixtures,
+		      FAKE_NFORMATS);
+	disable_system();
+	fake_page_init(&p0);
+	fake_page_init(&p1);
+	/* Before the open (the snapshot reflects these). */
+	CHECK_INT(FAKE_EVENT(&ft, &p0, t0 + 1, "klp", "klp_transition_init",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p0, t0 + 2, "klp", "klp_transition_start",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED)), 0);
+	CHECK_INT(blocked(&p1, t0 + 3), 0);
+	CHECK_INT(pass(&p0, t0 + 4, 0, 1), 0);
+	/* After it, alternating CPUs, CPU 1's pages written first. */
+	CHECK_INT(blocked(&p1, tf + 1), 0);
+	CHECK_INT(pass(&p0, tf + 2, 1, 1), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p1, tf + 3, "klp", "klp_task_switch",
+			     FV("pid", SLEEPER), FV("tgid", SLEEPER),
+			     FV("comm", "klpt_sleeper"),
+			     FV("from", KLPT_PATCHED), FV("to", KLPT_UNPATCHED),
+			     FV("via", KLPT_VIA_STACK_CHECK)), 0);
+	CHECK_INT(pass(&p0, tf + 4, 2, 0), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p1, tf + 5, "klp", "klp_transition_complete",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED),
+			     FV("forced", 0)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p0, tf + 6, "klp", "klp_patch_free",
+			     FV("patch", LP), FV("forced", 0)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p1, tf + 7, "klp", "klp_patch_release",
+			     FV("patch", LP), FV("forced", 0)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p0, tf + 8, "klp", "klp_module_ref",
+			     FV("module", LP), FV("op", 2), FV("refcnt", 0),
+			     FV("ip", 0xffffffff81234567ll),
+			     FV("caller", "klp_free_patch_finish")), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &p1, tf + 9, "klp",
+			     "klp_module_unload_ready", FV("module", LP)), 0);
+	CHECK_INT(fake_page_write(&ft, 1, &p1), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &p0), 0);
+
+	ret = open_fake(0, &seen, &s);
+	CHECK_INT(ret, 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	CHECK(klpt_session_fd(s) >= 0, "fd %d", klpt_session_fd(s));
+
+	/* The instance is set up for low latency and one clock. */
+	CHECK_STR(inst_file("buffer_percent"), "0");
+	CHECK_STR(inst_file("trace_clock"), "mono");
+	CHECK_STR(inst_file("buffer_size_kb"), "1024");
+	CHECK_STR(inst_file("tracing_on"), "1");
+	CHECK_STR(inst_file("events/klp/enable"), "1");
+	CHECK_STR(inst_file("events/module/module_load/enable"), "1");
+	/* klp_module_ref covers livepatch modules: no module_get flood */
+	CHECK_STR(inst_file("events/module/module_get/enable"), "0");
+
+	/* Start-up: the early events are in the model, not delivered. */
+	CHECK_INT(seen.n, 0);
+	CHECK_INT(klpt_session_events(s), 0);
+	p = klpt_patch_find(s, LP);
+	CHECK(p, "patch %s not in the model", LP);
+	if (p) {
+		CHECK(klpt_patch_in_transition(p), "not in transition");
+		CHECK_INT(klpt_patch_target(p), KLPT_UNPATCHED);
+		CHECK(!klpt_patch_enabled(p), "enabled");
+	}
+	t = klpt_task_find(s, SLEEPER);
+	CHECK(t, "task %d not in the model", SLEEPER);
+	if (t) {
+		CHECK_INT(klpt_task_state(t), KLPT_PATCHED);
+		CHECK(klpt_task_is_kthread(t), "not a kthread");
+		/* only the pre-snapshot event can have told this */
+		CHECK_INT(klpt_task_reason(t), KLPT_REASON_SLEEPING_IN_FUNC);
+		CHECK_STR(klpt_task_func(t), FUNC);
+	}
+	m = klpt_module_find(s, LP);
+	CHECK(m, "module %s not in the model", LP);
+	if (m) {
+		CHECK_INT(klpt_module_refcnt(m), 1);
+		CHECK(klpt_module_verdict(s, m, why, sizeof(why)) != KLPT_READY,
+		      "ready before the transition completed");
+	}
+	/* The first later record waits: the session fd says so. */
+	CHECK(fd_readable(klpt_session_fd(s)), "session fd not readable");
+
+	ret = klpt_session_process(s);
+	CHECK_INT(ret, (int)(sizeof(want) / sizeof(want[0])));
+	CHECK_INT(seen.n, (int)(sizeof(want) / sizeof(want[0])));
+	CHECK_INT(klpt_session_events(s), seen.n);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]) && i < (size_t)seen.n;
+	     i++) {
+		CHECK(seen.type[i] == want[i], "event %zu is %s, not %s", i,
+		      klpt_event_type_name(seen.type[i]),
+		      klpt_event_type_name(want[i]));
+		CHECK(seen.ts[i] == tf + 1 + i, "event %zu at %llu", i,
+		      (unsigned long long)(seen.ts[i] - tf));
+		CHECK_INT(seen.cpu[i], i % 2 ? 0 : 1);
+	}
+	/* each blocked event applied once: the early one and this one */
+	CHECK_INT(seen.checks[0], 2);
+	CHECK_STR(seen.name[7], LP);
+	CHECK_INT(seen.refcnt[7], 0);
+	CHECK_INT(seen.in_session_model, seen.n);
+	CHECK_INT(klpt_session_process(s), 0);
+	CHECK_INT(klpt_session_lost(s), 0);
+
+	/* complete: the kernel resets every task to undefined */
+	t = klpt_task_find(s, SLEEPER);
+	if (t) {
+		CHECK_INT(klpt_task_state(t), KLPT_UNDEFINED);
+		CHECK_INT(klpt_task_reason(t), KLPT_REASON_NONE);
+	}
+	m = klpt_module_find(s, LP);
+	CHECK(m, "module %s gone", LP);
+	if (m) {
+		CHECK_INT(klpt_module_refcnt(m), 0);
+		CHECK_INT(klpt_module_verdict(s, m, why, sizeof(why)),
+			  KLPT_READY);
+	}
+	CHECK(!fd_readable(klpt_session_fd(s)), "fd readable with nothing");
+out:
+	CHECK_INT(ft_puts("1\n", "%s/events/enable", ft.inst), 0);
+	klpt_session_close(s);
+	/* close disabled every event (events/enable) and stopped tracing */
+	CHECK_STR(inst_file("events/enable"), "0");
+	CHECK_STR(inst_file("tracing_on"), "0");
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * The snapshot wins over older events: a reference count an early
+ * event reported is replaced by the one the snapshot read.
+ */
+static void test_snapshot_over_early_events(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_module *m;
+	struct fake_page pg;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, past(), "klp", "klp_module_ref",
+			     FV("module", LP), FV("op", 1), FV("refcnt", 5),
+			     FV("caller", "try_module_get")), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	m = s ? klpt_module_find(s, LP) : NULL;
+	CHECK(m, "module not found");
+	if (m)
+		CHECK_INT(klpt_module_refcnt(m), 1);
+	CHECK_INT(seen.n, 0);
+	CHECK(s && !fd_readable(klpt_session_fd(s)), "nothing should wait");
+	CHECK_INT(klpt_session_process(s), 0);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * A page that follows dropped events: LOST, the record, then a fresh
+ * snapshot (RESYNC) that the model agrees with.
+ */
+static void test_lost_resync(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_module *m;
+	struct fake_page pg;
+	uint64_t t0;
+
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+
+	/*
+	 * What the kernel wrote after the open, read later: its timestamps
+	 * are before the resync snapshot, which is taken when the loss is
+	 * seen.  Meanwhile the truth moved on to 2 references.
+	 */
+	t0 = fake_now();
+	fake_page_init(&pg);
+	fake_page_missed(&pg, 5);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, t0, "klp", "klp_module_ref",
+			     FV("module", LP), FV("op", 1), FV("refcnt", 3),
+			     FV("caller", "x")), 0);
+	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
+	CHECK_INT(fake_module(&ft, LP, 2, true), 0);
+
+	CHECK_INT(klpt_session_process(s), 3);
+	CHECK_INT(seen.n, 3);
+	CHECK_INT(seen.type[0], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[0], 5);
+	CHECK_INT(seen.cpu[0], -1);
+	CHECK_INT(seen.type[1], KLPT_EV_MODULE_REF);
+	CHECK_INT(seen.refcnt[1], 3);
+	CHECK_INT(seen.type[2], KLPT_EV_RESYNC);
+	CHECK_INT(seen.cpu[2], -1);
+	CHECK(seen.ts[2] > t0, "resync at %llu, the record at %llu",
+	      (unsigned long long)seen.ts[2], (unsigned long long)t0);
+	CHECK_INT(klpt_session_lost(s), 5);
+	m = klpt_module_find(s, LP);
+	if (m)
+		CHECK_INT(klpt_module_refcnt(m), 2);
+
+	/* A loss of unknown size counts as one. */
+	fake_page_init(&pg);
+	fake_page_missed(&pg, 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, fake_now(), "klp", "klp_module_ref",
+			     FV("module", LP), FV("op", 2), FV("refcnt", 1),
+			     FV("caller", "x")), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 3);
+	CHECK_INT(seen.type[3], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[3], 0);
+	CHECK_INT(klpt_session_lost(s), 6);
+	CHECK_INT(seen.type[5], KLPT_EV_RESYNC);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/* on_event returning non-zero stops process(); the rest waits. */
+static void test_callback_stop(void)
+{
+	struct seen seen = { .stop_every = 1 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	uint64_t tf = future();
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	fake_page_init(&pg);
+	for (i = 0; i < 3; i++)
+		CHECK_INT(pass(&pg, tf + i, i, 1), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		CHECK(fd_readable(klpt_session_fd(s)), "call %d: not readable",
+		      i);
+		CHECK_INT(klpt_session_process(s), 1);
+		CHECK_INT(seen.n, i + 1);
+	}
+	CHECK_INT(klpt_session_process(s), 0);
+	CHECK_INT(klpt_session_events(s), 3);
+	CHECK(!fd_readable(klpt_session_fd(s)), "readable at the end");
+	/* poll: the same, and a plain timeout with nothing there */
+	CHECK_INT(klpt_session_poll(s, 0), 0);
+	CHECK_INT(klpt_session_poll(s, 1), 0);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/* klpt_session_poll() handles what is there without waiting. */
+static void test_poll(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "klp", "klp_transition_init",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	/* -1 would hang if poll waited before looking */
+	CHECK_INT(klpt_session_poll(s, -1), 1);
+	CHECK_INT(seen.type[0], KLPT_EV_TRANSITION_INIT);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * No klp events (klptrace.ko not loaded): the fallback.  module:* events
+ * stand in for klp_module_ref, and the polling timer re-reads the truth.
+ */
+static void test_fallback(void)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = on_event,
+		       .tracefs_dir = NULL, .poll_ms = 5);
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_task *t;
+	const struct klpt_module *m;
+	struct fake_page pg;
+	int ret, i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_NO_KLP), 0);
+	/* LP is being enabled; the sleeper has not switched yet */
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 0, true), 0);
+	o.ctx = &seen;
+	o.tracefs_dir = ft.tracefs;
+	o.root = ft.root;
+	ret = klpt_session_open_live(&o, &s);
+	CHECK_INT(ret, 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
+	CHECK_STR(inst_file("events/module/module_put/enable"), "1");
+	CHECK_STR(inst_file("events/module/module_free/enable"), "1");
+	CHECK_STR(inst_file("events/module/module_load/enable"), "1");
+	CHECK_STR(inst_file("buffer_percent"), "0");
+	t = klpt_task_find(s, SLEEPER);
+	CHECK(t, "sleeper not in the model");
+	if (t) {
+		CHECK_INT(klpt_task_state(t), KLPT_UNPATCHED);
+		/* pending, and the fallback cannot say why */
+		CHECK_INT(klpt_task_reason(t), KLPT_REASON_UNKNOWN);
+	}
+
+	/* module_put's raw refcnt is one above what sysfs shows */
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "module", "module_put",
+			     FV("name", LP), FV("refcnt", 1),
+			     FV("ip", 0xffffffff81000000ll)), 0);
+	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	CHECK_INT(seen.type[0], KLPT_EV_MODULE_REF);
+	CHECK_INT(seen.refcnt[0], 0);
+	CHECK_STR(seen.name[0], LP);
+
+	/* The sleeper switched, without an event: the timer's snapshot
+	 * brings the model there. */
+	CHECK_INT(fake_task_state(&ft, SLEEPER, SLEEPER, 1), 0);
+	for (i = 0; i < 100 && seen.n < 2; i++) {
+		ret = klpt_session_poll(s, 1000);	/* the timer wakes it */
+		CHECK(ret >= 0, "poll: %d", ret);
+	}
+	CHECK(seen.n >= 2, "no resync from the timer");
+	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
+	t = klpt_task_find(s, SLEEPER);
+	if (t) {
+		CHECK_INT(klpt_task_state(t), KLPT_PATCHED);
+		CHECK_INT(klpt_task_reason(t), KLPT_REASON_NONE);
+	}
+	m = klpt_module_find(s, LP);
+	if (m)
+		CHECK_INT(klpt_module_refcnt(m), 1);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/* KLPT_F_FALLBACK leaves klptrace.ko's events alone. */
+static void test_forced_fallback(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(open_fake(KLPT_F_FALLBACK, &seen, &s), 0);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK_STR(inst_file("events/klp/enable"), "0");
+	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * Only online CPUs are read: a CPU that was never online has a per_cpu
+ * directory but no buffer (and a pipe that epoll would report forever).
+ */
+static void test_online_cpus(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	uint64_t tf = future();
+
+	CHECK_INT(fake_tracefs_init(&ft, 4, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(ft_puts("0,2-3\n", "%s/sys/devices/system/cpu/online",
+			  ft.root), 0);
+	fake_page_init(&pg);
+	CHECK_INT(pass(&pg, tf + 1, 1, 1), 0);
+	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);	/* offline: unread */
+	CHECK_INT(pass(&pg, tf + 2, 2, 1), 0);
+	CHECK_INT(fake_page_write(&ft, 3, &pg), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	CHECK_INT(seen.cpu[0], 3);
+	CHECK(seen.ts[0] == tf + 2, "not CPU 3's event");
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/* A pid that certainly belongs to no process any more. */
+static int dead_pid(void)
+{
+	pid_t pid;
+
+	fflush(NULL);	/* the child must not print our buffers again */
+	pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return (int)pid;
+}
+
+/*
+ * At open: instances of dead processes go; those of live ones, other
+ * tools' instances and a leftover of our own pid stay (the latter is
+ * reused with its old data and events dropped).
+ */
+static void test_stale_instances(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	int dead = dead_pid();
+
+	CHECK(dead > 0, "fork: %s", strerror(errno));
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(ft_mkdirs("%s/instances/klptrace-%d", ft.tracefs, dead), 0);
+	CHECK_INT(ft_mkdirs("%s/instances/klptrace-%d", ft.tracefs,
+			    (int)getppid()), 0);
+	CHECK_INT(ft_mkdirs("%s/instances/klptrace-x1", ft.tracefs), 0);
+	CHECK_INT(ft_mkdirs("%s/instances/mine", ft.tracefs), 0);
+	/* our own leftover: old data and old events enabled */
+	CHECK_INT(ft_puts("old data\n", "%s/trace", ft.inst), 0);
+	CHECK_INT(ft_puts("1\n", "%s/events/enable", ft.inst), 0);
+
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	CHECK(!ft_exists("%s/instances/klptrace-%d", ft.tracefs, dead),
+	      "the dead process's instance is still there");
+	CHECK(ft_exists("%s/instances/klptrace-%d", ft.tracefs,
+			(int)getppid()), "a live process's instance was removed");
+	CHECK(ft_exists("%s/instances/klptrace-x1", ft.tracefs),
+	      "not a pid, removed");
+	CHECK(ft_exists("%s/instances/mine", ft.tracefs), "foreign, removed");
+	CHECK(ft_exists("%s", ft.inst), "our instance is missing");
+	CHECK_STR(inst_file("trace"), "");
+	/* all its events were disabled (events/enable), ours enabled */
+	CHECK_STR(inst_file("events/enable"), "0");
+	CHECK_STR(inst_file("events/klp/enable"), "1");
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+static void test_errors(void)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, o);
+	struct klpt_session *s = (void *)1, *s2 = NULL;
+	struct {
+		struct klpt_session_opts opts;
+		char newer[8];
+	} big;
+	char path[1024];
+
+	/* NULL arguments, and nothing is touched for them */
+	CHECK_INT(klpt_session_open_live(&o, NULL), -EINVAL);
+	CHECK_INT(errno, EINVAL);
+	CHECK_INT(klpt_session_open_replay(NULL, NULL, &s), -EINVAL);
+	CHECK(!s, "*out not cleared");
+	CHECK_INT(klpt_session_process(NULL), -EINVAL);
+	CHECK_INT(klpt_session_poll(NULL, 0), -EINVAL);
+	CHECK_INT(klpt_session_fd(NULL), -EINVAL);
+	CHECK_INT(klpt_session_record(NULL, "/nonexistent"), -EINVAL);
+	errno = 0;
+	CHECK_INT(klpt_session_mode(NULL), 0);
+	CHECK_INT(errno, EINVAL);
+	CHECK_INT(klpt_session_events(NULL), 0);
+	CHECK_INT(klpt_session_lost(NULL), 0);
+	klpt_session_close(NULL);
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	o.tracefs_dir = ft.tracefs;
+	o.root = ft.root;
+
+	/* options: no size (forgot KLPT_OPTS_INIT), unknown tail set */
+	o.sz = 0;
+	CHECK_INT(klpt_session_open_live(&o, &s), -EINVAL);
+	o.sz = sizeof(o);
+	memset(&big, 0, sizeof(big));
+	big.opts = o;
+	big.opts.sz = sizeof(big);
+	big.newer[3] = 1;
+	CHECK_INT(klpt_session_open_live(&big.opts, &s), -EINVAL);
+	big.newer[3] = 0;
+	CHECK_INT(klpt_session_open_live(&big.opts, &s), 0);
+	klpt_session_close(s);
+
+	/* no tracefs there */
+	snprintf(path, sizeof(path), "%s/nonexistent", ft.dir);
+	o.tracefs_dir = path;
+	errno = 0;
+	CHECK_INT(klpt_session_open_live(&o, &s), -ENODEV);
+	CHECK_INT(errno, ENODEV);
+	CHECK(!s, "*out set on failure");
+	o.tracefs_dir = ft.tracefs;
+
+	/* a kernel without livepatch */
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch", ft.root);
+	CHECK_INT(rmdir(path), 0);
+	CHECK_INT(klpt_session_open_live(&o, &s), -EOPNOTSUPP);
+	CHECK_INT(errno, EOPNOTSUPP);
+	CHECK_INT(mkdir(path, 0755), 0);
+
+	/* one live session per process: the instance has our pid */
+	CHECK_INT(klpt_session_open_live(&o, &s), 0);
+	CHECK_INT(klpt_session_open_live(&o, &s2), -EBUSY);
+	CHECK(!s2, "second session");
+	klpt_session_close(s);
+	CHECK_INT(klpt_session_open_live(&o, &s), 0);
+	klpt_session_close(s);
+
+	/* a recording needs a usable directory */
+	CHECK_INT(klpt_session_open_live(&o, &s), 0);
+	CHECK_INT(klpt_session_record(s, NULL), -EINVAL);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * A live session recorded and replayed: the replay delivers the same
+ * events after the recording's snapshot.
+ */
+static void test_record_replay(void)
+{
+	struct seen live = { 0 }, again = { 0 };
+	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
+		       .ctx = &again);
+	struct klpt_session *s = NULL, *r = NULL;
+	struct fake_page pg;
+	char dir[1024];
+	uint64_t tf = future();
+	int i, ret;
+
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
+	disable_system();
+	CHECK_INT(open_fake(0, &live, &s), 0);
+	if (!s)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
+	CHECK_INT(klpt_session_record(s, dir), 0);
+	CHECK_INT(klpt_session_record(s, dir), -EBUSY);
+	fake_page_init(&pg);
+	CHECK_INT(blocked(&pg, tf + 1), 0);
+	CHECK_INT(pass(&pg, tf + 2, 1, 1), 0);
+	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "klp", "klp_task_switch",
+			     FV("pid", SLEEPER), FV("from", KLPT_PATCHED),
+			     FV("to", KLPT_UNPATCHED),
+			     FV("via", KLPT_VIA_STACK_CHECK)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 3);
+	klpt_session_close(s);
+	s = NULL;
+
+	ret = klpt_session_open_replay(dir, &ro, &r);
+	CHECK_INT(ret, 0);
+	if (!r)
+		goto out;
+	CHECK_INT(klpt_session_mode(r), KLPT_MODE_REPLAY);
+	while ((ret = klpt_session_process(r)) > 0)
+		;
+	CHECK_INT(ret, 0);
+	CHECK_INT(again.n, live.n);
+	for (i = 0; i < live.n && i < again.n; i++) {
+		CHECK_INT(again.type[i], live.type[i]);
+		CHECK(again.ts[i] == live.ts[i], "event %d's ts", i);
+	}
+	CHECK_INT(klpt_session_record(r, dir), -EOPNOTSUPP);
+	if (klpt_task_find(r, SLEEPER))
+		CHECK_INT(klpt_task_state(klpt_task_find(r, SLEEPER)),
+			  KLPT_UNPATCHED);
+out:
+	klpt_session_close(r);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+int main(void)
+{
+	RUN(test_version_and_names);
+	RUN(test_live_disable);
+	RUN(test_snapshot_over_early_events);
+	RUN(test_lost_resync);
+	RUN(test_callback_stop);
+	RUN(test_poll);
+	RUN(test_fallback);
+	RUN(test_forced_fallback);
+	RUN(test_online_cpus);
+	RUN(test_stale_instances);
+	RUN(test_errors);
+	RUN(test_record_replay);
+	return check_summary();
+}
