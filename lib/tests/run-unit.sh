@@ -2,9 +2,16 @@
 # Run libklptrace's unit tests from a build directory (lib/Makefile's
 # OUT): each test plain, then its ASan+UBSan build, then the tests that
 # read recordings and pages under valgrind (leaks and invalid reads are
-# errors).  Prints PASS/FAIL per run and ends with "N passed, N failed".
+# errors), then the shell tests next to this script (test_*.sh BUILD_DIR:
+# exports, installation).  Prints PASS/FAIL per run and ends with
+# "N passed, N failed".
+#
+#   lib/tests/run-unit.sh build/lib      (after make -C lib all tests)
 set -u
 out=${1:?usage: run-unit.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+# Tests find their fixtures here also when run without make (tests/run.sh).
+export KLPT_TEST_FIXTURES=${KLPT_TEST_FIXTURES:-$here/fixtures}
 passed=0
 failed=0
 
@@ -33,7 +40,7 @@ for t in "$out"/tests/test_*; do
 	run "lib/$name" "$t"
 	run "lib/$name (asan+ubsan)" "$out/tests-san/$name"
 	case $name in
-	test_pages | test_decode | test_replay | test_record)
+	test_pages | test_decode | test_replay | test_record | test_session)
 		if command -v valgrind >/dev/null; then
 			run "lib/$name (valgrind)" valgrind -q --error-exitcode=9 \
 				--leak-check=full --errors-for-leak-kinds=definite,indirect \
@@ -41,6 +48,10 @@ for t in "$out"/tests/test_*; do
 		fi
 		;;
 	esac
+done
+for t in "$here"/test_*.sh; do
+	[ -f "$t" ] || continue
+	run "lib/$(basename "$t" .sh)" bash "$t" "$out"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
