@@ -216,6 +216,12 @@ struct klpt_source {
 int klpt_live_open(const struct klpt_session_opts *opts,
 		   struct klpt_source **out);
 int klpt_replay_open(const char *path, struct klpt_source **out);
+/*
+ * (Added with replay.c.)  Why the last klpt_replay_open() or replay fill
+ * of this thread failed, one line ("<path>: not a klptrace recording
+ * (no klptrace-recording file)"); "" after a successful open.
+ */
+const char *klpt_replay_error(void);
 
 /* ------------------------------------------------------------ record.c */
 
@@ -233,5 +239,19 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 int klpt_recorder_page(struct klpt_recorder *r, int cpu, const void *page,
 		       size_t len);
 void klpt_recorder_close(struct klpt_recorder *r);
+
+/*
+ * (Added with record.c.)  The trace clock of the recorded instance, for
+ * the recording's header ("mono" for live.c's instances); "unknown"
+ * until set: the top-level tracefs_dir may use another clock.
+ */
+int klpt_recorder_set_clock(struct klpt_recorder *r, const char *clock);
+
+/*
+ * (Added with record.c.)  Read a whole file of at most max bytes into a
+ * NUL-terminated malloc'd buffer (*len without the NUL; len may be
+ * NULL).  0 or a negative errno (-EFBIG if longer than max).
+ */
+int klpt_read_file(const char *path, size_t max, char **out, size_t *len);
 
 #endif /* KLPT_INTERNAL_H */

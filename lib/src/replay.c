@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * Replay sources: a recording directory (record.c) or a trace.dat.
+ *
+ * Recording directory.  klptrace-recording is text, "key value" lines;
+ * the first line is "klptrace-recording 1" (the format version: any
+ * other is refused).  Keys of version 1:
+ *
+ *   page_size N         bytes per page in per_cpu/cpuN/trace_pipe_raw
+ *   ncpus N             per_cpu/cpu0 .. cpuN-1
+ *   trace_clock NAME    informational ("mono" for live sessions)
+ *   long_size 4|8       the traced kernel's long (default: header_page)
+ *   endian little|big   byte order of the pages (default: little)
+ *   klptrace_version V  informational
+ *
+ * Unknown keys are ignored.  The formats are parsed from events/ with
+ * tep_parse_header_page()/tep_parse_event() (not tracefs_local_events(),
+ * which also reads the running system's kallsyms).  Pages are read one
+ * page-size chunk at a time per CPU and pushed lazily with the merge's
+ * "more" protocol (internal.h), so memory stays at a page or two per
+ * CPU whatever the recording's size.  A truncated last page or a page
+ * that is not a ring-buffer page is reported (-EBADMSG) once, after all
+ * the good pages were delivered.
+ *
+ * trace.dat (trace-cmd record -e klp).  libtracecmd gives records, not
+ * pages, and the session consumes pages: each CPU's records are written
+ * back into ring-buffer pages (header, time deltas, time extends, the
+ * missed-events flags) and go through the same merge and decoder as
+ * everything else.  That costs a copy per record and keeps one code
+ * path for every source.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <trace-cmd.h>
+
+#include "internal.h"
+
+#define RECORDING_VERSION	1
+
+static _Thread_local char last_error[512];
+
+const char *klpt_replay_error(void)
+{
+	return last_error;
+}
+
+/* Say why in klpt_replay_error(); return -err with errno set. */
+__attribute__((format(printf, 2, 3)))
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return klpt_err(err);
+}
+
+struct tc_cpu {
+	struct tep_record *pending;	/* read, not yet in a page */
+};
+
+struct replay {
+	struct klpt_source src;		/* first: src is what we hand out */
+	char *path;
+	size_t page_size;
+	unsigned char *page;
+	bool *done;			/* per CPU: nothing left to push */
+	bool started;			/* merge "more" flags are set */
+	int err;			/* reported once at the end */
+	char errmsg[sizeof(last_error)];
+	bool err_reported;
+	/* directory */
+	int *fd;
+	unsigned long *pageno;
+	/* trace.dat */
+	struct tracecmd_input *tc;
+	struct tc_cpu *tcc;
+	int long_size;
+	bool swap, big;
+};
+
+/* Remember the first problem met while reading pages. */
+__attribute__((format(printf, 3, 4)))
+static void note(struct replay *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->err)
+		return;
+	r->err = err;
+	va_start(ap, fmt);
+	vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static void replay_close(struct klpt_source *src)
+{
+	struct replay *r = (struct replay *)src;
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; r->fd && i < src->ncpus; i++)
+		if (r->fd[i] >= 0)
+			close(r->fd[i]);
+	for (i = 0; r->tcc && i < src->ncpus; i++)
+		tracecmd_free_record(r->tcc[i].pending);
+	if (r->tc)
+		tracecmd_close(r->tc);	/* frees its tep */
+	else if (src->tep)
+		tep_free(src->tep);
+	if (src->truth)
+		klpt_truth_free(src->truth);
+	free(r->tcc);
+	free(r->fd);
+	free(r->pageno);
+	free(r->done);
+	free(r->page);
+	free(r->path);
+	free(r);
+}
+
+/*
+ * The end of a fill: pages pushed; else 1 while pages are still queued
+ * (the caller drains them and calls again); else the deferred error,
+ * once; else 0, the end.
+ */
+static int fill_result(struct replay *r, struct klpt_merge *m, int pushed)
+{
+	int c;
+
+	if (pushed)
+		return pushed;
+	for (c = 0; c < r->src.ncpus; c++)
+		if (!r->done[c] || klpt_merge_queued(m, c) > 0)
+			return 1;
+	if (r->err && !r->err_reported) {
+		r->err_reported = true;
+		snprintf(last_error, sizeof(last_error), "%s", r->errmsg);
+		return klpt_err(r->err);
+	}
+	return 0;
+}
+
+static void start(struct replay *r, struct klpt_merge *m)
+{
+	int c;
+
+	if (r->started)
+		return;
+	for (c = 0; c < r->src.ncpus; c++)
+		klpt_merge_set_more(m, c, !r->done[c]);
+	r->started = true;
+}
+
+static void cpu_done(struct replay *r, struct klpt_merge *m, int c)
+{
+	r->done[c] = true;
+	klpt_merge_set_more(m, c, false);
+}
+
+/* ------------------------------------------------------ directories */
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len) {
+		ssize_t r = read(fd, (char *)buf + n, len - n);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	return n;
+}
+
+static int dir_fill(struct klpt_source *src, struct klpt_merge *m)
+{
+	struct replay *r = (struct replay *)src;
+	int c, pushed = 0;
+
+	start(r, m);
+	for (c = 0; c < src->ncpus; c++) {
+		/* one queued page per CPU at a time */
+		while (!r->done[c] && klpt_merge_queued(m, c) == 0) {
+			ssize_t n = read_full(r->fd[c], r->page, r->page_size);
+			unsigned long pg = r->pageno[c]++;
+
+			if (n < 0) {
+				note(r, errno, "per_cpu/cpu%d/trace_pipe_raw: "
+				     "page %lu: %s", c, pg, strerror(errno));
+				cpu_done(r, m, c);
+			} else if (n == 0) {
+				cpu_done(r, m, c);
+			} else if ((size_t)n < r->page_size) {
+				note(r, EBADMSG, "per_cpu/cpu%d/trace_pipe_raw"
+				     ": truncated last page %lu (%zd of %zu "
+				     "bytes)", c, pg, n, r->page_size);
+				cpu_done(r, m, c);
+			} else if (klpt_merge_push(m, c, r->page, n) < 0) {
+				/* skip it: the next page starts in place */
+				note(r, EBADMSG, "per_cpu/cpu%d/trace_pipe_raw"
+				     ": page %lu is not a ring-buffer page", c,
+				     pg);
+			} else {
+				pushed++;
+			}
+		}
+	}
+	return fill_result(r, m, pushed);
+}
+
+/* Parse the header; fills page_size, ncpus, long_size, big. */
+static int parse_header(const char *buf, size_t *page_size, int *ncpus,
+			int *long_size, bool *big)
+{
+	const char *line = buf;
+	int version = -1;
+	char key[32], val[64];
+
+	if (sscanf(buf, "klptrace-recording %d", &version) != 1)
+		return fail(EBADMSG, "klptrace-recording: not a klptrace "
+			    "recording header");
+	if (version != RECORDING_VERSION)
+		return fail(EBADMSG, "klptrace-recording: format version %d, "
+			    "this libklptrace reads version %d", version,
+			    RECORDING_VERSION);
+	*page_size = 0;
+	*ncpus = 0;
+	*long_size = 0;
+	*big = false;
+	while ((line = strchr(line, '\n')) && *++line) {
+		unsigned long v;
+		char *end;
+
+		if (sscanf(line, "%31s %63s", key, val) != 2)
+			continue;
+		v = strtoul(val, &end, 10);
+		if (!strcmp(key, "page_size")) {
+			if (*end || v < 64 || v > (1ul << 27))
+				return fail(EBADMSG, "klptrace-recording: bad "
+					    "page_size %s", val);
+			*page_size = v;
+		} else if (!strcmp(key, "ncpus")) {
+			if (*end || v < 1 || v > 4096)
+				return fail(EBADMSG, "klptrace-recording: bad "
+					    "ncpus %s", val);
+			*ncpus = v;
+		} else if (!strcmp(key, "long_size")) {
+			if (*end || (v != 4 && v != 8))
+				return fail(EBADMSG, "klptrace-recording: bad "
+					    "long_size %s", val);
+			*long_size = v;
+		} else if (!strcmp(key, "endian")) {
+			if (strcmp(val, "little") && strcmp(val, "big"))
+				return fail(EBADMSG, "klptrace-recording: bad "
+					    "endian %s", val);
+			*big = !strcmp(val, "big");
+		}
+	}
+	if (!*page_size || !*ncpus)
+		return fail(EBADMSG, "klptrace-recording: no %s",
+			    *page_size ? "ncpus" : "page_size");
+	return 0;
+}
+
+/* Parse every events/<sys>/<ev>/format.  Returns the number parsed. */
+static int parse_formats(struct tep_handle *tep, const char *dir)
+{
+	char path[4096];
+	struct dirent *sd, *ed;
+	DIR *sdir, *edir;
+	int parsed = 0;
+
+	snprintf(path, sizeof(path), "%s/events", dir);
+	sdir = opendir(path);
+	if (!sdir)
+		return 0;
+	while ((sd = readdir(sdir))) {
+		if (sd->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/events/%s", dir,
+				     sd->d_name) >= sizeof(path))
+			continue;
+		edir = opendir(path);
+		if (!edir)
+			continue;	/* header_page, header_event */
+		while ((ed = readdir(edir))) {
+			char *buf;
+			size_t len;
+
+			if (ed->d_name[0] == '.')
+				continue;
+			if ((size_t)snprintf(path, sizeof(path),
+					     "%s/events/%s/%s/format", dir,
+					     sd->d_name, ed->d_name) >=
+			    sizeof(path))
+				continue;
+			if (klpt_read_file(path, 1u << 20, &buf, &len))
+				continue;
+			/*
+			 * A format libtraceevent cannot fully parse (a print
+			 * fmt it does not know) is still registered with its
+			 * fields; the decoder checks the fields it needs.
+			 */
+			if (!tep_parse_event(tep, buf, len, sd->d_name) ||
+			    tep_find_event_by_name(tep, sd->d_name, ed->d_name))
+				parsed++;
+			free(buf);
+		}
+		closedir(edir);
+	}
+	closedir(sdir);
+	return parsed;
+}
+
+static int open_dir(const char *dir, struct replay *r)
+{
+	struct klpt_source *src = &r->src;
+	char path[4096], *buf;
+	size_t len;
+	bool big = false;
+	int ret, ncpus = 0, long_size = 0, c;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/klptrace-recording",
+			     dir) >= sizeof(path))
+		return fail(ENAMETOOLONG, "%s: path too long", dir);
+	ret = klpt_read_file(path, 1u << 16, &buf, &len);
+	if (ret == -ENOENT)
+		return fail(EBADMSG, "%s: not a klptrace recording (no "
+			    "klptrace-recording file)", dir);
+	if (ret)
+		return fail(-ret, "%s: %s", path, strerror(-ret));
+	ret = parse_header(buf, &r->page_size, &ncpus, &long_size, &big);
+	free(buf);
+	if (ret)
+		return ret;
+	src->ncpus = ncpus;
+
+	src->tep = tep_alloc();
+	if (!src->tep)
+		return fail(ENOMEM, "out of memory");
+	tep_set_file_bigendian(src->tep, big ? TEP_BIG_ENDIAN :
+			       TEP_LITTLE_ENDIAN);
+	tep_set_local_bigendian(src->tep, tep_is_bigendian() ?
+				TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+	tep_set_page_size(src->tep, r->page_size);
+	tep_set_cpus(src->tep, ncpus);
+
+	snprintf(path, sizeof(path), "%s/events/header_page", dir);
+	ret = klpt_read_file(path, 1u << 16, &buf, &len);
+	if (ret)
+		return fail(EBADMSG, "%s: %s", path, strerror(-ret));
+	ret = tep_parse_header_page(src->tep, buf, len,
+				    long_size ? long_size : 8);
+	free(buf);
+	if (ret || tep_get_header_timestamp_size(src->tep) != 8 ||
+	    (tep_get_header_page_size(src->tep) != 4 &&
+	     tep_get_header_page_size(src->tep) != 8))
+		return fail(EBADMSG, "%s: not a ring-buffer header_page", path);
+	if (!long_size)
+		long_size = tep_get_header_page_size(src->tep);
+	tep_set_long_size(src->tep, long_size);
+	if (!parse_formats(src->tep, dir))
+		return fail(EBADMSG, "%s: no event formats in events/", dir);
+
+	snprintf(path, sizeof(path), "%s/truth.txt", dir);
+	{
+		FILE *f = fopen(path, "re");
+
+		if (f) {
+			ret = klpt_truth_load(f, &src->truth);
+			fclose(f);
+			if (ret < 0) {
+				src->truth = NULL;
+				return fail(EBADMSG, "%s: not a valid snapshot",
+					    path);
+			}
+		} else if (errno != ENOENT) {
+			return fail(errno, "%s: %s", path, strerror(errno));
+		}
+	}
+
+	r->fd = malloc(ncpus * sizeof(*r->fd));
+	r->pageno = calloc(ncpus, sizeof(*r->pageno));
+	r->done = calloc(ncpus, sizeof(*r->done));
+	r->page = malloc(r->page_size);
+	if (!r->fd || !r->pageno || !r->done || !r->page)
+		return fail(ENOMEM, "out of memory");
+	for (c = 0; c < ncpus; c++)
+		r->fd[c] = -1;
+	for (c = 0; c < ncpus; c++) {
+		snprintf(path, sizeof(path),
+			 "%s/per_cpu/cpu%d/trace_pipe_raw", dir, c);
+		r->fd[c] = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd[c] < 0)
+			return fail(EBADMSG, "%s: %s (the header says %d "
+				    "CPUs)", path, strerror(errno), ncpus);
+	}
+	src->fill = dir_fill;
+	return 0;
+}
+
+/* -------------------------------------------------------- trace.dat */
+
+#define RB_MISSED_EVENTS	(1ull << 31)
+#define RB_MISSED_STORED	(1ull << 30)
+#define RB_DELTA_BITS		27
+#define RB_TYPE_TIME_EXTEND	30
+#define RB_SMALL_MAX		28	/* largest type_len of a small event */
+
+static void w32(const struct replay *r, unsigned char *p, uint32_t v)
+{
+	if (r->swap)
+		v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+static void w64(const struct replay *r, unsigned char *p, uint64_t v)
+{
+	if (r->swap)
+		v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
+}
+
+static void wlong(const struct replay *r, unsigned char *p, uint64_t v)
+{
+	if (r->long_size == 8)
+		w64(r, p, v);
+	else
+		w32(r, p, v);
+}
+
+static uint32_t ev_header(const struct replay *r, uint32_t type_len,
+			  uint32_t delta)
+{
+	delta &= (1u << RB_DELTA_BITS) - 1;
+	return r->big ? type_len << RB_DELTA_BITS | delta :
+			type_len | delta << 5;
+}
+
+/* Bytes a record takes in a page (its header included). */
+static size_t ev_size(const struct tep_record *rec)
+{
+	size_t words = ((size_t)rec->size + 3) / 4;
+
+	if (!words)
+		words = 1;
+	return words <= RB_SMALL_MAX ? 4 + words * 4 : 8 + words * 4;
+}
+
+/*
+ * Write one page of CPU c's records (those that fit, in order) and push
+ * it.  A record that starts a page carries its lost count in the page
+ * header; one that went back in time starts a page (absolute time).
+ */
+static int tc_page(struct replay *r, struct klpt_merge *m, int c)
+{
+	struct tc_cpu *t = &r->tcc[c];
+	size_t data_off = 8 + r->long_size;
+	/* room for the stored lost count after the data */
+	size_t cap = r->page_size - data_off - r->long_size, used = 0;
+	unsigned char *data = r->page + data_off;
+	uint64_t page_ts = 0, last = 0, commit;
+	long long missed = 0;
+	int events = 0;
+
+	for (;;) {
+		struct tep_record *rec = t->pending;
+		uint64_t delta;
+		size_t need, words;
+
+		if (!rec)
+			rec = tracecmd_read_data(r->tc, c);
+		t->pending = NULL;
+		if (!rec) {
+			cpu_done(r, m, c);
+			break;
+		}
+		/* beyond what a time extend can say: a new page */
+		if (events && (rec->missed_events || rec->ts < last ||
+			       (rec->ts - last) >> (RB_DELTA_BITS + 32))) {
+			t->pending = rec;
+			break;
+		}
+		if (!events) {
+			page_ts = last = rec->ts;
+			missed = rec->missed_events;
+		}
+		delta = rec->ts - last;
+		need = ev_size(rec) + (delta >> RB_DELTA_BITS ? 8 : 0);
+		if (used + need > cap) {
+			if (events) {
+				t->pending = rec;
+				break;
+			}
+			note(r, EBADMSG, "%s: cpu%d: a %d-byte record does not "
+			     "fit a page", r->path, c, rec->size);
+			tracecmd_free_record(rec);
+			continue;
+		}
+		if (delta >> RB_DELTA_BITS) {
+			w32(r, data + used,
+			    ev_header(r, RB_TYPE_TIME_EXTEND, delta));
+			w32(r, data + used + 4, delta >> RB_DELTA_BITS);
+			used += 8;
+			delta = 0;
+		}
+		words = ((size_t)rec->size + 3) / 4;
+		if (!words)
+			words = 1;
+		if (words <= RB_SMALL_MAX) {
+			w32(r, data + used, ev_header(r, words, delta));
+			used += 4;
+		} else {
+			w32(r, data + used, ev_header(r, 0, delta));
+			w32(r, data + used + 4, words * 4 + 4);
+			used += 8;
+		}
+		memset(data + used, 0, words * 4);
+		memcpy(data + used, rec->data, rec->size);
+		used += words * 4;
+		last = rec->ts;
+		events++;
+		tracecmd_free_record(rec);
+	}
+	if (!events)
+		return 0;
+
+	commit = used;
+	if (missed) {
+		commit |= RB_MISSED_EVENTS;
+		if (missed > 0) {
+			commit |= RB_MISSED_STORED;
+			wlong(r, data + used, missed);
+		}
+	}
+	w64(r, r->page, page_ts);
+	wlong(r, r->page + 8, commit);
+	if (klpt_merge_push(m, c, r->page,
+			    data_off + used + (missed > 0 ? r->long_size : 0))
+	    < 0) {
+		note(r, EBADMSG, "%s: cpu%d: could not rebuild a page",
+		     r->path, c);
+		return 0;
+	}
+	return 1;
+}
+
+static int tc_fill(struct klpt_source *src, struct klpt_merge *m)
+{
+	struct replay *r = (struct replay *)src;
+	int c, pushed = 0;
+
+	start(r, m);
+	for (c = 0; c < src->ncpus; c++)
+		while (!r->done[c] && klpt_merge_queued(m, c) == 0)
+			pushed += tc_page(r, m, c);
+	return fill_result(r, m, pushed);
+}
+
+static int open_tracedat(const char *path, struct replay *r)
+{
+	static const char magic[] = "\027\010\104tracing";
+	struct klpt_source *src = &r->src;
+	char head[sizeof(magic) - 1];
+	int fd, n, hps;
+
+	/* libtracecmd prints its own complaints: check the magic first */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "%s: %s", path, strerror(errno));
+	n = read_full(fd, head, sizeof(head));
+	close(fd);
+	if (n != (int)sizeof(head) || memcmp(head, magic, sizeof(head)))
+		return fail(EBADMSG, "%s: neither a klptrace recording "
+			    "directory nor a trace.dat", path);
+
+	r->tc = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!r->tc)
+		return fail(EBADMSG, "%s: libtracecmd cannot read this "
+			    "trace.dat", path);
+	src->tep = tracecmd_get_tep(r->tc);
+	src->ncpus = src->tep ? tep_get_cpus(src->tep) : 0;
+	if (src->ncpus <= 0 || src->ncpus > 4096)
+		return fail(EBADMSG, "%s: no CPUs in this trace.dat", path);
+
+	hps = tep_get_header_page_size(src->tep);
+	r->long_size = hps == 4 || hps == 8 ? hps : 8;
+	r->big = tep_is_file_bigendian(src->tep);
+	r->swap = r->big != !!tep_is_bigendian();
+	/*
+	 * Our pages need not match the file's: one big enough for any
+	 * event (a kernel event is less than a page).
+	 */
+	r->page_size = tep_get_page_size(src->tep);
+	if (r->page_size < 4096)
+		r->page_size = 4096;
+	r->page = malloc(r->page_size);
+	r->done = calloc(src->ncpus, sizeof(*r->done));
+	r->tcc = calloc(src->ncpus, sizeof(*r->tcc));
+	if (!r->page || !r->done || !r->tcc)
+		return fail(ENOMEM, "out of memory");
+	src->fill = tc_fill;
+	return 0;
+}
+
+int klpt_replay_open(const char *path, struct klpt_source **out)
+{
+	struct replay *r;
+	struct stat st;
+	int ret;
+
+	if (!out)
+		return klpt_err(EINVAL);
+	*out = NULL;
+	if (!path || !*path)
+		return fail(EINVAL, "no path");
+	if (stat(path, &st) < 0)
+		return fail(errno, "%s: %s", path, strerror(errno));
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return fail(ENOMEM, "out of memory");
+	r->path = strdup(path);
+	r->src.mode = KLPT_MODE_REPLAY;
+	r->src.close = replay_close;
+	if (!r->path)
+		ret = fail(ENOMEM, "out of memory");
+	else if (S_ISDIR(st.st_mode))
+		ret = open_dir(path, r);
+	else
+		ret = open_tracedat(path, r);
+	if (ret) {
+		replay_close(&r->src);
+		return klpt_err(-ret);
+	}
+	last_error[0] = '\0';
+	*out = &r->src;
+	return 0;
+}
