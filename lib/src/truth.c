@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * Ground truth: what the kernel itself shows about livepatching.
+ *
+ *   <root>/sys/kernel/livepatch/<patch>/{enabled,transition}
+ *   <root>/sys/module/<module>/{refcnt,taint}
+ *   <root>/proc/<tgid>/task/<tid>/{patch_state,stat}
+ *
+ * The snapshot is not atomic: tasks and modules come and go while it is
+ * read, which is tolerated (a vanished entry is simply left out).  The
+ * model reconciles with it; the events tell what happened since.
+ *
+ * A recording keeps the start-up snapshot as a line-based text file:
+ *
+ *   klptrace-truth 1
+ *   ts <ns>
+ *   patch <enabled> <transition> <name>
+ *   module <refcnt> <livepatch> <name>
+ *   task <tid> <tgid> <state> <kthread> <comm>
+ *   end
+ *
+ * Names and comms are %XX-escaped (comm may hold spaces, newlines, '%'),
+ * so every line is a fixed number of space-separated tokens.  The "end"
+ * line catches truncated files.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PF_WQ_WORKER	0x00000020u	/* include/linux/sched.h */
+#define PF_KTHREAD	0x00200000u
+
+#define TRUTH_MAGIC	"klptrace-truth"
+#define TRUTH_VERSION	1
+#define TRUTH_LINE_MAX	1024	/* longer lines are corrupt */
+
+struct vec {
+	void *data;
+	int n, cap;
+	size_t elem;
+};
+
+/* Append a zeroed element; NULL on ENOMEM. */
+static void *vec_push(struct vec *v)
+{
+	if (v->n == v->cap) {
+		int cap = v->cap ? v->cap * 2 : 64;
+		void *d;
+
+		if (cap > INT_MAX / 2)
+			return NULL;
+		d = realloc(v->data, (size_t)cap * v->elem);
+		if (!d)
+			return NULL;
+		v->data = d;
+		v->cap = cap;
+	}
+	memset((char *)v->data + (size_t)v->n * v->elem, 0, v->elem);
+	return (char *)v->data + (size_t)v->n++ * v->elem;
+}
+
+void klpt_truth_free(struct klpt_truth *t)
+{
+	if (!t)
+		return;
+	free(t->patches);
+	free(t->tasks);
+	free(t->modules);
+	free(t);
+}
+
+/*
+ * Read a small file relative to dirfd into buf, NUL-terminated.  Returns
+ * its length or a negative errno.
+ */
+static int read_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	int fd, err;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (len + 1 < size) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			close(fd);
+			return -err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+/* A whole decimal integer with optional surrounding whitespace. */
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool read_long_at(int dirfd, const char *path, long min, long max,
+			 long *out, int *err)
+{
+	char buf[64];
+	int n = read_at(dirfd, path, buf, sizeof(buf));
+
+	if (n < 0) {
+		*err = -n;
+		return false;
+	}
+	*err = 0;
+	return parse_long(buf, min, max, out);
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Errors that make the whole snapshot wrong: report, don't skip.  Any
+ * other error (ENOENT, ESRCH, ...) means the entry went away while we
+ * read it.
+ */
+static bool fatal(int err)
+{
+	return err == EACCES || err == EPERM || err == ENOMEM;
+}
+
+static int cmp_patch(const void *a, const void *b)
+{
+	return strcmp(((const struct klpt_truth_patch *)a)->name,
+		      ((const struct klpt_truth_patch *)b)->name);
+}
+
+static int cmp_module(const void *a, const void *b)
+{
+	return strcmp(((const struct klpt_truth_module *)a)->name,
+		      ((const struct klpt_truth_module *)b)->name);
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+	int x = ((const struct klpt_truth_task *)a)->tid;
+	int y = ((const struct klpt_truth_task *)b)->tid;
+
+	return (x > y) - (x < y);
+}
+
+static int open_dir(const char *root, const char *sub, DIR **out)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s%s", root, sub) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	*out = opendir(path);
+	return *out ? 0 : -errno;
+}
+
+static int take_patches(const char *root, struct vec *v)
+{
+	struct dirent *de;
+	DIR *d;
+	int err = open_dir(root, "/sys/kernel/livepatch", &d);
+
+	if (err == -ENOENT || err == -ENOTDIR)
+		return -EOPNOTSUPP;	/* no CONFIG_LIVEPATCH */
+	if (err)
+		return err;
+	while ((de = readdir(d))) {
+		struct klpt_truth_patch *p;
+		char path[NAME_MAX + 32];
+		long en, tr;
+		int e1, e2;
+
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(p->name))
+			continue;
+		snprintf(path, sizeof(path), "%s/enabled", de->d_name);
+		if (!read_long_at(dirfd(d), path, 0, 1, &en, &e1)) {
+			if (fatal(e1)) {
+				closedir(d);
+				return -e1;
+			}
+			continue;	/* freed meanwhile, or not a patch */
+		}
+		snprintf(path, sizeof(path), "%s/transition", de->d_name);
+		if (!read_long_at(dirfd(d), path, 0, 1, &tr, &e2)) {
+			if (fatal(e2)) {
+				closedir(d);
+				return -e2;
+			}
+			continue;
+		}
+		p = vec_push(v);
+		if (!p) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		strcpy(p->name, de->d_name);
+		p->enabled = (int)en;
+		p->transition = (int)tr;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int take_modules(const char *root, struct vec *v)
+{
+	struct dirent *de;
+	DIR *d;
+	int err = open_dir(root, "/sys/module", &d);
+
+	if (err == -ENOENT)
+		return 0;	/* no modules at all: nothing to hold */
+	if (err)
+		return err;
+	while ((de = readdir(d))) {
+		struct klpt_truth_module *m;
+		char path[NAME_MAX + 32], taint[64];
+		long rc;
+		int e;
+
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(m->name))
+			continue;
+		/* Built-in "modules" have no refcnt: not unloadable. */
+		snprintf(path, sizeof(path), "%s/refcnt", de->d_name);
+		if (!read_long_at(dirfd(d), path, -1, INT_MAX, &rc, &e)) {
+			if (fatal(e)) {
+				closedir(d);
+				return -e;
+			}
+			continue;
+		}
+		m = vec_push(v);
+		if (!m) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		strcpy(m->name, de->d_name);
+		m->refcnt = (int)rc;
+		/*
+		 * TAINT_LIVEPATCH shows as 'K' in the module's taint: this
+		 * names livepatch modules even after their patch directory
+		 * is gone (disabled, waiting for rmmod).
+		 */
+		snprintf(path, sizeof(path), "%s/taint", de->d_name);
+		if (read_at(dirfd(d), path, taint, sizeof(taint)) > 0 &&
+		    strchr(taint, 'K'))
+			m->livepatch = true;
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Parse /proc/.../stat: "tid (comm) S ppid pgrp session tty tpgid flags
+ * ...".  comm may contain spaces and parentheses, so it ends at the last
+ * ')'.  Returns false if the line is not of that shape.
+ */
+static bool parse_stat(const char *stat, char *comm, unsigned int *flags)
+{
+	const char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
+	const char *p;
+	unsigned long fl;
+	size_t len;
+	char *end;
+	int field;
+
+	if (!lp || !rp || rp < lp)
+		return false;
+	len = (size_t)(rp - lp - 1);
+	if (len >= KLPT_COMM_LEN)
+		len = KLPT_COMM_LEN - 1;
+	memcpy(comm, lp + 1, len);
+	comm[len] = '\0';
+
+	/* fields 3 (state) .. 8 (tpgid) come before flags (9) */
+	p = rp + 1;
+	for (field = 3; field <= 8; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return false;
+		while (*p && *p != ' ')
+			p++;
+	}
+	errno = 0;
+	fl = strtoul(p, &end, 10);
+	if (errno || end == p || fl > UINT32_MAX)
+		return false;
+	*flags = (unsigned int)fl;
+	return true;
+}
+
+/*
+ * Workqueue workers show "kworker/0:1-events" (the work's description
+ * appended, '+' while running it) in stat and comm, while events carry
+ * the bare task->comm: cut the description so the two agree.  Only
+ * after a worker's own name ("kworker/<cpu>:<id>[H]", "kworker/u<n>:<id>",
+ * always with a ':'): rescuers are named after their workqueue, which
+ * may hold '-' ("kworker/R-rcu_gp" in newer kernels).
+ */
+static void strip_wq_desc(char *comm, unsigned int flags)
+{
+	char *name = comm + 8, *p;
+
+	if (!(flags & PF_WQ_WORKER) || strncmp(comm, "kworker/", 8))
+		return;
+	p = strpbrk(name, "+-");
+	if (p && memchr(name, ':', (size_t)(p - name)))
+		*p = '\0';
+}
+
+static int take_threads(int procfd, const char *tgid_s, struct vec *v)
+{
+	struct dirent *de;
+	char path[NAME_MAX + 16];
+	long tgid;
+	DIR *d;
+	int fd;
+
+	if (!parse_long(tgid_s, 1, INT_MAX, &tgid))
+		return 0;
+	snprintf(path, sizeof(path), "%s/task", tgid_s);
+	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)	/* EACCES: hidepid=1; other errors: exited */
+		return fatal(errno) ? -errno : 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d))) {
+		struct klpt_truth_task *t;
+		char buf[1024], comm[KLPT_COMM_LEN];
+		unsigned int flags;
+		long tid, state;
+		int n, err;
+
+		if (!all_digits(de->d_name) ||
+		    !parse_long(de->d_name, 1, INT_MAX, &tid))
+			continue;
+		snprintf(path, sizeof(path), "%s/patch_state", de->d_name);
+		if (!read_long_at(dirfd(d), path, -1, 1, &state, &err)) {
+			if (fatal(err)) {
+				/* 0400: only root (or the owner) reads it */
+				closedir(d);
+				return -err;
+			}
+			continue;	/* exited meanwhile */
+		}
+		snprintf(path, sizeof(path), "%s/stat", de->d_name);
+		n = read_at(dirfd(d), path, buf, sizeof(buf));
+		if (n < 0 && fatal(-n)) {
+			closedir(d);
+			return n;
+		}
+		if (n <= 0 || !parse_stat(buf, comm, &flags))
+			continue;
+		strip_wq_desc(comm, flags);
+		t = vec_push(v);
+		if (!t) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		t->tid = (int)tid;
+		t->tgid = (int)tgid;
+		t->state = (int)state;
+		t->kthread = flags & PF_KTHREAD;
+		strcpy(t->comm, comm);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int take_tasks(const char *root, struct vec *v)
+{
+	struct dirent *de;
+	DIR *d;
+	int err = open_dir(root, "/proc", &d);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	while ((de = readdir(d))) {
+		if (!all_digits(de->d_name))
+			continue;
+		err = take_threads(dirfd(d), de->d_name, v);
+		if (err)
+			break;
+	}
+	closedir(d);
+	return err;
+}
+
+int klpt_truth_take(const char *root, struct klpt_truth **out)
+{
+	struct vec pv = { .elem = sizeof(struct klpt_truth_patch) };
+	struct vec mv = { .elem = sizeof(struct klpt_truth_module) };
+	struct vec tv = { .elem = sizeof(struct klpt_truth_task) };
+	struct klpt_truth *t;
+	int err, i;
+
+	if (!out)
+		return klpt_err(EINVAL);
+	*out = NULL;
+	if (!root)
+		root = "";
+	err = take_patches(root, &pv);
+	if (!err)
+		err = take_modules(root, &mv);
+	if (!err)
+		err = take_tasks(root, &tv);
+	t = err ? NULL : calloc(1, sizeof(*t));
+	if (!t) {
+		free(pv.data);
+		free(mv.data);
+		free(tv.data);
+		return klpt_err(err ? -err : ENOMEM);
+	}
+	t->patches = pv.data;
+	t->npatches = pv.n;
+	t->modules = mv.data;
+	t->nmodules = mv.n;
+	t->tasks = tv.data;
+	t->ntasks = tv.n;
+	if (t->npatches)
+		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
+		      cmp_patch);
+	if (t->nmodules)
+		qsort(t->modules, (size_t)t->nmodules, sizeof(*t->modules),
+		      cmp_module);
+	if (t->ntasks)
+		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
+	/* In 6.1 a patch directory is named after its module. */
+	for (i = 0; i < t->nmodules; i++) {
+		struct klpt_truth_patch key;
+
+		strcpy(key.name, t->modules[i].name);
+		if (t->npatches &&
+		    bsearch(&key, t->patches, (size_t)t->npatches,
+			    sizeof(key), cmp_patch))
+			t->modules[i].livepatch = true;
+	}
+	*out = t;
+	return 0;
+}
+
+/* ---------------------------------------------------------- save/load */
+
+/* Write s with bytes outside printable ASCII, ' ' and '%' as %XX. */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c >= 0x7f || c == '%')
+			fprintf(f, "%%%02X", c);
+		else
+			fputc(c, f);
+	}
+}
+
+int klpt_truth_save(const struct klpt_truth *t, FILE *f)
+{
+	int i;
+
+	if (!t || !f)
+		return klpt_err(EINVAL);
+	fprintf(f, "%s %d\nts %llu\n", TRUTH_MAGIC, TRUTH_VERSION,
+		(unsigned long long)t->ts);
+	for (i = 0; i < t->npatches; i++) {
+		const struct klpt_truth_patch *p = &t->patches[i];
+
+		fprintf(f, "patch %d %d ", p->enabled, p->transition);
+		put_escaped(f, p->name);
+		fputc('\n', f);
+	}
+	for (i = 0; i < t->nmodules; i++) {
+		const struct klpt_truth_module *m = &t->modules[i];
+
+		fprintf(f, "module %d %d ", m->refcnt, m->livepatch);
+		put_escaped(f, m->name);
+		fputc('\n', f);
+	}
+	for (i = 0; i < t->ntasks; i++) {
+		const struct klpt_truth_task *k = &t->tasks[i];
+
+		fprintf(f, "task %d %d %d %d ", k->tid, k->tgid, k->state,
+			k->kthread);
+		put_escaped(f, k->comm);
+		fputc('\n', f);
+	}
+	fputs("end\n", f);
+	if (fflush(f) || ferror(f))
+		return klpt_err(EIO);
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Undo put_escaped() into out (size bytes); false if malformed/long. */
+static bool get_escaped(const char *s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		int c = (unsigned char)*s;
+
+		if (c == '%') {
+			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+
+			if (lo < 0)
+				return false;
+			c = hi << 4 | lo;
+			s += 2;
+		}
+		if (c == 0 || n + 1 >= size)
+			return false;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * Split line (modified in place) at single spaces into exactly n tokens.
+ * Empty tokens (double spaces) are malformed.
+ */
+static bool split(char *line, char **tok, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		tok[i] = line;
+		line = strchr(line, ' ');
+		if (i < n - 1) {
+			if (!line)
+				return false;
+			*line++ = '\0';
+		} else if (line) {
+			return false;	/* more tokens than expected */
+		}
+		if (!*tok[i])
+			return false;
+	}
+	return true;
+}
+
+static bool num(const char *s, long min, long max, long *out)
+{
+	/* tokens are bare: no spaces, no '+' or leading zeros games */
+	if (!*s || isspace((unsigned char)*s) || *s == '+')
+		return false;
+	return parse_long(s, min, max, out);
+}
+
+static int parse_record(char *line, struct vec *pv, struct vec *mv,
+			struct vec *tv)
+{
+	char *tok[6];
+	long a, b, c, d;
+
+	if (!strncmp(line, "patch ", 6)) {
+		struct klpt_truth_patch *p;
+
+		if (!split(line, tok, 4) || !num(tok[1], 0, 1, &a) ||
+		    !num(tok[2], 0, 1, &b))
+			return -EBADMSG;
+		p = vec_push(pv);
+		if (!p)
+			return -ENOMEM;
+		p->enabled = (int)a;
+		p->transition = (int)b;
+		return get_escaped(tok[3], p->name, sizeof(p->name)) ?
+			0 : -EBADMSG;
+	}
+	if (!strncmp(line, "module ", 7)) {
+		struct klpt_truth_module *m;
+
+		if (!split(line, tok, 4) || !num(tok[1], -1, INT_MAX, &a) ||
+		    !num(tok[2], 0, 1, &b))
+			return -EBADMSG;
+		m = vec_push(mv);
+		if (!m)
+			return -ENOMEM;
+		m->refcnt = (int)a;
+		m->livepatch = b;
+		return get_escaped(tok[3], m->name, sizeof(m->name)) ?
+			0 : -EBADMSG;
+	}
+	if (!strncmp(line, "task ", 5)) {
+		struct klpt_truth_task *t;
+
+		if (!split(line, tok, 6) || !num(tok[1], 1, INT_MAX, &a) ||
+		    !num(tok[2], 1, INT_MAX, &b) || !num(tok[3], -1, 1, &c) ||
+		    !num(tok[4], 0, 1, &d))
+			return -EBADMSG;
+		t = vec_push(tv);
+		if (!t)
+			return -ENOMEM;
+		t->tid = (int)a;
+		t->tgid = (int)b;
+		t->state = (int)c;
+		t->kthread = d;
+		return get_escaped(tok[5], t->comm, sizeof(t->comm)) ?
+			0 : -EBADMSG;
+	}
+	return -EBADMSG;
+}
+
+/*
+ * Read one line into buf without its newline.  Returns 1 for a line, 0
+ * at EOF, -EBADMSG for an over-long line or a missing final newline, or
+ * a NUL inside it.
+ */
+static int get_line(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n') {
+			buf[n] = '\0';
+			return 1;
+		}
+		if (c == '\0' || n + 1 >= size)
+			return -EBADMSG;
+		buf[n++] = (char)c;
+	}
+	if (ferror(f))
+		return -EIO;
+	return n ? -EBADMSG : 0;
+}
+
+static bool dup_names(const void *base, int n, size_t elem,
+		      int (*cmp)(const void *, const void *))
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (!cmp((const char *)base + (size_t)(i - 1) * elem,
+			 (const char *)base + (size_t)i * elem))
+			return true;
+	return false;
+}
+
+int klpt_truth_load(FILE *f, struct klpt_truth **out)
+{
+	struct vec pv = { .elem = sizeof(struct klpt_truth_patch) };
+	struct vec mv = { .elem = sizeof(struct klpt_truth_module) };
+	struct vec tv = { .elem = sizeof(struct klpt_truth_task) };
+	char line[TRUTH_LINE_MAX], *tok[2];
+	struct klpt_truth *t = NULL;
+	unsigned long long ts;
+	bool ended = false;
+	long version;
+	char *end;
+	int r;
+
+	if (!f || !out)
+		return klpt_err(EINVAL);
+	*out = NULL;
+
+	r = get_line(f, line, sizeof(line));
+	if (r <= 0 || !split(line, tok, 2) || strcmp(tok[0], TRUTH_MAGIC) ||
+	    !num(tok[1], 1, INT_MAX, &version) || version != TRUTH_VERSION)
+		goto bad;
+	r = get_line(f, line, sizeof(line));
+	if (r <= 0 || strncmp(line, "ts ", 3) || !isdigit((unsigned char)line[3]))
+		goto bad;
+	errno = 0;
+	ts = strtoull(line + 3, &end, 10);
+	if (errno || *end)
+		goto bad;
+
+	while ((r = get_line(f, line, sizeof(line))) > 0) {
+		if (ended)
+			goto bad;	/* anything after "end" */
+		if (!strcmp(line, "end")) {
+			ended = true;
+			continue;
+		}
+		r = parse_record(line, &pv, &mv, &tv);
+		if (r == -ENOMEM)
+			goto fail;
+		if (r)
+			goto bad;
+	}
+	if (r < 0 || !ended)
+		goto bad;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	t->ts = ts;
+	t->patches = pv.data;
+	t->npatches = pv.n;
+	t->modules = mv.data;
+	t->nmodules = mv.n;
+	t->tasks = tv.data;
+	t->ntasks = tv.n;
+	if (t->npatches)
+		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
+		      cmp_patch);
+	if (t->nmodules)
+		qsort(t->modules, (size_t)t->nmodules, sizeof(*t->modules),
+		      cmp_module);
+	if (t->ntasks)
+		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
+	/* duplicates would make the reconcile ambiguous */
+	if (dup_names(t->patches, t->npatches, sizeof(*t->patches),
+		      cmp_patch) ||
+	    dup_names(t->modules, t->nmodules, sizeof(*t->modules),
+		      cmp_module) ||
+	    dup_names(t->tasks, t->ntasks, sizeof(*t->tasks), cmp_task)) {
+		klpt_truth_free(t);
+		return klpt_err(EBADMSG);
+	}
+	*out = t;
+	return 0;
+bad:
+	r = r == -EIO ? -EIO : -EBADMSG;
+fail:
+	free(pv.data);
+	free(mv.data);
+	free(tv.data);
+	return klpt_err(-r);
+}
