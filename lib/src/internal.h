@@ -173,6 +173,33 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev);
 void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
 
 /*
+ * (Added with model.c.)  The public accessors on a bare model, for parts
+ * and unit tests that hold a model but no session; the klptrace.h ones
+ * are these on klpt_session_model().  Modules are the livepatch modules
+ * only.  klpt_model_stale(): events were lost (KLPT_EV_LOST) and no
+ * reconcile followed yet; verdicts are KLPT_HOLD_UNKNOWN meanwhile.
+ */
+int klpt_model_patch_count(const struct klpt_model *m);
+const struct klpt_patch *klpt_model_patch_at(const struct klpt_model *m,
+					     int i);
+const struct klpt_patch *klpt_model_patch_find(const struct klpt_model *m,
+					       const char *name);
+int klpt_model_task_count(const struct klpt_model *m);
+const struct klpt_task *klpt_model_task_at(const struct klpt_model *m,
+					   int i);
+const struct klpt_task *klpt_model_task_find(const struct klpt_model *m,
+					     int tid);
+int klpt_model_module_count(const struct klpt_model *m);
+const struct klpt_module *klpt_model_module_at(const struct klpt_model *m,
+					       int i);
+const struct klpt_module *klpt_model_module_find(const struct klpt_model *m,
+						 const char *name);
+enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
+				     const struct klpt_module *mod,
+				     char *why, size_t size);
+bool klpt_model_stale(const struct klpt_model *m);
+
+/*
  * The public model accessors of klptrace.h (klpt_patch_*, klpt_task_*,
  * klpt_module_*, klpt_module_verdict) are implemented in model.c on
  * these structures; session.c forwards the session's model.

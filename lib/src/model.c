@@ -1,0 +1,1686 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * The model: livepatch patches, tasks and patch modules as the klp events
+ * and the ground truth (truth.c) describe them, and the unload verdict.
+ *
+ * Tasks are many (100k on a large machine), patches and modules few; all
+ * three live in a table of separately allocated objects (pointers stay
+ * put when the table grows) with an open-addressing hash index by key:
+ * the thread id, or the name.  Objects are removed rarely (reconcile,
+ * module free), by a stable compaction and a rebuild of the index.
+ *
+ * How the events move the model is in klpt_model_apply(); the reasoning
+ * behind the verdict is at klpt_model_verdict().
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NAME_LEN	64	/* as struct klpt_truth_patch.name */
+#define FUNC_LEN	128	/* longer function names are cut */
+#define FUNCS_MAX	4096	/* distinct function names kept */
+#define HOLDERS_MAX	5	/* tasks named in a KLPT_HOLD_TASKS why */
+#define UNKNOWN_PATCH	"?"	/* klptrace.ko loaded mid-transition */
+
+struct klpt_patch {
+	char name[NAME_LEN];
+	bool enabled;
+	bool in_transition;
+	bool forced, freed, released;
+	int target;		/* of the current, or else the last, transition */
+	unsigned int pass, checked, pending, signals;
+	uint64_t started;	/* 0: unknown */
+	/*
+	 * Pass bookkeeping.  seq counts pass events since the transition
+	 * (re)started; a task blocked during the pass in progress carries
+	 * (model gen, seq).  blocked counts those blocked events; anchor is
+	 * the time of the event just before this pass's task walk began
+	 * (start, reverse or the previous pass).  See apply_pass().
+	 */
+	unsigned int seq, blocked;
+	uint64_t anchor;
+	bool anchor_known;
+	bool seen;		/* reconcile mark */
+};
+
+struct klpt_task {
+	int key;		/* tid; -1 - N for swapper/N (pid 0) */
+	int pid, tgid;
+	char comm[KLPT_COMM_LEN];
+	bool kthread;
+	int state;		/* enum klpt_state */
+	int reason, err;
+	const char *func;	/* interned in the model, "" if none */
+	uint64_t first_blocked, last_blocked;
+	unsigned int checks;
+	unsigned int blocked_gen, blocked_seq;
+	uint64_t touched;	/* known to exist since (ns) */
+	bool seen;
+};
+
+struct klpt_module {
+	char name[NAME_LEN];
+	int refcnt;		/* -1: unknown */
+	bool livepatch;
+	bool unload_ready;	/* klp_module_unload_ready seen */
+	bool seen;
+};
+
+/* ---------------------------------------------------------- the tables */
+
+struct table {
+	void **obj;
+	int n, cap;
+	uint32_t *slot;		/* index + 1 into obj; 0: empty */
+	uint32_t nslots;	/* power of two, > 2 n */
+	uint32_t (*hash_obj)(const void *obj);
+	bool (*eq)(const void *obj, const void *key);
+};
+
+static uint32_t hash_int(int k)
+{
+	return (uint32_t)k * 0x9e3779b1u;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static uint32_t task_hash(const void *o)
+{
+	return hash_int(((const struct klpt_task *)o)->key);
+}
+
+static bool task_eq(const void *o, const void *key)
+{
+	return ((const struct klpt_task *)o)->key == *(const int *)key;
+}
+
+static uint32_t patch_hash(const void *o)
+{
+	return hash_str(((const struct klpt_patch *)o)->name);
+}
+
+static bool patch_eq(const void *o, const void *key)
+{
+	return !strcmp(((const struct klpt_patch *)o)->name, key);
+}
+
+static uint32_t module_hash(const void *o)
+{
+	return hash_str(((const struct klpt_module *)o)->name);
+}
+
+static bool module_eq(const void *o, const void *key)
+{
+	return !strcmp(((const struct klpt_module *)o)->name, key);
+}
+
+static void table_insert_slot(struct table *t, int i)
+{
+	uint32_t mask = t->nslots - 1, h = t->hash_obj(t->obj[i]) & mask;
+
+	while (t->slot[h])
+		h = (h + 1) & mask;
+	t->slot[h] = (uint32_t)i + 1;
+}
+
+static int table_rehash(struct table *t, uint32_t nslots)
+{
+	uint32_t *slot = calloc(nslots, sizeof(*slot));
+	int i;
+
+	if (!slot)
+		return -ENOMEM;
+	free(t->slot);
+	t->slot = slot;
+	t->nslots = nslots;
+	for (i = 0; i < t->n; i++)
+		table_insert_slot(t, i);
+	return 0;
+}
+
+static void *table_find(const struct table *t, uint32_t h, const void *key)
+{
+	uint32_t mask, s;
+
+	if (!t->nslots)
+		return NULL;
+	mask = t->nslots - 1;
+	for (s = h & mask; t->slot[s]; s = (s + 1) & mask) {
+		void *o = t->obj[t->slot[s] - 1];
+
+		if (t->eq(o, key))
+			return o;
+	}
+	return NULL;
+}
+
+/* Add obj (not yet in t).  -ENOMEM leaves t unchanged. */
+static int table_add(struct table *t, void *obj)
+{
+	if (t->n == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		void **o;
+
+		if (cap > INT_MAX / 4)
+			return -ENOMEM;
+		o = realloc(t->obj, (size_t)cap * sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		t->obj = o;
+		t->cap = cap;
+	}
+	if ((uint64_t)(t->n + 1) * 2 >= t->nslots &&
+	    table_rehash(t, t->nslots ? t->nslots * 2 : 32))
+		return -ENOMEM;
+	t->obj[t->n++] = obj;
+	table_insert_slot(t, t->n - 1);
+	return 0;
+}
+
+/*
+ * Remove (and free) the objects drop() says so, keeping the order of
+ * the others.  The index is rebuilt in place: it never needs to grow.
+ */
+static void table_compact(struct table *t, bool (*drop)(void *obj, void *ctx),
+			  void *ctx)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (drop(t->obj[i], ctx))
+			free(t->obj[i]);
+		else
+			t->obj[n++] = t->obj[i];
+	}
+	if (n == t->n)
+		return;
+	t->n = n;
+	memset(t->slot, 0, t->nslots * sizeof(*t->slot));
+	for (i = 0; i < n; i++)
+		table_insert_slot(t, i);
+}
+
+static void table_free(struct table *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->obj[i]);
+	free(t->obj);
+	free(t->slot);
+}
+
+/* ----------------------------------------------------------- the model */
+
+struct klpt_model {
+	struct table patches, tasks, modules;
+	/* the livepatch modules among modules, in order of discovery */
+	struct klpt_module **lp;
+	int nlp, caplp;
+	int nstate[3];		/* tasks per state + 1 */
+	unsigned int gen;	/* bumped when blocked info goes stale */
+	bool stale;		/* events lost, no reconcile since */
+	char **funcs;		/* interned function names */
+	int nfuncs, capfuncs;
+};
+
+struct klpt_model *klpt_model_new(void)
+{
+	struct klpt_model *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->patches.hash_obj = patch_hash;
+	m->patches.eq = patch_eq;
+	m->tasks.hash_obj = task_hash;
+	m->tasks.eq = task_eq;
+	m->modules.hash_obj = module_hash;
+	m->modules.eq = module_eq;
+	return m;
+}
+
+void klpt_model_free(struct klpt_model *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	table_free(&m->patches);
+	table_free(&m->tasks);
+	table_free(&m->modules);
+	free(m->lp);
+	for (i = 0; i < m->nfuncs; i++)
+		free(m->funcs[i]);
+	free(m->funcs);
+	free(m);
+}
+
+bool klpt_model_stale(const struct klpt_model *m)
+{
+	return m && m->stale;
+}
+
+static bool state_ok(int s)
+{
+	return s >= KLPT_UNDEFINED && s <= KLPT_PATCHED;
+}
+
+static bool target_ok(int s)
+{
+	return s == KLPT_UNPATCHED || s == KLPT_PATCHED;
+}
+
+static void copy_name(char *dst, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * One copy of each function name: blocked tasks share a few, and a
+ * task's func must outlive the event it came from.  Past FUNCS_MAX (a
+ * corrupt stream) new names are not kept.
+ */
+static const char *intern(struct klpt_model *m, const char *s)
+{
+	char buf[FUNC_LEN];
+	int i;
+
+	if (!s || !*s)
+		return "";
+	copy_name(buf, s, sizeof(buf));
+	for (i = 0; i < m->nfuncs; i++)
+		if (!strcmp(m->funcs[i], buf))
+			return m->funcs[i];
+	if (m->nfuncs == FUNCS_MAX)
+		return "?";
+	if (m->nfuncs == m->capfuncs) {
+		int cap = m->capfuncs ? m->capfuncs * 2 : 8;
+		char **f = realloc(m->funcs, (size_t)cap * sizeof(*f));
+
+		if (!f)
+			return "?";
+		m->funcs = f;
+		m->capfuncs = cap;
+	}
+	m->funcs[m->nfuncs] = strdup(buf);
+	if (!m->funcs[m->nfuncs])
+		return "?";
+	return m->funcs[m->nfuncs++];
+}
+
+/* ------------------------------------------------------------- modules */
+
+static struct klpt_module *module_find(const struct klpt_model *m,
+				       const char *name)
+{
+	return table_find(&m->modules, hash_str(name), name);
+}
+
+static struct klpt_module *module_get(struct klpt_model *m, const char *name)
+{
+	struct klpt_module *mod = module_find(m, name);
+
+	if (mod)
+		return mod;
+	mod = calloc(1, sizeof(*mod));
+	if (!mod)
+		goto oom;
+	copy_name(mod->name, name, sizeof(mod->name));
+	mod->refcnt = -1;
+	if (table_add(&m->modules, mod)) {
+		free(mod);
+		goto oom;
+	}
+	return mod;
+oom:
+	m->stale = true;	/* the model misses something: resync */
+	return NULL;
+}
+
+static void module_mark_lp(struct klpt_model *m, struct klpt_module *mod)
+{
+	if (!mod || mod->livepatch)
+		return;
+	if (m->nlp == m->caplp) {
+		int cap = m->caplp ? m->caplp * 2 : 8;
+		struct klpt_module **lp = realloc(m->lp,
+						  (size_t)cap * sizeof(*lp));
+
+		if (!lp) {
+			m->stale = true;
+			return;
+		}
+		m->lp = lp;
+		m->caplp = cap;
+	}
+	mod->livepatch = true;
+	m->lp[m->nlp++] = mod;
+}
+
+static void module_unmark_lp(struct klpt_model *m, struct klpt_module *mod)
+{
+	int i;
+
+	if (!mod->livepatch)
+		return;
+	mod->livepatch = false;
+	for (i = 0; i < m->nlp; i++) {
+		if (m->lp[i] == mod) {
+			memmove(&m->lp[i], &m->lp[i + 1],
+				(size_t)(m->nlp - i - 1) * sizeof(*m->lp));
+			m->nlp--;
+			return;
+		}
+	}
+}
+
+static bool drop_module(void *obj, void *ctx)
+{
+	return obj == ctx;
+}
+
+static void module_remove(struct klpt_model *m, struct klpt_module *mod)
+{
+	module_unmark_lp(m, mod);
+	table_compact(&m->modules, drop_module, mod);
+}
+
+/* ------------------------------------------------------------- patches */
+
+static struct klpt_patch *patch_find(const struct klpt_model *m,
+				     const char *name)
+{
+	return table_find(&m->patches, hash_str(name), name);
+}
+
+/* The patch, created if new; its module is a livepatch module. */
+static struct klpt_patch *patch_get(struct klpt_model *m, const char *name)
+{
+	struct klpt_patch *p = patch_find(m, name);
+
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			m->stale = true;
+			return NULL;
+		}
+		copy_name(p->name, name, sizeof(p->name));
+		p->target = KLPT_UNDEFINED;
+		if (table_add(&m->patches, p)) {
+			free(p);
+			m->stale = true;
+			return NULL;
+		}
+	}
+	/* In 6.1 a patch is named after its module, which holds it. */
+	if (strcmp(name, UNKNOWN_PATCH))
+		module_mark_lp(m, module_get(m, name));
+	return p;
+}
+
+static bool drop_patch(void *obj, void *ctx)
+{
+	return obj == ctx;
+}
+
+static void patch_remove(struct klpt_model *m, struct klpt_patch *p)
+{
+	table_compact(&m->patches, drop_patch, p);
+}
+
+/* The one patch in transition, if any ("?" only if no other). */
+static struct klpt_patch *patch_in_transition(const struct klpt_model *m)
+{
+	struct klpt_patch *q = NULL;
+	int i;
+
+	for (i = 0; i < m->patches.n; i++) {
+		struct klpt_patch *p = m->patches.obj[i];
+
+		if (!p->in_transition)
+			continue;
+		if (strcmp(p->name, UNKNOWN_PATCH))
+			return p;
+		q = p;
+	}
+	return q;
+}
+
+/* p takes over the transition that "?" q stood for. */
+static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
+{
+	p->in_transition = true;
+	p->target = q->target;
+	p->enabled = q->target == KLPT_PATCHED;
+	p->pass = q->pass;
+	p->checked = q->checked;
+	p->pending = q->pending;
+	p->signals = q->signals;
+	p->started = q->started;
+	p->forced |= q->forced;
+	p->seq = q->seq;
+	p->blocked = q->blocked;
+	p->anchor = q->anchor;
+	p->anchor_known = q->anchor_known;
+	p->freed = p->released = false;
+}
+
+/*
+ * The patch an event names.  Loaded in the middle of a transition
+ * without the core's globals, klptrace.ko names the patch "?": that is
+ * the patch in transition (only one can be), if the model knows it;
+ * otherwise a placeholder "?" stands for it until a named event or a
+ * reconcile tells which it is.
+ */
+static struct klpt_patch *patch_for(struct klpt_model *m, const char *name)
+{
+	struct klpt_patch *p, *q;
+
+	if (!name || !*name || !strcmp(name, UNKNOWN_PATCH)) {
+		p = patch_in_transition(m);
+		return p ? p : patch_get(m, UNKNOWN_PATCH);
+	}
+	p = patch_get(m, name);
+	q = patch_find(m, UNKNOWN_PATCH);
+	if (p && q) {
+		if (q->in_transition && !p->in_transition)
+			adopt(p, q);
+		patch_remove(m, q);
+	}
+	return p;
+}
+
+/* --------------------------------------------------------------- tasks */
+
+/* pid 0 is the idle task of every CPU: keyed by its CPU (swapper/N). */
+static int task_key(int pid, const char *comm)
+{
+	int cpu = 0;
+
+	if (pid != 0)
+		return pid;
+	if (comm && !strncmp(comm, "swapper/", 8)) {
+		const char *p = comm + 8;
+
+		while (*p >= '0' && *p <= '9' && cpu < 1000000)
+			cpu = cpu * 10 + (*p++ - '0');
+	}
+	return -1 - cpu;
+}
+
+static struct klpt_task *task_find(const struct klpt_model *m, int key)
+{
+	return table_find(&m->tasks, hash_int(key), &key);
+}
+
+static void set_state(struct klpt_model *m, struct klpt_task *t, int state)
+{
+	m->nstate[t->state + 1]--;
+	t->state = state;
+	m->nstate[state + 1]++;
+}
+
+static void clear_blocked(struct klpt_task *t)
+{
+	t->reason = KLPT_REASON_NONE;
+	t->err = 0;
+	t->func = "";
+	t->first_blocked = t->last_blocked = 0;
+	t->checks = 0;
+}
+
+static struct klpt_task *task_get(struct klpt_model *m, int pid,
+				  const char *comm, uint64_t ts)
+{
+	int key = task_key(pid, comm);
+	struct klpt_task *t = task_find(m, key);
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		m->stale = true;
+		return NULL;
+	}
+	t->key = key;
+	t->pid = pid;
+	t->tgid = pid;
+	t->kthread = pid == 0;
+	t->state = KLPT_UNDEFINED;
+	t->func = "";
+	t->touched = ts;
+	if (comm)
+		copy_name(t->comm, comm, sizeof(t->comm));
+	if (table_add(&m->tasks, t)) {
+		free(t);
+		m->stale = true;
+		return NULL;
+	}
+	m->nstate[KLPT_UNDEFINED + 1]++;
+	return t;
+}
+
+/* Every task: the core sets all states at once (init, complete). */
+static void all_tasks(struct klpt_model *m, int state)
+{
+	int i;
+
+	for (i = 0; i < m->tasks.n; i++) {
+		struct klpt_task *t = m->tasks.obj[i];
+
+		set_state(m, t, state);
+		clear_blocked(t);
+	}
+}
+
+/* A new direction: why tasks were blocked no longer applies. */
+static void all_unblocked(struct klpt_model *m)
+{
+	int i;
+
+	for (i = 0; i < m->tasks.n; i++)
+		clear_blocked(m->tasks.obj[i]);
+}
+
+static void task_identity(struct klpt_task *t, const struct klpt_event *ev)
+{
+	if (ev->task.comm[0])
+		copy_name(t->comm, ev->task.comm, sizeof(t->comm));
+	if (ev->task.tgid > 0 || ev->task.pid == 0)
+		t->tgid = ev->task.tgid;
+}
+
+/* ---------------------------------------------------------- the events */
+
+static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int target = ev->transition.target;
+	struct klpt_patch *p;
+
+	if (!target_ok(target))
+		return;		/* before patch_for(): it may create one */
+	p = patch_for(m, ev->transition.patch);
+	if (!p)
+		return;
+	m->gen++;
+	p->in_transition = true;
+	p->target = target;
+	/* the core sets patch->enabled right after klp_start_transition() */
+	p->enabled = target == KLPT_PATCHED;
+	p->pass = p->checked = p->pending = p->signals = 0;
+	p->seq = p->blocked = 0;
+	p->started = ev->ts;
+	p->anchor = ev->ts;
+	p->anchor_known = true;
+	if (target == KLPT_PATCHED) {
+		/* an enable: a new patch of a newly loaded module */
+		p->forced = p->freed = p->released = false;
+	}
+	/* klp_init_transition() gives every task the state !target */
+	all_tasks(m, !target);
+}
+
+static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
+			bool reverse)
+{
+	int target = ev->transition.target;
+	struct klpt_patch *p;
+
+	if (!target_ok(target))
+		return;		/* before patch_for(): it may create one */
+	p = patch_for(m, ev->transition.patch);
+	if (!p)
+		return;
+	if (reverse || !p->in_transition) {
+		/* a reverse, or klptrace.ko came after the init */
+		p->started = ev->ts;
+		p->signals = 0;
+	}
+	m->gen++;
+	p->in_transition = true;
+	p->target = target;
+	p->enabled = target == KLPT_PATCHED;
+	/* klp_start_transition() resets the retry counter */
+	p->pass = p->pending = 0;
+	p->seq = p->blocked = 0;
+	p->anchor = ev->ts;
+	p->anchor_known = true;
+	/* what held the old direction says nothing about the new one */
+	all_unblocked(m);
+}
+
+/* A task neither switched nor blocked since this pass began. */
+static bool unchecked(const struct klpt_model *m, const struct klpt_patch *p,
+		      const struct klpt_task *t)
+{
+	return !(t->blocked_gen == m->gen && t->blocked_seq == p->seq) &&
+	       t->touched < p->anchor;
+}
+
+/*
+ * A pass walked every task (under the tasklist lock, so no fork
+ * interleaves) and reports one klp_task_blocked per task it could not
+ * switch.  If their number matches pending, every task the model still
+ * has at !target without such an event, and that existed before the
+ * walk began, is not pending: it exited, or switched unseen.  It stops
+ * counting as a holder (state = target); only a reconcile drops tasks.
+ */
+static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int target = ev->transition.target;
+	struct klpt_patch *p;
+	int i;
+
+	if (!target_ok(target))
+		return;
+	p = patch_for(m, ev->transition.patch);
+	if (!p)
+		return;
+	if (!p->in_transition || p->target != target) {
+		/* klptrace.ko loaded mid-transition, or a missed reverse */
+		p->in_transition = true;
+		p->target = target;
+		p->enabled = target == KLPT_PATCHED;
+	}
+	p->pass = ev->transition.pass;
+	p->checked = ev->transition.checked;
+	p->pending = ev->transition.pending;
+	if (p->anchor_known && p->blocked == p->pending &&
+	    m->nstate[!target + 1] > (int)p->pending) {
+		for (i = 0; i < m->tasks.n; i++) {
+			struct klpt_task *t = m->tasks.obj[i];
+
+			if (t->state == !target && unchecked(m, p, t)) {
+				set_state(m, t, target);
+				clear_blocked(t);
+			}
+		}
+	}
+	p->seq++;
+	p->blocked = 0;
+	p->anchor = ev->ts;
+	p->anchor_known = true;
+}
+
+static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_patch *p = patch_for(m, ev->transition.patch);
+	int target = ev->transition.target;
+
+	if (!p)
+		return;
+	if (target_ok(target))
+		p->target = target;
+	p->in_transition = false;
+	p->enabled = p->target == KLPT_PATCHED;
+	p->pending = 0;
+	if (ev->transition.forced)
+		p->forced = true;
+	m->gen++;
+	/* klp_complete_transition() resets every task to undefined */
+	all_tasks(m, KLPT_UNDEFINED);
+	/* a "?" that completed has nothing left to tell */
+	if (!strcmp(p->name, UNKNOWN_PATCH))
+		patch_remove(m, p);
+}
+
+static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int to = ev->task.to, key = task_key(ev->task.pid, ev->task.comm);
+	struct klpt_task *t = task_find(m, key);
+
+	if (!state_ok(to))
+		return;
+	if (ev->task.via == KLPT_VIA_FORK) {
+		/*
+		 * A new task.  A leftover of the same id exited unseen.
+		 * Forks just after klp_transition_complete get a state the
+		 * core resets right away (see tracepoints/README.md).
+		 */
+		if (t) {
+			clear_blocked(t);
+			t->kthread = false;
+			t->touched = ev->ts;
+		}
+		if (!patch_in_transition(m))
+			to = KLPT_UNDEFINED;
+	}
+	if (!t)
+		t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);
+	if (!t)
+		return;
+	task_identity(t, ev);
+	set_state(m, t, to);
+	clear_blocked(t);
+	t->touched = ev->ts;
+}
+
+static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int target = ev->task.target;
+	struct klpt_patch *p;
+	struct klpt_task *t;
+
+	if (!target_ok(target))
+		return;
+	p = patch_for(m, ev->task.patch);
+	if (!p)
+		return;
+	if (!p->in_transition || p->target != target) {
+		p->in_transition = true;
+		p->target = target;
+		p->enabled = target == KLPT_PATCHED;
+	}
+	t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);
+	if (!t)
+		return;
+	task_identity(t, ev);
+	if (t->state != !target)
+		set_state(m, t, !target);	/* blocked: not yet switched */
+	t->reason = ev->task.reason >= KLPT_REASON_RUNNING &&
+		    ev->task.reason <= KLPT_REASON_OTHER ?
+		    ev->task.reason : KLPT_REASON_OTHER;
+	t->err = ev->task.err;
+	t->func = t->reason == KLPT_REASON_SLEEPING_IN_FUNC ?
+		  intern(m, ev->task.func) : "";
+	if (!t->first_blocked)
+		t->first_blocked = ev->ts;
+	t->last_blocked = ev->ts;
+	t->checks++;
+	t->blocked_gen = m->gen;
+	t->blocked_seq = p->seq;
+	p->blocked++;
+}
+
+/*
+ * Only the free path drops a livepatch module's last reference while
+ * its patch lives: klp_enable_patch() holds one until the patch is
+ * freed and released.  So a disabled, complete patch whose module
+ * reaches refcnt 0 was freed and released, also where no klp event
+ * says so (the fallback).
+ */
+static void infer_freed(struct klpt_model *m, const struct klpt_module *mod)
+{
+	struct klpt_patch *p = patch_find(m, mod->name);
+
+	if (p && mod->refcnt == 0 && !p->enabled && !p->in_transition &&
+	    !p->forced)
+		p->freed = p->released = true;
+}
+
+static void apply_ref(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_module *mod;
+
+	if (!ev->module.module || !*ev->module.module)
+		return;
+	mod = module_get(m, ev->module.module);
+	if (!mod)
+		return;
+	mod->refcnt = ev->module.refcnt < -1 ? -1 : ev->module.refcnt;
+	if (!ev->module.get)
+		infer_freed(m, mod);
+}
+
+static void apply_free_release(struct klpt_model *m,
+			       const struct klpt_event *ev, bool release)
+{
+	struct klpt_patch *p = patch_for(m, ev->patch.patch);
+
+	if (!p)
+		return;
+	p->enabled = false;
+	p->in_transition = false;
+	p->freed = true;
+	/*
+	 * A failed enable frees the patch without the free work: its
+	 * release is the first sign, and implies the free.
+	 */
+	if (release)
+		p->released = true;
+	if (ev->patch.forced)
+		p->forced = true;
+}
+
+static void apply_unload_ready(struct klpt_model *m,
+			       const struct klpt_event *ev)
+{
+	struct klpt_module *mod;
+	struct klpt_patch *p;
+
+	if (!ev->module.module || !*ev->module.module)
+		return;
+	mod = module_get(m, ev->module.module);
+	if (!mod)
+		return;
+	module_mark_lp(m, mod);
+	mod->refcnt = 0;
+	mod->unload_ready = true;
+	p = patch_find(m, mod->name);
+	if (p) {
+		p->enabled = p->in_transition = false;
+		p->freed = p->released = true;
+	}
+}
+
+/* The module, and the patch it held, are gone. */
+static void forget_module(struct klpt_model *m, const char *name)
+{
+	struct klpt_module *mod = module_find(m, name);
+	struct klpt_patch *p = patch_find(m, name);
+
+	if (p)
+		patch_remove(m, p);
+	if (mod)
+		module_remove(m, mod);
+}
+
+static void apply_load(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_module *mod;
+
+	if (!ev->module.module || !*ev->module.module)
+		return;
+	/* leftovers of an instance whose free we missed */
+	forget_module(m, ev->module.module);
+	mod = module_get(m, ev->module.module);
+	/* the loader holds a reference during init (module_unload_init) */
+	if (mod)
+		mod->refcnt = 1;
+}
+
+void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_patch *p;
+
+	if (!m || !ev)
+		return;
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_INIT:
+		apply_init(m, ev);
+		break;
+	case KLPT_EV_TRANSITION_START:
+		apply_start(m, ev, false);
+		break;
+	case KLPT_EV_TRANSITION_REVERSE:
+		apply_start(m, ev, true);
+		break;
+	case KLPT_EV_TRANSITION_PASS:
+		apply_pass(m, ev);
+		break;
+	case KLPT_EV_TRANSITION_SIGNAL:
+		p = patch_for(m, ev->transition.patch);
+		if (p) {
+			p->signals++;
+			p->pending = ev->transition.pending;
+		}
+		break;
+	case KLPT_EV_TRANSITION_FORCE:
+		p = patch_for(m, ev->transition.patch);
+		if (p)
+			p->forced = true;
+		break;
+	case KLPT_EV_TRANSITION_CANCEL:
+		/* klp_cancel_transition() turns it into an unpatch */
+		p = patch_for(m, ev->transition.patch);
+		if (p) {
+			p->target = KLPT_UNPATCHED;
+			p->enabled = false;
+		}
+		break;
+	case KLPT_EV_TRANSITION_COMPLETE:
+		apply_complete(m, ev);
+		break;
+	case KLPT_EV_TASK_SWITCH:
+		apply_switch(m, ev);
+		break;
+	case KLPT_EV_TASK_BLOCKED:
+		apply_blocked(m, ev);
+		break;
+	case KLPT_EV_MODULE_REF:
+		apply_ref(m, ev);
+		break;
+	case KLPT_EV_PATCH_FREE:
+		apply_free_release(m, ev, false);
+		break;
+	case KLPT_EV_PATCH_RELEASE:
+		apply_free_release(m, ev, true);
+		break;
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		apply_unload_ready(m, ev);
+		break;
+	case KLPT_EV_MODULE_FREE:
+		if (ev->module.module)
+			forget_module(m, ev->module.module);
+		break;
+	case KLPT_EV_MODULE_LOAD:
+		apply_load(m, ev);
+		break;
+	case KLPT_EV_LOST:
+		/* anything may have happened: unsure until reconciled */
+		m->stale = true;
+		break;
+	case KLPT_EV_RESYNC:	/* the session reconciled just before */
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ reconcile */
+
+static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
+			const struct klpt_truth_patch *tp)
+{
+	int target = tp->enabled ? KLPT_PATCHED : KLPT_UNPATCHED;
+	bool was_in = p->in_transition;
+
+	p->enabled = tp->enabled;
+	if (tp->transition) {
+		if (!was_in || p->target != target) {
+			/* began, or reversed, unseen */
+			p->target = target;
+			p->pass = p->checked = p->pending = p->signals = 0;
+			p->seq = p->blocked = 0;
+			p->started = 0;
+			m->gen++;
+			all_unblocked(m);
+		}
+		p->in_transition = true;
+		p->freed = p->released = false;
+		/* the next pass event tells where a walk begins */
+		p->anchor_known = false;
+		return;
+	}
+	if (was_in) {
+		/* completed unseen */
+		p->pending = 0;
+		m->gen++;
+	}
+	p->in_transition = false;
+	p->target = target;
+	/* the directory exists until the kobject is released */
+	p->released = false;
+	if (tp->enabled)
+		p->freed = false;
+}
+
+static bool drop_unseen_patch(void *obj, void *ctx)
+{
+	(void)ctx;
+	return !((struct klpt_patch *)obj)->seen;
+}
+
+static bool drop_unseen_module(void *obj, void *ctx)
+{
+	(void)ctx;
+	return !((struct klpt_module *)obj)->seen;
+}
+
+/* Tasks that left procfs; idle tasks (pid 0) are never in it. */
+static bool drop_unseen_task(void *obj, void *ctx)
+{
+	struct klpt_task *t = obj;
+
+	(void)ctx;
+	return !t->seen && t->key > 0;
+}
+
+static void recount(struct klpt_model *m)
+{
+	int i;
+
+	memset(m->nstate, 0, sizeof(m->nstate));
+	for (i = 0; i < m->tasks.n; i++)
+		m->nstate[((struct klpt_task *)m->tasks.obj[i])->state + 1]++;
+}
+
+static const struct klpt_truth_module *
+truth_module(const struct klpt_truth *t, const char *name)
+{
+	int i;
+
+	/* few modules; the truth is sorted but may come from anywhere */
+	for (i = 0; i < t->nmodules; i++)
+		if (!strcmp(t->modules[i].name, name))
+			return &t->modules[i];
+	return NULL;
+}
+
+static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
+			    struct klpt_patch *tp)
+{
+	int i, target = tp ? tp->target : KLPT_UNDEFINED;
+	unsigned int pending = 0;
+
+	for (i = 0; i < m->tasks.n; i++)
+		((struct klpt_task *)m->tasks.obj[i])->seen = false;
+	for (i = 0; i < t->ntasks; i++) {
+		const struct klpt_truth_task *tt = &t->tasks[i];
+		struct klpt_task *k = task_find(m, tt->tid);
+
+		if (!state_ok(tt->state) || tt->tid <= 0)
+			continue;
+		if (k && k->tgid != tt->tgid) {
+			/* the id was reused: another task */
+			clear_blocked(k);
+			k->touched = t->ts;
+		}
+		if (!k)
+			k = task_get(m, tt->tid, tt->comm, t->ts);
+		if (!k)
+			continue;
+		k->tgid = tt->tgid;
+		k->kthread = tt->kthread;
+		copy_name(k->comm, tt->comm, sizeof(k->comm));
+		if (k->state != tt->state) {
+			set_state(m, k, tt->state);
+			clear_blocked(k);
+			k->touched = t->ts;
+		}
+		k->seen = true;
+	}
+	table_compact(&m->tasks, drop_unseen_task, NULL);
+	for (i = 0; i < m->tasks.n; i++) {
+		struct klpt_task *k = m->tasks.obj[i];
+
+		if (!tp) {
+			/* no transition: idle tasks too are undefined */
+			k->state = KLPT_UNDEFINED;
+			clear_blocked(k);
+		} else if (k->state == !target) {
+			/* pending; why shows in the next pass's events */
+			if (k->reason == KLPT_REASON_NONE)
+				k->reason = KLPT_REASON_UNKNOWN;
+			pending++;
+		}
+	}
+	if (tp)
+		tp->pending = pending;
+	recount(m);
+}
+
+void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
+{
+	struct klpt_patch *tp = NULL, *q;
+	const struct klpt_truth_patch *ttp = NULL;
+	int i, ntr = 0;
+
+	if (!m || !t)
+		return;
+	m->stale = false;	/* set again below if memory runs out */
+	for (i = 0; i < t->npatches; i++) {
+		if (t->patches[i].transition) {
+			ttp = &t->patches[i];
+			ntr++;
+		}
+	}
+
+	/* modules: exactly those of the snapshot, with their refcnt */
+	for (i = 0; i < m->modules.n; i++)
+		((struct klpt_module *)m->modules.obj[i])->seen = false;
+	for (i = 0; i < t->nmodules; i++) {
+		struct klpt_module *mod = module_get(m, t->modules[i].name);
+
+		if (!mod)
+			continue;
+		mod->refcnt = t->modules[i].refcnt;
+		mod->seen = true;
+		if (t->modules[i].livepatch)
+			module_mark_lp(m, mod);
+	}
+
+	/* the "?" of a mid-transition start is the patch in transition */
+	q = patch_find(m, UNKNOWN_PATCH);
+	if (q) {
+		if (ntr == 1 && q->in_transition) {
+			struct klpt_patch *p = patch_get(m, ttp->name);
+
+			if (p && !p->in_transition)
+				adopt(p, q);
+		}
+		patch_remove(m, q);
+	}
+
+	/* patches */
+	for (i = 0; i < m->patches.n; i++)
+		((struct klpt_patch *)m->patches.obj[i])->seen = false;
+	for (i = 0; i < t->npatches; i++) {
+		const struct klpt_truth_patch *ptp = &t->patches[i];
+		struct klpt_patch *p;
+
+		/* a patch lives in its module: both or neither */
+		if (!truth_module(t, ptp->name))
+			continue;
+		p = patch_get(m, ptp->name);
+		if (!p)
+			continue;
+		truth_patch(m, p, ptp);
+		p->seen = true;
+		if (ptp->transition)
+			tp = p;
+	}
+	for (i = 0; i < m->patches.n; i++) {
+		struct klpt_patch *p = m->patches.obj[i];
+		struct klpt_module *mod = module_find(m, p->name);
+
+		if (p->seen || !mod || !mod->seen)
+			continue;
+		/*
+		 * The directory is gone, the module is not: the patch was
+		 * disabled (maybe unseen), freed and its kobject released.
+		 */
+		p->enabled = p->in_transition = false;
+		p->target = KLPT_UNPATCHED;
+		p->pending = 0;
+		p->freed = p->released = true;
+		p->seen = true;
+	}
+	table_compact(&m->patches, drop_unseen_patch, NULL);
+	for (i = 0; i < m->modules.n; i++) {
+		struct klpt_module *mod = m->modules.obj[i];
+
+		if (!mod->seen)
+			module_unmark_lp(m, mod);	/* before the free */
+	}
+	table_compact(&m->modules, drop_unseen_module, NULL);
+	for (i = 0; i < m->modules.n; i++)
+		infer_freed(m, m->modules.obj[i]);
+
+	reconcile_tasks(m, t, tp);
+}
+
+/* ------------------------------------------------------------- verdict */
+
+struct why {
+	char *buf;
+	size_t size, len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+why_add(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!w->buf || w->len + 1 >= w->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	w->len += (size_t)n;
+	if (w->len >= w->size)
+		w->len = w->size - 1;
+}
+
+static int holder_rank(const struct klpt_task *t)
+{
+	switch (t->reason) {
+	case KLPT_REASON_SLEEPING_IN_FUNC:
+		return 0;
+	case KLPT_REASON_RUNNING:
+	case KLPT_REASON_UNRELIABLE_STACK:
+	case KLPT_REASON_OTHER:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+static void why_task(struct why *w, const struct klpt_task *t)
+{
+	why_add(w, "%s[%d]", t->comm[0] ? t->comm : "?", t->pid);
+	switch (t->reason) {
+	case KLPT_REASON_SLEEPING_IN_FUNC:
+		why_add(w, " in %s", t->func[0] ? t->func : "?");
+		break;
+	case KLPT_REASON_RUNNING:
+		why_add(w, " running");
+		break;
+	case KLPT_REASON_UNRELIABLE_STACK:
+		why_add(w, " unreliable stack");
+		break;
+	case KLPT_REASON_OTHER:
+		why_add(w, " error %d", t->err);
+		break;
+	case KLPT_REASON_UNKNOWN:
+		why_add(w, " (cause not seen)");
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * The tasks still at !target: those known to sleep in a function first,
+ * then other known causes, then the rest; at most HOLDERS_MAX named.
+ */
+static void why_holders(struct why *w, const struct klpt_model *m,
+			const struct klpt_patch *p, unsigned int n)
+{
+	int rank, i, named = 0;
+
+	why_add(w, "%u task%s still in the patch's code (pass %u)", n,
+		n == 1 ? "" : "s", p->pass);
+	for (rank = 0; rank < 3 && named < HOLDERS_MAX; rank++) {
+		for (i = 0; i < m->tasks.n && named < HOLDERS_MAX; i++) {
+			const struct klpt_task *t = m->tasks.obj[i];
+
+			if (t->state != !p->target || holder_rank(t) != rank)
+				continue;
+			why_add(w, named ? ", " : ": ");
+			why_task(w, t);
+			named++;
+		}
+	}
+	if (n > (unsigned int)named && named)
+		why_add(w, ", and %u more", n - (unsigned int)named);
+}
+
+/*
+ * The verdict, most basic hold first.  Every hold is a step of the
+ * disable that has not happened yet (docs: livepatch-6.1.md):
+ *
+ *   enabled      the patch is live: it must be disabled first;
+ *   forced       klp_force_transition() ran: the free path never drops
+ *                the module reference, so never (checked before the
+ *                rest because nothing that follows can change it);
+ *   tasks        unpatch transition with tasks still at "patched";
+ *   transition   transition not complete (no task left to name);
+ *   not freed    complete, the free work has not run;
+ *   not released the kobject (and sysfs directory) not released yet;
+ *   refs         references left: the free path's module_put comes
+ *                after the release, and others may hold some;
+ *   ready        disabled, complete, freed, released, refcnt 0, not
+ *                forced: delete_module() succeeds.
+ *
+ * Free and release show only as klp events.  Without them (fallback)
+ * they are inferred from the ground truth: the patch directory gone
+ * means released; refcnt 0 of a disabled livepatch module means the
+ * free path's module_put ran (see infer_freed()).  The directory
+ * vanishes *before* that put, so refcnt 0 is what decides; a forced
+ * patch is not visible there and shows as a reference that stays.
+ */
+enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
+				     const struct klpt_module *mod,
+				     char *why, size_t size)
+{
+	struct why w = { .buf = size ? why : NULL, .size = size };
+	const struct klpt_patch *p;
+	unsigned int n;
+
+	if (w.buf)
+		why[0] = '\0';
+	if (!m || !mod) {
+		errno = m ? ENOENT : EINVAL;
+		why_add(&w, "no such module");
+		return KLPT_HOLD_UNKNOWN;
+	}
+	if (m->stale) {
+		why_add(&w, "events were lost: waiting for the resync with "
+			"sysfs and procfs");
+		return KLPT_HOLD_UNKNOWN;
+	}
+	if (!mod->livepatch) {
+		why_add(&w, "%s is not a livepatch module", mod->name);
+		return KLPT_HOLD_UNKNOWN;
+	}
+	p = patch_find(m, mod->name);
+	if (p) {
+		if (p->enabled) {
+			why_add(&w, "patch %s is enabled%s: disable it first",
+				p->name, p->in_transition ?
+				" (patching transition in progress)" : "");
+			return KLPT_HOLD_ENABLED;
+		}
+		if (p->forced) {
+			why_add(&w, "patch %s was forced: its module keeps a "
+				"reference and can never be unloaded",
+				p->name);
+			return KLPT_HOLD_FORCED;
+		}
+		if (p->in_transition) {
+			n = (unsigned int)m->nstate[!p->target + 1];
+			if (!n)
+				n = p->pending;
+			if (n) {
+				why_holders(&w, m, p, n);
+				return KLPT_HOLD_TASKS;
+			}
+			why_add(&w, "unpatch transition of %s not complete yet "
+				"(pass %u)", p->name, p->pass);
+			return KLPT_HOLD_TRANSITION;
+		}
+		if (!p->freed) {
+			why_add(&w, "the free work of patch %s has not run yet",
+				p->name);
+			return KLPT_HOLD_NOT_FREED;
+		}
+		if (!p->released) {
+			why_add(&w, "the kobject of patch %s is not released "
+				"yet", p->name);
+			return KLPT_HOLD_NOT_RELEASED;
+		}
+	}
+	/* no patch: its directory is gone, so it was freed and released */
+	if (mod->refcnt < 0) {
+		why_add(&w, "the reference count of %s is not known yet",
+			mod->name);
+		return KLPT_HOLD_UNKNOWN;
+	}
+	if (mod->refcnt > 0) {
+		why_add(&w, "%d reference%s to %s left", mod->refcnt,
+			mod->refcnt == 1 ? "" : "s", mod->name);
+		if (!p)
+			why_add(&w, " (if its patch was forced, they stay)");
+		return KLPT_HOLD_REFS;
+	}
+	why_add(&w, "%s can be unloaded", mod->name);
+	return KLPT_READY;
+}
+
+/* ----------------------------------------------- model-level accessors */
+
+int klpt_model_patch_count(const struct klpt_model *m)
+{
+	return m ? m->patches.n : klpt_err(EINVAL);
+}
+
+const struct klpt_patch *klpt_model_patch_at(const struct klpt_model *m,
+					     int i)
+{
+	if (!m || i < 0 || i >= m->patches.n) {
+		errno = m ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return m->patches.obj[i];
+}
+
+const struct klpt_patch *klpt_model_patch_find(const struct klpt_model *m,
+					       const char *name)
+{
+	const struct klpt_patch *p = m && name ? patch_find(m, name) : NULL;
+
+	if (!p)
+		errno = m && name ? ENOENT : EINVAL;
+	return p;
+}
+
+int klpt_model_task_count(const struct klpt_model *m)
+{
+	return m ? m->tasks.n : klpt_err(EINVAL);
+}
+
+const struct klpt_task *klpt_model_task_at(const struct klpt_model *m, int i)
+{
+	if (!m || i < 0 || i >= m->tasks.n) {
+		errno = m ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return m->tasks.obj[i];
+}
+
+/* tid 0 is swapper/0; the other idle tasks are reached by index. */
+const struct klpt_task *klpt_model_task_find(const struct klpt_model *m,
+					     int tid)
+{
+	const struct klpt_task *t = NULL;
+
+	if (m && tid >= 0)
+		t = task_find(m, tid ? tid : -1);
+	if (!t)
+		errno = m ? ENOENT : EINVAL;
+	return t;
+}
+
+int klpt_model_module_count(const struct klpt_model *m)
+{
+	return m ? m->nlp : klpt_err(EINVAL);
+}
+
+const struct klpt_module *klpt_model_module_at(const struct klpt_model *m,
+					       int i)
+{
+	if (!m || i < 0 || i >= m->nlp) {
+		errno = m ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return m->lp[i];
+}
+
+const struct klpt_module *klpt_model_module_find(const struct klpt_model *m,
+						 const char *name)
+{
+	const struct klpt_module *mod = NULL;
+
+	if (m && name)
+		mod = module_find(m, name);
+	if (mod && !mod->livepatch)
+		mod = NULL;	/* only livepatch modules are shown */
+	if (!mod)
+		errno = m && name ? ENOENT : EINVAL;
+	return mod;
+}
+
+/* ------------------------------------------------- the public accessors */
+
+KLPT_API int klpt_patch_count(const struct klpt_session *s)
+{
+	return klpt_model_patch_count(klpt_session_model(s));
+}
+
+KLPT_API const struct klpt_patch *klpt_patch_at(const struct klpt_session *s,
+						int i)
+{
+	return klpt_model_patch_at(klpt_session_model(s), i);
+}
+
+KLPT_API const struct klpt_patch *
+klpt_patch_find(const struct klpt_session *s, const char *name)
+{
+	return klpt_model_patch_find(klpt_session_model(s), name);
+}
+
+KLPT_API const char *klpt_patch_name(const struct klpt_patch *p)
+{
+	return p ? p->name : "";
+}
+
+KLPT_API bool klpt_patch_enabled(const struct klpt_patch *p)
+{
+	return p && p->enabled;
+}
+
+KLPT_API bool klpt_patch_in_transition(const struct klpt_patch *p)
+{
+	return p && p->in_transition;
+}
+
+/* The target while in transition; undefined (as in the core) after. */
+KLPT_API int klpt_patch_target(const struct klpt_patch *p)
+{
+	return p && p->in_transition ? p->target : KLPT_UNDEFINED;
+}
+
+KLPT_API unsigned int klpt_patch_pass(const struct klpt_patch *p)
+{
+	return p ? p->pass : 0;
+}
+
+KLPT_API uint64_t klpt_patch_started_ns(const struct klpt_patch *p)
+{
+	return p ? p->started : 0;
+}
+
+KLPT_API unsigned int klpt_patch_signals(const struct klpt_patch *p)
+{
+	return p ? p->signals : 0;
+}
+
+KLPT_API bool klpt_patch_forced(const struct klpt_patch *p)
+{
+	return p && p->forced;
+}
+
+KLPT_API bool klpt_patch_freed(const struct klpt_patch *p)
+{
+	return p && p->freed;
+}
+
+KLPT_API bool klpt_patch_released(const struct klpt_patch *p)
+{
+	return p && p->released;
+}
+
+KLPT_API unsigned int klpt_patch_pending(const struct klpt_patch *p)
+{
+	return p ? p->pending : 0;
+}
+
+KLPT_API const struct klpt_module *
+klpt_patch_module(const struct klpt_session *s, const struct klpt_patch *p)
+{
+	if (!p) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return klpt_model_module_find(klpt_session_model(s), p->name);
+}
+
+KLPT_API int klpt_task_count(const struct klpt_session *s)
+{
+	return klpt_model_task_count(klpt_session_model(s));
+}
+
+KLPT_API const struct klpt_task *klpt_task_at(const struct klpt_session *s,
+					      int i)
+{
+	return klpt_model_task_at(klpt_session_model(s), i);
+}
+
+KLPT_API const struct klpt_task *klpt_task_find(const struct klpt_session *s,
+						int tid)
+{
+	return klpt_model_task_find(klpt_session_model(s), tid);
+}
+
+KLPT_API int klpt_task_pid(const struct klpt_task *t)
+{
+	return t ? t->pid : -1;
+}
+
+KLPT_API int klpt_task_tgid(const struct klpt_task *t)
+{
+	return t ? t->tgid : -1;
+}
+
+KLPT_API const char *klpt_task_comm(const struct klpt_task *t)
+{
+	return t ? t->comm : "";
+}
+
+KLPT_API bool klpt_task_is_kthread(const struct klpt_task *t)
+{
+	return t && t->kthread;
+}
+
+KLPT_API int klpt_task_state(const struct klpt_task *t)
+{
+	return t ? t->state : KLPT_UNDEFINED;
+}
+
+KLPT_API int klpt_task_reason(const struct klpt_task *t)
+{
+	return t ? t->reason : KLPT_REASON_NONE;
+}
+
+KLPT_API const char *klpt_task_func(const struct klpt_task *t)
+{
+	return t ? t->func : "";
+}
+
+KLPT_API uint64_t klpt_task_first_blocked_ns(const struct klpt_task *t)
+{
+	return t ? t->first_blocked : 0;
+}
+
+KLPT_API uint64_t klpt_task_last_blocked_ns(const struct klpt_task *t)
+{
+	return t ? t->last_blocked : 0;
+}
+
+KLPT_API unsigned int klpt_task_checks(const struct klpt_task *t)
+{
+	return t ? t->checks : 0;
+}
+
+KLPT_API int klpt_module_count(const struct klpt_session *s)
+{
+	return klpt_model_module_count(klpt_session_model(s));
+}
+
+KLPT_API const struct klpt_module *
+klpt_module_at(const struct klpt_session *s, int i)
+{
+	return klpt_model_module_at(klpt_session_model(s), i);
+}
+
+KLPT_API const struct klpt_module *
+klpt_module_find(const struct klpt_session *s, const char *name)
+{
+	return klpt_model_module_find(klpt_session_model(s), name);
+}
+
+KLPT_API const char *klpt_module_name(const struct klpt_module *m)
+{
+	return m ? m->name : "";
+}
+
+KLPT_API int klpt_module_refcnt(const struct klpt_module *m)
+{
+	return m ? m->refcnt : -1;
+}
+
+KLPT_API enum klpt_verdict klpt_module_verdict(const struct klpt_session *s,
+					       const struct klpt_module *m,
+					       char *why, size_t size)
+{
+	return klpt_model_verdict(klpt_session_model(s), m, why, size);
+}
+
+static const char *const verdict_names[] = {
+	[KLPT_READY] = "ready",
+	[KLPT_HOLD_ENABLED] = "enabled",
+	[KLPT_HOLD_TASKS] = "tasks",
+	[KLPT_HOLD_TRANSITION] = "transition",
+	[KLPT_HOLD_NOT_FREED] = "not_freed",
+	[KLPT_HOLD_NOT_RELEASED] = "not_released",
+	[KLPT_HOLD_REFS] = "refs",
+	[KLPT_HOLD_FORCED] = "forced",
+	[KLPT_HOLD_UNKNOWN] = "unknown",
+};
+
+KLPT_API const char *klpt_verdict_name(enum klpt_verdict v)
+{
+	if ((unsigned int)v >= sizeof(verdict_names) / sizeof(*verdict_names)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return verdict_names[v];
+}

@@ -1,0 +1,1250 @@
+// SPDX-License-Identifier: LGPL-2.1 OR MIT
+/*
+ * The model's state machine and the unload verdict, fed hand-written
+ * event sequences of every foundation scenario (tests/vm/scenarios: the
+ * order and fields are those of the recorded build/vm/results/<s>/
+ * events.txt), checked after each step.  No session, no kernel: the
+ * model-level accessors of internal.h, plus the public ones on NULL.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "internal.h"
+
+#define LP "klpt_lp_sleep"
+#define TARGET "klpt_target_sleep"
+#define FUNC "klpt_sleep_fn"
+#define SLEEPER 108
+#define SH 101
+#define INIT 1
+#define KTHREADD 2
+
+#define U KLPT_UNDEFINED
+#define UNP KLPT_UNPATCHED
+#define PAT KLPT_PATCHED
+
+static struct klpt_model *M;
+static uint64_t T;		/* the trace clock of the fake stream */
+
+/* ---------------------------------------------------------- the events */
+
+static void apply(struct klpt_event *ev)
+{
+	T += 1000;
+	ev->ts = T;
+	ev->cpu = 0;
+	klpt_model_apply(M, ev);
+}
+
+static void tr(enum klpt_event_type type, const char *patch, int target)
+{
+	struct klpt_event ev = { .type = type };
+
+	ev.transition.patch = patch;
+	ev.transition.target = target;
+	apply(&ev);
+}
+
+static void pass(const char *patch, int target, unsigned int n,
+		 unsigned int checked, unsigned int pending)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TRANSITION_PASS };
+
+	ev.transition.patch = patch;
+	ev.transition.target = target;
+	ev.transition.pass = n;
+	ev.transition.checked = checked;
+	ev.transition.pending = pending;
+	apply(&ev);
+}
+
+static void signal_(const char *patch, int target, unsigned int n,
+		    unsigned int pending)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TRANSITION_SIGNAL };
+
+	ev.transition.patch = patch;
+	ev.transition.target = target;
+	ev.transition.pass = n;
+	ev.transition.pending = pending;
+	apply(&ev);
+}
+
+static void complete(const char *patch, int target, bool forced)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TRANSITION_COMPLETE };
+
+	ev.transition.patch = patch;
+	ev.transition.target = target;
+	ev.transition.forced = forced;
+	apply(&ev);
+}
+
+static void sw(int pid, int tgid, const char *comm, int from, int to, int via)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_SWITCH };
+
+	ev.task.pid = pid;
+	ev.task.tgid = tgid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.from = from;
+	ev.task.to = to;
+	ev.task.via = via;
+	apply(&ev);
+}
+
+static void blocked(int pid, const char *comm, const char *patch, int target,
+		    int reason, const char *func)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_BLOCKED };
+	static const int errs[] = { 0, -16, -22, -98, -5, 0 };
+
+	ev.task.pid = pid;
+	ev.task.tgid = pid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.patch = patch;
+	ev.task.target = target;
+	ev.task.reason = reason;
+	ev.task.err = errs[reason];
+	ev.task.func = func;
+	apply(&ev);
+}
+
+static void ref(const char *module, bool get, int refcnt)
+{
+	struct klpt_event ev = { .type = KLPT_EV_MODULE_REF };
+
+	ev.module.module = module;
+	ev.module.get = get;
+	ev.module.refcnt = refcnt;
+	ev.module.caller = "";
+	apply(&ev);
+}
+
+static void mod_ev(enum klpt_event_type type, const char *module)
+{
+	struct klpt_event ev = { .type = type };
+
+	ev.module.module = module;
+	apply(&ev);
+}
+
+static void patch_ev(enum klpt_event_type type, const char *patch,
+		     bool forced)
+{
+	struct klpt_event ev = { .type = type };
+
+	ev.patch.patch = patch;
+	ev.patch.forced = forced;
+	apply(&ev);
+}
+
+static void lost(void)
+{
+	struct klpt_event ev = { .type = KLPT_EV_LOST };
+
+	ev.lost.count = 12;
+	apply(&ev);
+}
+
+/* ----------------------------------------------------- the ground truth */
+
+struct tb {
+	struct klpt_truth t;
+	struct klpt_truth_patch p[8];
+	struct klpt_truth_module m[8];
+	struct klpt_truth_task k[16];
+};
+
+static void tb_init(struct tb *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->t.patches = b->p;
+	b->t.modules = b->m;
+	b->t.tasks = b->k;
+	T += 1000;
+	b->t.ts = T;
+}
+
+static void tb_patch(struct tb *b, const char *name, int en, int tr_)
+{
+	struct klpt_truth_patch *p = &b->p[b->t.npatches++];
+
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->enabled = en;
+	p->transition = tr_;
+}
+
+static void tb_module(struct tb *b, const char *name, int refcnt, bool lp)
+{
+	struct klpt_truth_module *m = &b->m[b->t.nmodules++];
+
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->refcnt = refcnt;
+	m->livepatch = lp;
+}
+
+static void tb_task(struct tb *b, int tid, int tgid, int state, bool kthread,
+		    const char *comm)
+{
+	struct klpt_truth_task *k = &b->k[b->t.ntasks++];
+
+	k->tid = tid;
+	k->tgid = tgid;
+	k->state = state;
+	k->kthread = kthread;
+	snprintf(k->comm, sizeof(k->comm), "%s", comm);
+}
+
+/* The test VM's cast, all at one state; the target module loaded. */
+static void tb_base(struct tb *b, int state)
+{
+	tb_init(b);
+	tb_module(b, TARGET, 1, false);
+	tb_task(b, INIT, INIT, state, false, "init");
+	tb_task(b, KTHREADD, KTHREADD, state, true, "kthreadd");
+	tb_task(b, SH, SH, state, false, "sh");
+	tb_task(b, SLEEPER, SLEEPER, state, true, "klpt_sleeper");
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void fresh(void)
+{
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	T = 1000000;
+	tb_base(&b, U);
+	klpt_model_reconcile(M, &b.t);
+}
+
+static const struct klpt_patch *P(const char *name)
+{
+	return klpt_model_patch_find(M, name);
+}
+
+static const struct klpt_task *K(int tid)
+{
+	return klpt_model_task_find(M, tid);
+}
+
+static int state(int tid)
+{
+	return klpt_task_state(K(tid));
+}
+
+static char why[512];
+
+static enum klpt_verdict verdict(const char *module)
+{
+	return klpt_model_verdict(M, klpt_model_module_find(M, module), why,
+				  sizeof(why));
+}
+
+#define CHECK_V(module, want)						\
+	do {								\
+		enum klpt_verdict v_ = verdict(module);			\
+		CHECK(v_ == (want), "verdict %s (%s), expected %s",	\
+		      klpt_verdict_name(v_), why, klpt_verdict_name(want)); \
+	} while (0)
+
+#define CHECK_WHY(text)							\
+	CHECK(strstr(why, text), "why \"%s\" lacks \"%s\"", why, text)
+
+/* insmod of a livepatch module up to its transition's start. */
+static void load_and_init(const char *lp)
+{
+	mod_ev(KLPT_EV_MODULE_LOAD, lp);
+	ref(lp, true, 2);		/* klp_enable_patch, during init */
+	tr(KLPT_EV_TRANSITION_INIT, lp, PAT);
+	tr(KLPT_EV_TRANSITION_START, lp, PAT);
+}
+
+/* Every task of tb_base switched to state via stack_check. */
+static void switch_all(int to, int except)
+{
+	static const struct { int pid; const char *comm; } cast[] = {
+		{ INIT, "init" }, { KTHREADD, "kthreadd" }, { SH, "sh" },
+		{ SLEEPER, "klpt_sleeper" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cast) / sizeof(cast[0]); i++)
+		if (cast[i].pid != except)
+			sw(cast[i].pid, cast[i].pid, cast[i].comm, !to, to,
+			   KLPT_VIA_STACK_CHECK);
+	sw(0, 0, "swapper/0", !to, to, KLPT_VIA_IDLE);
+	sw(0, 0, "swapper/1", !to, to, KLPT_VIA_IDLE);
+}
+
+/* The patch LP enabled and complete, as after insmod. */
+static void enabled_lp(void)
+{
+	load_and_init(LP);
+	switch_all(PAT, 0);
+	pass(LP, PAT, 0, 6, 0);
+	complete(LP, PAT, false);
+	ref(LP, false, 1);		/* do_init_module */
+}
+
+/* ---------------------------------------------------------- scenarios */
+
+/* enable_vmlinux: insmod of a patch of a vmlinux function. */
+static void test_enable_vmlinux(void)
+{
+	const char *lp = "klpt_lp_vmlinux";
+	const struct klpt_patch *p;
+
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, lp);
+	/* not known as a livepatch module yet: not listed */
+	CHECK(!klpt_model_module_find(M, lp), "listed before its patch");
+	CHECK_INT(klpt_model_module_count(M), 0);
+	ref(lp, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, lp, PAT);
+	p = P(lp);
+	CHECK(p, "no patch after init");
+	CHECK(klpt_patch_enabled(p) && klpt_patch_in_transition(p),
+	      "enabled %d in transition %d", klpt_patch_enabled(p),
+	      klpt_patch_in_transition(p));
+	CHECK_INT(klpt_patch_target(p), PAT);
+	CHECK_INT(klpt_patch_started_ns(p), T);
+	CHECK_INT(klpt_model_module_count(M), 1);
+	CHECK_STR(klpt_module_name(klpt_model_module_at(M, 0)), lp);
+	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, lp)), 2);
+	/* klp_init_transition(): every task at !target */
+	CHECK_INT(state(INIT), UNP);
+	CHECK_INT(state(SLEEPER), UNP);
+	CHECK_V(lp, KLPT_HOLD_ENABLED);
+	CHECK_WHY("patching transition in progress");
+
+	tr(KLPT_EV_TRANSITION_START, lp, PAT);
+	switch_all(PAT, 0);
+	CHECK_INT(state(INIT), PAT);
+	CHECK_INT(klpt_task_state(K(0)), PAT);	/* swapper/0 */
+	CHECK_STR(klpt_task_comm(K(0)), "swapper/0");
+	CHECK(klpt_task_is_kthread(K(0)), "swapper not a kthread");
+	CHECK_INT(klpt_model_task_count(M), 6);	/* two idle tasks */
+	pass(lp, PAT, 0, 6, 0);
+	CHECK_INT(klpt_patch_pass(p), 0);
+	CHECK_INT(klpt_patch_pending(p), 0);
+	complete(lp, PAT, false);
+	CHECK(!klpt_patch_in_transition(p) && klpt_patch_enabled(p),
+	      "after complete: in transition %d enabled %d",
+	      klpt_patch_in_transition(p), klpt_patch_enabled(p));
+	CHECK_INT(klpt_patch_target(p), U);	/* no transition */
+	CHECK_INT(state(INIT), U);
+	CHECK_INT(klpt_task_state(K(0)), U);
+	CHECK(!klpt_patch_forced(p), "forced");
+	ref(lp, false, 1);
+	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, lp)), 1);
+	CHECK_V(lp, KLPT_HOLD_ENABLED);
+	CHECK_INT(klpt_model_patch_count(M), 1);
+	CHECK(!klpt_model_stale(M), "stale");
+}
+
+/* blocked_sleeper: the sleeper in klpt_sleep_fn, then released. */
+static void test_blocked_sleeper(void)
+{
+	const struct klpt_patch *p;
+	const struct klpt_task *k;
+	uint64_t first;
+	unsigned int i;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	first = T;
+	pass(LP, PAT, 0, 6, 1);
+	ref(LP, false, 1);
+	p = P(LP);
+	k = K(SLEEPER);
+	CHECK_INT(klpt_patch_pending(p), 1);
+	CHECK_INT(klpt_task_state(k), UNP);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_STR(klpt_task_func(k), FUNC);
+	CHECK_INT(klpt_task_checks(k), 1);
+	CHECK_INT(klpt_task_first_blocked_ns(k), first);
+	CHECK(klpt_task_is_kthread(k), "the sleeper is a kthread");
+	for (i = 1; i <= 4; i++) {
+		blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+			KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+		pass(LP, PAT, i, 6, 1);
+	}
+	CHECK_INT(klpt_patch_pass(p), 4);
+	CHECK_INT(klpt_task_checks(k), 5);
+	CHECK_INT(klpt_task_first_blocked_ns(k), first);
+	CHECK_INT(klpt_task_last_blocked_ns(k), T - 1000);
+	/* others switched and are not held responsible */
+	CHECK_INT(state(INIT), PAT);
+	CHECK_INT(klpt_task_reason(K(INIT)), KLPT_REASON_NONE);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	/* the release: a stack check switches it */
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	CHECK_INT(klpt_task_state(k), PAT);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_NONE);
+	CHECK_STR(klpt_task_func(k), "");
+	CHECK_INT(klpt_task_checks(k), 0);
+	pass(LP, PAT, 5, 6, 0);
+	complete(LP, PAT, false);
+	CHECK(klpt_patch_enabled(p) && !klpt_patch_in_transition(p),
+	      "not enabled and complete");
+	CHECK_INT(klpt_task_state(k), U);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+}
+
+/* disable_unload: complete -> free -> release -> put 0 -> ready -> free */
+static void test_disable_unload(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	enabled_lp();
+	p = P(LP);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	CHECK_WHY("disable it first");
+
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	CHECK(!klpt_patch_enabled(p) && klpt_patch_in_transition(p),
+	      "enabled %d in transition %d", klpt_patch_enabled(p),
+	      klpt_patch_in_transition(p));
+	CHECK_INT(klpt_patch_target(p), UNP);
+	CHECK_INT(state(SH), PAT);	/* init: all at !target */
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("6 tasks still in the patch's code");
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	CHECK_INT(state(SH), UNP);
+	/* all switched, the pass and completion not seen yet */
+	CHECK_V(LP, KLPT_HOLD_TRANSITION);
+	pass(LP, UNP, 0, 6, 0);
+	CHECK_V(LP, KLPT_HOLD_TRANSITION);
+	complete(LP, UNP, false);
+	CHECK(!klpt_patch_in_transition(p), "in transition");
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+	CHECK_WHY("free work");
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	CHECK(klpt_patch_freed(p) && !klpt_patch_released(p), "free");
+	CHECK_V(LP, KLPT_HOLD_NOT_RELEASED);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	CHECK(klpt_patch_released(p), "release");
+	/* the directory is gone; the module_put comes after: not yet */
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	CHECK_WHY("1 reference to " LP " left");
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+	CHECK_WHY("can be unloaded");
+	mod_ev(KLPT_EV_MODULE_FREE, LP);
+	CHECK(!P(LP), "patch left after module free");
+	CHECK(!klpt_model_module_find(M, LP), "module left after free");
+	CHECK_INT(errno, ENOENT);
+	CHECK_INT(klpt_model_module_count(M), 0);
+	CHECK_V(LP, KLPT_HOLD_UNKNOWN);	/* callers say ENOENT */
+	CHECK_INT(errno, ENOENT);
+}
+
+/* reverse: 0 written to enabled while the sleeper blocks the enable. */
+static void test_reverse(void)
+{
+	const struct klpt_patch *p;
+	uint64_t t_rev;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 1, 6, 1);
+	p = P(LP);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	t_rev = T;
+	CHECK(!klpt_patch_enabled(p), "still enabled after the reverse");
+	CHECK_INT(klpt_patch_target(p), UNP);
+	CHECK_INT(klpt_patch_started_ns(p), t_rev);
+	/* states stay; the sleeper is in the new target already */
+	CHECK_INT(state(SLEEPER), UNP);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_NONE);
+	CHECK_INT(state(SH), PAT);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("5 tasks");
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	CHECK_INT(klpt_patch_pass(p), 0);
+	CHECK_INT(klpt_patch_started_ns(p), t_rev);
+	switch_all(UNP, SLEEPER);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, false);
+	CHECK(!klpt_patch_enabled(p) && !klpt_patch_in_transition(p),
+	      "enabled %d in transition %d", klpt_patch_enabled(p),
+	      klpt_patch_in_transition(p));
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/* reverse back: a disable reversed into an enable is enabled again. */
+static void test_reverse_to_enabled(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, UNP, 0, 6, 1);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("1 task still in the patch's code (pass 0): "
+		  "klpt_sleeper[108] in " FUNC);
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, PAT);
+	CHECK(klpt_patch_enabled(P(LP)), "not enabled after reverse");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	switch_all(PAT, SLEEPER);
+	pass(LP, PAT, 0, 6, 0);
+	complete(LP, PAT, false);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+}
+
+/* force: a forced unpatch can never be unloaded. */
+static void test_force(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, UNP, 0, 6, 1);
+	p = P(LP);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("klpt_sleeper[108] in " FUNC);
+
+	tr(KLPT_EV_TRANSITION_FORCE, LP, UNP);
+	CHECK(klpt_patch_forced(p), "not forced");
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+	CHECK_WHY("never");
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", PAT, UNP, KLPT_VIA_FORCE);
+	CHECK_INT(state(SLEEPER), UNP);
+	pass(LP, UNP, 2, 6, 0);
+	complete(LP, UNP, true);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, true);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, true);
+	CHECK(klpt_patch_forced(p) && klpt_patch_released(p),
+	      "forced %d released %d", klpt_patch_forced(p),
+	      klpt_patch_released(p));
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, LP)), 1);
+	/* even a refcount of 0 would not make a forced patch safe */
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+}
+
+/* A forced flag that only the complete event carries. */
+static void test_forced_by_complete(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, true);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+}
+
+/* busy_running: a CPU-bound kthread is "running" at every check. */
+static void test_busy_running(void)
+{
+	const char *lp = "klpt_lp_busy";
+	const struct klpt_task *k;
+	unsigned int i;
+
+	fresh();
+	load_and_init(lp);
+	switch_all(PAT, SLEEPER);
+	for (i = 0; i < 3; i++) {
+		blocked(SLEEPER, "klpt_spinner", lp, PAT,
+			KLPT_REASON_RUNNING, "");
+		pass(lp, PAT, i, 6, 1);
+	}
+	k = K(SLEEPER);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_RUNNING);
+	CHECK_STR(klpt_task_func(k), "");
+	CHECK_STR(klpt_task_comm(k), "klpt_spinner");	/* from the event */
+	CHECK_INT(klpt_task_checks(k), 3);
+	sw(SLEEPER, SLEEPER, "klpt_spinner", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(lp, PAT, 3, 6, 0);
+	complete(lp, PAT, false);
+	CHECK_INT(state(SLEEPER), U);
+
+	/* the same spinner holding a disable */
+	tr(KLPT_EV_TRANSITION_INIT, lp, UNP);
+	tr(KLPT_EV_TRANSITION_START, lp, UNP);
+	switch_all(UNP, SLEEPER);
+	blocked(SLEEPER, "klpt_spinner", lp, UNP, KLPT_REASON_RUNNING, "");
+	pass(lp, UNP, 0, 6, 1);
+	CHECK_V(lp, KLPT_HOLD_TASKS);
+	CHECK_WHY("klpt_spinner[108] running");
+}
+
+/* signal_user: a user task in read(), signalled at pass 15. */
+static void test_signal_user(void)
+{
+	const char *lp = "klpt_lp_read";
+	const struct klpt_patch *p;
+	unsigned int i;
+
+	fresh();
+	load_and_init(lp);
+	switch_all(PAT, SH);
+	for (i = 0; i <= 15; i++) {
+		blocked(SH, "cat", lp, PAT, KLPT_REASON_SLEEPING_IN_FUNC,
+			"klpt_read_proc_read");
+		pass(lp, PAT, i, 6, 1);
+	}
+	p = P(lp);
+	CHECK_INT(klpt_patch_signals(p), 0);
+	signal_(lp, PAT, 15, 1);
+	CHECK_INT(klpt_patch_signals(p), 1);
+	CHECK_INT(klpt_patch_pass(p), 15);
+	CHECK_INT(klpt_task_checks(K(SH)), 16);
+	CHECK(!klpt_task_is_kthread(K(SH)), "cat is a user task");
+	sw(SH, SH, "cat", UNP, PAT, KLPT_VIA_USER_RETURN);
+	CHECK_INT(state(SH), PAT);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_NONE);
+	pass(lp, PAT, 16, 5, 0);
+	complete(lp, PAT, false);
+	CHECK_INT(klpt_patch_signals(p), 1);	/* kept for the record */
+	CHECK_INT(state(SH), U);
+}
+
+/*
+ * fork_inherit: children get their parent's state; a child that exits
+ * unswitched stops counting once a pass proves it is not pending.
+ */
+static void test_fork_inherit(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	sw(115, 115, "sh", U, PAT, KLPT_VIA_FORK);	/* child of sh */
+	sw(116, 116, "sleep", U, UNP, KLPT_VIA_FORK);	/* of an unpatched */
+	CHECK_INT(state(115), PAT);
+	CHECK_INT(state(116), UNP);
+	CHECK_INT(klpt_task_tgid(K(116)), 116);
+	CHECK(!klpt_task_is_kthread(K(115)), "fork child is a kthread");
+	CHECK_INT(klpt_model_task_count(M), 8);
+
+	/* 116 may have been forked after pass 1's walk: not judged yet */
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 1, 7, 1);
+	CHECK_INT(state(116), UNP);
+	/* pass 2 walked it: it exited, it does not hold the transition */
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 2, 6, 1);
+	CHECK_INT(state(116), PAT);
+	CHECK_INT(state(SLEEPER), UNP);	/* still blocked */
+
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP, PAT, 3, 7, 0);
+	complete(LP, PAT, false);
+	/* a fork just after complete: the core resets it to undefined */
+	sw(146, 146, "kthreadd", U, PAT, KLPT_VIA_FORK);
+	CHECK_INT(state(146), U);
+
+	/* the disable, with a fork from a still patched parent */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, UNP, 0, 8, 1);
+	p = P(LP);
+	sw(117, 117, "sleep", U, UNP, KLPT_VIA_FORK);
+	CHECK_INT(state(117), UNP);
+	/* pid 115 reused by a new task: a fresh one, old info gone */
+	sw(115, 115, "cat", U, UNP, KLPT_VIA_FORK);
+	CHECK_STR(klpt_task_comm(K(115)), "cat");
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", PAT, UNP, KLPT_VIA_STACK_CHECK);
+	pass(LP, UNP, 1, 9, 0);
+	complete(LP, UNP, false);
+	CHECK(!klpt_patch_in_transition(p), "in transition");
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+}
+
+/*
+ * reload_midtransition: klptrace.ko loaded while a transition runs.
+ * The snapshot says which patch; events start with a pass ("?" without
+ * the core's globals), no init.
+ */
+static void test_mid_transition(void)
+{
+	const struct klpt_patch *p;
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	T = 5000000;
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;		/* the sleeper */
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK(p && klpt_patch_in_transition(p) && klpt_patch_enabled(p),
+	      "patch from the snapshot");
+	CHECK_INT(klpt_patch_target(p), PAT);
+	CHECK_INT(klpt_patch_started_ns(p), 0);	/* unknown */
+	CHECK_INT(klpt_patch_pending(p), 1);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_UNKNOWN);
+	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, LP)), 1);
+
+	blocked(SLEEPER, "klpt_sleeper", "?", PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass("?", PAT, 7, 61, 1);
+	CHECK_INT(klpt_model_patch_count(M), 1);	/* no "?" patch */
+	CHECK_INT(klpt_patch_pass(p), 7);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_STR(klpt_task_func(K(SLEEPER)), FUNC);
+	/* named events again once the globals were read */
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 8, 61, 1);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 2);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP, PAT, 9, 61, 0);
+	complete(LP, PAT, false);
+	CHECK(!klpt_patch_in_transition(p) && klpt_patch_enabled(p),
+	      "not complete");
+}
+
+/* No snapshot at all (a trace.dat): "?" stands in until a name comes. */
+static void test_mid_transition_no_truth(void)
+{
+	const struct klpt_patch *p;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	blocked(SLEEPER, "klpt_sleeper", "?", PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass("?", PAT, 7, 61, 1);
+	p = P("?");
+	CHECK(p && klpt_patch_in_transition(p), "no \"?\" placeholder");
+	CHECK_INT(klpt_patch_pass(p), 7);
+	CHECK(!klpt_patch_module(NULL, p), "a module for \"?\"");
+	CHECK_INT(klpt_model_module_count(M), 0);
+	/* the first named event adopts the transition */
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK(!P("?"), "\"?\" left");
+	p = P(LP);
+	CHECK(p && klpt_patch_in_transition(p) && klpt_patch_enabled(p),
+	      "not adopted");
+	CHECK_INT(klpt_patch_pass(p), 7);
+	CHECK_INT(klpt_model_patch_count(M), 1);
+	/* refcnt not seen yet: the module is listed, refcount unknown */
+	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, LP)), -1);
+
+	/* and a "?" the snapshot resolves */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	pass("?", PAT, 3, 61, 1);
+	{
+		struct tb b;
+
+		tb_base(&b, PAT);
+		tb_module(&b, LP, 1, true);
+		tb_patch(&b, LP, 1, 1);
+		klpt_model_reconcile(M, &b.t);
+	}
+	CHECK(!P("?"), "\"?\" left after reconcile");
+	CHECK_INT(klpt_patch_pass(P(LP)), 3);
+}
+
+/* A failed enable: cancel, complete unpatched, release without free. */
+static void test_cancel(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	load_and_init(LP);
+	tr(KLPT_EV_TRANSITION_CANCEL, LP, PAT);
+	p = P(LP);
+	CHECK(!klpt_patch_enabled(p), "enabled after cancel");
+	CHECK_INT(klpt_patch_target(p), UNP);
+	complete(LP, UNP, false);
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	CHECK(klpt_patch_freed(p), "release implies free");
+	CHECK_V(LP, KLPT_HOLD_REFS);	/* klp's ref and the loader's */
+	ref(LP, false, 1);
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	mod_ev(KLPT_EV_MODULE_FREE, LP);	/* the load failed */
+	CHECK_INT(klpt_model_patch_count(M), 0);
+	CHECK_INT(klpt_model_module_count(M), 0);
+}
+
+/* ------------------------------------------------------ verdict edges */
+
+static void test_refs_after_release(void)
+{
+	fresh();
+	enabled_lp();
+	ref(LP, true, 2);		/* someone else holds one */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 1);		/* the free path's put */
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	CHECK_WHY("1 reference to " LP " left");
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+}
+
+static void test_unknown_module(void)
+{
+	fresh();
+	enabled_lp();
+	CHECK(!klpt_model_module_find(M, "nope"), "found nope");
+	CHECK_INT(errno, ENOENT);
+	/* a module that is not a livepatch module is not listed */
+	CHECK(!klpt_model_module_find(M, TARGET), "found the target");
+	CHECK_V("nope", KLPT_HOLD_UNKNOWN);
+	CHECK_INT(errno, ENOENT);
+	CHECK_WHY("no such module");
+	CHECK(!P("nope"), "found patch nope");
+	CHECK(!K(4242), "found task 4242");
+	CHECK(!klpt_model_patch_at(M, 5), "patch 5");
+	CHECK(!klpt_model_task_at(M, -1), "task -1");
+	CHECK(!klpt_model_module_at(M, 1), "module 1");
+	CHECK(klpt_model_module_at(M, 0), "module 0");
+}
+
+static void test_lost_then_reconcile(void)
+{
+	struct tb b;
+
+	fresh();
+	enabled_lp();
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	lost();
+	CHECK(klpt_model_stale(M), "not stale after LOST");
+	CHECK_V(LP, KLPT_HOLD_UNKNOWN);
+	CHECK_WHY("lost");
+	/*
+	 * Meanwhile (unseen) the patch was disabled, freed, released and
+	 * its last reference dropped: the directory is gone, refcnt 0.
+	 */
+	tb_base(&b, U);
+	tb_module(&b, LP, 0, true);
+	klpt_model_reconcile(M, &b.t);
+	CHECK(!klpt_model_stale(M), "stale after reconcile");
+	CHECK(!klpt_patch_enabled(P(LP)) && klpt_patch_freed(P(LP)) &&
+	      klpt_patch_released(P(LP)), "not disabled and freed");
+	CHECK_V(LP, KLPT_READY);
+	/* and then unloaded unseen as well */
+	lost();
+	tb_base(&b, U);
+	klpt_model_reconcile(M, &b.t);
+	CHECK(!P(LP), "patch left");
+	CHECK(!klpt_model_module_find(M, LP), "module left");
+	CHECK_INT(klpt_model_module_count(M), 0);
+}
+
+/* Lost events while the directory is gone but the put not yet done. */
+static void test_reconcile_dir_gone_refs(void)
+{
+	struct tb b;
+
+	fresh();
+	enabled_lp();
+	lost();
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/*
+ * The fallback: no klp events, only snapshots and module:* references.
+ * Free and release are inferred; reasons are unknown.
+ */
+static void test_fallback(void)
+{
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	T = 1000000;
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 0);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	/* a non-livepatch module's references: tracked, not listed */
+	ref(TARGET, true, 2);
+	CHECK_INT(klpt_model_module_count(M), 1);
+
+	/* disabled: sh still patched */
+	tb_base(&b, UNP);
+	b.k[2].state = PAT;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("1 task still in the patch's code (pass 0): sh[101] "
+		  "(cause not seen)");
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_UNKNOWN);
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+
+	/* complete; the directory still there: not freed */
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 0);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_NONE);
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+
+	/* the directory gone, the put not yet */
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	/* module:module_put to 0 between two polls: ready */
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+
+	/* a fresh session that finds such a module: ready too */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, U);
+	tb_module(&b, LP, 0, true);
+	klpt_model_reconcile(M, &b.t);
+	CHECK(!P(LP), "a patch without a directory");
+	CHECK_V(LP, KLPT_READY);
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_V(LP, KLPT_HOLD_REFS);
+	CHECK_WHY("forced");
+}
+
+/* What the reconcile keeps, changes and drops. */
+static void test_reconcile_tasks(void)
+{
+	const struct klpt_task *k;
+	uint64_t first;
+	struct tb b;
+
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	first = T;
+	pass(LP, UNP, 0, 6, 1);
+	blocked(SH, "sh", LP, UNP, KLPT_REASON_RUNNING, "");
+	sw(300, 300, "gone", U, UNP, KLPT_VIA_FORK);
+
+	tb_base(&b, UNP);
+	b.k[3].state = PAT;		/* sleeper: unchanged */
+	b.k[2].state = UNP;		/* sh: switched unseen */
+	tb_task(&b, 400, 400, UNP, false, "new");
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	k = K(SLEEPER);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_STR(klpt_task_func(k), FUNC);
+	CHECK_INT(klpt_task_first_blocked_ns(k), first);
+	CHECK_INT(klpt_task_checks(k), 1);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_NONE);
+	CHECK_INT(state(SH), UNP);
+	CHECK(!K(300), "an exited task kept");
+	CHECK(K(400) && state(400) == UNP, "a new task missing");
+	CHECK(K(0), "idle tasks are not in procfs: kept");
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("1 task");
+
+	/* a reused pid: another task, nothing kept */
+	tb_base(&b, UNP);
+	b.k[3].tgid = 1;
+	b.k[3].state = PAT;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_tgid(K(SLEEPER)), 1);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_UNKNOWN);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 0);
+
+	/* no transition left: everyone undefined, swappers too */
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 0);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_state(K(0)), U);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_NONE);
+	CHECK(!klpt_patch_in_transition(P(LP)), "in transition");
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+}
+
+/* A reversal only the snapshot saw. */
+static void test_reconcile_reversed(void)
+{
+	struct tb b;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	lost();
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);		/* enabled 0, in transition */
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_target(P(LP)), UNP);
+	CHECK(!klpt_patch_enabled(P(LP)), "enabled");
+	/* blocked info of the old direction is gone */
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_NONE);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+}
+
+/* A module loaded again: the old instance's state does not stick. */
+static void test_reload(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, true);
+	/* its free missed: the next load starts clean */
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	CHECK(!P(LP), "the old patch survived a load");
+	CHECK(!klpt_model_module_find(M, LP), "listed before its patch");
+	enabled_lp();
+	CHECK(!klpt_patch_forced(P(LP)), "forced sticks to a new instance");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+}
+
+/* Malformed events are ignored, not crashed on. */
+static void test_bad_events(void)
+{
+	struct klpt_event ev;
+	int i;
+
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, 7);
+	tr(KLPT_EV_TRANSITION_START, NULL, -5);
+	pass(LP, 3, 0, 0, 0);
+	sw(55, 55, "x", U, 9, KLPT_VIA_STACK_CHECK);
+	CHECK(!K(55), "task from a bad switch");
+	blocked(SH, "sh", "", PAT, 0, NULL);	/* reason 0: "other" */
+	ref(NULL, true, 1);
+	ref("", true, 1);
+	mod_ev(KLPT_EV_MODULE_FREE, NULL);
+	mod_ev(KLPT_EV_MODULE_LOAD, NULL);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, "");
+	patch_ev(KLPT_EV_PATCH_FREE, NULL, false);
+	for (i = -2; i <= KLPT_EV__COUNT + 2; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = (enum klpt_event_type)i;
+		klpt_model_apply(M, &ev);
+	}
+	klpt_model_apply(M, NULL);
+	klpt_model_apply(NULL, &ev);
+	klpt_model_reconcile(M, NULL);
+	klpt_model_reconcile(NULL, NULL);
+	/* a long function name is cut, not overflowed */
+	{
+		char longf[600];
+
+		memset(longf, 'f', sizeof(longf) - 1);
+		longf[sizeof(longf) - 1] = '\0';
+		tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+		blocked(SH, "sh", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC,
+			longf);
+		CHECK(strlen(klpt_task_func(K(SH))) < 200, "func not cut");
+	}
+	CHECK(klpt_model_patch_count(M) >= 1, "patches gone");
+}
+
+/* Accessors on NULL: defaults, no crash. */
+static void test_null(void)
+{
+	char w[8] = "x";
+
+	CHECK_STR(klpt_patch_name(NULL), "");
+	CHECK(!klpt_patch_enabled(NULL), "enabled");
+	CHECK_INT(klpt_patch_target(NULL), U);
+	CHECK_INT(klpt_patch_pass(NULL), 0);
+	CHECK_INT(klpt_task_pid(NULL), -1);
+	CHECK_INT(klpt_task_state(NULL), U);
+	CHECK_STR(klpt_task_comm(NULL), "");
+	CHECK_STR(klpt_task_func(NULL), "");
+	CHECK_INT(klpt_module_refcnt(NULL), -1);
+	CHECK_STR(klpt_module_name(NULL), "");
+	CHECK_INT(klpt_patch_count(NULL), -EINVAL);
+	CHECK_INT(errno, EINVAL);
+	CHECK(!klpt_patch_find(NULL, LP), "patch from NULL");
+	CHECK(!klpt_task_at(NULL, 0), "task from NULL");
+	CHECK_INT(klpt_module_count(NULL), -EINVAL);
+	CHECK_INT(klpt_module_verdict(NULL, NULL, w, sizeof(w)),
+		  KLPT_HOLD_UNKNOWN);
+	CHECK(strlen(w) < sizeof(w), "why overflowed");
+	CHECK_INT(klpt_model_verdict(M, NULL, NULL, 0), KLPT_HOLD_UNKNOWN);
+	CHECK_STR(klpt_verdict_name(KLPT_READY), "ready");
+	CHECK_STR(klpt_verdict_name(KLPT_HOLD_FORCED), "forced");
+	CHECK_STR(klpt_verdict_name(KLPT_HOLD_NOT_RELEASED), "not_released");
+	CHECK(!klpt_verdict_name((enum klpt_verdict)99), "name for 99");
+	CHECK(!klpt_verdict_name((enum klpt_verdict)-1), "name for -1");
+	klpt_model_free(NULL);
+}
+
+/* A tiny why buffer: truncated, terminated. */
+static void test_why_small(void)
+{
+	char w[10];
+	const struct klpt_module *mod;
+
+	fresh();
+	enabled_lp();
+	mod = klpt_model_module_find(M, LP);
+	memset(w, 'x', sizeof(w));
+	CHECK_INT(klpt_model_verdict(M, mod, w, sizeof(w)),
+		  KLPT_HOLD_ENABLED);
+	CHECK_INT(strlen(w), sizeof(w) - 1);
+	CHECK_INT(klpt_model_verdict(M, mod, w, 0), KLPT_HOLD_ENABLED);
+	CHECK_INT(klpt_model_verdict(M, mod, NULL, 100), KLPT_HOLD_ENABLED);
+	CHECK_INT(klpt_model_verdict(M, mod, w, 1), KLPT_HOLD_ENABLED);
+	CHECK_INT(w[0], 0);
+}
+
+/* The holder list is capped and ranked (known functions first). */
+static void test_many_holders(void)
+{
+	int pid;
+
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	for (pid = 1000; pid < 1020; pid++)
+		sw(pid, pid, "w", U, PAT, KLPT_VIA_FORK);
+	blocked(1019, "late", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("26 tasks still in the patch's code (pass 0): late[1019] "
+		  "in " FUNC ", ");
+	CHECK_WHY(", and 21 more");
+}
+
+/* 100k tasks: lookups by id and a full reconcile stay fast. */
+static void test_scale(void)
+{
+	enum { N = 100000 };
+	struct klpt_truth t = { 0 };
+	int i, bad = 0;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	t.tasks = calloc(N, sizeof(*t.tasks));
+	t.ntasks = N;
+	t.ts = 1;
+	for (i = 0; i < N; i++) {
+		t.tasks[i].tid = i + 1;
+		t.tasks[i].tgid = i + 1;
+		t.tasks[i].state = U;
+		snprintf(t.tasks[i].comm, sizeof(t.tasks[i].comm), "t%d", i);
+	}
+	klpt_model_reconcile(M, &t);
+	CHECK_INT(klpt_model_task_count(M), N);
+	for (i = 1; i <= N; i++)
+		if (klpt_task_pid(K(i)) != i)
+			bad++;
+	CHECK_INT(bad, 0);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	CHECK_INT(state(N), UNP);
+	/* half of them exit */
+	t.ntasks = N / 2;
+	klpt_model_reconcile(M, &t);
+	CHECK_INT(klpt_model_task_count(M), N / 2);
+	CHECK(!K(N), "an exited task kept");
+	CHECK_INT(klpt_task_pid(K(N / 2)), N / 2);
+	complete(LP, PAT, false);
+	CHECK_INT(state(1), U);
+	free(t.tasks);
+}
+
+int main(void)
+{
+	RUN(test_enable_vmlinux);
+	RUN(test_blocked_sleeper);
+	RUN(test_disable_unload);
+	RUN(test_reverse);
+	RUN(test_reverse_to_enabled);
+	RUN(test_force);
+	RUN(test_forced_by_complete);
+	RUN(test_busy_running);
+	RUN(test_signal_user);
+	RUN(test_fork_inherit);
+	RUN(test_mid_transition);
+	RUN(test_mid_transition_no_truth);
+	RUN(test_cancel);
+	RUN(test_refs_after_release);
+	RUN(test_unknown_module);
+	RUN(test_lost_then_reconcile);
+	RUN(test_reconcile_dir_gone_refs);
+	RUN(test_fallback);
+	RUN(test_reconcile_tasks);
+	RUN(test_reconcile_reversed);
+	RUN(test_reload);
+	RUN(test_bad_events);
+	RUN(test_null);
+	RUN(test_why_small);
+	RUN(test_many_holders);
+	RUN(test_scale);
+	klpt_model_free(M);
+	return check_summary();
+}
