@@ -281,4 +281,17 @@ int klpt_recorder_set_clock(struct klpt_recorder *r, const char *clock);
  */
 int klpt_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* ----------------------------------------------------------- actions.c */
+
+/*
+ * (Added with actions.c.)  How klpt_module_unload() removes a module
+ * once its verdict is KLPT_READY.  The default calls
+ * delete_module(module, O_NONBLOCK) only when root is the real system
+ * ("" or "/") and fails with -EOPNOTSUPP under any other root, so a
+ * test with a fake root can never unload a real module; such tests
+ * point this at a function that edits their fake tree.  Returns 0 or a
+ * negative errno.
+ */
+extern int (*klpt_unload_module_fn)(const char *root, const char *module);
+
 #endif /* KLPT_INTERNAL_H */
