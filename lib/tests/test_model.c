@@ -5,7 +5,9 @@
  * order and fields are those of the recorded build/vm/results/<s>/
  * events.txt), checked after each step.  No session, no kernel: the
  * model-level accessors of internal.h, plus the public ones on NULL.
+ * Then a real recording from the VM, replayed through a session.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -1217,6 +1219,184 @@ static void test_scale(void)
 	free(t.tasks);
 }
 
+/* ------------------------------------------- a recording of the VM */
+
+/*
+ * fixtures/vm-recording (see fixtures/README.md), replayed through a
+ * session: the real event stream of a blocked enable, its release, the
+ * disable, free, release, last put and rmmod.  The model and the
+ * verdict are checked as each event arrives, and against the VM's own
+ * snapshots (vm-capture/snap/: "tid tgid state kthread comm" lines).
+ */
+#define VM_SLEEPER 156
+
+struct snap_task {
+	int tid, state;
+};
+
+static int load_snap(const char *name, struct snap_task *out, int max)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int n = 0, tid, tgid, st, kt;
+
+	snprintf(path, sizeof(path), "%s/vm-capture/snap/%s/tasks",
+		 getenv("KLPT_TEST_FIXTURES"), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n < max && fscanf(f, "%d %d %d %d %*[^\n]", &tid, &tgid, &st,
+				 &kt) == 4) {
+		out[n].tid = tid;
+		out[n].state = st;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+struct vm_run {
+	struct snap_task blocked[256], start[256], end[256];
+	int nblocked, nstart, nend;
+	int passes_patched, checks_bad, snap_bad;
+	bool saw_tasks, saw_running_cat, saw_not_freed, saw_not_released;
+	bool saw_refs, saw_ready, saw_gone;
+	enum klpt_verdict enabling;	/* the worst seen while enabling */
+	char why[512];
+};
+
+static enum klpt_verdict vm_verdict(struct klpt_session *s,
+				    struct vm_run *r)
+{
+	const struct klpt_module *m = klpt_module_find(s, LP);
+
+	return klpt_module_verdict(s, m, r->why, sizeof(r->why));
+}
+
+static int on_vm_event(struct klpt_session *s, const struct klpt_event *ev,
+		       void *ctx)
+{
+	struct vm_run *r = ctx;
+	const struct klpt_task *k = klpt_task_find(s, VM_SLEEPER);
+	enum klpt_verdict v = vm_verdict(s, r);
+	int i;
+
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_PASS:
+		if (ev->transition.target == KLPT_PATCHED) {
+			if (v != KLPT_HOLD_ENABLED)
+				r->enabling = v;
+			if (!ev->transition.pending)
+				break;
+			r->passes_patched++;
+			if (klpt_task_reason(k) != KLPT_REASON_SLEEPING_IN_FUNC ||
+			    strcmp(klpt_task_func(k), "klpt_sleep_fn") ||
+			    klpt_task_checks(k) != ev->transition.pass + 1 ||
+			    klpt_task_state(k) != KLPT_UNPATCHED)
+				r->checks_bad++;
+			/* pass 2 is the last before the snapshot "blocked" */
+			if (ev->transition.pass != 2)
+				break;
+			for (i = 0; i < r->nblocked; i++) {
+				const struct klpt_task *t =
+					klpt_task_find(s, r->blocked[i].tid);
+
+				if (!t || klpt_task_state(t) != r->blocked[i].state)
+					r->snap_bad++;
+			}
+		} else if (ev->transition.pending) {
+			r->saw_tasks = v == KLPT_HOLD_TASKS;
+			r->saw_running_cat = strstr(r->why, "cat[97] running");
+		}
+		break;
+	case KLPT_EV_TRANSITION_COMPLETE:
+		if (ev->transition.target == KLPT_UNPATCHED)
+			r->saw_not_freed = v == KLPT_HOLD_NOT_FREED;
+		break;
+	case KLPT_EV_PATCH_FREE:
+		r->saw_not_released = v == KLPT_HOLD_NOT_RELEASED;
+		break;
+	case KLPT_EV_PATCH_RELEASE:
+		r->saw_refs = v == KLPT_HOLD_REFS;
+		break;
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		r->saw_ready = v == KLPT_READY;
+		break;
+	case KLPT_EV_MODULE_FREE:
+		r->saw_gone = !klpt_module_find(s, LP) && !klpt_patch_find(s, LP);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static void test_vm_recording(void)
+{
+	static struct vm_run r;
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = on_vm_event,
+		       .ctx = &r);
+	const char *fx = getenv("KLPT_TEST_FIXTURES");
+	struct klpt_session *s = NULL;
+	char path[PATH_MAX];
+	int i, n, total = 0, start_bad = 0, end_bad = 0;
+
+	CHECK(fx, "KLPT_TEST_FIXTURES not set (make sets it)");
+	if (!fx)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.enabling = KLPT_HOLD_ENABLED;
+	r.nblocked = load_snap("blocked", r.blocked, 256);
+	r.nstart = load_snap("start", r.start, 256);
+	r.nend = load_snap("end", r.end, 256);
+	CHECK(r.nblocked > 50 && r.nstart > 50 && r.nend > 50,
+	      "snapshots: %d %d %d", r.nblocked, r.nstart, r.nend);
+	snprintf(path, sizeof(path), "%s/vm-recording", fx);
+	CHECK_INT(klpt_session_open_replay(path, &o, &s), 0);
+	if (!s)
+		return;
+	/* the start-up snapshot: nothing patched, every task known */
+	for (i = 0; i < r.nstart; i++)
+		if (klpt_task_state(klpt_task_find(s, r.start[i].tid)) !=
+		    r.start[i].state)
+			start_bad++;
+	CHECK_INT(start_bad, 0);
+	while ((n = klpt_session_process(s)) > 0)
+		total += n;
+	CHECK_INT(n, 0);
+	CHECK(total > 100, "%d events", total);
+	CHECK_INT(r.passes_patched, 3);
+	CHECK_INT(r.checks_bad, 0);
+	CHECK_INT(r.snap_bad, 0);
+	CHECK(r.enabling == KLPT_HOLD_ENABLED, "while enabling: %s",
+	      klpt_verdict_name(r.enabling));
+	CHECK(r.saw_tasks && r.saw_running_cat,
+	      "unpatch pass: tasks %d, cat running %d", r.saw_tasks,
+	      r.saw_running_cat);
+	CHECK(r.saw_not_freed && r.saw_not_released && r.saw_refs &&
+	      r.saw_ready && r.saw_gone,
+	      "not freed %d, not released %d, refs %d, ready %d, gone %d",
+	      r.saw_not_freed, r.saw_not_released, r.saw_refs, r.saw_ready,
+	      r.saw_gone);
+	/* the end: every task of both snapshots undefined, no patch */
+	for (i = 0; i < r.nend; i++) {
+		const struct klpt_task *t = klpt_task_find(s, r.end[i].tid);
+		int j;
+
+		for (j = 0; j < r.nstart; j++)
+			if (r.start[j].tid == r.end[i].tid)
+				break;
+		if (j < r.nstart &&
+		    (!t || klpt_task_state(t) != r.end[i].state))
+			end_bad++;
+	}
+	CHECK_INT(end_bad, 0);
+	CHECK_INT(klpt_patch_count(s), 0);
+	CHECK_INT(klpt_module_count(s), 0);
+	CHECK_INT(klpt_session_lost(s), 0);
+	klpt_session_close(s);
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -1245,6 +1425,7 @@ int main(void)
 	RUN(test_why_small);
 	RUN(test_many_holders);
 	RUN(test_scale);
+	RUN(test_vm_recording);
 	klpt_model_free(M);
 	return check_summary();
 }
