@@ -566,19 +566,37 @@ static void test_speed(void)
 	printf("  decode: %.1f M events/s (%.0f ns/event)\n",
 	       n / dt / 1e6, dt / n * 1e9);
 
-	n = 0;
-	t0 = now();
-	for (j = 0; j < LOOPS / 20; j++) {
-		struct klpt_merge *m = pages_of(wants, NWANTS, 1000);
-		struct tep_record *r;
+	/* the same records in full pages of two CPUs, 1 us apart */
+	{
+		static struct pb pages[64];
+		uint64_t ts = 1000;
+		int np = 0, k;
 
-		while ((r = klpt_merge_next(m, NULL)))
-			n += klpt_decode(d, r, &ev);
-		klpt_merge_free(m);
+		for (k = 0; k < 2; k++) {
+			pb_init(&pages[np], ts);
+			for (i = 0;; i = (i + 1) % NREC, ts += 1000)
+				if (pb_add(&pages[np], ts, recs[i].buf,
+					   recs[i].len))
+					break;
+			pb_finish(&pages[np], 0);
+			np++;
+		}
+		n = 0;
+		t0 = now();
+		for (j = 0; j < LOOPS / 4; j++) {
+			struct klpt_merge *m = klpt_merge_new(tep, 2);
+			struct tep_record *r;
+
+			for (k = 0; k < np; k++)
+				klpt_merge_push(m, k, pages[k].buf, PB_PAGE);
+			while ((r = klpt_merge_next(m, NULL)))
+				n += klpt_decode(d, r, &ev);
+			klpt_merge_free(m);
+		}
+		dt = now() - t0;
+		printf("  push pages + merge + decode: %.1f M events/s\n",
+		       n / dt / 1e6);
 	}
-	dt = now() - t0;
-	printf("  build pages + merge + decode: %.1f M events/s\n",
-	       n / dt / 1e6);
 	klpt_decoder_free(d);
 }
 
