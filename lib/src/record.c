@@ -9,6 +9,8 @@
  *   events/klp/<ev>/format          those of the tracefs we record from
  *   events/module/<ev>/format
  *   events/ftrace/print/format      (trace-cmd restore wants it)
+ *   events/<sys>/enable             "0": tracefs_local_events() takes
+ *                                   only directories with one as systems
  *   per_cpu/cpuN/trace_pipe_raw     raw pages as read, each padded to
  *                                   the page size
  *   truth.txt                       the start-up snapshot (truth.c)
@@ -190,6 +192,15 @@ static int copy_system(const char *tracefs, const char *dir, const char *sys)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	ret = mkdir_rel(dir, rel);
+	if (!ret) {
+		/* libtracefs lists as systems the directories with one */
+		char *en;
+
+		snprintf(rel, sizeof(rel), "events/%s/enable", sys);
+		en = path_join(dir, rel);
+		ret = en ? put_file(en, "0\n", 2) : -ENOMEM;
+		free(en);
+	}
 	while (!ret && (de = readdir(d))) {
 		char evrel[512], frel[600];
 
@@ -378,6 +389,11 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 		if (!ret)
 			ret = copy_rel(tracefs_dir, dir,
 				       "events/ftrace/print/format");
+		if (!ret) {
+			p = path_join(dir, "events/ftrace/enable");
+			ret = p ? put_file(p, "0\n", 2) : -ENOMEM;
+			free(p);
+		}
 		if (ret == -ENOENT)
 			ret = 0;
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <tracefs.h>
 
 #include "internal.h"
 #include "check.h"
@@ -617,6 +618,30 @@ static void test_record_roundtrip(void)
 	klpt_recorder_close(NULL);
 }
 
+/*
+ * The layout is tracefs's: libtracefs parses a recording as it would a
+ * tracing directory (given one, it touches no tracefs).
+ */
+static void libtracefs_reads(const char *dir)
+{
+	struct tep_handle *t = tracefs_local_events(dir);
+
+	CHECK(t != NULL, "tracefs_local_events(%s) failed", dir);
+	CHECK(t && tep_find_event_by_name(t, "klp", "klp_task_blocked") &&
+	      tep_find_event_by_name(t, "module", "module_put") &&
+	      tep_get_header_page_size(t) == 8, "%s: events missing", dir);
+	tep_free(t);
+}
+
+static void test_libtracefs(void)
+{
+	char dir[1024];
+
+	libtracefs_reads(fixture("vm-recording"));
+	snprintf(dir, sizeof(dir), "%s/recorded", tmp);
+	libtracefs_reads(dir);
+}
+
 /* ---------------------------------------------------------- sessions */
 
 /* The public entry: a replay session runs to its end without error. */
@@ -660,6 +685,7 @@ int main(void)
 	RUN(test_truncated);
 	RUN(test_garbage_page);
 	RUN(test_record_roundtrip);
+	RUN(test_libtracefs);
 	RUN(test_session);
 	free(lines);
 	sh("rm -rf '%s'", tmp);
