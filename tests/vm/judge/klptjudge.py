@@ -32,8 +32,8 @@ import sys
 
 __all__ = [
     "Event", "Events", "Snapshot", "Task", "Judge",
-    "parse_line", "parse_events", "load_events", "load_snap",
-    "markers", "events_between", "MARKER",
+    "parse_line", "parse_body", "parse_events", "load_events", "load_snap",
+    "markers", "events_between", "show", "MARKER",
 ]
 
 # The event name of trace_marker writes.
@@ -168,6 +168,7 @@ class Events(list):
         super().__init__(items)
         self.lost = lost if lost is not None else []
         self.unparsed = unparsed if unparsed is not None else []
+        self._pos = None
 
     def _sub(self, items):
         return Events(items, self.lost, self.unparsed)
@@ -215,6 +216,16 @@ class Events(list):
         """Event names in order (handy for sequence checks)."""
         return [e.name for e in self]
 
+    def pos(self, e):
+        """Index of event E, which must be one of these very events (by
+        identity), in this list: pos(e) < pos(f) means E came first, and
+        positions compare with marker() indices.  KeyError for an event
+        that is not here.  (Builds its map at the first call: do not
+        change the list afterwards.)"""
+        if self._pos is None:
+            self._pos = {id(x): i for i, x in enumerate(self)}
+        return self._pos[id(e)]
+
 
 def parse_events(lines):
     """Parse an iterable of trace lines into Events."""
@@ -241,6 +252,16 @@ def load_events(resultdir):
         return Events()
     with open(path, encoding="utf-8", errors="replace") as f:
         return parse_events(f)
+
+
+def show(events, n=8):
+    """The first N of EVENTS as detail lines for Judge.check (the trace
+    lines, stripped), then "... and K more" if there are more."""
+    events = list(events)
+    out = [str(e).strip() for e in events[:n]]
+    if len(events) > n:
+        out.append("... and %d more" % (len(events) - n))
+    return out
 
 
 def markers(events, prefix=None):
@@ -376,6 +397,11 @@ class Judge:
             return ""
         with open(p, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+    def fact(self, name):
+        """A ground-truth value the guest wrote to facts/NAME (lib.sh
+        fact), stripped ("" if missing)."""
+        return self.read("facts", name).strip()
 
     def done(self):
         """Print the failures and exit 1, or exit 0 when there are none."""
