@@ -14,41 +14,27 @@ completion.
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (EADDRINUSE, EBUSY, FULL_TRANSITION,  # noqa: E402
+                    check_dmesg_transitions, check_event, check_last_pass_done,
+                    check_lp, check_no_patch_state, check_pass_numbers,
+                    check_task, check_transition_seq, need_int,
+                    require_markers, running, trace_complete)
+from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
 TGT = "klpt_target_sleep"
 FUNC = "klpt_sleep_fn"
-EADDRINUSE, EBUSY = -98, -16
 M_INSMOD = "blocked_sleeper: insmod %s" % LP
 M_RELEASE = "blocked_sleeper: release"
 MIN_PASSES = 4
 
 j = Judge()
 ev = load_events(j.resultdir)
-POS = {id(e): i for i, e in enumerate(ev)}
-
-
-def at(e):
-    """Position of event E in the whole trace."""
-    return POS[id(e)]
-
-
-def fact(name):
-    return j.read("facts", name).strip()
-
-
-def show(events, n=8):
-    events = list(events)
-    out = [str(e).strip() for e in events[:n]]
-    if len(events) > n:
-        out.append("... and %d more" % (len(events) - n))
-    return out
+at = ev.pos  # position of an event in the whole trace
 
 
 def key(e):
@@ -57,69 +43,34 @@ def key(e):
     return e["comm"] if e["pid"] == 0 else e["pid"]
 
 
-j.check(not ev.lost, "expected no ring-buffer overruns, saw %r" % ev.lost)
-j.check(not ev.unparsed, "expected every line of events.txt to parse",
-        *["line %d: %s" % u for u in ev.unparsed[:5]])
-# --- the kernel's own log: klp_start_transition() and
-# klp_complete_transition() each print a line (pr_notice) -------------------
-_dmesg = j.read("dmesg.txt")
-for _tgt, _word in (("patched", "patching"), ("unpatched", "unpatching")):
-    for _ev, _text in (("klp_transition_start", "starting %s transition"),
-                       ("klp_transition_complete", "%s complete")):
-        _line = "livepatch: '%s': " % LP + _text % _word
-        _n_log = _dmesg.count(_line + "\n")
-        _n_ev = len(ev.named(_ev, patch=LP, target=_tgt))
-        j.check(_n_ev == _n_log, "expected one %s target=%s per dmesg line "
-                "%r: %d line(s), %d event(s)" % (_ev, _tgt, _line, _n_log, _n_ev))
-
-texts = [m.text for m in ev.markers()]
-for m in (M_INSMOD, "klpt_snap_begin blocked", "klpt_snap_end blocked",
-          M_RELEASE, "klpt_snap_begin done", "klpt_snap_end done"):
-    if not j.check(m in texts, "expected marker %r in events.txt, missing" % m):
-        j.done()
+trace_complete(j, ev)
+check_dmesg_transitions(j, ev, LP)
+require_markers(j, ev, M_INSMOD, "klpt_snap_begin blocked",
+                "klpt_snap_end blocked", M_RELEASE, "klpt_snap_begin done",
+                "klpt_snap_end done")
 i_snap_b0 = ev.marker("klpt_snap_begin blocked")
 i_snap_b1 = ev.marker("klpt_snap_end blocked")
 i_release = ev.marker(M_RELEASE)
 
 # --- ground truth ----------------------------------------------------------
-j.check(fact("insmod_rc") == "0", "expected insmod %s to exit 0, got %r"
-        % (LP, fact("insmod_rc")))
-try:
-    sleeper = int(fact("sleeper_pid"))
-except ValueError:
-    j.fail("expected the sleeper pid in facts/sleeper_pid, got %r"
-           % fact("sleeper_pid"))
-    j.done()
+j.check(j.fact("insmod_rc") == "0", "expected insmod %s to exit 0, got %r"
+        % (LP, j.fact("insmod_rc")))
+sleeper = need_int(j, "the sleeper pid", "facts", "sleeper_pid")
 blocked = load_snap(j.resultdir, "blocked")
 done = load_snap(j.resultdir, "done")
 
-st = blocked.livepatch.get(LP)
-if j.check(st, "snap blocked: expected /sys/kernel/livepatch/%s" % LP):
-    j.check(st["enabled"] == 1 and st["transition"] == 1,
-            "snap blocked: expected %s enabled=1 transition=1, got enabled=%r "
-            "transition=%r" % (LP, st["enabled"], st["transition"]))
-    j.check(st["objects"] == {TGT: 1}, "snap blocked: expected object %s "
-            "patched=1, got %r" % (TGT, st["objects"]))
-t = blocked.tasks.get(sleeper)
-if j.check(t is not None, "snap blocked: expected the sleeper pid %d, missing"
-           % sleeper):
-    j.check(t.state == 0 and t.kthread and t.comm == "klpt_sleeper",
-            "snap blocked: expected the sleeper as kthread klpt_sleeper at "
-            "patch_state 0, got %r" % t)
+check_lp(j, blocked, LP, enabled=1, transition=1, objects={TGT: 1})
+check_task(j, blocked, sleeper, "the sleeper", comm="klpt_sleeper",
+           kthread=True, state=0)
 undef = [t for t in blocked.tasks.values() if t.state == -1]
 j.check(not undef, "snap blocked: expected every task at 0 or 1 during the "
         "transition, %d at -1" % len(undef), *undef[:8])
 
-st = done.livepatch.get(LP)
-if j.check(st, "snap done: expected /sys/kernel/livepatch/%s" % LP):
-    j.check(st["enabled"] == 1 and st["transition"] == 0,
-            "snap done: expected %s enabled=1 transition=0, got enabled=%r "
-            "transition=%r" % (LP, st["enabled"], st["transition"]))
-bad = [t for t in done.tasks.values() if t.state != -1]
-j.check(not bad, "snap done: expected every patch_state -1, got %d others"
-        % len(bad), *bad[:8])
-j.check(fact("calls_done") == "1", "expected the original %s to have returned "
-        "once after the release (calls=1), got %r" % (FUNC, fact("calls_done")))
+check_lp(j, done, LP, enabled=1, transition=0)
+check_no_patch_state(j, done)
+j.check(j.fact("calls_done") == "1", "expected the original %s to have "
+        "returned once after the release (calls=1), got %r"
+        % (FUNC, j.fact("calls_done")))
 
 # --- transition sequence ---------------------------------------------------
 win = ev.between(M_INSMOD, "klpt_snap_begin done")
@@ -128,22 +79,15 @@ others = tr.where(lambda e: e.get("patch") != LP)
 j.check(not others, "expected transition events of %s only, saw" % LP,
         *show(others))
 tr = tr.where(lambda e: e.get("patch") == LP)
-seq = " ".join(n[len("klp_transition_"):] for n in tr.names())
-if not j.check(re.fullmatch(r"init start( pass( signal)?)+ complete", seq),
-               "expected klp_transition_ init start pass... complete, got: %s"
-               % (seq or "(none)"), *show(tr, 30)):
+if not check_transition_seq(j, tr, FULL_TRANSITION, n=30):
     j.done()
 start = tr.first("klp_transition_start")
 complete = tr.first("klp_transition_complete")
 passes = tr.named("klp_transition_pass")
 for e in tr:
-    j.check(e["target"] == "patched", "expected target=patched, got %s"
-            % e["target"], e)
-j.check(complete["forced"] == 0, "expected complete forced=0, got %r"
-        % complete["forced"], complete)
-nums = [p["pass"] for p in passes]
-j.check(nums == list(range(len(nums))),
-        "expected pass numbers 0, 1, 2, ... consecutive, got %r" % nums)
+    check_event(j, e, e.name, "target=patched")
+check_event(j, complete, "klp_transition_complete", "forced=0")
+check_pass_numbers(j, passes)
 
 pre = [p for p in passes if at(p) < i_release]
 j.check(len(pre) >= MIN_PASSES, "expected at least %d passes before the "
@@ -151,8 +95,7 @@ j.check(len(pre) >= MIN_PASSES, "expected at least %d passes before the "
 bad = [p for p in pre if p["pending"] < 1]
 j.check(not bad, "expected pending>=1 on every pass before the release "
         "(the sleeper is in %s), got" % FUNC, *bad)
-j.check(passes[-1]["pending"] == 0, "expected the last pass at pending=0, "
-        "got %r" % passes[-1]["pending"], passes[-1])
+check_last_pass_done(j, passes)
 
 # --- blocked events, pass by pass -------------------------------------------
 blk = win.named("klp_task_blocked")
@@ -175,18 +118,14 @@ for p in passes:
 
 for e in blk:
     if e["pid"] == sleeper:
-        j.check(e["reason"] == "sleeping_in_func" and e["err"] == EADDRINUSE
-                and e["func"] == FUNC and e["tgid"] == sleeper
-                and e["comm"] == "klpt_sleeper",
-                "expected the sleeper blocked with reason=sleeping_in_func "
-                "err=%d func=%s, got reason=%s err=%s func=%s"
-                % (EADDRINUSE, FUNC, e["reason"], e["err"], e["func"]), e)
+        check_event(j, e, "the sleeper blocked with",
+                    "tgid=%d comm=klpt_sleeper reason=sleeping_in_func err=%d "
+                    "func=%s" % (sleeper, EADDRINUSE, FUNC))
         j.check(at(e) < at(complete), "expected no sleeper blocked event "
                 "after completion", e)
         continue
     # Anyone else: only while running on a CPU, and it switches later.
-    if not j.check(e["reason"] == "running" and e["err"] == EBUSY
-                   and e["func"] == "",
+    if not j.check(running(e),
                    "expected tasks other than the sleeper %d blocked only with "
                    "reason=running err=%d func=, got" % (sleeper, EBUSY), e):
         continue
@@ -224,10 +163,8 @@ mine = sw.where(lambda e: e["pid"] == sleeper)
 if j.check(len(mine) == 1, "expected exactly one klp_task_switch of the "
            "sleeper %d, got %d" % (sleeper, len(mine)), *show(mine)):
     s = mine[0]
-    j.check(s["from"] == "unpatched" and s["to"] == "patched"
-            and s["via"] == "stack_check",
-            "expected the sleeper from=unpatched to=patched via=stack_check, "
-            "got from=%s to=%s via=%s" % (s["from"], s["to"], s["via"]), s)
+    check_event(j, s, "the sleeper's switch",
+                "from=unpatched to=patched via=stack_check")
     j.check(at(s) > i_release, "expected the sleeper to switch after the "
             "release mark, it switched before", s)
     last = passes[-1]

@@ -13,12 +13,16 @@ klp_module_ref's refcnt against sysfs and the kernel's tracepoints.
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
+                    check_event, check_free_chain, check_last_pass_done,
+                    check_lp, check_lp_gone, check_no_patch_state,
+                    check_pass_numbers, check_refcnt, check_transition_seq,
+                    require_markers, switch_vias, trace_complete)
+from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
 TGT = "klpt_target_sleep"
@@ -28,46 +32,13 @@ M_RMMOD = "disable_unload: rmmod"
 
 j = Judge()
 ev = load_events(j.resultdir)
-POS = {id(e): i for i, e in enumerate(ev)}
+at = ev.pos  # position of an event in the whole trace
 
-
-def at(e):
-    return POS[id(e)]
-
-
-def fact(name):
-    return j.read("facts", name).strip()
-
-
-def show(events, n=8):
-    events = list(events)
-    out = [str(e).strip() for e in events[:n]]
-    if len(events) > n:
-        out.append("... and %d more" % (len(events) - n))
-    return out
-
-
-j.check(not ev.lost, "expected no ring-buffer overruns, saw %r" % ev.lost)
-j.check(not ev.unparsed, "expected every line of events.txt to parse",
-        *["line %d: %s" % u for u in ev.unparsed[:5]])
-# --- the kernel's own log: klp_start_transition() and
-# klp_complete_transition() each print a line (pr_notice) -------------------
-_dmesg = j.read("dmesg.txt")
-for _tgt, _word in (("patched", "patching"), ("unpatched", "unpatching")):
-    for _ev, _text in (("klp_transition_start", "starting %s transition"),
-                       ("klp_transition_complete", "%s complete")):
-        _line = "livepatch: '%s': " % LP + _text % _word
-        _n_log = _dmesg.count(_line + "\n")
-        _n_ev = len(ev.named(_ev, patch=LP, target=_tgt))
-        j.check(_n_ev == _n_log, "expected one %s target=%s per dmesg line "
-                "%r: %d line(s), %d event(s)" % (_ev, _tgt, _line, _n_log, _n_ev))
-
-texts = [m.text for m in ev.markers()]
-for m in (M_INSMOD, "klpt_snap_begin enabled", "klpt_snap_end enabled",
-          M_DISABLE, "klpt_snap_begin ready", "klpt_snap_end ready", M_RMMOD,
-          "klpt_snap_begin removed"):
-    if not j.check(m in texts, "expected marker %r in events.txt, missing" % m):
-        j.done()
+trace_complete(j, ev)
+check_dmesg_transitions(j, ev, LP)
+require_markers(j, ev, M_INSMOD, "klpt_snap_begin enabled",
+                "klpt_snap_end enabled", M_DISABLE, "klpt_snap_begin ready",
+                "klpt_snap_end ready", M_RMMOD, "klpt_snap_begin removed")
 i_insmod = ev.marker(M_INSMOD)
 i_enabled = ev.marker("klpt_snap_begin enabled")
 i_disable = ev.marker(M_DISABLE)
@@ -76,27 +47,19 @@ i_rmmod = ev.marker(M_RMMOD)
 i_removed = ev.marker("klpt_snap_begin removed")
 
 # --- ground truth ------------------------------------------------------------
-j.check(fact("insmod_rc") == "0", "expected insmod %s to exit 0, got %r"
-        % (LP, fact("insmod_rc")))
-j.check(fact("rmmod_rc") == "0", "expected rmmod %s to exit 0 (the module "
-        "was ready to unload), got %r" % (LP, fact("rmmod_rc")))
+j.check(j.fact("insmod_rc") == "0", "expected insmod %s to exit 0, got %r"
+        % (LP, j.fact("insmod_rc")))
+j.check(j.fact("rmmod_rc") == "0", "expected rmmod %s to exit 0 (the module "
+        "was ready to unload), got %r" % (LP, j.fact("rmmod_rc")))
 enabled = load_snap(j.resultdir, "enabled")
 ready = load_snap(j.resultdir, "ready")
 removed = load_snap(j.resultdir, "removed")
-st = enabled.livepatch.get(LP)
-j.check(st and st["enabled"] == 1 and st["transition"] == 0,
-        "snap enabled: expected %s enabled=1 transition=0, got %r" % (LP, st))
-j.check(enabled.refcnt.get(LP) == 1, "snap enabled: expected %s refcnt 1, "
-        "got %r" % (LP, enabled.refcnt.get(LP)))
-j.check(LP not in ready.livepatch, "snap ready: expected "
-        "/sys/kernel/livepatch/%s gone, got %r" % (LP, ready.livepatch.get(LP)))
-j.check(ready.refcnt.get(LP) == 0, "snap ready: expected %s loaded with "
-        "refcnt 0, got %r" % (LP, ready.refcnt.get(LP)))
-j.check(LP not in removed.refcnt, "snap removed: expected %s not loaded, got "
-        "refcnt %r" % (LP, removed.refcnt.get(LP)))
-bad = [t for t in ready.tasks.values() if t.state != -1]
-j.check(not bad, "snap ready: expected every patch_state -1 (no transition), "
-        "got %d others" % len(bad), *bad[:8])
+check_lp(j, enabled, LP, enabled=1, transition=0)
+check_refcnt(j, enabled, LP, 1)
+check_lp_gone(j, ready, LP)
+check_refcnt(j, ready, LP, 0)
+check_refcnt(j, removed, LP, None)
+check_no_patch_state(j, ready, " (no transition)")
 
 # --- klp_module_ref against sysfs and module:module_get/put -----------------
 refs = ev.named("klp_module_ref")
@@ -142,56 +105,21 @@ j.check(not late, "expected no reference change of %s while enabled" % LP, *late
 # --- the disable, in order ----------------------------------------------------
 dis = ev.between(M_DISABLE, "klpt_snap_begin removed")
 tr = dis.where(lambda e: e.name.startswith("klp_transition_"))
-seq = " ".join(n[len("klp_transition_"):] for n in tr.names())
-if not j.check(re.fullmatch(r"init start( pass( signal)?)+ complete", seq),
-               "expected klp_transition_ init start pass... complete after the "
-               "disable mark, got: %s" % (seq or "(none)"), *show(tr, 20)):
+if not check_transition_seq(j, tr, FULL_TRANSITION, " after the disable mark"):
     j.done()
 for e in tr:
-    j.check(e["patch"] == LP and e["target"] == "unpatched",
-            "expected patch=%s target=unpatched, got patch=%s target=%s"
-            % (LP, e["patch"], e["target"]), e)
+    check_event(j, e, e.name, "patch=%s target=unpatched" % LP)
 complete = tr.first("klp_transition_complete")
-j.check(complete["forced"] == 0, "expected complete forced=0, got %r"
-        % complete["forced"], complete)
+check_event(j, complete, "klp_transition_complete", "forced=0")
 passes = tr.named("klp_transition_pass")
-nums = [p["pass"] for p in passes]
-j.check(nums == list(range(len(nums))), "expected pass numbers 0, 1, ... "
-        "consecutive, got %r" % nums)
-j.check(passes[-1]["pending"] == 0, "expected the last pass at pending=0",
-        passes[-1])
+check_pass_numbers(j, passes)
+check_last_pass_done(j, passes)
 
-
-def one(name, what, **fields):
-    """The only event NAME (with FIELDS) after the disable mark."""
-    got = dis.named(name, **fields)
-    if j.check(len(got) == 1, "expected exactly one %s (%s) after the disable "
-               "mark, got %d" % (name, what, len(got)), *show(got)):
-        return got[0]
-    return None
-
-
-free = one("klp_patch_free", "patch=%s" % LP, patch=LP)
-release = one("klp_patch_release", "patch=%s" % LP, patch=LP)
-put0 = one("klp_module_ref", "module=%s op=put" % LP, module=LP, op="put")
-ready_ev = one("klp_module_unload_ready", "module=%s" % LP, module=LP)
-mfree = one("klp_module_free", "module=%s" % LP, module=LP)
-chain = [("klp_transition_complete target=unpatched", complete),
-         ("klp_patch_free", free), ("klp_patch_release", release),
-         ("klp_module_ref op=put refcnt=0", put0),
-         ("klp_module_unload_ready", ready_ev), ("klp_module_free", mfree)]
-if all(e is not None for _, e in chain):
-    order = [at(e) for _, e in chain]
-    j.check(order == sorted(order), "expected " + " -> ".join(n for n, _ in chain)
-            + " in this order, got them at lines %s"
-            % [e.lineno for _, e in chain])
-for e in (free, release):
-    if e is not None:
-        j.check(e["forced"] == 0, "expected %s forced=0, got %r"
-                % (e.name, e["forced"]), e)
+# --- the end: free, release, the last put, unload ready, rmmod ----------------
+free, release, put0, ready_ev, mfree = check_free_chain(
+    j, dis, complete, LP, "after the disable mark")
 if put0 is not None:
-    j.check(put0["refcnt"] == 0, "expected the put after the free at "
-            "refcnt=0, got %d" % put0["refcnt"], put0)
+    check_event(j, put0, "the put after the free at", "refcnt=0")
 if ready_ev is not None:
     j.check(at(ready_ev) < i_ready, "expected klp_module_unload_ready before "
             "snap ready (which saw refcnt 0 and no patch), it came after",
@@ -227,7 +155,7 @@ for tid, t in sorted(enabled.tasks.items()):
     if tid not in ready.tasks or ready.tasks[tid].tgid != t.tgid:
         continue
     mine = sw.where(lambda e, k=tid: e["pid"] == k)
-    ok = ("stack_check",) if t.kthread else ("stack_check", "user_return")
+    ok = switch_vias(t)
     j.check(len(mine) == 1 and mine[0]["from"] == "patched"
             and mine[0]["via"] in ok,
             "expected task %d (%s, alive in snaps enabled and ready) to switch "

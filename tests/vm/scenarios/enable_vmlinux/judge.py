@@ -13,12 +13,16 @@ via=fork event and switch later only if they were born unpatched.
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
+                    check_event, check_last_pass_done, check_lp,
+                    check_no_patch_state, check_pass_numbers,
+                    check_transition_seq, require_markers, switch_vias,
+                    trace_complete)
+from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_vmlinux"
 PATCHED_CMDLINE = "klpt_lp_vmlinux: patched"
@@ -27,11 +31,7 @@ M_DONE = "enable_vmlinux: transition done"
 
 j = Judge()
 ev = load_events(j.resultdir)
-
-
-def fact(name):
-    """A ground-truth file the guest wrote to /out/facts (stripped)."""
-    return j.read("facts", name).strip()
+at = ev.pos  # position of an event in the whole trace
 
 
 def cpu_list(text):
@@ -49,75 +49,32 @@ def cpu_list(text):
     return cpus
 
 
-def show(events, n=8):
-    """The first N events as detail lines (plus how many more)."""
-    out = [str(e).strip() for e in list(events)[:n]]
-    if len(events) > n:
-        out.append("... and %d more" % (len(events) - n))
-    return out
-
-
-def index_of(e):
-    """Position of event E in the whole trace (events are unique objects)."""
-    return POS[id(e)]
-
-
-POS = {id(e): i for i, e in enumerate(ev)}
-
 # --- the trace is complete -------------------------------------------------
-j.check(not ev.lost, "expected no ring-buffer overruns, saw %r" % ev.lost)
-j.check(not ev.unparsed, "expected every line of events.txt to parse",
-        *["line %d: %s" % u for u in ev.unparsed[:5]])
-# --- the kernel's own log: klp_start_transition() and
-# klp_complete_transition() each print a line (pr_notice) -------------------
-_dmesg = j.read("dmesg.txt")
-for _tgt, _word in (("patched", "patching"), ("unpatched", "unpatching")):
-    for _ev, _text in (("klp_transition_start", "starting %s transition"),
-                       ("klp_transition_complete", "%s complete")):
-        _line = "livepatch: '%s': " % LP + _text % _word
-        _n_log = _dmesg.count(_line + "\n")
-        _n_ev = len(ev.named(_ev, patch=LP, target=_tgt))
-        j.check(_n_ev == _n_log, "expected one %s target=%s per dmesg line "
-                "%r: %d line(s), %d event(s)" % (_ev, _tgt, _line, _n_log, _n_ev))
-
-texts = [m.text for m in ev.markers()]
-for m in ("klpt_snap_begin before", "klpt_snap_end before", M_INSMOD,
-          M_DONE, "klpt_snap_begin after", "klpt_snap_end after"):
-    if not j.check(m in texts, "expected marker %r in events.txt, missing" % m):
-        j.done()
+trace_complete(j, ev)
+check_dmesg_transitions(j, ev, LP)
+require_markers(j, ev, "klpt_snap_begin before", "klpt_snap_end before",
+                M_INSMOD, M_DONE, "klpt_snap_begin after", "klpt_snap_end after")
 
 # --- ground truth ----------------------------------------------------------
 before = load_snap(j.resultdir, "before")
 after = load_snap(j.resultdir, "after")
-online = cpu_list(fact("cpus_online"))
+online = cpu_list(j.fact("cpus_online"))
 j.check(online, "expected /out/facts/cpus_online to list CPUs, got %r"
-        % fact("cpus_online"))
-j.check(fact("insmod_rc") == "0",
-        "expected insmod %s to exit 0, got %r" % (LP, fact("insmod_rc")))
-j.check(PATCHED_CMDLINE not in fact("cmdline_before"),
+        % j.fact("cpus_online"))
+j.check(j.fact("insmod_rc") == "0",
+        "expected insmod %s to exit 0, got %r" % (LP, j.fact("insmod_rc")))
+j.check(PATCHED_CMDLINE not in j.fact("cmdline_before"),
         "expected the original /proc/cmdline before insmod, got %r"
-        % fact("cmdline_before"))
-j.check(fact("cmdline_after") == PATCHED_CMDLINE,
+        % j.fact("cmdline_before"))
+j.check(j.fact("cmdline_after") == PATCHED_CMDLINE,
         "expected /proc/cmdline %r once the transition was done, got %r"
-        % (PATCHED_CMDLINE, fact("cmdline_after")))
+        % (PATCHED_CMDLINE, j.fact("cmdline_after")))
 
 j.check(before.livepatch == {},
         "snap before: expected no livepatch, got %r" % before.livepatch)
-bad = [t for t in before.tasks.values() if t.state != -1]
-j.check(not bad, "snap before: expected every patch_state -1 (no transition), "
-        "got %d tasks otherwise" % len(bad), *bad[:8])
-lp = after.livepatch.get(LP)
-if j.check(lp is not None, "snap after: expected /sys/kernel/livepatch/%s, "
-           "got patches %r" % (LP, sorted(after.livepatch))):
-    j.check(lp["enabled"] == 1 and lp["transition"] == 0,
-            "snap after: expected %s enabled=1 transition=0, got enabled=%r "
-            "transition=%r" % (LP, lp["enabled"], lp["transition"]))
-    j.check(lp["objects"] == {"vmlinux": 1},
-            "snap after: expected object vmlinux patched=1, got %r"
-            % lp["objects"])
-bad = [t for t in after.tasks.values() if t.state != -1]
-j.check(not bad, "snap after: expected every patch_state -1 (transition over), "
-        "got %d tasks otherwise" % len(bad), *bad[:8])
+check_no_patch_state(j, before, " (no transition)")
+check_lp(j, after, LP, enabled=1, transition=0, objects={"vmlinux": 1})
+check_no_patch_state(j, after, " (transition over)")
 
 # Alive across the transition: the same thread (tid and tgid) in both.
 alive = {tid: t for tid, t in before.tasks.items()
@@ -137,10 +94,7 @@ others = tr.where(lambda e: e.get("patch") != LP)
 j.check(not others, "expected transition events of %s only, saw others" % LP,
         *show(others))
 tr = tr.where(lambda e: e.get("patch") == LP)
-seq = " ".join(n[len("klp_transition_"):] for n in tr.names())
-if not j.check(re.fullmatch(r"init start( pass( signal)?)+ complete", seq),
-               "expected klp_transition_ init start pass... complete for %s, "
-               "got: %s" % (LP, seq or "(none)"), *show(tr, 20)):
+if not check_transition_seq(j, tr, FULL_TRANSITION, " for %s" % LP):
     j.done()
 
 init = tr.first("klp_transition_init")
@@ -148,19 +102,12 @@ start = tr.first("klp_transition_start")
 complete = tr.first("klp_transition_complete")
 passes = tr.named("klp_transition_pass")
 for e in (init, start, complete):
-    j.check(e["target"] == "patched", "expected %s target=patched, got %s"
-            % (e.name, e["target"]), e)
-j.check(complete["forced"] == 0,
-        "expected klp_transition_complete forced=0, got %r" % complete["forced"],
-        complete)
-nums = [p["pass"] for p in passes]
-j.check(nums == list(range(len(nums))),
-        "expected pass numbers 0, 1, 2, ... consecutive, got %r" % nums)
+    check_event(j, e, e.name, "target=patched")
+check_event(j, complete, "klp_transition_complete", "forced=0")
+check_pass_numbers(j, passes)
 j.check(all(p["target"] == "patched" for p in passes),
         "expected every pass target=patched", *show(passes))
-j.check(passes[-1]["pending"] == 0,
-        "expected the last pass before complete at pending=0, got %r"
-        % passes[-1]["pending"], passes[-1])
+check_last_pass_done(j, passes)
 bad = [p for p in passes[:-1] if p["pending"] < 1]
 j.check(not bad, "expected pending>=1 on every pass but the last (a pass "
         "at 0 completes the transition), got", *bad)
@@ -173,7 +120,7 @@ j.check(passes[0]["checked"] >= need,
         % (len(alive), len(online), need, passes[0]["checked"]), passes[0])
 
 # --- per-task switches -----------------------------------------------------
-i_start, i_complete = index_of(start), index_of(complete)
+i_start, i_complete = at(start), at(complete)
 i_done = ev.marker(M_DONE)
 switches = ev.named("klp_task_switch")
 # A task switches only between klp_transition_start and
@@ -182,17 +129,17 @@ switches = ev.named("klp_task_switch")
 # synchronising), so a child born in between still inherits the target
 # state; /sys/.../transition reads 0 only after that reset.
 outside = switches.where(
-    lambda e: not i_start < index_of(e) < i_complete and not (
-        e["via"] == "fork" and i_complete < index_of(e) < i_done))
+    lambda e: not i_start < at(e) < i_complete and not (
+        e["via"] == "fork" and i_complete < at(e) < i_done))
 j.check(not outside, "expected every klp_task_switch between "
         "klp_transition_start and klp_transition_complete (the only "
         "transition; forks until transition=0), saw %d outside"
         % len(outside), *show(outside))
-late = switches.where(lambda e: i_complete < index_of(e) < i_done
+late = switches.where(lambda e: i_complete < at(e) < i_done
                       and e["via"] == "fork" and e["to"] != "patched")
 j.check(not late, "expected children forked after klp_transition_complete "
         "(every task patched) to inherit to=patched, saw", *show(late))
-sw = switches.where(lambda e: i_start < index_of(e) < i_done)
+sw = switches.where(lambda e: i_start < at(e) < i_done)
 
 idle = sw.where(lambda e: e["pid"] == 0)
 tasks = sw.where(lambda e: e["pid"] != 0)
@@ -231,7 +178,7 @@ for tid, t in sorted(alive.items()):
                    *mine):
         continue
     e = mine[0]
-    ok_via = ("stack_check",) if t.kthread else ("stack_check", "user_return")
+    ok_via = switch_vias(t)
     j.check(e["from"] == "unpatched" and e["to"] == "patched",
             "expected %s from=unpatched to=patched, got from=%s to=%s"
             % (what, e["from"], e["to"]), e)
@@ -253,7 +200,7 @@ for e in forks:
             "expected fork from=undefined to=unpatched|patched, got from=%s "
             "to=%s" % (e["from"], e["to"]), e)
     rest = [x for x in by_pid[pid] if x is not e]
-    j.check(all(index_of(x) > index_of(e) for x in rest),
+    j.check(all(at(x) > at(e) for x in rest),
             "expected no switch of pid %d before its fork event" % pid, *rest)
     if pid in after.tasks and pid not in before.tasks:
         want = 1 if e["to"] == "unpatched" else 0
