@@ -12,115 +12,84 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (check_event, check_lp, check_task, need_int,  # noqa: E402
+                    running, sleeping_in, snap, trace_complete, window)
+from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_busy"
+FUNC = "klpt_busy_fn"
 
 j = Judge()
 ev = load_events(j.resultdir)
 
-
-def snap(name):
-    try:
-        return load_snap(j.resultdir, name)
-    except FileNotFoundError as e:
-        j.fail(str(e))
-        return None
-
-
-def window(a, b=None):
-    try:
-        return ev.between(a, b)
-    except KeyError as e:
-        j.fail("events.txt: %s" % e)
-        return None
-
-
-j.check(not ev.lost, "ring buffer overruns: events are missing", *ev.lost)
-j.check(not ev.unparsed, "unparsable lines in events.txt",
-        *["%d: %s" % u for u in ev.unparsed[:5]])
-
-try:
-    spinner = int(j.read("spinner_pid").strip())
-except ValueError:
-    j.fail("no spinner pid in spinner_pid: %r" % j.read("spinner_pid"))
-    j.done()
+trace_complete(j, ev)
+spinner = need_int(j, "the spinner pid", "spinner_pid")
 
 # --- ground truth ---------------------------------------------------------
-blocked = snap("blocked")
-done = snap("complete")
+blocked = snap(j, "blocked")
+done = snap(j, "complete")
 for s in (blocked, done):
-    if s is None:
-        continue
-    t = s.tasks.get(spinner)
-    j.check(t is not None and t.comm == "klpt_spinner" and t.kthread,
-            "snap %s: pid %d is not the klpt_spinner kthread: %r" % (s.name, spinner, t))
-if blocked:
-    lp = blocked.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 1,
-            "snap blocked: expected %s enabled=1 transition=1, got %r" % (LP, lp))
-    t = blocked.tasks.get(spinner)
-    j.check(t is not None and t.state == 0,
-            "snap blocked: expected klpt_spinner patch_state 0, got %r" % t)
-if done:
-    lp = done.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 0,
-            "snap complete: expected %s enabled=1 transition=0, got %r" % (LP, lp))
+    if s is not None:
+        check_task(j, s, spinner, "the spinner", comm="klpt_spinner",
+                   kthread=True)
+if blocked is not None:
+    check_lp(j, blocked, LP, enabled=1, transition=1)
+    check_task(j, blocked, spinner, "the spinner", state=0)
+if done is not None:
+    check_lp(j, done, LP, enabled=1, transition=0)
 
 # --- events ---------------------------------------------------------------
 # Every stack check of the spinner: running on its CPU (-EBUSY), or, when
 # a check catches it napping or preempted, sleeping in klpt_busy_fn.
 sb = ev.named("klp_task_blocked", pid=spinner)
-running = sb.named("klp_task_blocked", reason="running")
-j.check(running, "no klp_task_blocked reason=running for klpt_spinner (pid %d)"
+j.check(sb.named("klp_task_blocked", reason="running"), "expected "
+        "klp_task_blocked reason=running for klpt_spinner (pid %d), got none"
         % spinner)
-bad = [e for e in sb
-       if not (e["reason"] == "running" and e["err"] == -16 and e["func"] == "")
-       and not (e["reason"] == "sleeping_in_func" and e["err"] == -98
-                and e["func"] == "klpt_busy_fn")]
-j.check(not bad, "klpt_spinner blocked other than running/-16 or "
-        "sleeping_in_func/-98 func=klpt_busy_fn", *bad)
+bad = [e for e in sb if not running(e) and not sleeping_in(e, FUNC)]
+j.check(not bad, "expected klpt_spinner blocked only as running (err=-16) or "
+        "sleeping_in_func (err=-98 func=%s), got" % FUNC, *bad)
 bad = [e for e in sb if e["patch"] != LP or e["target"] != "patched"]
-j.check(not bad, "klpt_spinner blocked events must name patch=%s target=patched"
-        % LP, *bad)
+j.check(not bad, "expected klpt_spinner's blocked events to name patch=%s "
+        "target=patched, got" % LP, *bad)
 
-w = window("busy: load patch", "release")
+w = window(j, ev, "busy: load patch", "release")
 if w is not None:
     passes = w.named("klp_transition_pass", patch=LP)
     j.check(len(passes) >= 3, "expected >= 3 passes before the release, got %d"
             % len(passes))
     bad = [p for p in passes if p["target"] != "patched" or p["pending"] < 1]
-    j.check(not bad, "passes before the release must have target=patched "
-            "pending>=1 (snap blocked: transition 1)", *bad)
+    j.check(not bad, "expected the passes before the release at "
+            "target=patched pending>=1 (snap blocked: transition 1), got", *bad)
     j.check(w.named("klp_task_blocked", pid=spinner, reason="running"),
-            "no reason=running block of klpt_spinner while it spun")
-    j.check(not w.named("klp_transition_complete"),
-            "the transition completed while the spinner spun",
+            "expected a reason=running block of klpt_spinner while it spun, "
+            "got none")
+    j.check(not w.named("klp_transition_complete"), "expected no completion "
+            "while the spinner spun, got",
             *w.named("klp_transition_complete"))
 
 sw = ev.named("klp_task_switch", pid=spinner)
-j.check(len(sw) == 1, "expected exactly one switch of klpt_spinner (pid %d), got %d"
-        % (spinner, len(sw)), *sw)
+j.check(len(sw) == 1, "expected exactly one switch of klpt_spinner (pid %d), "
+        "got %d" % (spinner, len(sw)), *sw)
 try:
     rel = ev.marker("release")
 except KeyError:
     rel = None
-    j.fail("no release marker")
+    j.fail("expected the release marker, missing")
 if sw and rel is not None:
     s = sw[0]
-    j.check(s["via"] == "stack_check" and s["from"] == "unpatched"
-            and s["to"] == "patched",
-            "klpt_spinner: expected from=unpatched to=patched via=stack_check, got", s)
-    j.check(s.lineno > ev[rel].lineno,
-            "klpt_spinner switched before the release marker", ev[rel], s)
+    check_event(j, s, "klpt_spinner's switch",
+                "from=unpatched to=patched via=stack_check")
+    j.check(s.lineno > ev[rel].lineno, "expected klpt_spinner to switch after "
+            "the release marker, it switched before", ev[rel], s)
     after = ev[rel + 1:]
     c = [e for e in after if e.name == "klp_transition_complete"]
-    j.check(len(c) == 1, "expected one klp_transition_complete after the release, got %d"
-            % len(c), *c)
+    j.check(len(c) == 1, "expected one klp_transition_complete after the "
+            "release, got %d" % len(c), *c)
     if c:
         c = c[0]
-        j.check(c["patch"] == LP and c["target"] == "patched" and c["forced"] == 0,
-                "expected complete patch=%s target=patched forced=0, got" % LP, c)
-        j.check(c.lineno > s.lineno, "complete is not after the spinner's switch", s, c)
+        check_event(j, c, "klp_transition_complete",
+                    "patch=%s target=patched forced=0" % LP)
+        j.check(c.lineno > s.lineno, "expected the completion after the "
+                "spinner's switch, it came before", s, c)
 
 j.done()

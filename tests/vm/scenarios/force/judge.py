@@ -12,86 +12,45 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (before, check_event, check_lp, check_lp_gone,  # noqa: E402
+                    check_refcnt, check_task, need_int, sleeping_in, snap,
+                    trace_complete, window)
+from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_sleep"
+FUNC = "klpt_sleep_fn"
 
 j = Judge()
 ev = load_events(j.resultdir)
 
-
-def snap(name):
-    try:
-        return load_snap(j.resultdir, name)
-    except FileNotFoundError as e:
-        j.fail(str(e))
-        return None
-
-
-def window(a, b=None):
-    try:
-        return ev.between(a, b)
-    except KeyError as e:
-        j.fail("events.txt: %s" % e)
-        return None
-
-
-def before(x, y):
-    """Event x comes before event y in events.txt."""
-    return x is not None and y is not None and x.lineno < y.lineno
-
-
-j.check(not ev.lost, "ring buffer overruns: events are missing", *ev.lost)
-j.check(not ev.unparsed, "unparsable lines in events.txt",
-        *["%d: %s" % u for u in ev.unparsed[:5]])
-
-try:
-    sleeper = int(j.read("sleeper_pid").strip())
-except ValueError:
-    j.fail("no sleeper pid in sleeper_pid: %r" % j.read("sleeper_pid"))
-    j.done()
+trace_complete(j, ev)
+sleeper = need_int(j, "the sleeper pid", "sleeper_pid")
 
 # --- ground truth ---------------------------------------------------------
-patched = snap("patched")
-blocked = snap("blocked")
-forced = snap("forced")
-released = snap("released")
+patched = snap(j, "patched")
+blocked = snap(j, "blocked")
+forced = snap(j, "forced")
+released = snap(j, "released")
 
 for s in (patched, blocked, forced, released):
-    if s is None:
-        continue
-    t = s.tasks.get(sleeper)
-    j.check(t is not None and t.comm == "klpt_sleeper" and t.kthread,
-            "snap %s: pid %d is not the klpt_sleeper kthread: %r"
-            % (s.name, sleeper, t))
+    if s is not None:
+        check_task(j, s, sleeper, "the sleeper", comm="klpt_sleeper",
+                   kthread=True)
 
-if patched:
-    lp = patched.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 0,
-            "snap patched: expected %s enabled=1 transition=0, got %r" % (LP, lp))
-if blocked:
-    lp = blocked.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 0 and lp["transition"] == 1,
-            "snap blocked: expected %s enabled=0 transition=1, got %r" % (LP, lp))
-    t = blocked.tasks.get(sleeper)
-    j.check(t is not None and t.state == 1,
-            "snap blocked: expected klpt_sleeper patch_state 1 (still patched), got %r" % t)
-    j.check(blocked.refcnt.get(LP) == 1,
-            "snap blocked: expected %s refcnt 1, got %r" % (LP, blocked.refcnt.get(LP)))
-if forced:
-    j.check(LP not in forced.livepatch,
-            "snap forced: /sys/kernel/livepatch/%s still there: %r"
-            % (LP, forced.livepatch.get(LP)))
-    j.check(forced.refcnt.get(LP) == 1,
-            "snap forced: expected %s refcnt 1 (a forced patch keeps its "
-            "reference), got %r" % (LP, forced.refcnt.get(LP)))
-    t = forced.tasks.get(sleeper)
-    j.check(t is not None and t.state == -1,
-            "snap forced: expected klpt_sleeper patch_state -1 (no transition), got %r" % t)
-if released:
-    j.check(released.refcnt.get(LP) == 1,
-            "snap released: expected %s still loaded with refcnt 1, got %r"
-            % (LP, released.refcnt.get(LP)))
+if patched is not None:
+    check_lp(j, patched, LP, enabled=1, transition=0)
+if blocked is not None:
+    check_lp(j, blocked, LP, enabled=0, transition=1)
+    check_task(j, blocked, sleeper, "the sleeper", state=1,
+               why=" (still patched)")
+    check_refcnt(j, blocked, LP, 1)
+if forced is not None:
+    check_lp_gone(j, forced, LP)
+    check_refcnt(j, forced, LP, 1, " (a forced patch keeps its reference)")
+    check_task(j, forced, sleeper, "the sleeper", state=-1,
+               why=" (no transition)")
+if released is not None:
+    check_refcnt(j, released, LP, 1, " (still loaded)")
 
 st = j.read("rmmod_status").strip()
 j.check(st not in ("", "0"),
@@ -99,7 +58,7 @@ j.check(st not in ("", "0"),
         % (LP, st, j.read("rmmod.txt").strip()))
 
 # --- events: the patching transition --------------------------------------
-w = window("force: load patch", "force: block")
+w = window(j, ev, "force: load patch", "force: block")
 if w is not None:
     c = w.named("klp_transition_complete", patch=LP)
     j.check(len(c) == 1 and c[0]["target"] == "patched" and c[0]["forced"] == 0,
@@ -108,7 +67,7 @@ if w is not None:
 
 # The module reference as the events last reported it must be what
 # /sys/module/klpt_lp_sleep/refcnt read in snap patched (1: the patch's).
-if patched and w is not None:
+if patched is not None and w is not None:
     refs = w.named("klp_module_ref", module=LP)
     j.check(refs and refs[-1]["refcnt"] == patched.refcnt.get(LP),
             "patching: the last klp_module_ref of %s says refcnt %r, snap patched "
@@ -116,7 +75,7 @@ if patched and w is not None:
                           patched.refcnt.get(LP)), *refs)
 
 # --- events: the stalled disable ------------------------------------------
-w = window("force: disable", "force")
+w = window(j, ev, "force: disable", "force")
 if w is not None:
     init = w.first("klp_transition_init", patch=LP)
     j.check(init is not None and init["target"] == "unpatched",
@@ -130,12 +89,11 @@ if w is not None:
             "target=unpatched pending>=1", *bad)
     sb = w.named("klp_task_blocked", pid=sleeper)
     j.check(sb, "disable: no klp_task_blocked for klpt_sleeper (pid %d)" % sleeper)
-    bad = [e for e in sb if e["reason"] != "sleeping_in_func"
-           or e["func"] != "klpt_sleep_fn" or e["err"] != -98
+    bad = [e for e in sb if not sleeping_in(e, FUNC)
            or e["patch"] != LP or e["target"] != "unpatched"]
-    j.check(not bad, "disable: klpt_sleeper's blocked events must be "
+    j.check(not bad, "disable: expected klpt_sleeper's blocked events at "
             "patch=%s target=unpatched reason=sleeping_in_func err=-98 "
-            "func=klpt_sleep_fn" % LP, *bad)
+            "func=%s, got" % (LP, FUNC), *bad)
     j.check(not w.named("klp_task_switch", pid=sleeper),
             "disable: klpt_sleeper switched before the force although snap "
             "blocked has it at 1", *w.named("klp_task_switch", pid=sleeper))
@@ -144,7 +102,7 @@ if w is not None:
             *w.named("klp_transition_complete"))
 
 # --- events: the force and after ------------------------------------------
-w = window("force")
+w = window(j, ev, "force")
 if w is not None:
     f = w.named("klp_transition_force")
     j.check(len(f) == 1 and f[0]["patch"] == LP and f[0]["target"] == "unpatched",
@@ -157,10 +115,8 @@ if w is not None:
             % (sleeper, len(sw)), *sw)
     sw = sw[0] if sw else None
     if sw is not None:
-        j.check(sw["via"] == "force" and sw["from"] == "patched"
-                and sw["to"] == "unpatched",
-                "force: expected klpt_sleeper from=patched to=unpatched via=force, got",
-                sw)
+        check_event(j, sw, "force: klpt_sleeper's switch",
+                    "from=patched to=unpatched via=force")
         j.check(before(f, sw), "force: klpt_sleeper's switch is not after "
                 "klp_transition_force", f, sw)
 
@@ -168,8 +124,8 @@ if w is not None:
     j.check(len(c) == 1, "force: expected one klp_transition_complete, got %d" % len(c), *c)
     c = c[0] if c else None
     if c is not None:
-        j.check(c["patch"] == LP and c["target"] == "unpatched" and c["forced"] == 1,
-                "force: expected complete patch=%s target=unpatched forced=1, got" % LP, c)
+        check_event(j, c, "force: klp_transition_complete",
+                    "patch=%s target=unpatched forced=1" % LP)
         j.check(before(sw, c), "force: complete is not after the sleeper's switch", sw, c)
 
     fr = w.named("klp_patch_free", patch=LP)

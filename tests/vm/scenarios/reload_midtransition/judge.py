@@ -14,35 +14,23 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (check_lp, check_task, need_int, sleeping_in,  # noqa: E402
+                    snap, trace_complete, window)
+from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_sleep"
+FUNC = "klpt_sleep_fn"
 SKIPPED = {"klp_check_and_switch_task", "klp_transition_patch"}
 
 j = Judge()
 ev = load_events(j.resultdir)
 
 
-def snap(name):
-    try:
-        return load_snap(j.resultdir, name)
-    except FileNotFoundError as e:
-        j.fail(str(e))
-        return None
-
-
-def window(a, b=None):
-    try:
-        return ev.between(a, b)
-    except KeyError as e:
-        j.fail("events.txt: %s" % e)
-        return None
-
-
 def hooks(name):
     """{hook or symbol: status} from the saved hooks file NAME."""
     text = j.read(name)
-    j.check(text.strip(), "%s is empty or missing" % name)
+    j.check(text.strip(), "expected the hooks in %s, it is empty or missing"
+            % name)
     table = {}
     for line in text.splitlines():
         parts = line.split()
@@ -54,43 +42,31 @@ def hooks(name):
 def consecutive(passes, what):
     nums = [p["pass"] for p in passes]
     j.check(all(b == a + 1 for a, b in zip(nums, nums[1:])),
-            "%s: pass numbers are not consecutive: %r" % (what, nums))
+            "%s: expected consecutive pass numbers, got %r" % (what, nums))
     return nums
 
 
-j.check(not ev.lost, "ring buffer overruns: events are missing", *ev.lost)
-j.check(not ev.unparsed, "unparsable lines in events.txt",
-        *["%d: %s" % u for u in ev.unparsed[:5]])
-
-try:
-    sleeper = int(j.read("sleeper_pid").strip())
-except ValueError:
-    j.fail("no sleeper pid in sleeper_pid: %r" % j.read("sleeper_pid"))
-    j.done()
+trace_complete(j, ev)
+sleeper = need_int(j, "the sleeper pid", "sleeper_pid")
 
 # --- ground truth ---------------------------------------------------------
 for name in ("loaded1", "loaded2"):
-    s = snap(name)
+    s = snap(j, name)
     if s is None:
         continue
-    lp = s.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 1,
-            "snap %s: expected %s enabled=1 transition=1, got %r" % (name, LP, lp))
-    t = s.tasks.get(sleeper)
-    j.check(t is not None and t.comm == "klpt_sleeper" and t.state == 0,
-            "snap %s: expected klpt_sleeper (pid %d) at patch_state 0, got %r"
-            % (name, sleeper, t))
-    j.check("klptrace" in s.refcnt, "snap %s: klptrace not loaded" % name)
+    check_lp(j, s, LP, enabled=1, transition=1)
+    check_task(j, s, sleeper, "the sleeper", comm="klpt_sleeper", state=0)
+    j.check("klptrace" in s.refcnt, "snap %s: expected klptrace loaded, it "
+            "is not" % name)
 for n in (1, 2):
     tr = j.read("transition_unload%d" % n).strip()
     j.check(tr == "1", "after unload %d: expected %s transition 1 (the transition "
             "goes on), got %r" % (n, LP, tr))
-done = snap("complete")
-if done:
-    lp = done.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 0,
-            "snap complete: expected %s enabled=1 transition=0, got %r" % (LP, lp))
-    j.check("klptrace" not in done.refcnt, "snap complete: klptrace is loaded")
+done = snap(j, "complete")
+if done is not None:
+    check_lp(j, done, LP, enabled=1, transition=0)
+    j.check("klptrace" not in done.refcnt, "snap complete: expected klptrace "
+            "not loaded, it is")
 
 h1 = hooks("hooks1")
 bad = {k: v for k, v in h1.items() if v != "active"}
@@ -115,7 +91,7 @@ except KeyError as e:
 
 # --- load 1: all hooks ----------------------------------------------------
 last1 = None
-w = window("load1", "unload1")
+w = window(j, ev, "load1", "unload1")
 if w is not None:
     passes = w.named("klp_transition_pass")
     j.check(len(passes) >= 2, "load 1: expected >= 2 passes, got %d" % len(passes))
@@ -130,12 +106,11 @@ if w is not None:
         last1 = nums[-1]
     sb = w.named("klp_task_blocked", pid=sleeper)
     j.check(sb, "load 1: no klp_task_blocked for klpt_sleeper (pid %d)" % sleeper)
-    bad = [e for e in sb if e["reason"] != "sleeping_in_func" or e["err"] != -98
-           or e["func"] != "klpt_sleep_fn" or e["patch"] != LP
+    bad = [e for e in sb if not sleeping_in(e, FUNC) or e["patch"] != LP
            or e["target"] != "patched"]
-    j.check(not bad, "load 1: klpt_sleeper's blocked events must be patch=%s "
-            "target=patched reason=sleeping_in_func err=-98 func=klpt_sleep_fn" % LP,
-            *bad)
+    j.check(not bad, "load 1: expected klpt_sleeper's blocked events at "
+            "patch=%s target=patched reason=sleeping_in_func err=-98 func=%s, "
+            "got" % (LP, FUNC), *bad)
     # Every pass after the first one seen checked the sleeper (the first
     # may have started before the task hooks were registered).
     for a, b in zip(passes, passes[1:]):
@@ -149,13 +124,13 @@ if w is not None:
     j.check(not w.named("klp_transition_complete"), "load 1: a transition completed",
             *w.named("klp_transition_complete"))
 
-w = window("unloaded1", "load2")
+w = window(j, ev, "unloaded1", "load2")
 if w is not None:
     klp = w.where(lambda e: e.name.startswith("klp_"))
     j.check(not klp, "klp events between unload 1 and load 2", *klp[:5])
 
 # --- load 2: no stack-check hook, no klp_transition_patch -----------------
-w = window("load2", "unload2")
+w = window(j, ev, "load2", "unload2")
 if w is not None:
     j.check(not w.named("klp_task_blocked"), "load 2: klp_task_blocked although "
             "klp_check_and_switch_task is skipped", *w.named("klp_task_blocked")[:5])
@@ -177,18 +152,18 @@ if w is not None:
             *w.named("klp_transition_complete"))
 
 # --- after: the transition completed unseen; load 3 sees no transition -----
-w = window("unloaded2", "load3")
+w = window(j, ev, "unloaded2", "load3")
 if w is not None:
     klp = w.where(lambda e: e.name.startswith("klp_"))
     j.check(not klp, "klp events while klptrace was not loaded", *klp[:5])
-w = window("load3")
+w = window(j, ev, "load3")
 if w is not None:
     klp = w.where(lambda e: e.name.startswith(("klp_transition_", "klp_task_")))
     j.check(not klp, "load 3: transition or task events with no transition running",
             *klp[:5])
     j.check(w.named("module_free", name="klptrace"),
             "load 3: no module_free of klptrace after unload 3")
-w = window("unloaded3")
+w = window(j, ev, "unloaded3")
 if w is not None:
     klp = w.where(lambda e: e.name.startswith("klp_"))
     j.check(not klp, "klp events after unload 3", *klp[:5])

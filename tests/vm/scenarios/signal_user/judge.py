@@ -13,23 +13,19 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from klptjudge import Judge, load_events, load_snap  # noqa: E402
+from checks import (EADDRINUSE, check_event, check_lp, need_int,  # noqa: E402
+                    sleeping_in, snap, trace_complete, window)
+from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_read"
+FUNC = "klpt_read_proc_read"
 SIGNAL_PASS = 15
 
 j = Judge()
 ev = load_events(j.resultdir)
 
-j.check(not ev.lost, "ring buffer overruns: events are missing", *ev.lost)
-j.check(not ev.unparsed, "unparsable lines in events.txt",
-        *["%d: %s" % u for u in ev.unparsed[:5]])
-
-try:
-    reader = int(j.read("reader_pid").strip())
-except ValueError:
-    j.fail("no reader pid in reader_pid: %r" % j.read("reader_pid"))
-    j.done()
+trace_complete(j, ev)
+reader = need_int(j, "the reader pid", "reader_pid")
 
 # --- ground truth ---------------------------------------------------------
 j.check(j.read("read.txt") == "patched\n",
@@ -37,21 +33,15 @@ j.check(j.read("read.txt") == "patched\n",
         "the new function)" % j.read("read.txt"))
 j.check(j.read("reader_status").strip() == "0",
         "the reader exited with status %r, expected 0" % j.read("reader_status").strip())
-try:
-    done = load_snap(j.resultdir, "complete")
-    lp = done.livepatch.get(LP)
-    j.check(lp and lp["enabled"] == 1 and lp["transition"] == 0,
-            "snap complete: expected %s enabled=1 transition=0, got %r" % (LP, lp))
-    j.check(reader not in done.tasks, "snap complete: the reader (pid %d) is still there: %r"
-            % (reader, done.tasks.get(reader)))
-except FileNotFoundError as e:
-    j.fail(str(e))
+done = snap(j, "complete")
+if done is not None:
+    check_lp(j, done, LP, enabled=1, transition=0)
+    j.check(reader not in done.tasks, "snap complete: expected the reader "
+            "(pid %d) gone, got %r" % (reader, done.tasks.get(reader)))
 
 # --- events ---------------------------------------------------------------
-try:
-    w = ev.between("signal: load patch", "signal: reader exited")
-except KeyError as e:
-    j.fail("events.txt: %s" % e)
+w = window(j, ev, "signal: load patch", "signal: reader exited")
+if w is None:
     j.done()
 
 start = w.named("klp_transition_start", patch=LP, target="patched")
@@ -81,12 +71,11 @@ for p in passes:
             % (p.get("pass"), LP), p)
     seg = w.where(lambda e, a=prev.lineno, b=p.lineno: a < e.lineno < b)
     rb = seg.named("klp_task_blocked", pid=reader)
-    j.check(len(rb) == 1 and rb[0]["reason"] == "sleeping_in_func"
-            and rb[0]["err"] == -98 and rb[0]["func"] == "klpt_read_proc_read"
+    j.check(len(rb) == 1 and sleeping_in(rb[0], FUNC)
             and rb[0]["patch"] == LP and rb[0]["target"] == "patched",
             "pass %s: expected the reader (pid %d) blocked once with "
-            "reason=sleeping_in_func err=-98 func=klpt_read_proc_read, got %d"
-            % (p.get("pass"), reader, len(rb)), *rb)
+            "reason=sleeping_in_func err=%d func=%s, got %d"
+            % (p.get("pass"), reader, EADDRINUSE, FUNC, len(rb)), *rb)
     prev = p
 if passes:
     j.check(passes[-1].lineno < sig.lineno, "the signal does not follow pass %d"
@@ -99,16 +88,15 @@ c = w.named("klp_transition_complete")
 j.check(len(c) == 1, "expected one klp_transition_complete, got %d" % len(c), *c)
 if sw:
     s = sw[0]
-    j.check(s["via"] == "user_return" and s["from"] == "unpatched"
-            and s["to"] == "patched",
-            "reader: expected from=unpatched to=patched via=user_return, got", s)
+    check_event(j, s, "the reader's switch",
+                "from=unpatched to=patched via=user_return")
     j.check(s.lineno > sig.lineno, "the reader switched before the signal", sig, s)
     if c:
         j.check(c[0].lineno > s.lineno, "complete is not after the reader's switch",
                 s, c[0])
 if c:
-    j.check(c[0]["patch"] == LP and c[0]["target"] == "patched" and c[0]["forced"] == 0,
-            "expected complete patch=%s target=patched forced=0, got" % LP, c[0])
+    check_event(j, c[0], "klp_transition_complete",
+                "patch=%s target=patched forced=0" % LP)
     j.check(c[0].lineno > sig.lineno, "complete is not after the signal", sig, c[0])
 
 j.done()

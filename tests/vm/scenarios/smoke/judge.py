@@ -6,14 +6,13 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
+from checks import trace_complete  # noqa: E402
 from klptjudge import Judge, load_events, load_snap  # noqa: E402
 
 j = Judge()
 ev = load_events(j.resultdir)
 
-j.check(not ev.unparsed, "unparsable lines in events.txt",
-        *["%d: %s" % u for u in ev.unparsed[:5]])
-j.check(not ev.lost, "ring buffer overruns", *ev.lost)
+trace_complete(j, ev)
 texts = [m.text for m in ev.markers()]
 for name in ("before", "after"):
     for edge in ("begin", "end"):
