@@ -126,6 +126,124 @@ static void remove_stale(const char *tracing_dir)
 	closedir(d);
 }
 
+/* A whole small file, NUL-terminated (malloc'd), or NULL with errno. */
+static char *slurp(const char *path, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = NULL, *nb;
+	ssize_t r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (!buf || n + 1 >= cap) {
+			cap = buf ? cap * 2 : cap;
+			nb = cap > (1u << 20) ? NULL : realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				errno = cap > (1u << 20) ? EFBIG : ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Parse every events/<sys>/<ev>/format; the number parsed. */
+static int parse_system(struct tep_handle *tep, const char *tracing_dir,
+			const char *sys)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	int parsed = 0;
+	size_t len;
+	char *buf;
+	DIR *d;
+
+	if (snprintf(dir, sizeof(dir), "%s/events/%s", tracing_dir, sys) >=
+	    (int)sizeof(dir))
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s/format", dir,
+			     de->d_name) >= (int)sizeof(path))
+			continue;
+		buf = slurp(path, &len);
+		if (!buf)
+			continue;	/* "enable", "filter": not events */
+		/* A print fmt it cannot parse still registers the fields. */
+		if (!tep_parse_event(tep, buf, len, sys) ||
+		    tep_find_event_by_name(tep, sys, de->d_name))
+			parsed++;
+		free(buf);
+	}
+	closedir(d);
+	return parsed;
+}
+
+/*
+ * The formats of our systems, parsed here rather than with
+ * tracefs_local_events_system(), which also reads the running system's
+ * /proc/kallsyms (a tenth of a second, and not ours to read when
+ * tracefs is a test's fake).  The traced kernel is the one we run on:
+ * our long size and byte order.
+ */
+static int load_formats(const char *tracing_dir, bool klp,
+			struct tep_handle **out)
+{
+	enum tep_endian endian = tep_is_bigendian() ? TEP_BIG_ENDIAN :
+				 TEP_LITTLE_ENDIAN;
+	char path[PATH_MAX];
+	struct tep_handle *tep;
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (join(path, sizeof(path), tracing_dir, "events/header_page"))
+		return -ENAMETOOLONG;
+	buf = slurp(path, &len);
+	if (!buf)
+		return errno == ENOENT ? -ENODEV : perm_err(errno);
+	tep = tep_alloc();
+	if (!tep) {
+		free(buf);
+		return -ENOMEM;
+	}
+	tep_set_file_bigendian(tep, endian);
+	tep_set_local_bigendian(tep, endian);
+	tep_set_long_size(tep, sizeof(long));
+	tep_set_page_size(tep, getpagesize());
+	ret = tep_parse_header_page(tep, buf, len, sizeof(long));
+	free(buf);
+	if (ret || !parse_system(tep, tracing_dir, "module") ||
+	    (klp && !parse_system(tep, tracing_dir, "klp"))) {
+		tep_free(tep);
+		return -EBADMSG;
+	}
+	*out = tep;
+	return 0;
+}
+
 /* Write an instance control file; -errno on failure. */
 static int inst_write(struct tracefs_instance *inst, const char *file,
 		      const char *val)
@@ -456,8 +574,6 @@ static int check_system(const struct klpt_session_opts *o,
 int klpt_live_open(const struct klpt_session_opts *opts,
 		   struct klpt_source **out)
 {
-	static const char *const all[] = { "klp", "module", NULL };
-	static const char *const module_only[] = { "module", NULL };
 	const char *tracing_dir = NULL;
 	char name[32], path[PATH_MAX];
 	struct live *l;
@@ -497,13 +613,10 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 	l->src.mode = !(opts->flags & KLPT_F_FALLBACK) && !is_dir(path) ?
 		      KLPT_MODE_EVENTS : KLPT_MODE_FALLBACK;
 
-	/* The formats of our two systems only: parsing all is slow. */
-	l->src.tep = tracefs_local_events_system(tracing_dir,
-		l->src.mode == KLPT_MODE_EVENTS ? all : module_only);
-	if (!l->src.tep) {
-		ret = -EBADMSG;
+	ret = load_formats(tracing_dir, l->src.mode == KLPT_MODE_EVENTS,
+			   &l->src.tep);
+	if (ret)
 		goto fail;
-	}
 	l->page_size = tep_get_sub_buffer_size(l->src.tep);
 	if (l->page_size <= 0)
 		l->page_size = getpagesize();
