@@ -273,6 +273,11 @@ FT_FN int ft_mkdirs(const char *fmt, ...)
 	va_end(ap);
 	if (ret)
 		return ret;
+	/* Mostly the parent exists: one call instead of one per level. */
+	if (!mkdir(path, 0755) || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	for (p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -299,13 +304,18 @@ FT_FN int ft_write(const void *data, size_t len, const char *fmt, ...)
 	va_end(ap);
 	if (ret)
 		return ret;
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	ret = ft_mkdirs("%s", path);
-	*slash = '/';
-	if (ret)
-		return ret;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		/* the directory first */
+		slash = strrchr(path, '/');
+		*slash = '\0';
+		ret = ft_mkdirs("%s", path);
+		*slash = '/';
+		if (ret)
+			return ret;
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0644);
+	}
 	if (fd < 0)
 		return -errno;
 	if (len && write(fd, data, len) != (ssize_t)len)
@@ -835,6 +845,21 @@ FT_FN int fake_page_write(struct fake_tracefs *ft, int cpu,
 	close(fd);
 	fake_page_init(pg);
 	return ret;
+}
+
+/*
+ * Empty the instance's per-CPU pipes: what the kernel's do once read.
+ * Plain files keep their pages, and a new session reads from the start.
+ */
+FT_FN int fake_pipes_clear(struct fake_tracefs *ft)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < ft->ncpus; cpu++)
+		if (ft_puts("", "%s/per_cpu/cpu%d/trace_pipe_raw", ft->inst,
+			    cpu))
+			return -EIO;
+	return 0;
 }
 
 /* CLOCK_MONOTONIC now: the "mono" trace clock a live session uses. */
