@@ -316,8 +316,12 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 	ret = run(s, &n);
 	if (ret < 0)
 		return klpt_err(-ret);
-	/* Stopped early: records wait; keep the session fd readable. */
-	if (ret > 0)
+	/*
+	 * Keep the session fd readable while there is work no other fd
+	 * announces: records wait (stopped early), or a replay has not
+	 * reached its end (a file is always "ready").
+	 */
+	if (ret > 0 || (s->mode == KLPT_MODE_REPLAY && n > 0))
 		kick_set(s);
 	return n;
 }
@@ -482,7 +486,7 @@ static int session_new(const struct klpt_session_opts *o,
 		if (ret < 0)
 			goto fail;
 	}
-	if (s->held)
+	if (s->held || s->mode == KLPT_MODE_REPLAY)
 		kick_set(s);
 	*out = s;
 	return 0;
