@@ -640,8 +640,11 @@ int klpt_replay_open(const char *path, struct klpt_source **out)
 		ret = fail(ENOMEM, "out of memory");
 	else if (S_ISDIR(st.st_mode))
 		ret = open_dir(path, r);
-	else
+	else if (S_ISREG(st.st_mode))
 		ret = open_tracedat(path, r);
+	else	/* a fifo or a device could block or never end */
+		ret = fail(EBADMSG, "%s: neither a klptrace recording "
+			   "directory nor a trace.dat", path);
 	if (ret) {
 		replay_close(&r->src);
 		return klpt_err(-ret);
