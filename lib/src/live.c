@@ -479,11 +479,18 @@ static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 			if (ret < 0)
 				return ret;
 			pushed++;
+			/*
+			 * A recording that fails (disk full) stops here, in
+			 * whole pages; the session closes it and reports the
+			 * error once.  Tracing goes on.
+			 */
 			if (src->rec) {
 				ret = klpt_recorder_page(src->rec, c->cpu,
 							 l->page, (size_t)n);
-				if (ret < 0)
+				if (ret < 0) {
+					src->rec = NULL;
 					return ret;
+				}
 			}
 		}
 		if (c->plain && k == LIVE_MAX_PAGES_PER_FILL)

@@ -314,6 +314,11 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 			return klpt_err(-ret);
 	}
 	ret = run(s, &n);
+	/* The source dropped a recording that failed: it is over. */
+	if (s->rec && !s->src->rec) {
+		klpt_recorder_close(s->rec);
+		s->rec = NULL;
+	}
 	if (ret < 0)
 		return klpt_err(-ret);
 	/*
@@ -581,7 +586,9 @@ KLPT_API uint64_t klpt_session_lost(const struct klpt_session *s)
  * The recording gets a snapshot of its own, taken now: it starts here,
  * not at the session's start.  Pages read from the next fill on are
  * written; records already in the merge are older than the snapshot,
- * which reflects them.
+ * which reflects them.  If writing fails later, process() returns that
+ * error once and the recording ends there (whole pages, replayable);
+ * tracing goes on, and a new recording may be started.
  */
 KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
 {

@@ -9,6 +9,8 @@
  * the start-up ordering is checked without racing anything.
  */
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -823,6 +825,63 @@ out:
 	fake_tracefs_cleanup(&ft);
 }
 
+/*
+ * A recording that cannot be written (here: RLIMIT_FSIZE, as a full
+ * disk would) ends with one error from process(); tracing goes on, the
+ * pages written replay, and a new recording can start.
+ */
+static void test_record_failure(void)
+{
+	struct seen seen = { 0 }, again = { 0 };
+	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
+		       .ctx = &again);
+	struct klpt_session *s = NULL, *r = NULL;
+	struct rlimit old, small;
+	struct fake_page pg;
+	char dir[1024], dir2[1024];
+	uint64_t tf = future();
+	int i, ret;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
+	snprintf(dir2, sizeof(dir2), "%s/rec2", ft.dir);
+	CHECK_INT(klpt_session_record(s, dir), 0);
+	for (i = 0; i < 3; i++) {
+		fake_page_init(&pg);
+		CHECK_INT(pass(&pg, tf + i, i, 1), 0);
+		CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	}
+	/* room for exactly one page in the recording's pipe file */
+	CHECK_INT(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = FAKE_PAGE_SIZE;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK_INT(setrlimit(RLIMIT_FSIZE, &small), 0);
+	ret = klpt_session_process(s);
+	CHECK_INT(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	CHECK_INT(ret, -EFBIG);
+	CHECK_INT(klpt_session_process(s), 3);
+	CHECK_INT(seen.n, 3);
+	CHECK_INT(klpt_session_record(s, dir2), 0);
+	klpt_session_close(s);
+	s = NULL;
+
+	CHECK_INT(klpt_session_open_replay(dir, &ro, &r), 0);
+	while (r && klpt_session_process(r) > 0)
+		;
+	CHECK_INT(again.n, 1);
+	CHECK(again.ts[0] == tf, "not the first page's event");
+out:
+	klpt_session_close(r);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
 int main(void)
 {
 	RUN(test_version_and_names);
@@ -837,5 +896,6 @@ int main(void)
 	RUN(test_stale_instances);
 	RUN(test_errors);
 	RUN(test_record_replay);
+	RUN(test_record_failure);
 	return check_summary();
 }
