@@ -428,6 +428,34 @@ static int take_tasks(const char *root, struct vec *v)
 	return err;
 }
 
+/*
+ * A truth made of the three vectors, sorted for bsearch.  NULL on
+ * ENOMEM, with the vectors still the caller's to free.
+ */
+static struct klpt_truth *truth_from(struct vec *pv, struct vec *mv,
+				     struct vec *tv)
+{
+	struct klpt_truth *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->patches = pv->data;
+	t->npatches = pv->n;
+	t->modules = mv->data;
+	t->nmodules = mv->n;
+	t->tasks = tv->data;
+	t->ntasks = tv->n;
+	if (t->npatches)
+		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
+		      cmp_patch);
+	if (t->nmodules)
+		qsort(t->modules, (size_t)t->nmodules, sizeof(*t->modules),
+		      cmp_module);
+	if (t->ntasks)
+		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
+	return t;
+}
+
 int klpt_truth_take(const char *root, struct klpt_truth **out)
 {
 	struct vec pv = { .elem = sizeof(struct klpt_truth_patch) };
@@ -446,27 +474,13 @@ int klpt_truth_take(const char *root, struct klpt_truth **out)
 		err = take_modules(root, &mv);
 	if (!err)
 		err = take_tasks(root, &tv);
-	t = err ? NULL : calloc(1, sizeof(*t));
+	t = err ? NULL : truth_from(&pv, &mv, &tv);
 	if (!t) {
 		free(pv.data);
 		free(mv.data);
 		free(tv.data);
 		return klpt_err(err ? -err : ENOMEM);
 	}
-	t->patches = pv.data;
-	t->npatches = pv.n;
-	t->modules = mv.data;
-	t->nmodules = mv.n;
-	t->tasks = tv.data;
-	t->ntasks = tv.n;
-	if (t->npatches)
-		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
-		      cmp_patch);
-	if (t->nmodules)
-		qsort(t->modules, (size_t)t->nmodules, sizeof(*t->modules),
-		      cmp_module);
-	if (t->ntasks)
-		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
 	/* In 6.1 a patch directory is named after its module. */
 	for (i = 0; i < t->nmodules; i++) {
 		struct klpt_truth_patch key;
@@ -734,26 +748,12 @@ int klpt_truth_load(FILE *f, struct klpt_truth **out)
 	if (r < 0 || !ended)
 		goto bad;
 
-	t = calloc(1, sizeof(*t));
+	t = truth_from(&pv, &mv, &tv);
 	if (!t) {
 		r = -ENOMEM;
 		goto fail;
 	}
 	t->ts = ts;
-	t->patches = pv.data;
-	t->npatches = pv.n;
-	t->modules = mv.data;
-	t->nmodules = mv.n;
-	t->tasks = tv.data;
-	t->ntasks = tv.n;
-	if (t->npatches)
-		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
-		      cmp_patch);
-	if (t->nmodules)
-		qsort(t->modules, (size_t)t->nmodules, sizeof(*t->modules),
-		      cmp_module);
-	if (t->ntasks)
-		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
 	/* duplicates would make the reconcile ambiguous */
 	if (dup_names(t->patches, t->npatches, sizeof(*t->patches),
 		      cmp_patch) ||
