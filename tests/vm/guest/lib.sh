@@ -65,6 +65,21 @@ loop_until() {
 	loop_until_timeout "$KLPT_LOOP_TIMEOUT" "$@"
 }
 
+# holds_for SECS CMD...: run CMD every 0.1 s for SECS seconds; return 1 at
+# once (printing the command on stderr) if it fails, 0 if it never did.
+holds_for() {
+	_klpt_secs=$1
+	shift
+	_klpt_deadline=$(($(_klpt_cs) + _klpt_secs * 100))
+	while [ "$(_klpt_cs)" -lt "$_klpt_deadline" ]; do
+		"$@" || {
+			echo "holds_for: stopped holding within ${_klpt_secs} s: $*" >&2
+			return 1
+		}
+		sleep 0.1
+	done
+}
+
 # file_is PATH VALUE: true if file PATH exists and reads exactly VALUE (a
 # predicate for loop_until: loop_until file_is /sys/.../transition 0).
 file_is() {
@@ -75,6 +90,27 @@ file_is() {
 # expect_eq WHAT EXPECTED ACTUAL: guest_fail unless EXPECTED = ACTUAL.
 expect_eq() {
 	[ "$2" = "$3" ] || guest_fail "$1: expected '$2', got '$3'"
+}
+
+# fact NAME VALUE...: record VALUE as ground truth for the judge in
+# /out/facts/NAME (klptjudge: j.fact(NAME)).  Builtins only once the
+# directory exists: a scenario may be watching its own forks.
+fact() {
+	_klpt_name=$1
+	shift
+	[ -d "$KLPT_OUT/facts" ] || mkdir -p "$KLPT_OUT/facts" || return 1
+	echo "$*" >"$KLPT_OUT/facts/$_klpt_name"
+}
+
+# expect_success FACT CMD...: run CMD, record its exit status as fact
+# FACT (the judge checks it too) and guest_fail unless it is 0.
+expect_success() {
+	_klpt_fact=$1
+	shift
+	"$@"
+	_klpt_rc=$?
+	fact "$_klpt_fact" "$_klpt_rc"
+	expect_eq "$* exit code" 0 "$_klpt_rc"
 }
 
 # mark TEXT...: write TEXT into the klpt_e2e trace (a tracing_mark_write
@@ -102,6 +138,18 @@ have_module() {
 # have_klptrace: true if klptrace.ko is in the image.
 have_klptrace() {
 	have_module klptrace
+}
+
+# need_modules NAME...: true if every /klpt/modules/NAME.ko is in the
+# image; names the missing ones on stderr.
+need_modules() {
+	_klpt_missing=
+	for _klpt_m in "$@"; do
+		have_module "$_klpt_m" || _klpt_missing="$_klpt_missing $_klpt_m.ko"
+	done
+	[ -z "$_klpt_missing" ] && return 0
+	echo "need_modules: not in the image:$_klpt_missing" >&2
+	return 1
 }
 
 # load_klptrace [ARGS]: insmod klptrace.ko ARGS, then enable the klp and
@@ -142,6 +190,22 @@ events_sync() {
 # _klpt_has_line TOKEN: the marker line for TOKEN is in events.txt.
 _klpt_has_line() {
 	grep -q "tracing_mark_write: $1\$" "$KLPT_EVENTS"
+}
+
+# n_since MARK EVENT: print how many EVENT events (e.g.
+# klp_transition_pass) events.txt has after the first marker MARK (0
+# before MARK is there).
+n_since() {
+	awk -v m="tracing_mark_write: $1" -v e=" $2: " '
+		seen && index($0, e) { n++ }
+		!seen && substr($0, length($0) - length(m) + 1) == m { seen = 1 }
+		END { print n + 0 }' "$KLPT_EVENTS"
+}
+
+# has_since MARK EVENT N: at least N EVENT events after MARK (a predicate
+# for loop_until: loop_until has_since "x: disable" klp_transition_pass 2).
+has_since() {
+	[ "$(n_since "$1" "$2")" -ge "$3" ]
 }
 
 # snap NAME: ground-truth snapshot into /out/snap/NAME/, bracketed by the
@@ -333,4 +397,32 @@ not_alive() {
 # patch_state TID: print TID's patch_state (-1 none, 0 unpatched, 1 patched).
 patch_state() {
 	cat "/proc/$1/patch_state"
+}
+
+# --- klpt_target_sleep: a kthread that sleeps in a patched function --------
+# Its kthread klpt_sleeper sleeps inside klpt_sleep_fn() while the
+# parameter block is 1; in_func reads 1 while it is in there, impl says
+# which klpt_sleep_fn (0 the original, 1 the livepatch's).
+
+# sleeper_block: write block=1 and wait until klpt_sleeper is inside
+# klpt_sleep_fn (in_func reads 1).
+sleeper_block() {
+	set_param klpt_target_sleep block 1 || return 1
+	loop_until file_is /sys/module/klpt_target_sleep/parameters/in_func 1 || {
+		echo "sleeper_block: klpt_sleeper never entered klpt_sleep_fn (in_func != 1)" >&2
+		return 1
+	}
+}
+
+# start_sleeper: insmod klpt_target_sleep and sleeper_block, after the
+# markers "$KLPT_SCENARIO: insmod klpt_target_sleep" and
+# "$KLPT_SCENARIO: block"; record klpt_sleeper's pid as fact sleeper_pid.
+start_sleeper() {
+	mark "$KLPT_SCENARIO: insmod klpt_target_sleep"
+	insmod_test klpt_target_sleep || return 1
+	mark "$KLPT_SCENARIO: block"
+	sleeper_block || return 1
+	_klpt_pid=$(param klpt_target_sleep pid) || return 1
+	fact sleeper_pid "$_klpt_pid"
+	log "klpt_sleeper is pid $_klpt_pid, in klpt_sleep_fn"
 }
