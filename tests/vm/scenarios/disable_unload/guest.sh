@@ -3,15 +3,13 @@
 # for the module reference to go and rmmod it.  Ground truth for the
 # judge: the snapshots `enabled`, `ready` (patch gone, refcnt 0) and
 # `removed` (module gone), rmmod's exit code.
+# shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
 
 TGT=klpt_target_sleep
 LP=klpt_lp_sleep
-FACTS=$KLPT_OUT/facts
-mkdir -p "$FACTS"
 
-have_klptrace || guest_fail "klptrace.ko not in the image"
-have_module $TGT && have_module $LP || guest_fail "$TGT.ko or $LP.ko not in the image"
+need_modules klptrace $TGT $LP || guest_fail "modules missing from the image"
 
 mark "disable_unload: load klptrace"
 load_klptrace || guest_fail "load_klptrace failed"
@@ -21,10 +19,7 @@ insmod_test $TGT || guest_fail "insmod $TGT failed"
 expect_eq "$TGT block" N "$(param $TGT block)"
 
 mark "disable_unload: insmod $LP"
-insmod_test $LP
-rc=$?
-echo "$rc" >"$FACTS/insmod_rc"
-expect_eq "insmod $LP exit code" 0 "$rc"
+expect_success insmod_rc insmod_test $LP
 wait_transition_done $LP || guest_fail "enable transition of $LP did not finish"
 snap enabled
 expect_eq "$LP enabled" 1 "$(lp_enabled $LP)"
@@ -38,10 +33,7 @@ wait_refcnt $LP 0 || guest_fail "refcnt of $LP did not drop to 0"
 snap ready
 
 mark "disable_unload: rmmod"
-rmmod $LP
-rc=$?
-echo "$rc" >"$FACTS/rmmod_rc"
-expect_eq "rmmod $LP exit code" 0 "$rc"
+expect_success rmmod_rc rmmod $LP
 mark "disable_unload: rmmod returned"
 snap removed
 module_loaded $LP && guest_fail "$LP still loaded after rmmod"

@@ -3,38 +3,35 @@
 # cmdline_proc_show) with no task in the way, and record the ground truth
 # the judge compares the klp events with: the task snapshots before and
 # after, the online CPUs, /proc/cmdline before and after.
+# shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
 
 LP=klpt_lp_vmlinux
-FACTS=$KLPT_OUT/facts
-mkdir -p "$FACTS"
 
-have_klptrace || guest_fail "klptrace.ko not in the image"
-have_module $LP || guest_fail "$LP.ko not in the image"
+need_modules klptrace $LP || guest_fail "modules missing from the image"
 
 mark "enable_vmlinux: load klptrace"
 load_klptrace || guest_fail "load_klptrace failed"
 
-cat /sys/devices/system/cpu/online >"$FACTS/cpus_online"
-cat /proc/cmdline >"$FACTS/cmdline_before"
-case $(cat "$FACTS/cmdline_before") in
+fact cpus_online "$(cat /sys/devices/system/cpu/online)"
+cmdline=$(cat /proc/cmdline)
+fact cmdline_before "$cmdline"
+case $cmdline in
 *"klpt_lp_vmlinux: patched"*) guest_fail "/proc/cmdline already patched before insmod" ;;
 esac
 
 snap before
 
 mark "enable_vmlinux: insmod $LP"
-insmod_test $LP
-rc=$?
-echo "$rc" >"$FACTS/insmod_rc"
-expect_eq "insmod $LP exit code" 0 "$rc"
+expect_success insmod_rc insmod_test $LP
 mark "enable_vmlinux: insmod returned"
 
 wait_transition_done $LP || guest_fail "transition of $LP did not finish"
 mark "enable_vmlinux: transition done"
 
-cat /proc/cmdline >"$FACTS/cmdline_after"
-expect_eq "/proc/cmdline with $LP enabled" "klpt_lp_vmlinux: patched" "$(cat "$FACTS/cmdline_after")"
+cmdline=$(cat /proc/cmdline)
+fact cmdline_after "$cmdline"
+expect_eq "/proc/cmdline with $LP enabled" "klpt_lp_vmlinux: patched" "$cmdline"
 
 snap after
 

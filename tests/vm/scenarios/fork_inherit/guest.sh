@@ -5,15 +5,13 @@
 # one (the shell already unpatched: child born unpatched), both held up by
 # klpt_sleeper.  Ground truth: snapshots `forked1` and `forked2` with the
 # patch states of the shell and its children, their pids, parameters.
+# shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
 
 TGT=klpt_target_sleep
 LP=klpt_lp_sleep
-FACTS=$KLPT_OUT/facts
-mkdir -p "$FACTS"
 
-have_klptrace || guest_fail "klptrace.ko not in the image"
-have_module $TGT && have_module $LP || guest_fail "$TGT.ko or $LP.ko not in the image"
+need_modules klptrace $TGT $LP || guest_fail "modules missing from the image"
 
 # self_state_is N: this shell's own patch_state reads N (builtins only: the
 # shell itself must be the task that is checked, not a child).
@@ -25,23 +23,13 @@ children=""
 
 mark "fork_inherit: load klptrace"
 load_klptrace || guest_fail "load_klptrace failed"
-echo "$$" >"$FACTS/shell_pid"
+fact shell_pid "$$"
 
-mark "fork_inherit: insmod $TGT"
-insmod_test $TGT || guest_fail "insmod $TGT failed"
-mark "fork_inherit: block"
-set_param $TGT block 1 || guest_fail "cannot set block=1"
-loop_until file_is /sys/module/$TGT/parameters/in_func 1 ||
-	guest_fail "klpt_sleeper never entered klpt_sleep_fn (in_func != 1)"
-sleeper=$(param $TGT pid)
-echo "$sleeper" >"$FACTS/sleeper_pid"
+start_sleeper || guest_fail "klpt_sleeper is not asleep in klpt_sleep_fn"
 
 # --- 1. a patching transition, held up by the sleeper ---------------------
 mark "fork_inherit: insmod $LP"
-insmod_test $LP
-rc=$?
-echo "$rc" >"$FACTS/insmod_rc"
-expect_eq "insmod $LP exit code" 0 "$rc"
+expect_success insmod_rc insmod_test $LP
 expect_eq "$LP transition after insmod (sleeper in klpt_sleep_fn)" 1 "$(lp_transition $LP)"
 # The shell switches on its next return to user space.
 loop_until self_state_is 1 || guest_fail "this shell ($$) never reached patch_state 1"
@@ -50,7 +38,7 @@ mark "fork_inherit: fork 1"
 sleep 600 &
 child1=$!
 children="$children $child1"
-echo "$child1" >"$FACTS/child1_pid"
+fact child1_pid "$child1"
 snap forked1
 expect_eq "$LP transition at snap forked1" 1 "$(lp_transition $LP)"
 expect_eq "patch_state of child 1 ($child1)" 1 "$(patch_state "$child1")"
@@ -66,11 +54,9 @@ mark "fork_inherit: patched"
 
 # --- 2. an unpatching transition, held up by the sleeper in the new function
 mark "fork_inherit: block again"
-set_param $TGT block 1 || guest_fail "cannot set block=1 again"
-loop_until file_is /sys/module/$TGT/parameters/in_func 1 ||
-	guest_fail "klpt_sleeper did not sleep again (in_func != 1)"
+sleeper_block || guest_fail "klpt_sleeper did not sleep again (in_func != 1)"
 expect_eq "impl with the sleeper in the new function" 1 "$(param $TGT impl)"
-param $TGT impl >"$FACTS/impl_block2"
+fact impl_block2 "$(param $TGT impl)"
 
 mark "fork_inherit: disable"
 lp_disable $LP || guest_fail "writing 0 to $LP/enabled failed"
@@ -81,7 +67,7 @@ mark "fork_inherit: fork 2"
 sleep 600 &
 child2=$!
 children="$children $child2"
-echo "$child2" >"$FACTS/child2_pid"
+fact child2_pid "$child2"
 snap forked2
 expect_eq "$LP transition at snap forked2" 1 "$(lp_transition $LP)"
 expect_eq "$LP enabled at snap forked2" 0 "$(lp_enabled $LP)"
@@ -93,6 +79,7 @@ set_param $TGT block 0 || guest_fail "cannot set block=0"
 wait_lp_gone $LP 120 || guest_fail "$LP did not go away after the release"
 wait_refcnt $LP 0 || guest_fail "refcnt of $LP did not drop to 0"
 rmmod $LP || guest_fail "rmmod $LP failed"
+# shellcheck disable=SC2086 # one pid a word
 kill $children
 children=""
 events_sync || guest_fail "events_sync failed"
