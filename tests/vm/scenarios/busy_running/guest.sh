@@ -12,29 +12,15 @@
 TG=klpt_target_busy
 LP=klpt_lp_busy
 
-# n_since MARK EVENT: how many EVENT lines events.txt has after the
-# marker MARK.
-n_since() {
-	awk -v m="tracing_mark_write: $1" -v e=" $2: " '
-		seen && index($0, e) { n++ }
-		!seen && substr($0, length($0) - length(m) + 1) == m { seen = 1 }
-		END { print n + 0 }' "$KLPT_EVENTS"
-}
-
-# has_since MARK EVENT N: at least N EVENT lines after MARK.
-has_since() {
-	[ "$(n_since "$1" "$2")" -ge "$3" ]
-}
-
 [ "$(nproc)" -ge 2 ] || guest_fail "needs 2 CPUs, the guest has $(nproc)"
-have_klptrace || guest_fail "klptrace.ko is not in the image"
+need_modules klptrace $TG $LP || guest_fail "modules missing from the image"
 load_klptrace || guest_fail "load_klptrace failed"
 
 log "start klpt_spinner on CPU 1 and make it spin in klpt_busy_fn()"
 mark "busy: load target"
 insmod_test $TG cpu=1 || guest_fail "insmod $TG cpu=1 failed"
 spinner=$(param $TG pid)
-echo "$spinner" >/out/spinner_pid
+fact spinner_pid "$spinner"
 mark "busy: spin"
 set_param $TG spin 1 || guest_fail "cannot set spin=1"
 loop_until file_is /sys/module/$TG/parameters/in_func 1 ||

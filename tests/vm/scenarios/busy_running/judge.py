@@ -23,7 +23,7 @@ j = Judge()
 ev = load_events(j.resultdir)
 
 trace_complete(j, ev)
-spinner = need_int(j, "the spinner pid", "spinner_pid")
+spinner = need_int(j, "the spinner pid", "facts", "spinner_pid")
 
 # --- ground truth ---------------------------------------------------------
 blocked = snap(j, "blocked")

@@ -4,6 +4,7 @@
 # Runs on the VM console; the decoded events stream in between the
 # narration.  (A presentation: the pauses here are for reading, the waits
 # on the kernel are bounded polls.)
+# shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
 
 say() {
@@ -36,9 +37,7 @@ reader=$!
 
 say "klpt_target_sleep: kthread klpt_sleeper goes to sleep inside klpt_sleep_fn()"
 insmod_test klpt_target_sleep || guest_fail "cannot load klpt_target_sleep"
-set_param klpt_target_sleep block 1
-loop_until file_is /sys/module/klpt_target_sleep/parameters/in_func 1 ||
-	guest_fail "the kthread never entered klpt_sleep_fn"
+sleeper_block || guest_fail "the kthread never entered klpt_sleep_fn"
 
 say "loading the livepatch klpt_lp_sleep, which replaces klpt_sleep_fn(): the sleeper blocks the transition (task switches are shown for klpt_* tasks only)"
 insmod_test klpt_lp_sleep || guest_fail "cannot load klpt_lp_sleep"

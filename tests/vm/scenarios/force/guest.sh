@@ -13,28 +13,14 @@
 TG=klpt_target_sleep
 LP=klpt_lp_sleep
 
-# n_since MARK EVENT: how many EVENT lines events.txt has after the
-# marker MARK.
-n_since() {
-	awk -v m="tracing_mark_write: $1" -v e=" $2: " '
-		seen && index($0, e) { n++ }
-		!seen && substr($0, length($0) - length(m) + 1) == m { seen = 1 }
-		END { print n + 0 }' "$KLPT_EVENTS"
-}
-
-# has_since MARK EVENT N: at least N EVENT lines after MARK.
-has_since() {
-	[ "$(n_since "$1" "$2")" -ge "$3" ]
-}
-
-have_klptrace || guest_fail "klptrace.ko is not in the image"
+need_modules klptrace $TG $LP || guest_fail "modules missing from the image"
 load_klptrace || guest_fail "load_klptrace failed"
 
 log "load $TG (block=0) and patch it"
 mark "force: load target"
 insmod_test $TG || guest_fail "insmod $TG failed"
 sleeper=$(param $TG pid)
-echo "$sleeper" >/out/sleeper_pid
+fact sleeper_pid "$sleeper"
 mark "force: load patch"
 insmod_test $LP || guest_fail "insmod $LP failed"
 wait_transition_done $LP || guest_fail "patching transition of $LP did not finish"
@@ -43,9 +29,7 @@ snap patched
 
 log "put klpt_sleeper to sleep in the new klpt_sleep_fn()"
 mark "force: block"
-set_param $TG block 1 || guest_fail "cannot set block=1"
-loop_until file_is /sys/module/$TG/parameters/in_func 1 ||
-	guest_fail "klpt_sleeper never entered klpt_sleep_fn()"
+sleeper_block || guest_fail "klpt_sleeper never entered klpt_sleep_fn()"
 expect_eq "$TG impl while blocked (1 = the livepatch's function)" 1 "$(param $TG impl)"
 
 log "disable $LP: the unpatching transition stalls on klpt_sleeper"

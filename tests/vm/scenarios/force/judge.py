@@ -24,7 +24,7 @@ j = Judge()
 ev = load_events(j.resultdir)
 
 trace_complete(j, ev)
-sleeper = need_int(j, "the sleeper pid", "sleeper_pid")
+sleeper = need_int(j, "the sleeper pid", "facts", "sleeper_pid")
 
 # --- ground truth ---------------------------------------------------------
 patched = snap(j, "patched")

@@ -15,51 +15,19 @@
 TG=klpt_target_sleep
 LP=klpt_lp_sleep
 
-# n_since MARK EVENT: how many EVENT lines events.txt has after the
-# marker MARK.
-n_since() {
-	awk -v m="tracing_mark_write: $1" -v e=" $2: " '
-		seen && index($0, e) { n++ }
-		!seen && substr($0, length($0) - length(m) + 1) == m { seen = 1 }
-		END { print n + 0 }' "$KLPT_EVENTS"
-}
-
-# has_since MARK EVENT N: at least N EVENT lines after MARK.
-has_since() {
-	[ "$(n_since "$1" "$2")" -ge "$3" ]
-}
-
-# uptime_cs: the uptime in centiseconds.
-uptime_cs() {
-	read -r _up _ </proc/uptime
-	echo $((${_up%.*} * 100 + 1${_up#*.} - 100))
-}
-
-# stays_blocked SECS: LP's transition reads 1 at every poll for SECS
-# seconds (fails at once if it does not).
-stays_blocked() {
-	_end=$(($(uptime_cs) + $1 * 100))
-	while [ "$(uptime_cs)" -lt "$_end" ]; do
-		file_is "$KLPT_LP/$LP/transition" 1 || return 1
-		sleep 0.1
-	done
-}
-
-have_klptrace || guest_fail "klptrace.ko is not in the image"
+need_modules klptrace $TG $LP || guest_fail "modules missing from the image"
 module_loaded klptrace && guest_fail "klptrace is loaded before the scenario loads it"
 
 log "block the patching transition of $LP, without klptrace"
 insmod_test $TG || guest_fail "insmod $TG failed"
 sleeper=$(param $TG pid)
-echo "$sleeper" >/out/sleeper_pid
-set_param $TG block 1 || guest_fail "cannot set block=1"
-loop_until file_is /sys/module/$TG/parameters/in_func 1 ||
-	guest_fail "klpt_sleeper never entered klpt_sleep_fn()"
+fact sleeper_pid "$sleeper"
+sleeper_block || guest_fail "klpt_sleeper never entered klpt_sleep_fn()"
 insmod_test $LP || guest_fail "insmod $LP failed"
 loop_until file_is "$KLPT_LP/$LP/transition" 1 ||
 	guest_fail "$LP transition never read 1"
 # Let the core count a few retries that klptrace does not see.
-stays_blocked 3 || guest_fail "$LP transition left 1 although klpt_sleeper is blocked"
+holds_for 3 file_is "$KLPT_LP/$LP/transition" 1 || guest_fail "$LP transition left 1 although klpt_sleeper is blocked"
 expect_eq "klpt_sleeper patch_state before klptrace" 0 "$(patch_state "$sleeper")"
 
 log "load 1: all hooks, in the middle of the transition"

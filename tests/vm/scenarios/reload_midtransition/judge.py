@@ -47,7 +47,7 @@ def consecutive(passes, what):
 
 
 trace_complete(j, ev)
-sleeper = need_int(j, "the sleeper pid", "sleeper_pid")
+sleeper = need_int(j, "the sleeper pid", "facts", "sleeper_pid")
 
 # --- ground truth ---------------------------------------------------------
 for name in ("loaded1", "loaded2"):

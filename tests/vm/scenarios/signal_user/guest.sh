@@ -22,7 +22,7 @@ exited() {
 	[ "${_st%% *}" = Z ]
 }
 
-have_klptrace || guest_fail "klptrace.ko is not in the image"
+need_modules klptrace $TG $LP || guest_fail "modules missing from the image"
 load_klptrace || guest_fail "load_klptrace failed"
 
 log "start a reader that sleeps in klpt_read_proc_read()"
@@ -31,7 +31,7 @@ insmod_test $TG || guest_fail "insmod $TG failed"
 mark "signal: start reader"
 cat /proc/klpt_read >/out/read.txt &
 reader=$!
-echo "$reader" >/out/reader_pid
+fact reader_pid "$reader"
 loop_until file_is /sys/module/$TG/parameters/readers 1 ||
 	guest_fail "the reader (pid $reader) never slept in klpt_read_proc_read()"
 

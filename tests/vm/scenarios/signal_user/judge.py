@@ -25,7 +25,7 @@ j = Judge()
 ev = load_events(j.resultdir)
 
 trace_complete(j, ev)
-reader = need_int(j, "the reader pid", "reader_pid")
+reader = need_int(j, "the reader pid", "facts", "reader_pid")
 
 # --- ground truth ---------------------------------------------------------
 j.check(j.read("read.txt") == "patched\n",
