@@ -79,6 +79,12 @@ enum klpt_event_type {
 	KLPT_EV_MODULE_LOAD,		/* module:module_load */
 	KLPT_EV_LOST,			/* the ring buffer dropped events */
 	KLPT_EV_RESYNC,			/* the model was reset to ground truth */
+	/*
+	 * A thread exited (sched:sched_process_exit, from do_exit(), in
+	 * every mode): the model forgets it.  task.pid and task.comm are
+	 * set; task.tgid is 0 (the event does not carry it).
+	 */
+	KLPT_EV_TASK_EXIT,
 	KLPT_EV__COUNT
 };
 
@@ -105,7 +111,7 @@ struct klpt_event {
 			unsigned int pending;	/* PASS, SIGNAL */
 			bool forced;		/* COMPLETE */
 		} transition;
-		/* TASK_SWITCH and TASK_BLOCKED */
+		/* TASK_SWITCH, TASK_BLOCKED and TASK_EXIT (pid, comm) */
 		struct {
 			int pid;
 			int tgid;

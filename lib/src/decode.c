@@ -75,6 +75,7 @@ enum shape {
 	S_MODGET,	/* module:module_get/put: name, ip, refcnt */
 	S_MODPUT,
 	S_MODNAME,	/* module:module_load/free: name */
+	S_EXIT,		/* sched:sched_process_exit: pid, comm */
 };
 
 #define B(f) (1u << (f))
@@ -134,6 +135,9 @@ static const struct evdef defs[] = {
 	  B(F_NAME) | B(F_IP) | B(F_REFCNT), 1 },
 	{ "module", "module_put", KLPT_EV_MODULE_REF, S_MODPUT,
 	  B(F_NAME) | B(F_IP) | B(F_REFCNT), 1 },
+	/* fires for every thread in do_exit(); in both modes */
+	{ "sched", "sched_process_exit", KLPT_EV_TASK_EXIT, S_EXIT,
+	  B(F_PID) | B(F_COMM), 0 },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -175,6 +179,7 @@ static const char *const type_names[KLPT_EV__COUNT] = {
 	[KLPT_EV_MODULE_LOAD] = "module_load",
 	[KLPT_EV_LOST] = "lost",
 	[KLPT_EV_RESYNC] = "resync",
+	[KLPT_EV_TASK_EXIT] = "sched_process_exit",
 };
 
 KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
@@ -488,6 +493,15 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 	case S_MODNAME:
 		STR(ev->module.module, F_NAME);
 		ev->module.caller = "";
+		break;
+	case S_EXIT:
+		/* no tgid in this event; the strings stay valid */
+		ev->task.pid = num(d, k, F_PID, data);
+		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+		ev->task.from = ev->task.to = KLPT_UNDEFINED;
+		ev->task.target = KLPT_UNDEFINED;
+		ev->task.patch = "";
+		ev->task.func = "";
 		break;
 	}
 	return 1;

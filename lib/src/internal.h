@@ -81,8 +81,9 @@ int klpt_merge_queued(const struct klpt_merge *m, int cpu);	/* pages */
 struct klpt_decoder;
 
 /*
- * Looks up the klp and module event formats in tep once.  Events that
- * tep lacks are simply never decoded (no klptrace.ko: fallback).
+ * Looks up the klp and module event formats (and
+ * sched:sched_process_exit) in tep once.  Events that tep lacks are
+ * simply never decoded (no klptrace.ko: fallback).
  */
 struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep);
 void klpt_decoder_free(struct klpt_decoder *d);

@@ -202,6 +202,28 @@ static int parse_system(struct tep_handle *tep, const char *tracing_dir,
 }
 
 /*
+ * Parse one events/<sys>/<ev>/format; true if tep has the event then.
+ * A format the kernel lacks is not an error (the decoder skips it).
+ */
+static bool parse_event(struct tep_handle *tep, const char *tracing_dir,
+			const char *sys, const char *ev)
+{
+	char path[PATH_MAX];
+	size_t len;
+	char *buf;
+
+	if (snprintf(path, sizeof(path), "%s/events/%s/%s/format",
+		     tracing_dir, sys, ev) >= (int)sizeof(path))
+		return false;
+	buf = slurp(path, &len);
+	if (!buf)
+		return false;
+	tep_parse_event(tep, buf, len, sys);
+	free(buf);
+	return tep_find_event_by_name(tep, sys, ev) != NULL;
+}
+
+/*
  * The formats of our systems, parsed here rather than with
  * tracefs_local_events_system(), which also reads the running system's
  * /proc/kallsyms (a tenth of a second, and not ours to read when
@@ -240,6 +262,8 @@ static int load_formats(const char *tracing_dir, bool klp,
 		tep_free(tep);
 		return -EBADMSG;
 	}
+	/* optional: without it exited tasks stay until a resync */
+	parse_event(tep, tracing_dir, "sched", "sched_process_exit");
 	*out = tep;
 	return 0;
 }
@@ -427,7 +451,9 @@ static int open_cpus(struct live *l, const char *root)
  * and module_put only in the fallback, where they stand in for
  * klp_module_free and klp_module_ref: they fire for every module, so
  * they are left off when the klp events give the same for livepatch
- * modules alone.  A module event the kernel lacks is not fatal.
+ * modules alone.  sched:sched_process_exit always: it fires once for
+ * every exiting thread (do_exit()), and no klp event says that a task
+ * is gone.  A module or sched event the kernel lacks is not fatal.
  */
 static int enable_events(struct live *l)
 {
@@ -442,6 +468,7 @@ static int enable_events(struct live *l)
 			return perm_err(errno ? errno : ENOENT);
 	}
 	tracefs_event_enable(l->inst, "module", "module_load");
+	tracefs_event_enable(l->inst, "sched", "sched_process_exit");
 	if (l->src.mode == KLPT_MODE_FALLBACK)
 		for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
 			tracefs_event_enable(l->inst, "module", fallback[i]);

@@ -6,8 +6,11 @@
  * Tasks are many (100k on a large machine), patches and modules few; all
  * three live in a table of separately allocated objects (pointers stay
  * put when the table grows) with an open-addressing hash index by key:
- * the thread id, or the name.  Objects are removed rarely (reconcile,
- * module free), by a stable compaction and a rebuild of the index.
+ * the thread id, or the name.  Patches and modules are removed rarely
+ * (reconcile, module free), by a stable compaction and a rebuild of the
+ * index.  A task is removed when it exits (sched_process_exit), which is
+ * frequent: in O(1), the last task taking its place (task order is not
+ * stable) and the index repaired by a backward shift.
  *
  * How the events move the model is in klpt_model_apply(); the reasoning
  * behind the verdict is at klpt_model_verdict().
@@ -24,6 +27,7 @@
 #define FUNCS_MAX	4096	/* distinct function names kept */
 #define HOLDERS_MAX	5	/* tasks named in a KLPT_HOLD_TASKS why */
 #define UNKNOWN_PATCH	"?"	/* klptrace.ko loaded mid-transition */
+#define EXITED_MAX	65536	/* exited tids remembered in a transition */
 
 struct klpt_patch {
 	char name[NAME_LEN];
@@ -210,6 +214,71 @@ static void table_compact(struct table *t, bool (*drop)(void *obj, void *ctx),
 		table_insert_slot(t, i);
 }
 
+/* Index of the object with key in t (hash h), or -1. */
+static int table_find_index(const struct table *t, uint32_t h,
+			    const void *key)
+{
+	uint32_t mask, s;
+
+	if (!t->nslots)
+		return -1;
+	mask = t->nslots - 1;
+	for (s = h & mask; t->slot[s]; s = (s + 1) & mask)
+		if (t->eq(t->obj[t->slot[s] - 1], key))
+			return (int)t->slot[s] - 1;
+	return -1;
+}
+
+/* The index slot that holds object index i (it is there). */
+static uint32_t table_slot_of(const struct table *t, int i)
+{
+	uint32_t mask = t->nslots - 1, s = t->hash_obj(t->obj[i]) & mask;
+
+	while (t->slot[s] != (uint32_t)i + 1)
+		s = (s + 1) & mask;
+	return s;
+}
+
+/*
+ * Remove (and free) the object at index i in O(1): the last object
+ * moves to i (the order changes), and the hole in the linear-probing
+ * index is closed by shifting back the entries after it that may move
+ * (those whose home slot is not cyclically in (hole, entry]).
+ */
+static void table_remove_at(struct table *t, int i)
+{
+	uint32_t mask = t->nslots - 1, hole = table_slot_of(t, i), j, h;
+	int last = t->n - 1;
+
+	t->slot[hole] = 0;
+	for (j = (hole + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
+		h = t->hash_obj(t->obj[t->slot[j] - 1]) & mask;
+		if (hole < j ? (hole < h && h <= j) : (hole < h || h <= j))
+			continue;	/* already as close to home as it gets */
+		t->slot[hole] = t->slot[j];
+		t->slot[j] = 0;
+		hole = j;
+	}
+	free(t->obj[i]);
+	if (i != last) {
+		t->slot[table_slot_of(t, last)] = (uint32_t)i + 1;
+		t->obj[i] = t->obj[last];
+	}
+	t->n--;
+}
+
+/* Remove (and free) every object; the table stays usable. */
+static void table_clear(struct table *t)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->obj[i]);
+	t->n = 0;
+	if (t->slot)
+		memset(t->slot, 0, t->nslots * sizeof(*t->slot));
+}
+
 static void table_free(struct table *t)
 {
 	int i;
@@ -222,8 +291,24 @@ static void table_free(struct table *t)
 
 /* ----------------------------------------------------------- the model */
 
+/* A thread id that exited during a transition (see apply_exit()). */
+struct exited {
+	int key;
+};
+
+static uint32_t exited_hash(const void *o)
+{
+	return hash_int(((const struct exited *)o)->key);
+}
+
+static bool exited_eq(const void *o, const void *key)
+{
+	return ((const struct exited *)o)->key == *(const int *)key;
+}
+
 struct klpt_model {
 	struct table patches, tasks, modules;
+	struct table exited;	/* tids gone in the current transition */
 	/* the livepatch modules among modules, in order of discovery */
 	struct klpt_module **lp;
 	int nlp, caplp;
@@ -248,6 +333,8 @@ struct klpt_model *klpt_model_new(void)
 	m->tasks.eq = task_eq;
 	m->modules.hash_obj = module_hash;
 	m->modules.eq = module_eq;
+	m->exited.hash_obj = exited_hash;
+	m->exited.eq = exited_eq;
 	return m;
 }
 
@@ -260,6 +347,7 @@ void klpt_model_free(struct klpt_model *m)
 	table_free(&m->patches);
 	table_free(&m->tasks);
 	table_free(&m->modules);
+	table_free(&m->exited);
 	free(m->lp);
 	for (i = 0; i < m->nfuncs; i++)
 		free(m->funcs[i]);
@@ -528,6 +616,44 @@ static struct klpt_task *task_find(const struct klpt_model *m, int key)
 	return table_find(&m->tasks, hash_int(key), &key);
 }
 
+/*
+ * Exited thread ids.  A thread that exits stays in the kernel's task
+ * list as a zombie (a process leader until its parent reaps it): the
+ * passes of a transition still walk it, and its stack, which is gone,
+ * checks as reliably empty, so a klp_task_switch (or a "running"
+ * klp_task_blocked) may follow its sched_process_exit.  Such an event
+ * must not bring the task back.  The ids are remembered only while a
+ * transition runs (outside one there are no per-task events) and only
+ * until it completes, a fork reuses the id, or a snapshot lists it; at
+ * most EXITED_MAX of them.
+ */
+static bool exited_has(const struct klpt_model *m, int key)
+{
+	return table_find(&m->exited, hash_int(key), &key) != NULL;
+}
+
+static void exited_add(struct klpt_model *m, int key)
+{
+	struct exited *e;
+
+	if (m->exited.n >= EXITED_MAX || exited_has(m, key))
+		return;
+	e = malloc(sizeof(*e));
+	if (!e)
+		return;		/* at worst a zombie lingers until a resync */
+	e->key = key;
+	if (table_add(&m->exited, e))
+		free(e);
+}
+
+static void exited_del(struct klpt_model *m, int key)
+{
+	int i = table_find_index(&m->exited, hash_int(key), &key);
+
+	if (i >= 0)
+		table_remove_at(&m->exited, i);
+}
+
 static void set_state(struct klpt_model *m, struct klpt_task *t, int state)
 {
 	m->nstate[t->state + 1]--;
@@ -677,8 +803,9 @@ static bool unchecked(const struct klpt_model *m, const struct klpt_patch *p,
  * interleaves) and reports one klp_task_blocked per task it could not
  * switch.  If their number matches pending, every task the model still
  * has at !target without such an event, and that existed before the
- * walk began, is not pending: it exited, or switched unseen.  It stops
- * counting as a holder (state = target); only a reconcile drops tasks.
+ * walk began, is not pending: it switched unseen, or exited with no
+ * sched_process_exit seen.  It stops counting as a holder (state =
+ * target); tasks are dropped only by their exit event or a reconcile.
  */
 static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 {
@@ -734,6 +861,8 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 	m->gen++;
 	/* klp_complete_transition() resets every task to undefined */
 	all_tasks(m, KLPT_UNDEFINED);
+	/* no pass will walk the exited ones any more */
+	table_clear(&m->exited);
 	/* a "?" that completed has nothing left to tell */
 	if (!strcmp(p->name, UNKNOWN_PATCH))
 		patch_remove(m, p);
@@ -747,6 +876,7 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	if (!state_ok(to))
 		return;
 	if (ev->task.via == KLPT_VIA_FORK) {
+		exited_del(m, key);	/* the id is reused */
 		/*
 		 * A new task.  A leftover of the same id exited unseen.
 		 * Forks just after klp_transition_complete get a state the
@@ -759,6 +889,8 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 		}
 		if (!patch_in_transition(m))
 			to = KLPT_UNDEFINED;
+	} else if (!t && exited_has(m, key)) {
+		return;		/* a zombie switched by a pass or force */
 	}
 	if (!t)
 		t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);
@@ -768,6 +900,29 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	set_state(m, t, to);
 	clear_blocked(t);
 	t->touched = ev->ts;
+}
+
+/*
+ * A thread exited (do_exit()): it runs no code any more, so it holds no
+ * transition, and the model forgets it with what it knew of it.  The
+ * pass under way counted it if it checked it before; its blocked event,
+ * if any, is counted already.
+ */
+static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int key = ev->task.pid, i;
+	struct klpt_task *t;
+
+	if (key <= 0)
+		return;		/* idle tasks never exit */
+	i = table_find_index(&m->tasks, hash_int(key), &key);
+	if (i >= 0) {
+		t = m->tasks.obj[i];
+		m->nstate[t->state + 1]--;
+		table_remove_at(&m->tasks, i);
+	}
+	if (patch_in_transition(m))
+		exited_add(m, key);
 }
 
 static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
@@ -785,6 +940,13 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 		p->in_transition = true;
 		p->target = target;
 		p->enabled = target == KLPT_PATCHED;
+	}
+	if (!task_find(m, task_key(ev->task.pid, ev->task.comm)) &&
+	    exited_has(m, task_key(ev->task.pid, ev->task.comm))) {
+		/* a zombie on its way out (still on a CPU): pending in
+		 * this pass, gone from the model */
+		p->blocked++;
+		return;
 	}
 	t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);
 	if (!t)
@@ -971,6 +1133,9 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 	case KLPT_EV_MODULE_LOAD:
 		apply_load(m, ev);
 		break;
+	case KLPT_EV_TASK_EXIT:
+		apply_exit(m, ev);
+		break;
 	case KLPT_EV_LOST:
 		/* anything may have happened: unsure until reconciled */
 		m->stale = true;
@@ -1075,6 +1240,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 
 		if (!state_ok(tt->state) || tt->tid <= 0)
 			continue;
+		exited_del(m, tt->tid);		/* alive: a reused id */
 		if (k && k->tgid != tt->tgid) {
 			/* the id was reused: another task */
 			clear_blocked(k);

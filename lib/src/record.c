@@ -8,6 +8,7 @@
  *   events/header_page, header_event
  *   events/klp/<ev>/format          those of the tracefs we record from
  *   events/module/<ev>/format
+ *   events/sched/sched_process_exit/format   (task exits)
  *   events/ftrace/print/format      (trace-cmd restore wants it)
  *   events/<sys>/enable             "0": tracefs_local_events() takes
  *                                   only directories with one as systems
@@ -232,6 +233,43 @@ static int copy_system(const char *tracefs, const char *dir, const char *sys)
 }
 
 /*
+ * Copy events/SYS/EV/format alone (and write events/SYS/enable).  An
+ * event the tracefs lacks is not an error.
+ */
+static int copy_event(const char *tracefs, const char *dir, const char *sys,
+		      const char *ev)
+{
+	char rel[512], *p;
+	int ret;
+
+	snprintf(rel, sizeof(rel), "events/%s/%s/format", sys, ev);
+	p = path_join(tracefs, rel);
+	if (!p)
+		return -ENOMEM;
+	ret = access(p, R_OK) ? -errno : 0;
+	free(p);
+	if (ret)
+		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+	snprintf(rel, sizeof(rel), "events/%s", sys);
+	ret = mkdir_rel(dir, rel);
+	if (!ret) {
+		snprintf(rel, sizeof(rel), "events/%s/enable", sys);
+		p = path_join(dir, rel);
+		ret = p ? put_file(p, "0\n", 2) : -ENOMEM;
+		free(p);
+	}
+	if (!ret) {
+		snprintf(rel, sizeof(rel), "events/%s/%s", sys, ev);
+		ret = mkdir_rel(dir, rel);
+	}
+	if (!ret) {
+		snprintf(rel, sizeof(rel), "events/%s/%s/format", sys, ev);
+		ret = copy_rel(tracefs, dir, rel);
+	}
+	return ret;
+}
+
+/*
  * The page size and long size from header_page ("field: char data;
  * offset:16; size:4080;" and "field: local_t commit; ... size:8;").
  */
@@ -382,6 +420,9 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 	ret = copy_system(tracefs_dir, dir, "klp");
 	if (!ret)
 		ret = copy_system(tracefs_dir, dir, "module");
+	if (!ret)
+		ret = copy_event(tracefs_dir, dir, "sched",
+				 "sched_process_exit");
 	if (!ret) {
 		ret = mkdir_rel(dir, "events/ftrace");
 		if (!ret)

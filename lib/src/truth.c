@@ -7,7 +7,9 @@
  *   <root>/proc/<tgid>/task/<tid>/{patch_state,stat}
  *
  * The snapshot is not atomic: tasks and modules come and go while it is
- * read, which is tolerated (a vanished entry is simply left out).  The
+ * read, which is tolerated (a vanished entry is simply left out).
+ * Threads that have exited (zombies, state Z or X in stat) are left out
+ * too: the model forgets a task at its exit.  The
  * model reconciles with it; the events tell what happened since.
  *
  * A recording keeps the start-up snapshot as a line-based text file:
@@ -291,7 +293,8 @@ static int take_modules(const char *root, struct vec *v)
  * ...".  comm may contain spaces and parentheses, so it ends at the last
  * ')'.  Returns false if the line is not of that shape.
  */
-static bool parse_stat(const char *stat, char *comm, unsigned int *flags)
+static bool parse_stat(const char *stat, char *comm, char *state,
+		       unsigned int *flags)
 {
 	const char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
 	const char *p;
@@ -315,6 +318,8 @@ static bool parse_stat(const char *stat, char *comm, unsigned int *flags)
 			p++;
 		if (!*p)
 			return false;
+		if (field == 3)
+			*state = *p;
 		while (*p && *p != ' ')
 			p++;
 	}
@@ -366,7 +371,7 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 	}
 	while ((de = readdir(d))) {
 		struct klpt_truth_task *t;
-		char buf[1024], comm[KLPT_COMM_LEN];
+		char buf[1024], comm[KLPT_COMM_LEN], st;
 		unsigned int flags;
 		long tid, state;
 		int n, err;
@@ -389,7 +394,14 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 			closedir(d);
 			return n;
 		}
-		if (n <= 0 || !parse_stat(buf, comm, &flags))
+		if (n <= 0 || !parse_stat(buf, comm, &st, &flags))
+			continue;
+		/*
+		 * A zombie (or dead) thread has exited: sched_process_exit
+		 * made the model forget it, and nothing will say when it
+		 * is reaped.  It runs no code and holds no transition.
+		 */
+		if (st == 'Z' || st == 'X' || st == 'x')
 			continue;
 		strip_wq_desc(comm, flags);
 		t = vec_push(v);

@@ -247,6 +247,13 @@ static const struct fake_format fake_formats[] = {
 	  "\tfield:__data_loc char[] name;\toffset:20;\tsize:4;\tsigned:1;\n\n"
 	  "print fmt: \"%s wait=%d call_site=%ps\", __get_str(name), "
 	  "(int)REC->wait, (void *)REC->ip\n" },
+	{ "sched", "sched_process_exit", 316,
+	  FT_COMMON
+	  "\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:1;\n"
+	  "\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;\n"
+	  "\tfield:int prio;\toffset:28;\tsize:4;\tsigned:1;\n\n"
+	  "print fmt: \"comm=%s pid=%d prio=%d\", REC->comm, REC->pid, "
+	  "REC->prio\n" },
 };
 
 #define FAKE_NFORMATS (sizeof(fake_formats) / sizeof(fake_formats[0]))

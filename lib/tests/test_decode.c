@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * decode.c through pages.c: the real formats of the Debian 6.1 kernel
- * (fixtures/formats) parsed into a tep, one record of every klp event
- * and of the module events built by hand with known field values
+ * (fixtures/formats) parsed into a tep, one record of every klp event,
+ * of the module events and of sched_process_exit built by hand with known field values
  * (negative from/to/err/refcnt, unsigned values above INT_MAX, a
  * 16-byte comm with no NUL, strings longer than a small event), laid
  * out in pages of two CPUs with time extends and a missed-events page,
@@ -110,6 +110,16 @@ static struct want wants[] = {
 	  .module = { .module = "klpt_lp_sleep", .caller = "" }),
 	W("klp", "klp_module_free", .type = KLPT_EV_MODULE_FREE,
 	  .module = { .module = "klpt_lp_sleep", .caller = "" }),
+	/* every exiting thread; no tgid in the event */
+	W("sched", "sched_process_exit", .type = KLPT_EV_TASK_EXIT,
+	  .task = { .pid = 4321, .comm = "sleep", .from = KLPT_UNDEFINED,
+		    .to = KLPT_UNDEFINED, .target = KLPT_UNDEFINED,
+		    .patch = "", .func = "" }),
+	W("sched", "sched_process_exit", .type = KLPT_EV_TASK_EXIT,
+	  .task = { .pid = 4194304, .comm = "abcdefghijklmno",
+		    .from = KLPT_UNDEFINED, .to = KLPT_UNDEFINED,
+		    .target = KLPT_UNDEFINED, .patch = "", .func = "" }),
+	/* last: test_without_klp() uses it */
 	W("module", "module_load", .type = KLPT_EV_MODULE_LOAD,
 	  .module = { .module = "klpt_target_sleep", .caller = "" }),
 };
@@ -196,6 +206,12 @@ static void build(struct eb *e, const struct want *w)
 		eb_str(e, "patch", ev->patch.patch);
 		eb_num(e, "forced", ev->patch.forced);
 		break;
+	case KLPT_EV_TASK_EXIT:
+		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
+			 "abcdefghijklmnop" : ev->task.comm);
+		eb_num(e, "pid", ev->task.pid);
+		eb_num(e, "prio", 120);
+		break;
 	case KLPT_EV_MODULE_UNLOAD_READY:
 	case KLPT_EV_MODULE_FREE:
 	case KLPT_EV_MODULE_LOAD:
@@ -272,6 +288,16 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 	case KLPT_EV_PATCH_RELEASE:
 		CHECK_STR(got->patch.patch, w->patch.patch);
 		CHECK_INT(got->patch.forced, w->patch.forced);
+		break;
+	case KLPT_EV_TASK_EXIT:
+		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_INT(got->task.tgid, 0);
+		CHECK_STR(got->task.comm, w->task.comm);
+		CHECK_INT(got->task.from, KLPT_UNDEFINED);
+		CHECK_INT(got->task.to, KLPT_UNDEFINED);
+		CHECK_INT(got->task.target, KLPT_UNDEFINED);
+		CHECK_STR(got->task.patch, "");
+		CHECK_STR(got->task.func, "");
 		break;
 	default:
 		CHECK(0, "#%d: unexpected type %d", i, w->type);
@@ -389,6 +415,7 @@ static void test_fallback(void)
 		if (strcmp(wants[i].name, "klp_module_ref") &&
 		    strcmp(wants[i].name, "klp_module_free") &&
 		    strcmp(wants[i].name, "klp_task_switch") &&
+		    strcmp(wants[i].name, "sched_process_exit") &&
 		    strcmp(wants[i].name, "module_load"))
 			continue;
 		build(&e, &wants[i]);
@@ -466,6 +493,11 @@ static void test_malformed(void)
 	build(&e, &wants[14]);		/* klp_module_ref */
 	eb_num(&e, "op", 3);
 	CHECK_INT(decode_raw(d, &e, e.len, &ev), -EBADMSG);
+	/* sched_process_exit cut before its pid */
+	build(&e, &wants[NWANTS - 3]);
+	CHECK_STR(e.ev->name, "sched_process_exit");
+	CHECK_INT(decode_raw(d, &e, e.len, &ev), 1);
+	CHECK_INT(decode_raw(d, &e, 26, &ev), -EBADMSG);
 
 	/* not ours: untouched, 0 */
 	eb_init(&e, event("ftrace", "print"), 1);

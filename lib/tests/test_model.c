@@ -142,6 +142,17 @@ static void patch_ev(enum klpt_event_type type, const char *patch,
 	apply(&ev);
 }
 
+static void task_exit(int pid, const char *comm)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_EXIT };
+
+	ev.task.pid = pid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.from = ev.task.to = ev.task.target = U;
+	ev.task.patch = ev.task.func = "";
+	apply(&ev);
+}
+
 static void lost(void)
 {
 	struct klpt_event ev = { .type = KLPT_EV_LOST };
@@ -1219,6 +1230,150 @@ static void test_scale(void)
 	free(t.tasks);
 }
 
+/*
+ * sched_process_exit: an exited task leaves the model, with its blocked
+ * info; a zombie's later switch or blocked event (passes walk it until
+ * it is reaped) does not bring it back; a fork reusing the id does.
+ */
+static void test_task_exit(void)
+{
+	const struct klpt_patch *p;
+	int n;
+
+	fresh();
+	n = klpt_model_task_count(M);
+	/* outside a transition */
+	task_exit(SH, "sh");
+	CHECK(!K(SH), "sh still there after its exit");
+	CHECK_INT(klpt_model_task_count(M), n - 1);
+	task_exit(999, "nobody");		/* never known: nothing */
+	task_exit(0, "swapper/0");		/* idle tasks do not exit */
+	CHECK_INT(klpt_model_task_count(M), n - 1);
+	CHECK_INT(klpt_task_pid(K(INIT)), INIT);
+	CHECK_INT(klpt_task_pid(K(SLEEPER)), SLEEPER);
+	/* a task that exited outside a transition may come back at once */
+	sw(SH, SH, "sh", PAT, UNP, KLPT_VIA_STACK_CHECK);
+	CHECK_INT(state(SH), UNP);
+
+	/* the sleeper blocks the patching transition, then exits */
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_SLEEPING_IN_FUNC);
+	sw(120, 120, "sleep", U, PAT, KLPT_VIA_FORK);
+	n = klpt_model_task_count(M);
+	task_exit(SLEEPER, "klpt_sleeper");
+	CHECK(!K(SLEEPER), "the sleeper is still there after its exit");
+	CHECK_INT(klpt_model_task_count(M), n - 1);
+	/* the next pass walks the zombie: "running", then switched */
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK(!K(SLEEPER), "a zombie's blocked event brought it back");
+	pass(LP, PAT, 1, 7, 1);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	CHECK(!K(SLEEPER), "a zombie's switch brought it back");
+	CHECK_INT(klpt_model_task_count(M), n - 1);
+	/* the forked child exits too, before any pass switched it */
+	task_exit(120, "sleep");
+	CHECK(!K(120), "the child is still there");
+	/* the id reused by a fork: a new task, nothing of the old one */
+	sw(SLEEPER, SLEEPER, "kworker/0:2", U, PAT, KLPT_VIA_FORK);
+	CHECK_INT(state(SLEEPER), PAT);
+	CHECK_STR(klpt_task_comm(K(SLEEPER)), "kworker/0:2");
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_NONE);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 0);
+	CHECK_INT(klpt_task_first_blocked_ns(K(SLEEPER)), 0);
+	pass(LP, PAT, 2, 6, 0);
+	complete(LP, PAT, false);
+	p = P(LP);
+	CHECK(!klpt_patch_in_transition(p), "in transition");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	/* a disable: exits are forgotten after the complete above */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	sw(120, 120, "cat", PAT, UNP, KLPT_VIA_STACK_CHECK);
+	CHECK_INT(state(120), UNP);	/* not a zombie of the last one */
+	blocked(INIT, "init", LP, UNP, KLPT_REASON_RUNNING, "");
+	pass(LP, UNP, 0, 6, 1);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("init[1] running");
+	task_exit(INIT, "init");
+	/* pending 1 as last counted, but no holder left to name */
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("1 task still in the patch's code");
+	CHECK(!strstr(why, "init[1]"), "exited init named: %s", why);
+	pass(LP, UNP, 1, 5, 0);
+	complete(LP, UNP, false);
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+	CHECK(!K(INIT), "init back after the complete");
+}
+
+/* Many tasks exit in any order: the rest stay found and counted. */
+static void test_exit_many(void)
+{
+	enum { N = 5000 };
+	static bool gone[N + 1];
+	char want[64];
+	unsigned int r = 12345;
+	int i, k, n = N, bad = 0, seen = 0;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	memset(gone, 0, sizeof(gone));
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	/* the idle tasks (pid 0) never exit; they switch at once */
+	sw(0, 0, "swapper/0", PAT, UNP, KLPT_VIA_IDLE);
+	sw(0, 0, "swapper/1", PAT, UNP, KLPT_VIA_IDLE);
+	for (i = 1; i <= N; i++)
+		sw(i, i, "t", U, PAT, KLPT_VIA_FORK);
+	CHECK_INT(klpt_model_task_count(M), N + 2);
+	for (k = 0; k < 4 * N / 5; k++) {
+		r = r * 1103515245u + 12345u;
+		i = 1 + (int)((r >> 8) % N);
+		if (gone[i])
+			continue;
+		task_exit(i, "t");
+		gone[i] = true;
+		n--;
+	}
+	CHECK_INT(klpt_model_task_count(M), n + 2);
+	for (i = 1; i <= N; i++)
+		if (gone[i] ? K(i) != NULL : klpt_task_pid(K(i)) != i)
+			bad++;
+	CHECK_INT(bad, 0);
+	for (i = 0; i < klpt_model_task_count(M); i++) {
+		int pid = klpt_task_pid(klpt_model_task_at(M, i));
+
+		if (pid == 0)
+			continue;
+		if (pid < 1 || pid > N || gone[pid])
+			bad++;
+		else
+			seen++;
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(seen, n);
+	/* the survivors still count as holders, the exited ones not */
+	pass(LP, UNP, 0, (unsigned int)n, (unsigned int)n);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	snprintf(want, sizeof(want), "%d tasks still", n);
+	CHECK_WHY(want);
+	/* all of them exit: nothing left at unpatched */
+	for (i = 1; i <= N; i++)
+		if (!gone[i])
+			task_exit(i, "t");
+	CHECK_INT(klpt_model_task_count(M), 2);
+	pass(LP, UNP, 1, 2, 0);
+	complete(LP, UNP, false);
+	CHECK_INT(klpt_model_task_count(M), 2);
+	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
+}
+
 /* ------------------------------------------- a recording of the VM */
 
 /*
@@ -1425,6 +1580,8 @@ int main(void)
 	RUN(test_why_small);
 	RUN(test_many_holders);
 	RUN(test_scale);
+	RUN(test_task_exit);
+	RUN(test_exit_many);
 	RUN(test_vm_recording);
 	klpt_model_free(M);
 	return check_summary();

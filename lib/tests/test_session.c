@@ -65,6 +65,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 				klpt_task_checks(klpt_task_find(s, ev->task.pid));
 		/* fall through */
 	case KLPT_EV_TASK_SWITCH:
+	case KLPT_EV_TASK_EXIT:
 		seen->pid[i] = ev->task.pid;
 		name = ev->task.patch;
 		break;
@@ -347,6 +348,47 @@ out:
 	/* close disabled every event (events/enable) and stopped tracing */
 	CHECK_STR(inst_file("events/enable"), "0");
 	CHECK_STR(inst_file("tracing_on"), "0");
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * sched_process_exit is enabled in the instance and an exited task
+ * leaves the model: one that exited before the snapshot (still in
+ * procfs as a zombie: left out) and one after it.
+ */
+static void test_live_exit(void)
+{
+	struct seen seen = { 0 };
+	struct fake_page p0;
+	struct klpt_session *s = NULL;
+	uint64_t tf = future();
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	disable_system();
+	CHECK_INT(fake_task(&ft, 300, 300, "sleep", 1, false), 0);
+	CHECK_INT(fake_task(&ft, 301, 301, "defunct", 1, false), 0);
+	/* 301 is a zombie: stat says Z */
+	CHECK_INT(ft_puts("301 (defunct) Z 1 301 0 0 -1 4194628 0 0 0 0 0 0 "
+			  "0 0 20 0 1 0 100 0 0\n", "%s/proc/301/task/301/stat",
+			  ft.root), 0);
+	fake_page_init(&p0);
+	CHECK_INT(FAKE_EVENT(&ft, &p0, tf + 1, "sched", "sched_process_exit",
+			     FV("comm", "sleep"), FV("pid", 300),
+			     FV("prio", 120)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &p0), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_STR(inst_file("events/sched/sched_process_exit/enable"), "1");
+	CHECK(klpt_task_find(s, 300), "task 300 not in the model");
+	CHECK(!klpt_task_find(s, 301), "a zombie in the model");
+	CHECK_INT(klpt_session_process(s), 1);
+	CHECK_INT(seen.type[0], KLPT_EV_TASK_EXIT);
+	CHECK_INT(seen.pid[0], 300);
+	CHECK(!klpt_task_find(s, 300), "task 300 still there after its exit");
+	CHECK(klpt_task_find(s, SLEEPER), "the sleeper is gone");
+out:
+	klpt_session_close(s);
 	fake_tracefs_cleanup(&ft);
 }
 
@@ -793,10 +835,17 @@ static void test_record_replay(void)
 			     FV("pid", SLEEPER), FV("from", KLPT_PATCHED),
 			     FV("to", KLPT_UNPATCHED),
 			     FV("via", KLPT_VIA_STACK_CHECK)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 4, "sched", "sched_process_exit",
+			     FV("comm", "init"), FV("pid", 1),
+			     FV("prio", 120)), 0);
 	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 3);
+	CHECK_INT(klpt_session_process(s), 4);
+	CHECK(!klpt_task_find(s, 1), "exited task 1 in the live model");
 	klpt_session_close(s);
 	s = NULL;
+	/* the exit's format is recorded: the replay decodes it too */
+	CHECK(ft_exists("%s/events/sched/sched_process_exit/format", dir),
+	      "no sched_process_exit format in the recording");
 
 	ret = klpt_session_open_replay(dir, &ro, &r);
 	CHECK_INT(ret, 0);
@@ -819,6 +868,7 @@ static void test_record_replay(void)
 	if (klpt_task_find(r, SLEEPER))
 		CHECK_INT(klpt_task_state(klpt_task_find(r, SLEEPER)),
 			  KLPT_UNPATCHED);
+	CHECK(!klpt_task_find(r, 1), "exited task 1 in the replayed model");
 out:
 	klpt_session_close(r);
 	klpt_session_close(s);
@@ -886,6 +936,7 @@ int main(void)
 {
 	RUN(test_version_and_names);
 	RUN(test_live_disable);
+	RUN(test_live_exit);
 	RUN(test_snapshot_over_early_events);
 	RUN(test_lost_resync);
 	RUN(test_callback_stop);

@@ -166,6 +166,14 @@ static void make_system(void)
 	task(302, 302, "ext4-rsv-conver", 1, PF_KTHREAD | PF_WQ_WORKER);
 	task(303, 303, "kworker/R-rcu_gp", 1, PF_KTHREAD | PF_WQ_WORKER);
 	task(400, 400, "averyveryverylongcommname", -1, 0);
+	/* exited: a zombie process, and a zombie leader whose thread lives */
+	task(600, 600, "defunct", 1, 0x00400144u);
+	put("600 (defunct) Z 1 600 0 0 -1 4194628 0 0 0 0 0 0 0 0 20 0 1 0 "
+	    "100 0 0\n", "%s/proc/600/task/600/stat", root);
+	task(610, 610, "leader", 0, 0x00400144u);
+	put("610 (leader) Z 1 610 0 0 -1 4194628 0 0 0 0 0 0 0 0 20 0 2 0 "
+	    "100 0 0\n", "%s/proc/610/task/610/stat", root);
+	task(610, 611, "thread", 0, 0x00400040u);
 	/* exiting tasks: half gone */
 	mkdirs(strcat(strcpy((char[PATH_MAX]){ 0 }, root), "/proc/500"));
 	put("1\n", "%s/proc/501/task/501/patch_state", root);
@@ -275,7 +283,7 @@ static void test_take(void)
 	m = find_module(t, "nouveau");
 	CHECK(m && m->refcnt == 3 && !m->livepatch, "no taint file");
 
-	CHECK_INT(t->ntasks, 10);
+	CHECK_INT(t->ntasks, 11);
 	for (i = 1; i < t->ntasks; i++)
 		CHECK(t->tasks[i - 1].tid < t->tasks[i].tid,
 		      "tasks not sorted");
@@ -307,6 +315,10 @@ static void test_take(void)
 	      "long comm: \"%s\"", k ? k->comm : "");
 	CHECK(!find_task(t, 500) && !find_task(t, 501) && !find_task(t, 502),
 	      "half-gone tasks taken");
+	CHECK(!find_task(t, 600) && !find_task(t, 610), "zombies taken");
+	k = find_task(t, 611);
+	CHECK(k && k->tgid == 610 && k->state == 0,
+	      "the live thread of a zombie leader");
 	klpt_truth_free(t);
 	klpt_truth_free(NULL);
 }
