@@ -115,7 +115,7 @@ if w is not None:
             % (sleeper, len(sw)), *sw)
     sw = sw[0] if sw else None
     if sw is not None:
-        check_event(j, sw, "force: klpt_sleeper's switch",
+        check_event(j, sw, "klpt_sleeper's switch at the force",
                     "from=patched to=unpatched via=force")
         j.check(before(f, sw), "force: klpt_sleeper's switch is not after "
                 "klp_transition_force", f, sw)
@@ -124,7 +124,7 @@ if w is not None:
     j.check(len(c) == 1, "force: expected one klp_transition_complete, got %d" % len(c), *c)
     c = c[0] if c else None
     if c is not None:
-        check_event(j, c, "force: klp_transition_complete",
+        check_event(j, c, "the forced klp_transition_complete",
                     "patch=%s target=unpatched forced=1" % LP)
         j.check(before(sw, c), "force: complete is not after the sleeper's switch", sw, c)
 

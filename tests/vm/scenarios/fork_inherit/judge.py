@@ -84,12 +84,12 @@ def check_fork(n, sname, want, enabled, target):
                    *show(mine)):
         return
     e = mine[0]
-    check_event(j, e, "child %d: fork" % child, "from=undefined")
+    check_event(j, e, "child %d's fork event" % child, "from=undefined")
     j.check(e["to"] == STATE[ct.state] == STATE[pt.state],
             "child %d: expected fork to= its state in snap %s (%s) = its "
             "parent's (%s), got to=%s" % (child, sname, STATE[ct.state],
                                            STATE[pt.state], e["to"]), e)
-    check_event(j, e, "child %d: fork event of a process," % child,
+    check_event(j, e, "child %d's fork event (a process)" % child,
                 "tgid=%d" % child)
     j.check(e.pid == shell, "child %d: expected the fork event written in "
             "its parent's context (pid %d), got pid %d" % (child, shell, e.pid),
