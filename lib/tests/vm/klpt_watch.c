@@ -30,7 +30,7 @@
  *	klpt-model 1
  *	mode events|fallback|replay
  *	lost N
- *	patch NAME enabled=0|1 transition=0|1 target=T forced=0|1
+ *	patch NAME enabled=0|1 transition=0|1 target=T forced=0|1 released=0|1
  *	module NAME refcnt=N verdict=V
  *	task TID TGID STATE COMM
  *
@@ -161,10 +161,11 @@ static int write_model(struct klpt_session *s, FILE *f)
 
 		fprintf(f, "patch ");
 		put_escaped(f, names[i]);
-		fprintf(f, " enabled=%d transition=%d target=%s forced=%d\n",
-			klpt_patch_enabled(p), klpt_patch_in_transition(p),
-			state_name(klpt_patch_target(p)),
-			klpt_patch_forced(p));
+		fprintf(f, " enabled=%d transition=%d target=%s forced=%d "
+			"released=%d\n", klpt_patch_enabled(p),
+			klpt_patch_in_transition(p),
+			state_name(klpt_patch_target(p)), klpt_patch_forced(p),
+			klpt_patch_released(p));
 	}
 
 	for (i = 0; i < nm; i++)
