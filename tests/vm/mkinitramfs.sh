@@ -9,7 +9,12 @@
 #   /klpt/lib.sh              tests/vm/guest/lib.sh
 #   /klpt/scenarios/NAME.sh   tests/vm/scenarios/NAME/guest.sh, for every NAME
 #   /klpt/modules/*.ko        klptrace.ko and tests/modules/*.ko, those that exist
-#   /klpt/build-info          what went in (kver, module list), for the logs
+#   /klpt/bin/klpt_watch      libklptrace's e2e driver (lib/tests/vm) and
+#   /klpt/bin/disable_wait    its example, when lib is built (make -C lib)
+#   /lib/x86_64-linux-gnu/*, /lib64/ld-linux-x86-64.so.2
+#                             their shared libraries (what ldd lists, at the
+#                             same paths; libklptrace.so.0 with them)
+#   /klpt/build-info          what went in (kver, modules, tools), for the logs
 #   /dev/console, /proc, /sys, /tmp, /out
 #
 # Inputs (environment; defaults resolved from this script's location):
@@ -18,9 +23,12 @@
 #   TEST_MODULES   directory of test modules       [tests/modules]
 #   SCENARIOS_DIR  directory of scenarios          [tests/vm/scenarios]
 #   EXTRA_KO       more .ko files, space separated [none]
+#   LIB_BUILD      libklptrace's build directory   [build/lib]
 #   KVER           recorded in /klpt/build-info only
 # A missing klptrace.ko or test module is not an error: scenarios check
-# what is in /klpt/modules and skip what they cannot run.
+# what is in /klpt/modules and skip what they cannot run.  Nor is an
+# unbuilt lib: the image then has no /klpt/bin (lib.sh starts no
+# klpt_watch, the library's checks do not run).
 #
 # Reproducible: sorted entries, owner 0:0, mtime 0, normalised modes,
 # gzip -n; the same inputs give the same bytes.  Takes well under 1 s.
@@ -38,6 +46,7 @@ out=$1
 busybox=${BUSYBOX:-/bin/busybox}
 klptrace_ko=${KLPTRACE_KO:-$root/kernel/klptrace/klptrace.ko}
 test_modules=${TEST_MODULES:-$root/tests/modules}
+lib_build=${LIB_BUILD:-$root/build/lib}
 scenarios_dir=${SCENARIOS_DIR:-$here/scenarios}
 
 if [ ! -x "$busybox" ]; then
@@ -79,10 +88,53 @@ for ko in "${mods[@]}"; do
 	install -m 0644 "$ko" "$stage/klpt/modules/$(basename "$ko")"
 done
 
+# libklptrace's tools and what they need to run in a busybox guest: the
+# shared libraries ldd resolves (libklptrace.so.0 through the tools'
+# rpath, into the loader's default directory), copied at their paths.
+tools=()
+for t in "$lib_build/tests-vm/klpt_watch" "$lib_build/examples/disable_wait"; do
+	[ -x "$t" ] && tools+=("$t")
+done
+if [ ${#tools[@]} -eq 0 ]; then
+	echo "mkinitramfs: note: libklptrace not built ($lib_build): no klpt_watch, no disable_wait" >&2
+fi
+declare -A libs=()
+for t in "${tools[@]}"; do
+	mkdir -p "$stage/klpt/bin"
+	install -m 0755 "$t" "$stage/klpt/bin/$(basename "$t")"
+	# "name => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"
+	deps=$(ldd "$t") || { echo "mkinitramfs: ldd $t failed" >&2; exit 1; }
+	while read -r name arrow path _; do
+		if [ "$arrow" != "=>" ]; then
+			path=$name
+		fi
+		case $path in
+		/*) ;;
+		not) echo "mkinitramfs: $t: $name not found" >&2; exit 1 ;;
+		*) continue ;;	# linux-vdso.so.1: in the kernel
+		esac
+		case $name in
+		libklptrace.so.*) libs["/lib/x86_64-linux-gnu/$name"]=$path ;;
+		*) libs["$path"]=$path ;;
+		esac
+	done <<<"$deps"
+done
+for dst in "${!libs[@]}"; do
+	mkdir -p "$stage$(dirname "$dst")"
+	# the file itself, under the name the loader looks for
+	install -m 0755 "$(readlink -f "${libs[$dst]}")" "$stage$dst"
+done
+
 {
 	echo "kver=${KVER:-unknown}"
 	for ko in "${mods[@]}"; do
 		echo "module=$(basename "$ko") sha256=$(sha256sum <"$ko" | cut -c1-16)"
+	done
+	for t in "${tools[@]}"; do
+		echo "tool=$(basename "$t") sha256=$(sha256sum <"$t" | cut -c1-16)"
+	done
+	for dst in $(printf '%s\n' "${!libs[@]}" | LC_ALL=C sort); do
+		echo "lib=$dst"
 	done
 } >"$stage/klpt/build-info"
 
@@ -97,4 +149,4 @@ tmp_out="$out.tmp.$$"
 ) | gzip -n -6 >"$tmp_out"
 mv -f "$tmp_out" "$out"
 
-echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB; modules: ${#mods[@]})" >&2
+echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB; modules: ${#mods[@]}; tools: ${#tools[@]})" >&2
