@@ -11,10 +11,14 @@
 # (added to the kernel command line).
 #
 # Per scenario: build/vm/results/NAME/ gets the guest's /out
-# (events.txt, snap/, dmesg.txt, scenario.log, status, failures, meta,
-# trace_stats.txt, build-info) plus console.log (ttyS0).  A scenario
-# passes when the guest status is 0 with no recorded failures, dmesg has
-# no kernel splat, and judge.py (if any) exits 0.
+# (events.txt, snap/, lib/, dmesg.txt, scenario.log, status, failures,
+# meta, trace_stats.txt, build-info) plus console.log (ttyS0).  A
+# scenario passes when the guest status is 0 with no recorded failures,
+# dmesg has no kernel splat, judge.py (if any) exits 0 and, when a
+# klpt_watch ran (lib/, see guest/lib.sh), judge/libmodel.py finds
+# libklptrace's model equal to the ground truth and to its own replay
+# (libmodel.log).  Without a built lib (make -C lib) the image has no
+# klpt_watch and that check is skipped.
 #
 # Environment:
 #   KVER / KDIR          kernel to boot (default: scripts/kver.sh)
@@ -30,6 +34,9 @@
 #   KLPT_VM_SCENARIOS    scenario directory [tests/vm/scenarios]; the
 #                        harness's own failure tests live in tests/vm/selftest
 #   KLPT_BUILD_DIR       build directory [<repo>/build]
+#   LIB_BUILD            libklptrace's build directory [<repo>/build/lib]:
+#                        klpt_watch and disable_wait for the image,
+#                        klpt_watch --replay for libmodel.py
 #   PYTHON               judge interpreter [/usr/bin/python3]
 # Each scenario's result directory is emptied before its run and left
 # in place afterwards for inspection.
@@ -50,6 +57,8 @@ build=${KLPT_BUILD_DIR:-$root/build}/vm
 scenarios_dir=${KLPT_VM_SCENARIOS:-$here/scenarios}
 scenarios_dir=$(cd "$scenarios_dir" && pwd) || exit 2
 export SCENARIOS_DIR=$scenarios_dir # for mkinitramfs.sh
+export LIB_BUILD=${LIB_BUILD:-$root/build/lib}
+watch_bin=$LIB_BUILD/tests-vm/klpt_watch
 python=${PYTHON:-/usr/bin/python3}
 keep=${KLPT_VM_KEEP:-0}
 
@@ -215,6 +224,13 @@ for s in "${scenarios[@]}"; do
 				add "judge.py failed" "judge.log" "$(indent <<<"$jout")"
 			fi
 			printf '%s\n' "$jout" >"$res/judge.log"
+		fi
+		if [ -d "$res/lib" ]; then
+			if ! lout=$(PYTHONPATH="$here/judge${PYTHONPATH:+:$PYTHONPATH}" \
+				"$python" "$here/judge/libmodel.py" "$res" "$watch_bin" 2>&1); then
+				add "libklptrace's model differs" "libmodel.log" "$(indent <<<"$lout")"
+			fi
+			printf '%s\n' "$lout" >"$res/libmodel.log"
 		fi
 	else
 		add "$why" "console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"

@@ -20,6 +20,12 @@ KLPT_MODDIR=/klpt/modules
 KLPT_LP=/sys/kernel/livepatch
 # Default bound of loop_until, seconds.  TCG is slow: be generous.
 KLPT_LOOP_TIMEOUT=${KLPT_LOOP_TIMEOUT:-60}
+# libklptrace's driver (lib/tests/vm/klpt_watch.c), when lib was built.
+# Each one started gets $KLPT_WATCH_DIR/N (N = 1, 2, ...); the running
+# one is "PID DIR N" in $KLPT_WATCH_STATE.  KLPT_WATCH=0: start none.
+KLPT_WATCH_BIN=/klpt/bin/klpt_watch
+KLPT_WATCH_DIR=$KLPT_OUT/lib
+KLPT_WATCH_STATE=/tmp/klpt_watch.state
 
 # log TEXT...: print TEXT with the guest uptime, for scenario.log.
 log() {
@@ -154,7 +160,8 @@ need_modules() {
 
 # load_klptrace [ARGS]: insmod klptrace.ko ARGS, then enable the klp and
 # module event systems in klpt_e2e (klp exists only once the module is
-# loaded).  Prints /sys/kernel/klptrace/hooks when it exists.
+# loaded), then start klpt_watch (watch_start).  Prints
+# /sys/kernel/klptrace/hooks when it exists.
 # shellcheck disable=SC2120 # ARGS are optional
 load_klptrace() {
 	insmod "$KLPT_MODDIR/klptrace.ko" "$@" || {
@@ -166,15 +173,114 @@ load_klptrace() {
 		log "klptrace hooks:"
 		sed 's/^/    /' /sys/kernel/klptrace/hooks
 	fi
+	watch_start
 }
 
-# unload_klptrace: events_sync, then rmmod klptrace.  Removing the module
-# resets the ring buffers of its events, so whatever is not in
-# events.txt by then is lost.
+# unload_klptrace: stop klpt_watch (watch_stop lib_unloadN: its session
+# ends with klptrace's events), events_sync, then rmmod klptrace.
+# Removing the module resets the ring buffers of its events, so whatever
+# is not in events.txt by then is lost.
 unload_klptrace() {
+	if [ -e "$KLPT_WATCH_STATE" ]; then
+		read -r _ _ _klpt_wn <"$KLPT_WATCH_STATE"
+		watch_stop "lib_unload$_klpt_wn" || return 1
+	fi
 	events_sync "$KLPT_LOOP_TIMEOUT" || return 1
 	echo 0 >"$KLPT_INST/events/klp/enable" 2>/dev/null
 	rmmod klptrace
+}
+
+# --- klpt_watch: libklptrace's model, compared with the ground truth ------
+# load_klptrace starts one, unload_klptrace and /init (at the end of the
+# scenario) stop it.  The host (tests/vm/judge/libmodel.py) compares the
+# model it dumped with the snapshot taken right after, and replays its
+# recording.  $KLPT_WATCH_DIR/N/: watch.log (its stdout+stderr), ready,
+# events.log, recording/, dump.txt (the dump compared), snap (that
+# snapshot's name), model.txt (the model when it exited), closed.
+
+# _klpt_gone PID: process PID has exited (gone, or a zombie not reaped).
+_klpt_gone() {
+	_klpt_st=
+	read -r _klpt_st 2>/dev/null <"/proc/$1/stat" || return 0
+	_klpt_st=${_klpt_st##*) }
+	[ "${_klpt_st%% *}" = Z ]
+}
+
+# _klpt_up_or_gone PID DIR: DIR/ready exists or PID has exited.
+_klpt_up_or_gone() {
+	[ -e "$2/ready" ] || _klpt_gone "$1"
+}
+
+# _klpt_exists PATH: PATH exists (a loop_until predicate).
+_klpt_exists() {
+	[ -e "$1" ]
+}
+
+# watch_start: start klpt_watch $KLPT_WATCH_DIR/N in the background and
+# wait until its session is open and recording (DIR/ready).  Does
+# nothing (0) if the image has no klpt_watch or KLPT_WATCH=0; fails if
+# one is running already or it does not come up (saying why).
+watch_start() {
+	[ -x "$KLPT_WATCH_BIN" ] && [ "${KLPT_WATCH:-1}" = 1 ] || return 0
+	if [ -e "$KLPT_WATCH_STATE" ]; then
+		echo "watch_start: klpt_watch already runs: $(cat "$KLPT_WATCH_STATE")" >&2
+		return 1
+	fi
+	_klpt_wn=1
+	while [ -e "$KLPT_WATCH_DIR/$_klpt_wn" ]; do
+		_klpt_wn=$((_klpt_wn + 1))
+	done
+	_klpt_wd=$KLPT_WATCH_DIR/$_klpt_wn
+	mkdir -p "$_klpt_wd" || return 1
+	"$KLPT_WATCH_BIN" "$_klpt_wd" >"$_klpt_wd/watch.log" 2>&1 </dev/null &
+	_klpt_wpid=$!
+	echo "$_klpt_wpid $_klpt_wd $_klpt_wn" >"$KLPT_WATCH_STATE"
+	if ! loop_until_timeout 30 _klpt_up_or_gone "$_klpt_wpid" "$_klpt_wd" ||
+		[ ! -e "$_klpt_wd/ready" ]; then
+		kill "$_klpt_wpid" 2>/dev/null
+		rm -f "$KLPT_WATCH_STATE"
+		echo "watch_start: klpt_watch did not come up: $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+	mark "klpt_watch $_klpt_wn started"
+	log "klpt_watch $_klpt_wn (pid $_klpt_wpid) records into $_klpt_wd"
+}
+
+# watch_stop SNAP: have klpt_watch dump its model (SIGUSR1, wait for
+# model.done), take snapshot SNAP right after, then stop it (SIGTERM) and
+# wait until its session is closed.  0 if none runs.  Fails, saying why,
+# if it does not answer or did not exit cleanly.
+watch_stop() {
+	[ -e "$KLPT_WATCH_STATE" ] || return 0
+	read -r _klpt_wpid _klpt_wd _klpt_wn <"$KLPT_WATCH_STATE"
+	rm -f "$KLPT_WATCH_STATE" "$_klpt_wd/model.done"
+	if _klpt_gone "$_klpt_wpid"; then
+		echo "watch_stop: klpt_watch $_klpt_wn (pid $_klpt_wpid) is gone: $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+	mark "klpt_watch $_klpt_wn dump"
+	if ! kill -USR1 "$_klpt_wpid" ||
+		! loop_until_timeout 30 _klpt_exists "$_klpt_wd/model.done"; then
+		kill "$_klpt_wpid" 2>/dev/null
+		echo "watch_stop: klpt_watch $_klpt_wn wrote no model: $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+	cp "$_klpt_wd/model.txt" "$_klpt_wd/dump.txt" || return 1
+	snap "$1" || return 1
+	echo "$1" >"$_klpt_wd/snap"
+	if ! kill -TERM "$_klpt_wpid" ||
+		! loop_until_timeout 30 _klpt_exists "$_klpt_wd/closed"; then
+		kill -KILL "$_klpt_wpid" 2>/dev/null
+		echo "watch_stop: klpt_watch $_klpt_wn did not stop: $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+	# closed comes last, just before exit: let it be reaped (bounded)
+	loop_until_timeout 10 _klpt_gone "$_klpt_wpid" >/dev/null 2>&1
+	if [ "$(cat "$_klpt_wd/closed")" != "exit 0" ]; then
+		echo "watch_stop: klpt_watch $_klpt_wn: $(cat "$_klpt_wd/closed"): $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+	log "klpt_watch $_klpt_wn stopped, model compared with snap $1"
 }
 
 # events_sync [SECS]: make sure every event traced so far is in
@@ -212,6 +318,8 @@ has_since() {
 # markers "klpt_snap_begin NAME" and "klpt_snap_end NAME":
 #   tasks      "tid tgid patch_state kthread comm" per thread (kthread 1
 #              when PF_KTHREAD is set; tasks exiting meanwhile are left out)
+#   zombies    tids of those that have exited but are not reaped yet
+#              (stat state Z or X)
 #   livepatch  "patch enabled transition" per patch, then
 #              "patch/object patched" per object
 #   modules    "name refcnt" per loaded module
@@ -219,6 +327,7 @@ has_since() {
 snap() {
 	_klpt_dir=$KLPT_OUT/snap/$1
 	mkdir -p "$_klpt_dir" || return 1
+	: >"$_klpt_dir/zombies" || return 1
 	mark "klpt_snap_begin $1"
 	_klpt_snap_tasks >"$_klpt_dir/tasks"
 	_klpt_snap_livepatch >"$_klpt_dir/livepatch"
@@ -230,7 +339,8 @@ snap() {
 }
 
 # _klpt_snap_tasks: the tasks part of snap (shell builtins only: a fork
-# per thread would make the snapshot slow and smeared in time).
+# per thread would make the snapshot slow and smeared in time); appends
+# the zombies to $_klpt_dir/zombies.
 _klpt_snap_tasks() {
 	for _klpt_t in /proc/[0-9]*/task/[0-9]*; do
 		_klpt_tid=${_klpt_t##*/}
@@ -244,6 +354,9 @@ _klpt_snap_tasks() {
 		# shellcheck disable=SC2086 # split into fields on purpose
 		set -- ${_klpt_stat##*) }
 		_klpt_kthread=$((($7 >> 21) & 1)) # PF_KTHREAD 0x00200000
+		case $1 in
+		Z | X) echo "$_klpt_tid" >>"$_klpt_dir/zombies" ;;
+		esac
 		echo "$_klpt_tid $_klpt_tgid $_klpt_ps $_klpt_kthread $_klpt_comm"
 	done
 }

@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""libklptrace's model in the VM against the kernel's ground truth.
+
+run.sh runs this after the scenario's own judge, for every scenario whose
+results have lib/ (a klpt_watch ran, see guest/lib.sh watch_start):
+
+    libmodel.py RESULTDIR KLPT_WATCH
+
+KLPT_WATCH is the host build of lib/tests/vm/klpt_watch.c.  For each
+RESULTDIR/lib/N/ (one klpt_watch, from load_klptrace to unload_klptrace
+or the end of the scenario):
+
+1. klpt_watch ran cleanly: events mode, nothing in watch.log, closed
+   says "exit 0", no events lost.
+2. Its model at the dump (dump.txt, written on SIGUSR1) agrees with the
+   snapshot taken right after it (snap/NAME, NAME in lib/N/snap):
+   - patches: the same set (a patch whose kobject the model saw released
+     may stay in the model until its module goes; its directory is gone),
+     the same enabled and transition;
+   - livepatch modules: every one the snapshot shows (a patch directory,
+     or named by a klp event) is in the model, and every one in the model
+     is loaded with the refcnt the snapshot reads;
+   - the verdict is "ready" exactly when the module's patch directory is
+     gone, its refcnt is 0 and its patch was never forced;
+   - tasks: every thread of the snapshot has the model's state (a thread
+     the model does not know is undefined, as klpt_task_state() of an
+     unknown tid says), same tgid; every thread of the model exists.
+   What changed between the dump and the snapshot is excused, and only
+   that: an object with an event of its own after the dump in
+   events.log (a transition or free/release of the patch; a reference,
+   load or free of the module; a switch or exit of the task).  Zombies
+   (snap/NAME/zombies) have exited: the model has forgotten them.
+3. The recording, replayed here through the library (klpt_watch
+   --replay), ends in the model klpt_watch had when it exited
+   (model.txt): the same patches, modules and tasks.  Tasks known to only
+   one of them must be undefined there: the live session starts from a
+   snapshot taken at open, the recording from one taken a moment later
+   at klpt_session_record(), and a task born between the two outside any
+   transition has no event that would tell either.
+"""
+
+import os
+import subprocess
+import sys
+
+from klptjudge import Judge, load_events, load_snap
+
+STATE = {"undefined": -1, "unpatched": 0, "patched": 1}
+
+# events.log names whose object changed: patches, modules, tasks.
+PATCH_EVENTS = {"klp_transition_init", "klp_transition_start",
+                "klp_transition_reverse", "klp_transition_complete",
+                "klp_transition_cancel", "klp_transition_force",
+                "klp_patch_free", "klp_patch_release"}
+MODULE_EVENTS = {"klp_module_ref", "klp_module_unload_ready",
+                 "klp_module_free", "module_load"}
+TASK_EVENTS = {"klp_task_switch", "sched_process_exit"}
+
+
+class Model:
+    """model.txt of klpt_watch (see lib/tests/vm/klpt_watch.c)."""
+
+    def __init__(self, text, where):
+        self.where = where
+        self.mode = None
+        self.lost = None
+        self.patches = {}     # name: {enabled, transition, target, forced, released}
+        self.modules = {}     # name: (refcnt, verdict)
+        self.tasks = {}       # tid > 0: (tgid, state, comm)
+        self.idle = {}        # comm (swapper/N): state
+        lines = text.splitlines()
+        if not lines or lines[0] != "klpt-model 1":
+            raise ValueError("%s: not a klpt-model 1 file" % where)
+        for line in lines[1:]:
+            kind, _, rest = line.partition(" ")
+            if kind == "mode":
+                self.mode = rest
+            elif kind == "lost":
+                self.lost = int(rest)
+            elif kind == "patch":
+                name, *kv = rest.split(" ")
+                f = dict(x.split("=", 1) for x in kv)
+                self.patches[name] = {
+                    "enabled": int(f["enabled"]),
+                    "transition": int(f["transition"]),
+                    "target": f["target"], "forced": int(f["forced"]),
+                    "released": int(f["released"])}
+            elif kind == "module":
+                name, *kv = rest.split(" ")
+                f = dict(x.split("=", 1) for x in kv)
+                self.modules[name] = (int(f["refcnt"]), f["verdict"])
+            elif kind == "task":
+                tid, tgid, state, comm = (rest.split(" ", 3) + [""])[:4]
+                if int(tid) == 0:
+                    self.idle[comm] = int(state)
+                else:
+                    self.tasks[int(tid)] = (int(tgid), int(state), comm)
+            else:
+                raise ValueError("%s: unknown line %r" % (where, line))
+
+    def state(self, tid):
+        """A task's state as the library answers it: undefined if unknown."""
+        t = self.tasks.get(tid)
+        return t[1] if t else -1
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def events_after_dump(path, dump=1):
+    """The events klpt_watch logged after its dump number DUMP, as
+    (name, fields) pairs; fields from key=val words (comm= runs to the
+    end of the line)."""
+    out = []
+    seen = False
+    for line in read(path).splitlines():
+        if line.startswith("dump "):
+            if seen:
+                break
+            seen = line == "dump %d" % dump
+            continue
+        if not seen:
+            continue
+        body, _, comm = line.partition(" comm=")
+        words = body.split(" ")
+        fields = dict(w.split("=", 1) for w in words[2:] if "=" in w)
+        if comm:
+            fields["comm"] = comm
+        out.append((words[1] if len(words) > 1 else "", fields))
+    return out
+
+
+def forced_patches(ev, until):
+    """Patches the kernel's own events show forced before index UNTIL of
+    events.txt (klpt_e2e)."""
+    forced = set()
+    for e in ev[:until]:
+        if e.name == "klp_transition_force":
+            forced.add(e.get("patch"))
+        elif e.name in ("klp_transition_complete", "klp_patch_free",
+                        "klp_patch_release") and e.get("forced") == 1:
+            forced.add(e.get("patch"))
+    return forced
+
+
+def livepatch_names(ev, until):
+    """Modules the klp events before index UNTIL name: livepatch modules."""
+    names = set()
+    for e in ev[:until]:
+        if not e.name.startswith("klp_"):
+            continue
+        for key in ("patch", "module"):
+            v = e.get(key)
+            if v and v != "?":
+                names.add(v)
+    return names
+
+
+def compare_dump(j, tag, model, snap, after, ev, until):
+    """Section 2 of the module doc.  Returns a one-line summary."""
+    moved_p = {f.get("patch") for n, f in after if n in PATCH_EVENTS}
+    moved_m = {f.get("module") for n, f in after if n in MODULE_EVENTS}
+    moved_t = {int(f["pid"]) for n, f in after
+               if n in TASK_EVENTS and "pid" in f}
+    excused = []
+
+    # patches
+    for name in sorted(set(model.patches) | set(snap.livepatch)):
+        if name in moved_p:
+            excused.append("patch " + name)
+            continue
+        m, s = model.patches.get(name), snap.livepatch.get(name)
+        if s is None:
+            j.check(m["released"] and not m["enabled"] and
+                    not m["transition"],
+                    "%s: expected patch %s, which the snapshot does not "
+                    "have, to be released in the model, got %s"
+                    % (tag, name, m))
+            continue
+        if not j.check(m is not None, "%s: expected patch %s of the "
+                       "snapshot in the model, it is not there"
+                       % (tag, name)):
+            continue
+        j.check((m["enabled"], m["transition"]) ==
+                (s["enabled"], s["transition"]),
+                "%s: expected patch %s enabled=%d transition=%d as the "
+                "snapshot, the model has enabled=%d transition=%d"
+                % (tag, name, s["enabled"], s["transition"], m["enabled"],
+                   m["transition"]))
+        j.check(not m["released"], "%s: expected patch %s not released "
+                "(its directory is there), the model says released"
+                % (tag, name))
+
+    # livepatch modules and verdicts
+    forced = forced_patches(ev, until) | {
+        n for n, p in model.patches.items() if p["forced"]}
+    lp = (set(snap.livepatch) | livepatch_names(ev, until)) & set(snap.refcnt)
+    for name in sorted(lp - set(model.modules)):
+        if name in moved_m:
+            excused.append("module " + name)
+            continue
+        j.fail("%s: expected livepatch module %s (loaded, refcnt %d) in "
+               "the model, it is not there" % (tag, name, snap.refcnt[name]))
+    for name, (refcnt, verdict) in sorted(model.modules.items()):
+        if name in moved_m:
+            excused.append("module " + name)
+            continue
+        if not j.check(name in snap.refcnt, "%s: expected module %s of "
+                       "the model to be loaded, the snapshot has no such "
+                       "module" % (tag, name)):
+            continue
+        j.check(refcnt == snap.refcnt[name], "%s: expected module %s "
+                "refcnt %d as the snapshot, the model has %d"
+                % (tag, name, snap.refcnt[name], refcnt))
+        ready = (name not in snap.livepatch and snap.refcnt[name] == 0 and
+                 name not in forced)
+        j.check((verdict == "ready") == ready,
+                "%s: expected module %s %s (patch directory %s, refcnt %d"
+                "%s), the model's verdict is %s"
+                % (tag, name, "ready" if ready else "not ready",
+                   "there" if name in snap.livepatch else "gone",
+                   snap.refcnt[name], ", forced" if name in forced else "",
+                   verdict))
+
+    # tasks
+    zombies = {int(x) for x in read(os.path.join(
+        j.resultdir, "snap", snap.name, "zombies")).split()} \
+        if os.path.exists(os.path.join(j.resultdir, "snap", snap.name,
+                                       "zombies")) else set()
+    bad = []
+    for tid, t in sorted(snap.tasks.items()):
+        if tid in zombies or tid in moved_t:
+            continue
+        m = model.tasks.get(tid)
+        if model.state(tid) != t.state or (m and m[0] != t.tgid):
+            bad.append("tid %d (%s): snapshot tgid %d state %d, model %s"
+                       % (tid, t.comm, t.tgid, t.state,
+                          "tgid %d state %d" % m[:2] if m else
+                          "unknown (undefined)"))
+    for tid, (tgid, state, comm) in sorted(model.tasks.items()):
+        if tid not in snap.tasks and tid not in zombies and \
+                tid not in moved_t:
+            bad.append("tid %d (%s, state %d) is in the model, not in the "
+                       "snapshot (it exited unseen)" % (tid, comm, state))
+    j.check(not bad, "%s: expected every task's state as in the snapshot, "
+            "%d differ" % (tag, len(bad)), *bad[:20])
+    excused += ["task %d" % t for t in sorted(moved_t & (
+        set(snap.tasks) | set(model.tasks)))]
+    return ("%d patches, %d livepatch modules, %d tasks (%d known to the "
+            "model) agree%s" % (
+                len(snap.livepatch), len(model.modules), len(snap.tasks),
+                len(model.tasks),
+                "; changed after the dump: " + ", ".join(excused)
+                if excused else ""))
+
+
+def compare_replay(j, tag, live, rep):
+    """Section 3 of the module doc."""
+    j.check(rep.lost == live.lost, "%s: expected the replay to count %s "
+            "lost events as the live session, got %s"
+            % (tag, live.lost, rep.lost))
+    j.check(rep.patches == live.patches, "%s: expected the replay's "
+            "patches to be the live ones" % tag,
+            "live:   %s" % live.patches, "replay: %s" % rep.patches)
+    j.check(rep.modules == live.modules, "%s: expected the replay's "
+            "modules to be the live ones" % tag,
+            "live:   %s" % live.modules, "replay: %s" % rep.modules)
+    j.check(rep.idle == live.idle, "%s: expected the replay's idle tasks "
+            "to be the live ones" % tag,
+            "live:   %s" % live.idle, "replay: %s" % rep.idle)
+    bad, gap = [], 0
+    for tid in sorted(set(live.tasks) | set(rep.tasks)):
+        a, b = live.tasks.get(tid), rep.tasks.get(tid)
+        if a and b:
+            if a[:2] != b[:2]:
+                bad.append("tid %d: live tgid %d state %d, replay tgid %d "
+                           "state %d" % (tid, a[0], a[1], b[0], b[1]))
+        elif (a or b)[1] != -1:
+            bad.append("tid %d (%s) only in the %s model, state %d"
+                       % (tid, (a or b)[2], "live" if a else "replayed",
+                          (a or b)[1]))
+        else:
+            gap += 1
+    j.check(not bad, "%s: expected the replay to end in the live model's "
+            "tasks, %d differ" % (tag, len(bad)), *bad[:20])
+    return "replay equal%s" % (
+        " (%d undefined task(s) known to one side only)" % gap if gap else "")
+
+
+def check_watcher(j, d, watch_bin, ev):
+    tag = "lib/%s" % os.path.basename(d)
+    path = lambda *p: os.path.join(d, *p)
+    log = read(path("watch.log")) if os.path.exists(path("watch.log")) else ""
+    j.check(not log.strip(), "%s: expected nothing in watch.log" % tag,
+            *log.strip().splitlines()[:5])
+    ready = read(path("ready")) if os.path.exists(path("ready")) else ""
+    if not j.check("mode events" in ready, "%s: expected a session in "
+                   "events mode (ready), got %r" % (tag, ready)):
+        return
+    closed = read(path("closed")).strip() if os.path.exists(
+        path("closed")) else "missing"
+    j.check(closed == "exit 0", "%s: expected klpt_watch to exit 0 "
+            "(closed), got %r" % (tag, closed))
+    if not j.check(os.path.exists(path("dump.txt")) and
+                   os.path.exists(path("snap")),
+                   "%s: expected a dump and the name of its snapshot "
+                   "(dump.txt, snap)" % tag):
+        return
+    snap_name = read(path("snap")).strip()
+    try:
+        dump = Model(read(path("dump.txt")), tag + "/dump.txt")
+        snap = load_snap(j.resultdir, snap_name)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        j.fail("%s: %s" % (tag, e))
+        return
+    j.check(dump.lost == 0, "%s: expected no lost events at the dump, "
+            "%s" % (tag, dump.lost))
+    try:
+        until = ev.marker("klpt_snap_end " + snap_name)
+    except KeyError:
+        until = len(ev)
+    after = events_after_dump(path("events.log"))
+    summary = compare_dump(j, "%s vs snap %s" % (tag, snap_name), dump,
+                           snap, after, ev, until)
+    print("%s vs snap %s: %s" % (tag, snap_name, summary))
+
+    if not j.check(os.path.exists(path("model.txt")), "%s: no model.txt"
+                   % tag):
+        return
+    live = Model(read(path("model.txt")), tag + "/model.txt")
+    r = subprocess.run([watch_bin, "--replay", path("recording")],
+                       capture_output=True, text=True, check=False)
+    if not j.check(r.returncode == 0, "%s: expected klpt_watch --replay "
+                   "to exit 0, got %d" % (tag, r.returncode),
+                   *r.stderr.strip().splitlines()[:5]):
+        return
+    rep = Model(r.stdout, tag + " replay")
+    print("%s: %s" % (tag, compare_replay(j, tag, live, rep)))
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: libmodel.py RESULTDIR KLPT_WATCH")
+    j = Judge(sys.argv[1])
+    watch_bin = sys.argv[2]
+    lib = j.path("lib")
+    dirs = sorted((os.path.join(lib, n) for n in os.listdir(lib)
+                   if n.isdigit()), key=lambda p: int(os.path.basename(p))) \
+        if os.path.isdir(lib) else []
+    if j.check(dirs, "expected at least one klpt_watch in lib/") and \
+            j.check(os.access(watch_bin, os.X_OK), "no klpt_watch at %s "
+                    "(make -C lib)" % watch_bin):
+        ev = load_events(j.resultdir)
+        for d in dirs:
+            check_watcher(j, d, watch_bin, ev)
+    j.done()
+
+
+if __name__ == "__main__":
+    main()
