@@ -76,6 +76,18 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost);
 void klpt_merge_set_more(struct klpt_merge *m, int cpu, bool more);
 int klpt_merge_queued(const struct klpt_merge *m, int cpu);	/* pages */
 
+/*
+ * A live source reads its CPUs one after the other, so a CPU read early
+ * in a fill may receive events older than some read later from another
+ * CPU (the reader's own task switch on its way back from a read, for
+ * one).  It sets the horizon to the time (trace clock) the fill began:
+ * klpt_merge_next() then returns NULL before a record at or after it and
+ * klpt_merge_held() says so; the next fill, begun later, releases it.
+ * Default UINT64_MAX (replays, fake tracefs): no horizon.
+ */
+void klpt_merge_set_horizon(struct klpt_merge *m, uint64_t ts);
+bool klpt_merge_held(const struct klpt_merge *m);
+
 /* ------------------------------------------------------------ decode.c */
 
 struct klpt_decoder;

@@ -34,6 +34,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <tracefs.h>
 
@@ -481,6 +482,18 @@ static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 	bool plain_more = false;
 	int pushed = 0, i, k, n, ret;
 	uint64_t drain;
+	struct timespec now;
+
+	/*
+	 * CPUs are read one after the other: what a CPU read early gets
+	 * later may be older than what the others give now.  Records from
+	 * the time this fill begins wait for the next fill (pages.c).  The
+	 * instance's clock is mono, CLOCK_MONOTONIC.  Plain files (a fake
+	 * tracefs) carry made-up times: no horizon there.
+	 */
+	if (l->kick < 0 && !clock_gettime(CLOCK_MONOTONIC, &now))
+		klpt_merge_set_horizon(m, (uint64_t)now.tv_sec * 1000000000u +
+				       (uint64_t)now.tv_nsec);
 
 	for (i = 0; i < l->ncpu; i++) {
 		struct live_cpu *c = &l->cpus[i];

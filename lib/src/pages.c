@@ -9,6 +9,12 @@
  * validates every page before kbuffer sees it, because kbuffer trusts
  * the page: a garbage commit or event length would make it read past
  * the page or loop forever.
+ *
+ * A live source also sets a horizon: the time its last fill began.
+ * Records at or after it are held back (klpt_merge_held()) until a later
+ * fill moves it, because a CPU read early in a fill may receive events
+ * older than those read later from another CPU (the reader's own task
+ * switch on its way back from reading, say).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +62,8 @@ struct klpt_merge {
 	int long_size;		/* size of the commit word: 4 or 8 */
 	int data_off;		/* offset of the first event: 12 or 16 */
 	int last;		/* CPU of the record returned last, or -1 */
+	uint64_t horizon;	/* records at or after it wait (live) */
+	bool held;		/* the last next() stopped at the horizon */
 	struct cpu_queue *cpu;
 	struct tep_record rec;
 };
@@ -103,6 +111,7 @@ struct klpt_merge *klpt_merge_new(struct tep_handle *tep, int ncpus)
 	m->tep = tep;
 	m->ncpus = ncpus;
 	m->last = -1;
+	m->horizon = UINT64_MAX;
 	m->big = tep_is_file_bigendian(tep);
 	m->swap = m->big != !!tep_is_bigendian();
 
@@ -356,6 +365,7 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 		*lost = 0;
 	if (!m)
 		return NULL;
+	m->held = false;
 	if (m->last >= 0) {
 		advance(&m->cpu[m->last]);
 		m->last = -1;
@@ -381,6 +391,10 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 	}
 	if (!best)
 		return NULL;
+	if (best->ts >= m->horizon) {
+		m->held = true;
+		return NULL;
+	}
 
 	memset(&m->rec, 0, sizeof(m->rec));
 	m->rec.ts = best->ts;
@@ -398,4 +412,15 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 	best->lost = 0;
 	m->last = besti;
 	return &m->rec;
+}
+
+void klpt_merge_set_horizon(struct klpt_merge *m, uint64_t ts)
+{
+	if (m)
+		m->horizon = ts;
+}
+
+bool klpt_merge_held(const struct klpt_merge *m)
+{
+	return m && m->held;
 }

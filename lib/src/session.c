@@ -276,7 +276,9 @@ static int run(struct klpt_session *s, int *n)
 			/*
 			 * Dry.  Records older than the snapshot may still be
 			 * unread: live, if no fill ran since it was taken;
-			 * in a replay, until its end.
+			 * in a replay, until its end.  (Records held at a live
+			 * fill's horizon are newer than the snapshot: the
+			 * fill began after it.)
 			 */
 			if (s->mode == KLPT_MODE_REPLAY ? pushed > 0 :
 			    !s->sync_filled)
@@ -284,6 +286,17 @@ static int run(struct klpt_session *s, int *n)
 			ret = sync_finish(s, n);
 			if (ret || s->silent)
 				return ret;
+		}
+		if (klpt_merge_held(s->merge)) {
+			/*
+			 * Records from after this fill began wait for the next
+			 * one (pages.c), which releases them: now, unless
+			 * events keep coming; then the caller comes back.
+			 */
+			if (round < SESSION_MAX_ROUNDS)
+				continue;
+			kick_set(s);
+			return 0;
 		}
 		if (*n || !pushed)
 			return 0;
@@ -491,7 +504,8 @@ static int session_new(const struct klpt_session_opts *o,
 		if (ret < 0)
 			goto fail;
 	}
-	if (s->held || s->mode == KLPT_MODE_REPLAY)
+	if (s->held || klpt_merge_held(s->merge) ||
+	    s->mode == KLPT_MODE_REPLAY)
 		kick_set(s);
 	*out = s;
 	return 0;

@@ -97,6 +97,60 @@ static void test_order_two_cpus(void)
 	klpt_merge_free(m);
 }
 
+/*
+ * The live horizon: records at or after it wait, in order, until it
+ * moves; a later page of the CPU read first then sorts in before them.
+ */
+static void test_horizon(void)
+{
+	struct klpt_merge *m = klpt_merge_new(tep, 2);
+	struct pb a, b, c;
+	uint32_t seqs[16];
+	int n;
+
+	/* fill 1 (begun at 400): cpu0 read first, nothing; cpu1: 300 500 */
+	pb_init(&b, 300);
+	add(&b, 300, 1);
+	add(&b, 500, 3);
+	pb_finish(&b, 0);
+	klpt_merge_set_horizon(m, 400);
+	CHECK_INT(klpt_merge_push(m, 1, b.buf, pb_len(&b)), 0);
+	CHECK(!klpt_merge_held(m), "held before any next()");
+	n = drain(m, seqs, NULL, NULL, NULL, 16);
+	CHECK_INT(n, 1);
+	CHECK_INT(seqs[0], 1);
+	CHECK(klpt_merge_held(m), "500 not held at horizon 400");
+	CHECK(klpt_merge_next(m, NULL) == NULL, "held record returned");
+	/* fill 2 (begun at 700): cpu0 now has 450, written during fill 1 */
+	pb_init(&a, 450);
+	add(&a, 450, 2);
+	pb_finish(&a, 0);
+	pb_init(&c, 600);
+	add(&c, 600, 4);
+	pb_finish(&c, 0);
+	klpt_merge_set_horizon(m, 700);
+	CHECK_INT(klpt_merge_push(m, 0, a.buf, pb_len(&a)), 0);
+	CHECK_INT(klpt_merge_push(m, 1, c.buf, pb_len(&c)), 0);
+	n = drain(m, seqs, NULL, NULL, NULL, 16);
+	CHECK_INT(n, 3);
+	CHECK(n == 3 && seqs[0] == 2 && seqs[1] == 3 && seqs[2] == 4,
+	      "order %u %u %u", seqs[0], seqs[1], seqs[2]);
+	CHECK(!klpt_merge_held(m), "held when dry");
+	/* exactly at the horizon: held too */
+	pb_init(&a, 800);
+	add(&a, 800, 5);
+	pb_finish(&a, 0);
+	CHECK_INT(klpt_merge_push(m, 0, a.buf, pb_len(&a)), 0);
+	klpt_merge_set_horizon(m, 800);
+	CHECK_INT(drain(m, seqs, NULL, NULL, NULL, 16), 0);
+	CHECK(klpt_merge_held(m), "a record at the horizon returned");
+	klpt_merge_set_horizon(m, UINT64_MAX);
+	CHECK_INT(drain(m, seqs, NULL, NULL, NULL, 16), 1);
+	CHECK(!klpt_merge_held(NULL), "NULL merge held");
+	klpt_merge_set_horizon(NULL, 1);
+	klpt_merge_free(m);
+}
+
 /* Several pages per CPU, popped as they are read. */
 static void test_many_pages_and_ties(void)
 {
@@ -412,6 +466,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_order_two_cpus);
+	RUN(test_horizon);
 	RUN(test_many_pages_and_ties);
 	RUN(test_time_extend_and_stamp);
 	RUN(test_long_record);

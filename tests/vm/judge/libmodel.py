@@ -11,7 +11,8 @@ RESULTDIR/lib/N/ (one klpt_watch, from load_klptrace to unload_klptrace
 or the end of the scenario):
 
 1. klpt_watch ran cleanly: events mode, nothing in watch.log, closed
-   says "exit 0", no events lost.
+   says "exit 0", no events lost, and the session delivered its events
+   in timestamp order across the CPUs (events.log).
 2. Its model at the dump (dump.txt, written on SIGUSR1) agrees with the
    snapshot taken right after it (snap/NAME, NAME in lib/N/snap):
    - patches: the same set (a patch whose kobject the model saw released
@@ -130,6 +131,21 @@ def events_after_dump(path, dump=1):
             fields["comm"] = comm
         out.append((words[1] if len(words) > 1 else "", fields))
     return out
+
+
+def order_breaks(path):
+    """Lines of events.log whose timestamp is older than the line's
+    before: the session delivered them out of order."""
+    bad, prev, prev_line = [], None, None
+    for line in read(path).splitlines():
+        word = line.split(" ", 1)[0]
+        if not word.isdigit():
+            continue            # "dump N"
+        ts = int(word)
+        if prev is not None and ts < prev:
+            bad.append("%s  after  %s" % (line, prev_line))
+        prev, prev_line = ts, line
+    return bad
 
 
 def forced_patches(ev, until):
@@ -321,6 +337,10 @@ def check_watcher(j, d, watch_bin, ev):
         until = ev.marker("klpt_snap_end " + snap_name)
     except KeyError:
         until = len(ev)
+    bad = order_breaks(path("events.log"))
+    j.check(not bad, "%s: expected the session's events in timestamp "
+            "order, %d came after a later one (events.log)" % (tag, len(bad)),
+            *bad[:5])
     after = events_after_dump(path("events.log"))
     summary = compare_dump(j, "%s vs snap %s" % (tag, snap_name), dump,
                            snap, after, ev, until)

@@ -155,6 +155,21 @@ class Dump(unittest.TestCase):
         self.assertIn("patch lp_gone, which the snapshot does not have", f[0])
 
 
+class Order(unittest.TestCase):
+    def test_order_breaks(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "events.log")
+            with open(log, "w", encoding="utf-8") as f:
+                f.write("10 klp_transition_init patch=p target=0\n"
+                        "20 klp_transition_complete patch=p target=0\n"
+                        "dump 1\n"
+                        "15 klp_task_switch pid=7 tgid=7 comm=w\n"
+                        "30 sched_process_exit pid=7 comm=w\n")
+            bad = libmodel.order_breaks(log)
+            self.assertEqual(len(bad), 1)
+            self.assertTrue(bad[0].startswith("15 klp_task_switch"), bad)
+
+
 class Replay(unittest.TestCase):
     def compare(self, live, rep):
         j = Judge("/nonexistent")
