@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpumask.h>
 #include <linux/kprobes.h>
 #include <linux/livepatch.h>
 #include <linux/module.h>
@@ -81,10 +82,19 @@ bool klpt_forcing(void)
 	return READ_ONCE(tr.force_task) == current;
 }
 
-static void emit_pass(void)
+/*
+ * The pass has checked every task: report it, and the signals the core
+ * is about to send (every 15th retry while tasks are pending).  Runs
+ * before klp_send_signals() so a signalled task's switch cannot precede
+ * the event that explains it.
+ */
+static void end_pass(void)
 {
 	trace_klp_transition_pass(tr.name, tr.target, tr.pass, tr.checked,
 				  tr.pending);
+	if (tr.pending && tr.pass && !(tr.pass % KLPT_SIGNALS_TIMEOUT))
+		trace_klp_transition_signal(tr.name, tr.target, tr.pass,
+					    tr.pending);
 	tr.in_pass = false;
 }
 
@@ -133,7 +143,7 @@ static int complete_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	track_current();
 	if (tr.in_pass)
-		emit_pass();
+		end_pass();
 	trace_klp_transition_complete(tr.name, tr.target,
 				      tr.forced || (tr.patch && tr.patch->forced));
 	/* The patch may be freed from here on: keep only its name. */
@@ -170,39 +180,55 @@ static int pass_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
- * The pass did not complete the transition (a complete one was reported
- * by complete_pre).  Mirror the core's decision to signal.
+ * The pass is over.  Normally switch_try_ret() or complete_pre() already
+ * reported it; this is the fallback if the last check was not seen.
  */
 static int pass_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	if (!tr.in_pass)
-		return 0;
-	emit_pass();
-	if (tr.pending) {
-		if (tr.pass && !(tr.pass % KLPT_SIGNALS_TIMEOUT))
-			trace_klp_transition_signal(tr.name, tr.target,
-						    tr.pass, tr.pending);
+	if (tr.in_pass)
+		end_pass();
+	if (tr.pending)
 		tr.retries++;
-	}
 	return 0;
 }
 
-/* klp_try_switch_task(struct task_struct *task): counts the pass. */
+/*
+ * klp_try_switch_task(struct task_struct *task): counts the pass.  The
+ * core checks every thread, then the idle task of each online CPU in
+ * order (under cpus_read_lock()), so the last online CPU's idle task is
+ * the pass's last check.
+ */
+static bool last_check_of_pass(struct task_struct *task)
+{
+	return is_idle_task(task) &&
+	       task_cpu(task) == cpumask_last(cpu_online_mask);
+}
+
 static int switch_try_entry(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
 	struct task_struct *task = (void *)regs_get_kernel_argument(regs, 0);
+	bool *last = (void *)ri->data;
 
 	tr.checked++;
+	*last = last_check_of_pass(task);
 	/* Already switched: the core returns true at once, skip the return. */
-	return READ_ONCE(task->patch_state) == tr.target;
+	if (READ_ONCE(task->patch_state) != tr.target)
+		return 0;
+	if (*last && tr.in_pass)
+		end_pass();
+	return 1;
 }
 
 static int switch_try_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	bool *last = (void *)ri->data;
+
 	/* bool in %al: the upper bits of the register are undefined. */
 	if (!(regs_return_value(regs) & 0xff))
 		tr.pending++;
+	if (*last && tr.in_pass)
+		end_pass();
 	return 0;
 }
 
@@ -266,6 +292,7 @@ static struct klpt_hook hooks[] = {
 		.krp = {
 			.entry_handler = switch_try_entry,
 			.handler = switch_try_ret,
+			.data_size = sizeof(bool),
 			.maxactive = 2,
 		},
 	},
