@@ -53,6 +53,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <klptrace.h>
@@ -255,6 +256,66 @@ static int dump_model(struct klpt_session *s)
 	return ret;
 }
 
+/* ------------------------------------------------------------- latency */
+
+/*
+ * Event-to-callback latency of the live session: the session's instance
+ * uses the mono trace clock, so CLOCK_MONOTONIC now minus the event's
+ * timestamp is how long it took to reach us.  0.1 ms buckets up to 1 s;
+ * reported in latency.txt for information (never asserted: figures belong
+ * in benchmarks).
+ */
+#define LAT_BUCKETS 10000
+static unsigned int lat_hist[LAT_BUCKETS + 1];
+static unsigned long long lat_count, lat_max_ns;
+
+static void latency_add(const struct klpt_event *ev)
+{
+	struct timespec now;
+	unsigned long long now_ns, d;
+
+	if (ev->cpu < 0 || clock_gettime(CLOCK_MONOTONIC, &now))
+		return;
+	now_ns = (unsigned long long)now.tv_sec * 1000000000ull +
+		 (unsigned long long)now.tv_nsec;
+	if (now_ns < ev->ts)
+		return;
+	d = now_ns - ev->ts;
+	lat_count++;
+	if (d > lat_max_ns)
+		lat_max_ns = d;
+	lat_hist[d / 100000 < LAT_BUCKETS ? d / 100000 : LAT_BUCKETS]++;
+}
+
+static double latency_pct(double pct)
+{
+	unsigned long long want = (unsigned long long)(lat_count * pct), seen = 0;
+	int i;
+
+	for (i = 0; i <= LAT_BUCKETS; i++) {
+		seen += lat_hist[i];
+		if (seen > want)
+			return (i + 1) / 10.0;
+	}
+	return LAT_BUCKETS / 10.0;
+}
+
+static int put_file(const char *name, const char *text);
+
+/* OUTDIR/latency.txt: one line, for information. */
+static void latency_report(void)
+{
+	char text[160];
+
+	if (!lat_count)
+		return;
+	snprintf(text, sizeof(text),
+		 "events %llu p50_ms %.1f p99_ms %.1f max_ms %.1f\n",
+		 lat_count, latency_pct(0.50), latency_pct(0.99),
+		 lat_max_ns / 1e6);
+	put_file("latency.txt", text);
+}
+
 /* ----------------------------------------------------------- events.log */
 
 static int on_event(struct klpt_session *s, const struct klpt_event *ev,
@@ -263,8 +324,9 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	FILE *f = evlog;
 	const char *comm = NULL;
 
-	(void)s;
 	(void)ctx;
+	if (klpt_session_mode(s) != KLPT_MODE_REPLAY)
+		latency_add(ev);
 	if (!f)
 		return 0;
 	fprintf(f, "%llu %s", (unsigned long long)ev->ts,
@@ -509,6 +571,7 @@ static int watch(void)
 out:
 	/* Closing removes the instance: only then may klptrace.ko go. */
 	klpt_session_close(s);
+	latency_report();
 	if (evlog && fclose(evlog) && !code) {
 		err1("writing %s/events.log: %s", outdir, strerror(errno));
 		code = 1;
