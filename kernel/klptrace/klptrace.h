@@ -40,8 +40,7 @@ struct klpt_hook {
 			struct tracepoint *tp;
 		} tp;
 	};
-	int status;			/* 0 once registered, else -errno */
-	bool active;
+	int status;			/* 0 while registered, else -errno */
 };
 
 struct klpt_hook_set {

@@ -126,7 +126,6 @@ static void hook_unregister(struct klpt_hook *h)
 		tracepoint_probe_unregister(h->tp.tp, h->tp.probe, NULL);
 		break;
 	}
-	h->active = false;
 }
 
 static const char *const hook_type_name[] = {
@@ -190,7 +189,7 @@ static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
 	int len = 0, i;
 
 	for (i = 0; (h = hook_at(i)); i++) {
-		if (!h->active || h->type == KLPT_HOOK_TRACEPOINT)
+		if (h->status || h->type == KLPT_HOOK_TRACEPOINT)
 			continue;
 		missed = h->type == KLPT_HOOK_KPROBE ? h->kp.nmissed :
 			 h->krp.nmissed + h->krp.kp.nmissed;
@@ -229,7 +228,7 @@ static void unregister_all(void)
 	unsigned int i;
 
 	for (i = 0; (h = hook_at(i)); i++)
-		if (h->active)
+		if (!h->status)
 			hook_unregister(h);
 	/* No tracepoint probe of ours may still be running after this. */
 	tracepoint_synchronize_unregister();
@@ -252,8 +251,7 @@ static int __init klptrace_init(void)
 		h->probed = h->name;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
 			    hook_register(h);
-		h->active = !h->status;
-		if (h->active)
+		if (!h->status)
 			active++;
 		else
 			pr_notice("hook %s (%s) not active (%d): no %s events\n",
