@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Turn the raw benchmark output of bench/run.sh into markdown tables.
+
+    report.py BENCH_BUILD_DIR
+
+BENCH_BUILD_DIR (build/bench) holds decode/runs.txt ("METHOD events N
+wall_s W cpu_s C" per run) and vm/results/<scenario>/bench/*.txt from
+the VM scenarios (see bench/vm/scenarios/*/guest.sh).  Prints markdown:
+one table per benchmark with the median of the runs, each ratio to its
+baseline measured in the same run and whether the target is met.
+Missing inputs give a line saying so instead of a table.
+"""
+import os
+import re
+import statistics
+import sys
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def kv(line):
+    """'a 1 b 2.5 c x' -> {'a': 1.0, 'b': 2.5, 'c': 'x'} (pairs)."""
+    w = line.split()
+    out = {}
+    for k, v in zip(w[0::2], w[1::2]):
+        try:
+            out[k] = float(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+def lines(path):
+    try:
+        with open(path) as f:
+            return [l.strip() for l in f if l.strip()]
+    except OSError:
+        return []
+
+
+def yes(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def fmt_rate(x):
+    return f"{x / 1e6:.2f} M/s" if x >= 1e6 else f"{x / 1e3:.1f} k/s"
+
+
+def decode(build, out):
+    runs = {}
+    for l in lines(os.path.join(build, "decode", "runs.txt")):
+        m, rest = l.split(None, 1)
+        runs.setdefault(m, []).append(kv(rest))
+    out.append("## 1. Decode + model throughput (host)\n")
+    if not runs.get("klpt"):
+        out.append("No decode runs (build/bench/decode/runs.txt).\n")
+        return
+    n = runs["klpt"][0]["events"]
+    rows = [("libklptrace replay (decode + merge + model)", "klpt"),
+            ("minimal libtraceevent loop (kbuffer, fields looked up once)", "tep"),
+            ("`trace-cmd report` on the equivalent trace.dat", "trace-cmd")]
+    t = {m: med([r["wall_s"] for r in runs.get(m, [])]) for _, m in rows}
+    out.append(f"{int(n):,} synthetic events (mix: `build/bench/decode/gen.txt`), "
+               "median wall time of the runs, same page-cached files.\n")
+    out.append("| path | runs | median s | events/s | ns/event |")
+    out.append("|---|---|---|---|---|")
+    for name, m in rows:
+        if m in runs:
+            out.append(f"| {name} | {len(runs[m])} | {t[m]:.3f} | "
+                       f"{fmt_rate(n / t[m])} | {t[m] / n * 1e9:.0f} |")
+    out.append("")
+    out.append("| ratio (libklptrace events/s : baseline events/s) | value | target | |")
+    out.append("|---|---|---|---|")
+    if "tep" in runs:
+        r = t["tep"] / t["klpt"]
+        out.append(f"| vs minimal libtraceevent loop | {r:.2f}x | >= 0.7x | {yes(r >= 0.7)} |")
+    if "trace-cmd" in runs:
+        r = t["trace-cmd"] / t["klpt"]
+        out.append(f"| vs `trace-cmd report` | {r:.1f}x | >= 10x | {yes(r >= 10)} |")
+    out.append("")
+
+
+def live(build, out):
+    out.append("### 1b. Live path in the VM (TCG)\n")
+    rows = []
+    for s in ("watch_1k", "watch_10k", "watch_50k"):
+        d = os.path.join(build, "vm", "results", s, "bench")
+        ls = [kv(l.split(None, 1)[1]) for l in lines(os.path.join(d, "live.txt"))]
+        cyc = [kv(l) for l in lines(os.path.join(d, "cycle.txt"))]
+        if len(ls) < 3:
+            continue
+        a, b = ls[1], ls[2]   # marks around the burst
+        ev = b["events"] - a["events"]
+        cpu = b["cpu_s"] - a["cpu_s"]
+        tr = cyc[0]["total_ms"] / 1e3 if cyc else float("nan")
+        rows.append((s, int(cyc[0]["tasks"]) if cyc else 0, int(ev),
+                     int(b["lost"]), cpu, tr, ls[0]["cpu_s"]))
+    if not rows:
+        out.append("No live runs (watch_* scenarios).\n")
+        return
+    out.append("A full lifecycle of `klpt_lp_vmlinux` (every thread switches twice) "
+               "while `klptb_watch` runs; events the session delivered between its "
+               "marks, its CPU time for them, and the transition time for scale. "
+               "One run per VM (a second would need a second boot); the VM's "
+               "emulated CPU is many times slower than the host's.\n")
+    out.append("| scenario | threads | events | lost | watcher CPU s | events per CPU-s | both transitions s | session open CPU s |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    for s, n, ev, lost, cpu, tr, op in rows:
+        rate = ev / cpu if cpu > 0 else float("inf")
+        out.append(f"| {s} | {n} | {ev} | {lost} | {cpu:.3f} | {fmt_rate(rate)} | {tr:.2f} | {op:.2f} |")
+    out.append("")
+
+
+def overhead(build, out):
+    out.append("## 2. Kernel overhead of a full patch transition (VM, TCG, 1 CPU)\n")
+    any_rows = False
+    tab = ["| threads | config | runs | median total ms | enable (load + 1st pass) ms | disable until freed ms | ratio to none | target | |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    notes = []
+    for s in ("overhead_1k", "overhead_10k"):
+        d = os.path.join(build, "vm", "results", s, "bench")
+        recs = [kv(l) for l in lines(os.path.join(d, "overhead.txt"))]
+        recs = [r for r in recs if r.get("rep", 0) >= 1]   # rep 0: warm-up
+        if not recs:
+            continue
+        any_rows = True
+        by = {}
+        for r in recs:
+            by.setdefault(r["config"], []).append(r)
+        base = med([r["total_ms"] for r in by.get("none", [])])
+        dd = med([r["total_ms"] for r in by.get("dyndbg", [])])
+        for c in ("none", "dyndbg", "klptrace"):
+            rs = by.get(c, [])
+            if not rs:
+                continue
+            tot = med([r["total_ms"] for r in rs])
+            ratio = tot / base
+            if c == "klptrace":
+                ok = ratio <= 1.05
+                tgt = "<= 1.05x none"
+                verdict = yes(ok)
+                tgt2 = f"cheaper than dyndbg ({tot:.1f} vs {dd:.1f} ms)"
+                verdict2 = yes(tot < dd)
+            else:
+                tgt, verdict, tgt2, verdict2 = "", "", "", ""
+            n = int(rs[0]["tasks"])
+            tab.append(f"| {n} | {c} | {len(rs)} | {tot:.1f} | "
+                       f"{med([r['enable_ms'] for r in rs]):.1f} | "
+                       f"{med([r['disable_ms'] for r in rs]):.1f} | {ratio:.3f}x | {tgt} | {verdict} |")
+            if tgt2:
+                tab.append(f"| {n} | klptrace vs dyndbg | | | | | {tot / dd:.3f}x | {tgt2} | {verdict2} |")
+            if c == "klptrace":
+                notes.append(f"{n} threads: {int(med([r['klp_events'] for r in rs]))} klp events per lifecycle with klptrace; "
+                             f"{int(med([r['dyndbg_lines'] for r in by.get('dyndbg', [])] or [0]))} dynamic-debug lines")
+    if not any_rows:
+        out.append("No overhead runs (overhead_* scenarios).\n")
+        return
+    out.extend(tab)
+    out.append("")
+    for n in notes:
+        out.append(f"- {n}")
+    out.append("")
+
+
+def watching(build, out):
+    out.append("## 3. Watching cost of a stalled transition (VM, TCG, 2 CPUs)\n")
+    tab = ["| threads | method | windows | CPU s per s (median) | ratio to kpatch scan | target | |",
+           "|---|---|---|---|---|---|---|"]
+    any_rows = False
+    for s in ("watch_1k", "watch_10k", "watch_50k"):
+        d = os.path.join(build, "vm", "results", s, "bench")
+        info = {}
+        for l in lines(os.path.join(d, "guest-info")):
+            k, v = l.split(None, 1)
+            info[k] = v
+        n = info.get("tasks", "?")
+
+        def windows(name, first):
+            ls = [kv(l.split(None, 1)[1]) for l in lines(os.path.join(d, name))]
+            ws = []
+            # marks pair up from line index `first`: (start, end), ...
+            for i in range(first, len(ls) - 1, 2):
+                a, b = ls[i], ls[i + 1]
+                if b["mono_s"] > a["mono_s"]:
+                    ws.append((b["cpu_s"] - a["cpu_s"]) / (b["mono_s"] - a["mono_s"]))
+            return ws
+        # live.txt: open, burst start, burst end, then window pairs
+        lk = windows("live.txt", 3)
+        fb = windows("fallback.txt", 1)
+        sc = [kv(l)["cpu_per_s"] for l in lines(os.path.join(d, "scan.txt"))]
+        if not (lk or sc):
+            continue
+        any_rows = True
+        base = med(sc)
+        for name, ws, target in (("libklptrace (klptrace.ko events)", lk, True),
+                                 ("kpatch-style scan of /proc/*/task/*/patch_state", sc, False),
+                                 ("libklptrace fallback (no klptrace.ko)", fb, False)):
+            if not ws:
+                continue
+            v = med(ws)
+            ratio = v / base if base > 0 else float("nan")
+            tgt = "cheaper than the scan" if target else ""
+            verdict = yes(v < base) if target else ""
+            tab.append(f"| {n} | {name} | {len(ws)} | {v:.4f} | {ratio:.3f}x | {tgt} | {verdict} |")
+    if not any_rows:
+        out.append("No watching runs (watch_* scenarios).\n")
+        return
+    out.extend(tab)
+    out.append("")
+
+
+def main():
+    build = sys.argv[1]
+    out = []
+    decode(build, out)
+    live(build, out)
+    overhead(build, out)
+    watching(build, out)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+#!/bin/bash
+# klptrace benchmarks (`make bench`; see bench/README.md).
+#
+#   bench/run.sh [decode] [overhead] [watch] [tui]    (default: all)
+#
+# 1. decode    host: 10M synthetic klp events through libklptrace's
+#              replay, a minimal libtraceevent loop and `trace-cmd
+#              report`; the live part runs in the watch VMs
+# 2. overhead  VM: a full patch transition with 1k/10k threads, with no
+#              klptrace, with klptrace.ko + events, with dynamic debug
+# 3. watch     VM: CPU per second watching a stalled transition with
+#              1k/10k/50k threads: libklptrace vs a kpatch-style scan
+# 4-5. tui     klptop's benchmarks: hook only, runs bench/tui.sh when
+#              build/tui/klptop and bench/tui.sh exist (not written yet)
+#
+# Prints the tables and writes them, with the machine's description, to
+# bench/results/<machine>.md (commit it).  Raw output stays in
+# build/bench/.  Environment:
+#   KLPTB_EVENTS   synthetic events for decode [10000000]
+#   KLPTB_RUNS     runs of the fast decoders [5]; trace-cmd gets 3
+#   KLPTB_RESULTS  results file [bench/results/<machine>.md]
+# Needs root (the VM harness, `unshare -m` for trace-cmd restore).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=$root/build/bench
+events=${KLPTB_EVENTS:-10000000}
+runs=${KLPTB_RUNS:-5}
+t_start=$(date +%s)
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(decode overhead watch tui)
+want() {
+	local p
+	for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done
+	return 1
+}
+
+say() { echo "bench: $*" >&2; }
+
+# --- Bench-only Debian packages (scripts/deps.sh has the rest).
+need_pkgs=()
+command -v trace-cmd >/dev/null || need_pkgs+=(trace-cmd)
+dpkg -s libtracecmd-dev >/dev/null 2>&1 || need_pkgs+=(libtracecmd-dev)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	say "installing ${need_pkgs[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >&2 ||
+		{ say "apt-get install ${need_pkgs[*]} failed"; exit 1; }
+fi
+
+# --- Build: libklptrace (the VM image takes klpt_watch and its shared
+# libraries from there, klptb_watch needs the same), then bench/.
+make -s -C "$root/lib" >&2 || { say "make -C lib failed"; exit 1; }
+make -s -C "$here" OUT="$build" >&2 || { say "make -C bench failed"; exit 1; }
+
+# --- 1. decode
+decode_dir=$build/decode
+if want decode; then
+	say "1. decode: generating $events events"
+	rec=$decode_dir/recording
+	dat=$decode_dir/trace.dat
+	rm -rf "$decode_dir"
+	mkdir -p "$rec/per_cpu"
+	cp -r "$root/lib/tests/fixtures/formats/events" "$rec/"
+	# libtracefs and trace-cmd list only systems with an enable file
+	for s in "$rec"/events/*/; do echo 0 >"$s/enable"; done
+	"$build/klptb_gen" "$root/lib/tests/fixtures/formats" "$rec" "$events" \
+		>"$decode_dir/gen.txt" || { say "klptb_gen failed"; exit 1; }
+	cat "$decode_dir/gen.txt" >&2
+
+	# The equivalent trace.dat: trace-cmd restore of the same pages, as
+	# lib/tests/fixtures/capture/capture.sh makes vm-recording.dat.
+	# restore mounts tracefs and rewrites kptr_restrict even with -t:
+	# a private mount namespace with a private kptr_restrict keeps the
+	# host's tracefs and sysctls untouched.
+	tmp=$(mktemp -d)
+	: >"$tmp/kallsyms"
+	cat /proc/sys/kernel/kptr_restrict >"$tmp/kptr_restrict"
+	if ! unshare -m /bin/sh -ec '
+		tmp=$1 rec=$2 out=$3
+		mount --make-rprivate /
+		mount --bind "$tmp/kptr_restrict" /proc/sys/kernel/kptr_restrict
+		trace-cmd restore -c -t "$rec" -k "$tmp/kallsyms" -o "$tmp/head.dat"
+		trace-cmd restore -i "$tmp/head.dat" -o "$out" "$rec"/per_cpu/cpu*/trace_pipe_raw
+	' sh "$tmp" "$rec" "$dat" >"$tmp/log" 2>&1; then
+		cat "$tmp/log" >&2
+		say "trace-cmd restore failed: no trace-cmd baseline"
+		rm -f "$dat"
+	fi
+	rm -rf "$tmp"
+	ngen=$(awk '/^events/ { print $2 }' "$decode_dir/gen.txt")
+
+	# Warm the page cache, then alternate the methods run by run so that
+	# drift (frequency, other load) spreads over all of them.
+	cat "$rec"/per_cpu/*/trace_pipe_raw >/dev/null
+	for i in $(seq 1 "$runs"); do
+		for m in klpt tep; do
+			r=$("$build/klptb_decode" "$m" "$rec") || { say "klptb_decode $m failed"; exit 1; }
+			echo "$m $r" >>"$decode_dir/runs.txt"
+			say "  $m $r"
+		done
+		if [ -f "$dat" ] && [ "$i" -le 3 ]; then
+			# into wc -l (on the other CPU, at GB/s): every run also
+			# checks that the trace.dat holds the same events, one
+			# line each after the "cpus=N" header
+			t0=$(date +%s.%N)
+			nrep=$(trace-cmd report -i "$dat" 2>/dev/null | wc -l)
+			t1=$(date +%s.%N)
+			if [ "$nrep" != $((ngen + 1)) ]; then
+				say "trace-cmd report printed $nrep lines for $ngen events: not counted"
+				continue
+			fi
+			r=$(awk -v a="$t0" -v b="$t1" -v n="$ngen" \
+				'BEGIN { printf "events %d wall_s %.4f cpu_s 0", n, b - a }')
+			echo "trace-cmd $r" >>"$decode_dir/runs.txt"
+			say "  trace-cmd $r"
+		fi
+	done
+	# The recording is ~0.7 GB, the trace.dat as much: keep neither.
+	rm -rf "$rec" "$dat"
+fi
+
+# --- 2 and 3: the VM scenarios (bench/vm/scenarios), in our own build
+# directory.  The helpers reach the image through EXTRA_KO (copied to
+# /klpt/modules as they are; bench_lib.sh makes them executable).
+vm() {
+	EXTRA_KO="$build/klptb_tasks $build/klptb_cycle $build/klptb_scan $build/klptb_watch" \
+	KLPT_VM_SCENARIOS="$here/vm/scenarios" KLPT_BUILD_DIR="$build" \
+		"$root/tests/vm/run.sh" "$@"
+}
+vm_ok=1
+scen=()
+want overhead && scen+=(overhead_1k overhead_10k)
+want watch && scen+=(watch_1k watch_10k watch_50k)
+if [ ${#scen[@]} -gt 0 ]; then
+	say "2./3. VM scenarios: ${scen[*]}"
+	vm "${scen[@]}" >&2 || vm_ok=0
+fi
+
+# --- 4-5: klptop (tui/): its benchmarks come with it.
+tui_note=
+if want tui; then
+	if [ -x "$root/build/tui/klptop" ] && [ -x "$here/tui.sh" ]; then
+		"$here/tui.sh" "$build" >&2 || tui_note="bench/tui.sh failed"
+	else
+		tui_note="Items 4-5 (klptop) not run: they need build/tui/klptop and bench/tui.sh, which do not exist yet."
+	fi
+fi
+
+# --- Tables and the results file.
+t_end=$(date +%s)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+machine=${KLPTB_MACHINE:-$(echo "$cpu" | tr 'A-Z' 'a-z' | sed 's/([^)]*)//g; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//')-$(nproc)cpu}
+results=${KLPTB_RESULTS:-$here/results/$machine.md}
+kver=$(sh "$root/scripts/kver.sh" 2>/dev/null || echo unknown)
+{
+	echo "# klptrace benchmarks: $machine"
+	echo
+	echo "| | |"
+	echo "|---|---|"
+	echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+	echo "| commit | $(git -C "$root" rev-parse --short HEAD 2>/dev/null) |"
+	echo "| host CPU | $cpu, $(nproc) CPUs ($(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor:[[:space:]]*//p' | sed 's/^./under &/')) |"
+	echo "| host memory | $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
+	echo "| host kernel | $(uname -r) |"
+	echo "| guest kernel | $kver (Debian), qemu $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM): guest times are emulated and noisy; compare only ratios within one run |"
+	echo "| libraries | libtraceevent $(pkg-config --modversion libtraceevent), libtracefs $(pkg-config --modversion libtracefs), trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1) |"
+	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 5 VMs) |"
+	echo
+	python3 "$here/report.py" "$build"
+	[ "$vm_ok" = 1 ] || echo "Some VM scenarios failed: see build/bench/vm/results/."
+	[ -z "$tui_note" ] || echo "$tui_note"
+	[ ! -f "$here/results/notes.md" ] || { echo; cat "$here/results/notes.md"; }
+} >"$results.tmp" && mv "$results.tmp" "$results"
+cat "$results"
+say "results in ${results#"$root"/} ($((t_end - t_start)) s)"
+[ "$vm_ok" = 1 ]

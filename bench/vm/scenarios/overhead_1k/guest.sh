@@ -1,0 +1,67 @@
+#!/bin/sh
+# Kernel overhead of klptrace (bench/README.md, benchmark 2): a full patch
+# transition (klptb_cycle: load klpt_lp_vmlinux until its transition
+# completes, then disable until the module reference is dropped) with
+# $klptb_n idle threads, in three configurations, interleaved rep by rep
+# so that drift of the emulated machine hits all three alike:
+#   none     no klptrace.ko
+#   dyndbg   dynamic debug on kernel/livepatch/* (+p), the upstream way
+#   klptrace klptrace.ko loaded, klp events enabled in an instance of
+#            their own (nobody reads it during the cycle)
+# One CPU (vm.env): then no task runs besides the loader, so every
+# transition completes in its first pass, inside the syscall, and the
+# times measure the work and not the 1 s retry timer.
+. /klpt/lib.sh
+. /klpt/scenarios/bench_lib.sh
+
+n=${klptb_n:?klptb_n= missing on the kernel command line}
+reps=${klptb_reps:-5}
+need_modules klptrace klpt_lp_vmlinux || guest_fail "modules missing"
+klptb_setup || guest_fail "setup"
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ddc=/sys/kernel/debug/dynamic_debug/control
+[ -w $ddc ] || guest_fail "no $ddc"
+klptb_spawn "$n" || guest_fail "spawning $n threads"
+bi=$KLPT_TRACING/instances/klptb
+
+one() { # one CONFIG REP
+	case $1 in
+	dyndbg)
+		echo 'file kernel/livepatch/* +p' >$ddc || return 1
+		_before=$(dmesg | grep -c livepatch)
+		;;
+	klptrace)
+		insmod "$KLPT_MODDIR/klptrace.ko" || return 1
+		mkdir "$bi" && echo 1 >"$bi/events/klp/enable" || return 1
+		;;
+	esac
+	_r=$(/tmp/bin/klptb_cycle "$KLPT_MODDIR/klpt_lp_vmlinux.ko" klpt_lp_vmlinux) || return 1
+	_extra=
+	case $1 in
+	dyndbg)
+		echo 'file kernel/livepatch/* -p' >$ddc
+		_extra="dyndbg_lines $(($(dmesg | grep -c livepatch) - _before))"
+		;;
+	klptrace)
+		echo 0 >"$bi/events/klp/enable"
+		_extra="klp_events $(awk '/^entries:/ { n += $2 } END { print n + 0 }' "$bi"/per_cpu/cpu*/stats)"
+		rmdir "$bi"
+		rmmod klptrace || return 1
+		;;
+	esac
+	klptb_line overhead.txt "tasks $n config $1 rep $2 $_r $_extra"
+	log "$1 rep $2: $_r $_extra"
+}
+
+# Rep 0 warms up (module loading paths, caches) and is not counted.
+# The order rotates every rep: a configuration's clean-up (rmmod
+# klptrace frees its kprobes and RCU work) must not always fall into
+# the same neighbour's measurement.
+set -- none dyndbg klptrace
+for rep in $(seq 0 "$reps"); do
+	for c in "$@"; do
+		one $c "$rep" || guest_fail "$c rep $rep"
+	done
+	set -- "$2" "$3" "$1"
+done
+kill "$_klptb_tpid"

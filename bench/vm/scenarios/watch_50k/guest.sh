@@ -1,0 +1,1 @@
+../watch_1k/guest.sh
