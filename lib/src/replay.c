@@ -489,6 +489,18 @@ static int tc_page(struct replay *r, struct klpt_merge *m, int c)
 			cpu_done(r, m, c);
 			break;
 		}
+		/*
+		 * libtracecmd passes on what a corrupt page says: an event
+		 * whose length word is under 4 comes out with a negative
+		 * size, which ev_size() and the copy below would take as
+		 * almost SIZE_MAX.
+		 */
+		if (rec->size < 0) {
+			note(r, EBADMSG, "%s: cpu%d: a record of size %d",
+			     r->path, c, rec->size);
+			tracecmd_free_record(rec);
+			continue;
+		}
 		/* beyond what a time extend can say: a new page */
 		if (events && (rec->missed_events || rec->ts < last ||
 			       (rec->ts - last) >> (RB_DELTA_BITS + 32))) {
