@@ -74,7 +74,7 @@ MODULE_PARM_DESC(calls, "Number of returns from the original klpt_sleep_fn()");
 
 static int impl = KLPT_IMPL_ORIGINAL;
 module_param(impl, int, 0444);
-MODULE_PARM_DESC(impl, "Implementation of klpt_sleep_fn() that ran last: 0=original, 1=patched");
+MODULE_PARM_DESC(impl, "Implementation of klpt_sleep_fn() that ran last: 0=original, 1=klpt_lp_sleep, 2=klpt_lp_sleep2");
 
 /*
  * True when klpt_sleep_wait_released() must return: block=0 now, or

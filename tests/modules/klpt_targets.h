@@ -32,5 +32,6 @@ ssize_t klpt_read_proc_read(struct file *file, char __user *buf,
 /* Values of the "impl" parameters. */
 #define KLPT_IMPL_ORIGINAL	0
 #define KLPT_IMPL_PATCHED	1
+#define KLPT_IMPL_REPLACED	2	/* klpt_lp_sleep2, the replace patch */
 
 #endif /* _KLPT_TARGETS_H */
