@@ -20,6 +20,11 @@
  *	  closed       the session is closed (its tracefs instance gone):
  *	               written last, on SIGTERM/SIGINT
  *
+ *	Environment: KLPT_WATCH_BUFFER_KB=N sets the session's per-CPU ring
+ *	buffer (klpt_session_opts.buffer_kb; default the library's), so a
+ *	scenario can make the kernel overwrite events the session has not
+ *	read yet and check how it recovers.
+ *
  *   klpt_watch --replay RECORDING [OUTFILE]
  *	Replays RECORDING (a directory of klpt_session_record(), or a
  *	trace.dat) through the library and prints the final model, in the
@@ -455,6 +460,26 @@ static const char *open_error(int err)
 	}
 }
 
+/* KLPT_WATCH_BUFFER_KB into *kb (unset: 0, the library's default). */
+static int buffer_kb_env(unsigned int *kb)
+{
+	const char *v = getenv("KLPT_WATCH_BUFFER_KB");
+	unsigned long n;
+	char *end;
+
+	*kb = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !n || n > 1024 * 1024) {
+		err1("KLPT_WATCH_BUFFER_KB=%s: expected 1..1048576", v);
+		return -EINVAL;
+	}
+	*kb = (unsigned int)n;
+	return 0;
+}
+
 static int watch(void)
 {
 	KLPT_OPTS_INIT(klpt_session_opts, opts, .on_event = on_event);
@@ -467,6 +492,8 @@ static int watch(void)
 	int sfd = -1, ep = -1, ret, code = 2;
 	sigset_t set;
 
+	if (buffer_kb_env(&opts.buffer_kb))
+		return 2;
 	if (mkdir(outdir, 0755) && errno != EEXIST) {
 		err1("cannot create %s: %s", outdir, strerror(errno));
 		return 2;
