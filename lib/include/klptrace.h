@@ -271,7 +271,10 @@ unsigned int klpt_patch_signals(const struct klpt_patch *p);
 bool klpt_patch_forced(const struct klpt_patch *p);
 bool klpt_patch_freed(const struct klpt_patch *p);
 bool klpt_patch_released(const struct klpt_patch *p);
-/* Tasks not yet in the target state, as last counted (0 if none). */
+/*
+ * Tasks not yet in the target state, as the last pass counted them, less
+ * those seen switching since (0 if none).
+ */
 unsigned int klpt_patch_pending(const struct klpt_patch *p);
 /* The patch module (same name in 6.1), or NULL if not loaded. */
 const struct klpt_module *klpt_patch_module(const struct klpt_session *s,

@@ -868,6 +868,19 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 		patch_remove(m, p);
 }
 
+/*
+ * A task seen switching to the target is no longer pending: the count of
+ * the last pass would otherwise outlive it until the next pass (and the
+ * verdict name tasks that are gone from the patch's code).
+ */
+static void pending_switched(struct klpt_model *m, int to)
+{
+	struct klpt_patch *p = patch_in_transition(m);
+
+	if (p && p->target == to && p->pending)
+		p->pending--;
+}
+
 static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 {
 	int to = ev->task.to, key = task_key(ev->task.pid, ev->task.comm);
@@ -897,6 +910,8 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	if (!t)
 		return;
 	task_identity(t, ev);
+	if (ev->task.via != KLPT_VIA_FORK && t->state != to)
+		pending_switched(m, to);
 	set_state(m, t, to);
 	clear_blocked(t);
 	t->touched = ev->ts;
