@@ -2,7 +2,8 @@
 #
 #   make            build klptrace.ko, the test modules and libklptrace
 #   make check      all tests: unit tests, then every e2e scenario in the VM
-#   make demo       boot the VM into a blocked transition, stream its events
+#   make demo       boot the VM into a blocked transition, run klptop on it
+#   make bench      benchmarks (bench/README.md), results in bench/results/
 #   make unit       only the tests that need no kernel
 #   make e2e [SCENARIOS="a b"]   only the VM scenarios
 #   make deps       install the Debian packages (idempotent; run by the above)
@@ -22,6 +23,7 @@ export KVER KDIR
 all: deps-build
 	@$(MAKE) --no-print-directory modules
 	$(MAKE) -C lib
+	$(MAKE) -C tui
 
 deps:
 	@sh scripts/deps.sh all
@@ -55,6 +57,10 @@ demo: deps
 	@$(MAKE) --no-print-directory modules
 	@tests/vm/demo.sh
 
+bench: deps
+	@$(MAKE) --no-print-directory modules
+	@bench/run.sh
+
 clean:
 	-$(MAKE) -C kernel/klptrace clean
 	-$(MAKE) -C tests/modules clean
@@ -62,4 +68,4 @@ clean:
 	rm -rf build
 
 .PHONY: all deps deps-build modules kernel-module test-modules check unit \
-	e2e demo clean
+	e2e demo bench clean

@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The session klptop watches and what its events feed besides the
+ * library's model: the event log panel, the per-task histories of the
+ * detail view, and the replay clock.
+ *
+ * Histories are kept only for tasks that were seen blocked: those are
+ * the ones an operator opens, and a transition over 100k tasks must not
+ * cost a history each.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "klptop.h"
+
+#define LOG_LINES	1024	/* event log panel: the most recent */
+#define HIST_LINES	16	/* per blocked task */
+#define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
+
+struct history {
+	int pid;		/* 0: free slot (idle tasks get none) */
+	int head, n;
+	struct top_logline line[HIST_LINES];
+};
+
+struct top_app {
+	struct klpt_session *s;
+	bool replay;
+	/*
+	 * Replay clock: events up to clock are applied.  It starts at the
+	 * first event and moves with real time * speed while playing (or as
+	 * the batch mode says).  UINT64_MAX: apply everything.
+	 */
+	uint64_t clock;
+	uint64_t last_ts;	/* of the last event applied */
+	uint64_t first_ts;	/* of the first, 0 before it */
+	double speed;
+	bool playing, ended;
+	uint64_t last_tick;	/* mono_ns() of the last top_app_tick() */
+	bool stepping;		/* stop after one event */
+	/* event log ring */
+	struct top_logline log[LOG_LINES];
+	int log_head, log_n;
+	/* histories: open addressing on pid, never removed but on exit */
+	struct history *hist;
+	int nhist;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* ------------------------------------------------------- event lines */
+
+static const char *via_name(int via)
+{
+	static const char *const names[] = {
+		"unknown", "user return", "idle", "stack check", "fork",
+		"force",
+	};
+
+	return via >= 0 && via < 6 ? names[via] : "?";
+}
+
+/* A short line for ev: what the log panel and histories show. */
+static void format_event(const struct klpt_event *ev, char *buf,
+			 size_t size)
+{
+	const char *name = klpt_event_type_name(ev->type);
+
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_FORCE:
+		snprintf(buf, size, "%s %s -> %s", name + 4,
+			 ev->transition.patch,
+			 top_state_name(ev->transition.target));
+		break;
+	case KLPT_EV_TRANSITION_COMPLETE:
+		snprintf(buf, size, "%s %s -> %s%s", name + 4,
+			 ev->transition.patch,
+			 top_state_name(ev->transition.target),
+			 ev->transition.forced ? " (forced)" : "");
+		break;
+	case KLPT_EV_TRANSITION_PASS:
+		snprintf(buf, size, "%s %s #%u: %u checked, %u pending",
+			 name + 4, ev->transition.patch, ev->transition.pass,
+			 ev->transition.checked, ev->transition.pending);
+		break;
+	case KLPT_EV_TRANSITION_SIGNAL:
+		snprintf(buf, size, "%s %s #%u: %u pending tasks signalled",
+			 name + 4, ev->transition.patch, ev->transition.pass,
+			 ev->transition.pending);
+		break;
+	case KLPT_EV_TASK_SWITCH:
+		snprintf(buf, size, "%s %s[%d] %s -> %s via %s", name + 4,
+			 ev->task.comm, ev->task.pid,
+			 top_state_name(ev->task.from),
+			 top_state_name(ev->task.to), via_name(ev->task.via));
+		break;
+	case KLPT_EV_TASK_BLOCKED:
+		snprintf(buf, size, "%s %s[%d] %s%s%s", name + 4,
+			 ev->task.comm, ev->task.pid,
+			 top_reason_text(ev->task.reason),
+			 ev->task.func[0] ? " " : "", ev->task.func);
+		break;
+	case KLPT_EV_TASK_EXIT:
+		snprintf(buf, size, "task_exit %s[%d]", ev->task.comm,
+			 ev->task.pid);
+		break;
+	case KLPT_EV_MODULE_REF:
+		snprintf(buf, size, "%s %s %s refcnt %d%s%s", name + 4,
+			 ev->module.module, ev->module.get ? "get" : "put",
+			 ev->module.refcnt, ev->module.caller[0] ? " by " : "",
+			 ev->module.caller);
+		break;
+	case KLPT_EV_MODULE_UNLOAD_READY:
+	case KLPT_EV_MODULE_FREE:
+	case KLPT_EV_MODULE_LOAD:
+		snprintf(buf, size, "%s %s",
+			 ev->type == KLPT_EV_MODULE_LOAD ? "module_load" :
+			 name + 4, ev->module.module);
+		break;
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+		snprintf(buf, size, "%s %s%s", name + 4, ev->patch.patch,
+			 ev->patch.forced ? " (forced)" : "");
+		break;
+	case KLPT_EV_LOST:
+		if (ev->lost.count)
+			snprintf(buf, size, "LOST %llu events: resyncing",
+				 (unsigned long long)ev->lost.count);
+		else
+			snprintf(buf, size, "LOST events: resyncing");
+		break;
+	case KLPT_EV_RESYNC:
+		snprintf(buf, size, "RESYNC: model reset to sysfs/procfs");
+		break;
+	default:
+		snprintf(buf, size, "%s", name ? name : "?");
+	}
+}
+
+/* ---------------------------------------------------------- histories */
+
+static struct history *hist_slot(struct top_app *app, int pid, bool create)
+{
+	unsigned int i, mask = HIST_TASKS - 1;
+	unsigned int h = (unsigned int)pid * 2654435761u;
+
+	if (pid <= 0 || (!app->hist && !create))
+		return NULL;
+	if (!app->hist) {
+		app->hist = calloc(HIST_TASKS, sizeof(*app->hist));
+		if (!app->hist)
+			return NULL;
+	}
+	for (i = 0; i < HIST_TASKS; i++) {
+		struct history *e = &app->hist[(h + i) & mask];
+
+		if (e->pid == pid)
+			return e;
+		if (e->pid == 0) {
+			/* full (but for one free slot): no new histories */
+			if (!create || app->nhist >= HIST_TASKS - 1)
+				return NULL;
+			e->pid = pid;
+			app->nhist++;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static void hist_add(struct history *e, const struct top_logline *l)
+{
+	e->line[e->head] = *l;
+	e->head = (e->head + 1) % HIST_LINES;
+	if (e->n < HIST_LINES)
+		e->n++;
+}
+
+/* An exited pid may come back as another task: its history goes. */
+static void hist_forget(struct top_app *app, int pid)
+{
+	struct history *e = hist_slot(app, pid, false);
+
+	/*
+	 * Open addressing without deletion: keep the slot (pid stays as a
+	 * tombstone of itself) but drop the lines.
+	 */
+	if (e) {
+		e->n = 0;
+		e->head = 0;
+	}
+}
+
+int top_app_history(const struct top_app *app, int pid,
+		    const struct top_logline **lines, int max)
+{
+	struct history *e = hist_slot((struct top_app *)app, pid, false);
+	int i, n;
+
+	if (!e)
+		return 0;
+	n = e->n < max ? e->n : max;
+	for (i = 0; i < n; i++)
+		lines[i] = &e->line[(e->head - n + i + 2 * HIST_LINES) %
+				    HIST_LINES];
+	return n;
+}
+
+/* ------------------------------------------------------------ events */
+
+static int on_event(struct klpt_session *s, const struct klpt_event *ev,
+		    void *ctx)
+{
+	struct top_app *app = ctx;
+	struct top_logline *l = &app->log[app->log_head];
+	struct history *e = NULL;
+
+	(void)s;
+	l->ts = ev->ts;
+	l->pid = -1;
+	format_event(ev, l->text, sizeof(l->text));
+	switch (ev->type) {
+	case KLPT_EV_TASK_BLOCKED:
+		l->pid = ev->task.pid;
+		e = hist_slot(app, ev->task.pid, true);
+		break;
+	case KLPT_EV_TASK_SWITCH:
+		l->pid = ev->task.pid;
+		e = hist_slot(app, ev->task.pid, false);
+		break;
+	case KLPT_EV_TASK_EXIT:
+		l->pid = ev->task.pid;
+		hist_forget(app, ev->task.pid);
+		break;
+	default:
+		break;
+	}
+	if (e)
+		hist_add(e, l);
+	app->log_head = (app->log_head + 1) % LOG_LINES;
+	if (app->log_n < LOG_LINES)
+		app->log_n++;
+
+	if (!app->replay)
+		return 0;
+	if (!app->first_ts && ev->ts)
+		app->first_ts = ev->ts;
+	/* Synthetic events (LOST, RESYNC) have no time of their own. */
+	if (ev->ts > app->last_ts)
+		app->last_ts = ev->ts;
+	if (app->stepping)
+		return 1;
+	return 0;
+}
+
+int top_app_log_count(const struct top_app *app)
+{
+	return app->log_n;
+}
+
+const struct top_logline *top_app_log_at(const struct top_app *app, int i)
+{
+	if (i < 0 || i >= app->log_n)
+		return NULL;
+	return &app->log[(app->log_head - app->log_n + i + LOG_LINES) %
+			 LOG_LINES];
+}
+
+/* ------------------------------------------------------ open and close */
+
+static void open_error(const struct top_config *cfg, int err)
+{
+	if (cfg->replay) {
+		switch (err) {
+		case ENOENT:
+			fprintf(stderr, PROG ": %s: no such file or directory\n",
+				cfg->replay);
+			break;
+		case EINVAL:
+		case EBADMSG:
+			fprintf(stderr, PROG ": %s: not a klptrace recording "
+				"or trace.dat, or corrupt\n", cfg->replay);
+			break;
+		default:
+			fprintf(stderr, PROG ": %s: cannot replay: %s\n",
+				cfg->replay, strerror(err));
+		}
+		return;
+	}
+	switch (err) {
+	case EPERM:
+	case EACCES:
+		fprintf(stderr, PROG ": permission denied: run as root "
+			"(tracefs and /sys/kernel/livepatch need it), or "
+			"--replay a recording\n");
+		break;
+	case ENODEV:
+		fprintf(stderr, PROG ": no tracefs: this kernel has no "
+			"tracing, or tracefs cannot be mounted\n");
+		break;
+	case EOPNOTSUPP:
+		fprintf(stderr, PROG ": this kernel has no livepatch support "
+			"(no /sys/kernel/livepatch)\n");
+		break;
+	default:
+		fprintf(stderr, PROG ": cannot start tracing: %s\n",
+			strerror(err));
+	}
+}
+
+int top_app_open(const struct top_config *cfg, struct top_app **out)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, opts);
+	struct top_app *app;
+	int ret;
+
+	app = calloc(1, sizeof(*app));
+	if (!app) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return -ENOMEM;
+	}
+	opts.on_event = on_event;
+	opts.ctx = app;
+	opts.tracefs_dir = cfg->tracefs_dir;
+	opts.root = cfg->root;
+	if (cfg->fallback)
+		opts.flags |= KLPT_F_FALLBACK;
+	app->speed = cfg->speed;
+	app->playing = cfg->speed > 0;
+	if (app->speed <= 0)
+		app->speed = 1;
+	if (cfg->replay) {
+		app->replay = true;
+		ret = klpt_session_open_replay(cfg->replay, &opts, &app->s);
+	} else {
+		ret = klpt_session_open_live(&opts, &app->s);
+	}
+	if (ret) {
+		open_error(cfg, -ret);
+		free(app);
+		return ret;
+	}
+	if (cfg->record_dir) {
+		ret = klpt_session_record(app->s, cfg->record_dir);
+		if (ret) {
+			fprintf(stderr, PROG ": cannot record into %s: %s\n",
+				cfg->record_dir,
+				ret == -EEXIST || ret == -ENOTEMPTY ?
+				"it exists and is not empty" : strerror(-ret));
+			top_app_close(app);
+			return ret;
+		}
+	}
+	app->last_tick = mono_ns();
+	*out = app;
+	return 0;
+}
+
+void top_app_close(struct top_app *app)
+{
+	if (!app)
+		return;
+	klpt_session_close(app->s);
+	free(app->hist);
+	free(app);
+}
+
+struct klpt_session *top_app_session(const struct top_app *app)
+{
+	return app->s;
+}
+
+bool top_app_is_replay(const struct top_app *app)
+{
+	return app->replay;
+}
+
+/* ------------------------------------------------------------ running */
+
+/* Apply one replay event; 0 at the end. */
+static int replay_step(struct top_app *app)
+{
+	int ret;
+
+	if (app->ended)
+		return 0;
+	app->stepping = true;
+	ret = klpt_session_process(app->s);
+	app->stepping = false;
+	if (ret == 0)
+		app->ended = true;
+	return ret;
+}
+
+/*
+ * A replay is paced by its clock: events are applied one at a time while
+ * the last one applied is not past the clock.  The library has no
+ * "peek": the event that crosses the clock is applied too, so the model
+ * is at most one event ahead of the clock (top_app_now() shows that
+ * event's time then).
+ */
+static int replay_to_clock(struct top_app *app, uint64_t deadline)
+{
+	int n = 0, ret;
+
+	if (app->clock == UINT64_MAX) {
+		/* everything, in big batches */
+		while (!app->ended) {
+			ret = klpt_session_process(app->s);
+			if (ret < 0)
+				return ret;
+			if (ret == 0)
+				app->ended = true;
+			n += ret;
+			if (mono_ns() >= deadline)
+				break;
+		}
+		return n;
+	}
+	while (!app->ended && (!app->first_ts || app->last_ts <= app->clock)) {
+		ret = replay_step(app);
+		if (ret < 0)
+			return ret;
+		n += ret;
+		if (app->first_ts && app->clock < app->first_ts)
+			app->clock = app->first_ts;	/* the clock starts */
+		if (mono_ns() >= deadline)
+			break;
+	}
+	return n;
+}
+
+int top_app_process(struct top_app *app, int budget_ms)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)budget_ms * 1000000u;
+	int n = 0, ret;
+
+	if (app->replay) {
+		if (!app->playing && app->clock != UINT64_MAX)
+			return 0;
+		return replay_to_clock(app, deadline);
+	}
+	do {
+		ret = klpt_session_process(app->s);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	} while (ret > 0 && mono_ns() < deadline);
+	return n;
+}
+
+int top_app_poll(struct top_app *app, int timeout_ms)
+{
+	int ret;
+
+	if (app->replay)
+		return top_app_process(app, 50);
+	ret = klpt_session_poll(app->s, timeout_ms);
+	if (ret <= 0)
+		return ret;
+	/* and whatever came meanwhile */
+	ret += top_app_process(app, 50) > 0;
+	return ret;
+}
+
+uint64_t top_app_now(const struct top_app *app)
+{
+	if (!app->replay)
+		return mono_ns();
+	if (app->clock == UINT64_MAX || app->last_ts > app->clock)
+		return app->last_ts;
+	return app->clock;
+}
+
+void top_app_tick(struct top_app *app)
+{
+	uint64_t now = mono_ns(), dt = now - app->last_tick;
+
+	app->last_tick = now;
+	if (!app->replay || !app->playing || app->clock == UINT64_MAX ||
+	    !app->first_ts)
+		return;
+	app->clock += (uint64_t)((double)dt * app->speed);
+}
+
+void top_app_set_clock(struct top_app *app, uint64_t clock)
+{
+	app->clock = clock;
+}
+
+void top_app_set_playing(struct top_app *app, bool playing)
+{
+	if (!app->replay)
+		return;
+	app->playing = playing;
+	app->last_tick = mono_ns();
+	/* resume from what is shown, not from where the clock ran ahead */
+	if (playing && app->last_ts > app->clock && app->clock != UINT64_MAX)
+		app->clock = app->last_ts;
+}
+
+bool top_app_playing(const struct top_app *app)
+{
+	return app->replay && app->playing && !app->ended;
+}
+
+void top_app_set_speed(struct top_app *app, double speed)
+{
+	if (speed > 0)
+		app->speed = speed;
+}
+
+double top_app_speed(const struct top_app *app)
+{
+	return app->speed;
+}
+
+int top_app_step(struct top_app *app)
+{
+	int ret;
+
+	if (!app->replay)
+		return 0;
+	ret = replay_step(app);
+	if (ret > 0 && app->clock != UINT64_MAX)
+		app->clock = app->last_ts;
+	return ret;
+}
+
+bool top_app_ended(const struct top_app *app)
+{
+	return app->replay && app->ended;
+}
+
+uint64_t top_app_replay_start(const struct top_app *app)
+{
+	return app->first_ts;
+}
+
+uint64_t top_app_clock(const struct top_app *app)
+{
+	return app->clock;
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * --json: one JSON object per frame, one per line (NDJSON), with every
+ * field of the view.  Times are seconds (floats), ts_ns the trace clock.
+ *
+ * {"klptop":1,"ts_ns":N,"mode":"events","kernel":"...","events":N,
+ *  "lost":N,"tasks":N,"patches":[{"name":...,"enabled":true,
+ *  "transition":true,"direction":"patching","target":"patched",
+ *  "pass":N,"elapsed_s":F,"switched":N,"total":N,"pending":N,
+ *  "signals":N,"forced":false,"freed":false,"released":false,
+ *  "module":{"loaded":true,"refcnt":N},"verdict":"transition",
+ *  "why":"...","blockers_total":N,"blockers":[{"pid":N,"tgid":N,
+ *  "comm":"...","kthread":true,"state":"unpatched",
+ *  "reason":"sleeping_in_func","function":"...","blocked_s":F,
+ *  "checks":N}]}]}
+ */
+#include "klptop.h"
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);	/* comm is bytes */
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static const char *bool_s(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void blocker(FILE *f, const struct top_blocker *b)
+{
+	fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":", b->pid, b->tgid);
+	json_str(f, b->comm);
+	fprintf(f, ",\"kthread\":%s,\"state\":\"%s\",\"reason\":\"%s\","
+		"\"function\":", bool_s(b->kthread), top_state_name(b->state),
+		top_reason_key(b->reason));
+	json_str(f, b->func);
+	fprintf(f, ",\"blocked_s\":%.3f,\"checks\":%u}",
+		(double)b->blocked_ns / 1e9, b->checks);
+}
+
+static void patch(FILE *f, const struct top_patch *p)
+{
+	int i;
+
+	fputs("{\"name\":", f);
+	json_str(f, p->name);
+	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
+		"\"target\":\"%s\",\"pass\":%u,\"elapsed_s\":%.3f,"
+		"\"switched\":%u,\"total\":%u,\"pending\":%u,\"signals\":%u,"
+		"\"forced\":%s,\"freed\":%s,\"released\":%s,"
+		"\"module\":{\"loaded\":%s,\"refcnt\":%d},\"verdict\":\"%s\","
+		"\"why\":", bool_s(p->enabled), bool_s(p->transition),
+		top_direction(p), top_state_name(p->target), p->pass,
+		(double)p->elapsed_ns / 1e9, p->switched, p->total, p->pending,
+		p->signals, bool_s(p->forced), bool_s(p->freed),
+		bool_s(p->released), bool_s(p->module_loaded), p->refcnt,
+		klpt_verdict_name(p->verdict));
+	json_str(f, p->verdict == KLPT_READY ? "" : p->why);
+	fprintf(f, ",\"blockers_total\":%d,\"blockers\":[", p->nblockers_all);
+	for (i = 0; i < p->nblockers; i++) {
+		if (i)
+			fputc(',', f);
+		blocker(f, &p->blockers[i]);
+	}
+	fputs("]}", f);
+}
+
+void top_json_frame(FILE *f, const struct top_view *v,
+		    const struct top_app *app)
+{
+	static const char *const modes[] = {
+		[KLPT_MODE_EVENTS] = "events",
+		[KLPT_MODE_FALLBACK] = "fallback",
+		[KLPT_MODE_REPLAY] = "replay",
+	};
+	int i;
+
+	fprintf(f, "{\"klptop\":1,\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
+		(unsigned long long)v->now,
+		v->mode >= KLPT_MODE_EVENTS && v->mode <= KLPT_MODE_REPLAY ?
+		modes[v->mode] : "?");
+	json_str(f, top_app_is_replay(app) ? "" : top_kernel_release());
+	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
+		"\"patches\":[", (unsigned long long)v->events,
+		(unsigned long long)v->lost, v->ntasks);
+	for (i = 0; i < v->npatches; i++) {
+		if (i)
+			fputc(',', f);
+		patch(f, &v->patches[i]);
+	}
+	fputs("]}\n", f);
+	fflush(f);
+}

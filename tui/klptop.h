@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * klptop internals: the contracts between its parts.
+ *
+ *   main.c     command line, --help, which mode runs
+ *   app.c      the session (live or replay) and everything fed by its
+ *              events: the event log, per-task histories, replay pacing
+ *   view.c     one frame's content, built from the model: patches,
+ *              verdicts, blockers (filtered, sorted); every output uses it
+ *   text.c     batch frames (-b), also the scripted flow's lines
+ *   json.c     NDJSON frames (--json)
+ *   screen.c   the ncurses interface: panels, keys, dialogs
+ *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
+ *   sysinfo.c  what the model does not hold: kernel release, klptrace.ko
+ *              hooks, /proc/PID/{cmdline,stack}
+ */
+#ifndef KLPTOP_H
+#define KLPTOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include <klptrace.h>
+
+#define PROG "klptop"
+
+/* Exit codes (the scripted flow documents 0, 1 and 2). */
+enum top_exit {
+	TOP_EXIT_OK = 0,
+	TOP_EXIT_TIMEOUT = 1,	/* scripted: not ready in time, or forced */
+	TOP_EXIT_ERROR = 2,	/* bad usage, setup or action error */
+	TOP_EXIT_SIGNAL = 128,	/* + the signal number */
+};
+
+enum top_output {
+	TOP_OUT_SCREEN,
+	TOP_OUT_BATCH,
+	TOP_OUT_JSON,
+};
+
+/* Blocker sort keys, in the order the 's' key cycles through them. */
+enum top_sort {
+	TOP_SORT_BLOCKED,	/* longest blocked first */
+	TOP_SORT_PID,
+	TOP_SORT_COMM,
+	TOP_SORT_CHECKS,
+	TOP_SORT_REASON,
+	TOP_SORT__COUNT,
+};
+
+struct top_config {
+	double delay_s;			/* -d: seconds between frames */
+	long iterations;		/* -n: frames, 0 = until quit */
+	enum top_output output;
+	bool readonly;			/* --readonly, or not root */
+	bool yes;			/* --yes: no confirmation asked */
+	const char *patch;		/* -p: show only this patch */
+	const char *record_dir;		/* --record */
+	const char *replay;		/* --replay */
+	double speed;			/* --speed: replay, 0 = paused */
+	const char *disable;		/* --disable PATCH */
+	const char *force;		/* --force PATCH */
+	bool wait_unload;		/* --wait-unload */
+	bool unload;			/* --unload */
+	double timeout_s;		/* --timeout, 0 = none */
+	bool fallback;			/* --fallback */
+	const char *tracefs_dir;	/* --tracefs (tests) */
+	const char *root;		/* --root (tests) */
+	enum top_sort sort;
+	bool sort_reverse;
+};
+
+/* ---------------------------------------------------------------- app.c */
+
+/* One line of the event log, formatted when the event came. */
+struct top_logline {
+	uint64_t ts;
+	int pid;			/* the task's, or -1 */
+	char text[112];
+};
+
+struct top_app;
+
+/*
+ * Open the session the configuration asks for (live, or --replay) and
+ * start recording if --record.  On failure prints one line on stderr
+ * saying why and returns a negative errno.
+ */
+int top_app_open(const struct top_config *cfg, struct top_app **out);
+void top_app_close(struct top_app *app);
+
+struct klpt_session *top_app_session(const struct top_app *app);
+bool top_app_is_replay(const struct top_app *app);
+
+/*
+ * Handle what is there without blocking, at most budget_ms of work.
+ * Live: everything the kernel wrote; replay: events up to the replay
+ * clock (top_app_tick() moves it).  Returns events handled or a negative
+ * errno (one line already printed by the caller's choice: see
+ * top_app_error()).
+ */
+int top_app_process(struct top_app *app, int budget_ms);
+
+/*
+ * Wait up to timeout_ms for session data (live) and process it; a replay
+ * just processes.  Returns as top_app_process().
+ */
+int top_app_poll(struct top_app *app, int timeout_ms);
+
+/* The time "now" in the trace clock: monotonic live, the replay clock. */
+uint64_t top_app_now(const struct top_app *app);
+
+/* Replay: advance the clock by real elapsed time * speed (if playing). */
+void top_app_tick(struct top_app *app);
+/* Replay controls; no-ops on a live session. */
+void top_app_set_playing(struct top_app *app, bool playing);
+bool top_app_playing(const struct top_app *app);
+void top_app_set_speed(struct top_app *app, double speed);
+double top_app_speed(const struct top_app *app);
+int top_app_step(struct top_app *app);	/* apply exactly one event */
+/* Replay: apply events up to clock (trace ns; UINT64_MAX: all). */
+void top_app_set_clock(struct top_app *app, uint64_t clock);
+uint64_t top_app_clock(const struct top_app *app);
+/* Replay: true once every event was applied. */
+bool top_app_ended(const struct top_app *app);
+/* Replay: the time of the first event (0 before any). */
+uint64_t top_app_replay_start(const struct top_app *app);
+
+/* Event log: n most recent lines, i = 0 the oldest of those kept. */
+int top_app_log_count(const struct top_app *app);
+const struct top_logline *top_app_log_at(const struct top_app *app, int i);
+
+/* A task's history (blocked checks, switches), oldest first. */
+int top_app_history(const struct top_app *app, int pid,
+		    const struct top_logline **lines, int max);
+
+/* ---------------------------------------------------------------- view.c */
+
+struct top_blocker {
+	int pid, tgid;
+	char comm[KLPT_COMM_LEN];
+	bool kthread;
+	int state;			/* enum klpt_state */
+	int reason;			/* enum klpt_reason */
+	char func[64];
+	uint64_t first_blocked_ns;	/* 0: never checked */
+	uint64_t blocked_ns;		/* now - first blocked, 0 if never */
+	unsigned int checks;
+};
+
+struct top_patch {
+	char name[64];
+	bool enabled, transition, forced, freed, released;
+	int target;			/* enum klpt_state */
+	unsigned int pass, signals, pending;
+	uint64_t elapsed_ns;		/* in transition, 0 if unknown */
+	unsigned int switched, total;	/* tasks in the target state / all */
+	bool module_loaded;
+	int refcnt;			/* -1 unknown or not loaded */
+	enum klpt_verdict verdict;
+	char why[256];
+	/* Blockers: only the patch in transition has any. */
+	int nblockers;			/* after the filter */
+	int nblockers_all;		/* before it */
+	struct top_blocker *blockers;
+};
+
+struct top_view {
+	uint64_t now;
+	enum klpt_mode mode;
+	uint64_t events, lost;
+	int npatches;
+	struct top_patch *patches;
+	int ntasks;
+};
+
+/*
+ * Build the view of the model as it is now.  patch: only that patch
+ * (NULL: all); filter: blockers whose pid, comm or function contains it
+ * (NULL or "": all).  Returns 0 or -ENOMEM.
+ */
+int top_view_build(struct top_view *v, const struct top_app *app,
+		   const char *patch, const char *filter,
+		   enum top_sort sort, bool reverse);
+void top_view_free(struct top_view *v);
+
+const char *top_sort_name(enum top_sort s);
+/* "sleeping in function", "running", ... */
+const char *top_reason_text(int reason);
+/* "sleeping_in_func", ... (JSON) */
+const char *top_reason_key(int reason);
+const char *top_state_name(int state);	/* "patched", "unpatched", ... */
+/* "patching", "unpatching" or "-" */
+const char *top_direction(const struct top_patch *p);
+/* Format a duration in ns as "12.3s", "4m05s", "2h13m" (never > 7 chars). */
+void top_fmt_duration(char *buf, size_t size, uint64_t ns);
+
+/* ---------------------------------------------------------------- text.c */
+
+/* A batch frame of v to f (a header, the patches, their blockers). */
+void top_text_frame(FILE *f, const struct top_view *v,
+		    const struct top_app *app, int width);
+
+/* ---------------------------------------------------------------- json.c */
+
+/* One NDJSON line for v. */
+void top_json_frame(FILE *f, const struct top_view *v,
+		    const struct top_app *app);
+
+/* ------------------------------------------------------------- screen.c */
+
+int top_screen_run(struct top_config *cfg, struct top_app *app);
+
+/* ------------------------------------------------------------- script.c */
+
+int top_script_run(const struct top_config *cfg, struct top_app *app);
+
+/* ------------------------------------------------------------ sysinfo.c */
+
+/* "6.1.0-56-amd64" (uname), or the replay's kernel if it says. */
+const char *top_kernel_release(void);
+
+struct top_hooks {
+	bool present;			/* /sys/kernel/klptrace/hooks exists */
+	int active, total;
+	char version[32];
+};
+
+void top_hooks_read(const char *root, struct top_hooks *h);
+
+/* /proc/PID/cmdline with NULs as spaces; -errno if unreadable. */
+int top_proc_cmdline(const char *root, int pid, char *buf, size_t size);
+/* /proc/PID/stack; -errno if unreadable (it needs root). */
+int top_proc_stack(const char *root, int pid, char *buf, size_t size);
+
+/* ------------------------------------------------------------- signals */
+
+/* Set by SIGINT/SIGTERM/SIGHUP handlers (main.c): the signal number. */
+extern volatile sig_atomic_t top_stop_signal;
+void top_signals_install(void);
+
+#endif /* KLPTOP_H */

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * klptop: a top for livepatch transitions and unload readiness.
+ *
+ * main() parses the command line, opens the session (app.c) and runs one
+ * of the modes: the screen (screen.c), batch or JSON frames (below), or
+ * the scripted flow (script.c).  The session is closed on every way out
+ * but SIGKILL, which removes its tracefs instance; a SIGKILLed klptop's
+ * instance is removed by the next one (the library does it at open).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "klptop.h"
+
+#ifndef KLPTOP_VERSION
+#define KLPTOP_VERSION "0.1.0"
+#endif
+
+volatile sig_atomic_t top_stop_signal;
+
+static const char usage[] =
+"NAME\n"
+"    klptop - a top for livepatch transitions and unload readiness\n"
+"\n"
+"SYNOPSIS\n"
+"    klptop [-b | --json] [-d SECS] [-n N] [-p PATCH] [-s KEY] [--readonly]\n"
+"           [--record DIR] [--fallback]\n"
+"    klptop --replay DIR|FILE.dat [--speed X] [-b | --json] [-d SECS] [-n N]\n"
+"    klptop --disable PATCH [--wait-unload [--timeout SECS]] [--unload --yes]\n"
+"    klptop --force PATCH --yes [--wait-unload [--timeout SECS]]\n"
+"    klptop -h | -V\n"
+"\n"
+"DESCRIPTION\n"
+"    Shows the kernel's livepatches as they go through their lifecycle:\n"
+"    whether a transition runs and in which direction, its pass and how\n"
+"    long it has taken, how many tasks switched to the new state, the\n"
+"    signals sent, and for every patch module whether it can be removed\n"
+"    now (READY) or what holds it: the patch is enabled, tasks still in\n"
+"    its code, the transition, the free work, the kobject release, module\n"
+"    references, or a forced transition (never unloadable).\n"
+"\n"
+"    The blocker panel lists the tasks the transition waits for: pid,\n"
+"    thread group, command, kernel thread or not, why the last stack\n"
+"    check failed (running, sleeping in a patched function, unreliable\n"
+"    stack), the function, for how long and how many checks.\n"
+"\n"
+"    The data are the klp trace events of klptrace.ko, read through\n"
+"    libklptrace in a tracefs instance of klptop's own (klptrace-PID,\n"
+"    removed at exit).  Without klptrace.ko, klptop polls sysfs and procfs\n"
+"    (\"fallback\" in the header): which tasks are pending, not why.\n"
+"\n"
+"    On a terminal klptop is interactive; with -b, or when standard\n"
+"    output is not a terminal, it prints text frames like top -b; with\n"
+"    --json one JSON object per frame and line.  A live session needs\n"
+"    root; without root klptop can only --replay, and actions are off.\n"
+"\n"
+"OPTIONS\n"
+"    -d, --delay SECS    time between frames (default 1; 0.1 at least)\n"
+"    -n, --iterations N  stop after N frames (default: until quit)\n"
+"    -b, --batch         text frames on standard output\n"
+"    -j, --json          NDJSON frames on standard output\n"
+"    -p, --patch PATCH   show only PATCH (as in /sys/kernel/livepatch)\n"
+"    -s, --sort KEY      blockers by KEY: blocked (default), pid, comm,\n"
+"                        checks, reason\n"
+"    -r, --reverse       reverse the sort\n"
+"    --readonly          never act (d, f, u are refused); automatic when\n"
+"                        not root\n"
+"    --record DIR        also record the session into DIR (new or empty),\n"
+"                        for --replay later\n"
+"    --replay PATH       replay a recording of --record (a directory) or a\n"
+"                        trace.dat of `trace-cmd record -e klp -e module`\n"
+"    --speed X           replay speed (default 1; 0: start paused)\n"
+"    --fallback          do not use klptrace.ko's events even if loaded\n"
+"    -h, --help          this help;  -V, --version: the version\n"
+"\n"
+"  Scripted flow\n"
+"    --disable PATCH     disable PATCH (write 0 to its enabled file;\n"
+"                        nothing is written if it is already disabled)\n"
+"    --force PATCH       force PATCH's transition to complete.  Its module\n"
+"                        can never be unloaded afterwards.  Needs --yes\n"
+"    --wait-unload       then wait until the module can be unloaded,\n"
+"                        printing once a second what holds it\n"
+"    --timeout SECS      give up waiting after SECS (default: never)\n"
+"    --unload            then remove the module (delete_module; only when\n"
+"                        READY).  Implies --wait-unload.  Needs --yes\n"
+"    -y, --yes           confirm --force and --unload (no prompt is shown:\n"
+"                        the scripted flow runs unattended)\n"
+"\n"
+"INTERACTIVE KEYS\n"
+"    ?, F1        help                 q, F10     quit\n"
+"    Up/Down, PgUp/PgDn, Home/End    move in the focused panel\n"
+"    Tab          next panel (patches, blockers, event log)\n"
+"    Enter, F3    details of the selected task: command line, kernel\n"
+"                 stack (live), its event history\n"
+"    /, F2        filter blockers by pid, command or function (Esc clears)\n"
+"    s, F6        next sort key;  r: reverse the sort\n"
+"    l, F4        show or hide the event log\n"
+"    p, F5        pause the screen (events are still read)\n"
+"    d, F7        disable the selected patch (asks y/N)\n"
+"    f, F8        force its transition (asks for the patch name: a forced\n"
+"                 patch's module can never be unloaded)\n"
+"    u, F9        unload its module when READY (else says what holds it)\n"
+"    replay:      space play/pause, . one event, + and - speed\n"
+"\n"
+"EXIT STATUS\n"
+"    0     quit, or the scripted flow ended ready/unloaded\n"
+"    1     scripted: the timeout expired or the patch was forced (what\n"
+"          still holds the module is listed)\n"
+"    2     an error: bad arguments, not root, no tracefs or livepatch,\n"
+"          unknown patch, corrupt recording (one line on stderr says which)\n"
+"    128+N ended by signal N (SIGINT, SIGTERM, SIGHUP): the terminal and\n"
+"          the tracefs instance are cleaned up first\n"
+"\n"
+"EXAMPLES\n"
+"    klptop                                  watch\n"
+"    klptop -b -n 1 -p klpt_lp_sleep          one text frame\n"
+"    klptop --disable lp --wait-unload --timeout 60 --unload --yes\n"
+"    klptop --replay /var/tmp/rec --speed 0   step through a recording\n";
+
+static void usage_error(const char *msg, const char *arg)
+{
+	if (arg)
+		fprintf(stderr, PROG ": %s: %s (see " PROG " --help)\n", msg,
+			arg);
+	else
+		fprintf(stderr, PROG ": %s (see " PROG " --help)\n", msg);
+}
+
+static int parse_double(const char *arg, double min, double max, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	return errno || end == arg || *end || !isfinite(*v) || *v < min ||
+	       *v > max ? -1 : 0;
+}
+
+static int parse_sort(const char *arg, enum top_sort *s)
+{
+	static const char *const keys[] = {
+		"blocked", "pid", "comm", "checks", "reason",
+	};
+	int i;
+
+	for (i = 0; i < TOP_SORT__COUNT; i++)
+		if (!strcmp(arg, keys[i])) {
+			*s = i;
+			return 0;
+		}
+	return -1;
+}
+
+static void on_stop(int sig)
+{
+	top_stop_signal = sig;
+}
+
+void top_signals_install(void)
+{
+	/* No SA_RESTART: a signal ends the wait it interrupts. */
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* A closed pipe is a write error (checked), not a death that would
+	 * leave the tracefs instance behind. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Wait until the next frame is due, processing events meanwhile. */
+static int wait_frame(struct top_app *app, double delay_s)
+{
+	struct timespec t;
+	double until;
+	int ret;
+
+	if (top_app_is_replay(app)) {
+		top_app_set_clock(app, top_app_clock(app) +
+				  (uint64_t)(delay_s * 1e9));
+		while (!top_app_ended(app) &&
+		       top_app_now(app) <= top_app_clock(app)) {
+			ret = top_app_process(app, 1000);
+			if (ret < 0 || top_stop_signal)
+				return ret;
+		}
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	until = (double)t.tv_sec + (double)t.tv_nsec / 1e9 + delay_s;
+	for (;;) {
+		double now;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		now = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+		if (now >= until || top_stop_signal)
+			return 0;
+		ret = top_app_poll(app, (int)((until - now) * 1000) + 1);
+		if (ret < 0 && ret != -EINTR)
+			return ret;
+	}
+}
+
+/* -b and --json: frames until -n, a signal, or a replay's end. */
+static int run_frames(const struct top_config *cfg, struct top_app *app)
+{
+	long frame;
+	int ret;
+
+	if (top_app_is_replay(app)) {
+		/* The replay clock starts at the first event. */
+		top_app_set_playing(app, true);
+		top_app_set_clock(app, 0);
+	}
+	for (frame = 0;; frame++) {
+		struct top_view v;
+
+		if (top_view_build(&v, app, cfg->patch, NULL, cfg->sort,
+				   cfg->sort_reverse)) {
+			fprintf(stderr, PROG ": out of memory\n");
+			return TOP_EXIT_ERROR;
+		}
+		if (cfg->output == TOP_OUT_JSON)
+			top_json_frame(stdout, &v, app);
+		else
+			top_text_frame(stdout, &v, app, 0);
+		top_view_free(&v);
+		if (ferror(stdout)) {
+			/* a closed pipe (head -n): not klptop's error */
+			return errno == EPIPE ? TOP_EXIT_OK : TOP_EXIT_ERROR;
+		}
+		if (top_stop_signal)
+			return TOP_EXIT_SIGNAL + top_stop_signal;
+		if ((cfg->iterations && frame + 1 >= cfg->iterations) ||
+		    top_app_ended(app))
+			return TOP_EXIT_OK;
+		if (top_app_is_replay(app) && !top_app_replay_start(app)) {
+			/* first event: the clock starts there */
+			ret = top_app_step(app);
+			if (ret < 0)
+				goto fail;
+			top_app_set_clock(app, top_app_now(app));
+		}
+		ret = wait_frame(app, cfg->delay_s);
+		if (ret < 0)
+			goto fail;
+		if (top_stop_signal)
+			return TOP_EXIT_SIGNAL + top_stop_signal;
+	}
+fail:
+	fprintf(stderr, PROG ": reading events: %s\n", strerror(-ret));
+	return TOP_EXIT_ERROR;
+}
+
+/* Checks that need the open session: the patch filter names a patch. */
+static int check_patch(const struct top_config *cfg, struct top_app *app)
+{
+	if (!cfg->patch || top_app_is_replay(app))
+		return 0;
+	if (klpt_patch_find(top_app_session(app), cfg->patch))
+		return 0;
+	fprintf(stderr, PROG ": no livepatch named '%s' (see "
+		"/sys/kernel/livepatch)\n", cfg->patch);
+	return -1;
+}
+
+enum {
+	OPT_READONLY = 256, OPT_RECORD, OPT_REPLAY, OPT_SPEED, OPT_DISABLE,
+	OPT_FORCE, OPT_WAIT_UNLOAD, OPT_UNLOAD, OPT_TIMEOUT, OPT_FALLBACK,
+	OPT_TRACEFS, OPT_ROOT,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "patch", required_argument, NULL, 'p' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "readonly", no_argument, NULL, OPT_READONLY },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "replay", required_argument, NULL, OPT_REPLAY },
+		{ "speed", required_argument, NULL, OPT_SPEED },
+		{ "disable", required_argument, NULL, OPT_DISABLE },
+		{ "force", required_argument, NULL, OPT_FORCE },
+		{ "wait-unload", no_argument, NULL, OPT_WAIT_UNLOAD },
+		{ "unload", no_argument, NULL, OPT_UNLOAD },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "fallback", no_argument, NULL, OPT_FALLBACK },
+		{ "tracefs", required_argument, NULL, OPT_TRACEFS },
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct top_config cfg = {
+		.delay_s = 1.0,
+		.speed = 1.0,
+		.sort = TOP_SORT_BLOCKED,
+	};
+	bool batch = false, scripted;
+	struct top_app *app;
+	double n;
+	int c, code;
+
+	while ((c = getopt_long(argc, argv, "d:n:bjp:s:ryhV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_double(optarg, 0.1, 86400, &cfg.delay_s)) {
+				usage_error("bad delay (seconds, 0.1 to 86400)",
+					    optarg);
+				return TOP_EXIT_ERROR;
+			}
+			break;
+		case 'n':
+			if (parse_double(optarg, 1, 1e9, &n) || n != (long)n) {
+				usage_error("bad iteration count", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			cfg.iterations = (long)n;
+			break;
+		case 'b':
+			batch = true;
+			break;
+		case 'j':
+			cfg.output = TOP_OUT_JSON;
+			break;
+		case 'p':
+			cfg.patch = optarg;
+			break;
+		case 's':
+			if (parse_sort(optarg, &cfg.sort)) {
+				usage_error("unknown sort key", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			break;
+		case 'r':
+			cfg.sort_reverse = true;
+			break;
+		case 'y':
+			cfg.yes = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return TOP_EXIT_OK;
+		case 'V':
+			printf(PROG " %s (libklptrace %s)\n", KLPTOP_VERSION,
+			       klpt_version());
+			return TOP_EXIT_OK;
+		case OPT_READONLY:
+			cfg.readonly = true;
+			break;
+		case OPT_RECORD:
+			cfg.record_dir = optarg;
+			break;
+		case OPT_REPLAY:
+			cfg.replay = optarg;
+			break;
+		case OPT_SPEED:
+			if (parse_double(optarg, 0, 1000, &cfg.speed)) {
+				usage_error("bad speed (0 to 1000)", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			break;
+		case OPT_DISABLE:
+			cfg.disable = optarg;
+			break;
+		case OPT_FORCE:
+			cfg.force = optarg;
+			break;
+		case OPT_WAIT_UNLOAD:
+			cfg.wait_unload = true;
+			break;
+		case OPT_UNLOAD:
+			cfg.unload = true;
+			cfg.wait_unload = true;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_double(optarg, 0, 1e7, &cfg.timeout_s)) {
+				usage_error("bad timeout (seconds)", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			break;
+		case OPT_FALLBACK:
+			cfg.fallback = true;
+			break;
+		case OPT_TRACEFS:
+			cfg.tracefs_dir = optarg;
+			break;
+		case OPT_ROOT:
+			cfg.root = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: " PROG " [options]; " PROG
+				" --help for more\n");
+			return TOP_EXIT_ERROR;
+		}
+	}
+	if (optind < argc) {
+		usage_error("unexpected argument", argv[optind]);
+		return TOP_EXIT_ERROR;
+	}
+
+	/* Every combination is checked before the session opens. */
+	scripted = cfg.disable || cfg.force || cfg.wait_unload;
+	if (cfg.disable && cfg.force) {
+		usage_error("--disable and --force are separate steps", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (scripted && cfg.replay) {
+		usage_error("--disable, --force, --wait-unload and --unload act "
+			    "on the running kernel, not on a --replay", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (cfg.wait_unload && !cfg.disable && !cfg.force && !cfg.patch) {
+		usage_error("--wait-unload needs a patch: --disable PATCH or "
+			    "-p PATCH", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if ((cfg.force || cfg.unload) && !cfg.yes) {
+		fprintf(stderr, PROG ": %s asked without --yes: %s\n",
+			cfg.force ? "--force" : "--unload", cfg.force ?
+			"a forced patch's module can never be unloaded; add "
+			"--yes if that is what you want" :
+			"add --yes to remove the module when it is ready");
+		return TOP_EXIT_ERROR;
+	}
+	if (cfg.record_dir && cfg.replay) {
+		usage_error("--record needs a live session, not --replay", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (batch && cfg.output == TOP_OUT_JSON) {
+		usage_error("-b and --json are two different outputs", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (batch || (cfg.output == TOP_OUT_SCREEN && !isatty(STDOUT_FILENO)))
+		cfg.output = cfg.output == TOP_OUT_JSON ? TOP_OUT_JSON :
+			     TOP_OUT_BATCH;
+	/* Not root: the kernel refuses every action anyway; say it early. */
+	if (cfg.replay || geteuid() != 0)
+		cfg.readonly = true;
+
+	top_signals_install();
+	if (top_app_open(&cfg, &app))
+		return TOP_EXIT_ERROR;
+	if (check_patch(&cfg, app)) {
+		top_app_close(app);
+		return TOP_EXIT_ERROR;
+	}
+	if (scripted) {
+		/* progress should reach a log file line by line */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		code = top_script_run(&cfg, app);
+	} else if (cfg.output == TOP_OUT_SCREEN) {
+		code = top_screen_run(&cfg, app);
+	} else {
+		code = run_frames(&cfg, app);
+	}
+	top_app_close(app);
+	return code;
+}

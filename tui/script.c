@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * The scripted flow: --disable PATCH [--wait-unload [--timeout S]]
+ * [--unload], and --force PATCH.  Everything is checked before anything
+ * is written: an action is either done completely or not at all.
+ *
+ * Progress goes to stdout once a second: the verdict, the transition's
+ * progress and the tasks that hold it.  Exit: 0 ready (or unloaded, or
+ * already gone), 1 timeout or forced (never unloadable; what holds it is
+ * listed), 2 error.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "klptop.h"
+
+/* Blockers listed per progress line. */
+#define SCRIPT_BLOCKERS 5
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The patch's state and what holds its module, prefixed by tag. */
+static void report(const struct top_config *cfg, struct top_app *app,
+		   const char *patch, const char *tag)
+{
+	struct top_view v;
+	int i;
+
+	if (top_view_build(&v, app, patch, NULL, cfg->sort,
+			   cfg->sort_reverse)) {
+		printf("%s %s: (out of memory)\n", tag, patch);
+		return;
+	}
+	for (i = 0; i < v.npatches; i++) {
+		const struct top_patch *p = &v.patches[i];
+		int j;
+
+		printf("%s %s: %s: %s", tag, p->name,
+		       klpt_verdict_name(p->verdict),
+		       p->verdict == KLPT_READY ? "rmmod is safe now" : p->why);
+		if (p->transition)
+			printf(" [%s pass %u, %u/%u switched]", top_direction(p),
+			       p->pass, p->switched, p->total);
+		putchar('\n');
+		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
+			const struct top_blocker *b = &p->blockers[j];
+			char blocked[16] = "-";
+
+			if (b->first_blocked_ns)
+				top_fmt_duration(blocked, sizeof(blocked),
+						 b->blocked_ns);
+			printf("    blocker %s[%d]%s: %s%s%s, blocked %s, "
+			       "%u checks\n", b->comm, b->pid,
+			       b->kthread ? " (kthread)" : "",
+			       top_reason_text(b->reason),
+			       b->func[0] ? " " : "", b->func, blocked,
+			       b->checks);
+		}
+		if (p->nblockers > SCRIPT_BLOCKERS)
+			printf("    ... and %d more\n",
+			       p->nblockers - SCRIPT_BLOCKERS);
+	}
+	top_view_free(&v);
+}
+
+/* Wait until module is ready; an exit code. */
+static int wait_ready(const struct top_config *cfg, struct top_app *app,
+		      const char *patch, const char *module)
+{
+	struct klpt_session *s = top_app_session(app);
+	double start = now_s(), elapsed, timeout = cfg->timeout_s;
+	char tag[32];
+
+	for (;;) {
+		const struct klpt_module *m;
+		int slice = 1000, ret;
+
+		elapsed = now_s() - start;
+		if (timeout > 0 && (elapsed + 1) * 1000 > timeout * 1000)
+			slice = (int)((timeout - elapsed) * 1000);
+		if (slice < 0)
+			slice = 0;
+		ret = klpt_wait_unload_ready(s, module, slice);
+		if (top_stop_signal) {
+			fprintf(stderr, PROG ": interrupted by signal %d; "
+				"nothing else was done\n", (int)top_stop_signal);
+			return TOP_EXIT_SIGNAL + top_stop_signal;
+		}
+		if (ret == 0) {
+			printf("%s: ready to unload\n", module);
+			return TOP_EXIT_OK;
+		}
+		m = klpt_module_find(s, module);
+		if (!m) {
+			printf("%s: no longer loaded\n", module);
+			return TOP_EXIT_OK;
+		}
+		if (ret != -ETIMEDOUT && ret != -EINTR) {
+			fprintf(stderr, PROG ": waiting for %s: %s\n", module,
+				strerror(-ret));
+			return TOP_EXIT_ERROR;
+		}
+		elapsed = now_s() - start;
+		if (klpt_module_verdict(s, m, NULL, 0) == KLPT_HOLD_FORCED) {
+			report(cfg, app, patch, "forced:");
+			fprintf(stderr, PROG ": %s was forced: its module can "
+				"never be unloaded\n", patch);
+			return TOP_EXIT_TIMEOUT;
+		}
+		if (timeout > 0 && elapsed >= timeout) {
+			snprintf(tag, sizeof(tag), "timeout after %.0fs:",
+				 elapsed);
+			report(cfg, app, patch, tag);
+			return TOP_EXIT_TIMEOUT;
+		}
+		snprintf(tag, sizeof(tag), "[%4.0fs]", elapsed);
+		report(cfg, app, patch, tag);
+	}
+}
+
+int top_script_run(const struct top_config *cfg, struct top_app *app)
+{
+	struct klpt_session *s = top_app_session(app);
+	const char *patch = cfg->disable ? cfg->disable :
+			    cfg->force ? cfg->force : cfg->patch;
+	const struct klpt_patch *p;
+	const struct klpt_module *m;
+	char module[64], why[512];
+	int ret, code;
+
+	/* Everything is checked first: nothing is half done. */
+	p = klpt_patch_find(s, patch);
+	if (!p) {
+		fprintf(stderr, PROG ": no livepatch named '%s' (see "
+			"/sys/kernel/livepatch)\n", patch);
+		return TOP_EXIT_ERROR;
+	}
+	m = klpt_patch_module(s, p);
+	/* A copy: model strings live only until the next event. */
+	snprintf(module, sizeof(module), "%s", m ? klpt_module_name(m) : patch);
+	if (cfg->force && !klpt_patch_in_transition(p)) {
+		fprintf(stderr, PROG ": %s is not in transition: nothing to "
+			"force\n", patch);
+		return TOP_EXIT_ERROR;
+	}
+	if (cfg->readonly) {
+		fprintf(stderr, PROG ": read-only (--readonly or not root): "
+			"cannot %s %s\n", cfg->force ? "force" :
+			cfg->disable ? "disable" : "unload", patch);
+		return TOP_EXIT_ERROR;
+	}
+
+	if (cfg->disable) {
+		if (klpt_patch_enabled(p)) {
+			ret = klpt_patch_disable(s, patch);
+			if (ret) {
+				fprintf(stderr, PROG ": cannot disable %s: "
+					"%s\n", patch, strerror(-ret));
+				return TOP_EXIT_ERROR;
+			}
+			printf("%s: disabled: the unpatch transition "
+			       "started\n", patch);
+		} else {
+			printf("%s: already disabled\n", patch);
+		}
+	}
+	if (cfg->force) {
+		ret = klpt_patch_force(s, patch);
+		if (ret) {
+			fprintf(stderr, PROG ": cannot force %s: %s\n", patch,
+				strerror(-ret));
+			return TOP_EXIT_ERROR;
+		}
+		printf("%s: forced: the transition completes now; this "
+		       "module can never be unloaded if it was unpatching\n",
+		       patch);
+	}
+	if (!cfg->wait_unload)
+		return TOP_EXIT_OK;
+	code = wait_ready(cfg, app, patch, module);
+	if (code != TOP_EXIT_OK || !cfg->unload ||
+	    !klpt_module_find(s, module))
+		return code;
+	ret = klpt_module_unload(s, module, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, PROG ": cannot unload %s: %s\n", module,
+			ret == -EBUSY ? why : strerror(-ret));
+		return TOP_EXIT_ERROR;
+	}
+	printf("%s: unloaded\n", module);
+	return TOP_EXIT_OK;
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Batch frames (-b): what the screen shows, as plain text, one frame
+ * after the other with a blank line between them, like top -b.  Lines
+ * are stable in shape so that scripts (and the tests) can read them:
+ *
+ *   klptop HH:MM:SS  kernel K  MODE  events N  lost N  tasks N
+ *   PATCH ... header
+ *   NAME ENABLED STATE PASS ELAPSED SWITCHED SIGNALS FORCED REFCNT VERDICT
+ *     unload: VERDICT: WHY
+ *     blockers: N of M tasks not switched (K shown)
+ *       PID TGID COMM KT REASON FUNCTION BLOCKED CHECKS
+ *       ...
+ */
+#include <string.h>
+#include <time.h>
+
+#include "klptop.h"
+
+/* Blocker rows per patch in a batch frame: the rest is counted. */
+#define TEXT_MAX_BLOCKERS 50
+
+static const char *mode_name(enum klpt_mode m)
+{
+	switch (m) {
+	case KLPT_MODE_EVENTS:
+		return "events";
+	case KLPT_MODE_FALLBACK:
+		return "fallback";
+	case KLPT_MODE_REPLAY:
+		return "replay";
+	}
+	return "?";
+}
+
+static void header(FILE *f, const struct top_view *v,
+		   const struct top_app *app)
+{
+	char when[32];
+
+	if (top_app_is_replay(app)) {
+		uint64_t start = top_app_replay_start(app);
+		double at = start && v->now > start ?
+			    (double)(v->now - start) / 1e9 : 0;
+
+		snprintf(when, sizeof(when), "+%.3fs", at);
+	} else {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%H:%M:%S",
+			 localtime_r(&t, &tm));
+	}
+	fprintf(f, "klptop %s  kernel %s  mode %s  events %llu  lost %llu  "
+		"tasks %d\n", when,
+		top_app_is_replay(app) ? "(replay)" : top_kernel_release(),
+		mode_name(v->mode), (unsigned long long)v->events,
+		(unsigned long long)v->lost, v->ntasks);
+}
+
+static void blocker_row(FILE *f, const struct top_blocker *b)
+{
+	char blocked[16] = "-";
+
+	if (b->first_blocked_ns)
+		top_fmt_duration(blocked, sizeof(blocked), b->blocked_ns);
+	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6u\n", b->pid,
+		b->tgid, b->comm, b->kthread ? "K" : "-",
+		top_reason_text(b->reason), b->func[0] ? b->func : "-",
+		blocked, b->checks);
+}
+
+void top_text_frame(FILE *f, const struct top_view *v,
+		    const struct top_app *app, int width)
+{
+	int i, j;
+
+	(void)width;
+	header(f, v, app);
+	fprintf(f, "%-24s %-7s %-10s %4s %7s %13s %7s %6s %6s %s\n", "PATCH",
+		"ENABLED", "STATE", "PASS", "ELAPSED", "SWITCHED", "SIGNALS",
+		"FORCED", "REFCNT", "VERDICT");
+	if (!v->npatches)
+		fprintf(f, "(no livepatch loaded)\n");
+	for (i = 0; i < v->npatches; i++) {
+		const struct top_patch *p = &v->patches[i];
+		char elapsed[16] = "-", switched[32] = "-", refcnt[16] = "-";
+
+		if (p->elapsed_ns)
+			top_fmt_duration(elapsed, sizeof(elapsed),
+					 p->elapsed_ns);
+		if (p->transition)
+			snprintf(switched, sizeof(switched), "%u/%u",
+				 p->switched, p->total);
+		if (p->refcnt >= 0)
+			snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
+		fprintf(f, "%-24s %-7d %-10s %4u %7s %13s %7u %-6s %6s %s\n",
+			p->name, p->enabled, top_direction(p), p->pass,
+			elapsed, switched, p->signals,
+			p->forced ? "yes" : "no", refcnt,
+			klpt_verdict_name(p->verdict));
+		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
+			p->verdict == KLPT_READY ? "rmmod is safe now" :
+			p->why);
+		if (!p->transition)
+			continue;
+		fprintf(f, "  blockers: %d of %u tasks not switched "
+			"(%d shown)\n", p->nblockers_all, p->total,
+			p->nblockers < TEXT_MAX_BLOCKERS ? p->nblockers :
+			TEXT_MAX_BLOCKERS);
+		if (!p->nblockers)
+			continue;
+		fprintf(f, "    %7s %7s %-16s %-2s %-24s %-24s %7s %6s\n", "PID",
+			"TGID", "COMM", "KT", "REASON", "FUNCTION", "BLOCKED",
+			"CHECKS");
+		for (j = 0; j < p->nblockers && j < TEXT_MAX_BLOCKERS; j++)
+			blocker_row(f, &p->blockers[j]);
+	}
+	fputc('\n', f);
+	fflush(f);
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * One frame's content, taken from the library's model at once so that
+ * every output (screen, batch text, JSON) shows the same thing: the
+ * patches with their transition progress and unload verdict, and the
+ * tasks that hold the patch in transition.
+ *
+ * A blocker is a task not yet in the transition's target state: the
+ * kernel runs one transition at a time, so only that patch has any.
+ * Tasks never checked yet (reason NONE) are blockers too, listed after
+ * the checked ones by the default sort: they are the ones the next pass
+ * will most likely switch.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "klptop.h"
+
+const char *top_sort_name(enum top_sort s)
+{
+	static const char *const names[] = {
+		[TOP_SORT_BLOCKED] = "blocked for",
+		[TOP_SORT_PID] = "pid",
+		[TOP_SORT_COMM] = "command",
+		[TOP_SORT_CHECKS] = "checks",
+		[TOP_SORT_REASON] = "reason",
+	};
+
+	return (unsigned int)s < TOP_SORT__COUNT ? names[s] : "?";
+}
+
+const char *top_reason_text(int reason)
+{
+	switch (reason) {
+	case KLPT_REASON_NONE:
+		return "not checked yet";
+	case KLPT_REASON_RUNNING:
+		return "running";
+	case KLPT_REASON_UNRELIABLE_STACK:
+		return "unreliable stack";
+	case KLPT_REASON_SLEEPING_IN_FUNC:
+		return "sleeping in";
+	case KLPT_REASON_OTHER:
+		return "check failed";
+	case KLPT_REASON_UNKNOWN:
+		return "pending (no klptrace.ko)";
+	}
+	return "?";
+}
+
+const char *top_reason_key(int reason)
+{
+	switch (reason) {
+	case KLPT_REASON_NONE:
+		return "unchecked";
+	case KLPT_REASON_RUNNING:
+		return "running";
+	case KLPT_REASON_UNRELIABLE_STACK:
+		return "unreliable_stack";
+	case KLPT_REASON_SLEEPING_IN_FUNC:
+		return "sleeping_in_func";
+	case KLPT_REASON_OTHER:
+		return "other";
+	case KLPT_REASON_UNKNOWN:
+		return "unknown";
+	}
+	return "?";
+}
+
+const char *top_state_name(int state)
+{
+	switch (state) {
+	case KLPT_PATCHED:
+		return "patched";
+	case KLPT_UNPATCHED:
+		return "unpatched";
+	case KLPT_UNDEFINED:
+		return "undefined";
+	}
+	return "?";
+}
+
+const char *top_direction(const struct top_patch *p)
+{
+	if (!p->transition)
+		return "-";
+	return p->target == KLPT_PATCHED ? "patching" : "unpatching";
+}
+
+void top_fmt_duration(char *buf, size_t size, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000u;
+
+	if (s < 100)
+		snprintf(buf, size, "%.1fs", (double)ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, size, "%um%02us", (unsigned int)(s / 60),
+			 (unsigned int)(s % 60));
+	else if (s < 100 * 3600)
+		snprintf(buf, size, "%uh%02um", (unsigned int)(s / 3600),
+			 (unsigned int)(s / 60 % 60));
+	else
+		snprintf(buf, size, "%ud", (unsigned int)(s / 86400));
+}
+
+/* ----------------------------------------------------------- sorting */
+
+struct sort_ctx {
+	enum top_sort key;
+	bool reverse;
+};
+
+/* qsort has no context argument: one sort at a time (single thread). */
+static struct sort_ctx sort_by;
+
+static int cmp_int(long long a, long long b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_blocker(const void *pa, const void *pb)
+{
+	const struct top_blocker *a = pa, *b = pb;
+	int c = 0;
+
+	switch (sort_by.key) {
+	case TOP_SORT_BLOCKED:
+		/* longest first; never checked last */
+		c = cmp_int(b->blocked_ns, a->blocked_ns);
+		if (!c)
+			c = cmp_int(b->checks, a->checks);
+		break;
+	case TOP_SORT_PID:
+		break;
+	case TOP_SORT_COMM:
+		c = strcmp(a->comm, b->comm);
+		break;
+	case TOP_SORT_CHECKS:
+		c = cmp_int(b->checks, a->checks);
+		break;
+	case TOP_SORT_REASON:
+		/* the ones with a reason first, then by function */
+		c = cmp_int(a->reason == KLPT_REASON_NONE,
+			    b->reason == KLPT_REASON_NONE);
+		if (!c)
+			c = cmp_int(a->reason, b->reason);
+		if (!c)
+			c = strcmp(a->func, b->func);
+		break;
+	default:
+		break;
+	}
+	/* stable while the user navigates: the pid breaks every tie */
+	if (!c)
+		c = cmp_int(a->pid, b->pid);
+	if (!c)
+		c = strcmp(a->comm, b->comm);
+	return sort_by.reverse ? -c : c;
+}
+
+static int cmp_patch(const void *pa, const void *pb)
+{
+	const struct top_patch *a = pa, *b = pb;
+
+	/* the one in transition first, then by name */
+	if (a->transition != b->transition)
+		return a->transition ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* ------------------------------------------------------------ building */
+
+static bool matches(const struct top_blocker *b, const char *filter)
+{
+	char pid[16];
+
+	if (!filter || !*filter)
+		return true;
+	snprintf(pid, sizeof(pid), "%d", b->pid);
+	return strstr(b->comm, filter) || strstr(b->func, filter) ||
+	       !strcmp(pid, filter);
+}
+
+static void fill_task(struct top_blocker *b, const struct klpt_task *t,
+		      uint64_t now)
+{
+	const char *func = klpt_task_func(t);
+
+	memset(b, 0, sizeof(*b));
+	b->pid = klpt_task_pid(t);
+	b->tgid = klpt_task_tgid(t);
+	snprintf(b->comm, sizeof(b->comm), "%s", klpt_task_comm(t));
+	b->kthread = klpt_task_is_kthread(t);
+	b->state = klpt_task_state(t);
+	b->reason = klpt_task_reason(t);
+	snprintf(b->func, sizeof(b->func), "%s", func ? func : "");
+	b->first_blocked_ns = klpt_task_first_blocked_ns(t);
+	if (b->first_blocked_ns && now > b->first_blocked_ns)
+		b->blocked_ns = now - b->first_blocked_ns;
+	b->checks = klpt_task_checks(t);
+}
+
+/* Tasks of the transition of p, counted; blockers collected. */
+static int collect_tasks(struct top_patch *p, const struct top_app *app,
+			 uint64_t now, const char *filter)
+{
+	struct klpt_session *s = top_app_session(app);
+	int i, n = klpt_task_count(s), cap = 0;
+
+	p->blockers = NULL;
+	for (i = 0; i < n; i++) {
+		const struct klpt_task *t = klpt_task_at(s, i);
+		int state = klpt_task_state(t);
+		struct top_blocker b;
+
+		if (state == KLPT_UNDEFINED)
+			continue;
+		p->total++;
+		if (state == p->target) {
+			p->switched++;
+			continue;
+		}
+		p->nblockers_all++;
+		fill_task(&b, t, now);
+		if (!matches(&b, filter))
+			continue;
+		if (p->nblockers == cap) {
+			struct top_blocker *nb;
+
+			cap = cap ? cap * 2 : 64;
+			nb = realloc(p->blockers, cap * sizeof(*nb));
+			if (!nb)
+				return -ENOMEM;
+			p->blockers = nb;
+		}
+		p->blockers[p->nblockers++] = b;
+	}
+	return 0;
+}
+
+static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
+		      const struct top_app *app, uint64_t now,
+		      const char *filter)
+{
+	struct klpt_session *s = top_app_session(app);
+	const struct klpt_module *m = klpt_patch_module(s, kp);
+	uint64_t started = klpt_patch_started_ns(kp);
+
+	snprintf(p->name, sizeof(p->name), "%s", klpt_patch_name(kp));
+	p->enabled = klpt_patch_enabled(kp);
+	p->transition = klpt_patch_in_transition(kp);
+	p->forced = klpt_patch_forced(kp);
+	p->freed = klpt_patch_freed(kp);
+	p->released = klpt_patch_released(kp);
+	p->target = klpt_patch_target(kp);
+	p->pass = klpt_patch_pass(kp);
+	p->signals = klpt_patch_signals(kp);
+	p->pending = klpt_patch_pending(kp);
+	if (p->transition && started && now > started)
+		p->elapsed_ns = now - started;
+	p->module_loaded = m != NULL;
+	p->refcnt = m ? klpt_module_refcnt(m) : -1;
+	if (m) {
+		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
+	} else {
+		p->verdict = KLPT_HOLD_UNKNOWN;
+		snprintf(p->why, sizeof(p->why), "module not loaded");
+	}
+	if (!p->transition)
+		return 0;
+	return collect_tasks(p, app, now, filter);
+}
+
+int top_view_build(struct top_view *v, const struct top_app *app,
+		   const char *patch, const char *filter,
+		   enum top_sort sort, bool reverse)
+{
+	struct klpt_session *s = top_app_session(app);
+	int i, n = klpt_patch_count(s), ret;
+
+	memset(v, 0, sizeof(*v));
+	v->now = top_app_now(app);
+	v->mode = klpt_session_mode(s);
+	v->events = klpt_session_events(s);
+	v->lost = klpt_session_lost(s);
+	v->ntasks = klpt_task_count(s);
+	v->patches = calloc(n ? n : 1, sizeof(*v->patches));
+	if (!v->patches)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct klpt_patch *kp = klpt_patch_at(s, i);
+
+		if (patch && strcmp(patch, klpt_patch_name(kp)))
+			continue;
+		ret = fill_patch(&v->patches[v->npatches++], kp, app, v->now,
+				 filter);
+		if (ret) {
+			top_view_free(v);
+			return ret;
+		}
+	}
+	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
+	sort_by.key = sort;
+	sort_by.reverse = reverse;
+	for (i = 0; i < v->npatches; i++)
+		if (v->patches[i].nblockers > 1)
+			qsort(v->patches[i].blockers, v->patches[i].nblockers,
+			      sizeof(struct top_blocker), cmp_blocker);
+	return 0;
+}
+
+void top_view_free(struct top_view *v)
+{
+	int i;
+
+	for (i = 0; i < v->npatches; i++)
+		free(v->patches[i].blockers);
+	free(v->patches);
+	memset(v, 0, sizeof(*v));
+}
