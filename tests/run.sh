@@ -66,6 +66,18 @@ run_lib() {
 	fi
 }
 
+run_tui() {
+	# klptop's tests that need no kernel (tui/tests/run.sh); its VM
+	# scenarios run with the others in run_e2e.
+	if make -s -C tui all >/dev/null; then
+		run_suite tui tui/tests/run.sh "$top/build/tui"
+	else
+		make -C tui all 2>&1 | tail -n 30 | sed 's/^/    /'
+		echo "FAIL tui: build"
+		failed=$((failed + 1))
+	fi
+}
+
 run_e2e() {
 	# The image carries libklptrace's klpt_watch and disable_wait
 	# (tests/vm/README.md): build them first (run_lib did already in all).
@@ -76,9 +88,9 @@ run_e2e() {
 }
 
 case $mode in
-unit)	run_unit; run_lib ;;
+unit)	run_unit; run_lib; run_tui ;;
 e2e)	run_e2e "$@" ;;
-all)	run_unit; run_lib; run_e2e ;;
+all)	run_unit; run_lib; run_tui; run_e2e ;;
 *)	echo "usage: tests/run.sh unit|e2e [scenario...]|all" >&2; exit 2 ;;
 esac
 

@@ -315,7 +315,8 @@ int main(int argc, char **argv)
 	double n;
 	int c, code;
 
-	while ((c = getopt_long(argc, argv, "d:n:bjp:s:ryhV", longopts,
+	opterr = 0;	/* our own one-line errors, below */
+	while ((c = getopt_long(argc, argv, ":d:n:bjp:s:ryhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -403,9 +404,19 @@ int main(int argc, char **argv)
 		case OPT_ROOT:
 			cfg.root = optarg;
 			break;
+		case ':':
+			usage_error("option needs an argument",
+				    argv[optind - 1]);
+			return TOP_EXIT_ERROR;
 		default:
-			fprintf(stderr, "usage: " PROG " [options]; " PROG
-				" --help for more\n");
+			if (optopt) {
+				char opt[3] = { '-', (char)optopt, '\0' };
+
+				usage_error("unrecognized option", opt);
+			} else {
+				usage_error("unrecognized option",
+					    argv[optind - 1]);
+			}
 			return TOP_EXIT_ERROR;
 		}
 	}
@@ -453,6 +464,12 @@ int main(int argc, char **argv)
 	if (cfg.replay || geteuid() != 0)
 		cfg.readonly = true;
 
+	if (!cfg.replay && geteuid() != 0) {
+		fprintf(stderr, PROG ": permission denied: a live session needs "
+			"root (tracefs, /sys/kernel/livepatch); without root "
+			"only --replay works\n");
+		return TOP_EXIT_ERROR;
+	}
 	top_signals_install();
 	if (top_app_open(&cfg, &app))
 		return TOP_EXIT_ERROR;

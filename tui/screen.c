@@ -253,9 +253,11 @@ static void draw_header(struct ui *ui)
 				 hooks.total);
 		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
 	}
-	put(ui, 0, 0, ui->cols, attr_of(ui, C_HEADER), " klptop  kernel %s  "
-	    "%s", top_app_is_replay(ui->app) ? "(recorded)" :
-	    top_kernel_release(), mode);
+	/* the time stays whole at the right; the rest is cut before it */
+	put(ui, 0, 0, ui->cols, attr_of(ui, C_HEADER), "");
+	put(ui, 0, 0, ui->cols - (int)strlen(when) - 2, attr_of(ui, C_HEADER),
+	    " klptop  kernel %s  %s", top_app_is_replay(ui->app) ?
+	    "(recorded)" : top_kernel_release(), mode);
 	put(ui, 0, ui->cols - (int)strlen(when) - 1, 0,
 	    attr_of(ui, C_HEADER), "%s", when);
 	put(ui, 1, 0, ui->cols, v->lost ? attr_of(ui, C_WARN) : A_NORMAL,
@@ -319,6 +321,8 @@ static int draw_patches(struct ui *ui, int y, int rows)
 		ui->patch_top = ui->patch_i;
 	if (ui->patch_i >= ui->patch_top + rows)
 		ui->patch_top = ui->patch_i - rows + 1;
+	if (ui->patch_top < 0)
+		ui->patch_top = 0;
 	for (i = 0; i < rows && ui->patch_top + i < v->npatches; i++) {
 		int idx = ui->patch_top + i;
 		const struct top_patch *p = &v->patches[idx];
@@ -551,6 +555,9 @@ static void draw_detail(struct ui *ui)
 	char text[8192], line[1024], *p, *save;
 	int y = 2, skip = ui->detail_scroll, n, i;
 	int pid = ui->detail_pid;
+	/* times as in the event log: from the replay's start, or absolute */
+	uint64_t start = top_app_is_replay(ui->app) ?
+			 top_app_replay_start(ui->app) : 0;
 
 	erase();
 	put(ui, 0, 0, ui->cols, attr_of(ui, C_HEADER), " task %s[%d]  (Esc "
@@ -606,7 +613,8 @@ static void draw_detail(struct ui *ui)
 	n = top_app_history(ui->app, pid, hist, 32);
 	LINE("history (%d most recent events of this task):", n);
 	for (i = 0; i < n; i++)
-		LINE("  %.6f  %s", (double)hist[i]->ts / 1e9, hist[i]->text);
+		LINE("  %12.6f  %s", (double)(hist[i]->ts - (start &&
+		     hist[i]->ts >= start ? start : 0)) / 1e9, hist[i]->text);
 #undef LINE
 }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Read klptop's batch (-b) and JSON (--json) frames into one shape.
+
+Used by the host tests (tui/tests/run.sh) and the VM judges
+(tests/vm/judge/klptop.py): a frame is a dict
+
+    {"patches": {name: {"enabled": bool, "direction": str, "pass": int,
+                        "switched": int or None, "total": int or None,
+                        "refcnt": int or None, "verdict": str,
+                        "why": str, "blockers_total": int or None,
+                        "blockers": [{"pid", "tid", "comm", "kthread",
+                                      "reason", "function", "checks"}]}},
+     "events": int, "lost": int, "mode": str}
+
+In the batch text the thread id is PID and the thread group TGID; the
+JSON says pid and tgid: both become "tid" (the thread) and "pid" (its
+group) here, as the screen shows them.
+"""
+
+import json
+import re
+
+HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
+                    r"\s+lost (\d+)\s+tasks (\d+)$")
+PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)"
+                   r"\s+(yes|no)\s+(\S+)\s+(\S+)$")
+BLOCKERS = re.compile(r"^  blockers: (\d+) of (\d+) tasks not switched")
+ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-)\s+(.{24}) (.{24})\s+(\S+)"
+                 r"\s+(\d+)$")
+REASONS = {"not checked yet": "unchecked", "running": "running",
+           "unreliable stack": "unreliable_stack",
+           "sleeping in": "sleeping_in_func", "check failed": "other",
+           "pending (no klptrace.ko)": "unknown"}
+
+
+def parse_text(text):
+    """Batch frames (blank-line separated) -> list of frames."""
+    frames = []
+    cur = None
+    patch = None
+    for line in text.splitlines():
+        m = HEADER.match(line)
+        if m:
+            cur = {"patches": {}, "mode": m.group(3),
+                   "events": int(m.group(4)), "lost": int(m.group(5))}
+            frames.append(cur)
+            patch = None
+            continue
+        if cur is None or not line.strip() or line.startswith("PATCH ") \
+                or line.startswith("(no livepatch") \
+                or line.lstrip().startswith("PID "):
+            continue
+        m = PATCH.match(line)
+        if m:
+            sw = m.group(6)
+            switched = total = None
+            if sw != "-":
+                switched, total = (int(x) for x in sw.split("/"))
+            patch = {"enabled": m.group(2) == "1", "direction": m.group(3),
+                     "pass": int(m.group(4)), "switched": switched,
+                     "total": total, "forced": m.group(8) == "yes",
+                     "refcnt": None if m.group(9) == "-" else int(m.group(9)),
+                     "verdict": m.group(10), "why": "",
+                     "blockers_total": None, "blockers": []}
+            cur["patches"][m.group(1)] = patch
+            continue
+        if line.startswith("  unload: ") and patch is not None:
+            patch["why"] = line.split(": ", 2)[-1]
+            continue
+        m = BLOCKERS.match(line)
+        if m and patch is not None:
+            patch["blockers_total"] = int(m.group(1))
+            continue
+        m = ROW.match(line)
+        if m and patch is not None:
+            func = m.group(6).strip()
+            patch["blockers"].append({
+                "tid": int(m.group(1)), "pid": int(m.group(2)),
+                "comm": m.group(3).rstrip(), "kthread": m.group(4) == "K",
+                "reason": REASONS.get(m.group(5).strip(), "?"),
+                "function": "" if func == "-" else func,
+                "checks": int(m.group(8))})
+            continue
+        raise ValueError("unexpected klptop batch line: %r" % line)
+    return frames
+
+
+def parse_json(text):
+    """NDJSON frames -> list of frames (each line must be valid JSON)."""
+    frames = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        obj = json.loads(line)
+        frame = {"patches": {}, "mode": obj["mode"], "events": obj["events"],
+                 "lost": obj["lost"]}
+        for p in obj["patches"]:
+            frame["patches"][p["name"]] = {
+                "enabled": p["enabled"], "direction": p["direction"],
+                "pass": p["pass"],
+                "switched": p["switched"] if p["transition"] else None,
+                "total": p["total"] if p["transition"] else None,
+                "forced": p["forced"],
+                "refcnt": p["module"]["refcnt"] if p["module"]["loaded"]
+                else None,
+                "verdict": p["verdict"], "why": p["why"],
+                "blockers_total": p["blockers_total"]
+                if p["transition"] else None,
+                "blockers": [{"tid": b["pid"], "pid": b["tgid"],
+                              "comm": b["comm"], "kthread": b["kthread"],
+                              "reason": b["reason"], "function": b["function"],
+                              "checks": b["checks"]} for b in p["blockers"]]}
+        frames.append(frame)
+    return frames
+
+
+def parse(text):
+    """Either format, told apart by the first character."""
+    return parse_json(text) if text.lstrip().startswith("{") \
+        else parse_text(text)

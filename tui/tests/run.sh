@@ -1,0 +1,301 @@
+#!/bin/bash
+# klptop's tests that need no kernel (the VM ones are scenarios under
+# tests/vm/scenarios/klptop_*).
+#
+#   tui/tests/run.sh [BUILD_DIR]     (default build/tui; make -C tui first)
+#
+# Replays of the fixture recording (lib/tests/fixtures) in batch, JSON and
+# on a terminal (tmux, private server), checked against the ground truth
+# the VM saved while it recorded; the bad-input matrix of the command
+# line.  Prints PASS/FAIL per test and "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${1:-$top/build/tui}
+klptop=$out/klptop
+san=$out/klptop-san
+fix=$top/lib/tests/fixtures
+cap=$fix/vm-capture
+work=$(mktemp -d)
+# tmux: servers of our own, so the user's sessions are never touched; a
+# new one per terminal (a server being killed may still take a client)
+screen_n=0
+tmx() { tmux -L "klptop-test-$$-$screen_n" "$@"; }
+trap 'tmx kill-server 2>/dev/null; rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+run_test() {	# name, function
+	local name=$1 log=$work/log
+	shift
+	if "$@" >"$log" 2>&1; then
+		echo "PASS tui/$name"
+		passed=$((passed + 1))
+	else
+		echo "FAIL tui/$name"
+		sed 's/^/    /' "$log" | tail -n 30
+		failed=$((failed + 1))
+	fi
+}
+
+fail() {
+	echo "$*"
+	return 1
+}
+
+# expect_error RC PATTERN CMD...: CMD exits RC with exactly one line on
+# stderr matching PATTERN and nothing on stdout.
+expect_error() {
+	local rc=$1 pat=$2 got
+	shift 2
+	"$@" >"$work/stdout" 2>"$work/stderr"
+	got=$?
+	[ "$got" = "$rc" ] || fail "$*: exit $got, expected $rc: $(cat "$work/stderr")" || return 1
+	[ "$(wc -l <"$work/stderr")" = 1 ] || fail "$*: stderr is not one line: $(cat "$work/stderr")" || return 1
+	grep -q -- "$pat" "$work/stderr" || fail "$*: stderr '$(cat "$work/stderr")' lacks '$pat'" || return 1
+	[ ! -s "$work/stdout" ] || fail "$*: wrote to stdout: $(head -3 "$work/stdout")"
+}
+
+# loop_until SECS CMD...: poll CMD every 0.1 s, at most SECS seconds.
+loop_until() {
+	local end=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	until "$@"; do
+		[ $(($(date +%s%N) / 1000000)) -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# ------------------------------------------------------------ command line
+
+t_help() {
+	"$klptop" --help >"$work/help" || fail "--help failed" || return 1
+	for w in NAME SYNOPSIS OPTIONS "EXIT STATUS" --delay --iterations \
+		--batch --json --patch --record --replay --disable --force \
+		--wait-unload --timeout --unload --readonly --yes; do
+		grep -q -- "$w" "$work/help" || fail "--help lacks $w" || return 1
+	done
+	"$klptop" --version | grep -q '^klptop [0-9]' || fail "--version"
+}
+
+t_usage_errors() {
+	expect_error 2 "unrecognized option" "$klptop" --bogus || return 1
+	expect_error 2 "bad delay" "$klptop" -d abc || return 1
+	expect_error 2 "bad delay" "$klptop" -d 0 || return 1
+	expect_error 2 "bad iteration count" "$klptop" -n -1 || return 1
+	expect_error 2 "unknown sort key" "$klptop" -s size || return 1
+	expect_error 2 "unexpected argument" "$klptop" extra || return 1
+	expect_error 2 "two different outputs" "$klptop" -b --json || return 1
+	expect_error 2 "not on a --replay" "$klptop" --replay "$fix/vm-recording" --disable x || return 1
+	expect_error 2 "needs a patch" "$klptop" --wait-unload || return 1
+	# irreversible or acting steps unattended need --yes
+	expect_error 2 "without --yes" "$klptop" --force some_patch || return 1
+	expect_error 2 "without --yes" "$klptop" --disable p --unload || return 1
+	expect_error 2 "needs a live session" "$klptop" --replay "$fix/vm-recording" --record "$work/rec"
+}
+
+t_not_root() {
+	# the check comes before anything touches tracefs
+	expect_error 2 "permission denied" setpriv --reuid=65534 \
+		--regid=65534 --clear-groups "$klptop" -b -n 1
+}
+
+# --------------------------------------------------- replays vs the truth
+
+t_replay_batch() {
+	"$san" --replay "$fix/vm-recording" -b -d 0.5 >"$work/frames.txt" ||
+		fail "klptop -b exited $?" || return 1
+	python3 "$here/check_replay.py" "$work/frames.txt" "$cap"
+}
+
+t_replay_json() {
+	"$san" --replay "$fix/vm-recording" --json -d 0.5 >"$work/frames.json" ||
+		fail "klptop --json exited $?" || return 1
+	python3 "$here/check_replay.py" "$work/frames.json" "$cap"
+}
+
+t_replay_tracedat() {
+	"$san" --replay "$fix/vm-recording.dat" --json -d 0.5 >"$work/dat.json" ||
+		fail "klptop --json on trace.dat exited $?" || return 1
+	python3 "$here/check_replay.py" "$work/dat.json" "$cap"
+}
+
+t_replay_iterations() {
+	local n
+	n=$("$klptop" --replay "$fix/vm-recording" --json -n 3 -d 0.2 | wc -l)
+	[ "$n" = 3 ] || fail "-n 3 printed $n frames"
+}
+
+t_valgrind() {
+	command -v valgrind >/dev/null || { echo "no valgrind"; return 1; }
+	valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect \
+		"$klptop" --replay "$fix/vm-recording" -b -d 0.5 >/dev/null
+}
+
+t_corrupt_recordings() {
+	local r=$work/rec-trunc
+	cp -r "$fix/vm-recording" "$r"
+	# a page cut in the middle, a header that is not one, foreign files
+	truncate -s 1000 "$r/per_cpu/cpu0/trace_pipe_raw"
+	"$klptop" --replay "$r" -b >/dev/null 2>"$work/err"
+	rc=$?
+	# a short last page is a recording cut off: replayed up to the cut,
+	# or refused with one line; never a crash
+	[ "$rc" = 0 ] || { [ "$rc" = 2 ] && [ "$(wc -l <"$work/err")" = 1 ]; } ||
+		fail "truncated page: exit $rc: $(cat "$work/err")" || return 1
+	r=$work/rec-badhdr
+	cp -r "$fix/vm-recording" "$r"
+	echo "not a recording" >"$r/klptrace-recording"
+	expect_error 2 "not a klptrace recording" "$klptop" --replay "$r" -b || return 1
+	r=$work/rec-garbage
+	cp -r "$fix/vm-recording" "$r"
+	head -c 8192 /dev/urandom >"$r/per_cpu/cpu1/trace_pipe_raw"
+	"$klptop" --replay "$r" -b >/dev/null 2>"$work/err"
+	rc=$?
+	[ "$rc" = 0 ] || { [ "$rc" = 2 ] && [ "$(wc -l <"$work/err")" = 1 ]; } ||
+		fail "garbage page: exit $rc: $(cat "$work/err")" || return 1
+	mkdir -p "$work/foreign"
+	echo hello >"$work/foreign/file"
+	expect_error 2 "not a klptrace recording" "$klptop" --replay "$work/foreign" -b || return 1
+	expect_error 2 "not a klptrace recording" "$klptop" --replay /etc/passwd -b || return 1
+	head -c 4000 "$fix/vm-recording.dat" >"$work/short.dat"
+	expect_error 2 "corrupt" "$klptop" --replay "$work/short.dat" -b || return 1
+	expect_error 2 "no such file" "$klptop" --replay "$work/missing" -b
+}
+
+# ------------------------------------------------------- on a terminal
+
+# start_screen COLS ROWS ARGS...: klptop-san on a tmux terminal; its exit
+# code goes to $work/rc, its stderr to $work/err, then `stty -a`.
+start_screen() {
+	local cols=$1 rows=$2
+	shift 2
+	rm -f "$work/rc" "$work/stty"
+	tmx kill-server 2>/dev/null
+	screen_n=$((screen_n + 1))
+	tmx new-session -d -s top -x "$cols" -y "$rows" \
+		"$san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+}
+
+screen_has() {	# TEXT: the pane shows TEXT
+	tmx capture-pane -p -t top | grep -q -- "$1"
+}
+
+exited() {
+	[ -s "$work/rc" ] && [ -s "$work/stty" ]
+}
+
+# The terminal is as before: canonical input and echo are back.
+terminal_sane() {
+	grep -qw icanon "$work/stty" && grep -qw echo "$work/stty" ||
+		fail "terminal left broken: $(cat "$work/stty")"
+}
+
+t_screen_replay() {
+	local pid func
+	pid=$(cat "$cap/sleeper_pid")
+	func=$(sed -n "s/.*klp_task_blocked: pid=$pid .* func=\([^ ]*\).*/\1/p" "$cap/trace.txt" | head -n 1)
+	[ -n "$func" ] || fail "fixture: no blocked event of $pid" || return 1
+	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
+	loop_until 10 screen_has "paused" || fail "no screen: $(cat "$work/err")" || return 1
+	# step event by event until the sleeper is listed (bounded)
+	for _ in $(seq 1 400); do
+		screen_has "klpt_sleeper" && break
+		tmx send-keys -t top .
+		sleep 0.02
+	done
+	loop_until 5 screen_has " $pid  *$pid klpt_sleeper" ||
+		fail "no blocker row for pid $pid: $(tmx capture-pane -p -t top)" || return 1
+	tmx capture-pane -p -t top | grep " $pid  *$pid klpt_sleeper" | grep -q "sleeping *$func" ||
+		fail "blocker row lacks 'sleeping $func': $(tmx capture-pane -p -t top)" || return 1
+	# the detail view of the selected blocker, with its history
+	tmx send-keys -t top Tab Enter
+	loop_until 5 screen_has "task klpt_sleeper\[$pid\]" || fail "no detail view" || return 1
+	loop_until 5 screen_has "task_blocked klpt_sleeper\[$pid\] sleeping in $func" ||
+		fail "detail lacks the history: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top Escape
+	loop_until 5 screen_has "F10Quit" || fail "detail did not close" || return 1
+	# actions are refused in a replay, with the reason
+	tmx send-keys -t top d
+	loop_until 5 screen_has "read-only (a replay): disable is off" ||
+		fail "d in a replay: $(tmx capture-pane -p -t top)" || return 1
+	# help, then the filter: a pid that is not there empties the panel
+	tmx send-keys -t top '?'
+	loop_until 5 screen_has "klptop keys" || fail "no help" || return 1
+	tmx send-keys -t top x / 9 9 9 9 Enter
+	loop_until 5 screen_has "no blocker matches the filter" || fail "filter" || return 1
+	tmx send-keys -t top / Escape
+	loop_until 5 screen_has " $pid  *$pid klpt_sleeper" || fail "filter not cleared" || return 1
+	# play to the end: the patch goes away as in snap/end
+	tmx send-keys -t top + + + + + + ' '
+	loop_until 30 screen_has "no livepatch loaded" || fail "replay did not reach the end: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	[ ! -s "$work/err" ] || fail "stderr: $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
+t_screen_resize() {
+	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
+	loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
+	tmx resize-window -t top -x 50 -y 12
+	loop_until 5 screen_has "terminal too small: 50x12" || fail "no too-small note: $(tmx capture-pane -p -t top)" || return 1
+	tmx resize-window -t top -x 120 -y 40
+	loop_until 5 screen_has "F10Quit" || fail "no redraw after growing" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	terminal_sane
+}
+
+t_screen_too_small() {
+	start_screen 40 10 --replay "$fix/vm-recording"
+	loop_until 10 exited || fail "klptop did not exit" || return 1
+	[ "$(cat "$work/rc")" = 2 ] || fail "exit $(cat "$work/rc")" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] && grep -q "terminal is 40x10" "$work/err" ||
+		fail "stderr: $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
+t_screen_signals() {
+	local sig num p
+	for sig in INT TERM HUP; do
+		num=$(kill -l "$sig")
+		start_screen 80 24 --replay "$fix/vm-recording" --speed 0
+		loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
+		p=$(pgrep -n -x klptop-san)
+		[ -n "$p" ] || fail "no klptop process" || return 1
+		kill -s "$sig" "$p"
+		loop_until 10 exited || fail "SIG$sig did not end klptop" || return 1
+		[ "$(cat "$work/rc")" = $((128 + num)) ] ||
+			fail "SIG$sig: exit $(cat "$work/rc"), expected $((128 + num))" || return 1
+		terminal_sane || return 1
+	done
+	# SIGWINCH is a resize, not an end
+	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
+	loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
+	p=$(pgrep -n -x klptop-san)
+	kill -s WINCH "$p"
+	tmx send-keys -t top '?'
+	loop_until 5 screen_has "klptop keys" || fail "klptop died on SIGWINCH" || return 1
+	tmx send-keys -t top x q
+	loop_until 10 exited && [ "$(cat "$work/rc")" = 0 ] || fail "quit after SIGWINCH"
+}
+
+[ -x "$klptop" ] && [ -x "$san" ] || { echo "tui/tests/run.sh: build klptop first (make -C tui)" >&2; exit 2; }
+run_test help t_help
+run_test usage_errors t_usage_errors
+run_test not_root t_not_root
+run_test replay_batch t_replay_batch
+run_test replay_json t_replay_json
+run_test replay_tracedat t_replay_tracedat
+run_test replay_iterations t_replay_iterations
+run_test valgrind_replay t_valgrind
+run_test corrupt_recordings t_corrupt_recordings
+run_test screen_replay t_screen_replay
+run_test screen_resize t_screen_resize
+run_test screen_too_small t_screen_too_small
+run_test screen_signals t_screen_signals
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
