@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="build-essential pkg-config kmod libelf-dev
 	linux-headers-amd64 libtracefs-dev libtraceevent-dev
-	libtracecmd-dev libncurses-dev valgrind"
+	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev"
 vm_pkgs="linux-image-amd64 qemu-system-x86 busybox-static cpio
 	python3 tmux"
 

@@ -78,6 +78,13 @@ run_tui() {
 	fi
 }
 
+# libklptrace's fuzz targets for a bounded time each (KLPT_FUZZ_SECONDS,
+# default 20): lib/fuzz/README.md.  Their regression inputs run in
+# run_lib's unit tests too, also where clang is missing.
+run_fuzz() {
+	run_suite fuzz lib/fuzz/run.sh "$top/build/lib"
+}
+
 run_e2e() {
 	# The image carries libklptrace's klpt_watch and disable_wait
 	# (tests/vm/README.md): build them first (run_lib did already in all).
@@ -88,9 +95,9 @@ run_e2e() {
 }
 
 case $mode in
-unit)	run_unit; run_lib; run_tui ;;
+unit)	run_unit; run_lib; run_fuzz; run_tui ;;
 e2e)	run_e2e "$@" ;;
-all)	run_unit; run_lib; run_tui; run_e2e ;;
+all)	run_unit; run_lib; run_fuzz; run_tui; run_e2e ;;
 *)	echo "usage: tests/run.sh unit|e2e [scenario...]|all" >&2; exit 2 ;;
 esac
 

@@ -32,6 +32,9 @@ run() {	# label, command...
 
 # ASan's leak checker needs ptrace-free /proc access; UBSan must abort.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+# test_fuzz_regressions feeds malformed recordings to libtraceevent and
+# libtracecmd, which leak on some: lib/fuzz/lsan.supp says which leaks.
+export LSAN_OPTIONS=suppressions=$here/../fuzz/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 for t in "$out"/tests/test_*; do
@@ -40,7 +43,8 @@ for t in "$out"/tests/test_*; do
 	run "lib/$name" "$t"
 	run "lib/$name (asan+ubsan)" "$out/tests-san/$name"
 	case $name in
-	test_pages | test_decode | test_replay | test_record | test_session)
+	test_pages | test_decode | test_replay | test_record | test_session | \
+	test_fuzz_regressions)
 		if command -v valgrind >/dev/null; then
 			run "lib/$name (valgrind)" valgrind -q --error-exitcode=9 \
 				--leak-check=full --errors-for-leak-kinds=definite,indirect \
