@@ -98,8 +98,10 @@ def live(build, out):
         ev = b["events"] - a["events"]
         cpu = b["cpu_s"] - a["cpu_s"]
         tr = cyc[0]["total_ms"] / 1e3 if cyc else float("nan")
+        cl = [kv(l).get("close_s", -1) for l in lines(os.path.join(d, "live.txt.close"))]
         rows.append((s, int(cyc[0]["tasks"]) if cyc else 0, int(ev),
-                     int(b["lost"]), cpu, tr, ls[0]["cpu_s"]))
+                     int(b["lost"]), cpu, tr, ls[0]["cpu_s"],
+                     "> 30 (killed)" if cl and cl[0] < 0 else (f"{cl[0]:.0f}" if cl else "?")))
     if not rows:
         out.append("No live runs (watch_* scenarios).\n")
         return
@@ -108,11 +110,11 @@ def live(build, out):
                "marks, its CPU time for them, and the transition time for scale. "
                "One run per VM (a second would need a second boot); the VM's "
                "emulated CPU is many times slower than the host's.\n")
-    out.append("| scenario | threads | events | lost | watcher CPU s | events per CPU-s | both transitions s | session open CPU s |")
-    out.append("|---|---|---|---|---|---|---|---|")
-    for s, n, ev, lost, cpu, tr, op in rows:
+    out.append("| scenario | threads | events | lost | watcher CPU s | events per CPU-s | both transitions s | session open CPU s | session close wall s |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for s, n, ev, lost, cpu, tr, op, cl in rows:
         rate = ev / cpu if cpu > 0 else float("inf")
-        out.append(f"| {s} | {n} | {ev} | {lost} | {cpu:.3f} | {fmt_rate(rate)} | {tr:.2f} | {op:.2f} |")
+        out.append(f"| {s} | {n} | {ev} | {lost} | {cpu:.3f} | {fmt_rate(rate)} | {tr:.2f} | {op:.2f} | {cl} |")
     out.append("")
 
 

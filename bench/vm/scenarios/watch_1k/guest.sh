@@ -45,8 +45,21 @@ watcher_mark() {
 	kill -USR1 "$_wpid" && loop_until_timeout 120 _klptb_lines "$_wf" "$_wlines"
 }
 
+# watcher_stop: SIGTERM; its "end" line comes before
+# klpt_session_close(), which with 10k+ tasks in the model took minutes
+# under TCG: the measurements are complete at "end", so wait for that,
+# record how long the close took ("close_s", -1 if it was still going
+# after 30 s and was killed) and go on.
 watcher_stop() {
-	kill -TERM "$_wpid" && loop_until_timeout 120 not_alive "$_wpid"
+	_wlines=$((_wlines + 1))
+	kill -TERM "$_wpid" && loop_until_timeout 120 _klptb_lines "$_wf" "$_wlines" || return 1
+	_t0=$(_klpt_cs)
+	if loop_until_timeout 30 not_alive "$_wpid" 2>/dev/null; then
+		echo "close_s $((($(_klpt_cs) - _t0) / 100))" >>"$_wf.close"
+	else
+		kill -KILL "$_wpid"
+		echo "close_s -1" >>"$_wf.close"
+	fi
 }
 
 # --- live event rate
