@@ -283,6 +283,35 @@ watch_stop() {
 	log "klpt_watch $_klpt_wn stopped, model compared with snap $1"
 }
 
+# watch_dump SNAP: like watch_stop, but klpt_watch goes on: it dumps its
+# model (SIGUSR1) into $DIR/dump.K.txt (K: the dump's number, see
+# "dump K" in its events.log), snapshot SNAP is taken and named in
+# $DIR/dump.K.snap, then a second dump ends what events.log shows as
+# changed after dump K.  libmodel.py compares every such pair.  0 if
+# none runs.
+watch_dump() {
+	[ -e "$KLPT_WATCH_STATE" ] || return 0
+	read -r _klpt_wpid _klpt_wd _klpt_wn <"$KLPT_WATCH_STATE"
+	mark "klpt_watch $_klpt_wn dump $1"
+	_klpt_watch_usr1 || return 1
+	read -r _klpt_k <"$_klpt_wd/model.done" || return 1
+	cp "$_klpt_wd/model.txt" "$_klpt_wd/dump.$_klpt_k.txt" || return 1
+	snap "$1" || return 1
+	echo "$1" >"$_klpt_wd/dump.$_klpt_k.snap"
+	_klpt_watch_usr1
+}
+
+# _klpt_watch_usr1: have the running klpt_watch dump its model and wait
+# until it has ($_klpt_wpid, $_klpt_wd, $_klpt_wn as watch_dump reads them).
+_klpt_watch_usr1() {
+	rm -f "$_klpt_wd/model.done"
+	if ! kill -USR1 "$_klpt_wpid" ||
+		! loop_until_timeout 30 _klpt_exists "$_klpt_wd/model.done"; then
+		echo "watch_dump: klpt_watch $_klpt_wn wrote no model: $(cat "$_klpt_wd/watch.log")" >&2
+		return 1
+	fi
+}
+
 # events_sync [SECS]: make sure every event traced so far is in
 # /out/events.txt: write a unique marker and wait (SECS, default
 # $KLPT_LOOP_TIMEOUT) until the reader has copied it.

@@ -12,9 +12,15 @@ or the end of the scenario):
 
 1. klpt_watch ran cleanly: events mode, nothing in watch.log, closed
    says "exit 0", no events lost, and the session delivered its events
-   in timestamp order across the CPUs (events.log).
+   in timestamp order across the CPUs (events.log).  A scenario that
+   makes the ring buffer overflow on purpose creates lib/N/expect_lost;
+   then, instead, events must have been lost (lost > 0 at the dump) and
+   the session must have said so and resynced (a "lost" event in
+   events.log, then a "resync"), all before the dump.
 2. Its model at the dump (dump.txt, written on SIGUSR1) agrees with the
-   snapshot taken right after it (snap/NAME, NAME in lib/N/snap):
+   snapshot taken right after it (snap/NAME, NAME in lib/N/snap); so
+   does every intermediate dump lib.sh watch_dump took (dump.K.txt with
+   the snapshot named in dump.K.snap):
    - patches: the same set (a patch whose kobject the model saw released
      may stay in the model until its module goes; its directory is gone),
      the same enabled and transition;
@@ -37,7 +43,10 @@ or the end of the scenario):
    one of them must be undefined there: the live session starts from a
    snapshot taken at open, the recording from one taken a moment later
    at klpt_session_record(), and a task born between the two outside any
-   transition has no event that would tell either.
+   transition has no event that would tell either.  With expect_lost
+   only the lost count must match: a recording holds the start-up
+   snapshot, not the ones the live session resynced to, so its replay
+   cannot know what the lost events changed.
 """
 
 import os
@@ -131,6 +140,22 @@ def events_after_dump(path, dump=1):
             fields["comm"] = comm
         out.append((words[1] if len(words) > 1 else "", fields))
     return out
+
+
+def lost_then_resync(path, dump):
+    """(lost, resync): the first "lost" line of events.log before dump
+    number DUMP, and the first "resync" line after it (None if none)."""
+    lost = resync = None
+    for line in read(path).splitlines():
+        if line == "dump %d" % dump:
+            break
+        name = line.split(" ", 2)[1] if " " in line else ""
+        if lost is None and name == "lost":
+            lost = line
+        elif lost is not None and name == "resync":
+            resync = line
+            break
+    return lost, resync
 
 
 def order_breaks(path):
@@ -324,27 +349,56 @@ def check_watcher(j, d, watch_bin, ev):
                    "%s: expected a dump and the name of its snapshot "
                    "(dump.txt, snap)" % tag):
         return
-    snap_name = read(path("snap")).strip()
-    try:
-        dump = Model(read(path("dump.txt")), tag + "/dump.txt")
-        snap = load_snap(j.resultdir, snap_name)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        j.fail("%s: %s" % (tag, e))
-        return
-    j.check(dump.lost == 0, "%s: expected no lost events at the dump, "
-            "%s" % (tag, dump.lost))
-    try:
-        until = ev.marker("klpt_snap_end " + snap_name)
-    except KeyError:
-        until = len(ev)
+    expect_lost = os.path.exists(path("expect_lost"))
     bad = order_breaks(path("events.log"))
     j.check(not bad, "%s: expected the session's events in timestamp "
             "order, %d came after a later one (events.log)" % (tag, len(bad)),
             *bad[:5])
-    after = events_after_dump(path("events.log"))
-    summary = compare_dump(j, "%s vs snap %s" % (tag, snap_name), dump,
-                           snap, after, ev, until)
-    print("%s vs snap %s: %s" % (tag, snap_name, summary))
+    # The intermediate dumps (watch_dump), then watch_stop's: its number
+    # is in model.done (the last dump, at exit, writes none).
+    dumps = []
+    for name in os.listdir(d):
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "dump" and parts[1].isdigit() \
+                and parts[2] == "snap":
+            k = int(parts[1])
+            dumps.append((k, "dump.%d.txt" % k, read(path(name)).strip()))
+    dumps.sort()
+    try:
+        k_stop = int(read(path("model.done")).strip())
+    except (OSError, ValueError):
+        k_stop = len(dumps) + 1
+    dumps.append((k_stop, "dump.txt", read(path("snap")).strip()))
+    dump = None
+    for k, fname, snap_name in dumps:
+        try:
+            dump = Model(read(path(fname)), "%s/%s" % (tag, fname))
+            snap = load_snap(j.resultdir, snap_name)
+        except (OSError, ValueError, KeyError) as e:
+            j.fail("%s: %s" % (tag, e))
+            dump = None
+            continue
+        if not expect_lost:
+            j.check(dump.lost == 0, "%s/%s: expected no lost events at the "
+                    "dump, %s" % (tag, fname, dump.lost))
+        try:
+            until = ev.marker("klpt_snap_end " + snap_name)
+        except KeyError:
+            until = len(ev)
+        after = events_after_dump(path("events.log"), k)
+        summary = compare_dump(j, "%s/%s vs snap %s" % (tag, fname, snap_name),
+                               dump, snap, after, ev, until)
+        print("%s/%s vs snap %s: %s" % (tag, fname, snap_name, summary))
+    if expect_lost and dump is not None:
+        j.check(dump.lost > 0, "%s: expected lost events at the dump "
+                "(expect_lost), got %s" % (tag, dump.lost))
+        lost, resync = lost_then_resync(path("events.log"), k_stop)
+        if j.check(lost is not None, "%s: expected a lost event before the "
+                   "dump in events.log (expect_lost), none" % tag):
+            j.check(resync is not None, "%s: expected a resync after the "
+                    "lost event before the dump, none" % tag, lost)
+            print("%s: lost %d events as expected; %s, then %s"
+                  % (tag, dump.lost, lost, resync))
 
     if not j.check(os.path.exists(path("model.txt")), "%s: no model.txt"
                    % tag):
@@ -357,6 +411,14 @@ def check_watcher(j, d, watch_bin, ev):
                    *r.stderr.strip().splitlines()[:5]):
         return
     rep = Model(r.stdout, tag + " replay")
+    if expect_lost:
+        j.check(rep.lost == live.lost, "%s: expected the replay to count %s "
+                "lost events as the live session, got %s"
+                % (tag, live.lost, rep.lost))
+        print("%s: replay lost %s as the live session (the rest is not "
+              "compared: the recording has no resync snapshot)"
+              % (tag, rep.lost))
+        return
     print("%s: %s" % (tag, compare_replay(j, tag, live, rep)))
 
 
