@@ -4,7 +4,10 @@ no VM and no klpt_watch needed.
     python3 -m unittest discover -s tests/vm/judge      (from the repo root)
 """
 
+import contextlib
+import io
 import os
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -153,6 +156,73 @@ class Dump(unittest.TestCase):
                                        "target=undefined forced=0 released=0"))
         self.assertEqual(len(f), 1)
         self.assertIn("patch lp_gone, which the snapshot does not have", f[0])
+
+
+class Watcher(unittest.TestCase):
+    """check_watcher over a whole lib/1: intermediate dumps (watch_dump)
+    and the expect_lost knob."""
+
+    put = staticmethod(Dump.put)
+    tearDown = Dump.tearDown
+
+    def setUp(self):
+        Dump.setUp(self)
+        self.lib = os.path.join(self.dir, "lib", "1")
+        os.makedirs(self.lib)
+        shutil.copytree(os.path.join(self.dir, "snap", "final"),
+                        os.path.join(self.dir, "snap", "mid"))
+        # A stand-in for klpt_watch --replay: prints replay.txt.
+        self.bin = os.path.join(self.dir, "replay.sh")
+        self.put(self.bin, "#!/bin/sh\ncat %s\n"
+                 % os.path.join(self.dir, "replay.txt"))
+        os.chmod(self.bin, 0o755)
+
+    def run_watcher(self, mid=DUMP, final=DUMP, lost=None, expect_lost=False):
+        """check_watcher's failures: dump 1 = MID (snap mid), dump 3 =
+        FINAL (snap final, watch_stop's), LOST: events.log lines before
+        dump 1."""
+        files = {"ready": "pid 1\nmode events\n", "closed": "exit 0\n",
+                 "watch.log": "", "dump.1.txt": mid, "dump.1.snap": "mid\n",
+                 "dump.txt": final, "model.txt": final, "snap": "final\n",
+                 "model.done": "3\n",
+                 "events.log": "".join(x + "\n" for x in lost or ())
+                 + "dump 1\ndump 2\ndump 3\ndump 4\n"}
+        if expect_lost:
+            files["expect_lost"] = ""
+        for name, text in files.items():
+            self.put(os.path.join(self.lib, name), text)
+        self.put(os.path.join(self.dir, "replay.txt"), final)
+        j = Judge(self.dir)
+        with contextlib.redirect_stdout(io.StringIO()):
+            libmodel.check_watcher(j, self.lib, self.bin,
+                                   load_events(self.dir))
+        return j.failures
+
+    def test_agrees(self):
+        self.assertEqual(self.run_watcher(), [])
+
+    def test_intermediate_dump_compared(self):
+        f = self.run_watcher(mid=DUMP.replace("task 60 60 -1", "task 60 60 1"))
+        self.assertEqual(len(f), 1, f)
+        self.assertIn("dump.1.txt vs snap mid", f[0])
+
+    def test_lost_unexpected(self):
+        f = self.run_watcher(final=DUMP.replace("lost 0", "lost 5"))
+        self.assertEqual(len(f), 1, f)
+        self.assertIn("expected no lost events", f[0])
+
+    def test_lost_expected(self):
+        lost = DUMP.replace("lost 0", "lost 5")
+        both = ["5 lost count=5", "6 resync"]
+        self.assertEqual(self.run_watcher(lost, lost, both, True), [])
+        # lost, but never resynced before the dump
+        f = self.run_watcher(lost, lost, both[:1], True)
+        self.assertEqual(len(f), 1, f)
+        self.assertIn("expected a resync after the lost event", f[0])
+        # expected, but nothing was lost
+        f = self.run_watcher(expect_lost=True)
+        self.assertTrue(any("expected lost events at the dump" in x
+                            for x in f), f)
 
 
 class Order(unittest.TestCase):
