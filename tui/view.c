@@ -44,7 +44,7 @@ const char *top_reason_text(int reason)
 	case KLPT_REASON_OTHER:
 		return "check failed";
 	case KLPT_REASON_UNKNOWN:
-		return "pending (no klptrace.ko)";
+		return "pending, cause not seen";
 	}
 	return "?";
 }

@@ -11,6 +11,8 @@
 #   /klpt/modules/*.ko        klptrace.ko and tests/modules/*.ko, those that exist
 #   /klpt/bin/klpt_watch      libklptrace's e2e driver (lib/tests/vm) and
 #   /klpt/bin/disable_wait    its example, when lib is built (make -C lib)
+#   /klpt/bin/klptop          the TUI (make -C tui), and terminfo entries in
+#                             /usr/share/terminfo for its console
 #   /lib/x86_64-linux-gnu/*, /lib64/ld-linux-x86-64.so.2
 #                             their shared libraries (what ldd lists, at the
 #                             same paths; libklptrace.so.0 with them)
@@ -97,6 +99,25 @@ for t in "$lib_build/tests-vm/klpt_watch" "$lib_build/examples/disable_wait"; do
 done
 if [ ${#tools[@]} -eq 0 ]; then
 	echo "mkinitramfs: note: libklptrace not built ($lib_build): no klpt_watch, no disable_wait" >&2
+fi
+# klptop (make -C tui), with the terminfo entries of the terminals the
+# guest console may be (TERM=linux by default; the tmux tests' and an
+# xterm's).
+tui_build=${TUI_BUILD:-$root/build/tui}
+if [ -x "$tui_build/klptop" ]; then
+	tools+=("$tui_build/klptop")
+	for ti in l/linux v/vt100 v/vt102 v/vt220 x/xterm x/xterm-256color \
+		s/screen s/screen-256color t/tmux t/tmux-256color; do
+		for d in /lib/terminfo /usr/share/terminfo; do
+			if [ -f "$d/$ti" ]; then
+				mkdir -p "$stage/usr/share/terminfo/${ti%/*}"
+				install -m 0644 "$d/$ti" "$stage/usr/share/terminfo/$ti"
+				break
+			fi
+		done
+	done
+else
+	echo "mkinitramfs: note: klptop not built ($tui_build): no klptop in the guest" >&2
 fi
 declare -A libs=()
 for t in "${tools[@]}"; do

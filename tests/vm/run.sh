@@ -143,6 +143,46 @@ extract() {
 	fi
 }
 
+# run_console SCENARIO RESULTDIR: boot with the guest console on a
+# terminal of its own (a tmux session on a private server, COLSxROWS of
+# the scenario's vm.env, default 80x24; guest/init's klpt_console mode
+# runs the scenario on it) and run the scenario's host.sh next to it:
+# host.sh types keys and reads the screen (tmux send-keys, capture-pane)
+# with KLPT_TMUX ("tmux -L SOCKET"), KLPT_TMUX_TARGET and KLPT_RESULTS in
+# its environment, its output in host.log.  The console's bytes go to
+# console.log as usual.  Returns qemu's status; a failing host.sh is one
+# more reason (host.status).
+run_console() {
+	local s=$1 res=$2 sock="klpt-vm-$$-$1" end hrc
+	local tmx="tmux -L $sock"
+	command -v tmux >/dev/null || { echo "tmux missing (apt-get install tmux)" >"$res/qemu.log"; return 1; }
+	$tmx kill-server 2>/dev/null
+	# qemu's stdio is the pane: -serial stdio, keys in, screen out.
+	{
+		# --foreground: qemu reads the pane, from the pane's process group
+		printf '%q ' timeout --foreground -k 10 "$s_host_timeout" qemu-system-x86_64 \
+			"${qemu_args[@]}" \
+			-append "$append klpt_console=1 klpt_rows=$s_rows klpt_cols=$s_cols" \
+			-serial stdio -serial "file:$res/ttyS1.txt"
+		printf '2>%q\necho $? >%q\n' "$res/qemu.log" "$res/qemu.rc"
+	} >"$res/qemu.sh"
+	$tmx new-session -d -s vm -x "$s_cols" -y "$s_rows" \
+		"bash $res/qemu.sh" || return 1
+	$tmx pipe-pane -t vm -o "cat >>$res/console.log"
+	KLPT_TMUX="$tmx" KLPT_TMUX_TARGET=vm KLPT_RESULTS=$res \
+		timeout -k 5 "$s_host_timeout" "$scenarios_dir/$s/host.sh" >"$res/host.log" 2>&1
+	hrc=$?
+	echo "$hrc" >"$res/host.status"
+	# qemu powers off when the guest is done; bounded
+	end=$(($(date +%s) + s_host_timeout))
+	while [ ! -s "$res/qemu.rc" ] && [ "$(date +%s)" -lt "$end" ]; do
+		sleep 0.2
+	done
+	$tmx kill-server 2>/dev/null
+	[ -s "$res/qemu.rc" ] || return 124
+	return "$(cat "$res/qemu.rc")"
+}
+
 passed=0
 failed=0
 for s in "${scenarios[@]}"; do
@@ -153,6 +193,7 @@ for s in "${scenarios[@]}"; do
 	# Per-scenario VM settings.
 	s_timeout=$guest_timeout s_host_timeout=$host_timeout
 	s_smp=$smp s_mem=$mem s_append=${KLPT_VM_APPEND:-}
+	s_cols=80 s_rows=24
 	if [ -f "$scenarios_dir/$s/vm.env" ]; then
 		while IFS='=' read -r key val; do
 			case $key in
@@ -163,27 +204,37 @@ for s in "${scenarios[@]}"; do
 			SMP) s_smp=$val ;;
 			MEM) s_mem=$val ;;
 			APPEND) s_append="$s_append $val" ;;
+			COLS) s_cols=$val ;;
+			ROWS) s_rows=$val ;;
 			'' | '#'*) ;;
 			*) echo "run.sh: $s/vm.env: unknown key $key" >&2 ;;
 			esac
 		done <"$scenarios_dir/$s/vm.env"
 	fi
 
+	append="$KLPT_VM_CMDLINE klpt_scenario=$s klpt_timeout=$s_timeout $s_append"
+	qemu_args=(-accel tcg -cpu max -m "$s_mem" -smp "$s_smp"
+		-kernel "$kernel" -initrd "$initrd"
+		-nodefaults -no-user-config -display none -monitor none -no-reboot)
 	t0=$(date +%s.%N)
-	timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
-		-accel tcg -cpu max -m "$s_mem" -smp "$s_smp" \
-		-kernel "$kernel" -initrd "$initrd" \
-		-append "$KLPT_VM_CMDLINE klpt_scenario=$s klpt_timeout=$s_timeout $s_append" \
-		-nodefaults -no-user-config -display none -monitor none \
-		-serial "file:$res/console.log" -serial "file:$res/ttyS1.txt" \
-		-no-reboot </dev/null >"$res/qemu.log" 2>&1 &
-	# timeout(1) runs qemu in its own process group, out of reach of a
-	# Ctrl-C on our terminal: forward INT/TERM so no VM is left behind.
-	qpid=$!
-	trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted" >&2; exit 130' INT TERM
-	wait "$qpid"
-	qrc=$?
-	trap - INT TERM
+	if [ -x "$scenarios_dir/$s/host.sh" ]; then
+		# The console is a terminal that host.sh drives (run_console).
+		run_console "$s" "$res"
+		qrc=$?
+	else
+		timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
+			"${qemu_args[@]}" -append "$append" \
+			-serial "file:$res/console.log" -serial "file:$res/ttyS1.txt" \
+			</dev/null >"$res/qemu.log" 2>&1 &
+		# timeout(1) runs qemu in its own process group, out of reach of
+		# a Ctrl-C on our terminal: forward INT/TERM so no VM is left
+		# behind.
+		qpid=$!
+		trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+		wait "$qpid"
+		qrc=$?
+		trap - INT TERM
+	fi
 	t1=$(date +%s.%N)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
@@ -198,6 +249,10 @@ for s in "${scenarios[@]}"; do
 		fi
 	}
 
+	if [ -e "$res/host.status" ] && [ "$(cat "$res/host.status")" != 0 ]; then
+		add "host.sh exited with status $(cat "$res/host.status")" \
+			"host.log, last lines" "$(tail -n 30 "$res/host.log" | indent)"
+	fi
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		add "VM killed after the host timeout of $s_host_timeout s" \
 			"console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"
@@ -224,6 +279,13 @@ for s in "${scenarios[@]}"; do
 				add "judge.py failed" "judge.log" "$(indent <<<"$jout")"
 			fi
 			printf '%s\n' "$jout" >"$res/judge.log"
+		fi
+		if [ -d "$res/klptop" ]; then
+			if ! kout=$(PYTHONPATH="$here/judge${PYTHONPATH:+:$PYTHONPATH}" \
+				"$python" "$here/judge/klptop.py" "$res" 2>&1); then
+				add "klptop's frames differ from the ground truth" "klptop.log" "$(indent <<<"$kout")"
+			fi
+			printf '%s\n' "$kout" >"$res/klptop.log"
 		fi
 		if [ -d "$res/lib" ]; then
 			if ! lout=$(PYTHONPATH="$here/judge${PYTHONPATH:+:$PYTHONPATH}" \

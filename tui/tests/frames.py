@@ -30,7 +30,7 @@ ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-)\s+(.{24}) (.{24})\s+(\S+)
 REASONS = {"not checked yet": "unchecked", "running": "running",
            "unreliable stack": "unreliable_stack",
            "sleeping in": "sleeping_in_func", "check failed": "other",
-           "pending (no klptrace.ko)": "unknown"}
+           "pending, cause not seen": "unknown"}
 
 
 def parse_text(text):

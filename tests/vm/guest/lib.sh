@@ -568,3 +568,40 @@ start_sleeper() {
 	fact sleeper_pid "$_klpt_pid"
 	log "klpt_sleeper is pid $_klpt_pid, in klpt_sleep_fn"
 }
+
+# --- klptop: its batch and JSON frames, compared with the ground truth ----
+# tests/vm/judge/klptop.py checks every klptop/NAME.{json,txt} against
+# the snapshot klptop_NAME (run.sh runs it wherever klptop/ came back).
+KLPT_TOP_BIN=/klpt/bin/klptop
+KLPT_TOP_DIR=$KLPT_OUT/klptop
+
+# klptop_check NAME: at a point where the state holds still, run klptop
+# twice at once, --json and -b, each for two frames 1.2 s apart (the
+# second one after at least one transition pass, so blocked tasks have
+# their reason), then take the snapshot klptop_NAME and save the kernel
+# stack of every task in a transition (NAME.stacks: "tid <tid>" lines,
+# each followed by its /proc stack).  Does nothing (0) without klptop in
+# the image; fails, saying why, if klptop does not exit 0.
+klptop_check() {
+	[ -x "$KLPT_TOP_BIN" ] || return 0
+	mkdir -p "$KLPT_TOP_DIR" || return 1
+	_klpt_tp=$KLPT_TOP_DIR/$1
+	"$KLPT_TOP_BIN" --json -n 2 -d 1.2 >"$_klpt_tp.json" 2>"$_klpt_tp.json.err" &
+	_klpt_tj=$!
+	"$KLPT_TOP_BIN" -b -n 2 -d 1.2 >"$_klpt_tp.txt" 2>"$_klpt_tp.txt.err"
+	_klpt_trc=$?
+	wait "$_klpt_tj"
+	_klpt_tjrc=$?
+	snap "klptop_$1" || return 1
+	for _klpt_t in /proc/[0-9]*/task/[0-9]*; do
+		read -r _klpt_ps 2>/dev/null <"$_klpt_t/patch_state" || continue
+		[ "$_klpt_ps" = -1 ] && continue
+		echo "tid ${_klpt_t##*/}"
+		while read -r _klpt_l; do echo "$_klpt_l"; done 2>/dev/null <"$_klpt_t/stack"
+	done >"$_klpt_tp.stacks"
+	if [ "$_klpt_trc" != 0 ] || [ "$_klpt_tjrc" != 0 ]; then
+		echo "klptop_check $1: klptop -b exited $_klpt_trc, --json $_klpt_tjrc: $(cat "$_klpt_tp.txt.err" "$_klpt_tp.json.err")" >&2
+		return 1
+	fi
+	log "klptop_check $1: frames saved, snapshot klptop_$1 taken"
+}
