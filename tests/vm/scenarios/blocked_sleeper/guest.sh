@@ -33,6 +33,7 @@ expect_eq "patch_state of the sleeper ($sleeper) while blocked" 0 "$(patch_state
 expect_eq "in_func while blocked" 1 "$(param $TGT in_func)"
 grep -q "^$sleeper $sleeper 0 1 " "$KLPT_OUT/snap/blocked/tasks" ||
 	guest_fail "snap blocked: sleeper $sleeper not listed as unpatched kthread"
+klptop_check blocked || guest_fail "klptop's view of the blocked transition"
 
 mark "blocked_sleeper: release"
 set_param $TGT block 0 || guest_fail "cannot set block=0"

@@ -41,12 +41,14 @@ snap blocked
 expect_eq "$LP transition while blocked" 1 "$(lp_transition $LP)"
 expect_eq "klpt_sleeper patch_state while blocked" 1 "$(patch_state "$sleeper")"
 expect_eq "$TG in_func while blocked" 1 "$(param $TG in_func)"
+klptop_check blocked || guest_fail "klptop's view of the blocked unpatch"
 
 log "force the transition"
 mark force
 lp_force $LP || guest_fail "writing 1 to $LP/force failed"
 wait_lp_gone $LP || guest_fail "/sys/kernel/livepatch/$LP still there after force"
 snap forced
+klptop_check forced || guest_fail "klptop's view of the forced patch"
 
 log "a forced patch's module can never be removed"
 mark "force: rmmod"
