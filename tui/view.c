@@ -300,6 +300,41 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 			return ret;
 		}
 	}
+	/*
+	 * Livepatch modules whose patch is gone (freed and released, or
+	 * forced) still wait for their unload: a row each, named by the
+	 * module, with its verdict.
+	 */
+	n = klpt_module_count(s);
+	for (i = 0; i < n; i++) {
+		const struct klpt_module *m = klpt_module_at(s, i);
+		const char *name = klpt_module_name(m);
+		struct top_patch *p, *np;
+		int k;
+
+		if ((patch && strcmp(patch, name)) || klpt_patch_find(s, name))
+			continue;
+		for (k = 0; k < v->npatches; k++)
+			if (!strcmp(v->patches[k].name, name))
+				break;
+		if (k < v->npatches)
+			continue;
+		np = realloc(v->patches, (v->npatches + 1) * sizeof(*np));
+		if (!np) {
+			top_view_free(v);
+			return -ENOMEM;
+		}
+		v->patches = np;
+		p = &v->patches[v->npatches++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->freed = p->released = true;
+		p->target = KLPT_UNDEFINED;
+		p->module_loaded = true;
+		p->refcnt = klpt_module_refcnt(m);
+		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
+		p->forced = p->verdict == KLPT_HOLD_FORCED;
+	}
 	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
 	sort_by.key = sort;
 	sort_by.reverse = reverse;
