@@ -192,6 +192,8 @@ const char *top_sort_name(enum top_sort s);
 const char *top_reason_text(int reason);
 /* "sleeping_in_func", ... (JSON) */
 const char *top_reason_key(int reason);
+/* "sleeping", ... (the screen's narrow REASON column) */
+const char *top_reason_column(int reason);
 const char *top_state_name(int state);	/* "patched", "unpatched", ... */
 /* "patching", "unpatching" or "-" */
 const char *top_direction(const struct top_patch *p);

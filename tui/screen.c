@@ -163,25 +163,6 @@ static const char *fit(const char *s, int w, char *buf, size_t size)
 	return buf;
 }
 
-static const char *short_reason(int reason)
-{
-	switch (reason) {
-	case KLPT_REASON_NONE:
-		return "unchecked";
-	case KLPT_REASON_RUNNING:
-		return "running";
-	case KLPT_REASON_UNRELIABLE_STACK:
-		return "unreliable";
-	case KLPT_REASON_SLEEPING_IN_FUNC:
-		return "sleeping";
-	case KLPT_REASON_OTHER:
-		return "failed";
-	case KLPT_REASON_UNKNOWN:
-		return "pending";
-	}
-	return "?";
-}
-
 static const char *verdict_label(enum klpt_verdict v)
 {
 	switch (v) {
@@ -411,7 +392,7 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 		    b->reason == KLPT_REASON_NONE ? attr_of(ui, C_DIM) :
 		    A_NORMAL, "%7d %7d %-15s %c %-10s %-*s %7s %6u", b->tgid,
 		    b->pid, b->comm, b->kthread ? 'K' : '-',
-		    short_reason(b->reason), funcw,
+		    top_reason_column(b->reason), funcw,
 		    fit(b->func[0] ? b->func : "-", funcw, b1, sizeof(b1)),
 		    blocked, b->checks);
 	}

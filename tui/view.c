@@ -30,42 +30,40 @@ const char *top_sort_name(enum top_sort s)
 	return (unsigned int)s < TOP_SORT__COUNT ? names[s] : "?";
 }
 
+/* Each reason as the batch text, JSON and the screen's column name it. */
+static const struct {
+	const char *text, *key, *column;
+} reasons[] = {
+	[KLPT_REASON_NONE] = { "not checked yet", "unchecked", "unchecked" },
+	[KLPT_REASON_RUNNING] = { "running", "running", "running" },
+	[KLPT_REASON_UNRELIABLE_STACK] = { "unreliable stack",
+					   "unreliable_stack", "unreliable" },
+	[KLPT_REASON_SLEEPING_IN_FUNC] = { "sleeping in", "sleeping_in_func",
+					   "sleeping" },
+	[KLPT_REASON_OTHER] = { "check failed", "other", "failed" },
+	[KLPT_REASON_UNKNOWN] = { "pending, cause not seen", "unknown",
+				  "pending" },
+};
+
+static bool reason_ok(int reason)
+{
+	return reason >= 0 &&
+	       reason < (int)(sizeof(reasons) / sizeof(*reasons));
+}
+
 const char *top_reason_text(int reason)
 {
-	switch (reason) {
-	case KLPT_REASON_NONE:
-		return "not checked yet";
-	case KLPT_REASON_RUNNING:
-		return "running";
-	case KLPT_REASON_UNRELIABLE_STACK:
-		return "unreliable stack";
-	case KLPT_REASON_SLEEPING_IN_FUNC:
-		return "sleeping in";
-	case KLPT_REASON_OTHER:
-		return "check failed";
-	case KLPT_REASON_UNKNOWN:
-		return "pending, cause not seen";
-	}
-	return "?";
+	return reason_ok(reason) ? reasons[reason].text : "?";
 }
 
 const char *top_reason_key(int reason)
 {
-	switch (reason) {
-	case KLPT_REASON_NONE:
-		return "unchecked";
-	case KLPT_REASON_RUNNING:
-		return "running";
-	case KLPT_REASON_UNRELIABLE_STACK:
-		return "unreliable_stack";
-	case KLPT_REASON_SLEEPING_IN_FUNC:
-		return "sleeping_in_func";
-	case KLPT_REASON_OTHER:
-		return "other";
-	case KLPT_REASON_UNKNOWN:
-		return "unknown";
-	}
-	return "?";
+	return reason_ok(reason) ? reasons[reason].key : "?";
+}
+
+const char *top_reason_column(int reason)
+{
+	return reason_ok(reason) ? reasons[reason].column : "?";
 }
 
 const char *top_state_name(int state)
