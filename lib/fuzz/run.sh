@@ -115,11 +115,14 @@ for t in $targets; do
 		mode=(-fork="$jobs" -ignore_crashes=1 -ignore_ooms=1
 		      -ignore_timeouts=1)
 	fi
+	# regressions/<target> exists once it has a file (git keeps no
+	# empty directories): libFuzzer refuses a missing corpus directory
+	dirs=("$corpus" "$out/fuzz/seeds/$t")
+	[ -d "$here/regressions/$t" ] && dirs+=("$here/regressions/$t")
 	start=$(date +%s)
 	"$bin" "${common[@]}" "${dict[@]}" "${mode[@]}" \
 		-max_total_time="$secs" -max_len="$(max_len "$t")" \
-		-artifact_prefix="$arts/" \
-		"$corpus" "$out/fuzz/seeds/$t" "$here/regressions/$t" \
+		-artifact_prefix="$arts/" "${dirs[@]}" \
 		>"$log" 2>&1
 	took=$(($(date +%s) - start))
 	# fork mode's status lines "#EXECS: cov: ...", or the final stats
