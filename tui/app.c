@@ -39,6 +39,7 @@ struct top_app {
 	double speed;
 	bool playing, ended;
 	uint64_t last_tick;	/* mono_ns() of the last top_app_tick() */
+	uint64_t unshown_ts;	/* oldest event since the last frame */
 	bool stepping;		/* stop after one event */
 	/* event log ring */
 	struct top_logline log[LOG_LINES];
@@ -249,6 +250,8 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	}
 	if (e)
 		hist_add(e, l);
+	if (!app->unshown_ts && ev->ts)
+		app->unshown_ts = ev->ts;
 	app->log_head = (app->log_head + 1) % LOG_LINES;
 	if (app->log_n < LOG_LINES)
 		app->log_n++;
@@ -552,4 +555,12 @@ uint64_t top_app_replay_start(const struct top_app *app)
 uint64_t top_app_clock(const struct top_app *app)
 {
 	return app->clock;
+}
+
+uint64_t top_app_take_unshown(struct top_app *app)
+{
+	uint64_t ts = app->unshown_ts;
+
+	app->unshown_ts = 0;
+	return ts;
 }

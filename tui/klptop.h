@@ -13,6 +13,7 @@
  *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
  *   sysinfo.c  what the model does not hold: kernel release, klptrace.ko
  *              hooks, /proc/PID/{cmdline,stack}
+ *   framelog.c KLPTOP_FRAME_LOG: per-frame times, memory and latency
  */
 #ifndef KLPTOP_H
 #define KLPTOP_H
@@ -237,6 +238,17 @@ void top_hooks_read(const char *root, struct top_hooks *h);
 int top_proc_cmdline(const char *root, int pid, char *buf, size_t size);
 /* /proc/PID/stack; -errno if unreadable (it needs root). */
 int top_proc_stack(const char *root, int pid, char *buf, size_t size);
+
+/* ----------------------------------------------------------- framelog.c */
+
+uint64_t top_mono_ns(void);
+void top_framelog_open(void);
+void top_framelog_close(void);
+/* After a frame: its build and draw times (ns) and task count. */
+void top_framelog_frame(struct top_app *app, uint64_t build_ns,
+			uint64_t draw_ns, int tasks);
+/* The oldest event not yet shown (trace ns, 0 if none); resets it. */
+uint64_t top_app_take_unshown(struct top_app *app);
 
 /* ------------------------------------------------------------- signals */
 

@@ -80,6 +80,10 @@ static const char usage[] =
 "    --fallback          do not use klptrace.ko's events even if loaded\n"
 "    -h, --help          this help;  -V, --version: the version\n"
 "\n"
+"ENVIRONMENT\n"
+"    KLPTOP_FRAME_LOG=FILE  append a line per frame to FILE: build and draw\n"
+"                        times, memory, event-to-screen latency (bench/)\n"
+"\n"
 "  Scripted flow\n"
 "    --disable PATCH     disable PATCH (write 0 to its enabled file;\n"
 "                        nothing is written if it is already disabled)\n"
@@ -221,6 +225,7 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 		top_app_set_clock(app, 0);
 	}
 	for (frame = 0;; frame++) {
+		uint64_t t0 = top_mono_ns(), t1;
 		struct top_view v;
 
 		if (top_view_build(&v, app, cfg->patch, NULL, cfg->sort,
@@ -228,10 +233,12 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 			fprintf(stderr, PROG ": out of memory\n");
 			return TOP_EXIT_ERROR;
 		}
+		t1 = top_mono_ns();
 		if (cfg->output == TOP_OUT_JSON)
 			top_json_frame(stdout, &v, app);
 		else
 			top_text_frame(stdout, &v, app, 0);
+		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, v.ntasks);
 		top_view_free(&v);
 		if (ferror(stdout)) {
 			/* a closed pipe (head -n): not klptop's error */
@@ -473,6 +480,7 @@ int main(int argc, char **argv)
 	top_signals_install();
 	if (top_app_open(&cfg, &app))
 		return TOP_EXIT_ERROR;
+	top_framelog_open();
 	if (check_patch(&cfg, app)) {
 		top_app_close(app);
 		return TOP_EXIT_ERROR;
@@ -486,6 +494,7 @@ int main(int argc, char **argv)
 	} else {
 		code = run_frames(&cfg, app);
 	}
+	top_framelog_close();
 	top_app_close(app);
 	return code;
 }

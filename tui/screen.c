@@ -1202,14 +1202,21 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			next_frame = now + (uint64_t)(cfg->delay_s * 1000);
 		}
 		if ((rebuild_due || dirty) && now - last_draw >= REDRAW_MIN_MS) {
-			if (rebuild_due && !ui.paused) {
+			uint64_t t0 = top_mono_ns(), t1 = 0;
+			bool built = rebuild_due && !ui.paused;
+
+			if (built) {
 				if (rebuild(&ui)) {
 					ui.exit_code = TOP_EXIT_ERROR;
 					break;
 				}
 				frames++;
+				t1 = top_mono_ns();
 			}
 			draw(&ui);
+			if (built)
+				top_framelog_frame(app, t1 - t0, top_mono_ns() - t1,
+						   ui.view.ntasks);
 			last_draw = now;
 			rebuild_due = dirty = false;
 			if (cfg->iterations && frames >= cfg->iterations)
