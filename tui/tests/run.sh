@@ -100,6 +100,17 @@ t_not_root() {
 		--regid=65534 --clear-groups "$klptop" -b -n 1
 }
 
+t_no_livepatch_no_tracefs() {
+	# a fake root: no /sys/kernel/livepatch = a kernel without livepatch
+	mkdir -p "$work/nolp/sys/kernel" "$work/nolp/proc" "$work/tfs"
+	expect_error 2 "no livepatch support" "$klptop" -b -n 1 \
+		--root "$work/nolp" --tracefs "$work/tfs" || return 1
+	# livepatch there, tracefs not (an empty directory is no tracefs)
+	mkdir -p "$work/lp/sys/kernel/livepatch" "$work/lp/sys/module" "$work/lp/proc"
+	expect_error 2 "no tracefs" "$klptop" -b -n 1 \
+		--root "$work/lp" --tracefs "$work/tfs"
+}
+
 # --------------------------------------------------- replays vs the truth
 
 t_replay_batch() {
@@ -287,6 +298,7 @@ t_screen_signals() {
 run_test help t_help
 run_test usage_errors t_usage_errors
 run_test not_root t_not_root
+run_test no_livepatch_no_tracefs t_no_livepatch_no_tracefs
 run_test replay_batch t_replay_batch
 run_test replay_json t_replay_json
 run_test replay_tracedat t_replay_tracedat
