@@ -24,6 +24,9 @@
 # target and ends with "N passed, N failed".  The corpus each target grows
 # is kept in BUILD_DIR/fuzz/corpus/<target> for the next run.
 set -u
+# The fuzzers want to see crashes inside libtraceevent/libtracecmd, which
+# klpt_session_open_replay() otherwise catches in a child (session.c).
+export KLPT_REPLAY_NO_PROBE=1
 here=$(cd "$(dirname "$0")" && pwd)
 lib=$(dirname "$here")
 out=$(realpath -m "${1:-$lib/../build/lib}")

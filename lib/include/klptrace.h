@@ -203,6 +203,10 @@ int klpt_session_open_live(const struct klpt_session_opts *opts,
  * Open a recording made by klpt_session_record() (a directory) or a
  * trace.dat of `trace-cmd record -e klp`.  Nothing is read from the
  * running system.  -EINVAL/-EBADMSG for a corrupt or foreign recording.
+ * The recording is first read once in a child process, because
+ * libtraceevent and libtracecmd can crash on corrupt files: such a
+ * recording is -EBADMSG too (KLPT_REPLAY_NO_PROBE=1 in the environment
+ * skips that read).
  */
 int klpt_session_open_replay(const char *path,
 			     const struct klpt_session_opts *opts,

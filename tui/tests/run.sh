@@ -172,7 +172,16 @@ t_corrupt_recordings() {
 	expect_error 2 "not a klptrace recording" "$klptop" --replay /etc/passwd -b || return 1
 	head -c 4000 "$fix/vm-recording.dat" >"$work/short.dat"
 	expect_error 2 "corrupt" "$klptop" --replay "$work/short.dat" -b || return 1
-	expect_error 2 "no such file" "$klptop" --replay "$work/missing" -b
+	expect_error 2 "no such file" "$klptop" --replay "$work/missing" -b || return 1
+	# trace.dat files that crash libtracecmd itself (found by lib/fuzz):
+	# the library's probe in a child turns the crash into one line
+	for f in "$here"/fixtures/tracedat-crash-*.dat; do
+		if KLPT_REPLAY_NO_PROBE=1 "$klptop" --replay "$f" -b >/dev/null 2>&1; then
+			fail "$f: no longer crashes libtracecmd unprobed (pick another input)" || return 1
+		fi
+		expect_error 2 "corrupt" "$klptop" --replay "$f" -b || return 1
+		expect_error 2 "corrupt" "$san" --replay "$f" -b || return 1
+	done
 }
 
 # ------------------------------------------------------- on a terminal
