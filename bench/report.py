@@ -216,6 +216,135 @@ def watching(build, out):
     out.append("")
 
 
+def pct(xs, p):
+    """Nearest-rank percentile p (0-100) of xs; nan when empty."""
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    k = max(0, min(len(xs) - 1, int(-(-p * len(xs) // 100)) - 1))
+    return xs[k]
+
+
+def frames(path):
+    """KLPTOP_FRAME_LOG lines -> list of {key: int}."""
+    out = []
+    for l in lines(path):
+        if not l.startswith("frame "):
+            continue
+        d = {}
+        for w in l.split()[1:]:
+            k, _, v = w.partition("=")
+            try:
+                d[k] = int(v)
+            except ValueError:
+                pass
+        out.append(d)
+    return out
+
+
+def latency(build, out):
+    out.append("## 4. Latency: kernel event to library callback and to klptop (VM, TCG, 2 CPUs)\n")
+    res = os.path.join(build, "vm", "results", "latency")
+    d = os.path.join(res, "bench")
+    lib = {}
+    for l in lines(os.path.join(res, "lib", "1", "latency.txt")):
+        lib = kv(l)
+    modes = {}
+    for m in ("screen", "batch"):
+        fs = frames(os.path.join(d, m + ".frames"))[1:]   # 1st: start-up
+        modes[m] = [(f["done_ns"] - f["first_new_ts"]) / 1e6 for f in fs
+                    if f.get("first_new_ts", 0) > 0 and f["done_ns"] >= f["first_new_ts"]]
+    if not lib and not any(modes.values()):
+        out.append("No latency run (vm/results/latency).\n")
+        return
+    info = {}
+    for l in lines(os.path.join(d, "guest-info")):
+        k, v = l.split(None, 1)
+        info[k] = v
+    ncyc = len(lines(os.path.join(d, "cycle.txt")))
+    out.append(f"{info.get('tasks', '?')} idle threads; {ncyc} enable/disable cycles of "
+               "`klpt_lp_vmlinux` in all (`klptb_cycle`: every thread switches twice), half "
+               "while klptop ran on its interactive screen, half while it ran with `-b`. "
+               "Library: every event's CLOCK_MONOTONIC at its callback minus its timestamp "
+               "(the harness's `klpt_watch`, the whole run, 0.1 ms buckets). klptop: for each "
+               "frame that shows new events, the time the frame was written minus the "
+               "timestamp of the *oldest* new event in it (`KLPTOP_FRAME_LOG`), so one "
+               "figure per frame, the worst event of that frame.\n")
+    out.append("| path | samples | p50 ms | p99 ms | max ms | p99 ratio to callback | target p99 < 50 ms | |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    base = lib.get("p99_ms", float("nan"))
+    if lib:
+        p99 = lib["p99_ms"]
+        out.append(f"| libklptrace callback (klpt_watch, per event) | {int(lib['events'])} | "
+                   f"{lib['p50_ms']:.1f} | {p99:.1f} | {lib['max_ms']:.1f} | 1.00x | "
+                   f"< 50 ms | {yes(p99 < 50)} |")
+    names = {"screen": "klptop screen (curses on a 120x40 pty, redraws on events, >= 50 ms apart)",
+             "batch": "klptop -b -d 0.1 (a text frame every 0.1 s)"}
+    for m in ("screen", "batch"):
+        xs = modes[m]
+        if not xs:
+            out.append(f"| {names[m]} | 0 | | | | | | no frames |")
+            continue
+        p99 = pct(xs, 99)
+        out.append(f"| {names[m]} | {len(xs)} frames | {pct(xs, 50):.1f} | {p99:.1f} | "
+                   f"{max(xs):.1f} | {p99 / base:.1f}x | < 50 ms | {yes(p99 < 50)} |")
+    out.append("")
+
+
+def tui_scale(build, out):
+    out.append("## 5. klptop scale: frame time and memory (host, replay)\n")
+    d = os.path.join(build, "tui")
+    rows = []
+    for rec in ("big", "small"):
+        g = {}
+        for l in lines(os.path.join(d, f"gen-{rec}.txt")):
+            if l.startswith("tasks "):
+                g = kv(l)
+        for mode in ("b", "json"):
+            runs = []
+            i = 1
+            while os.path.exists(os.path.join(d, "frames", f"{rec}.{mode}.{i}")):
+                runs.append(frames(os.path.join(d, "frames", f"{rec}.{mode}.{i}"))[1:])
+                i += 1
+            if not runs:
+                continue
+            allf = [f for r in runs for f in r]
+            tot = [(f["build_ns"] + f["draw_ns"]) / 1e6 for f in allf]
+            rows.append((rec, mode, g, len(runs), len(allf),
+                         med([med([(f["build_ns"] + f["draw_ns"]) / 1e6 for f in r]) for r in runs]),
+                         pct(tot, 99),
+                         med([f["build_ns"] / 1e6 for f in allf]),
+                         med([f["draw_ns"] / 1e6 for f in allf]),
+                         max(f["rss_kb"] for f in allf)))
+    if not rows:
+        out.append("No klptop scale runs (build/bench/tui).\n")
+        return
+    out.append("`klptb_gen -s`: a start-up snapshot of N threads, then a transition whose first "
+               "pass leaves B of them blocked (60% sleeping in one of 3 patched functions, 30% "
+               "running, 10% unreliable stack) and 30 retry passes a second apart that block "
+               "them again. `klptop --replay DIR -d 1 -n 32` (one frame a second: each frame "
+               "takes in one pass's B events; the frame before the first event is left out), "
+               "`KLPTOP_FRAME_LOG`. Frame = view build + text or JSON output (to a file), "
+               "not the event intake between frames. Median of the runs' medians; p99 over "
+               "all frames of all runs; RSS: the largest seen.\n")
+    out.append("| recording | mode | runs x frames | median frame ms | p99 frame ms | median build ms | median draw/print ms | max RSS MiB | median ratio to 1k/100 | target < 10 ms (p99) | |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    base = {m: r[5] for r in rows for m in (r[1],) if r[0] == "small"}
+    for rec, mode, g, nr, nf, m, p99, b, dr, rss in rows:
+        label = f"{int(g.get('tasks', 0)):,} threads, {int(g.get('blocked', 0)):,} blocked"
+        ratio = f"{m / base[mode]:.0f}x" if rec == "big" and base.get(mode) else ""
+        tgt = "< 10 ms" if rec == "big" else ""
+        verdict = yes(p99 < 10) if rec == "big" else ""
+        out.append(f"| {label} | {'-b' if mode == 'b' else '--json'} | {nr} x {nf // nr} | {m:.2f} | "
+                   f"{p99:.2f} | {b:.2f} | {dr:.2f} | {rss / 1024:.0f} | {ratio} | {tgt} | {verdict} |")
+    jb = {r: lines(os.path.join(d, f"json-bytes.{r}")) for r in ("big", "small")}
+    if jb["big"]:
+        out.append("")
+        out.append(f"JSON output of the last replay: {int(jb['big'][0]) / 1e6:.1f} MB for 32 frames "
+                   f"(big; every blocker is in each frame), {int(jb['small'][0]) / 1e6:.2f} MB (small).")
+    out.append("")
+
+
 def main():
     build = sys.argv[1]
     out = []
@@ -223,6 +352,8 @@ def main():
     live(build, out)
     overhead(build, out)
     watching(build, out)
+    latency(build, out)
+    tui_scale(build, out)
     print("\n".join(out))
 
 

@@ -10,8 +10,10 @@
 #              klptrace, with klptrace.ko + events, with dynamic debug
 # 3. watch     VM: CPU per second watching a stalled transition with
 #              1k/10k/50k threads: libklptrace vs a kpatch-style scan
-# 4-5. tui     klptop's benchmarks: hook only, runs bench/tui.sh when
-#              build/tui/klptop and bench/tui.sh exist (not written yet)
+# 4. tui       VM: latency from the kernel's event to libklptrace's
+#              callback and to klptop's screen (-b and interactive)
+# 5. tui       host: klptop frame time and memory replaying 100k threads
+#              with 10k blockers vs 1k with 100 (bench/tui.sh)
 #
 # Prints the tables and writes them, with the machine's description, to
 # bench/results/<machine>.md (commit it).  Raw output stays in
@@ -53,6 +55,11 @@ fi
 # libraries from there, klptb_watch needs the same), then bench/.
 make -s -C "$root/lib" >&2 || { say "make -C lib failed"; exit 1; }
 make -s -C "$here" OUT="$build" >&2 || { say "make -C bench failed"; exit 1; }
+# klptop: the VM image carries build/tui/klptop when it exists (4), and
+# bench/tui.sh replays with it (5)
+if want tui; then
+	make -s -C "$root/tui" >&2 || { say "make -C tui failed"; exit 1; }
+fi
 
 # --- 1. decode
 decode_dir=$build/decode
@@ -122,7 +129,7 @@ fi
 # directory.  The helpers reach the image through EXTRA_KO (copied to
 # /klpt/modules as they are; bench_lib.sh makes them executable).
 vm() {
-	EXTRA_KO="$build/klptb_tasks $build/klptb_cycle $build/klptb_scan $build/klptb_watch" \
+	EXTRA_KO="$build/klptb_tasks $build/klptb_cycle $build/klptb_scan $build/klptb_watch $build/klptb_pty" \
 	KLPT_VM_SCENARIOS="$here/vm/scenarios" KLPT_BUILD_DIR="$build" \
 		"$root/tests/vm/run.sh" "$@"
 }
@@ -130,19 +137,16 @@ vm_ok=1
 scen=()
 want overhead && scen+=(overhead_1k overhead_10k)
 want watch && scen+=(watch_1k watch_10k watch_50k)
+want tui && scen+=(latency)
 if [ ${#scen[@]} -gt 0 ]; then
-	say "2./3. VM scenarios: ${scen[*]}"
+	say "2./3./4. VM scenarios: ${scen[*]}"
 	vm "${scen[@]}" >&2 || vm_ok=0
 fi
 
-# --- 4-5: klptop (tui/): its benchmarks come with it.
+# --- 5: klptop's scale (4 ran in the VM scenario latency).
 tui_note=
 if want tui; then
-	if [ -x "$root/build/tui/klptop" ] && [ -x "$here/tui.sh" ]; then
-		"$here/tui.sh" "$build" >&2 || tui_note="bench/tui.sh failed"
-	else
-		tui_note="Items 4-5 (klptop) not run: they need build/tui/klptop and bench/tui.sh, which do not exist yet."
-	fi
+	"$here/tui.sh" "$build" >&2 || tui_note="bench/tui.sh failed: see its messages above."
 fi
 
 # --- Tables and the results file.
@@ -163,7 +167,7 @@ kver=$(sh "$root/scripts/kver.sh" 2>/dev/null || echo unknown)
 	echo "| host kernel | $(uname -r) |"
 	echo "| guest kernel | $kver (Debian), qemu $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM): guest times are emulated and noisy; compare only ratios within one run |"
 	echo "| libraries | libtraceevent $(pkg-config --modversion libtraceevent), libtracefs $(pkg-config --modversion libtracefs), trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1) |"
-	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 5 VMs) |"
+	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 6 VMs, klptop replays) |"
 	echo
 	python3 "$here/report.py" "$build"
 	[ "$vm_ok" = 1 ] || echo "Some VM scenarios failed: see build/bench/vm/results/."

@@ -28,6 +28,17 @@
  *
  * Deterministic: the same arguments give the same bytes.  Prints the
  * count of each event type.
+ *
+ *   klptb_gen -s FORMATS_DIR OUT_DIR NTASKS NBLOCKED NPASSES
+ *
+ * The klptop scale recording (benchmark 5): a start-up snapshot
+ * (truth.txt) of NTASKS threads, then one transition whose first pass
+ * switches all but NBLOCKED of them (spread evenly over the tids) and
+ * NPASSES retry passes, a second apart, in which the same NBLOCKED are
+ * blocked again (with the mix above: most sleeping in one of a few
+ * patched functions).  It never completes: every frame of a replay at
+ * one frame a second shows NTASKS tasks and NBLOCKED blockers, and takes
+ * in one pass's NBLOCKED events.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -161,7 +172,8 @@ static void transition_simple(struct gen *g, enum kind k, int cpu, int pid,
 
 static void comm_of(char *comm, int i)
 {
-	snprintf(comm, KLPT_COMM_LEN, "worker-%d", i);
+	/* a comm has 15 characters: 7 digits at most */
+	snprintf(comm, KLPT_COMM_LEN, "worker-%d", i % 10000000);
 }
 
 static void task_switch(struct gen *g, int cpu, int i, int from, int to,
@@ -359,21 +371,93 @@ static void lifecycle(struct gen *g, int cycle)
 	g->ts += 5000000000ull;
 }
 
+/*
+ * The scale recording's snapshot: NTASKS user threads, none in a
+ * transition yet (state -1), in thread groups of ten as task_switch()
+ * and task_blocked() give them.  ts: just before the first event.
+ */
+static void scale_truth(const char *dir, uint64_t ts, int ntasks)
+{
+	char path[4096];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/truth.txt", dir);
+	f = fopen(path, "we");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "klptrace-truth 1\nts %llu\n", (unsigned long long)ts);
+	for (i = 0; i < ntasks; i++) {
+		char comm[KLPT_COMM_LEN];
+
+		comm_of(comm, i);
+		fprintf(f, "task %d %d -1 0 %s\n", TID_BASE + i,
+			TID_BASE + i / 10 * 10, comm);
+	}
+	fputs("end\n", f);
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
+/* The scale recording's events (see the top of the file). */
+static void scale(struct gen *g, int ntasks, int nblocked, int npasses)
+{
+	static const char patch[] = "klpb_scale";
+	int i, pass, every = nblocked ? ntasks / nblocked : ntasks + 1;
+	struct eb e;
+
+	module_ev(g, K_LOAD, patch);
+	module_ref(g, 1, patch, 1, 1, "klp_enable_patch");
+	transition_simple(g, K_INIT, 0, 300, patch, KLPT_PATCHED);
+	transition_simple(g, K_START, 0, 300, patch, KLPT_PATCHED);
+	for (pass = 0; pass <= npasses; pass++) {
+		int cpu = pass & 1, blocked = 0;
+
+		if (pass)
+			g->ts += 1000000000ull;
+		for (i = 0; i < ntasks; i++) {
+			/* every `every`-th tid stays blocked, up to nblocked */
+			if (i % every == 0 && i / every < nblocked) {
+				task_blocked(g, cpu, i, patch, KLPT_PATCHED);
+				blocked++;
+			} else if (!pass) {
+				task_switch(g, cpu, i, KLPT_UNPATCHED,
+					    KLPT_PATCHED, KLPT_VIA_STACK_CHECK);
+			}
+		}
+		ev_patch(g, &e, K_PASS, 90, patch, KLPT_PATCHED);
+		eb_num(&e, "pass", pass);
+		eb_num(&e, "checked", pass ? blocked : ntasks);
+		eb_num(&e, "pending", blocked);
+		emit(g, cpu, K_PASS, &e, gap(g));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct tep_handle *tep;
 	struct gen g = { .ts = 1000000000ull, .rng = 0x9e3779b97f4a7c15ull };
 	char path[4096];
-	int c, k, cycle;
+	int c, k, cycle, sc = argc > 1 && !strcmp(argv[1], "-s");
 
-	if (argc < 4 || argc > 5) {
+	if (sc) {
+		if (argc != 7) {
+			fprintf(stderr, "usage: klptb_gen -s FORMATS_DIR "
+				"OUT_DIR NTASKS NBLOCKED NPASSES\n");
+			return 2;
+		}
+		argv++;
+		argc--;
+		g.max = UINT64_MAX;
+	} else if (argc < 4 || argc > 5) {
 		fprintf(stderr, "usage: klptb_gen FORMATS_DIR OUT_DIR NEVENTS "
 			"[SEED]\n");
 		return 2;
+	} else {
+		g.max = strtoull(argv[3], NULL, 0);
+		if (argc == 5)
+			g.rng ^= strtoull(argv[4], NULL, 0);
 	}
-	g.max = strtoull(argv[3], NULL, 0);
-	if (argc == 5)
-		g.rng ^= strtoull(argv[4], NULL, 0);
 	tep = load_formats(argv[1]);
 	if (!tep)
 		die("%s: no events/header_page", argv[1]);
@@ -395,8 +479,18 @@ int main(int argc, char **argv)
 		setvbuf(g.out[c], NULL, _IOFBF, 1 << 20);
 		pb_init(&g.page[c], g.ts);
 	}
-	for (cycle = 0; !done(&g); cycle++)
-		lifecycle(&g, cycle);
+	if (sc) {
+		int ntasks = atoi(argv[3]), nblocked = atoi(argv[4]);
+
+		if (ntasks < 1 || nblocked < 0 || nblocked > ntasks)
+			die("bad NTASKS %s or NBLOCKED %s", argv[3], argv[4]);
+		scale_truth(argv[2], g.ts - 1, ntasks);
+		scale(&g, ntasks, nblocked, atoi(argv[5]));
+		cycle = 0;
+	} else {
+		for (cycle = 0; !done(&g); cycle++)
+			lifecycle(&g, cycle);
+	}
 	for (c = 0; c < NCPUS; c++) {
 		if (g.page[c].used)
 			flush_page(&g, c);

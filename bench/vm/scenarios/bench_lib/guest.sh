@@ -11,7 +11,7 @@ KLPTB_OUT=$KLPT_OUT/bench
 # kernel limits raised for tens of thousands of threads.
 klptb_setup() {
 	mkdir -p "$KLPTB_OUT" /tmp/bin || return 1
-	for _b in klptb_tasks klptb_cycle klptb_scan klptb_watch; do
+	for _b in klptb_tasks klptb_cycle klptb_scan klptb_watch klptb_pty; do
 		[ -f "$KLPT_MODDIR/$_b" ] || {
 			echo "klptb_setup: $_b not in the image" >&2
 			return 1

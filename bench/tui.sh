@@ -1,0 +1,66 @@
+#!/bin/bash
+# klptop's scale benchmark (bench/README.md, benchmark 5), host only:
+#
+#   bench/tui.sh BENCH_BUILD_DIR
+#
+# klptb_gen -s writes two synthetic recordings: "big", 100k threads in
+# the start-up snapshot and a transition that leaves 10k of them blocked
+# for 30 retry passes a second apart, and the baseline "small", 1k
+# threads and 100 blocked, same shape.  klptop replays each with one
+# frame a second (-d 1: every frame takes in one pass's events) in text
+# (-b) and JSON (--json) mode, KLPTOP_FRAME_LOG giving each frame's
+# build and draw times and RSS, $KLPTB_TUI_RUNS times [5], big and small
+# interleaved.  Raw output: BENCH_BUILD_DIR/tui/ (gen-*.txt, frames/);
+# report.py makes the table.  Benchmark 4 (latency) is the VM scenario
+# `latency` that run.sh runs with the others.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:?usage: tui.sh BENCH_BUILD_DIR}
+klptop=$root/build/tui/klptop
+runs=${KLPTB_TUI_RUNS:-5}
+passes=30
+out=$build/tui
+
+say() { echo "bench: $*" >&2; }
+
+rm -rf "$out"
+mkdir -p "$out/frames"
+# name tasks blocked
+sizes=("big 100000 10000" "small 1000 100")
+for s in "${sizes[@]}"; do
+	set -- $s
+	rec=$out/rec-$1
+	mkdir -p "$rec/per_cpu"
+	cp -r "$root/lib/tests/fixtures/formats/events" "$rec/"
+	"$build/klptb_gen" -s "$root/lib/tests/fixtures/formats" "$rec" "$2" "$3" "$passes" \
+		>"$out/gen-$1.txt" || { say "klptb_gen -s $s failed"; exit 1; }
+	echo "tasks $2 blocked $3 passes $passes" >>"$out/gen-$1.txt"
+	say "5. klptop scale: recording $1: $2 threads, $3 blocked, $(awk '/^events/ { print $2 }' "$out/gen-$1.txt") events"
+done
+
+# -n: the frame before the first event, then one per pass
+frames=$((passes + 2))
+for i in $(seq 1 "$runs"); do
+	for s in "${sizes[@]}"; do
+		set -- $s
+		for mode in b json; do
+			f=$out/frames/$1.$mode.$i
+			KLPTOP_FRAME_LOG=$f "$klptop" --replay "$out/rec-$1" "--$mode" -d 1 -n "$frames" \
+				>"$out/last.$1.$mode" 2>"$out/err.$1.$mode" ||
+				{ say "klptop --replay $1 --$mode failed: $(cat "$out/err.$1.$mode")"; exit 1; }
+			[ "$(wc -l <"$f")" = "$frames" ] ||
+				{ say "klptop --replay $1 --$mode: $(wc -l <"$f") frames, not $frames"; exit 1; }
+		done
+	done
+	say "  run $i: $(awk -F'build_ns=| draw_ns=| rss_kb=' 'NR > 1 { t += $2 + $3 } END { printf "%.2f ms a frame", t / (NR - 1) / 1e6 }' "$out/frames/big.b.$i") (big, -b)"
+done
+# the last frame of each kind, for the record (the big JSON one is large)
+for s in big small; do
+	tail -n 70 "$out/last.$s.b" >"$out/last-frame.$s.txt"
+	wc -c <"$out/last.$s.json" >"$out/json-bytes.$s"
+	rm -f "$out/last.$s.json" "$out/last.$s.b"
+done
+# the recordings are cheap to make again
+rm -rf "$out"/rec-*
