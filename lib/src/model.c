@@ -317,6 +317,15 @@ struct klpt_model {
 	bool stale;		/* events lost, no reconcile since */
 	char **funcs;		/* interned function names */
 	int nfuncs, capfuncs;
+	/*
+	 * patch_for()'s last answer for a name: every event of a transition
+	 * names the same patch, and the hash lookups of the patch, of its
+	 * module and of "?" were most of the model's cost per event
+	 * (bench/results/notes.md).  Valid only while nothing it skips can
+	 * have changed: cleared when a patch is created or removed and when
+	 * a module is removed or stops being a livepatch module.
+	 */
+	struct klpt_patch *last_patch;
 };
 
 struct klpt_model *klpt_model_new(void)
@@ -464,6 +473,7 @@ static void module_unmark_lp(struct klpt_model *m, struct klpt_module *mod)
 {
 	int i;
 
+	m->last_patch = NULL;
 	if (!mod->livepatch)
 		return;
 	mod->livepatch = false;
@@ -485,6 +495,7 @@ static bool drop_module(void *obj, void *ctx)
 static void module_remove(struct klpt_model *m, struct klpt_module *mod)
 {
 	module_unmark_lp(m, mod);
+	m->last_patch = NULL;
 	table_compact(&m->modules, drop_module, mod);
 }
 
@@ -502,6 +513,7 @@ static struct klpt_patch *patch_get(struct klpt_model *m, const char *name)
 	struct klpt_patch *p = patch_find(m, name);
 
 	if (!p) {
+		m->last_patch = NULL;	/* "?" may be this one */
 		p = calloc(1, sizeof(*p));
 		if (!p) {
 			m->stale = true;
@@ -528,6 +540,7 @@ static bool drop_patch(void *obj, void *ctx)
 
 static void patch_remove(struct klpt_model *m, struct klpt_patch *p)
 {
+	m->last_patch = NULL;
 	table_compact(&m->patches, drop_patch, p);
 }
 
@@ -583,6 +596,12 @@ static struct klpt_patch *patch_for(struct klpt_model *m, const char *name)
 		p = patch_in_transition(m);
 		return p ? p : patch_get(m, UNKNOWN_PATCH);
 	}
+	/*
+	 * Same name as last time and nothing removed or created since: the
+	 * patch exists, its module is marked, there is no "?" to adopt.
+	 */
+	if (m->last_patch && !strcmp(name, m->last_patch->name))
+		return m->last_patch;
 	p = patch_get(m, name);
 	q = patch_find(m, UNKNOWN_PATCH);
 	if (p && q) {
@@ -590,6 +609,8 @@ static struct klpt_patch *patch_for(struct klpt_model *m, const char *name)
 			adopt(p, q);
 		patch_remove(m, q);
 	}
+	/* not after a failed allocation: the slow path would try again */
+	m->last_patch = m->stale ? NULL : p;
 	return p;
 }
 
@@ -1371,6 +1392,7 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 		p->freed = p->released = true;
 		p->seen = true;
 	}
+	m->last_patch = NULL;
 	table_compact(&m->patches, drop_unseen_patch, NULL);
 	for (i = 0; i < m->modules.n; i++) {
 		struct klpt_module *mod = m->modules.obj[i];
@@ -1378,6 +1400,7 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 		if (!mod->seen)
 			module_unmark_lp(m, mod);	/* before the free */
 	}
+	m->last_patch = NULL;
 	table_compact(&m->modules, drop_unseen_module, NULL);
 	for (i = 0; i < m->modules.n; i++)
 		infer_freed(m, m->modules.obj[i]);
