@@ -14,6 +14,9 @@
  *  "reason":"sleeping_in_func","function":"...","blocked_s":F,
  *  "checks":N}]}]}
  */
+#include <float.h>
+#include <string.h>
+
 #include "klptop.h"
 
 static void json_str(FILE *f, const char *s)
@@ -49,21 +52,98 @@ static const char *bool_s(bool b)
 	return b ? "true" : "false";
 }
 
+/*
+ * The blocker fast path below formats into a buffer by hand: a frame can
+ * list 10k blockers, and fprintf's format parsing was most of --json's
+ * time at that scale (bench/, benchmark 5).  The bytes are the same as
+ * fprintf's.
+ */
+static char *put_s(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u(char *p, unsigned long long v)
+{
+	char t[24];
+	int n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+static char *put_d(char *p, long long v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u(p, 0ull - (unsigned long long)v);
+	}
+	return put_u(p, (unsigned long long)v);
+}
+
+/*
+ * "%.3f" of x.  printf rounds x's exact binary value, ties to even: with
+ * 60+ bits of long double mantissa, x * 1000 is exact (53 + 7 bits), so
+ * its integer part and the comparison of the rest with 0.5 are exact
+ * too.  Elsewhere (or for odd values) snprintf does it.
+ */
+static char *put_f3(char *p, double x)
+{
+#if LDBL_MANT_DIG >= 60
+	if (x >= 0 && x < 1e15) {
+		long double y = (long double)x * 1000;
+		unsigned long long k = (unsigned long long)y;
+		long double rest = y - (long double)k;
+
+		if (rest > 0.5L || (rest == 0.5L && (k & 1)))
+			k++;
+		p = put_u(p, k / 1000);
+		*p++ = '.';
+		*p++ = (char)('0' + k / 100 % 10);
+		*p++ = (char)('0' + k / 10 % 10);
+		*p++ = (char)('0' + k % 10);
+		return p;
+	}
+#endif
+	return p + sprintf(p, "%.3f", x);
+}
+
 static void blocker(FILE *f, const struct top_blocker *b)
 {
-	/*
-	 * A frame can list 10k blockers: one fprintf per blocker when its
-	 * strings need no escaping (the usual case) instead of three plus a
-	 * putc per character, which halves --json's output time at that
-	 * scale (bench/, benchmark 5).  Same bytes either way.
-	 */
-	if (json_plain(b->comm) && json_plain(b->func)) {
-		fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":\"%s\","
-			"\"kthread\":%s,\"state\":\"%s\",\"reason\":\"%s\","
-			"\"function\":\"%s\",\"blocked_s\":%.3f,\"checks\":%u}",
-			b->pid, b->tgid, b->comm, bool_s(b->kthread),
-			top_state_name(b->state), top_reason_key(b->reason),
-			b->func, (double)b->blocked_ns / 1e9, b->checks);
+	/* the fields' lengths are bounded: 16 + 64 + names + numbers */
+	char buf[512], *p = buf;
+
+	if (json_plain(b->comm) && json_plain(b->func) &&
+	    strlen(top_state_name(b->state)) < 64 &&
+	    strlen(top_reason_key(b->reason)) < 64) {
+		p = put_s(p, "{\"pid\":");
+		p = put_d(p, b->pid);
+		p = put_s(p, ",\"tgid\":");
+		p = put_d(p, b->tgid);
+		p = put_s(p, ",\"comm\":\"");
+		p = put_s(p, b->comm);
+		p = put_s(p, "\",\"kthread\":");
+		p = put_s(p, bool_s(b->kthread));
+		p = put_s(p, ",\"state\":\"");
+		p = put_s(p, top_state_name(b->state));
+		p = put_s(p, "\",\"reason\":\"");
+		p = put_s(p, top_reason_key(b->reason));
+		p = put_s(p, "\",\"function\":\"");
+		p = put_s(p, b->func);
+		p = put_s(p, "\",\"blocked_s\":");
+		p = put_f3(p, (double)b->blocked_ns / 1e9);
+		p = put_s(p, ",\"checks\":");
+		p = put_u(p, b->checks);
+		*p++ = '}';
+		fwrite(buf, 1, (size_t)(p - buf), f);
 		return;
 	}
 	fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":", b->pid, b->tgid);
