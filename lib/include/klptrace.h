@@ -160,7 +160,9 @@ enum klpt_mode {
 	KLPT_MODE_EVENTS = 1,	/* live, klptrace.ko loaded: full detail */
 	KLPT_MODE_FALLBACK = 2,	/* live, no klptrace.ko: sysfs/procfs
 				 * polling plus module:* events; no
-				 * per-task reason or function */
+				 * per-task reason or function.  A
+				 * session whose klptrace.ko is removed
+				 * switches to it (LOST, then RESYNC) */
 	KLPT_MODE_REPLAY = 3,	/* offline, from a recording */
 };
 

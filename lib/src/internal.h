@@ -250,6 +250,14 @@ struct klpt_source {
 	 * (record.c); NULL otherwise.
 	 */
 	struct klpt_recorder *rec;
+	/*
+	 * (Added for klptrace.ko's removal.)  A live source in the events
+	 * mode: true once klptrace.ko's events have left the instance (the
+	 * module was removed, which also resets the ring buffers).  The
+	 * source has then enabled the fallback's module events and says
+	 * KLPT_MODE_FALLBACK; the session starts polling.  NULL elsewhere.
+	 */
+	bool (*klp_gone)(struct klpt_source *src);
 	void (*close)(struct klpt_source *src);
 };
 

@@ -476,6 +476,26 @@ static int enable_events(struct live *l)
 	return 0;
 }
 
+static bool live_klp_gone(struct klpt_source *src)
+{
+	struct live *l = (struct live *)src;
+	char *path;
+	bool gone;
+
+	if (src->mode != KLPT_MODE_EVENTS)
+		return false;
+	path = tracefs_instance_get_file(l->inst, "events/klp");
+	if (!path)
+		return false;
+	gone = is_dir(path) == -ENOENT;
+	tracefs_put_tracing_file(path);
+	if (gone) {
+		src->mode = KLPT_MODE_FALLBACK;
+		enable_events(l);
+	}
+	return gone;
+}
+
 static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 {
 	struct live *l = (struct live *)src;
@@ -639,6 +659,7 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 	l->kick = -1;
 	l->src.fill = live_fill;
 	l->src.fd = live_fd;
+	l->src.klp_gone = live_klp_gone;
 	l->src.close = live_close;
 	live_in_use = true;
 

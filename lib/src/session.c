@@ -84,6 +84,8 @@ struct klpt_session {
 	uint64_t held_lost;
 	uint64_t events, lost;
 	uint64_t bad;		/* malformed records skipped */
+	unsigned int poll_ms;	/* fallback polling period */
+	uint64_t klp_check_ns;	/* next look for klptrace.ko's removal */
 };
 
 KLPT_API const char *klpt_version(void)
@@ -315,6 +317,43 @@ static bool timer_fired(struct klpt_session *s)
 	       read(s->timerfd, &ticks, sizeof(ticks)) == sizeof(ticks);
 }
 
+static int start_polling(struct klpt_session *s);
+
+/*
+ * klptrace.ko removed under a live session: its events are gone and the
+ * kernel reset the ring buffers, so what was in them is lost.  Say so
+ * (LOST), go on as the fallback (module events and polling) and resync
+ * with a snapshot (RESYNC), rather than keep a model that no event will
+ * ever correct.  Looked for at most once a second (one stat()).
+ */
+static int klp_gone_check(struct klpt_session *s, int *n)
+{
+	struct klpt_event ev;
+	uint64_t now = now_ns();
+	int ret;
+
+	if (s->mode != KLPT_MODE_EVENTS || !s->src->klp_gone ||
+	    now < s->klp_check_ns)
+		return 0;
+	s->klp_check_ns = now + 1000000000u;
+	if (!s->src->klp_gone(s->src))
+		return 0;
+	s->mode = KLPT_MODE_FALLBACK;
+	klpt_decoder_set_fallback(s->dec, true);
+	ret = start_polling(s);
+	if (ret)
+		return ret;
+	ret = sync_begin(s);
+	if (ret)
+		return ret;
+	s->lost++;	/* how many is unknown */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = KLPT_EV_LOST;
+	ev.ts = now;
+	ev.cpu = -1;
+	return emit(s, &ev, n);
+}
+
 KLPT_API int klpt_session_process(struct klpt_session *s)
 {
 	int n = 0, ret;
@@ -322,6 +361,11 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 	if (!s)
 		return klpt_err(EINVAL);
 	kick_clear(s);
+	ret = klp_gone_check(s, &n);
+	if (ret < 0)
+		return klpt_err(-ret);
+	if (ret > 0)
+		return n;	/* on_event asked to stop */
 	/* Fallback: the ground truth is all there is; re-read it. */
 	if (timer_fired(s)) {
 		ret = sync_begin(s);
@@ -435,6 +479,22 @@ KLPT_API void klpt_session_close(struct klpt_session *s)
 }
 
 /* Everything but the source, then the start-up sync.  Takes src. */
+/* The fallback's timer: the ground truth is re-read every poll_ms. */
+static int start_polling(struct klpt_session *s)
+{
+	struct itimerspec its = {
+		.it_interval.tv_sec = s->poll_ms / 1000,
+		.it_interval.tv_nsec = (long)(s->poll_ms % 1000) * 1000000,
+	};
+
+	its.it_value = its.it_interval;
+	s->timerfd = timerfd_create(CLOCK_MONOTONIC,
+				    TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->timerfd < 0 || timerfd_settime(s->timerfd, 0, &its, NULL))
+		return -errno;
+	return epoll_add(s->epfd, s->timerfd);
+}
+
 static int session_new(const struct klpt_session_opts *o,
 		       struct klpt_source *src, struct klpt_session **out)
 {
@@ -469,19 +529,9 @@ static int session_new(const struct klpt_session_opts *o,
 		ret = epoll_add(s->epfd, src->fd(src));
 	if (ret)
 		goto fail;
+	s->poll_ms = o->poll_ms;
 	if (s->mode == KLPT_MODE_FALLBACK) {
-		struct itimerspec its = {
-			.it_interval.tv_sec = o->poll_ms / 1000,
-			.it_interval.tv_nsec = (long)(o->poll_ms % 1000) * 1000000,
-		};
-
-		its.it_value = its.it_interval;
-		s->timerfd = timerfd_create(CLOCK_MONOTONIC,
-					    TFD_NONBLOCK | TFD_CLOEXEC);
-		if (s->timerfd < 0 ||
-		    timerfd_settime(s->timerfd, 0, &its, NULL))
-			goto fail_errno;
-		ret = epoll_add(s->epfd, s->timerfd);
+		ret = start_polling(s);
 		if (ret)
 			goto fail;
 	}

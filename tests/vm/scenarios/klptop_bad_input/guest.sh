@@ -8,7 +8,9 @@
 #  4. SIGINT, SIGTERM, SIGHUP during a live session: exit 128+N and its
 #     tracefs instance klptrace-PID is gone; SIGWINCH changes nothing;
 #  5. a klptop killed with SIGKILL leaves its instance behind; the next
-#     klptop removes it.
+#     klptop removes it;
+#  6. klptrace.ko removed under a running klptop: LOST, fallback, and the
+#     patch's disable and unload still seen.
 # Ground truth: /sys/kernel/livepatch, /sys/kernel/tracing/instances,
 # exit codes (facts), klptop's stderr.  Judge: judge.py.
 # shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
@@ -102,8 +104,28 @@ fact rc_after_kill $?
 instance_of "$pid" && guest_fail "the stale instance klptrace-$pid survived the next klptop"
 fact stale_removed 1
 
+# 6. klptrace.ko removed under a running klptop: it says it lost events,
+# goes on in the fallback mode, and follows the truth from there on
+out=$KLPT_OUT/klptrace_gone.json
+$TOP --json -d 0.5 >"$out" 2>"$ERR.klptrace_gone" &
+pid=$!
+last_has() {
+	tail -n 1 "$out" | grep -q -- "$1"
+}
+loop_until last_has '"mode":"events"' || guest_fail "klptop (events) printed no frame"
+unload_klptrace || guest_fail "unload_klptrace failed"
+loop_until last_has '"mode":"fallback"' ||
+	guest_fail "klptop did not switch to fallback: $(tail -n 1 "$out")"
+last_has '"lost":0,' && guest_fail "klptop reported no loss: $(tail -n 1 "$out")"
 lp_disable $LP
 wait_lp_gone $LP || guest_fail "$LP did not go"
 wait_refcnt $LP 0 || guest_fail "$LP kept a reference"
 rmmod $LP || guest_fail "rmmod $LP failed"
+# ground truth: no livepatch, no patch module any more
+loop_until last_has '"patches":\[\]' ||
+	guest_fail "klptop still shows a patch: $(tail -n 1 "$out")"
+snap after_klptrace_gone
+kill -TERM "$pid"
+wait "$pid"
+fact rc_klptrace_gone $?
 exit 0

@@ -41,6 +41,12 @@ def main():
     j.check(j.fact("stale_removed") == "1" and
             j.fact("rc_after_kill") == "0", "the stale instance was not "
             "removed by a klptop that exited 0")
+    # 6. klptrace.ko removed: fallback, loss reported, truth followed
+    j.check(j.fact("rc_klptrace_gone") == "143", "klptop after the "
+            "klptrace.ko removal exited %s" % j.fact("rc_klptrace_gone"))
+    gone = load_snap(j.resultdir, "after_klptrace_gone")
+    j.check(not gone.livepatch and "klpt_lp_vmlinux" not in gone.refcnt,
+            "snap after_klptrace_gone still has the patch")
     return j.done()
 
 
