@@ -1223,8 +1223,10 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 				break;
 		}
 		timeout = (int)(next_frame - now);
-		if (dirty || rebuild_due)
-			timeout = REDRAW_MIN_MS;
+		/* a pending redraw waits only for the rest of the rate limit */
+		if ((dirty || rebuild_due) &&
+		    timeout > (int)(last_draw + REDRAW_MIN_MS - now))
+			timeout = (int)(last_draw + REDRAW_MIN_MS - now);
 		if (top_app_playing(app))
 			timeout = timeout > 20 ? 20 : timeout;
 		if (timeout < 0)
