@@ -38,7 +38,7 @@ struct top_app {
 	uint64_t first_ts;	/* of the first, 0 before it */
 	double speed;
 	bool playing, ended;
-	uint64_t last_tick;	/* mono_ns() of the last top_app_tick() */
+	uint64_t last_tick;	/* top_mono_ns() of the last top_app_tick() */
 	uint64_t unshown_ts;	/* oldest event since the last frame */
 	bool stepping;		/* stop after one event */
 	/* event log ring */
@@ -49,7 +49,7 @@ struct top_app {
 	int nhist;
 };
 
-static uint64_t mono_ns(void)
+uint64_t top_mono_ns(void)
 {
 	struct timespec t;
 
@@ -366,7 +366,7 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 			return ret;
 		}
 	}
-	app->last_tick = mono_ns();
+	app->last_tick = top_mono_ns();
 	*out = app;
 	return 0;
 }
@@ -427,7 +427,7 @@ static int replay_to_clock(struct top_app *app, uint64_t deadline)
 			if (ret == 0)
 				app->ended = true;
 			n += ret;
-			if (mono_ns() >= deadline)
+			if (top_mono_ns() >= deadline)
 				break;
 		}
 		return n;
@@ -439,7 +439,7 @@ static int replay_to_clock(struct top_app *app, uint64_t deadline)
 		n += ret;
 		if (app->first_ts && app->clock < app->first_ts)
 			app->clock = app->first_ts;	/* the clock starts */
-		if (mono_ns() >= deadline)
+		if (top_mono_ns() >= deadline)
 			break;
 	}
 	return n;
@@ -447,7 +447,7 @@ static int replay_to_clock(struct top_app *app, uint64_t deadline)
 
 int top_app_process(struct top_app *app, int budget_ms)
 {
-	uint64_t deadline = mono_ns() + (uint64_t)budget_ms * 1000000u;
+	uint64_t deadline = top_mono_ns() + (uint64_t)budget_ms * 1000000u;
 	int n = 0, ret;
 
 	if (app->replay) {
@@ -460,7 +460,7 @@ int top_app_process(struct top_app *app, int budget_ms)
 		if (ret < 0)
 			return ret;
 		n += ret;
-	} while (ret > 0 && mono_ns() < deadline);
+	} while (ret > 0 && top_mono_ns() < deadline);
 	return n;
 }
 
@@ -481,7 +481,7 @@ int top_app_poll(struct top_app *app, int timeout_ms)
 uint64_t top_app_now(const struct top_app *app)
 {
 	if (!app->replay)
-		return mono_ns();
+		return top_mono_ns();
 	if (app->clock == UINT64_MAX || app->last_ts > app->clock)
 		return app->last_ts;
 	return app->clock;
@@ -489,7 +489,7 @@ uint64_t top_app_now(const struct top_app *app)
 
 void top_app_tick(struct top_app *app)
 {
-	uint64_t now = mono_ns(), dt = now - app->last_tick;
+	uint64_t now = top_mono_ns(), dt = now - app->last_tick;
 
 	app->last_tick = now;
 	if (!app->replay || !app->playing || app->clock == UINT64_MAX ||
@@ -508,7 +508,7 @@ void top_app_set_playing(struct top_app *app, bool playing)
 	if (!app->replay)
 		return;
 	app->playing = playing;
-	app->last_tick = mono_ns();
+	app->last_tick = top_mono_ns();
 	/* resume from what is shown, not from where the clock ran ahead */
 	if (playing && app->last_ts > app->clock && app->clock != UINT64_MAX)
 		app->clock = app->last_ts;

@@ -14,19 +14,10 @@
  * measured or written.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "klptop.h"
 
 static FILE *flog;
-
-uint64_t top_mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 void top_framelog_open(void)
 {

@@ -111,6 +111,9 @@ int top_app_process(struct top_app *app, int budget_ms);
  */
 int top_app_poll(struct top_app *app, int timeout_ms);
 
+/* CLOCK_MONOTONIC in ns: klptop's one clock (a live trace's clock too). */
+uint64_t top_mono_ns(void);
+
 /* The time "now" in the trace clock: monotonic live, the replay clock. */
 uint64_t top_app_now(const struct top_app *app);
 
@@ -205,7 +208,7 @@ void top_fmt_duration(char *buf, size_t size, uint64_t ns);
 
 /* A batch frame of v to f (a header, the patches, their blockers). */
 void top_text_frame(FILE *f, const struct top_view *v,
-		    const struct top_app *app, int width);
+		    const struct top_app *app);
 
 /* ---------------------------------------------------------------- json.c */
 
@@ -241,7 +244,6 @@ int top_proc_stack(const char *root, int pid, char *buf, size_t size);
 
 /* ----------------------------------------------------------- framelog.c */
 
-uint64_t top_mono_ns(void);
 void top_framelog_open(void);
 void top_framelog_close(void);
 /* After a frame: its build and draw times (ns) and task count. */

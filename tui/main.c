@@ -14,7 +14,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "klptop.h"
@@ -183,8 +182,7 @@ void top_signals_install(void)
 /* Wait until the next frame is due, processing events meanwhile. */
 static int wait_frame(struct top_app *app, double delay_s)
 {
-	struct timespec t;
-	double until;
+	uint64_t until;
 	int ret;
 
 	if (top_app_is_replay(app)) {
@@ -198,16 +196,13 @@ static int wait_frame(struct top_app *app, double delay_s)
 		}
 		return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	until = (double)t.tv_sec + (double)t.tv_nsec / 1e9 + delay_s;
+	until = top_mono_ns() + (uint64_t)(delay_s * 1e9);
 	for (;;) {
-		double now;
+		uint64_t now = top_mono_ns();
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		now = (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 		if (now >= until || top_stop_signal)
 			return 0;
-		ret = top_app_poll(app, (int)((until - now) * 1000) + 1);
+		ret = top_app_poll(app, (int)((until - now) / 1000000) + 1);
 		if (ret < 0 && ret != -EINTR)
 			return ret;
 	}
@@ -237,7 +232,7 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 		if (cfg->output == TOP_OUT_JSON)
 			top_json_frame(stdout, &v, app);
 		else
-			top_text_frame(stdout, &v, app, 0);
+			top_text_frame(stdout, &v, app);
 		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, v.ntasks);
 		top_view_free(&v);
 		if (ferror(stdout)) {

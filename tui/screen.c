@@ -345,7 +345,7 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 {
 	const struct top_patch *p = selected_patch(ui);
 	int funcw = ui->cols - 62, i;
-	char b1[128], b2[32];
+	char b1[128];
 
 	if (funcw < 8)
 		funcw = 8;
@@ -396,7 +396,6 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 		    fit(b->func[0] ? b->func : "-", funcw, b1, sizeof(b1)),
 		    blocked, b->checks);
 	}
-	(void)b2;
 	return y + rows;
 }
 
@@ -1073,7 +1072,7 @@ static int overlay_key(struct ui *ui, int ch)
 		return UI_REDRAW;
 	if (ui->overlay == OVERLAY_HELP) {
 		ui->overlay = OVERLAY_NONE;
-		return ch == 'q' ? UI_REDRAW : UI_REDRAW;
+		return UI_REDRAW;
 	}
 	switch (ch) {
 	case KEY_UP:
@@ -1123,14 +1122,6 @@ static int handle_key(struct ui *ui, int ch)
 }
 
 /* ------------------------------------------------------------- loop */
-
-static uint64_t ms_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 static int terminal_setup(struct ui *ui)
 {
@@ -1190,7 +1181,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			  klpt_session_fd(top_app_session(app)),
 			  .events = POLLIN },
 		};
-		uint64_t now = ms_now();
+		uint64_t now = top_mono_ns() / 1000000;
 		int timeout, ch, act = 0;
 
 		if (top_stop_signal) {

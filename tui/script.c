@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "klptop.h"
@@ -21,10 +20,7 @@
 
 static double now_s(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return (double)top_mono_ns() / 1e9;
 }
 
 /* The patch's state and what holds its module, prefixed by tag. */

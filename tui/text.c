@@ -71,11 +71,10 @@ static void blocker_row(FILE *f, const struct top_blocker *b)
 }
 
 void top_text_frame(FILE *f, const struct top_view *v,
-		    const struct top_app *app, int width)
+		    const struct top_app *app)
 {
 	int i, j;
 
-	(void)width;
 	header(f, v, app);
 	fprintf(f, "%-24s %-7s %-10s %4s %7s %13s %7s %6s %6s %s\n", "PATCH",
 		"ENABLED", "STATE", "PASS", "ELAPSED", "SWITCHED", "SIGNALS",
