@@ -1,27 +1,37 @@
 # klptrace: make the livepatch lifecycle visible.
 #
-#   make            build klptrace.ko, the test modules and libklptrace
+#   make            build klptrace.ko, the test modules, libklptrace, klptop
 #   make check      all tests: unit tests, then every e2e scenario in the VM
 #   make demo       boot the VM into a blocked transition, run klptop on it
 #   make bench      benchmarks (bench/README.md), results in bench/results/
 #   make unit       only the tests that need no kernel
 #   make e2e [SCENARIOS="a b"]   only the VM scenarios
 #   make deps       install the Debian packages (idempotent; run by the above)
+#   make check-fresh   make check in a fresh debootstrap'd bookworm (CI)
 #   make clean
 #
 # The kernel is the installed Debian image (scripts/kver.sh); override
-# with KVER=<version> or KDIR=<headers dir>.
-# Computed when empty, so a sub-make run after `deps` finds the new image.
+# with KVER=<version> or KDIR=<headers dir>.  On a fresh machine there is
+# no kernel yet when make starts: the targets below install the packages
+# first (deps) and then build in a sub-make, which resolves KVER anew.
+# So KVER/KDIR are exported only once they are known: an empty value
+# must not reach the sub-make and stick there.
 ifeq ($(strip $(KVER)),)
-KVER := $(shell sh scripts/kver.sh 2>/dev/null)
+KVER := $(shell KDIR='$(KDIR)' sh scripts/kver.sh 2>/dev/null)
 endif
+ifneq ($(strip $(KVER)),)
 ifeq ($(strip $(KDIR)),)
 KDIR := /lib/modules/$(KVER)/build
 endif
 export KVER KDIR
+endif
 
+# Everything the tests and the VM image use: klptrace.ko, the test
+# modules, libklptrace and its tools, klptop.
 all: deps-build
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
+
+build: modules
 	$(MAKE) -C lib
 	$(MAKE) -C tui
 
@@ -33,33 +43,45 @@ deps-build:
 
 modules: kernel-module test-modules
 
-kernel-module:
+# One line, not a kbuild error, when the kernel or its headers are
+# missing (a KVER= or KDIR= that names no installed headers).
+define need_kdir
 	@test -n "$(KVER)" || { echo "make: no Debian kernel found: run 'make deps' or set KVER=" >&2; exit 1; }
+	@test -f "$(KDIR)/Makefile" || { echo "make: no headers for kernel $(KVER) in $(KDIR): apt-get install linux-headers-$(KVER), or set KDIR=" >&2; exit 1; }
+endef
+
+kernel-module:
+	$(need_kdir)
 	$(MAKE) -C kernel/klptrace
 
 test-modules:
-	@test -n "$(KVER)" || { echo "make: no Debian kernel found: run 'make deps' or set KVER=" >&2; exit 1; }
+	$(need_kdir)
 	$(MAKE) -C tests/modules
 
 check: deps
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
 	@tests/run.sh all
 
 unit: deps
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
 	@tests/run.sh unit
 
 e2e: deps
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
 	@tests/run.sh e2e $(SCENARIOS)
 
 demo: deps
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
 	@tests/vm/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory build
 	@bench/run.sh
+
+# make check on a brand-new Debian bookworm (debootstrap minbase plus
+# make and git), as a newcomer would run it: tests/check-fresh.sh.
+check-fresh:
+	@tests/check-fresh.sh check
 
 clean:
 	-$(MAKE) -C kernel/klptrace clean
@@ -67,5 +89,5 @@ clean:
 	-$(MAKE) -C lib clean
 	rm -rf build
 
-.PHONY: all deps deps-build modules kernel-module test-modules check unit \
-	e2e demo bench clean
+.PHONY: all build deps deps-build modules kernel-module test-modules check \
+	unit e2e demo bench check-fresh clean

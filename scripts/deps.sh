@@ -1,20 +1,37 @@
 #!/bin/sh
 # Install the Debian packages klptrace needs to build and test.
 # Idempotent: does nothing (and needs no network) when all are present.
-# Usage: scripts/deps.sh [build|vm|all]   (default: all)
+# Usage: scripts/deps.sh [build|vm|all|fresh]   (default: all)
 set -eu
 
+# Every package a target or test calls a tool of (audit: grep the
+# scripts for commands when adding one).  Essential packages of a
+# debootstrap minbase (coreutils, util-linux's setpriv/unshare, bsdutils'
+# script, grep, sed, gawk/mawk, tar, gzip) are not listed.
+#   build: klptrace.ko, test modules, libklptrace, klptop, their unit
+#          tests, fuzzers (clang, libclang-rt) and sanitizer reports
+#          (llvm: llvm-symbolizer names the frames the fuzz classifier
+#          reads), valgrind, pgrep (procps) in klptop's signal tests.
+#   vm:    the VM scenarios: the kernels of every flavour with their
+#          headers (KFLAVOURS), qemu, the initramfs tools, the kernel's
+#          own livepatch selftests (linux-source-6.1, xz-utils), python3
+#          judges, tmux for console scenarios and the demo test.
+#   fresh: tests/check-fresh.sh (a debootstrap'd bookworm).
 build_pkgs="build-essential pkg-config kmod libelf-dev
 	linux-headers-amd64 libtracefs-dev libtraceevent-dev
-	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev"
-vm_pkgs="linux-image-amd64 qemu-system-x86 busybox-static cpio
-	python3 tmux"
+	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev
+	llvm procps"
+vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
+	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
+	xz-utils qemu-system-x86 busybox-static cpio python3 tmux"
+fresh_pkgs="debootstrap"
 
 case "${1:-all}" in
 build)	pkgs=$build_pkgs ;;
 vm)	pkgs=$vm_pkgs ;;
 all)	pkgs="$build_pkgs $vm_pkgs" ;;
-*)	echo "deps.sh: unknown set '$1' (build, vm or all)" >&2; exit 2 ;;
+fresh)	pkgs=$fresh_pkgs ;;
+*)	echo "deps.sh: unknown set '$1' (build, vm, all or fresh)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,12 +1,30 @@
 #!/bin/sh
 # Print the version of the installed Debian kernel image that klptrace
 # builds against and boots in the test VM.  Never `uname -r`: the build
-# machine may run another kernel.  KVER in the environment wins.
+# machine may run another kernel.  KVER in the environment wins; else a
+# KDIR of the form .../lib/modules/<kver>/build or .../linux-headers-<kver>
+# names it.
 set -eu
 
 if [ -n "${KVER:-}" ]; then
 	echo "$KVER"
 	exit 0
+fi
+
+if [ -n "${KDIR:-}" ]; then
+	case ${KDIR%/} in
+	*/lib/modules/*/build)
+		v=${KDIR%/}
+		v=${v%/build}
+		echo "${v##*/}"
+		exit 0
+		;;
+	*/linux-headers-*)
+		v=${KDIR%/}
+		echo "${v##*/linux-headers-}"
+		exit 0
+		;;
+	esac
 fi
 
 # The metapackages name the versions they pull in, e.g.

@@ -49,6 +49,17 @@ if ! command -v "${FUZZ_CC:-clang}" >/dev/null; then
 	echo "0 passed, 0 failed"
 	exit 0
 fi
+# classify() below reads function and file names in the sanitizer's
+# stacks: without a symbolizer every frame is a bare address and each
+# crash inside libtraceevent/libtracecmd would count as ours.
+sym=$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)
+if [ -z "$sym" ]; then
+	echo "FAIL fuzz: no llvm-symbolizer to name crash frames" \
+		"(scripts/deps.sh build installs it: package llvm)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+export ASAN_SYMBOLIZER_PATH=$sym
 if ! make -s -C "$lib" fuzz OUT="$out" >/dev/null; then
 	echo "FAIL fuzz: build (make -C lib fuzz)"
 	echo "0 passed, 1 failed"
