@@ -46,7 +46,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 echo "deps.sh: installing$missing"
+start=$(date +%s)
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps.sh: installed $(echo $missing | wc -w) packages in $(($(date +%s) - start)) s"
