@@ -61,11 +61,24 @@ struct klpt_ksyms {
 	struct klp_patch **transition_patch;	/* klp_transition_patch */
 	int *target_state;			/* klp_target_state */
 	unsigned int *signals_cnt;		/* klp_signals_cnt */
+	/*
+	 * Our kprobes sit on ftrace call sites (KPROBES_ON_FTRACE): they do
+	 * not fire while sysctl kernel.ftrace_enabled is 0, nor while all
+	 * kprobes are disarmed (debugfs kprobes/enabled).  Read only to
+	 * report that (hooks_show()), never in probe context.
+	 */
+	int *ftrace_enabled;			/* ftrace_enabled */
+	int *last_ftrace_enabled;		/* last_ftrace_enabled */
+	bool *kprobes_all_disarmed;		/* kprobes_all_disarmed */
 };
+
+#define KLPT_NR_KSYMS 6
 
 extern struct klpt_ksyms klpt_ksyms;
 
 int klpt_ksyms_init(void);
+/* Why a registered kprobe does not fire now ("ftrace_off", ...) or NULL. */
+const char *klpt_kprobe_off(struct kprobe *kp);
 
 /* True if the skip= parameter names this hook or symbol (for tests). */
 bool klpt_skipped(const char *name);

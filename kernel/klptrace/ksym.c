@@ -41,7 +41,7 @@ static void *lookup_unless_skipped(klpt_lookup_fn lookup, const char *name)
 	return (void *)lookup(name);
 }
 
-/* Returns how many of the globals were found (0..3). */
+/* Returns how many of the globals were found (0..KLPT_NR_KSYMS). */
 int klpt_ksyms_init(void)
 {
 	klpt_lookup_fn lookup = find_kallsyms_lookup_name();
@@ -49,6 +49,22 @@ int klpt_ksyms_init(void)
 
 	if (!lookup)
 		return 0;
+
+	/*
+	 * Whether our ftrace-based kprobes can fire (see klpt_hooks_off()).
+	 * The sysctl handler writes ftrace_enabled before it stops or
+	 * starts the calls and last_ftrace_enabled after: both at 1 means
+	 * the calls run.
+	 */
+	klpt_ksyms.ftrace_enabled = lookup_unless_skipped(lookup,
+						"ftrace_enabled");
+	klpt_ksyms.last_ftrace_enabled = lookup_unless_skipped(lookup,
+						"last_ftrace_enabled");
+	klpt_ksyms.kprobes_all_disarmed = lookup_unless_skipped(lookup,
+						"kprobes_all_disarmed");
+	found += !!klpt_ksyms.ftrace_enabled;
+	found += !!klpt_ksyms.last_ftrace_enabled;
+	found += !!klpt_ksyms.kprobes_all_disarmed;
 
 	klpt_ksyms.transition_patch = lookup_unless_skipped(lookup,
 						"klp_transition_patch");
@@ -61,4 +77,26 @@ int klpt_ksyms_init(void)
 	found += !!klpt_ksyms.target_state;
 	found += !!klpt_ksyms.signals_cnt;
 	return found;
+}
+
+/*
+ * Why a registered kprobe does not fire right now, or NULL if it does.
+ * Read without a lock (a sysfs read, or once at load): a state that
+ * changes during the read is reported either way, and the sysctl writes
+ * ftrace_enabled = 0 before it stops the calls, so "off" is never late.
+ */
+const char *klpt_kprobe_off(struct kprobe *kp)
+{
+	if (klpt_ksyms.kprobes_all_disarmed &&
+	    READ_ONCE(*klpt_ksyms.kprobes_all_disarmed))
+		return "kprobes_disarmed";
+	if (kprobe_ftrace(kp) &&
+	    ((klpt_ksyms.ftrace_enabled &&
+	      !READ_ONCE(*klpt_ksyms.ftrace_enabled)) ||
+	     (klpt_ksyms.last_ftrace_enabled &&
+	      !READ_ONCE(*klpt_ksyms.last_ftrace_enabled))))
+		return "ftrace_off";
+	if (kprobe_disabled(kp))
+		return "disabled";
+	return NULL;
 }

@@ -134,9 +134,35 @@ static const char *const hook_type_name[] = {
 	[KLPT_HOOK_TRACEPOINT] = "tracepoint",
 };
 
-static int emit_status(char *buf, int at, const char *name,
-		       const char *type, int status, const char *feeds)
+static struct kprobe *hook_kprobe(struct klpt_hook *h)
 {
+	if (h->type == KLPT_HOOK_KPROBE)
+		return &h->kp;
+	if (h->type == KLPT_HOOK_KRETPROBE)
+		return &h->krp.kp;
+	return NULL;
+}
+
+/* Why a registered hook does not fire now, or NULL if it does. */
+static const char *hook_off(struct klpt_hook *h)
+{
+	struct kprobe *kp = hook_kprobe(h);
+
+	return kp && !h->status ? klpt_kprobe_off(kp) : NULL;
+}
+
+/*
+ * The status column is one word: "active", "inactive(WHY)" (registered
+ * but not firing now: ftrace_off, kprobes_disarmed, disabled),
+ * "skipped" or "missing(ERRNO)".
+ */
+static int emit_status(char *buf, int at, const char *name,
+		       const char *type, int status, const char *off,
+		       const char *feeds)
+{
+	if (!status && off)
+		return sysfs_emit_at(buf, at, "%-28s %-10s inactive(%s) %s\n",
+				     name, type, off, feeds);
 	if (!status)
 		return sysfs_emit_at(buf, at, "%-28s %-10s active      %s\n",
 				     name, type, feeds);
@@ -162,17 +188,25 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 		  "target when loaded mid-transition" },
 		{ "klp_signals_cnt", klpt_ksyms.signals_cnt,
 		  "pass numbers when loaded mid-transition" },
+		{ "ftrace_enabled", klpt_ksyms.ftrace_enabled,
+		  "inactive(ftrace_off) state of the hooks" },
+		{ "last_ftrace_enabled", klpt_ksyms.last_ftrace_enabled,
+		  "inactive(ftrace_off) state of the hooks" },
+		{ "kprobes_all_disarmed", klpt_ksyms.kprobes_all_disarmed,
+		  "inactive(kprobes_disarmed) state of the hooks" },
 	};
 	struct klpt_hook *h;
 	int len = 0, i;
 
+	BUILD_BUG_ON(ARRAY_SIZE(syms) != KLPT_NR_KSYMS);
 	for (i = 0; (h = hook_at(i)); i++)
 		len += emit_status(buf, len, h->probed, hook_type_name[h->type],
-				   h->status, h->feeds);
+				   h->status, hook_off(h), h->feeds);
 	for (i = 0; i < ARRAY_SIZE(syms); i++)
 		len += emit_status(buf, len, syms[i].name, "symbol",
 				   klpt_skipped(syms[i].name) ? -ECANCELED :
-				   syms[i].addr ? 0 : -ENOENT, syms[i].feeds);
+				   syms[i].addr ? 0 : -ENOENT, NULL,
+				   syms[i].feeds);
 	return len;
 }
 
@@ -237,7 +271,8 @@ static void unregister_all(void)
 static int __init klptrace_init(void)
 {
 	struct klpt_hook *h;
-	int nr = 0, active = 0, syms, ret;
+	int nr = 0, active = 0, off = 0, syms, ret;
+	const char *why = NULL;
 	unsigned int i;
 
 	BUILD_BUG_ON(KLP_UNDEFINED != KLP_TRACE_STATE_UNDEFINED);
@@ -251,13 +286,30 @@ static int __init klptrace_init(void)
 		h->probed = h->name;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
 			    hook_register(h);
-		if (!h->status)
+		if (!h->status && hook_off(h)) {
+			why = hook_off(h);
+			off++;
+		} else if (!h->status) {
 			active++;
-		else
+		} else {
 			pr_notice("hook %s (%s) not active (%d): no %s events\n",
 				  h->name, hook_type_name[h->type], h->status,
 				  h->feeds);
+		}
 	}
+	/*
+	 * Registered but not firing: kprobes on ftrace call sites stay
+	 * silent while kernel.ftrace_enabled is 0 (or all kprobes are
+	 * disarmed).  They fire again when that changes, and hooks says
+	 * which state they are in at every read.
+	 */
+	if (off)
+		pr_warn("%d hooks registered but inactive (%s): no events from them until %s; see /sys/kernel/klptrace/hooks\n",
+			off, why, !strcmp(why, "ftrace_off") ?
+			"sysctl kernel.ftrace_enabled is 1 again" :
+			!strcmp(why, "kprobes_disarmed") ?
+			"kprobes are enabled again (debugfs kprobes/enabled)" :
+			"they are enabled again");
 
 	klptrace_kobj = kobject_create_and_add("klptrace", kernel_kobj);
 	if (!klptrace_kobj) {
@@ -268,8 +320,8 @@ static int __init klptrace_init(void)
 	if (ret)
 		goto err_kobj;
 
-	pr_info("%s: %d of %d hooks active, %d of 3 kernel symbols found; see /sys/kernel/klptrace/hooks\n",
-		KLPTRACE_VERSION, active, nr, syms);
+	pr_info("%s: %d of %d hooks active, %d of %d kernel symbols found; see /sys/kernel/klptrace/hooks\n",
+		KLPTRACE_VERSION, active, nr, syms, KLPT_NR_KSYMS);
 	return 0;
 
 err_kobj:
