@@ -91,7 +91,17 @@ run_e2e() {
 	if [ "$mode" = e2e ] && ! make -s -C lib all >/dev/null 2>&1; then
 		echo "note: lib does not build: the e2e runs without libklptrace's checks" >&2
 	fi
-	run_suite e2e tests/vm/run.sh "$@"
+	# `make demo` played by a script (tests/vm/demo-test.sh): with the
+	# whole suite, or when "demo" is among the scenarios named.
+	local args=() a demo=0
+	[ $# -eq 0 ] && demo=1
+	for a in "$@"; do
+		if [ "$a" = demo ]; then demo=1; else args+=("$a"); fi
+	done
+	if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
+		run_suite e2e tests/vm/run.sh "${args[@]}"
+	fi
+	if [ "$demo" = 1 ]; then run_one e2e/demo tests/vm/demo-test.sh; fi
 }
 
 case $mode in

@@ -43,12 +43,34 @@ if [ -t 0 ]; then
 	trap 'stty sane 2>/dev/null; echo' EXIT
 fi
 
+# The demo runs klptop in the guest: without it there is nothing to show.
+if [ "$scenario" = demo ] && [ ! -x "${TUI_BUILD:-$root/build/tui}/klptop" ]; then
+	echo "demo.sh: klptop is not built (${TUI_BUILD:-$root/build/tui}/klptop): run 'make demo' or 'make -C tui'" >&2
+	exit 2
+fi
+# The guest reports klptop's exit status on its second serial port.
+status=$build/demo-status.txt
+rm -f "$status"
+
 echo "demo.sh: booting $scenario; Ctrl-A x quits qemu, 'exit' in the guest shell powers off" >&2
 # -nographic: serial console and qemu monitor multiplexed on stdio
 # (Ctrl-A c switches); -no-reboot: a guest panic or reboot ends qemu.
+qrc=0
 qemu-system-x86_64 \
 	-accel tcg -cpu max -m "${KLPT_VM_MEM:-512}" -smp "${KLPT_VM_SMP:-2}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "$KLPT_VM_CMDLINE klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols ${KLPT_VM_APPEND:-}" \
 	-nodefaults -no-user-config -nographic -serial mon:stdio \
-	-no-reboot
+	-serial file:"$status" -no-reboot || qrc=$?
+
+[ "$scenario" = demo ] || exit "$qrc"
+# make demo fails unless klptop ran and exited 0.
+line=$(grep -a -o 'klptop_status=[0-9]* klpt_lp_sleep_loaded=[01]' "$status" 2>/dev/null | tail -n 1)
+if [ -z "$line" ]; then
+	echo "demo.sh: klptop did not run in the guest (qemu status $qrc; no report on its second serial port)" >&2
+	exit 1
+fi
+st=${line#klptop_status=}
+st=${st%% *}
+echo "demo.sh: klptop exited with status $st; ${line##* }" >&2
+exit "$st"

@@ -31,6 +31,8 @@
 #   KLPT_VM_HOST_TIMEOUT host-side limit per VM, s [guest timeout + 120]
 #   KLPT_VM_APPEND       extra kernel command line
 #   KLPT_VM_KEEP=1       also keep the raw transfer (ttyS1.txt, out.tar.gz)
+#   KLPT_VM_NO_TOOLS=1   boot without klptop / klpt_watch built (their checks
+#                        are skipped; by default a missing one is an error)
 #   KLPT_VM_SCENARIOS    scenario directory [tests/vm/scenarios]; the
 #                        harness's own failure tests live in tests/vm/selftest
 #   KLPT_BUILD_DIR       build directory [<repo>/build]
@@ -101,6 +103,17 @@ for ko in "$root"/kernel/klptrace/klptrace.ko "$root"/tests/modules/*.ko; do
 done
 [ -f "$root/kernel/klptrace/klptrace.ko" ] ||
 	echo "run.sh: note: kernel/klptrace/klptrace.ko not built; scenarios run without it" >&2
+# Scenarios check klptop's frames and the library's model wherever they
+# run: without the tools that would be a silent skip, so refuse instead
+# (make e2e and make check build them; KLPT_VM_NO_TOOLS=1 allows it).
+if [ "${KLPT_VM_NO_TOOLS:-0}" != 1 ]; then
+	for t in "${TUI_BUILD:-$root/build/tui}/klptop" "$watch_bin"; do
+		if [ ! -x "$t" ]; then
+			echo "run.sh: $t is not built: run 'make build' (or make e2e), or set KLPT_VM_NO_TOOLS=1" >&2
+			exit 2
+		fi
+	done
+fi
 
 mkdir -p "$build/results"
 initrd=$build/initramfs.cpio.gz

@@ -36,6 +36,18 @@ In klptop:
 TXT
 printf 'Press Enter to start klptop. '
 read -r _
-/klpt/bin/klptop
-say "klptop exited with status $?; powering off"
+if [ -x /klpt/bin/klptop ]; then
+	/klpt/bin/klptop
+	st=$?
+else
+	echo "demo: no klptop in the image (make -C tui)" >&2
+	st=127
+fi
+say "klptop exited with status $st; powering off"
+# For demo.sh (and its test): klptop's status and, as the kernel sees
+# it, whether the livepatch module is still loaded, on the second serial
+# port, which demo.sh connects to a file.
+loaded=0
+module_loaded klpt_lp_sleep && loaded=1
+printf 'klptop_status=%s klpt_lp_sleep_loaded=%s\n' "$st" "$loaded" >/dev/ttyS1
 poweroff -f
