@@ -262,15 +262,33 @@ fail:
 	return TOP_EXIT_ERROR;
 }
 
-/* Checks that need the open session: the patch filter names a patch. */
+/*
+ * Checks that need the open session: the patch named by -p, --disable or
+ * --force is a patch in /sys/kernel/livepatch or, once that directory is
+ * gone, a loaded livepatch module of the same name (6.1 names the
+ * directory after the module).  One line on stderr if not.
+ */
 static int check_patch(const struct top_config *cfg, struct top_app *app)
 {
-	if (!cfg->patch || top_app_is_replay(app))
+	const char *name = cfg->disable ? cfg->disable :
+			   cfg->force ? cfg->force : cfg->patch;
+	struct klpt_session *s = top_app_session(app);
+	char path[512];
+
+	if (!name || top_app_is_replay(app))
 		return 0;
-	if (klpt_patch_find(top_app_session(app), cfg->patch))
+	if (klpt_patch_find(s, name) || klpt_module_find(s, name))
 		return 0;
-	fprintf(stderr, PROG ": no livepatch named '%s' (see "
-		"/sys/kernel/livepatch)\n", cfg->patch);
+	snprintf(path, sizeof(path), "%s/sys/module/%s/refcnt",
+		 cfg->root ? cfg->root : "", name);
+	if (!strchr(name, '/') && !access(path, F_OK))
+		fprintf(stderr, PROG ": '%s' is a loaded module but not a "
+			"livepatch (no K in /sys/module/%s/taint)\n", name,
+			name);
+	else
+		fprintf(stderr, PROG ": no livepatch named '%s': not in "
+			"/sys/kernel/livepatch and no livepatch module of "
+			"that name loaded\n", name);
 	return -1;
 }
 

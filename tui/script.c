@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * The scripted flow: --disable PATCH [--wait-unload [--timeout S]]
- * [--unload], and --force PATCH.  Everything is checked before anything
- * is written: an action is either done completely or not at all.
+ * [--unload], -p PATCH --wait-unload, and --force PATCH.  Everything is
+ * checked before anything is written: an action is either done
+ * completely or not at all.
+ *
+ * PATCH names a patch or its module: in 6.1 klp_init_patch() names the
+ * patch's directory /sys/kernel/livepatch/<patch> after patch->mod->name,
+ * so both have the same name.  Once the directory is gone (the patch was
+ * disabled, replaced by an atomic replace, or forced) the module may
+ * still be loaded: the flow then acts on the module alone.
  *
  * Progress goes to stdout once a second: the verdict, the transition's
  * progress and the tasks that hold it.  Exit: 0 ready (or unloaded, or
  * already gone), 1 timeout or forced (never unloadable; what holds it is
  * listed), 2 error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +25,20 @@
 
 /* Blockers listed per progress line. */
 #define SCRIPT_BLOCKERS 5
+
+/*
+ * How long a livepatch module whose patch directory is gone may keep
+ * references before the flow concludes that its patch was forced.  In
+ * 6.1 klp_free_patch_finish() removes the directory (kobject_put() ->
+ * kobject_cleanup() -> __kobject_del(), synchronously: Debian builds
+ * without CONFIG_DEBUG_KOBJECT_RELEASE), then klp_kobj_release_patch()
+ * completes patch->finish, and the same work item goes on to
+ * module_put() unless patch->forced, without sleeping in between.  So
+ * the reference outlives the directory only while that kworker is
+ * preempted; a forced patch's reference stays for good.  Seconds are
+ * generous for a preemption even in a loaded TCG guest.
+ */
+#define GONE_SETTLE_S 3.0
 
 static double now_s(void)
 {
@@ -67,16 +89,75 @@ static void report(const struct top_config *cfg, struct top_app *app,
 	top_view_free(&v);
 }
 
+/*
+ * Modules that use module (/sys/module/<module>/holders): each holds one
+ * reference (ref_module()), which goes when it is unloaded.  Their names
+ * go to names; returns how many.
+ */
+static int holders(const struct top_config *cfg, const char *module,
+		   char *names, size_t size)
+{
+	char path[512];
+	struct dirent *de;
+	size_t len = 0;
+	DIR *d;
+	int n = 0;
+
+	names[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/module/%s/holders",
+		 cfg->root ? cfg->root : "", module);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (len + 1 < size) {
+			int k = snprintf(names + len, size - len, "%s%s",
+					 n ? " " : "", de->d_name);
+
+			len = k < 0 ? len : len + (size_t)k;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A livepatch module whose patch is gone and that keeps references:
+ * when they are neither its holders' nor dropped GONE_SETTLE_S after
+ * they were first seen, the patch was forced (see GONE_SETTLE_S).
+ * since and refs track the refcnt seen; true when forced.
+ */
+static bool gone_forced(const struct top_config *cfg,
+			const struct klpt_module *m, double *since, int *refs)
+{
+	char names[256];
+	int r = klpt_module_refcnt(m);
+
+	if (r != *refs) {
+		*refs = r;
+		*since = now_s();
+		return false;
+	}
+	return r > holders(cfg, klpt_module_name(m), names, sizeof(names)) &&
+	       now_s() - *since >= GONE_SETTLE_S;
+}
+
 /* Wait until module is ready; an exit code. */
 static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		      const char *patch, const char *module)
 {
 	struct klpt_session *s = top_app_session(app);
 	double start = now_s(), elapsed, timeout = cfg->timeout_s;
+	double gone_since = 0;
+	int gone_refs = -1;
 	char tag[32];
 
 	for (;;) {
 		const struct klpt_module *m;
+		enum klpt_verdict v;
 		int slice = 1000, ret;
 
 		elapsed = now_s() - start;
@@ -105,10 +186,27 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			return TOP_EXIT_ERROR;
 		}
 		elapsed = now_s() - start;
-		if (klpt_module_verdict(s, m, NULL, 0) == KLPT_HOLD_FORCED) {
+		v = klpt_module_verdict(s, m, NULL, 0);
+		if (v == KLPT_HOLD_FORCED) {
 			report(cfg, app, patch, "forced:");
 			fprintf(stderr, PROG ": %s was forced: its module can "
 				"never be unloaded\n", patch);
+			return TOP_EXIT_TIMEOUT;
+		}
+		/*
+		 * KLPT_HOLD_REFS: the patch is freed and released (its
+		 * directory gone) and the module still counted.
+		 */
+		if (v != KLPT_HOLD_REFS) {
+			gone_refs = -1;
+		} else if (gone_forced(cfg, m, &gone_since, &gone_refs)) {
+			report(cfg, app, patch, "forced:");
+			fprintf(stderr, PROG ": %s was forced: its patch is "
+				"gone but its module keeps %d reference%s "
+				"that no module holds, %.0fs on (the kernel "
+				"never drops a forced patch's reference): it "
+				"can never be unloaded\n", module, gone_refs,
+				gone_refs == 1 ? "" : "s", GONE_SETTLE_S);
 			return TOP_EXIT_TIMEOUT;
 		}
 		if (timeout > 0 && elapsed >= timeout) {
@@ -130,19 +228,20 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	const struct klpt_patch *p;
 	const struct klpt_module *m;
 	char module[64], why[512];
+	bool gone;
 	int ret, code;
 
 	/* Everything is checked first: nothing is half done. */
 	p = klpt_patch_find(s, patch);
-	if (!p) {
-		fprintf(stderr, PROG ": no livepatch named '%s' (see "
-			"/sys/kernel/livepatch)\n", patch);
+	m = p ? klpt_patch_module(s, p) : klpt_module_find(s, patch);
+	if (!p && !m) {
+		/* main() checked the name; it went away since */
+		fprintf(stderr, PROG ": no livepatch named '%s'\n", patch);
 		return TOP_EXIT_ERROR;
 	}
-	m = klpt_patch_module(s, p);
 	/* A copy: model strings live only until the next event. */
 	snprintf(module, sizeof(module), "%s", m ? klpt_module_name(m) : patch);
-	if (cfg->force && !klpt_patch_in_transition(p)) {
+	if (cfg->force && (!p || !klpt_patch_in_transition(p))) {
 		fprintf(stderr, PROG ": %s is not in transition: nothing to "
 			"force\n", patch);
 		return TOP_EXIT_ERROR;
@@ -154,16 +253,30 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 		return TOP_EXIT_ERROR;
 	}
 
+	/* the directory is gone: the patch was freed and released */
+	gone = !p || klpt_patch_released(p);
 	if (cfg->disable) {
-		if (klpt_patch_enabled(p)) {
+		ret = -EALREADY;
+		if (!gone && klpt_patch_enabled(p))
 			ret = klpt_patch_disable(s, patch);
-			if (ret) {
-				fprintf(stderr, PROG ": cannot disable %s: "
-					"%s\n", patch, strerror(-ret));
-				return TOP_EXIT_ERROR;
-			}
+		if (ret == -ENOENT && m) {
+			gone = true;	/* the directory went meanwhile */
+			ret = -EALREADY;
+		} else if (ret == -EINVAL) {
+			ret = -EALREADY;	/* enabled reads 0 meanwhile */
+		}
+		if (!ret) {
 			printf("%s: disabled: the unpatch transition "
 			       "started\n", patch);
+		} else if (ret != -EALREADY) {
+			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch,
+				strerror(-ret));
+			return TOP_EXIT_ERROR;
+		} else if (gone) {
+			printf("%s: already disabled: its patch is gone from "
+			       "/sys/kernel/livepatch (disabled, replaced or "
+			       "forced); acting on module %s\n", patch,
+			       module);
 		} else {
 			printf("%s: already disabled\n", patch);
 		}

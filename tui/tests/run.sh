@@ -184,6 +184,102 @@ t_corrupt_recordings() {
 	done
 }
 
+# ------------------------- the scripted flow when the patch is gone
+
+# A fake system (fakesys.c on lib/tests/fake_tracefs.h): the patch's
+# directory is gone, its module (tainted K) still loaded, as after a
+# disable, an atomic replace or a force.  fake ARGS...: klptop on it;
+# specs before --, see fakesys.c.
+fakesys=$work/fakesys
+fake() {
+	"$fakesys" "$work/fakedir" "$@"
+}
+
+build_fakesys() {
+	# shellcheck disable=SC2046
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$top/lib/tests" \
+		$(pkg-config --cflags libtraceevent) -o "$fakesys" \
+		"$here/fakesys.c" $(pkg-config --libs libtraceevent)
+}
+
+# expect_out RC FILE PATTERN...: the last fake run exited RC and FILE
+# has every PATTERN.
+expect_out() {
+	local rc=$1 file=$2 p
+	shift 2
+	[ "$got" = "$rc" ] || fail "exit $got, expected $rc: $(cat "$work/out" "$work/err")" || return 1
+	for p in "$@"; do
+		grep -q -- "$p" "$file" || fail "$file lacks '$p': $(cat "$work/out" "$work/err")" || return 1
+	done
+}
+
+t_gone_ready() {
+	build_fakesys || return 1
+	# disabled (or replaced) earlier: freed, released, refcnt 0
+	fake module:lp:0:1 module:tgt:1:0 -- "$san" --disable lp \
+		--wait-unload >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^lp: already disabled: its patch is gone" \
+		"^lp: ready to unload" || return 1
+	[ ! -s "$work/err" ] || fail "stderr: $(cat "$work/err")" || return 1
+	fake module:lp:0:1 -- "$san" -p lp --wait-unload >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^lp: ready to unload" || return 1
+	# -p names the module's row in frames too
+	fake module:lp:0:1 -- "$san" -p lp -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^lp  *0 .* ready$"
+}
+
+t_gone_unknown() {
+	build_fakesys || return 1
+	expect_error 2 "no livepatch named 'nope'" fake module:lp:0:1 -- \
+		"$san" --disable nope --wait-unload --unload --yes || return 1
+	expect_error 2 "no livepatch named 'nope'" fake module:lp:0:1 -- \
+		"$san" -p nope --wait-unload || return 1
+	expect_error 2 "'tgt' is a loaded module but not a livepatch" fake \
+		module:tgt:1:0 -- "$san" --disable tgt --wait-unload || return 1
+	# nothing to force once the patch is gone
+	expect_error 2 "lp is not in transition" fake module:lp:1:1 -- \
+		"$san" --force lp --yes
+}
+
+# The directory is gone before the free work's module_put (6.1:
+# klp_free_patch_finish): a wait, then READY once the reference drops.
+t_gone_window() {
+	local pid d
+	build_fakesys || return 1
+	rm -f "$work/fakedir"
+	fake module:lp:1:1 -- "$san" --fallback -p lp --wait-unload \
+		>"$work/out" 2>"$work/err" &
+	pid=$!
+	loop_until 10 grep -q "lp: refs: 1 reference" "$work/out" ||
+		fail "no progress line: $(cat "$work/out" "$work/err")" || return 1
+	d=$(cat "$work/fakedir")
+	echo 0 >"$d/root/sys/module/lp/refcnt"
+	wait "$pid"
+	got=$?
+	expect_out 0 "$work/out" "^lp: ready to unload" || return 1
+	! grep -q "lp was forced:" "$work/out" "$work/err" || fail "said forced: $(cat "$work/out" "$work/err")"
+}
+
+t_gone_forced() {
+	build_fakesys || return 1
+	# a forced patch keeps its module's reference for good
+	fake module:lp:1:1 -- "$san" --disable lp --wait-unload --unload \
+		--yes >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 1 "$work/err" "lp was forced: its patch is gone but its module keeps 1 reference" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")" || return 1
+	! grep -q "unloaded" "$work/out" || fail "unloaded: $(cat "$work/out")" || return 1
+	# a reference another module holds (holders/) is no force: a wait
+	fake module:lp:1:1 holder:lp:other -- "$san" -p lp --wait-unload \
+		--timeout 5 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 1 "$work/out" "^timeout after" || return 1
+	! grep -q "lp was forced:" "$work/out" "$work/err" || fail "said forced: $(cat "$work/out" "$work/err")"
+}
+
 # ------------------------------------------------------- on a terminal
 
 # start_screen COLS ROWS ARGS...: klptop-san on a tmux terminal; its exit
@@ -314,6 +410,10 @@ run_test replay_tracedat t_replay_tracedat
 run_test replay_iterations t_replay_iterations
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
+run_test gone_ready t_gone_ready
+run_test gone_unknown t_gone_unknown
+run_test gone_window t_gone_window
+run_test gone_forced t_gone_forced
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_too_small t_screen_too_small

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * fakesys: run klptop on a fake system (lib/tests/fake_tracefs.h), for
+ * the decisions of the scripted flow that need no kernel.
+ *
+ *   fakesys DIRFILE SPEC... -- PROG ARGS...
+ *
+ * SPEC is one of
+ *   patch:NAME:ENABLED:TRANSITION   /sys/kernel/livepatch/NAME
+ *   module:NAME:REFCNT:LP           /sys/module/NAME (LP 1: tainted K)
+ *   holder:NAME:HOLDER              /sys/module/NAME/holders/HOLDER
+ *
+ * PROG runs with --root and --tracefs of the fake tree appended.  The
+ * fake tracefs carries the instance the library expects for its own pid
+ * (klptrace-<pid>: a plain directory has no kernel to fill it on mkdir),
+ * so the child makes the tree and then execs PROG, which keeps the pid.
+ * The tree's directory is written to DIRFILE first (a test changes the
+ * fake truth there while PROG runs); fakesys removes it when PROG ends
+ * and exits with PROG's status (128+N if killed by signal N).
+ */
+#include <sys/wait.h>
+
+#include "fake_tracefs.h"
+
+static int spec(struct fake_tracefs *ft, char *arg)
+{
+	char *kind = strtok(arg, ":"), *name = strtok(NULL, ":");
+	char *a = strtok(NULL, ":"), *b = strtok(NULL, ":");
+
+	if (!kind || !name || !a)
+		return -EINVAL;
+	if (!strcmp(kind, "patch") && b)
+		return fake_patch(ft, name, atoi(a), atoi(b));
+	if (!strcmp(kind, "module") && b)
+		return fake_module(ft, name, atoi(a), atoi(b));
+	if (!strcmp(kind, "holder"))
+		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,
+				 name, a);
+	return -EINVAL;
+}
+
+static void child(const char *dirfile, int nspecs, char **specs,
+		  char **argv)
+{
+	static char *args[256];
+	struct fake_tracefs ft;
+	int i, n = 0;
+	FILE *f;
+
+	if (fake_tracefs_init(&ft, 1, FAKE_KLP)) {
+		fprintf(stderr, "fakesys: fake_tracefs_init failed\n");
+		_exit(99);
+	}
+	f = fopen(dirfile, "w");
+	if (!f || fprintf(f, "%s\n", ft.dir) < 0 || fclose(f)) {
+		fprintf(stderr, "fakesys: cannot write %s\n", dirfile);
+		_exit(99);
+	}
+	for (i = 0; i < nspecs; i++)
+		if (spec(&ft, specs[i])) {
+			fprintf(stderr, "fakesys: bad spec %s\n", specs[i]);
+			_exit(99);
+		}
+	while (*argv && n < 250)
+		args[n++] = *argv++;
+	args[n++] = "--root";
+	args[n++] = ft.root;
+	args[n++] = "--tracefs";
+	args[n++] = ft.tracefs;
+	args[n] = NULL;
+	execvp(args[0], args);
+	fprintf(stderr, "fakesys: exec %s: %s\n", args[0], strerror(errno));
+	_exit(99);
+}
+
+int main(int argc, char **argv)
+{
+	char dir[PATH_MAX];
+	int i, status;
+	FILE *f;
+	pid_t pid;
+
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+		;
+	if (argc < 2 || i + 1 >= argc) {
+		fprintf(stderr, "usage: fakesys DIRFILE SPEC... -- PROG "
+			"ARGS...\n");
+		return 99;
+	}
+	pid = fork();
+	if (pid < 0)
+		return 99;
+	if (!pid)
+		child(argv[1], i - 2, argv + 2, argv + i + 1);
+	if (waitpid(pid, &status, 0) != pid)
+		return 99;
+	f = fopen(argv[1], "r");
+	if (f) {
+		if (fgets(dir, sizeof(dir), f) && dir[0] == '/') {
+			dir[strcspn(dir, "\n")] = '\0';
+			ft_rmtree(dir);
+		}
+		fclose(f);
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
