@@ -125,6 +125,27 @@ static int holders(const struct top_config *cfg, const char *module,
 }
 
 /*
+ * The module is still in its init (/sys/module/<module>/initstate reads
+ * "coming"): a livepatch module's init registers its patch
+ * (klp_enable_patch()), so no directory yet does not mean gone.
+ */
+static bool coming(const struct top_config *cfg, const char *module)
+{
+	char path[512], state[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate",
+		 cfg->root ? cfg->root : "", module);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(state, sizeof(state), f))
+		state[0] = '\0';
+	fclose(f);
+	return !strcmp(state, "coming\n");
+}
+
+/*
  * A livepatch module whose patch is gone and that keeps references:
  * when they are neither its holders' nor dropped GONE_SETTLE_S after
  * they were first seen, the patch was forced (see GONE_SETTLE_S).
@@ -136,6 +157,10 @@ static bool gone_forced(const struct top_config *cfg,
 	char names[256];
 	int r = klpt_module_refcnt(m);
 
+	if (coming(cfg, klpt_module_name(m))) {
+		*refs = -1;	/* init holds a reference; the patch comes */
+		return false;
+	}
 	if (r != *refs) {
 		*refs = r;
 		*since = now_s();
@@ -244,6 +269,12 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	if (cfg->force && (!p || !klpt_patch_in_transition(p))) {
 		fprintf(stderr, PROG ": %s is not in transition: nothing to "
 			"force\n", patch);
+		return TOP_EXIT_ERROR;
+	}
+	if (!p && cfg->disable && coming(cfg, module)) {
+		fprintf(stderr, PROG ": %s is still loading (initstate coming): "
+			"its patch is not registered yet; nothing to disable\n",
+			module);
 		return TOP_EXIT_ERROR;
 	}
 	if (cfg->readonly) {

@@ -9,6 +9,7 @@
  *   patch:NAME:ENABLED:TRANSITION   /sys/kernel/livepatch/NAME
  *   module:NAME:REFCNT:LP           /sys/module/NAME (LP 1: tainted K)
  *   holder:NAME:HOLDER              /sys/module/NAME/holders/HOLDER
+ *   initstate:NAME:STATE            /sys/module/NAME/initstate
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
@@ -33,6 +34,13 @@ static int spec(struct fake_tracefs *ft, char *arg)
 		return fake_patch(ft, name, atoi(a), atoi(b));
 	if (!strcmp(kind, "module") && b)
 		return fake_module(ft, name, atoi(a), atoi(b));
+	if (!strcmp(kind, "initstate")) {
+		char v[32];
+
+		snprintf(v, sizeof(v), "%s\n", a);	/* as the kernel shows */
+		return ft_write(v, strlen(v), "%s/sys/module/%s/initstate",
+				ft->root, name);
+	}
 	if (!strcmp(kind, "holder"))
 		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,
 				 name, a);

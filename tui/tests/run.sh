@@ -239,6 +239,9 @@ t_gone_unknown() {
 		"$san" -p nope --wait-unload || return 1
 	expect_error 2 "'tgt' is a loaded module but not a livepatch" fake \
 		module:tgt:1:0 -- "$san" --disable tgt --wait-unload || return 1
+	# a livepatch module in its init: its patch is not registered yet
+	expect_error 2 "lp is still loading" fake module:lp:1:1 \
+		initstate:lp:coming -- "$san" --disable lp --wait-unload || return 1
 	# nothing to force once the patch is gone
 	expect_error 2 "lp is not in transition" fake module:lp:1:1 -- \
 		"$san" --force lp --yes
@@ -274,6 +277,12 @@ t_gone_forced() {
 	! grep -q "unloaded" "$work/out" || fail "unloaded: $(cat "$work/out")" || return 1
 	# a reference another module holds (holders/) is no force: a wait
 	fake module:lp:1:1 holder:lp:other -- "$san" -p lp --wait-unload \
+		--timeout 5 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 1 "$work/out" "^timeout after" || return 1
+	! grep -q "lp was forced:" "$work/out" "$work/err" || fail "said forced: $(cat "$work/out" "$work/err")" || return 1
+	# nor is the reference a module holds during its init
+	fake module:lp:1:1 initstate:lp:coming -- "$san" -p lp --wait-unload \
 		--timeout 5 >"$work/out" 2>"$work/err"
 	got=$?
 	expect_out 1 "$work/out" "^timeout after" || return 1
