@@ -258,6 +258,20 @@ struct klpt_source {
 	 * KLPT_MODE_FALLBACK; the session starts polling.  NULL elsewhere.
 	 */
 	bool (*klp_gone)(struct klpt_source *src);
+	/*
+	 * (Added for hooks that stop firing.)  A live source: klptrace.ko's
+	 * report.  *off: a hook of it is registered but does not fire now
+	 * (kernel.ftrace_enabled 0, kprobes disarmed); *missed: the sum of
+	 * /sys/kernel/klptrace/missed, UINT64_MAX if unreadable.  -errno
+	 * if klptrace.ko's hooks file cannot be read.  NULL elsewhere.
+	 */
+	int (*hooks)(struct klpt_source *src, bool *off, uint64_t *missed);
+	/*
+	 * A live source: enable the fallback's module events and say
+	 * KLPT_MODE_FALLBACK (on), or disable them and say
+	 * KLPT_MODE_EVENTS again (off).  The klp events stay enabled.
+	 */
+	void (*degrade)(struct klpt_source *src, bool on);
 	void (*close)(struct klpt_source *src);
 };
 

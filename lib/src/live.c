@@ -60,6 +60,7 @@ struct live {
 	int kick;			/* eventfd for plain files, or -1 */
 	void *page;
 	int page_size;
+	char *root;			/* opts->root: prefix of /sys, /proc */
 };
 
 /*
@@ -456,11 +457,12 @@ static int open_cpus(struct live *l, const char *root)
  * every exiting thread (do_exit()), and no klp event says that a task
  * is gone.  A module or sched event the kernel lacks is not fatal.
  */
+static const char *const fallback_events[] = {
+	"module_free", "module_get", "module_put",
+};
+
 static int enable_events(struct live *l)
 {
-	static const char *const fallback[] = {
-		"module_free", "module_get", "module_put",
-	};
 	size_t i;
 
 	if (l->src.mode == KLPT_MODE_EVENTS) {
@@ -471,8 +473,115 @@ static int enable_events(struct live *l)
 	tracefs_event_enable(l->inst, "module", "module_load");
 	tracefs_event_enable(l->inst, "sched", "sched_process_exit");
 	if (l->src.mode == KLPT_MODE_FALLBACK)
-		for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++)
-			tracefs_event_enable(l->inst, "module", fallback[i]);
+		for (i = 0; i < sizeof(fallback_events) /
+			    sizeof(fallback_events[0]); i++)
+			tracefs_event_enable(l->inst, "module",
+					     fallback_events[i]);
+	return 0;
+}
+
+/*
+ * klptrace.ko's hooks do not fire (or fire again): the module events
+ * stand in for the klp ones meanwhile, as in the fallback.  The klp
+ * events stay enabled: those of tracepoint hooks still come, and the
+ * decoder ignores the ones the fallback replaces.
+ */
+static void live_degrade(struct klpt_source *src, bool on)
+{
+	struct live *l = (struct live *)src;
+	size_t i;
+
+	src->mode = on ? KLPT_MODE_FALLBACK : KLPT_MODE_EVENTS;
+	for (i = 0; i < sizeof(fallback_events) / sizeof(fallback_events[0]);
+	     i++) {
+		if (on)
+			tracefs_event_enable(l->inst, "module",
+					     fallback_events[i]);
+		else
+			tracefs_event_disable(l->inst, "module",
+					      fallback_events[i]);
+	}
+}
+
+/*
+ * "<root>/proc/sys/kernel/ftrace_enabled" reads 0: ftrace calls are off,
+ * and with them klptrace.ko's kprobes (KPROBES_ON_FTRACE).
+ */
+static bool ftrace_sysctl_off(const char *root)
+{
+	char path[PATH_MAX];
+	size_t len;
+	char *buf;
+	bool off;
+
+	if (snprintf(path, sizeof(path), "%s/proc/sys/kernel/ftrace_enabled",
+		     root) >= (int)sizeof(path))
+		return false;
+	buf = slurp(path, &len);
+	if (!buf)
+		return false;
+	off = buf[0] == '0';
+	free(buf);
+	return off;
+}
+
+/*
+ * klptrace.ko's report (tracepoints/README.md, "Hooks and degraded
+ * modes"): hooks lines are "name kind status feeds", where status
+ * "inactive(...)" is a hook that is registered but does not fire now.
+ * A module that cannot tell whether ftrace is on (no "ftrace_enabled
+ * symbol active" line: the symbol was not found, or an older module)
+ * is helped by the sysctl itself.  missed lines are "probe count".
+ */
+static int live_hooks(struct klpt_source *src, bool *off, uint64_t *missed)
+{
+	struct live *l = (struct live *)src;
+	char path[PATH_MAX], *buf, *line, *save = NULL;
+	bool knows_ftrace = false;
+	size_t len;
+
+	*off = false;
+	*missed = UINT64_MAX;
+	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/hooks",
+		     l->root) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	buf = slurp(path, &len);
+	if (!buf)
+		return -errno;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[64], kind[16], status[64];
+
+		if (sscanf(line, "%63s %15s %63s", name, kind, status) != 3)
+			continue;
+		if (!strcmp(kind, "symbol")) {
+			if (!strcmp(name, "ftrace_enabled") &&
+			    !strcmp(status, "active"))
+				knows_ftrace = true;
+		} else if (!strncmp(status, "inactive", 8)) {
+			*off = true;
+		}
+	}
+	free(buf);
+	if (!knows_ftrace && ftrace_sysctl_off(l->root))
+		*off = true;
+
+	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/missed",
+		     l->root) >= (int)sizeof(path))
+		return 0;
+	buf = slurp(path, &len);
+	if (!buf)
+		return 0;
+	*missed = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long n;
+		char name[64];
+
+		if (sscanf(line, "%63s %llu", name, &n) == 2)
+			*missed += n;
+	}
+	free(buf);
 	return 0;
 }
 
@@ -596,6 +705,7 @@ static void live_close(struct klpt_source *src)
 		close(l->kick);
 	tep_free(l->src.tep);
 	free(l->page);
+	free(l->root);
 	free(l);
 	live_in_use = false;
 }
@@ -660,8 +770,15 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 	l->src.fill = live_fill;
 	l->src.fd = live_fd;
 	l->src.klp_gone = live_klp_gone;
+	l->src.hooks = live_hooks;
+	l->src.degrade = live_degrade;
 	l->src.close = live_close;
 	live_in_use = true;
+	l->root = strdup(opts->root);
+	if (!l->root) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 
 	remove_stale(tracing_dir);
 	snprintf(name, sizeof(name), "klptrace-%d", (int)getpid());

@@ -86,6 +86,13 @@ struct klpt_session {
 	uint64_t bad;		/* malformed records skipped */
 	unsigned int poll_ms;	/* fallback polling period */
 	uint64_t klp_check_ns;	/* next look for klptrace.ko's removal */
+	/*
+	 * KLPT_MODE_FALLBACK because klptrace.ko's hooks do not fire now
+	 * (ftrace off): events mode again when they do.  missed is the sum
+	 * of its missed counts as last read.  See hooks_check().
+	 */
+	bool degraded;
+	uint64_t missed;
 };
 
 KLPT_API const char *klpt_version(void)
@@ -309,6 +316,28 @@ static int run(struct klpt_session *s, int *n)
 	}
 }
 
+/*
+ * Events were lost (count, 0 if unknown) outside the ring buffer's own
+ * accounting: take a new snapshot and say LOST; the RESYNC follows at
+ * the snapshot, as for a ring-buffer loss (step()).
+ */
+static int lose(struct klpt_session *s, uint64_t ts, uint64_t count, int *n)
+{
+	struct klpt_event ev;
+	int ret;
+
+	ret = sync_begin(s);
+	if (ret)
+		return ret;
+	s->lost += count ? count : 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = KLPT_EV_LOST;
+	ev.ts = ts;
+	ev.cpu = -1;
+	ev.lost.count = count;
+	return emit(s, &ev, n);
+}
+
 static bool timer_fired(struct klpt_session *s)
 {
 	uint64_t ticks;
@@ -328,7 +357,6 @@ static int start_polling(struct klpt_session *s);
  */
 static int klp_gone_check(struct klpt_session *s, int *n)
 {
-	struct klpt_event ev;
 	uint64_t now = now_ns();
 	int ret;
 
@@ -343,15 +371,59 @@ static int klp_gone_check(struct klpt_session *s, int *n)
 	ret = start_polling(s);
 	if (ret)
 		return ret;
-	ret = sync_begin(s);
-	if (ret)
-		return ret;
-	s->lost++;	/* how many is unknown */
-	memset(&ev, 0, sizeof(ev));
-	ev.type = KLPT_EV_LOST;
-	ev.ts = now;
-	ev.cpu = -1;
-	return emit(s, &ev, n);
+	return lose(s, now, 0, n);	/* how many is unknown */
+}
+
+/* In or out of the fallback while klptrace.ko's hooks do not fire. */
+static void set_degraded(struct klpt_session *s, bool on)
+{
+	s->degraded = on;
+	s->mode = on ? KLPT_MODE_FALLBACK : KLPT_MODE_EVENTS;
+	klpt_decoder_set_fallback(s->dec, on);
+	s->src->degrade(s->src, on);
+}
+
+/*
+ * klptrace.ko's own report, read on the polling timer's ticks (at most
+ * once per poll_ms; the timer runs in the events mode too):
+ *   - a missed count grew (a probe hit the kernel could not report):
+ *     LOST with the growth, then RESYNC;
+ *   - its hooks stopped firing (kernel.ftrace_enabled 0: the kprobes are
+ *     ftrace-based; or kprobes disarmed): LOST, the fallback (module
+ *     events, polling, no per-task reason) and RESYNC; when they fire
+ *     again, LOST (what happened in between is known from snapshots
+ *     only) and RESYNC in the events mode.
+ * A change shorter than poll_ms may go unseen: its events are lost
+ * without a LOST (tracepoints/README.md says so).
+ */
+static int hooks_check(struct klpt_session *s, int *n)
+{
+	uint64_t missed, grew = 0, now;
+	bool off;
+	int ret;
+
+	if (!s->src->hooks || (s->mode != KLPT_MODE_EVENTS && !s->degraded))
+		return 0;
+	now = now_ns();
+	ret = s->src->hooks(s->src, &off, &missed);
+	if (ret < 0) {
+		if (!s->degraded)
+			return 0;	/* klp_gone_check() sees to it */
+		/* klptrace.ko removed while degraded: the fallback for good */
+		s->degraded = false;
+		return lose(s, now, 0, n);
+	}
+	if (missed != UINT64_MAX) {
+		/* smaller: a reloaded module's new counts */
+		if (missed > s->missed)
+			grew = missed - s->missed;
+		s->missed = missed;
+	}
+	if (off != s->degraded) {
+		set_degraded(s, off);
+		return lose(s, now, grew, n);
+	}
+	return grew ? lose(s, now, grew, n) : 0;
 }
 
 KLPT_API int klpt_session_process(struct klpt_session *s)
@@ -366,11 +438,18 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 		return klpt_err(-ret);
 	if (ret > 0)
 		return n;	/* on_event asked to stop */
-	/* Fallback: the ground truth is all there is; re-read it. */
 	if (timer_fired(s)) {
-		ret = sync_begin(s);
+		ret = hooks_check(s, &n);
 		if (ret < 0)
 			return klpt_err(-ret);
+		if (ret > 0)
+			return n;	/* on_event asked to stop */
+		/* Fallback: the ground truth is all there is; re-read it. */
+		if (s->mode == KLPT_MODE_FALLBACK && !s->sync) {
+			ret = sync_begin(s);
+			if (ret < 0)
+				return klpt_err(-ret);
+		}
 	}
 	ret = run(s, &n);
 	/* The source dropped a recording that failed: it is over. */
@@ -487,6 +566,8 @@ static int start_polling(struct klpt_session *s)
 		.it_interval.tv_nsec = (long)(s->poll_ms % 1000) * 1000000,
 	};
 
+	if (s->timerfd >= 0)
+		return 0;	/* already running (the events mode's) */
 	its.it_value = its.it_interval;
 	s->timerfd = timerfd_create(CLOCK_MONOTONIC,
 				    TFD_NONBLOCK | TFD_CLOEXEC);
@@ -530,7 +611,22 @@ static int session_new(const struct klpt_session_opts *o,
 	if (ret)
 		goto fail;
 	s->poll_ms = o->poll_ms;
-	if (s->mode == KLPT_MODE_FALLBACK) {
+	/*
+	 * klptrace.ko's hooks may be off from the start: then the fallback
+	 * until they fire (no LOST: nothing was ever seen).  The timer runs
+	 * in the events mode too, for hooks_check().
+	 */
+	if (s->mode == KLPT_MODE_EVENTS && src->hooks) {
+		uint64_t missed;
+		bool off;
+
+		if (!src->hooks(src, &off, &missed)) {
+			s->missed = missed == UINT64_MAX ? 0 : missed;
+			if (off)
+				set_degraded(s, true);
+		}
+	}
+	if (s->mode == KLPT_MODE_FALLBACK || src->hooks) {
 		ret = start_polling(s);
 		if (ret)
 			goto fail;

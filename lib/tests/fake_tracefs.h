@@ -9,6 +9,7 @@
  *	fake_patch(&ft, "lp", 0, 1);		 /sys/kernel/livepatch/lp
  *	fake_module(&ft, "lp", 1, true);	 /sys/module/lp/refcnt
  *	fake_task(&ft, 100, 100, "sleeper", 1, true);
+ *	fake_klptrace(&ft, NULL, true, 0, 0);	 /sys/kernel/klptrace/{hooks,missed}
  *
  *	struct fake_page pg;
  *	fake_page_init(&pg);
@@ -612,6 +613,47 @@ FT_FN void fake_module_remove(struct fake_tracefs *ft, const char *name)
 
 	snprintf(path, sizeof(path), "%s/sys/module/%s", ft->root, name);
 	ft_rmtree(path);
+}
+
+/*
+ * klptrace.ko's report as the module writes it: <root>/sys/kernel/
+ * klptrace/hooks with two kprobes, "active" or "inactive(<off>)", and
+ * the ftrace_enabled symbol line (left out if !ftrace_sym: an older
+ * module, or the symbol not found); <root>/sys/kernel/klptrace/missed
+ * with the two kprobes' counts.
+ */
+FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
+			bool ftrace_sym, unsigned long missed0,
+			unsigned long missed1)
+{
+	char st[48], buf[1024];
+
+	if (off)
+		snprintf(st, sizeof(st), "inactive(%s)", off);
+	else
+		snprintf(st, sizeof(st), "active     ");
+	snprintf(buf, sizeof(buf),
+		 "%-28s %-10s %s %s\n%-28s %-10s %s %s\n%s",
+		 "klp_try_switch_task", "kretprobe", st, "klp_task_blocked",
+		 "klp_update_patch_state", "kprobe", st, "klp_task_switch",
+		 ftrace_sym ? "ftrace_enabled               symbol     active"
+			      "      inactive(ftrace_off) state of the hooks\n"
+			    : "");
+	if (ft_puts(buf, "%s/sys/kernel/klptrace/hooks", ft->root))
+		return -EIO;
+	snprintf(buf, sizeof(buf), "%-28s %lu\n%-28s %lu\n",
+		 "klp_try_switch_task", missed0, "klp_update_patch_state",
+		 missed1);
+	if (ft_puts(buf, "%s/sys/kernel/klptrace/missed", ft->root))
+		return -EIO;
+	return 0;
+}
+
+/* <root>/proc/sys/kernel/ftrace_enabled (sysctl kernel.ftrace_enabled) */
+FT_FN int fake_ftrace_sysctl(struct fake_tracefs *ft, int on)
+{
+	return ft_puts(on ? "1\n" : "0\n", "%s/proc/sys/kernel/ftrace_enabled",
+		       ft->root) ? -EIO : 0;
 }
 
 /*

@@ -633,6 +633,189 @@ out:
 	fake_tracefs_cleanup(&ft);
 }
 
+/*
+ * Poll (the timer wakes it every poll_ms) until the callback has seen
+ * `want` events; bounded.
+ */
+static void poll_until(struct klpt_session *s, struct seen *seen, int want)
+{
+	int i, ret;
+
+	for (i = 0; i < 200 && seen->n < want; i++) {
+		ret = klpt_session_poll(s, 1000);
+		CHECK(ret >= 0, "poll: %d", ret);
+		if (ret < 0)
+			break;
+	}
+	CHECK(seen->n >= want, "saw %d events, expected %d", seen->n, want);
+}
+
+static int open_polling(struct seen *seen, struct klpt_session **s)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = on_event,
+		       .ctx = seen, .tracefs_dir = ft.tracefs,
+		       .root = ft.root, .poll_ms = 5);
+
+	return klpt_session_open_live(&o, s);
+}
+
+/*
+ * /sys/kernel/klptrace/missed grows (a probe hit the kernel could not
+ * report): LOST with the growth, then RESYNC.  Counts from before the
+ * open are not losses of this session.
+ */
+static void test_missed_resync(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_module *m;
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	/* the old counts: no loss (each poll returns after a timer tick) */
+	for (i = 0; i < 3; i++)
+		CHECK_INT(klpt_session_poll(s, 1000), 0);
+	CHECK_INT(seen.n, 0);
+
+	/* a lost klp_module_ref: the truth moved on to 2 references */
+	CHECK_INT(fake_module(&ft, LP, 2, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 4, 2), 0);
+	poll_until(s, &seen, 2);
+	CHECK_INT(seen.type[0], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[0], 3);
+	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
+	CHECK_INT(klpt_session_lost(s), 3);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	m = klpt_module_find(s, LP);
+	CHECK(m, "module not in the model");
+	if (m)
+		CHECK_INT(klpt_module_refcnt(m), 2);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * klptrace.ko's hooks stop firing (kernel.ftrace_enabled=0: its kprobes
+ * are ftrace-based) and come back: LOST + RESYNC each time, the
+ * fallback in between (module events, the truth polled, no per-task
+ * reason it cannot know).
+ */
+static void test_hooks_off(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_module *m;
+	struct fake_page pg;
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	CHECK_STR(inst_file("events/module/module_put/enable"), "0");
+
+	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0), 0);
+	poll_until(s, &seen, 2);
+	CHECK_INT(seen.type[0], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[0], 0);
+	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
+	CHECK_INT(klpt_session_lost(s), 1);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK_STR(inst_file("events/module/module_put/enable"), "1");
+	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
+	CHECK_STR(inst_file("events/klp/enable"), "1");
+
+	/* module:* now stand in for klp_module_ref */
+	CHECK_INT(fake_pipes_clear(&ft), 0);
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "module", "module_put",
+			     FV("name", LP), FV("refcnt", 1),
+			     FV("ip", 0xffffffff81000000ll)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	/* (the fallback's timer resyncs meanwhile, as often as it ticks) */
+	i = 2;
+	while (seen.n < MAX_SEEN - 4) {
+		poll_until(s, &seen, i + 1);
+		if (seen.n <= i || seen.type[i] == KLPT_EV_MODULE_REF)
+			break;
+		CHECK_INT(seen.type[i], KLPT_EV_RESYNC);
+		i++;
+	}
+	CHECK_INT(seen.type[i], KLPT_EV_MODULE_REF);
+	CHECK_INT(seen.refcnt[i], 0);
+
+	/* the hooks fire again: LOST (the gap) and RESYNC, events mode */
+	CHECK_INT(fake_module(&ft, LP, 0, true), 0);
+	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	while (klpt_session_mode(s) != KLPT_MODE_EVENTS && seen.n < MAX_SEEN)
+		poll_until(s, &seen, seen.n + 1);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	/* the same process() call resynced (its snapshot was filled past) */
+	CHECK_INT(seen.type[seen.n - 2], KLPT_EV_LOST);
+	CHECK_INT(seen.type[seen.n - 1], KLPT_EV_RESYNC);
+	CHECK_INT(klpt_session_lost(s), 2);
+	CHECK_STR(inst_file("events/module/module_put/enable"), "0");
+	m = klpt_module_find(s, LP);
+	if (m)
+		CHECK_INT(klpt_module_refcnt(m), 0);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * Hooks off from the open: the fallback from the start, without a LOST.
+ * A module that cannot read ftrace_enabled itself (no symbol line) is
+ * helped by /proc/sys/kernel/ftrace_enabled.  A pending task has no
+ * reason the session could know.
+ */
+static void test_hooks_off_at_open(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_task *t;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 0, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, false, 0, 0), 0);
+	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK_INT(klpt_session_lost(s), 0);
+	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
+	t = klpt_task_find(s, SLEEPER);
+	CHECK(t, "sleeper not in the model");
+	if (t)
+		CHECK_INT(klpt_task_reason(t), KLPT_REASON_UNKNOWN);
+	/* the module knows ftrace_enabled: its "active" is the truth */
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	while (klpt_session_mode(s) != KLPT_MODE_EVENTS && seen.n < MAX_SEEN)
+		poll_until(s, &seen, seen.n + 1);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
 /* KLPT_F_FALLBACK leaves klptrace.ko's events alone. */
 static void test_forced_fallback(void)
 {
@@ -943,6 +1126,9 @@ int main(void)
 	RUN(test_poll);
 	RUN(test_fallback);
 	RUN(test_forced_fallback);
+	RUN(test_missed_resync);
+	RUN(test_hooks_off);
+	RUN(test_hooks_off_at_open);
 	RUN(test_online_cpus);
 	RUN(test_stale_instances);
 	RUN(test_errors);
