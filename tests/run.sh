@@ -4,6 +4,16 @@
 #   tests/run.sh e2e [NAME...]   scenarios in the VM (tests/vm/run.sh)
 #   tests/run.sh all             both
 # Prints PASS/FAIL per test and ends with "N passed, N failed".
+#
+# KFLAVOURS: the Debian 6.1 kernel flavours to boot besides the default
+# image (KVER, scripts/kver.sh), e.g. "amd64 cloud-amd64 rt-amd64" (the
+# default of `all`; `e2e` runs none unless KFLAVOURS is set; empty: the
+# default image only).  The full suite runs on the default image; on
+# each other flavour of the same ABI (6.1.0-57-<flavour>) the core
+# scenarios ($CORE_SCENARIOS, or those named after e2e), with klptrace.ko
+# and the test modules built against that flavour's headers into
+# build/kmod/<kver>/, results in build/vm/results/<flavour>/<scenario>,
+# lines "PASS rt-amd64/force".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -98,10 +108,61 @@ run_e2e() {
 	for a in "$@"; do
 		if [ "$a" = demo ]; then demo=1; else args+=("$a"); fi
 	done
+	local t0
+	t0=$(date +%s)
 	if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
 		run_suite e2e tests/vm/run.sh "${args[@]}"
 	fi
 	if [ "$demo" = 1 ]; then run_one e2e/demo tests/vm/demo-test.sh; fi
+	echo "e2e on $(sh scripts/kver.sh) took $(( $(date +%s) - t0 )) s"
+	run_flavours "${args[@]}"
+}
+
+CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"
+
+# run_flavours [SCENARIO...]: the core scenarios (or SCENARIO...) on every
+# flavour of $KFLAVOURS but the default image's.
+run_flavours() {
+	local def abi f kver t0 list
+	if [ "$mode" = all ]; then
+		list=${KFLAVOURS-amd64 cloud-amd64 rt-amd64}
+	else
+		list=${KFLAVOURS:-}
+	fi
+	[ -n "$list" ] || return 0
+	def=$(sh scripts/kver.sh) || return 0
+	# 6.1.0-57-rt-amd64 -> 6.1.0-57
+	abi=$(sed -n 's/^\([0-9.]*-[0-9]*\)-.*/\1/p' <<<"$def")
+	for f in $list; do
+		kver=$abi-$f
+		[ "$kver" = "$def" ] && continue
+		t0=$(date +%s)
+		if [ ! -r "/boot/vmlinuz-$kver" ] || [ ! -f "/lib/modules/$kver/build/Makefile" ]; then
+			echo "FAIL $f: kernel $kver or its headers not installed (make deps)"
+			failed=$((failed + 1))
+			continue
+		fi
+		mkdir -p build
+		if ! build_flavour "$kver" >"build/kmod-$kver.log" 2>&1; then
+			echo "FAIL $f: build against $kver"
+			tail -n 30 "build/kmod-$kver.log" | sed 's/^/    /'
+			failed=$((failed + 1))
+			continue
+		fi
+		# shellcheck disable=SC2086 # CORE_SCENARIOS is a list
+		KVER=$kver KDIR=/lib/modules/$kver/build KLPT_VM_FLAVOUR=$f \
+			run_suite "e2e $f" tests/vm/run.sh ${*:-$CORE_SCENARIOS}
+		echo "flavour $f ($kver) took $(( $(date +%s) - t0 )) s"
+	done
+}
+
+# build_flavour KVER: klptrace.ko and the test modules against KVER's
+# headers, into build/kmod/KVER/ (the selftests' modules: tests/vm/run.sh).
+build_flavour() {
+	local kver=$1 out=$top/build/kmod/$1
+	mkdir -p "$out"
+	make -C kernel/klptrace KVER="$kver" KDIR="/lib/modules/$kver/build" OUT="$out" &&
+		make -C tests/modules KVER="$kver" KDIR="/lib/modules/$kver/build" OUT="$out"
 }
 
 case $mode in

@@ -16,6 +16,14 @@
 #   /lib/x86_64-linux-gnu/*, /lib64/ld-linux-x86-64.so.2
 #                             their shared libraries (what ldd lists, at the
 #                             same paths; libklptrace.so.0 with them)
+#   /klpt/selftests/          the kernel's livepatch selftest scripts
+#                             (tools/testing/selftests/livepatch), unchanged
+#   /lib/modules/KVER/extra/test_klp_*.ko, modules.dep...
+#                             their modules, for modprobe (depmod -b)
+#   /klpt/st/bin/             bash, coreutils, grep, sed, awk, diff, sysctl,
+#                             dmesg, kmod: what the selftests run (busybox's
+#                             applets differ in options and messages); the
+#                             scenario puts it first in PATH
 #   /klpt/build-info          what went in (kver, modules, tools), for the logs
 #   /dev/console, /proc, /sys, /tmp, /out
 #
@@ -26,7 +34,12 @@
 #   SCENARIOS_DIR  directory of scenarios          [tests/vm/scenarios]
 #   EXTRA_KO       more .ko files, space separated [none]
 #   LIB_BUILD      libklptrace's build directory   [build/lib]
-#   KVER           recorded in /klpt/build-info only
+#   SELFTESTS_KO   directory of the test_klp_*.ko  [build/kmod/$KVER/selftests]
+#   SELFTESTS_SRC  extracted selftest sources      [build/selftests/src]
+#                  (tests/selftests/Makefile builds both; without them the
+#                  image has no selftests and that scenario fails saying so)
+#   KVER           /lib/modules/KVER of the selftest modules; recorded in
+#                  /klpt/build-info
 # A missing klptrace.ko or test module is not an error: scenarios check
 # what is in /klpt/modules and skip what they cannot run.  Nor is an
 # unbuilt lib: the image then has no /klpt/bin (lib.sh starts no
@@ -120,9 +133,9 @@ else
 	echo "mkinitramfs: note: klptop not built ($tui_build): no klptop in the guest" >&2
 fi
 declare -A libs=()
-for t in "${tools[@]}"; do
-	mkdir -p "$stage/klpt/bin"
-	install -m 0755 "$t" "$stage/klpt/bin/$(basename "$t")"
+# add_libs BIN: the shared libraries BIN needs, into libs[].
+add_libs() {
+	local t=$1 deps name arrow path
 	# "name => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"
 	deps=$(ldd "$t") || { echo "mkinitramfs: ldd $t failed" >&2; exit 1; }
 	while read -r name arrow path _; do
@@ -139,7 +152,50 @@ for t in "${tools[@]}"; do
 		*) libs["$path"]=$path ;;
 		esac
 	done <<<"$deps"
+}
+for t in "${tools[@]}"; do
+	mkdir -p "$stage/klpt/bin"
+	install -m 0755 "$t" "$stage/klpt/bin/$(basename "$t")"
+	add_libs "$t"
 done
+
+# The kernel's livepatch selftests (scenario selftests).
+st_ko=${SELFTESTS_KO:-$root/build/kmod/${KVER:-none}/selftests}
+st_src=${SELFTESTS_SRC:-$root/build/selftests/src}
+st_mods=()
+if [ -n "${KVER:-}" ] && [ -d "$st_src/tools/testing/selftests/livepatch" ] &&
+	compgen -G "$st_ko/test_klp_*.ko" >/dev/null; then
+	mkdir -p "$stage/klpt/selftests" "$stage/lib/modules/$KVER/extra" "$stage/klpt/st/bin"
+	for f in "$st_src"/tools/testing/selftests/livepatch/*; do
+		case $f in *.sh) m=0755 ;; *) m=0644 ;; esac
+		install -m "$m" "$f" "$stage/klpt/selftests/$(basename "$f")"
+	done
+	for ko in "$st_ko"/test_klp_*.ko; do
+		install -m 0644 "$ko" "$stage/lib/modules/$KVER/extra/"
+		st_mods+=("$ko")
+	done
+	# kmod wants the built-in list to tell built-in from missing.
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -f "/lib/modules/$KVER/$f" ] &&
+			install -m 0644 "/lib/modules/$KVER/$f" "$stage/lib/modules/$KVER/$f"
+	done
+	depmod -b "$stage" "$KVER" || { echo "mkinitramfs: depmod -b failed" >&2; exit 1; }
+	# functions.sh calls /bin/stat (the scenario links it there); the
+	# others are found through PATH.
+	for b in bash stat mktemp comm id cat rm sleep dirname basename \
+		head tail wc tr cut sort uniq date tee timeout uname env \
+		grep sed mawk diff sysctl dmesg kmod; do
+		p=$(command -v "$b") || { echo "mkinitramfs: $b missing on the host" >&2; exit 1; }
+		install -m 0755 "$(readlink -f "$p")" "$stage/klpt/st/bin/$b"
+		add_libs "$p"
+	done
+	ln -s mawk "$stage/klpt/st/bin/awk"
+	for b in modprobe modinfo insmod rmmod lsmod depmod; do
+		ln -s kmod "$stage/klpt/st/bin/$b"
+	done
+elif [ -n "${KVER:-}" ]; then
+	echo "mkinitramfs: note: no livepatch selftests ($st_ko, $st_src: make -C tests/selftests)" >&2
+fi
 for dst in "${!libs[@]}"; do
 	mkdir -p "$stage$(dirname "$dst")"
 	# the file itself, under the name the loader looks for
@@ -153,6 +209,9 @@ done
 	done
 	for t in "${tools[@]}"; do
 		echo "tool=$(basename "$t") sha256=$(sha256sum <"$t" | cut -c1-16)"
+	done
+	for ko in "${st_mods[@]}"; do
+		echo "selftest_module=$(basename "$ko") sha256=$(sha256sum <"$ko" | cut -c1-16)"
 	done
 	for dst in $(printf '%s\n' "${!libs[@]}" | LC_ALL=C sort); do
 		echo "lib=$dst"

@@ -36,6 +36,15 @@
 #   KLPT_VM_SCENARIOS    scenario directory [tests/vm/scenarios]; the
 #                        harness's own failure tests live in tests/vm/selftest
 #   KLPT_BUILD_DIR       build directory [<repo>/build]
+#   KLPT_VM_FLAVOUR      name of the kernel flavour in PASS/FAIL lines and
+#                        results (build/vm/results/FLAVOUR/NAME, "PASS
+#                        rt-amd64/force") [none: the default kernel,
+#                        build/vm/results/NAME]; tests/run.sh KFLAVOURS= sets it
+# Modules: klptrace.ko and tests/modules/*.ko of the tree when built for
+# KVER (make modules), else those of build/kmod/KVER (make -C
+# kernel/klptrace OUT=..., tests/run.sh does for every flavour); the
+# selftests scenario's test_klp_*.ko from build/kmod/KVER/selftests
+# (built here with make -C tests/selftests when that scenario runs).
 #   LIB_BUILD            libklptrace's build directory [<repo>/build/lib]:
 #                        klpt_watch and disable_wait for the image,
 #                        klpt_watch --replay for libmodel.py
@@ -92,17 +101,48 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 	exit 2
 fi
 
+flavour=${KLPT_VM_FLAVOUR:-}
+kbuild=${KLPT_BUILD_DIR:-$root/build}/kmod/$KVER
+# vermagic KO: the kernel version KO was built for.
+vermagic() { modinfo -F vermagic "$1" 2>/dev/null | cut -d' ' -f1; }
+# The tree's own build when it is for KVER, else the per-kernel one.
+if [ -z "${KLPTRACE_KO:-}" ]; then
+	KLPTRACE_KO=$root/kernel/klptrace/klptrace.ko
+	if [ "$(vermagic "$KLPTRACE_KO")" != "$KVER" ] &&
+	   [ -f "$kbuild/kernel/klptrace/klptrace.ko" ]; then
+		KLPTRACE_KO=$kbuild/kernel/klptrace/klptrace.ko
+	fi
+fi
+if [ -z "${TEST_MODULES:-}" ]; then
+	TEST_MODULES=$root/tests/modules
+	first=$(ls "$TEST_MODULES"/*.ko 2>/dev/null | head -n 1)
+	if { [ -z "$first" ] || [ "$(vermagic "$first")" != "$KVER" ]; } &&
+	   [ -d "$kbuild/tests/modules" ]; then
+		TEST_MODULES=$kbuild/tests/modules
+	fi
+fi
+export KLPTRACE_KO TEST_MODULES
+export SELFTESTS_KO=${SELFTESTS_KO:-$kbuild/selftests}
+for s in "${scenarios[@]}"; do
+	if [ "$s" = selftests ]; then
+		mkdir -p "$build"
+		make -s -C "$root/tests/selftests" KVER="$KVER" KDIR="/lib/modules/$KVER/build" \
+			OUT="$SELFTESTS_KO" >"$build/selftests-build.log" 2>&1 ||
+			{ echo "run.sh: building the selftest modules failed:" >&2; tail -n 20 "$build/selftests-build.log" >&2; }
+	fi
+done
+
 # Modules built for another kernel fail to load in the guest with a
 # vermagic error that is easy to misread: say it up front.
-for ko in "$root"/kernel/klptrace/klptrace.ko "$root"/tests/modules/*.ko; do
+for ko in "$KLPTRACE_KO" "$TEST_MODULES"/*.ko; do
 	[ -f "$ko" ] || continue
 	vm=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)
 	if [ -n "$vm" ] && [ "$vm" != "$KVER" ]; then
 		echo "run.sh: warning: $ko is built for $vm, the VM boots $KVER" >&2
 	fi
 done
-[ -f "$root/kernel/klptrace/klptrace.ko" ] ||
-	echo "run.sh: note: kernel/klptrace/klptrace.ko not built; scenarios run without it" >&2
+[ -f "$KLPTRACE_KO" ] ||
+	echo "run.sh: note: $KLPTRACE_KO not built; scenarios run without it" >&2
 # Scenarios check klptop's frames and the library's model wherever they
 # run: without the tools that would be a silent skip, so refuse instead
 # (make e2e and make check build them; KLPT_VM_NO_TOOLS=1 allows it).
@@ -116,7 +156,8 @@ if [ "${KLPT_VM_NO_TOOLS:-0}" != 1 ]; then
 fi
 
 mkdir -p "$build/results"
-initrd=$build/initramfs.cpio.gz
+# one image per kernel: the flavours' modules differ
+initrd=$build/initramfs-$KVER.cpio.gz
 "$here/mkinitramfs.sh" "$initrd" || exit 1
 
 # Kernel splats in dmesg.  The forced-transition pr_warn and the taint
@@ -199,7 +240,8 @@ run_console() {
 passed=0
 failed=0
 for s in "${scenarios[@]}"; do
-	res=$build/results/$s
+	res=$build/results/${flavour:+$flavour/}$s
+	label=${flavour:+$flavour/}$s
 	rm -rf "$res"
 	mkdir -p "$res"
 
@@ -312,11 +354,11 @@ for s in "${scenarios[@]}"; do
 	fi
 
 	if [ ${#reasons[@]} -eq 0 ]; then
-		echo "PASS $s (boot+run $secs s)"
+		echo "PASS $label (boot+run $secs s)"
 		passed=$((passed + 1))
 	else
 		reason=$(printf '%s; ' "${reasons[@]}")
-		echo "FAIL $s: ${reason%; } (boot+run $secs s)"
+		echo "FAIL $label: ${reason%; } (boot+run $secs s)"
 		printf '%s' "$details"
 		echo "    results: $res"
 		failed=$((failed + 1))
