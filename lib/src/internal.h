@@ -272,6 +272,16 @@ struct klpt_source {
 	 * KLPT_MODE_EVENTS again (off).  The klp events stay enabled.
 	 */
 	void (*degrade)(struct klpt_source *src, bool on);
+	/*
+	 * Losses the session found outside the ring buffer (klptrace.ko's
+	 * missed counts, hooks off) while recording: the live source marks
+	 * the next page it records as preceded by lost events, as the
+	 * kernel marks an overrun, so that a replay counts them as the
+	 * session did.  rec_lost: how many (an unknown number counts 1);
+	 * rec_lost_known: some of them had a count.
+	 */
+	uint64_t rec_lost;
+	bool rec_lost_known;
 	void (*close)(struct klpt_source *src);
 };
 

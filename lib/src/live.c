@@ -605,6 +605,54 @@ static bool live_klp_gone(struct klpt_source *src)
 	return gone;
 }
 
+/* The ring buffer's page header (pages.c has the reader's side). */
+#define RB_MISSED_EVENTS	(1ul << 31)
+#define RB_MISSED_STORED	(1ul << 30)
+#define RB_COMMIT_MASK		((1ul << 27) - 1)
+
+/*
+ * Mark the page about to be recorded (n bytes read into l->page) as
+ * preceded by src->rec_lost lost events, the way the kernel marks an
+ * overrun: RB_MISSED_EVENTS in the commit word and, when the number is
+ * worth telling and fits after the data, RB_MISSED_STORED and the count
+ * there (added to the kernel's own, if it stored one).  A page whose
+ * loss the kernel left unknown stays unknown.  Returns the length to
+ * record (the count may lie past n).
+ */
+static size_t mark_lost(struct live *l, size_t n)
+{
+	struct klpt_source *src = &l->src;
+	unsigned char *page = l->page;
+	const size_t data = 8 + sizeof(unsigned long);
+	unsigned long commit, size, total = src->rec_lost;
+
+	if (n < data)
+		return n;
+	memcpy(&commit, page + 8, sizeof(commit));
+	size = commit & RB_COMMIT_MASK;
+	if (data + size + sizeof(total) <= (size_t)l->page_size &&
+	    (!(commit & RB_MISSED_EVENTS) || (commit & RB_MISSED_STORED)) &&
+	    (src->rec_lost_known || total > 1 ||
+	     (commit & RB_MISSED_STORED))) {
+		unsigned long old = 0;
+
+		if (commit & RB_MISSED_STORED)
+			memcpy(&old, page + data + size, sizeof(old));
+		total += old;
+		if (n < data + size + sizeof(total)) {
+			memset(page + n, 0, data + size + sizeof(total) - n);
+			n = data + size + sizeof(total);
+		}
+		memcpy(page + data + size, &total, sizeof(total));
+		commit |= RB_MISSED_STORED;
+	}
+	commit |= RB_MISSED_EVENTS;
+	memcpy(page + 8, &commit, sizeof(commit));
+	src->rec_lost = 0;
+	src->rec_lost_known = false;
+	return n;
+}
+
 static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 {
 	struct live *l = (struct live *)src;
@@ -654,6 +702,8 @@ static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 			 * error once.  Tracing goes on.
 			 */
 			if (src->rec) {
+				if (src->rec_lost)
+					n = (int)mark_lost(l, (size_t)n);
 				ret = klpt_recorder_page(src->rec, c->cpu,
 							 l->page, (size_t)n);
 				if (ret < 0) {

@@ -330,6 +330,11 @@ static int lose(struct klpt_session *s, uint64_t ts, uint64_t count, int *n)
 	if (ret)
 		return ret;
 	s->lost += count ? count : 1;
+	if (s->src->rec) {
+		/* the recording says so too (live.c marks its next page) */
+		s->src->rec_lost += count ? count : 1;
+		s->src->rec_lost_known |= count != 0;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = KLPT_EV_LOST;
 	ev.ts = ts;
@@ -831,5 +836,7 @@ KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
 		return klpt_err(-ret);
 	}
 	s->src->rec = s->rec;
+	s->src->rec_lost = 0;	/* losses before it are not its own */
+	s->src->rec_lost_known = false;
 	return 0;
 }

@@ -816,6 +816,69 @@ out:
 	fake_tracefs_cleanup(&ft);
 }
 
+/*
+ * Losses found outside the ring buffer are in the recording too: its
+ * next page is marked as the kernel marks an overrun, and the replay
+ * counts as many lost events as the live session did.
+ */
+static void test_record_lost(void)
+{
+	struct seen seen = { 0 }, again = { 0 };
+	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
+		       .ctx = &again);
+	struct klpt_session *s = NULL, *r = NULL;
+	struct fake_page pg;
+	char dir[1024];
+	int i, ret;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_task(&ft, 1, 1, "init", 0, false), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
+	CHECK_INT(klpt_session_record(s, dir), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1), 0);
+	poll_until(s, &seen, 1);
+	CHECK_INT(seen.type[0], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[0], 3);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 2, 1), 0);
+	while (klpt_session_mode(s) != KLPT_MODE_FALLBACK &&
+	       seen.n < MAX_SEEN)
+		poll_until(s, &seen, seen.n + 1);
+	CHECK_INT(klpt_session_lost(s), 4);
+	/* a page after the losses */
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "sched", "sched_process_exit",
+			     FV("comm", "init"), FV("pid", 1),
+			     FV("prio", 120)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	for (i = 0; i < 200 && klpt_task_find(s, 1); i++)
+		CHECK(klpt_session_poll(s, 1000) >= 0, "poll");
+	CHECK(!klpt_task_find(s, 1), "exit not seen");
+	klpt_session_close(s);
+	s = NULL;
+
+	ret = klpt_session_open_replay(dir, &ro, &r);
+	CHECK_INT(ret, 0);
+	if (!r)
+		goto out;
+	for (i = 0; i < 100 && fd_readable(klpt_session_fd(r)); i++)
+		CHECK(klpt_session_process(r) >= 0, "replay process");
+	CHECK_INT(klpt_session_lost(r), 4);
+	CHECK(again.n >= 2 && again.type[0] == KLPT_EV_LOST &&
+	      again.lost[0] == 4, "replay: %d events, first %d lost %llu",
+	      again.n, again.n ? (int)again.type[0] : -1,
+	      again.n ? (unsigned long long)again.lost[0] : 0ull);
+out:
+	klpt_session_close(r);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
 /* KLPT_F_FALLBACK leaves klptrace.ko's events alone. */
 static void test_forced_fallback(void)
 {
@@ -1129,6 +1192,7 @@ int main(void)
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);
+	RUN(test_record_lost);
 	RUN(test_online_cpus);
 	RUN(test_stale_instances);
 	RUN(test_errors);
