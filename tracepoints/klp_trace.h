@@ -86,7 +86,10 @@ DEFINE_EVENT(klp_transition_class, klp_transition_reverse,
 	TP_ARGS(patch, target)
 );
 
-/* klp_force_transition(): the admin wrote 1 to .../force. */
+/*
+ * klp_force_transition() is entered: the admin wrote 1 to .../force.
+ * Which patches the core marks forced follows as klp_patch_forced.
+ */
 DEFINE_EVENT(klp_transition_class, klp_transition_force,
 	TP_PROTO(const char *patch, int target),
 	TP_ARGS(patch, target)
@@ -162,8 +165,9 @@ TRACE_EVENT(klp_transition_signal,
 );
 
 /*
- * klp_complete_transition(): every task reached target.  forced is 1
- * when klp_force_transition() ran during this transition.
+ * klp_complete_transition(): every task reached target.  forced is the
+ * transition patch's patch->forced as the core set it (a force during an
+ * unpatch, or during the reverse of an enable), not "a force ran".
  */
 TRACE_EVENT(klp_transition_complete,
 
@@ -217,6 +221,35 @@ TRACE_EVENT(klp_task_switch,
 		  __entry->pid, __entry->tgid, __entry->comm,
 		  klpt_show_state(__entry->from), klpt_show_state(__entry->to),
 		  klpt_show_via(__entry->via))
+);
+
+/*
+ * copy_process() failed after klp_copy_process() had given the child a
+ * state (a klp_task_switch via=fork was emitted for it): the task never
+ * ran and its pid is free again.  err is copy_process()'s errno.
+ */
+TRACE_EVENT(klp_task_fork_failed,
+
+	TP_PROTO(pid_t pid, pid_t tgid, const char *comm, int err),
+
+	TP_ARGS(pid, tgid, comm, err),
+
+	TP_STRUCT__entry(
+		__field(pid_t,		pid)
+		__field(pid_t,		tgid)
+		__array(char,		comm,	TASK_COMM_LEN)
+		__field(int,		err)
+	),
+
+	TP_fast_assign(
+		__entry->pid = pid;
+		__entry->tgid = tgid;
+		memcpy(__entry->comm, comm, TASK_COMM_LEN);
+		__entry->err = err;
+	),
+
+	TP_printk("pid=%d tgid=%d comm=%s err=%d",
+		  __entry->pid, __entry->tgid, __entry->comm, __entry->err)
 );
 
 /*
@@ -321,6 +354,16 @@ DEFINE_EVENT(klp_patch_class, klp_patch_free,
 
 /* The patch kobject was released: patch->finish is completed. */
 DEFINE_EVENT(klp_patch_class, klp_patch_release,
+	TP_PROTO(const char *patch, bool forced),
+	TP_ARGS(patch, forced)
+);
+
+/*
+ * klp_force_transition() returned and marked this patch forced
+ * (patch->forced, forced=1): the free path will never drop its module
+ * reference.  One event per patch the core's rule marks.
+ */
+DEFINE_EVENT(klp_patch_class, klp_patch_forced,
 	TP_PROTO(const char *patch, bool forced),
 	TP_ARGS(patch, forced)
 );

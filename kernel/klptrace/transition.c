@@ -27,7 +27,6 @@ static struct {
 	struct klp_patch *patch;	/* the transition patch we last saw */
 	char name[MODULE_NAME_LEN];	/* its name, valid after it is freed */
 	int target;
-	bool forced;			/* klp_force_transition() ran */
 	struct task_struct *force_task;	/* the task inside it, or NULL */
 	unsigned int retries;		/* our klp_signals_cnt, if unresolved */
 
@@ -46,7 +45,6 @@ static void track(struct klp_patch *patch, int target)
 	if (patch && patch != tr.patch) {
 		tr.patch = patch;
 		strscpy(tr.name, patch->mod->name, sizeof(tr.name));
-		tr.forced = false;
 	}
 	tr.target = target;
 }
@@ -105,7 +103,6 @@ static int init_pre(struct kprobe *p, struct pt_regs *regs)
 	int target = (int)regs_get_kernel_argument(regs, 1);
 
 	track(patch, target);
-	tr.forced = false;
 	tr.retries = 0;
 	tr.in_pass = false;
 	trace_klp_transition_init(tr.name, tr.target);
@@ -138,14 +135,18 @@ static int cancel_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* klp_complete_transition(void): the core still has its patch and target. */
+/*
+ * klp_complete_transition(void): the core still has its patch and target.
+ * forced is what the core decided (patch->forced), which a force during
+ * an enable does not set: see force_ret().
+ */
 static int complete_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	track_current();
 	if (tr.in_pass)
 		end_pass();
 	trace_klp_transition_complete(tr.name, tr.target,
-				      tr.forced || (tr.patch && tr.patch->forced));
+				      tr.patch && READ_ONCE(tr.patch->forced));
 	/* The patch may be freed from here on: keep only its name. */
 	tr.patch = NULL;
 	return 0;
@@ -155,15 +156,57 @@ static int complete_pre(struct kprobe *p, struct pt_regs *regs)
 static int force_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	track_current();
-	tr.forced = true;
 	WRITE_ONCE(tr.force_task, current);
 	trace_klp_transition_force(tr.name, tr.target);
 	return 0;
 }
 
+static void report_forced(struct klp_patch *patch)
+{
+	if (READ_ONCE(patch->forced))
+		trace_klp_patch_forced(patch->mod->name, true);
+}
+
+/*
+ * Report the patches klp_force_transition() marked forced, read from
+ * patch->forced itself.  The core's rule (transition.c): an unpatch
+ * marks the transition patch; the enable of an atomic replace patch
+ * marks every other patch on klp_patches (those it replaces); any other
+ * enable marks nothing, so that module can still be removed after a
+ * disable.  A flag never goes back to false: a patch forced earlier
+ * is reported again, which changes nothing for a consumer.
+ *
+ * klp_patches is not exported.  The enabling patch is its last entry:
+ * klp_init_patch() adds a patch with list_add_tail() and a later enable
+ * fails with -EBUSY while a transition runs, removing its patch in the
+ * same klp_mutex section.  So the node after it is the list head and
+ * the others follow.  The caller (force_store()) holds klp_mutex: the
+ * list and the flags are stable here; the bound is only a guard.
+ */
+static void report_forced_all(struct klp_patch *tp)
+{
+	struct list_head *head = tp->list.next, *pos;
+	unsigned int n = 0;
+
+	for (pos = head->next; pos != &tp->list && pos != head && n < 1024;
+	     pos = pos->next, n++)
+		report_forced(list_entry(pos, struct klp_patch, list));
+}
+
 static int force_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	struct klp_patch *tp = klpt_ksyms.transition_patch ?
+			       READ_ONCE(*klpt_ksyms.transition_patch) :
+			       tr.patch;
+
 	WRITE_ONCE(tr.force_task, NULL);
+	/* Loaded mid-transition without the core's globals: nothing known. */
+	if (!tp)
+		return 0;
+	/* set by this call (unpatch) or by an earlier one, then reversed */
+	report_forced(tp);
+	if (tr.target == KLP_PATCHED && tp->replace)
+		report_forced_all(tp);
 	return 0;
 }
 
@@ -267,7 +310,7 @@ static struct klpt_hook hooks[] = {
 	},
 	{
 		.name = "klp_force_transition",
-		.feeds = "klp_transition_force,klp_task_switch(via=force)",
+		.feeds = "klp_transition_force,klp_task_switch(via=force),klp_patch_forced",
 		.type = KLPT_HOOK_KRETPROBE,
 		.krp = {
 			.entry_handler = force_entry,

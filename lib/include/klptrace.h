@@ -85,6 +85,18 @@ enum klpt_event_type {
 	 * set; task.tgid is 0 (the event does not carry it).
 	 */
 	KLPT_EV_TASK_EXIT,
+	/*
+	 * klp_force_transition() marked patch.patch forced (patch.forced
+	 * is true): its module reference is never dropped.  Only the
+	 * patches the kernel marks: a force during an enable marks none,
+	 * unless it is an atomic replace (then the replaced ones).
+	 */
+	KLPT_EV_PATCH_FORCED,
+	/*
+	 * copy_process() failed after its TASK_SWITCH via fork: the task
+	 * task.pid (tgid, comm) never ran.  task.err is the negative errno.
+	 */
+	KLPT_EV_TASK_FORK_FAILED,
 	KLPT_EV__COUNT
 };
 
@@ -109,9 +121,17 @@ struct klpt_event {
 			unsigned int pass;	/* PASS, SIGNAL */
 			unsigned int checked;	/* PASS */
 			unsigned int pending;	/* PASS, SIGNAL */
-			bool forced;		/* COMPLETE */
+			/*
+			 * COMPLETE: the transition patch's patch->forced.
+			 * A recording made before klptrace.ko had
+			 * klp_patch_forced said "a force ran" here.
+			 */
+			bool forced;
 		} transition;
-		/* TASK_SWITCH, TASK_BLOCKED and TASK_EXIT (pid, comm) */
+		/*
+		 * TASK_SWITCH, TASK_BLOCKED, TASK_FORK_FAILED and
+		 * TASK_EXIT (pid, comm)
+		 */
 		struct {
 			int pid;
 			int tgid;
@@ -121,7 +141,7 @@ struct klpt_event {
 			const char *patch;	/* BLOCKED */
 			int target;		/* BLOCKED */
 			int reason;		/* BLOCKED: enum klpt_reason */
-			int err;		/* BLOCKED: negative errno */
+			int err;		/* BLOCKED, FORK_FAILED: -errno */
 			const char *func;	/* BLOCKED: "" unless in func */
 		} task;
 		/* MODULE_REF, MODULE_UNLOAD_READY, MODULE_FREE, MODULE_LOAD */
@@ -132,7 +152,7 @@ struct klpt_event {
 			uint64_t ip;		/* REF */
 			const char *caller;	/* REF: symbol, "" if unknown */
 		} module;
-		/* PATCH_FREE, PATCH_RELEASE */
+		/* PATCH_FREE, PATCH_RELEASE, PATCH_FORCED */
 		struct {
 			const char *patch;
 			bool forced;
@@ -252,6 +272,16 @@ int klpt_session_record(struct klpt_session *s, const char *dir);
 
 /* ---------------------------------------------------------------- model */
 
+/*
+ * Unknown is not a value.  A session that joins a transition under way
+ * (from sysfs/procfs, or klptrace.ko loaded mid-transition) and a replay
+ * of a trace.dat cannot know what happened before their first event:
+ * such values come back as KLPT_UNKNOWN_COUNT (counts), 0 (times: see
+ * klpt_patch_started_ns()), -1 (klpt_task_kthread(), refcnt) or
+ * KLPT_PHASE_UNKNOWN, never as a guess.
+ */
+#define KLPT_UNKNOWN_COUNT (~0u)
+
 struct klpt_patch;
 struct klpt_task;
 struct klpt_module;
@@ -270,7 +300,39 @@ const struct klpt_patch *klpt_patch_find(const struct klpt_session *s,
 const char *klpt_patch_name(const struct klpt_patch *p);
 bool klpt_patch_enabled(const struct klpt_patch *p);
 bool klpt_patch_in_transition(const struct klpt_patch *p);
-int klpt_patch_target(const struct klpt_patch *p);	/* enum klpt_state */
+/*
+ * Where a transition is.  The core initialises it (klp_init_transition:
+ * every task gets the state !target, sysfs shows transition 1 and the old
+ * `enabled`), runs the pre_patch or pre_unpatch callbacks, and only then
+ * starts it (klp_start_transition: tasks not in the target become
+ * pending, `enabled` takes the new value).  An enable whose callback
+ * fails is cancelled from the init phase and never enabled.
+ */
+enum klpt_phase {
+	KLPT_PHASE_NONE = 0,	/* not in transition */
+	KLPT_PHASE_INIT = 1,	/* initialised, not started: no task pending */
+	KLPT_PHASE_STARTED = 2,	/* tasks not in the target are pending */
+	/*
+	 * In transition, but neither its direction nor whether it started
+	 * is known: a session that joined from sysfs/procfs while every
+	 * task was at the state `enabled` shows (an enable's init window
+	 * and the end of a disable look alike there).  klpt_patch_target()
+	 * is KLPT_UNDEFINED meanwhile.
+	 */
+	KLPT_PHASE_UNKNOWN = 3,
+};
+enum klpt_phase klpt_patch_phase(const struct klpt_patch *p);
+/*
+ * enum klpt_state: the target in transition; KLPT_UNDEFINED out of one,
+ * and in one whose direction is unknown (KLPT_PHASE_UNKNOWN).
+ */
+int klpt_patch_target(const struct klpt_patch *p);
+/*
+ * The number of the last pass (0 before the first), and how many times
+ * the core signalled the pending tasks in this transition:
+ * KLPT_UNKNOWN_COUNT in a transition the session joined under way (the
+ * pass until a pass event says it; the signals until it ends).
+ */
 unsigned int klpt_patch_pass(const struct klpt_patch *p);
 uint64_t klpt_patch_started_ns(const struct klpt_patch *p); /* 0: unknown */
 unsigned int klpt_patch_signals(const struct klpt_patch *p);
@@ -294,6 +356,13 @@ const struct klpt_task *klpt_task_find(const struct klpt_session *s,
 int klpt_task_pid(const struct klpt_task *t);		/* thread id */
 int klpt_task_tgid(const struct klpt_task *t);
 const char *klpt_task_comm(const struct klpt_task *t);
+/*
+ * 1 kernel thread (PF_KTHREAD), 0 user task, -1 unknown: only a snapshot
+ * of procfs tells (a live session's, or the one a recording keeps); a
+ * task first seen in an event is unknown until the next resync, and
+ * every task of a trace.dat is.  klpt_task_is_kthread(): 1 only.
+ */
+int klpt_task_kthread(const struct klpt_task *t);
 bool klpt_task_is_kthread(const struct klpt_task *t);
 int klpt_task_state(const struct klpt_task *t);		/* enum klpt_state */
 /* Why the last check failed: KLPT_REASON_NONE if not blocked. */

@@ -76,6 +76,7 @@ enum shape {
 	S_MODPUT,
 	S_MODNAME,	/* module:module_load/free: name */
 	S_EXIT,		/* sched:sched_process_exit: pid, comm */
+	S_FORKFAIL,	/* klp_task_fork_failed: pid, tgid, comm, err */
 };
 
 #define B(f) (1u << (f))
@@ -123,6 +124,10 @@ static const struct evdef defs[] = {
 	  B(F_PATCH) | B(F_FORCED), 0 },
 	{ "klp", "klp_patch_release", KLPT_EV_PATCH_RELEASE, S_PATCH,
 	  B(F_PATCH) | B(F_FORCED), 0 },
+	{ "klp", "klp_patch_forced", KLPT_EV_PATCH_FORCED, S_PATCH,
+	  B(F_PATCH) | B(F_FORCED), 0 },
+	{ "klp", "klp_task_fork_failed", KLPT_EV_TASK_FORK_FAILED, S_FORKFAIL,
+	  B(F_PID) | B(F_TGID) | B(F_COMM) | B(F_ERR), 0 },
 	{ "klp", "klp_module_unload_ready", KLPT_EV_MODULE_UNLOAD_READY,
 	  S_MODULE, B(F_MODULE), 0 },
 	{ "klp", "klp_module_free", KLPT_EV_MODULE_FREE, S_MODULE,
@@ -180,6 +185,8 @@ static const char *const type_names[KLPT_EV__COUNT] = {
 	[KLPT_EV_LOST] = "lost",
 	[KLPT_EV_RESYNC] = "resync",
 	[KLPT_EV_TASK_EXIT] = "sched_process_exit",
+	[KLPT_EV_PATCH_FORCED] = "klp_patch_forced",
+	[KLPT_EV_TASK_FORK_FAILED] = "klp_task_fork_failed",
 };
 
 KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
@@ -498,6 +505,16 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		/* no tgid in this event; the strings stay valid */
 		ev->task.pid = num(d, k, F_PID, data);
 		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+		ev->task.from = ev->task.to = KLPT_UNDEFINED;
+		ev->task.target = KLPT_UNDEFINED;
+		ev->task.patch = "";
+		ev->task.func = "";
+		break;
+	case S_FORKFAIL:
+		ev->task.pid = num(d, k, F_PID, data);
+		ev->task.tgid = num(d, k, F_TGID, data);
+		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+		ev->task.err = num(d, k, F_ERR, data);
 		ev->task.from = ev->task.to = KLPT_UNDEFINED;
 		ev->task.target = KLPT_UNDEFINED;
 		ev->task.patch = "";
