@@ -877,7 +877,14 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 	p->in_transition = false;
 	p->enabled = p->target == KLPT_PATCHED;
 	p->pending = 0;
-	if (ev->transition.forced)
+	/*
+	 * forced is the kernel's patch->forced.  Only an unpatch sets it
+	 * for the transition patch, so it is trusted only then: a
+	 * recording from before klp_patch_forced said "a force ran" here,
+	 * which after an enable's force is false (the module unloads after
+	 * a disable).  The marks the kernel makes come as PATCH_FORCED.
+	 */
+	if (ev->transition.forced && p->target == KLPT_UNPATCHED)
 		p->forced = true;
 	m->gen++;
 	/* klp_complete_transition() resets every task to undefined */
@@ -959,6 +966,27 @@ static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
 	}
 	if (patch_in_transition(m))
 		exited_add(m, key);
+}
+
+/*
+ * copy_process() failed after the fork event: the task never ran and its
+ * pid is free.  Forget it like an exit, but it is no exited thread a
+ * pass could still meet (the pid may come back as a new fork).
+ */
+static void apply_fork_failed(struct klpt_model *m,
+			      const struct klpt_event *ev)
+{
+	int key = ev->task.pid, i;
+	struct klpt_task *t;
+
+	if (key <= 0)
+		return;
+	i = table_find_index(&m->tasks, hash_int(key), &key);
+	if (i < 0)
+		return;
+	t = m->tasks.obj[i];
+	m->nstate[t->state + 1]--;
+	table_remove_at(&m->tasks, i);
 }
 
 static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
@@ -1129,9 +1157,18 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 		}
 		break;
 	case KLPT_EV_TRANSITION_FORCE:
-		p = patch_for(m, ev->transition.patch);
-		if (p)
+		/*
+		 * Not a mark by itself: which patches the kernel marks
+		 * forced follows as PATCH_FORCED (see klpt_event_type).
+		 */
+		break;
+	case KLPT_EV_PATCH_FORCED:
+		p = patch_for(m, ev->patch.patch);
+		if (p && ev->patch.forced)
 			p->forced = true;
+		break;
+	case KLPT_EV_TASK_FORK_FAILED:
+		apply_fork_failed(m, ev);
 		break;
 	case KLPT_EV_TRANSITION_CANCEL:
 		/* klp_cancel_transition() turns it into an unpatch */
@@ -1502,9 +1539,11 @@ static void why_holders(struct why *w, const struct klpt_model *m,
  * disable that has not happened yet (docs: livepatch-6.1.md):
  *
  *   enabled      the patch is live: it must be disabled first;
- *   forced       klp_force_transition() ran: the free path never drops
- *                the module reference, so never (checked before the
- *                rest because nothing that follows can change it);
+ *   forced       klp_force_transition() marked the patch forced (an
+ *                unpatch forced, or replaced by an atomic replace whose
+ *                enable was forced; a forced enable marks nothing): the
+ *                free path never drops the module reference, so never
+ *                (checked before the rest: nothing can change it);
  *   tasks        unpatch transition with tasks still at "patched";
  *   transition   transition not complete (no task left to name);
  *   not freed    complete, the free work has not run;

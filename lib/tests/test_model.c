@@ -553,6 +553,8 @@ static void test_force(void)
 	CHECK_WHY("klpt_sleeper[108] in " FUNC);
 
 	tr(KLPT_EV_TRANSITION_FORCE, LP, UNP);
+	/* the kernel's mark comes at the force's return */
+	patch_ev(KLPT_EV_PATCH_FORCED, LP, true);
 	CHECK(klpt_patch_forced(p), "not forced");
 	CHECK_V(LP, KLPT_HOLD_FORCED);
 	CHECK_WHY("never");
@@ -583,6 +585,120 @@ static void test_forced_by_complete(void)
 	pass(LP, UNP, 0, 6, 0);
 	complete(LP, UNP, true);
 	CHECK_V(LP, KLPT_HOLD_FORCED);
+}
+
+/*
+ * force_patching: a force during an enable marks nothing (6.1
+ * klp_force_transition()): after a disable the module unloads.
+ */
+static void test_force_patching(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	p = P(LP);
+	tr(KLPT_EV_TRANSITION_FORCE, LP, PAT);
+	CHECK(!klpt_patch_forced(p), "forced by the force event alone");
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_FORCE);
+	complete(LP, PAT, false);
+	ref(LP, false, 1);
+	CHECK(!klpt_patch_forced(p), "forced after an enable's force");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/*
+ * A recording from before klp_patch_forced: its enable's complete said
+ * forced=1 after any force.  Not a mark (the free says forced=0 later).
+ */
+static void test_force_patching_old_recording(void)
+{
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	tr(KLPT_EV_TRANSITION_FORCE, LP, PAT);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_FORCE);
+	complete(LP, PAT, true);
+	ref(LP, false, 1);
+	CHECK(!klpt_patch_forced(P(LP)), "forced by an old enable complete");
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	complete(LP, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/*
+ * force_replace: forcing the enable of an atomic replace patch marks
+ * the patches it replaces; they are freed forced, the replace patch is
+ * not forced.
+ */
+static void test_force_replace(void)
+{
+	const char *lp2 = "klpt_lp_sleep2";
+
+	fresh();
+	enabled_lp();
+	load_and_init(lp2);
+	switch_all(PAT, SLEEPER);
+	pass(lp2, PAT, 0, 6, 1);
+	tr(KLPT_EV_TRANSITION_FORCE, lp2, PAT);
+	patch_ev(KLPT_EV_PATCH_FORCED, LP, true);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_FORCE);
+	complete(lp2, PAT, false);
+	ref(lp2, false, 1);
+	CHECK(klpt_patch_forced(P(LP)), "replaced patch not forced");
+	CHECK(!klpt_patch_forced(P(lp2)), "replace patch forced");
+	/* klp_free_replaced_patches_async() */
+	patch_ev(KLPT_EV_PATCH_FREE, LP, true);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, true);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+	CHECK_V(lp2, KLPT_HOLD_ENABLED);
+}
+
+/* fork_fail: copy_process() failed after the fork event. */
+static void test_fork_failed(void)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_FORK_FAILED };
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	sw(120, 120, "sh", U, PAT, KLPT_VIA_FORK);
+	CHECK_INT(klpt_model_task_count(M), 7);
+	ev.task.pid = 120;
+	ev.task.tgid = 120;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "sh");
+	ev.task.err = -4;
+	ev.task.patch = ev.task.func = "";
+	apply(&ev);
+	CHECK(!K(120), "phantom task 120");
+	CHECK_INT(klpt_model_task_count(M), 6);
+	/* the pid comes back as a real fork */
+	sw(120, 120, "sh", U, PAT, KLPT_VIA_FORK);
+	CHECK_INT(state(120), PAT);
+	/* a failure for a pid the model never saw changes nothing */
+	ev.task.pid = 999;
+	apply(&ev);
+	CHECK_INT(klpt_model_task_count(M), 7);
 }
 
 /* busy_running: a CPU-bound kthread is "running" at every check. */
@@ -1561,6 +1677,10 @@ int main(void)
 	RUN(test_reverse_to_enabled);
 	RUN(test_force);
 	RUN(test_forced_by_complete);
+	RUN(test_force_patching);
+	RUN(test_force_patching_old_recording);
+	RUN(test_force_replace);
+	RUN(test_fork_failed);
 	RUN(test_busy_running);
 	RUN(test_signal_user);
 	RUN(test_fork_inherit);
