@@ -5,14 +5,21 @@
  *
  * {"klptop":1,"ts_ns":N,"mode":"events","kernel":"...","events":N,
  *  "lost":N,"tasks":N,"patches":[{"name":...,"enabled":true,
- *  "transition":true,"direction":"patching","target":"patched",
- *  "pass":N,"elapsed_s":F,"switched":N,"total":N,"pending":N,
- *  "signals":N,"forced":false,"freed":false,"released":false,
+ *  "transition":true,"direction":"patching","phase":"started",
+ *  "target":"patched","pass":N,"elapsed_s":F,"switched":N,"total":N,
+ *  "pending":N,"signals":N,"forced":false,"freed":false,"released":false,
  *  "module":{"loaded":true,"refcnt":N},"verdict":"transition",
  *  "why":"...","blockers_total":N,"blockers":[{"pid":N,"tgid":N,
  *  "comm":"...","kthread":true,"state":"unpatched",
  *  "reason":"sleeping_in_func","function":"...","blocked_s":F,
  *  "checks":N}]}]}
+ *
+ * Unknown is null, never a guessed value: "pass", "signals", "elapsed_s"
+ * of a transition the session joined under way; "target", "switched",
+ * "pending" and "blockers_total" when its direction is unknown ("phase"
+ * "unknown"); a task's "kthread" when no snapshot said (klptop.h).
+ * "phase" is "none", "init" (before klp_start_transition(): no task is
+ * pending), "started" or "unknown"; "direction" is top_direction().
  */
 #include <float.h>
 #include <string.h>
@@ -50,6 +57,34 @@ static bool json_plain(const char *s)
 static const char *bool_s(bool b)
 {
 	return b ? "true" : "false";
+}
+
+static const char *tri_s(int v)
+{
+	return v > 0 ? "true" : v == 0 ? "false" : "null";
+}
+
+/* A count, or null if unknown, into buf. */
+static const char *count_s(char *buf, size_t size, unsigned int n)
+{
+	if (n == KLPT_UNKNOWN_COUNT)
+		snprintf(buf, size, "null");
+	else
+		snprintf(buf, size, "%u", n);
+	return buf;
+}
+
+static const char *phase_s(int phase)
+{
+	switch (phase) {
+	case KLPT_PHASE_INIT:
+		return "init";
+	case KLPT_PHASE_STARTED:
+		return "started";
+	case KLPT_PHASE_UNKNOWN:
+		return "unknown";
+	}
+	return "none";
 }
 
 /*
@@ -131,7 +166,7 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		p = put_s(p, ",\"comm\":\"");
 		p = put_s(p, b->comm);
 		p = put_s(p, "\",\"kthread\":");
-		p = put_s(p, bool_s(b->kthread));
+		p = put_s(p, tri_s(b->kthread));
 		p = put_s(p, ",\"state\":\"");
 		p = put_s(p, top_state_name(b->state));
 		p = put_s(p, "\",\"reason\":\"");
@@ -149,7 +184,7 @@ static void blocker(FILE *f, const struct top_blocker *b)
 	fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":", b->pid, b->tgid);
 	json_str(f, b->comm);
 	fprintf(f, ",\"kthread\":%s,\"state\":\"%s\",\"reason\":\"%s\","
-		"\"function\":", bool_s(b->kthread), top_state_name(b->state),
+		"\"function\":", tri_s(b->kthread), top_state_name(b->state),
 		top_reason_key(b->reason));
 	json_str(f, b->func);
 	fprintf(f, ",\"blocked_s\":%.3f,\"checks\":%u}",
@@ -158,23 +193,46 @@ static void blocker(FILE *f, const struct top_blocker *b)
 
 static void patch(FILE *f, const struct top_patch *p)
 {
+	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
+	char target[32], pass[16], signals[16], elapsed[32], switched[16];
+	char pending[16], btotal[16];
 	int i;
 
+	if (p->transition && !dir_known)
+		snprintf(target, sizeof(target), "null");
+	else
+		snprintf(target, sizeof(target), "\"%s\"",
+			 top_state_name(p->target));
+	if (p->transition && !p->elapsed_ns)
+		snprintf(elapsed, sizeof(elapsed), "null");
+	else
+		snprintf(elapsed, sizeof(elapsed), "%.3f",
+			 (double)p->elapsed_ns / 1e9);
+	count_s(switched, sizeof(switched),
+		dir_known ? p->switched : KLPT_UNKNOWN_COUNT);
+	count_s(pending, sizeof(pending),
+		dir_known ? p->pending : KLPT_UNKNOWN_COUNT);
+	if (dir_known)
+		snprintf(btotal, sizeof(btotal), "%d", p->nblockers_all);
+	else
+		snprintf(btotal, sizeof(btotal), "null");
 	fputs("{\"name\":", f);
 	json_str(f, p->name);
 	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
-		"\"target\":\"%s\",\"pass\":%u,\"elapsed_s\":%.3f,"
-		"\"switched\":%u,\"total\":%u,\"pending\":%u,\"signals\":%u,"
+		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
+		"\"switched\":%s,\"total\":%u,\"pending\":%s,\"signals\":%s,"
 		"\"forced\":%s,\"freed\":%s,\"released\":%s,"
 		"\"module\":{\"loaded\":%s,\"refcnt\":%d},\"verdict\":\"%s\","
 		"\"why\":", bool_s(p->enabled), bool_s(p->transition),
-		top_direction(p), top_state_name(p->target), p->pass,
-		(double)p->elapsed_ns / 1e9, p->switched, p->total, p->pending,
-		p->signals, bool_s(p->forced), bool_s(p->freed),
+		top_direction(p), phase_s(p->phase), target,
+		count_s(pass, sizeof(pass), p->pass), elapsed, switched,
+		p->total, pending, count_s(signals, sizeof(signals),
+					   p->signals),
+		bool_s(p->forced), bool_s(p->freed),
 		bool_s(p->released), bool_s(p->module_loaded), p->refcnt,
 		klpt_verdict_name(p->verdict));
 	json_str(f, p->verdict == KLPT_READY ? "" : p->why);
-	fprintf(f, ",\"blockers_total\":%d,\"blockers\":[", p->nblockers_all);
+	fprintf(f, ",\"blockers_total\":%s,\"blockers\":[", btotal);
 	for (i = 0; i < p->nblockers; i++) {
 		if (i)
 			fputc(',', f);

@@ -146,7 +146,7 @@ int top_app_history(const struct top_app *app, int pid,
 struct top_blocker {
 	int pid, tgid;
 	char comm[KLPT_COMM_LEN];
-	bool kthread;
+	int kthread;			/* 1 yes, 0 no, -1 unknown */
 	int state;			/* enum klpt_state */
 	int reason;			/* enum klpt_reason */
 	char func[64];
@@ -158,7 +158,14 @@ struct top_blocker {
 struct top_patch {
 	char name[64];
 	bool enabled, transition, forced, freed, released;
-	int target;			/* enum klpt_state */
+	int target;			/* enum klpt_state, UNDEFINED: unknown */
+	/*
+	 * enum klpt_phase: before the start (INIT) no task is pending and
+	 * none is a blocker; UNKNOWN: direction unknown, so are switched
+	 * and the blockers.
+	 */
+	int phase;
+	/* pass, signals: KLPT_UNKNOWN_COUNT if unknown (joined mid-way) */
 	unsigned int pass, signals, pending;
 	uint64_t elapsed_ns;		/* in transition, 0 if unknown */
 	unsigned int switched, total;	/* tasks in the target state / all */
@@ -192,6 +199,14 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 void top_view_free(struct top_view *v);
 
 const char *top_sort_name(enum top_sort s);
+/*
+ * Unknown shows as "?" everywhere (null in JSON): a count
+ * (KLPT_UNKNOWN_COUNT), the kthread flag (-1), a transition's elapsed
+ * time (0 in transition).  Out of a transition there is none: "-".
+ */
+const char *top_fmt_count(char *buf, size_t size, unsigned int n);
+const char *top_kthread_flag(int kthread);	/* "K", "-" or "?" */
+void top_fmt_elapsed(char *buf, size_t size, const struct top_patch *p);
 /* "sleeping in function", "running", ... */
 const char *top_reason_text(int reason);
 /* "sleeping_in_func", ... (JSON) */

@@ -260,6 +260,11 @@ static void progress(char *buf, size_t size, const struct top_patch *p,
 		snprintf(buf, size, "-");
 		return;
 	}
+	if (p->phase == KLPT_PHASE_UNKNOWN) {
+		/* the direction is unknown: so is who switched */
+		snprintf(buf, size, "?/%u", p->total);
+		return;
+	}
 	snprintf(count, sizeof(count), "%u/%u", p->switched, p->total);
 	bw = w - (int)strlen(count) - 3;
 	if (bw < 3) {
@@ -307,20 +312,19 @@ static int draw_patches(struct ui *ui, int y, int rows)
 	for (i = 0; i < rows && ui->patch_top + i < v->npatches; i++) {
 		int idx = ui->patch_top + i;
 		const struct top_patch *p = &v->patches[idx];
-		char elapsed[16] = "-", ref[16] = "-", bar[80];
+		char elapsed[16], ref[16] = "-", bar[80], pass[16], sig[16];
 		bool sel = idx == ui->patch_i;
 		attr_t attr = sel ? attr_of(ui, C_SELECTED) : A_NORMAL;
 
-		if (p->elapsed_ns)
-			top_fmt_duration(elapsed, sizeof(elapsed),
-					 p->elapsed_ns);
+		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
 		if (p->refcnt >= 0)
 			snprintf(ref, sizeof(ref), "%d", p->refcnt);
 		progress(bar, sizeof(bar), p, 14);
 		put(ui, y + i, 0, ui->cols - 13, attr,
-		    "%-*s %c %-10s %4u %7s %-14s %3u %c %3s ", namew,
+		    "%-*s %c %-10s %4s %7s %-14s %3s %c %3s ", namew,
 		    fit(p->name, namew, b1, sizeof(b1)), p->enabled ? '1' : '0',
-		    top_direction(p), p->pass, elapsed, bar, p->signals,
+		    top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
+		    elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
 		    p->forced ? 'Y' : '-', ref);
 		put(ui, y + i, ui->cols - 13, 13,
 		    sel ? attr : attr_of(ui, p->verdict == KLPT_READY ?
@@ -390,8 +394,8 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 					 b->blocked_ns);
 		put(ui, y + i, 0, ui->cols, sel ? attr_of(ui, C_SELECTED) :
 		    b->reason == KLPT_REASON_NONE ? attr_of(ui, C_DIM) :
-		    A_NORMAL, "%7d %7d %-15s %c %-10s %-*s %7s %6u", b->tgid,
-		    b->pid, b->comm, b->kthread ? 'K' : '-',
+		    A_NORMAL, "%7d %7d %-15s %s %-10s %-*s %7s %6u", b->tgid,
+		    b->pid, b->comm, top_kthread_flag(b->kthread),
 		    top_reason_column(b->reason), funcw,
 		    fit(b->func[0] ? b->func : "-", funcw, b1, sizeof(b1)),
 		    blocked, b->checks);
@@ -562,7 +566,9 @@ static void draw_detail(struct ui *ui)
 			top_fmt_duration(blocked, sizeof(blocked), now - first);
 		LINE("pid (thread group) %d   tid %d   command %s   %s",
 		     klpt_task_tgid(t), klpt_task_pid(t), klpt_task_comm(t),
-		     klpt_task_is_kthread(t) ? "kernel thread" : "user task");
+		     klpt_task_kthread(t) > 0 ? "kernel thread" :
+		     klpt_task_kthread(t) == 0 ? "user task" :
+		     "kernel thread or user task: not known");
 		LINE("patch state %s   last check: %s%s%s",
 		     top_state_name(klpt_task_state(t)),
 		     top_reason_text(klpt_task_reason(t)),

@@ -59,14 +59,17 @@ static void report(const struct top_config *cfg, struct top_app *app,
 	}
 	for (i = 0; i < v.npatches; i++) {
 		const struct top_patch *p = &v.patches[i];
+		char pass[16];
 		int j;
 
 		printf("%s %s: %s: %s", tag, p->name,
 		       klpt_verdict_name(p->verdict),
 		       p->verdict == KLPT_READY ? "rmmod is safe now" : p->why);
 		if (p->transition)
-			printf(" [%s pass %u, %u/%u switched]", top_direction(p),
-			       p->pass, p->switched, p->total);
+			printf(" [%s pass %s, %u/%u switched]",
+			       top_direction(p), top_fmt_count(pass, sizeof(pass),
+							      p->pass),
+			       p->switched, p->total);
 		putchar('\n');
 		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
 			const struct top_blocker *b = &p->blockers[j];
@@ -77,7 +80,7 @@ static void report(const struct top_config *cfg, struct top_app *app,
 						 b->blocked_ns);
 			printf("    blocker %s[%d]%s: %s%s%s, blocked %s, "
 			       "%u checks\n", b->comm, b->pid,
-			       b->kthread ? " (kthread)" : "",
+			       b->kthread > 0 ? " (kthread)" : "",
 			       top_reason_text(b->reason),
 			       b->func[0] ? " " : "", b->func, blocked,
 			       b->checks);

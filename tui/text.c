@@ -65,7 +65,7 @@ static void blocker_row(FILE *f, const struct top_blocker *b)
 	if (b->first_blocked_ns)
 		top_fmt_duration(blocked, sizeof(blocked), b->blocked_ns);
 	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6u\n", b->pid,
-		b->tgid, b->comm, b->kthread ? "K" : "-",
+		b->tgid, b->comm, top_kthread_flag(b->kthread),
 		top_reason_text(b->reason), b->func[0] ? b->func : "-",
 		blocked, b->checks);
 }
@@ -83,19 +83,22 @@ void top_text_frame(FILE *f, const struct top_view *v,
 		fprintf(f, "(no livepatch loaded)\n");
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
-		char elapsed[16] = "-", switched[32] = "-", refcnt[16] = "-";
+		char elapsed[16], switched[32] = "-", refcnt[16] = "-";
+		char pass[16], signals[16];
 
-		if (p->elapsed_ns)
-			top_fmt_duration(elapsed, sizeof(elapsed),
-					 p->elapsed_ns);
-		if (p->transition)
+		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
+		if (p->transition && p->phase == KLPT_PHASE_UNKNOWN)
+			snprintf(switched, sizeof(switched), "?/%u", p->total);
+		else if (p->transition)
 			snprintf(switched, sizeof(switched), "%u/%u",
 				 p->switched, p->total);
 		if (p->refcnt >= 0)
 			snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
-		fprintf(f, "%-24s %-7d %-10s %4u %7s %13s %7u %-6s %6s %s\n",
-			p->name, p->enabled, top_direction(p), p->pass,
-			elapsed, switched, p->signals,
+		fprintf(f, "%-24s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
+			p->name, p->enabled, top_direction(p),
+			top_fmt_count(pass, sizeof(pass), p->pass),
+			elapsed, switched,
+			top_fmt_count(signals, sizeof(signals), p->signals),
 			p->forced ? "yes" : "no", refcnt,
 			klpt_verdict_name(p->verdict));
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
@@ -103,6 +106,12 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			p->why);
 		if (!p->transition)
 			continue;
+		if (p->phase == KLPT_PHASE_UNKNOWN) {
+			/* the target is unknown: so is who has not reached it */
+			fprintf(f, "  blockers: ? of %u tasks not switched "
+				"(0 shown)\n", p->total);
+			continue;
+		}
 		fprintf(f, "  blockers: %d of %u tasks not switched "
 			"(%d shown)\n", p->nblockers_all, p->total,
 			p->nblockers < TEXT_MAX_BLOCKERS ? p->nblockers :

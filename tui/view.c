@@ -79,11 +79,43 @@ const char *top_state_name(int state)
 	return "?";
 }
 
+/*
+ * The STATE column: the direction, "pre-" before klp_start_transition()
+ * (the pre_patch/pre_unpatch callbacks run; no task pending yet), "?"
+ * when even the direction is unknown (see klpt_patch_phase()).
+ */
 const char *top_direction(const struct top_patch *p)
 {
 	if (!p->transition)
 		return "-";
+	if (p->phase == KLPT_PHASE_UNKNOWN || (p->target != KLPT_PATCHED &&
+					       p->target != KLPT_UNPATCHED))
+		return "?";
+	if (p->phase == KLPT_PHASE_INIT)
+		return p->target == KLPT_PATCHED ? "pre-patch" : "pre-unpatch";
 	return p->target == KLPT_PATCHED ? "patching" : "unpatching";
+}
+
+const char *top_fmt_count(char *buf, size_t size, unsigned int n)
+{
+	if (n == KLPT_UNKNOWN_COUNT)
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%u", n);
+	return buf;
+}
+
+const char *top_kthread_flag(int kthread)
+{
+	return kthread > 0 ? "K" : kthread == 0 ? "-" : "?";
+}
+
+void top_fmt_elapsed(char *buf, size_t size, const struct top_patch *p)
+{
+	if (p->elapsed_ns)
+		top_fmt_duration(buf, size, p->elapsed_ns);
+	else
+		snprintf(buf, size, "%s", p->transition ? "?" : "-");
 }
 
 void top_fmt_duration(char *buf, size_t size, uint64_t ns)
@@ -189,7 +221,7 @@ static void fill_task(struct top_blocker *b, const struct klpt_task *t,
 	b->pid = klpt_task_pid(t);
 	b->tgid = klpt_task_tgid(t);
 	snprintf(b->comm, sizeof(b->comm), "%s", klpt_task_comm(t));
-	b->kthread = klpt_task_is_kthread(t);
+	b->kthread = klpt_task_kthread(t);
 	b->state = klpt_task_state(t);
 	b->reason = klpt_task_reason(t);
 	snprintf(b->func, sizeof(b->func), "%s", func ? func : "");
@@ -219,6 +251,9 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 			p->switched++;
 			continue;
 		}
+		/* pending only once the transition started, to a target */
+		if (p->phase != KLPT_PHASE_STARTED)
+			continue;
 		p->nblockers_all++;
 		fill_task(&b, t, now);
 		if (!matches(&b, filter))
@@ -252,6 +287,7 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 	p->freed = klpt_patch_freed(kp);
 	p->released = klpt_patch_released(kp);
 	p->target = klpt_patch_target(kp);
+	p->phase = klpt_patch_phase(kp);
 	p->pass = klpt_patch_pass(kp);
 	p->signals = klpt_patch_signals(kp);
 	p->pending = klpt_patch_pending(kp);

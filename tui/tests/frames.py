@@ -4,7 +4,9 @@
 Used by the host tests (tui/tests/run.sh) and the VM judges
 (tests/vm/judge/klptop.py): a frame is a dict
 
-    {"patches": {name: {"enabled": bool, "direction": str, "pass": int,
+    {"patches": {name: {"enabled": bool, "direction": str,
+                        "pass": int or None (unknown),
+                        "signals": int or None (unknown),
                         "switched": int or None, "total": int or None,
                         "refcnt": int or None, "verdict": str,
                         "why": str, "blockers_total": int or None,
@@ -14,7 +16,8 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
 
 In the batch text the thread id is PID and the thread group TGID; the
 JSON says pid and tgid: both become "tid" (the thread) and "pid" (its
-group) here, as the screen shows them.
+group) here, as the screen shows them.  Unknown ("?" in the text, null in
+JSON) is None; a blocker's "kthread" is True, False or None.
 """
 
 import json
@@ -22,11 +25,17 @@ import re
 
 HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
                     r"\s+lost (\d+)\s+tasks (\d+)$")
-PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(\d+)"
-                   r"\s+(yes|no)\s+(\S+)\s+(\S+)$")
-BLOCKERS = re.compile(r"^  blockers: (\d+) of (\d+) tasks not switched")
-ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-)\s+(.{24}) (.{24})\s+(\S+)"
-                 r"\s+(\d+)$")
+PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
+                   r"\s+(\d+|\?)\s+(yes|no)\s+(\S+)\s+(\S+)$")
+BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
+ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-|\?)\s+(.{24}) (.{24})"
+                 r"\s+(\S+)\s+(\d+)$")
+KTHREAD = {"K": True, "-": False, "?": None}
+
+
+def _int(s):
+    """An integer of the text, or None for "?" (unknown)."""
+    return None if s == "?" else int(s)
 REASONS = {"not checked yet": "unchecked", "running": "running",
            "unreliable stack": "unreliable_stack",
            "sleeping in": "sleeping_in_func", "check failed": "other",
@@ -55,9 +64,10 @@ def parse_text(text):
             sw = m.group(6)
             switched = total = None
             if sw != "-":
-                switched, total = (int(x) for x in sw.split("/"))
+                switched, total = (_int(x) for x in sw.split("/"))
             patch = {"enabled": m.group(2) == "1", "direction": m.group(3),
-                     "pass": int(m.group(4)), "switched": switched,
+                     "pass": _int(m.group(4)), "signals": _int(m.group(7)),
+                     "elapsed": m.group(5), "switched": switched,
                      "total": total, "forced": m.group(8) == "yes",
                      "refcnt": None if m.group(9) == "-" else int(m.group(9)),
                      "verdict": m.group(10), "why": "",
@@ -69,14 +79,15 @@ def parse_text(text):
             continue
         m = BLOCKERS.match(line)
         if m and patch is not None:
-            patch["blockers_total"] = int(m.group(1))
+            patch["blockers_total"] = _int(m.group(1))
             continue
         m = ROW.match(line)
         if m and patch is not None:
             func = m.group(6).strip()
             patch["blockers"].append({
                 "tid": int(m.group(1)), "pid": int(m.group(2)),
-                "comm": m.group(3).rstrip(), "kthread": m.group(4) == "K",
+                "comm": m.group(3).rstrip(),
+                "kthread": KTHREAD[m.group(4)],
                 "reason": REASONS.get(m.group(5).strip(), "?"),
                 "function": "" if func == "-" else func,
                 "checks": int(m.group(8))})
@@ -97,7 +108,8 @@ def parse_json(text):
         for p in obj["patches"]:
             frame["patches"][p["name"]] = {
                 "enabled": p["enabled"], "direction": p["direction"],
-                "pass": p["pass"],
+                "pass": p["pass"], "signals": p["signals"],
+                "elapsed": p["elapsed_s"],
                 "switched": p["switched"] if p["transition"] else None,
                 "total": p["total"] if p["transition"] else None,
                 "forced": p["forced"],
