@@ -57,10 +57,16 @@ if [ ! -s "$base" ]; then
 	trap 'rm -rf --one-file-system "$tmp"' EXIT
 	debootstrap --variant=minbase bookworm "$tmp" "$mirror" >/dev/null ||
 		die "debootstrap failed"
+	# The archive this machine uses (a mirror or snapshot of its network),
+	# else the mirror debootstrap used.
 	rm -f "$tmp/etc/apt/sources.list"
-	printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\nURIs: %s-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		"$mirror" "${mirror%/debian}/debian-security" \
-		>"$tmp/etc/apt/sources.list.d/debian.sources"
+	if ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
+		cp /etc/apt/sources.list.d/*.sources "$tmp/etc/apt/sources.list.d/"
+	elif [ -f /etc/apt/sources.list ]; then
+		cp /etc/apt/sources.list "$tmp/etc/apt/sources.list"
+	else
+		printf 'deb %s bookworm main\n' "$mirror" >"$tmp/etc/apt/sources.list"
+	fi
 	cp /etc/resolv.conf "$tmp/etc/resolv.conf"
 	chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 		DEBIAN_FRONTEND=noninteractive sh -c \
@@ -73,6 +79,7 @@ if [ ! -s "$base" ]; then
 fi
 
 root=$(mktemp -d /var/tmp/klpt-fresh.XXXXXX)
+chmod 755 "$root"	# it becomes / in the chroot: others must reach /usr
 mounted=()
 cleanup() {
 	local i
@@ -101,6 +108,8 @@ mount --rbind /dev "$root/dev" && mounted+=("$root/dev")
 mount --make-rslave "$root/dev"
 mount --bind "$debs" "$root/var/cache/apt/archives" &&
 	mounted+=("$root/var/cache/apt/archives")
+# apt downloads as its own user, _apt of the chroot
+chroot "$root" chown _apt:root /var/cache/apt/archives/partial 2>/dev/null || true
 
 # The tree as a clone has it: committed files only.
 mkdir -p "$root/root/klptrace"

@@ -229,11 +229,16 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			gone_refs = -1;
 		} else if (gone_forced(cfg, m, &gone_since, &gone_refs)) {
 			report(cfg, app, patch, "forced:");
-			fprintf(stderr, PROG ": %s was forced: its patch is "
-				"gone but its module keeps %d reference%s "
-				"that no module holds, %.0fs on (the kernel "
-				"never drops a forced patch's reference): it "
-				"can never be unloaded\n", module, gone_refs,
+			/*
+			 * Inferred, not seen: say so.  Nothing in sysfs
+			 * says "forced"; only a session that saw the force
+			 * knows (KLPT_HOLD_FORCED above).
+			 */
+			fprintf(stderr, PROG ": %s was forced, most likely: "
+				"its patch is gone but its module keeps %d "
+				"reference%s that no module holds, %.0fs on "
+				"(the kernel never drops a forced patch's "
+				"reference): rmmod fails\n", module, gone_refs,
 				gone_refs == 1 ? "" : "s", GONE_SETTLE_S);
 			return TOP_EXIT_TIMEOUT;
 		}

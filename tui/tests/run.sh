@@ -95,9 +95,16 @@ t_usage_errors() {
 }
 
 t_not_root() {
-	# the check comes before anything touches tracefs
+	# the check comes before anything touches tracefs.  A copy in a
+	# directory anyone can reach: the tree may be under a 0700 /root.
+	local d ret
+	d=$(mktemp -d) && chmod 755 "$d" && cp "$klptop" "$d/klptop" ||
+		fail "cannot copy klptop" || return 1
 	expect_error 2 "permission denied" setpriv --reuid=65534 \
-		--regid=65534 --clear-groups "$klptop" -b -n 1
+		--regid=65534 --clear-groups "$d/klptop" -b -n 1
+	ret=$?
+	rm -rf "$d"
+	return $ret
 }
 
 t_no_livepatch_no_tracefs() {
@@ -272,7 +279,7 @@ t_gone_forced() {
 	fake module:lp:1:1 -- "$san" --disable lp --wait-unload --unload \
 		--yes >"$work/out" 2>"$work/err"
 	got=$?
-	expect_out 1 "$work/err" "lp was forced: its patch is gone but its module keeps 1 reference" || return 1
+	expect_out 1 "$work/err" "lp was forced, most likely: its patch is gone but its module keeps 1 reference" || return 1
 	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")" || return 1
 	! grep -q "unloaded" "$work/out" || fail "unloaded: $(cat "$work/out")" || return 1
 	# a reference another module holds (holders/) is no force: a wait
