@@ -33,9 +33,28 @@ struct klpt_patch {
 	char name[NAME_LEN];
 	bool enabled;
 	bool in_transition;
+	/*
+	 * klp_start_transition() ran for the transition in progress: tasks
+	 * not in target are pending.  Between klp_init_transition() and
+	 * the start (pre_patch/pre_unpatch callbacks, klp_patch_object())
+	 * every task is at !target but none is pending, and `enabled`
+	 * still shows the old value.
+	 */
+	bool begun;
 	bool forced, freed, released;
-	int target;		/* of the current, or else the last, transition */
+	/*
+	 * Of the current, or else the last, transition; KLPT_UNDEFINED in
+	 * a transition whose direction the ground truth does not tell
+	 * (see truth_direction()).
+	 */
+	int target;
 	unsigned int pass, checked, pending, signals;
+	/*
+	 * pass and signals are known only if the model saw the transition
+	 * start (or, for pass, a pass event): a session that joined one
+	 * under way has not seen the passes and signals before it.
+	 */
+	bool pass_known, signals_known;
 	uint64_t started;	/* 0: unknown */
 	/*
 	 * Pass bookkeeping.  seq counts pass events since the transition
@@ -54,7 +73,12 @@ struct klpt_task {
 	int key;		/* tid; -1 - N for swapper/N (pid 0) */
 	int pid, tgid;
 	char comm[KLPT_COMM_LEN];
-	bool kthread;
+	/*
+	 * 1 kernel thread, 0 user task, -1 unknown: only a snapshot
+	 * (PF_KTHREAD) tells, and the idle tasks are kernel threads; a
+	 * task first seen in an event stays unknown until a reconcile.
+	 */
+	signed char kthread;
 	int state;		/* enum klpt_state */
 	int reason, err;
 	const char *func;	/* interned in the model, "" if none */
@@ -566,9 +590,12 @@ static struct klpt_patch *patch_in_transition(const struct klpt_model *m)
 static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 {
 	p->in_transition = true;
+	p->begun = q->begun;
 	p->target = q->target;
-	p->enabled = q->target == KLPT_PATCHED;
+	p->enabled = q->begun ? q->target == KLPT_PATCHED : q->enabled;
 	p->pass = q->pass;
+	p->pass_known = q->pass_known;
+	p->signals_known = q->signals_known;
 	p->checked = q->checked;
 	p->pending = q->pending;
 	p->signals = q->signals;
@@ -707,7 +734,7 @@ static struct klpt_task *task_get(struct klpt_model *m, int pid,
 	t->key = key;
 	t->pid = pid;
 	t->tgid = pid;
-	t->kthread = pid == 0;
+	t->kthread = pid == 0 ? 1 : -1;
 	t->state = KLPT_UNDEFINED;
 	t->func = "";
 	t->touched = ts;
@@ -766,10 +793,17 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 		return;
 	m->gen++;
 	p->in_transition = true;
+	p->begun = false;
 	p->target = target;
-	/* the core sets patch->enabled right after klp_start_transition() */
-	p->enabled = target == KLPT_PATCHED;
+	/*
+	 * The core sets patch->enabled only right after
+	 * klp_start_transition(): until then sysfs shows the old value
+	 * (0 for an enable, 1 for a disable), and if a pre_patch callback
+	 * fails the patch is never enabled at all (cancel, complete).
+	 */
+	p->enabled = target != KLPT_PATCHED;
 	p->pass = p->checked = p->pending = p->signals = 0;
+	p->pass_known = p->signals_known = true;
 	p->seq = p->blocked = 0;
 	p->started = ev->ts;
 	p->anchor = ev->ts;
@@ -797,9 +831,12 @@ static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
 		/* a reverse, or klptrace.ko came after the init */
 		p->started = ev->ts;
 		p->signals = 0;
+		p->signals_known = true;	/* klp_signals_cnt = 0 */
 	}
+	p->pass_known = true;
 	m->gen++;
 	p->in_transition = true;
+	p->begun = true;
 	p->target = target;
 	p->enabled = target == KLPT_PATCHED;
 	/* klp_start_transition() resets the retry counter */
@@ -839,13 +876,17 @@ static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 	p = patch_for(m, ev->transition.patch);
 	if (!p)
 		return;
-	if (!p->in_transition || p->target != target) {
+	if (!p->in_transition || p->target != target || !p->begun) {
 		/* klptrace.ko loaded mid-transition, or a missed reverse */
+		if (!p->in_transition || p->target != target)
+			p->signals_known = false;	/* sent unseen */
 		p->in_transition = true;
+		p->begun = true;	/* passes run only after the start */
 		p->target = target;
 		p->enabled = target == KLPT_PATCHED;
 	}
 	p->pass = ev->transition.pass;
+	p->pass_known = true;
 	p->checked = ev->transition.checked;
 	p->pending = ev->transition.pending;
 	if (p->anchor_known && p->blocked == p->pending &&
@@ -1000,8 +1041,11 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	p = patch_for(m, ev->task.patch);
 	if (!p)
 		return;
-	if (!p->in_transition || p->target != target) {
+	if (!p->in_transition || p->target != target || !p->begun) {
+		if (!p->in_transition || p->target != target)
+			p->pass_known = p->signals_known = false;
 		p->in_transition = true;
+		p->begun = true;	/* checks run only after the start */
 		p->target = target;
 		p->enabled = target == KLPT_PATCHED;
 	}
@@ -1221,23 +1265,64 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 
 /* ------------------------------------------------------------ reconcile */
 
+/*
+ * The direction of the transition a snapshot shows (transition 1), and
+ * whether it started.  `enabled` alone does not tell: the core changes
+ * patch->enabled only after klp_start_transition(), so enabled E with
+ * transition 1 is either a transition to E that started, or one to !E
+ * still in its init window (klp_init_transition() done, pre_patch or
+ * pre_unpatch callbacks running: an enable shows 0, a disable 1).  The
+ * tasks' patch_state tells them apart: klp_init_transition() gives every
+ * task the state !target and nothing switches before the start sets
+ * TIF_PATCH_PENDING, so in the init window every task is at E.  Any task
+ * at !E means a started transition to E.  Every task at E fits both (a
+ * started transition whose tasks all switched, not completed yet): then
+ * the model keeps what its events said if that fits, or else the
+ * direction is unknown (target KLPT_UNDEFINED, not begun).
+ */
+static void truth_direction(const struct klpt_patch *p, bool was_in,
+			    int enabled, const int *nstate, int *target,
+			    bool *started)
+{
+	int e = enabled ? KLPT_PATCHED : KLPT_UNPATCHED;
+
+	if (nstate[!e + 1] > 0) {
+		*target = e;
+		*started = true;
+	} else if (was_in && p->begun && p->target == e) {
+		*target = e;
+		*started = true;
+	} else if (was_in && !p->begun && p->target == !e) {
+		*target = !e;
+		*started = false;
+	} else {
+		*target = KLPT_UNDEFINED;
+		*started = false;
+	}
+}
+
 static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
-			const struct klpt_truth_patch *tp)
+			const struct klpt_truth_patch *tp, const int *nstate)
 {
 	int target = tp->enabled ? KLPT_PATCHED : KLPT_UNPATCHED;
-	bool was_in = p->in_transition;
+	bool was_in = p->in_transition, started = false;
 
 	p->enabled = tp->enabled;
 	if (tp->transition) {
-		if (!was_in || p->target != target) {
-			/* began, or reversed, unseen */
+		truth_direction(p, was_in, tp->enabled, nstate, &target,
+				&started);
+		if (!was_in || p->target != target || p->begun != started) {
+			/* began, reversed or started unseen */
 			p->target = target;
 			p->pass = p->checked = p->pending = p->signals = 0;
+			/* what happened before the snapshot is not known */
+			p->pass_known = p->signals_known = false;
 			p->seq = p->blocked = 0;
 			p->started = 0;
 			m->gen++;
 			all_unblocked(m);
 		}
+		p->begun = started;
 		p->in_transition = true;
 		p->freed = p->released = false;
 		/* the next pass event tells where a walk begins */
@@ -1250,6 +1335,7 @@ static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
 		m->gen++;
 	}
 	p->in_transition = false;
+	p->begun = false;
 	p->target = target;
 	/* the directory exists until the kobject is released */
 	p->released = false;
@@ -1304,6 +1390,8 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 {
 	int i, target = tp ? tp->target : KLPT_UNDEFINED;
 	unsigned int pending = 0;
+	/* tasks are pending only once the transition started, to a target */
+	bool pend = tp && tp->begun && target_ok(target);
 
 	for (i = 0; i < m->tasks.n; i++)
 		((struct klpt_task *)m->tasks.obj[i])->seen = false;
@@ -1324,7 +1412,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		if (!k)
 			continue;
 		k->tgid = tt->tgid;
-		k->kthread = tt->kthread;
+		k->kthread = tt->kthread ? 1 : 0;
 		copy_name(k->comm, tt->comm, sizeof(k->comm));
 		if (k->state != tt->state) {
 			set_state(m, k, tt->state);
@@ -1341,7 +1429,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 			/* no transition: idle tasks too are undefined */
 			k->state = KLPT_UNDEFINED;
 			clear_blocked(k);
-		} else if (k->state == !target) {
+		} else if (pend && k->state == !target) {
 			/* pending; why shows in the next pass's events */
 			if (k->reason == KLPT_REASON_NONE)
 				k->reason = KLPT_REASON_UNKNOWN;
@@ -1357,11 +1445,15 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 {
 	struct klpt_patch *tp = NULL, *q;
 	const struct klpt_truth_patch *ttp = NULL;
-	int i, ntr = 0;
+	int i, ntr = 0, nstate[3] = { 0 };
 
 	if (!m || !t)
 		return;
 	m->stale = false;	/* set again below if memory runs out */
+	/* the tasks' states tell a transition's direction (truth_patch) */
+	for (i = 0; i < t->ntasks; i++)
+		if (state_ok(t->tasks[i].state) && t->tasks[i].tid > 0)
+			nstate[t->tasks[i].state + 1]++;
 	for (i = 0; i < t->npatches; i++) {
 		if (t->patches[i].transition) {
 			ttp = &t->patches[i];
@@ -1408,7 +1500,7 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 		p = patch_get(m, ptp->name);
 		if (!p)
 			continue;
-		truth_patch(m, p, ptp);
+		truth_patch(m, p, ptp, nstate);
 		p->seen = true;
 		if (ptp->transition)
 			tp = p;
@@ -1588,8 +1680,9 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 	if (p) {
 		if (p->enabled) {
 			why_add(&w, "patch %s is enabled%s: disable it first",
-				p->name, p->in_transition ?
-				" (patching transition in progress)" : "");
+				p->name, !p->in_transition ? "" :
+				!p->begun ? " (a transition is starting)" :
+				" (patching transition in progress)");
 			return KLPT_HOLD_ENABLED;
 		}
 		if (p->forced) {
@@ -1597,6 +1690,22 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 				"reference and can never be unloaded",
 				p->name);
 			return KLPT_HOLD_FORCED;
+		}
+		if (p->in_transition && !p->begun) {
+			/*
+			 * Before klp_start_transition() no task is pending:
+			 * the core runs the pre_patch callbacks (an enable
+			 * that may still be cancelled) or the direction is
+			 * not known yet.
+			 */
+			if (!target_ok(p->target))
+				why_add(&w, "transition of %s in progress, "
+					"its direction not known yet", p->name);
+			else
+				why_add(&w, "%s transition of %s not started "
+					"yet", p->target == KLPT_PATCHED ?
+					"patching" : "unpatching", p->name);
+			return KLPT_HOLD_TRANSITION;
 		}
 		if (p->in_transition) {
 			n = (unsigned int)m->nstate[!p->target + 1];
@@ -1761,8 +1870,19 @@ KLPT_API int klpt_patch_target(const struct klpt_patch *p)
 	return p && p->in_transition ? p->target : KLPT_UNDEFINED;
 }
 
+KLPT_API enum klpt_phase klpt_patch_phase(const struct klpt_patch *p)
+{
+	if (!p || !p->in_transition)
+		return KLPT_PHASE_NONE;
+	if (!target_ok(p->target))
+		return KLPT_PHASE_UNKNOWN;
+	return p->begun ? KLPT_PHASE_STARTED : KLPT_PHASE_INIT;
+}
+
 KLPT_API unsigned int klpt_patch_pass(const struct klpt_patch *p)
 {
+	if (p && p->in_transition && !p->pass_known)
+		return KLPT_UNKNOWN_COUNT;
 	return p ? p->pass : 0;
 }
 
@@ -1773,6 +1893,8 @@ KLPT_API uint64_t klpt_patch_started_ns(const struct klpt_patch *p)
 
 KLPT_API unsigned int klpt_patch_signals(const struct klpt_patch *p)
 {
+	if (p && p->in_transition && !p->signals_known)
+		return KLPT_UNKNOWN_COUNT;
 	return p ? p->signals : 0;
 }
 
@@ -1838,9 +1960,14 @@ KLPT_API const char *klpt_task_comm(const struct klpt_task *t)
 	return t ? t->comm : "";
 }
 
+KLPT_API int klpt_task_kthread(const struct klpt_task *t)
+{
+	return t ? t->kthread : -1;
+}
+
 KLPT_API bool klpt_task_is_kthread(const struct klpt_task *t)
 {
-	return t && t->kthread;
+	return t && t->kthread == 1;
 }
 
 KLPT_API int klpt_task_state(const struct klpt_task *t)

@@ -320,9 +320,11 @@ static void test_enable_vmlinux(void)
 	tr(KLPT_EV_TRANSITION_INIT, lp, PAT);
 	p = P(lp);
 	CHECK(p, "no patch after init");
-	CHECK(klpt_patch_enabled(p) && klpt_patch_in_transition(p),
+	/* core.c: patch->enabled = true only after klp_start_transition() */
+	CHECK(!klpt_patch_enabled(p) && klpt_patch_in_transition(p),
 	      "enabled %d in transition %d", klpt_patch_enabled(p),
 	      klpt_patch_in_transition(p));
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_INIT);
 	CHECK_INT(klpt_patch_target(p), PAT);
 	CHECK_INT(klpt_patch_started_ns(p), T);
 	CHECK_INT(klpt_model_module_count(M), 1);
@@ -331,10 +333,15 @@ static void test_enable_vmlinux(void)
 	/* klp_init_transition(): every task at !target */
 	CHECK_INT(state(INIT), UNP);
 	CHECK_INT(state(SLEEPER), UNP);
-	CHECK_V(lp, KLPT_HOLD_ENABLED);
-	CHECK_WHY("patching transition in progress");
+	/* no task is pending before the start: none is named */
+	CHECK_V(lp, KLPT_HOLD_TRANSITION);
+	CHECK_WHY("patching transition of klpt_lp_vmlinux not started yet");
 
 	tr(KLPT_EV_TRANSITION_START, lp, PAT);
+	CHECK(klpt_patch_enabled(p), "not enabled after the start");
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK_V(lp, KLPT_HOLD_ENABLED);
+	CHECK_WHY("patching transition in progress");
 	switch_all(PAT, 0);
 	CHECK_INT(state(INIT), PAT);
 	CHECK_INT(klpt_task_state(K(0)), PAT);	/* swapper/0 */
@@ -424,14 +431,19 @@ static void test_disable_unload(void)
 	CHECK_WHY("disable it first");
 
 	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
-	CHECK(!klpt_patch_enabled(p) && klpt_patch_in_transition(p),
+	/* pre_unpatch callbacks run: still enabled until the start */
+	CHECK(klpt_patch_enabled(p) && klpt_patch_in_transition(p),
 	      "enabled %d in transition %d", klpt_patch_enabled(p),
 	      klpt_patch_in_transition(p));
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_INIT);
 	CHECK_INT(klpt_patch_target(p), UNP);
 	CHECK_INT(state(SH), PAT);	/* init: all at !target */
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	CHECK_WHY("a transition is starting");
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	CHECK(!klpt_patch_enabled(p), "enabled after the start");
 	CHECK_V(LP, KLPT_HOLD_TASKS);
 	CHECK_WHY("6 tasks still in the patch's code");
-	tr(KLPT_EV_TRANSITION_START, LP, UNP);
 	switch_all(UNP, 0);
 	CHECK_INT(state(SH), UNP);
 	/* all switched, the pass and completion not seen yet */
@@ -924,12 +936,19 @@ static void test_cancel(void)
 	const struct klpt_patch *p;
 
 	fresh();
-	load_and_init(LP);
-	tr(KLPT_EV_TRANSITION_CANCEL, LP, PAT);
+	/* a pre_patch callback failed: klp_cancel_transition(), no start */
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
 	p = P(LP);
+	CHECK(!klpt_patch_enabled(p), "enabled before the start");
+	tr(KLPT_EV_TRANSITION_CANCEL, LP, PAT);
 	CHECK(!klpt_patch_enabled(p), "enabled after cancel");
 	CHECK_INT(klpt_patch_target(p), UNP);
+	CHECK_INT(klpt_patch_pending(p), 0);
+	CHECK_V(LP, KLPT_HOLD_TRANSITION);	/* no task named */
 	complete(LP, UNP, false);
+	CHECK(!klpt_patch_enabled(p), "enabled after the complete");
 	CHECK_V(LP, KLPT_HOLD_NOT_FREED);
 	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
 	CHECK(klpt_patch_freed(p), "release implies free");
@@ -939,6 +958,113 @@ static void test_cancel(void)
 	mod_ev(KLPT_EV_MODULE_FREE, LP);	/* the load failed */
 	CHECK_INT(klpt_model_patch_count(M), 0);
 	CHECK_INT(klpt_model_module_count(M), 0);
+}
+
+/*
+ * The init window of an enable (pre_patch callbacks run): sysfs says
+ * enabled 0, transition 1, every task at 0 and none pending.
+ */
+static void test_prepatch_window(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	p = P(LP);
+	CHECK(!klpt_patch_enabled(p) && klpt_patch_in_transition(p),
+	      "enabled %d in transition %d", klpt_patch_enabled(p),
+	      klpt_patch_in_transition(p));
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_INIT);
+	CHECK_INT(klpt_patch_pending(p), 0);
+	CHECK_INT(state(SH), UNP);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_NONE);
+	task_exit(SH, "sh");		/* gone: in no count */
+	CHECK(!K(SH), "exited task kept");
+	CHECK_V(LP, KLPT_HOLD_TRANSITION);
+	CHECK(!strstr(why, "sh["), "an exited task named: %s", why);
+	CHECK(!strstr(why, "task"), "tasks named before the start: %s", why);
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	CHECK(klpt_patch_enabled(p), "not enabled after the start");
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK(!K(SH), "exited task back");
+}
+
+/*
+ * Rebuilt from sysfs in that window: enabled 0 + transition 1 is an
+ * enable before its start (every task at 0) or a disable under way; the
+ * tasks' states tell, and when they cannot, the direction is unknown.
+ */
+static void test_reconcile_prepatch_window(void)
+{
+	const struct klpt_patch *p;
+	struct tb b;
+
+	/* a session opens in the window: all tasks at 0 -> unknown */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, UNP);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK(p && klpt_patch_in_transition(p) && !klpt_patch_enabled(p),
+	      "patch from the snapshot");
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_UNKNOWN);
+	CHECK_INT(klpt_patch_target(p), U);
+	CHECK_INT(klpt_patch_pending(p), 0);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_NONE);
+	CHECK_V(LP, KLPT_HOLD_TRANSITION);
+	CHECK_WHY("direction not known");
+	/* the start tells */
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK(klpt_patch_enabled(p), "not enabled after the start");
+
+	/* events saw the init, then a resync in the window keeps it */
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	lost();
+	tb_base(&b, UNP);
+	tb_module(&b, LP, 2, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_INIT);
+	CHECK_INT(klpt_patch_target(p), PAT);
+	CHECK(!klpt_patch_enabled(p), "enabled in the window");
+	CHECK_INT(klpt_patch_pending(p), 0);
+
+	/* enabled 0, a task still at 1: an unpatch that started */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, UNP);
+	b.k[3].state = PAT;		/* the sleeper */
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK_INT(klpt_patch_target(p), UNP);
+	CHECK_INT(klpt_patch_pending(p), 1);
+
+	/* a disable's init window (pre_unpatch): enabled 1, all at 1 */
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	lost();
+	tb_base(&b, PAT);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_INIT);
+	CHECK_INT(klpt_patch_target(p), UNP);
+	CHECK(klpt_patch_enabled(p), "not enabled before the start");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
 }
 
 /* ------------------------------------------------------ verdict edges */
@@ -1687,6 +1813,8 @@ int main(void)
 	RUN(test_mid_transition);
 	RUN(test_mid_transition_no_truth);
 	RUN(test_cancel);
+	RUN(test_prepatch_window);
+	RUN(test_reconcile_prepatch_window);
 	RUN(test_refs_after_release);
 	RUN(test_unknown_module);
 	RUN(test_lost_then_reconcile);
