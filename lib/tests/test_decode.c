@@ -105,6 +105,14 @@ static struct want wants[] = {
 	  .patch = { .patch = "klpt_lp_sleep", .forced = false }),
 	W("klp", "klp_patch_release", .type = KLPT_EV_PATCH_RELEASE,
 	  .patch = { .patch = "klpt_lp_busy", .forced = true }),
+	/* klp_force_transition() marked it: forced is always 1 */
+	W("klp", "klp_patch_forced", .type = KLPT_EV_PATCH_FORCED,
+	  .patch = { .patch = "klpt_lp_sleep", .forced = true }),
+	/* copy_process() -EINTR after klp_copy_process() */
+	W("klp", "klp_task_fork_failed", .type = KLPT_EV_TASK_FORK_FAILED,
+	  .task = { .pid = 4194303, .tgid = 150, .comm = "abcdefghijklmno",
+		    .err = -4, .from = KLPT_UNDEFINED, .to = KLPT_UNDEFINED,
+		    .target = KLPT_UNDEFINED, .patch = "", .func = "" }),
 	W("klp", "klp_module_unload_ready",
 	  .type = KLPT_EV_MODULE_UNLOAD_READY,
 	  .module = { .module = "klpt_lp_sleep", .caller = "" }),
@@ -203,8 +211,16 @@ static void build(struct eb *e, const struct want *w)
 		break;
 	case KLPT_EV_PATCH_FREE:
 	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_PATCH_FORCED:
 		eb_str(e, "patch", ev->patch.patch);
 		eb_num(e, "forced", ev->patch.forced);
+		break;
+	case KLPT_EV_TASK_FORK_FAILED:
+		eb_num(e, "pid", ev->task.pid);
+		eb_num(e, "tgid", ev->task.tgid);
+		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
+			 "abcdefghijklmnop" : ev->task.comm);
+		eb_num(e, "err", ev->task.err);
 		break;
 	case KLPT_EV_TASK_EXIT:
 		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
@@ -286,8 +302,20 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		break;
 	case KLPT_EV_PATCH_FREE:
 	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_PATCH_FORCED:
 		CHECK_STR(got->patch.patch, w->patch.patch);
 		CHECK_INT(got->patch.forced, w->patch.forced);
+		break;
+	case KLPT_EV_TASK_FORK_FAILED:
+		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_INT(got->task.tgid, w->task.tgid);
+		CHECK_STR(got->task.comm, w->task.comm);
+		CHECK_INT(got->task.err, w->task.err);
+		CHECK_INT(got->task.from, KLPT_UNDEFINED);
+		CHECK_INT(got->task.to, KLPT_UNDEFINED);
+		CHECK_INT(got->task.target, KLPT_UNDEFINED);
+		CHECK_STR(got->task.patch, "");
+		CHECK_STR(got->task.func, "");
 		break;
 	case KLPT_EV_TASK_EXIT:
 		CHECK_INT(got->task.pid, w->task.pid);
