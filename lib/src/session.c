@@ -93,6 +93,8 @@ struct klpt_session {
 	 */
 	bool degraded;
 	uint64_t missed;
+	/* ts of the last event delivered, or of the last snapshot */
+	uint64_t last_ts;
 };
 
 KLPT_API const char *klpt_version(void)
@@ -176,6 +178,8 @@ static int sync_begin(struct klpt_session *s)
 /* Returns 1 if on_event asked to stop, else 0. */
 static int emit(struct klpt_session *s, const struct klpt_event *ev, int *n)
 {
+	if (ev->ts > s->last_ts)
+		s->last_ts = ev->ts;
 	s->events++;
 	(*n)++;
 	return s->on_event && s->on_event(s, ev, s->ctx) ? 1 : 0;
@@ -190,6 +194,8 @@ static int sync_finish(struct klpt_session *s, int *n)
 	ev.type = KLPT_EV_RESYNC;
 	ev.ts = s->sync->ts;
 	ev.cpu = -1;
+	if (ev.ts > s->last_ts)
+		s->last_ts = ev.ts;	/* at start-up too (silent) */
 	klpt_model_reconcile(s->model, s->sync);
 	sync_drop(s);
 	return s->silent ? 0 : emit(s, &ev, n);
@@ -319,9 +325,12 @@ static int run(struct klpt_session *s, int *n)
 /*
  * Events were lost (count, 0 if unknown) outside the ring buffer's own
  * accounting: take a new snapshot and say LOST; the RESYNC follows at
- * the snapshot, as for a ring-buffer loss (step()).
+ * the snapshot, as for a ring-buffer loss (step()).  The LOST is dated
+ * by the last event delivered: the loss came after it, and records
+ * older than now may still be on their way (they come before the
+ * RESYNC), so "now" would put it out of order.
  */
-static int lose(struct klpt_session *s, uint64_t ts, uint64_t count, int *n)
+static int lose(struct klpt_session *s, uint64_t count, int *n)
 {
 	struct klpt_event ev;
 	int ret;
@@ -337,7 +346,7 @@ static int lose(struct klpt_session *s, uint64_t ts, uint64_t count, int *n)
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = KLPT_EV_LOST;
-	ev.ts = ts;
+	ev.ts = s->last_ts;
 	ev.cpu = -1;
 	ev.lost.count = count;
 	return emit(s, &ev, n);
@@ -376,7 +385,7 @@ static int klp_gone_check(struct klpt_session *s, int *n)
 	ret = start_polling(s);
 	if (ret)
 		return ret;
-	return lose(s, now, 0, n);	/* how many is unknown */
+	return lose(s, 0, n);	/* how many is unknown */
 }
 
 /* In or out of the fallback while klptrace.ko's hooks do not fire. */
@@ -403,20 +412,19 @@ static void set_degraded(struct klpt_session *s, bool on)
  */
 static int hooks_check(struct klpt_session *s, int *n)
 {
-	uint64_t missed, grew = 0, now;
+	uint64_t missed, grew = 0;
 	bool off;
 	int ret;
 
 	if (!s->src->hooks || (s->mode != KLPT_MODE_EVENTS && !s->degraded))
 		return 0;
-	now = now_ns();
 	ret = s->src->hooks(s->src, &off, &missed);
 	if (ret < 0) {
 		if (!s->degraded)
 			return 0;	/* klp_gone_check() sees to it */
 		/* klptrace.ko removed while degraded: the fallback for good */
 		s->degraded = false;
-		return lose(s, now, 0, n);
+		return lose(s, 0, n);
 	}
 	if (missed != UINT64_MAX) {
 		/* smaller: a reloaded module's new counts */
@@ -426,9 +434,9 @@ static int hooks_check(struct klpt_session *s, int *n)
 	}
 	if (off != s->degraded) {
 		set_degraded(s, off);
-		return lose(s, now, grew, n);
+		return lose(s, grew, n);
 	}
-	return grew ? lose(s, now, grew, n) : 0;
+	return grew ? lose(s, grew, n) : 0;
 }
 
 KLPT_API int klpt_session_process(struct klpt_session *s)
