@@ -247,6 +247,9 @@ const char *top_kernel_release(void);
 struct top_hooks {
 	bool present;			/* /sys/kernel/klptrace/hooks exists */
 	int active, total;
+	/* registered but not firing now, and why ("ftrace_off") */
+	int inactive;
+	char why[32];
 	char version[32];
 };
 

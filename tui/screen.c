@@ -225,7 +225,12 @@ static void draw_header(struct ui *ui)
 		struct tm tm;
 
 		top_hooks_read(ui->cfg->root, &hooks);
-		if (v->mode == KLPT_MODE_FALLBACK)
+		if (v->mode == KLPT_MODE_FALLBACK && hooks.inactive)
+			/* the library's fallback while the hooks are silent */
+			snprintf(mode, sizeof(mode), "FALLBACK: klptrace.ko "
+				 "hooks inactive (%s), polling sysfs/procfs",
+				 hooks.why);
+		else if (v->mode == KLPT_MODE_FALLBACK)
 			snprintf(mode, sizeof(mode), "FALLBACK: no klptrace.ko "
 				 "events, polling sysfs/procfs");
 		else

@@ -79,6 +79,10 @@ void top_hooks_read(const char *root, struct top_hooks *h)
 		h->total++;
 		if (!strcmp(status, "active"))
 			h->active++;
+		/* "inactive(ftrace_off)": see tracepoints/README.md */
+		if (!strncmp(status, "inactive(", 9) && !h->inactive++)
+			snprintf(h->why, sizeof(h->why), "%.*s",
+				 (int)strcspn(status + 9, ")"), status + 9);
 	}
 }
 
