@@ -364,6 +364,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		comm = ev->task.comm;
 		break;
 	case KLPT_EV_TASK_EXIT:
+	case KLPT_EV_TASK_FORK_FAILED:
 		fprintf(f, " pid=%d", ev->task.pid);
 		comm = ev->task.comm;
 		break;
@@ -376,6 +377,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		break;
 	case KLPT_EV_PATCH_FREE:
 	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_PATCH_FORCED:
 		fprintf(f, " patch=%s forced=%d", ev->patch.patch,
 			ev->patch.forced);
 		break;

@@ -65,7 +65,8 @@ PATCH_EVENTS = {"klp_transition_init", "klp_transition_start",
                 "klp_patch_free", "klp_patch_release"}
 MODULE_EVENTS = {"klp_module_ref", "klp_module_unload_ready",
                  "klp_module_free", "module_load"}
-TASK_EVENTS = {"klp_task_switch", "sched_process_exit"}
+TASK_EVENTS = {"klp_task_switch", "sched_process_exit",
+               "klp_task_fork_failed"}
 
 
 class Model:
