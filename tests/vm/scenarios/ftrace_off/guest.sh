@@ -112,6 +112,11 @@ if [ -n "$wdir" ]; then
 	fact lost_after_off "$(n_lib lost)"
 	watch_dump off || guest_fail "watch_dump off"
 fi
+# klptop opened now starts in the fallback (one -b frame, for the judge)
+if [ -x "$KLPT_TOP_BIN" ]; then
+	"$KLPT_TOP_BIN" -b -n 1 >"$KLPT_OUT/klptop_off.txt" 2>&1 ||
+		guest_fail "klptop -b with ftrace off: $(cat "$KLPT_OUT/klptop_off.txt")"
+fi
 
 # While off: enabling a livepatch fails (its ftrace ops cannot register).
 mark "ftrace_off: insmod $LP with ftrace off"

@@ -20,7 +20,8 @@ klp events of the klpt_e2e instance (events.txt).  Checked against it:
   step) said no "lost" before ftrace went off, one after it went off and
   one more after it came back, and none after that; its model was in the
   fallback while off and in the events mode again after (dumps;
-  libmodel.py compares each with its snapshot).
+  libmodel.py compares each with its snapshot); klptop -b started while
+  off says mode fallback.
 """
 
 import os
@@ -141,6 +142,13 @@ if len(warns) == 1:
     j.check(int(warns[0]) == n_load_off, "expected the warning to count the "
             "%d inactive hooks of hooks.load_off, it says %s"
             % (n_load_off, warns[0]))
+
+# klptop -b opened with ftrace off: the library's fallback
+top = j.read("klptop_off.txt")
+if top:
+    j.check(" mode fallback " in top.splitlines()[0], "klptop -b with ftrace "
+            "off: expected mode fallback in its header, got %r"
+            % top.splitlines()[0])
 
 # --- the library -------------------------------------------------------------
 if os.path.isdir(j.path("lib", "1")):
