@@ -150,8 +150,9 @@ run_flavours() {
 			continue
 		fi
 		# shellcheck disable=SC2086 # CORE_SCENARIOS is a list
+		if [ $# -gt 0 ]; then set -- "$@"; else set -- $CORE_SCENARIOS; fi
 		KVER=$kver KDIR=/lib/modules/$kver/build KLPT_VM_FLAVOUR=$f \
-			run_suite "e2e $f" tests/vm/run.sh ${*:-$CORE_SCENARIOS}
+			run_suite "e2e $f" tests/vm/run.sh "$@"
 		echo "flavour $f ($kver) took $(( $(date +%s) - t0 )) s"
 	done
 }

@@ -60,6 +60,7 @@ root=$(cd "$here/../.." && pwd)
 . "$here/host-lib.sh"
 
 klpt_kver || exit 1
+KLPT_VM_CMDLINE=$(klpt_kernel_cmdline)
 mem=${KLPT_VM_MEM:-512}
 smp=${KLPT_VM_SMP:-2}
 guest_timeout=${KLPT_VM_TIMEOUT:-240}
@@ -115,7 +116,7 @@ if [ -z "${KLPTRACE_KO:-}" ]; then
 fi
 if [ -z "${TEST_MODULES:-}" ]; then
 	TEST_MODULES=$root/tests/modules
-	first=$(ls "$TEST_MODULES"/*.ko 2>/dev/null | head -n 1)
+	first=$(compgen -G "$TEST_MODULES/*.ko" | head -n 1)
 	if { [ -z "$first" ] || [ "$(vermagic "$first")" != "$KVER" ]; } &&
 	   [ -d "$kbuild/tests/modules" ]; then
 		TEST_MODULES=$kbuild/tests/modules

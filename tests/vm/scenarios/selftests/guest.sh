@@ -15,8 +15,9 @@
 . /klpt/lib.sh
 
 ST=/klpt/selftests
-[ -f "$ST/functions.sh" ] && [ -d "/lib/modules/$(uname -r)/extra" ] ||
+if [ ! -f "$ST/functions.sh" ] || [ ! -d "/lib/modules/$(uname -r)/extra" ]; then
 	guest_fail "no selftests in the image for $(uname -r) (make -C tests/selftests KVER=$(uname -r))"
+fi
 
 # The scripts set dynamic debug (debugfs) and read /bin/stat (coreutils'
 # --format); real bash, coreutils, kmod... come first in PATH.
