@@ -355,6 +355,11 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 		free(app);
 		return ret;
 	}
+	if (app->replay && !klpt_session_sees_exits(app->s))
+		fprintf(stderr, PROG ": warning: %s has no sched_process_exit "
+			"events: tasks are counted per transition, and one "
+			"that exits stays listed until its transition "
+			"completes\n", cfg->replay);
 	if (cfg->record_dir) {
 		ret = klpt_session_record(app->s, cfg->record_dir);
 		if (ret) {

@@ -258,6 +258,15 @@ int klpt_session_process(struct klpt_session *s);
  */
 int klpt_session_poll(struct klpt_session *s, int timeout_ms);
 
+/*
+ * false for a replay of a trace.dat recorded without
+ * sched:sched_process_exit (`trace-cmd record -e klp` alone): the model
+ * cannot see tasks exit, so it forgets every task when a transition
+ * completes, and a task that exited during one stays listed until then.
+ * Tell the user.  true for live sessions and klptrace recordings.
+ */
+bool klpt_session_sees_exits(const struct klpt_session *s);
+
 /* Events handled and events lost to ring-buffer overruns so far. */
 uint64_t klpt_session_events(const struct klpt_session *s);
 uint64_t klpt_session_lost(const struct klpt_session *s);

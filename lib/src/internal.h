@@ -186,6 +186,14 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev);
 void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
 
 /*
+ * The events will carry no task exits (a trace.dat without
+ * sched_process_exit): tasks are forgotten when a transition completes
+ * (every task is undefined then, nothing is lost) so that their number
+ * stays that of one transition instead of growing without end.
+ */
+void klpt_model_no_exits(struct klpt_model *m);
+
+/*
  * (Added with model.c.)  The public accessors on a bare model, for parts
  * and unit tests that hold a model but no session; the klptrace.h ones
  * are these on klpt_session_model().  Modules are the livepatch modules
@@ -237,6 +245,12 @@ struct klpt_source {
 	int ncpus;
 	struct klpt_truth *truth;	/* start-up snapshot (may be NULL) */
 	enum klpt_mode mode;
+	/*
+	 * No sched_process_exit in this source (a trace.dat recorded
+	 * with -e klp only): the model cannot see tasks leave
+	 * (klpt_model_no_exits()).
+	 */
+	bool no_exits;
 	/*
 	 * Push whatever pages are available now into m without blocking.
 	 * Returns pages pushed, 0 if none now (for a replay: the end), or

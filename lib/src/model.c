@@ -339,6 +339,7 @@ struct klpt_model {
 	int nstate[3];		/* tasks per state + 1 */
 	unsigned int gen;	/* bumped when blocked info goes stale */
 	bool stale;		/* events lost, no reconcile since */
+	bool no_exits;		/* klpt_model_no_exits() */
 	char **funcs;		/* interned function names */
 	int nfuncs, capfuncs;
 	/*
@@ -1174,6 +1175,8 @@ static void apply_load(struct klpt_model *m, const struct klpt_event *ev)
 		mod->refcnt = 1;
 }
 
+static void forget_tasks(struct klpt_model *m);
+
 void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 {
 	struct klpt_patch *p;
@@ -1224,6 +1227,8 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 		break;
 	case KLPT_EV_TRANSITION_COMPLETE:
 		apply_complete(m, ev);
+		if (m->no_exits)
+			forget_tasks(m);
 		break;
 	case KLPT_EV_TASK_SWITCH:
 		apply_switch(m, ev);
@@ -1371,6 +1376,25 @@ static void recount(struct klpt_model *m)
 	memset(m->nstate, 0, sizeof(m->nstate));
 	for (i = 0; i < m->tasks.n; i++)
 		m->nstate[((struct klpt_task *)m->tasks.obj[i])->state + 1]++;
+}
+
+/* Every task but the idle ones (no_exits: see klpt_model_no_exits()). */
+static bool drop_task(void *obj, void *ctx)
+{
+	(void)ctx;
+	return ((struct klpt_task *)obj)->key > 0;
+}
+
+static void forget_tasks(struct klpt_model *m)
+{
+	table_compact(&m->tasks, drop_task, NULL);
+	recount(m);
+}
+
+void klpt_model_no_exits(struct klpt_model *m)
+{
+	if (m)
+		m->no_exits = true;
 }
 
 static const struct klpt_truth_module *

@@ -608,6 +608,9 @@ static int open_tracedat(const char *path, struct replay *r)
 	src->ncpus = src->tep ? tep_get_cpus(src->tep) : 0;
 	if (src->ncpus <= 0 || src->ncpus > 4096)
 		return fail(EBADMSG, "%s: no CPUs in this trace.dat", path);
+	/* `trace-cmd record -e klp` alone: no task is ever seen leaving */
+	src->no_exits = !tep_find_event_by_name(src->tep, "sched",
+						"sched_process_exit");
 
 	hps = tep_get_header_page_size(src->tep);
 	r->long_size = hps == 4 || hps == 8 ? hps : 8;

@@ -780,7 +780,14 @@ KLPT_API int klpt_session_open_replay(const char *path,
 		ret = klpt_replay_open(path, &src);
 	if (!ret)
 		ret = session_new(&o, src, out);
+	if (!ret && src->no_exits)
+		klpt_model_no_exits((*out)->model);
 	return ret ? klpt_err(-ret) : 0;
+}
+
+KLPT_API bool klpt_session_sees_exits(const struct klpt_session *s)
+{
+	return s && !s->src->no_exits;
 }
 
 KLPT_API enum klpt_mode klpt_session_mode(const struct klpt_session *s)

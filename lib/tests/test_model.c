@@ -1067,6 +1067,59 @@ static void test_reconcile_prepatch_window(void)
 	CHECK_V(LP, KLPT_HOLD_ENABLED);
 }
 
+/*
+ * Unknown is not a value: joined mid-transition, the pass number and the
+ * signals sent before are unknown, not 0; a task no snapshot described
+ * is neither a kernel thread nor a user task.
+ */
+static void test_unknown_values(void)
+{
+	const struct klpt_patch *p;
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;		/* the sleeper */
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK(klpt_patch_pass(p) == KLPT_UNKNOWN_COUNT, "pass %u",
+	      klpt_patch_pass(p));
+	CHECK(klpt_patch_signals(p) == KLPT_UNKNOWN_COUNT, "signals %u",
+	      klpt_patch_signals(p));
+	CHECK_INT(klpt_patch_started_ns(p), 0);
+	CHECK_INT(klpt_task_kthread(K(KTHREADD)), 1);
+	CHECK_INT(klpt_task_kthread(K(SH)), 0);
+	blocked(999, "kworker/0:9", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK_INT(klpt_task_kthread(K(999)), -1);	/* no snapshot said */
+	CHECK(!klpt_task_is_kthread(K(999)), "guessed a kthread");
+	pass(LP, PAT, 29, 7, 2);
+	CHECK_INT(klpt_patch_pass(p), 29);
+	CHECK(klpt_patch_signals(p) == KLPT_UNKNOWN_COUNT,
+	      "signals %u at pass 29, joined at an unknown pass",
+	      klpt_patch_signals(p));
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	sw(999, 999, "kworker/0:9", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP, PAT, 30, 7, 0);
+	complete(LP, PAT, false);
+	/* a transition seen from its start knows both */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	CHECK_INT(klpt_patch_pass(p), 0);
+	CHECK_INT(klpt_patch_signals(p), 0);
+	CHECK(klpt_patch_started_ns(p) != 0, "start time unknown");
+	/* the "?" of a mid-transition klptrace.ko: pass known, not signals */
+	fresh();
+	pass("?", PAT, 16, 7, 1);
+	p = P("?");
+	CHECK(p && klpt_patch_pass(p) == 16, "pass of \"?\"");
+	CHECK(p && klpt_patch_signals(p) == KLPT_UNKNOWN_COUNT,
+	      "signals of \"?\" known");
+}
+
 /* ------------------------------------------------------ verdict edges */
 
 static void test_refs_after_release(void)
@@ -1815,6 +1868,7 @@ int main(void)
 	RUN(test_cancel);
 	RUN(test_prepatch_window);
 	RUN(test_reconcile_prepatch_window);
+	RUN(test_unknown_values);
 	RUN(test_refs_after_release);
 	RUN(test_unknown_module);
 	RUN(test_lost_then_reconcile);

@@ -138,6 +138,46 @@ t_replay_tracedat() {
 	python3 "$here/check_replay.py" "$work/dat.json" "$cap"
 }
 
+# Unknown is "?" in -b and null in --json, never a guess (issue 10 item
+# 7): a trace.dat has no snapshot, so no task is known to be a kthread or
+# a user task but the idle ones; it has no sched_process_exit either: one
+# warning line on stderr, and the task count stays that of a transition.
+t_unknown_tracedat() {
+	"$san" --replay "$fix/vm-recording.dat" -b -d 0.5 >"$work/dat.txt" \
+		2>"$work/dat.err" || fail "klptop -b exited $?" || return 1
+	[ "$(wc -l <"$work/dat.err")" = 1 ] &&
+		grep -q "warning: .*vm-recording.dat has no sched_process_exit" \
+			"$work/dat.err" || fail "warning: $(cat "$work/dat.err")" || return 1
+	"$san" --replay "$fix/vm-recording.dat" --json -d 0.5 \
+		>"$work/dat.json" 2>/dev/null || fail "--json exited $?" || return 1
+	python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import frames
+for path in sys.argv[2:]:
+    fs = frames.parse(open(path).read())
+    rows = [b for f in fs for p in f["patches"].values() for b in p["blockers"]]
+    assert rows, "%s: no blocker in any frame" % path
+    for b in rows:
+        want = True if b["tid"] == 0 else None
+        assert b["kthread"] is want, "%s: %r kthread %r" % (path, b["comm"], b["kthread"])
+    counts = [int(l.split("tasks ")[-1]) for l in open(path) if l.startswith("klptop ")] \
+        if path.endswith(".txt") else []
+    assert not counts or counts[-1] <= 4, "%s: %d tasks at the end" % (path, counts[-1])
+' "$here" "$work/dat.txt" "$work/dat.json" || fail "unknown kthread shown as a value"
+}
+
+# A klptrace recording sees exits: no warning.  Its snapshot knows the
+# tasks of its start; the sleeper came later (insmod after the start):
+# "?", not "-" (user task) as before.
+t_known_recording() {
+	"$san" --replay "$fix/vm-recording" -b -d 0.5 >"$work/rec.txt" \
+		2>"$work/rec.err" || fail "klptop -b exited $?" || return 1
+	[ ! -s "$work/rec.err" ] || fail "stderr: $(cat "$work/rec.err")" || return 1
+	grep -q "klpt_sleeper *? " "$work/rec.txt" ||
+		fail "the sleeper's kthread flag not shown unknown"
+}
+
 t_replay_iterations() {
 	local n
 	n=$("$klptop" --replay "$fix/vm-recording" --json -n 3 -d 0.2 | wc -l)
@@ -424,6 +464,8 @@ run_test replay_batch t_replay_batch
 run_test replay_json t_replay_json
 run_test replay_tracedat t_replay_tracedat
 run_test replay_iterations t_replay_iterations
+run_test unknown_tracedat t_unknown_tracedat
+run_test known_recording t_known_recording
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
 run_test gone_ready t_gone_ready
