@@ -40,10 +40,43 @@ bool klpt_skipped(const char *name)
 
 #if IS_ENABLED(CONFIG_LIVEPATCH)
 
+/*
+ * Writes of sysctl kernel.ftrace_enabled.  Our kprobes sit on ftrace
+ * call sites; a write may switch them off and a later one on again,
+ * both between two reads of hooks.  Counting the writes lets a reader
+ * see that it happened.  ftrace_enable_sysctl() lives in kernel/trace/,
+ * which is built without fentry: this kprobe is a breakpoint and fires
+ * whether ftrace is on or off.
+ */
+static atomic_long_t ftrace_writes;
+
+static int ftrace_write_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	/* ftrace_enable_sysctl(table, write, buffer, lenp, ppos) */
+	if (regs_get_kernel_argument(regs, 1))
+		atomic_long_inc(&ftrace_writes);
+	return 0;
+}
+
+static struct klpt_hook main_hooks[] = {
+	{
+		.name = "ftrace_enable_sysctl",
+		.feeds = "ftrace_writes",
+		.type = KLPT_HOOK_KPROBE,
+		.kp.pre_handler = ftrace_write_pre,
+	},
+};
+
+static struct klpt_hook_set main_hook_set = {
+	.hooks = main_hooks,
+	.nr = ARRAY_SIZE(main_hooks),
+};
+
 static struct klpt_hook_set *const hook_sets[] = {
 	&klpt_transition_hooks,
 	&klpt_task_hooks,
 	&klpt_lifecycle_hooks,
+	&main_hook_set,
 };
 
 /* The i-th hook of all tables, or NULL past the last one. */
@@ -233,6 +266,18 @@ static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return len;
 }
 
+/*
+ * Writes of kernel.ftrace_enabled since load (while the
+ * ftrace_enable_sysctl hook is active): each may have silenced the
+ * ftrace-based hooks until the next one, so user space resyncs when it
+ * grows.
+ */
+static ssize_t ftrace_writes_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ftrace_writes));
+}
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -242,11 +287,13 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
 static struct kobj_attribute missed_attr = __ATTR_RO(missed);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
+static struct kobj_attribute ftrace_writes_attr = __ATTR_RO(ftrace_writes);
 
 static struct attribute *klptrace_attrs[] = {
 	&hooks_attr.attr,
 	&missed_attr.attr,
 	&version_attr.attr,
+	&ftrace_writes_attr.attr,
 	NULL,
 };
 

@@ -237,6 +237,19 @@ const char *klpt_session_root(const struct klpt_session *s);
 /* ------------------------------------------------- live.c / replay.c */
 
 /*
+ * klptrace.ko's report (tracepoints/README.md, "Hooks and degraded
+ * modes"), as live.c reads it.
+ */
+struct klpt_hooks_state {
+	/* a hook is registered but does not fire now (ftrace off, ...) */
+	bool off;
+	/* the sum of /sys/kernel/klptrace/missed; UINT64_MAX: unknown */
+	uint64_t missed;
+	/* /sys/kernel/klptrace/ftrace_writes; UINT64_MAX: unknown */
+	uint64_t writes;
+};
+
+/*
  * A source of pages for a session.  live.c and replay.c implement it;
  * session.c drives it.
  */
@@ -274,12 +287,10 @@ struct klpt_source {
 	bool (*klp_gone)(struct klpt_source *src);
 	/*
 	 * (Added for hooks that stop firing.)  A live source: klptrace.ko's
-	 * report.  *off: a hook of it is registered but does not fire now
-	 * (kernel.ftrace_enabled 0, kprobes disarmed); *missed: the sum of
-	 * /sys/kernel/klptrace/missed, UINT64_MAX if unreadable.  -errno
-	 * if klptrace.ko's hooks file cannot be read.  NULL elsewhere.
+	 * report (struct klpt_hooks_state).  -errno if its hooks file
+	 * cannot be read.  NULL elsewhere.
 	 */
-	int (*hooks)(struct klpt_source *src, bool *off, uint64_t *missed);
+	int (*hooks)(struct klpt_source *src, struct klpt_hooks_state *st);
 	/*
 	 * A live source: enable the fallback's module events and say
 	 * KLPT_MODE_FALLBACK (on), or disable them and say

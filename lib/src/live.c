@@ -525,23 +525,52 @@ static bool ftrace_sysctl_off(const char *root)
 	return off;
 }
 
+/* The sum of the second column of "name count" lines; UINT64_MAX if
+ * the file cannot be read. */
+static uint64_t sum_counts(const char *root, const char *file)
+{
+	char path[PATH_MAX], *buf, *line, *save = NULL;
+	unsigned long long n;
+	uint64_t sum = 0;
+	char name[64];
+	size_t len;
+
+	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/%s", root,
+		     file) >= (int)sizeof(path))
+		return UINT64_MAX;
+	buf = slurp(path, &len);
+	if (!buf)
+		return UINT64_MAX;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%63s %llu", name, &n) == 2)
+			sum += n;
+		else if (sscanf(line, "%llu", &n) == 1)
+			sum += n;	/* a file of one number */
+	}
+	free(buf);
+	return sum;
+}
+
 /*
  * klptrace.ko's report (tracepoints/README.md, "Hooks and degraded
  * modes"): hooks lines are "name kind status feeds", where status
  * "inactive(...)" is a hook that is registered but does not fire now.
  * A module that cannot tell whether ftrace is on (no "ftrace_enabled
  * symbol active" line: the symbol was not found, or an older module)
- * is helped by the sysctl itself.  missed lines are "probe count".
+ * is helped by the sysctl itself.  missed lines are "probe count";
+ * ftrace_writes counts the sysctl's writes, and is used only while the
+ * hook that counts them is active.
  */
-static int live_hooks(struct klpt_source *src, bool *off, uint64_t *missed)
+static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 {
 	struct live *l = (struct live *)src;
 	char path[PATH_MAX], *buf, *line, *save = NULL;
-	bool knows_ftrace = false;
+	bool knows_ftrace = false, counts_writes = false;
 	size_t len;
 
-	*off = false;
-	*missed = UINT64_MAX;
+	st->off = false;
+	st->missed = st->writes = UINT64_MAX;
 	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/hooks",
 		     l->root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -559,29 +588,18 @@ static int live_hooks(struct klpt_source *src, bool *off, uint64_t *missed)
 			    !strcmp(status, "active"))
 				knows_ftrace = true;
 		} else if (!strncmp(status, "inactive", 8)) {
-			*off = true;
+			st->off = true;
+		} else if (!strcmp(name, "ftrace_enable_sysctl") &&
+			   !strcmp(status, "active")) {
+			counts_writes = true;
 		}
 	}
 	free(buf);
 	if (!knows_ftrace && ftrace_sysctl_off(l->root))
-		*off = true;
-
-	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/missed",
-		     l->root) >= (int)sizeof(path))
-		return 0;
-	buf = slurp(path, &len);
-	if (!buf)
-		return 0;
-	*missed = 0;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long n;
-		char name[64];
-
-		if (sscanf(line, "%63s %llu", name, &n) == 2)
-			*missed += n;
-	}
-	free(buf);
+		st->off = true;
+	st->missed = sum_counts(l->root, "missed");
+	if (counts_writes)
+		st->writes = sum_counts(l->root, "ftrace_writes");
 	return 0;
 }
 

@@ -93,6 +93,7 @@ struct klpt_session {
 	 */
 	bool degraded;
 	uint64_t missed;
+	uint64_t writes;	/* kernel.ftrace_enabled writes, last read */
 	/* ts of the last event delivered, or of the last snapshot */
 	uint64_t last_ts;
 };
@@ -323,32 +324,35 @@ static int run(struct klpt_session *s, int *n)
 }
 
 /*
- * Events were lost (count, 0 if unknown) outside the ring buffer's own
- * accounting: take a new snapshot and say LOST; the RESYNC follows at
+ * Events were lost outside the ring buffer's own accounting: count of
+ * them, and more (unknown) if unknown; the LOST says count, or 0 if it
+ * is not all.  A new snapshot is taken; the RESYNC follows at
  * the snapshot, as for a ring-buffer loss (step()).  The LOST is dated
  * by the last event delivered: the loss came after it, and records
  * older than now may still be on their way (they come before the
  * RESYNC), so "now" would put it out of order.
  */
-static int lose(struct klpt_session *s, uint64_t count, int *n)
+static int lose(struct klpt_session *s, uint64_t count, bool unknown,
+		int *n)
 {
+	uint64_t total = count + (unknown || !count);
 	struct klpt_event ev;
 	int ret;
 
 	ret = sync_begin(s);
 	if (ret)
 		return ret;
-	s->lost += count ? count : 1;
+	s->lost += total;	/* an unknown number counts as one */
 	if (s->src->rec) {
 		/* the recording says so too (live.c marks its next page) */
-		s->src->rec_lost += count ? count : 1;
+		s->src->rec_lost += total;
 		s->src->rec_lost_known |= count != 0;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = KLPT_EV_LOST;
 	ev.ts = s->last_ts;
 	ev.cpu = -1;
-	ev.lost.count = count;
+	ev.lost.count = unknown ? 0 : count;
 	return emit(s, &ev, n);
 }
 
@@ -385,7 +389,7 @@ static int klp_gone_check(struct klpt_session *s, int *n)
 	ret = start_polling(s);
 	if (ret)
 		return ret;
-	return lose(s, 0, n);	/* how many is unknown */
+	return lose(s, 0, true, n);
 }
 
 /* In or out of the fallback while klptrace.ko's hooks do not fire. */
@@ -397,46 +401,61 @@ static void set_degraded(struct klpt_session *s, bool on)
 	s->src->degrade(s->src, on);
 }
 
+/* A count read anew: how much it grew (0 if unknown or smaller, as a
+ * reloaded module's), and the new value kept. */
+static uint64_t growth(uint64_t *last, uint64_t now)
+{
+	uint64_t grew = 0;
+
+	if (now == UINT64_MAX)
+		return 0;
+	if (now > *last)
+		grew = now - *last;
+	*last = now;
+	return grew;
+}
+
 /*
  * klptrace.ko's own report, read on the polling timer's ticks (at most
  * once per poll_ms; the timer runs in the events mode too):
  *   - a missed count grew (a probe hit the kernel could not report):
  *     LOST with the growth, then RESYNC;
+ *   - kernel.ftrace_enabled was written (ftrace_writes grew): the hooks
+ *     may have been off in between, however short: LOST (how many
+ *     unknown), then RESYNC;
  *   - its hooks stopped firing (kernel.ftrace_enabled 0: the kprobes are
  *     ftrace-based; or kprobes disarmed): LOST, the fallback (module
  *     events, polling, no per-task reason) and RESYNC; when they fire
  *     again, LOST (what happened in between is known from snapshots
  *     only) and RESYNC in the events mode.
- * A change shorter than poll_ms may go unseen: its events are lost
- * without a LOST (tracepoints/README.md says so).
+ * One LOST covers whatever a tick found.
  */
 static int hooks_check(struct klpt_session *s, int *n)
 {
-	uint64_t missed, grew = 0;
-	bool off;
+	struct klpt_hooks_state st;
+	uint64_t grew, writes;
+	bool changed;
 	int ret;
 
 	if (!s->src->hooks || (s->mode != KLPT_MODE_EVENTS && !s->degraded))
 		return 0;
-	ret = s->src->hooks(s->src, &off, &missed);
+	ret = s->src->hooks(s->src, &st);
 	if (ret < 0) {
 		if (!s->degraded)
 			return 0;	/* klp_gone_check() sees to it */
 		/* klptrace.ko removed while degraded: the fallback for good */
 		s->degraded = false;
-		return lose(s, 0, n);
+		return lose(s, 0, true, n);
 	}
-	if (missed != UINT64_MAX) {
-		/* smaller: a reloaded module's new counts */
-		if (missed > s->missed)
-			grew = missed - s->missed;
-		s->missed = missed;
-	}
-	if (off != s->degraded) {
-		set_degraded(s, off);
-		return lose(s, grew, n);
-	}
-	return grew ? lose(s, grew, n) : 0;
+	grew = growth(&s->missed, st.missed);
+	writes = growth(&s->writes, st.writes);
+	changed = st.off != s->degraded;
+	if (changed)
+		set_degraded(s, st.off);
+	else if (!grew && !writes)
+		return 0;
+	/* the missed hits, and an unknown number while hooks were off */
+	return lose(s, grew, changed || writes, n);
 }
 
 KLPT_API int klpt_session_process(struct klpt_session *s)
@@ -630,12 +649,12 @@ static int session_new(const struct klpt_session_opts *o,
 	 * in the events mode too, for hooks_check().
 	 */
 	if (s->mode == KLPT_MODE_EVENTS && src->hooks) {
-		uint64_t missed;
-		bool off;
+		struct klpt_hooks_state st;
 
-		if (!src->hooks(src, &off, &missed)) {
-			s->missed = missed == UINT64_MAX ? 0 : missed;
-			if (off)
+		if (!src->hooks(src, &st)) {
+			s->missed = st.missed == UINT64_MAX ? 0 : st.missed;
+			s->writes = st.writes == UINT64_MAX ? 0 : st.writes;
+			if (st.off)
 				set_degraded(s, true);
 		}
 	}

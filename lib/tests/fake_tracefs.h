@@ -9,7 +9,7 @@
  *	fake_patch(&ft, "lp", 0, 1);		 /sys/kernel/livepatch/lp
  *	fake_module(&ft, "lp", 1, true);	 /sys/module/lp/refcnt
  *	fake_task(&ft, 100, 100, "sleeper", 1, true);
- *	fake_klptrace(&ft, NULL, true, 0, 0);	 /sys/kernel/klptrace/{hooks,missed}
+ *	fake_klptrace(&ft, NULL, true, 0, 0, -1); /sys/kernel/klptrace/{hooks,missed}
  *
  *	struct fake_page pg;
  *	fake_page_init(&pg);
@@ -620,22 +620,28 @@ FT_FN void fake_module_remove(struct fake_tracefs *ft, const char *name)
  * klptrace/hooks with two kprobes, "active" or "inactive(<off>)", and
  * the ftrace_enabled symbol line (left out if !ftrace_sym: an older
  * module, or the symbol not found); <root>/sys/kernel/klptrace/missed
- * with the two kprobes' counts.
+ * with the two kprobes' counts.  writes >= 0: also the
+ * ftrace_enable_sysctl kprobe (active whatever ftrace does: it is no
+ * ftrace callback) and ftrace_writes.
  */
 FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
 			bool ftrace_sym, unsigned long missed0,
-			unsigned long missed1)
+			unsigned long missed1, long writes)
 {
-	char st[48], buf[1024];
+	char st[48], buf[1024], w[128] = "";
 
 	if (off)
 		snprintf(st, sizeof(st), "inactive(%s)", off);
 	else
 		snprintf(st, sizeof(st), "active     ");
+	if (writes >= 0)
+		snprintf(w, sizeof(w), "%-28s %-10s %s %s\n",
+			 "ftrace_enable_sysctl", "kprobe", "active     ",
+			 "ftrace_writes");
 	snprintf(buf, sizeof(buf),
-		 "%-28s %-10s %s %s\n%-28s %-10s %s %s\n%s",
+		 "%-28s %-10s %s %s\n%-28s %-10s %s %s\n%s%s",
 		 "klp_try_switch_task", "kretprobe", st, "klp_task_blocked",
-		 "klp_update_patch_state", "kprobe", st, "klp_task_switch",
+		 "klp_update_patch_state", "kprobe", st, "klp_task_switch", w,
 		 ftrace_sym ? "ftrace_enabled               symbol     active"
 			      "      inactive(ftrace_off) state of the hooks\n"
 			    : "");
@@ -646,6 +652,12 @@ FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
 		 missed1);
 	if (ft_puts(buf, "%s/sys/kernel/klptrace/missed", ft->root))
 		return -EIO;
+	if (writes >= 0) {
+		snprintf(buf, sizeof(buf), "%ld\n", writes);
+		if (ft_puts(buf, "%s/sys/kernel/klptrace/ftrace_writes",
+			    ft->root))
+			return -EIO;
+	}
 	return 0;
 }
 

@@ -675,7 +675,7 @@ static void test_missed_resync(void)
 	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
 	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
 	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1, -1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
 		goto out;
@@ -696,7 +696,7 @@ static void test_missed_resync(void)
 			     FV("caller", "x")), 0);
 	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
 	CHECK_INT(fake_module(&ft, LP, 2, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 4, 2), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 4, 2, -1), 0);
 	while (klpt_session_lost(s) == 0 && seen.n < MAX_SEEN - 2)
 		poll_until(s, &seen, seen.n + 1);
 	for (i = 0; i < seen.n && seen.type[i] != KLPT_EV_LOST; i++)
@@ -739,7 +739,7 @@ static void test_hooks_off(void)
 	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
 	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
 	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
@@ -748,7 +748,7 @@ static void test_hooks_off(void)
 	CHECK_STR(inst_file("events/module/module_put/enable"), "0");
 
 	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
-	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0, -1), 0);
 	poll_until(s, &seen, 2);
 	CHECK_INT(seen.type[0], KLPT_EV_LOST);
 	CHECK_INT(seen.lost[0], 0);
@@ -781,7 +781,7 @@ static void test_hooks_off(void)
 	/* the hooks fire again: LOST (the gap) and RESYNC, events mode */
 	CHECK_INT(fake_module(&ft, LP, 0, true), 0);
 	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	while (klpt_session_mode(s) != KLPT_MODE_EVENTS && seen.n < MAX_SEEN)
 		poll_until(s, &seen, seen.n + 1);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
@@ -814,7 +814,7 @@ static void test_hooks_off_at_open(void)
 	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
 	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
 	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 0, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, false, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, false, 0, 0, -1), 0);
 	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
@@ -827,9 +827,41 @@ static void test_hooks_off_at_open(void)
 	if (t)
 		CHECK_INT(klpt_task_reason(t), KLPT_REASON_UNKNOWN);
 	/* the module knows ftrace_enabled: its "active" is the truth */
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	while (klpt_session_mode(s) != KLPT_MODE_EVENTS && seen.n < MAX_SEEN)
 		poll_until(s, &seen, seen.n + 1);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * kernel.ftrace_enabled written (klptrace.ko counts the writes): the
+ * hooks may have been off and on again between two ticks, unseen by
+ * hooks itself.  LOST (an unknown number) and RESYNC; still the events
+ * mode.  A session never sees a count it had at its open as a loss.
+ */
+static void test_ftrace_writes(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, 3), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_poll(s, 1000), 0);
+	CHECK_INT(seen.n, 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, 5), 0);
+	poll_until(s, &seen, 2);
+	CHECK_INT(seen.type[0], KLPT_EV_LOST);
+	CHECK_INT(seen.lost[0], 0);
+	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
+	CHECK_INT(klpt_session_lost(s), 1);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
 out:
 	klpt_session_close(s);
@@ -855,17 +887,17 @@ static void test_record_lost(void)
 	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
 	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
 	CHECK_INT(fake_task(&ft, 1, 1, "init", 0, false), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
 	CHECK_INT(klpt_session_record(s, dir), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1, -1), 0);
 	poll_until(s, &seen, 1);
 	CHECK_INT(seen.type[0], KLPT_EV_LOST);
 	CHECK_INT(seen.lost[0], 3);
-	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 2, 1), 0);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 2, 1, -1), 0);
 	while (klpt_session_mode(s) != KLPT_MODE_FALLBACK &&
 	       seen.n < MAX_SEEN)
 		poll_until(s, &seen, seen.n + 1);
@@ -1212,6 +1244,7 @@ int main(void)
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);
+	RUN(test_ftrace_writes);
 	RUN(test_record_lost);
 	RUN(test_online_cpus);
 	RUN(test_stale_instances);
