@@ -1633,8 +1633,11 @@ static void why_holders(struct why *w, const struct klpt_model *m,
 {
 	int rank, i, named = 0;
 
-	why_add(w, "%u task%s still in the patch's code (pass %u)", n,
-		n == 1 ? "" : "s", p->pass);
+	why_add(w, "%u task%s still in the patch's code", n,
+		n == 1 ? "" : "s");
+	/* joined mid-transition: the pass number is not known yet */
+	if (p->pass_known)
+		why_add(w, " (pass %u)", p->pass);
 	for (rank = 0; rank < 3 && named < HOLDERS_MAX; rank++) {
 		for (i = 0; i < m->tasks.n && named < HOLDERS_MAX; i++) {
 			const struct klpt_task *t = m->tasks.obj[i];
@@ -1739,8 +1742,10 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 				why_holders(&w, m, p, n);
 				return KLPT_HOLD_TASKS;
 			}
-			why_add(&w, "unpatch transition of %s not complete yet "
-				"(pass %u)", p->name, p->pass);
+			why_add(&w, "unpatch transition of %s not complete "
+				"yet", p->name);
+			if (p->pass_known)
+				why_add(&w, " (pass %u)", p->pass);
 			return KLPT_HOLD_TRANSITION;
 		}
 		if (!p->freed) {

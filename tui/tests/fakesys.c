@@ -10,6 +10,8 @@
  *   module:NAME:REFCNT:LP           /sys/module/NAME (LP 1: tainted K)
  *   holder:NAME:HOLDER              /sys/module/NAME/holders/HOLDER
  *   initstate:NAME:STATE            /sys/module/NAME/initstate
+ *   task:TID:STATE:KTHREAD          /proc/TID (a thread group leader,
+ *                                   comm tTID, patch_state STATE)
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
@@ -40,6 +42,13 @@ static int spec(struct fake_tracefs *ft, char *arg)
 		snprintf(v, sizeof(v), "%s\n", a);	/* as the kernel shows */
 		return ft_write(v, strlen(v), "%s/sys/module/%s/initstate",
 				ft->root, name);
+	}
+	if (!strcmp(kind, "task") && b) {
+		char comm[32];
+
+		snprintf(comm, sizeof(comm), "t%s", name);
+		return fake_task(ft, atoi(name), atoi(name), comm, atoi(a),
+				 atoi(b));
 	}
 	if (!strcmp(kind, "holder"))
 		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,

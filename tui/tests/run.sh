@@ -294,6 +294,36 @@ t_gone_unknown() {
 		"$san" --force lp --yes
 }
 
+# Joined while a transition runs (issue 10 items 3, 7).  sysfs says
+# enabled 0, transition 1 and every task is at 0: an enable before its
+# start or the end of a disable, the direction is unknown, so are pass,
+# elapsed, signals, switched and the blockers: "?" in -b, null in JSON.
+# A task still at 1 says a started unpatch: its direction and blockers
+# are known, its pass and signals (before the session) are not.
+t_joined_window() {
+	build_fakesys || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:0:0 task:2:0:1 -- \
+		"$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" \
+		"^lp  *0  *?  *?  *?  *?/2  *? no  *2 transition$" \
+		"direction not known" "blockers: ? of 2 tasks" || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:0:0 task:2:0:1 -- \
+		"$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"enabled":false' '"phase":"unknown"' \
+		'"target":null' '"pass":null' '"elapsed_s":null' \
+		'"switched":null' '"pending":null' '"signals":null' \
+		'"blockers_total":null,"blockers":\[\]' || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 -- \
+		"$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"direction":"unpatching"' \
+		'"phase":"started"' '"target":"unpatched"' '"pass":null' \
+		'"signals":null' '"switched":1' '"blockers_total":1' \
+		'"pid":100,"tgid":100,"comm":"t100","kthread":false'
+}
+
 # The directory is gone before the free work's module_put (6.1:
 # klp_free_patch_finish): a wait, then READY once the reference drops.
 t_gone_window() {
@@ -468,6 +498,7 @@ run_test unknown_tracedat t_unknown_tracedat
 run_test known_recording t_known_recording
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
+run_test joined_window t_joined_window
 run_test gone_ready t_gone_ready
 run_test gone_unknown t_gone_unknown
 run_test gone_window t_gone_window
