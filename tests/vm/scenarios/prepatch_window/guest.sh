@@ -84,7 +84,8 @@ fi
 
 mark "prepatch_window: disable $LPW"
 lp_disable $LPW || guest_fail "disable $LPW"
-wait_lp_gone $LPW && rmmod_wait $LPW || guest_fail "unload $LPW"
+wait_lp_gone $LPW || guest_fail "$LPW: patch directory still there"
+rmmod_wait $LPW || guest_fail "unload $LPW"
 rmmod $GATE || guest_fail "rmmod $GATE"
 snap removed
 unload_klptrace
