@@ -367,9 +367,11 @@ int klpt_task_tgid(const struct klpt_task *t);
 const char *klpt_task_comm(const struct klpt_task *t);
 /*
  * 1 kernel thread (PF_KTHREAD), 0 user task, -1 unknown: only a snapshot
- * of procfs tells (a live session's, or the one a recording keeps); a
- * task first seen in an event is unknown until the next resync, and
- * every task of a trace.dat is.  klpt_task_is_kthread(): 1 only.
+ * of procfs tells (a live session's, or the ones a recording keeps: at
+ * its start, and at its end for the tasks born meanwhile that were still
+ * there with the same comm); a task first seen in an event is unknown
+ * until the next resync, and every task of a trace.dat is.
+ * klpt_task_is_kthread(): 1 only.
  */
 int klpt_task_kthread(const struct klpt_task *t);
 bool klpt_task_is_kthread(const struct klpt_task *t);

@@ -153,6 +153,15 @@ struct klpt_truth {
 	struct klpt_truth_patch *patches;
 	struct klpt_truth_task *tasks;
 	struct klpt_truth_module *modules;
+	/*
+	 * A replay's start-up snapshot only: the threads of the snapshot
+	 * the recording took when it ended (truth-end.txt), sorted by tid.
+	 * Not tasks of this snapshot: what the model may learn of a task
+	 * an event names later (whether it is a kernel thread), if tid and
+	 * comm match.  NULL if none.
+	 */
+	int nhints;
+	struct klpt_truth_task *hints;
 };
 
 /*
@@ -245,8 +254,8 @@ struct klpt_hooks_state {
 	bool off;
 	/* the sum of /sys/kernel/klptrace/missed; UINT64_MAX: unknown */
 	uint64_t missed;
-	/* /sys/kernel/klptrace/ftrace_writes; UINT64_MAX: unknown */
-	uint64_t writes;
+	/* /sys/kernel/klptrace/ftrace_switches; UINT64_MAX: unknown */
+	uint64_t switches;
 };
 
 /*
@@ -343,6 +352,12 @@ void klpt_recorder_close(struct klpt_recorder *r);
  * until set: the top-level tracefs_dir may use another clock.
  */
 int klpt_recorder_set_clock(struct klpt_recorder *r, const char *clock);
+/*
+ * Where the ground truth is (klpt_session_root()): at close the recorder
+ * writes a snapshot of it as truth-end.txt, so that a replay knows which
+ * tasks born during the recording are kernel threads.
+ */
+int klpt_recorder_set_root(struct klpt_recorder *r, const char *root);
 
 /*
  * (Added with record.c.)  Read a whole file of at most max bytes into a

@@ -340,6 +340,9 @@ struct klpt_model {
 	unsigned int gen;	/* bumped when blocked info goes stale */
 	bool stale;		/* events lost, no reconcile since */
 	bool no_exits;		/* klpt_model_no_exits() */
+	/* a replay's kthread hints (struct klpt_truth.hints), by tid */
+	struct klpt_truth_task *hints;
+	int nhints;
 	char **funcs;		/* interned function names */
 	int nfuncs, capfuncs;
 	/*
@@ -382,6 +385,7 @@ void klpt_model_free(struct klpt_model *m)
 	table_free(&m->tasks);
 	table_free(&m->modules);
 	table_free(&m->exited);
+	free(m->hints);
 	free(m->lp);
 	for (i = 0; i < m->nfuncs; i++)
 		free(m->funcs[i]);
@@ -719,6 +723,33 @@ static void clear_blocked(struct klpt_task *t)
 	t->checks = 0;
 }
 
+static int cmp_hint(const void *key, const void *elem)
+{
+	int tid = *(const int *)key;
+	const struct klpt_truth_task *h = elem;
+
+	return (tid > h->tid) - (tid < h->tid);
+}
+
+/*
+ * Whether a task first named by an event is a kernel thread: no event
+ * says, but a replay's recording may have seen it alive at its end
+ * (hints).  The same tid and comm: a reused tid with another name is
+ * not taken for it.  -1: unknown.
+ */
+static int hint_kthread(const struct klpt_model *m, int tid,
+			const char *comm)
+{
+	const struct klpt_truth_task *h;
+
+	if (!m->nhints || !comm)
+		return -1;
+	h = bsearch(&tid, m->hints, m->nhints, sizeof(*m->hints), cmp_hint);
+	if (!h || strncmp(h->comm, comm, KLPT_COMM_LEN))
+		return -1;
+	return h->kthread ? 1 : 0;
+}
+
 static struct klpt_task *task_get(struct klpt_model *m, int pid,
 				  const char *comm, uint64_t ts)
 {
@@ -735,7 +766,7 @@ static struct klpt_task *task_get(struct klpt_model *m, int pid,
 	t->key = key;
 	t->pid = pid;
 	t->tgid = pid;
-	t->kthread = pid == 0 ? 1 : -1;
+	t->kthread = pid == 0 ? 1 : hint_kthread(m, pid, comm);
 	t->state = KLPT_UNDEFINED;
 	t->func = "";
 	t->touched = ts;
@@ -1474,6 +1505,14 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 	if (!m || !t)
 		return;
 	m->stale = false;	/* set again below if memory runs out */
+	if (t->nhints && !m->hints) {
+		m->hints = malloc(t->nhints * sizeof(*m->hints));
+		if (m->hints) {
+			memcpy(m->hints, t->hints,
+			       t->nhints * sizeof(*m->hints));
+			m->nhints = t->nhints;
+		}
+	}
 	/* the tasks' states tell a transition's direction (truth_patch) */
 	for (i = 0; i < t->ntasks; i++)
 		if (state_ok(t->tasks[i].state) && t->tasks[i].tid > 0)

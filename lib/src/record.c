@@ -15,6 +15,9 @@
  *   per_cpu/cpuN/trace_pipe_raw     raw pages as read, each padded to
  *                                   the page size
  *   truth.txt                       the start-up snapshot (truth.c)
+ *   truth-end.txt                   a snapshot taken when the recording
+ *                                   ends (same format): which tasks
+ *                                   born meanwhile are kernel threads
  *
  * The header is text, one "key value" a line, the first line
  * "klptrace-recording VERSION"; replay.c documents the keys.
@@ -44,6 +47,7 @@ struct klpt_recorder {
 	int long_size;
 	unsigned char *zero;	/* page_size zero bytes for the padding */
 	char clock[32];
+	char *root;		/* klpt_recorder_set_root(), NULL: none */
 };
 
 /* dir/rel, or NULL (ENAMETOOLONG/ENOMEM). */
@@ -327,12 +331,52 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+/*
+ * The snapshot at the end: the replay takes from it only whether a task
+ * an event names is a kernel thread (PF_KTHREAD), which no event
+ * carries.  Best effort: a recording without it is still whole.
+ */
+static void write_end_truth(struct klpt_recorder *r)
+{
+	struct klpt_truth *t;
+	char *path, *tmp;
+	FILE *f;
+
+	if (!r->root || !r->dir || klpt_truth_take(r->root, &t) < 0)
+		return;
+	path = path_join(r->dir, "truth-end.txt");
+	tmp = path_join(r->dir, ".truth-end.txt.tmp");
+	f = tmp ? fopen(tmp, "we") : NULL;
+	if (f) {
+		/* written whole or not at all: a replay refuses a bad one */
+		bool ok = klpt_truth_save(t, f) >= 0;
+
+		ok = fclose(f) == 0 && ok;
+		if (!ok || !path || rename(tmp, path) < 0)
+			remove(tmp);
+	}
+	free(path);
+	free(tmp);
+	klpt_truth_free(t);
+}
+
+int klpt_recorder_set_root(struct klpt_recorder *r, const char *root)
+{
+	if (!r)
+		return klpt_err(EINVAL);
+	free(r->root);
+	r->root = strdup(root ? root : "");
+	return r->root ? 0 : klpt_err(ENOMEM);
+}
+
 void klpt_recorder_close(struct klpt_recorder *r)
 {
 	int i;
 
 	if (!r)
 		return;
+	write_end_truth(r);
+	free(r->root);
 	for (i = 0; r->fd && i < r->ncpus; i++)
 		if (r->fd[i] >= 0)
 			close(r->fd[i]);

@@ -326,6 +326,38 @@ static int parse_formats(struct tep_handle *tep, const char *dir)
 	return parsed;
 }
 
+static int cmp_tid(const void *a, const void *b)
+{
+	const struct klpt_truth_task *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/*
+ * truth-end.txt (record.c): the threads alive when the recording ended,
+ * as hints to the start-up snapshot t (internal.h).  Optional: older
+ * recordings have none, and a bad one only costs the hints.
+ */
+static void load_end_hints(const char *dir, struct klpt_truth *t)
+{
+	struct klpt_truth *end = NULL;
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/truth-end.txt", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (klpt_truth_load(f, &end) == 0 && end->ntasks > 0) {
+		qsort(end->tasks, end->ntasks, sizeof(*end->tasks), cmp_tid);
+		t->hints = end->tasks;
+		t->nhints = end->ntasks;
+		end->tasks = NULL;
+	}
+	fclose(f);
+	klpt_truth_free(end);
+}
+
 static int open_dir(const char *dir, struct replay *r)
 {
 	struct klpt_source *src = &r->src;
@@ -392,6 +424,8 @@ static int open_dir(const char *dir, struct replay *r)
 			return fail(errno, "%s: %s", path, strerror(errno));
 		}
 	}
+	if (src->truth)
+		load_end_hints(dir, src->truth);
 
 	r->fd = malloc(ncpus * sizeof(*r->fd));
 	r->pageno = calloc(ncpus, sizeof(*r->pageno));

@@ -448,7 +448,7 @@ static int hooks_check(struct klpt_session *s, int *n)
 		return lose(s, 0, true, n);
 	}
 	grew = growth(&s->missed, st.missed);
-	writes = growth(&s->writes, st.writes);
+	writes = growth(&s->switches, st.switches);
 	changed = st.off != s->degraded;
 	if (changed)
 		set_degraded(s, st.off);
@@ -653,7 +653,7 @@ static int session_new(const struct klpt_session_opts *o,
 
 		if (!src->hooks(src, &st)) {
 			s->missed = st.missed == UINT64_MAX ? 0 : st.missed;
-			s->writes = st.writes == UINT64_MAX ? 0 : st.writes;
+			s->switches = st.switches == UINT64_MAX ? 0 : st.switches;
 			if (st.off)
 				set_degraded(s, true);
 		}
@@ -864,6 +864,8 @@ KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
 	/* live.c's instances run on the mono clock; the replay checks it */
 	if (!ret)
 		ret = klpt_recorder_set_clock(s->rec, "mono");
+	if (!ret)
+		ret = klpt_recorder_set_root(s->rec, s->root);
 	if (ret < 0) {
 		klpt_recorder_close(s->rec);
 		s->rec = NULL;

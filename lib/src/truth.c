@@ -75,6 +75,7 @@ void klpt_truth_free(struct klpt_truth *t)
 	free(t->patches);
 	free(t->tasks);
 	free(t->modules);
+	free(t->hints);
 	free(t);
 }
 

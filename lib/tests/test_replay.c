@@ -785,6 +785,92 @@ static void test_unknown(void)
 	klpt_session_close(s);
 }
 
+/*
+ * A recording ends with a snapshot (truth-end.txt): a task born during
+ * it, which no start-up snapshot lists, is known to be a kernel thread
+ * if it was alive at the end with the same comm.
+ */
+struct sleeper_seen {
+	int kthread;		/* at its first blocked event, 2: none */
+};
+
+static int first_sleeper(struct klpt_session *s, const struct klpt_event *ev,
+			 void *ctx)
+{
+	struct sleeper_seen *seen = ctx;
+
+	if (ev->type == KLPT_EV_TASK_BLOCKED && seen->kthread == 2 &&
+	    !strcmp(ev->task.comm, "klpt_sleeper"))
+		seen->kthread = klpt_task_kthread(klpt_task_find(s,
+								 ev->task.pid));
+	return 0;
+}
+
+static int put_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+static int sleeper_kthread(const char *rec, const char *end_truth)
+{
+	struct sleeper_seen seen = { .kthread = 2 };
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = first_sleeper,
+		       .ctx = &seen);
+	struct klpt_session *s = NULL;
+	char path[4096];
+
+	sh("rm -rf '%s' && cp -r '%s' '%s'", rec, fixture("vm-recording"),
+	   rec);
+	if (end_truth) {
+		snprintf(path, sizeof(path), "%s/truth-end.txt", rec);
+		CHECK(put_text(path, end_truth) == 0, "write %s", path);
+	}
+	if (klpt_session_open_replay(rec, &o, &s) < 0) {
+		CHECK(0, "open %s", rec);
+		return 3;
+	}
+	run_to_end(s);
+	klpt_session_close(s);
+	return seen.kthread;
+}
+
+static void test_end_hints(void)
+{
+	char rec[1024], root[1024], path[4096];
+	struct klpt_recorder *r = NULL;
+
+	snprintf(rec, sizeof(rec), "%s/hints", tmp);
+	/* no end snapshot (older recordings): unknown */
+	CHECK_INT(sleeper_kthread(rec, NULL), -1);
+	CHECK_INT(sleeper_kthread(rec, "klptrace-truth 1\nts 1\n"
+				  "task 156 156 0 1 klpt_sleeper\nend\n"), 1);
+	/* the tid reused by another task: not taken for it */
+	CHECK_INT(sleeper_kthread(rec, "klptrace-truth 1\nts 1\n"
+				  "task 156 156 0 1 other\nend\n"), -1);
+	/* a truncated one costs only the hints */
+	CHECK_INT(sleeper_kthread(rec, "klptrace-truth 1\nts 1\n"
+				  "task 156 156 0 1 klpt_sleeper\n"), -1);
+
+	/* the recorder writes it at close, from the root it was given */
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	sh("mkdir -p '%s/sys/kernel/livepatch' '%s/sys/module' '%s/proc'",
+	   root, root, root);
+	snprintf(rec, sizeof(rec), "%s/recorded-end", tmp);
+	CHECK_INT(klpt_recorder_open(rec, fixture("formats"), NULL, 2, &r), 0);
+	if (!r)
+		return;
+	CHECK_INT(klpt_recorder_set_root(r, root), 0);
+	klpt_recorder_close(r);
+	snprintf(path, sizeof(path), "%s/truth-end.txt", rec);
+	CHECK(access(path, R_OK) == 0, "no %s", path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -802,6 +888,7 @@ int main(void)
 	RUN(test_libtracefs);
 	RUN(test_session);
 	RUN(test_unknown);
+	RUN(test_end_hints);
 	free(lines);
 	sh("rm -rf '%s'", tmp);
 	return check_summary();
