@@ -41,29 +41,58 @@ bool klpt_skipped(const char *name)
 #if IS_ENABLED(CONFIG_LIVEPATCH)
 
 /*
- * Writes of sysctl kernel.ftrace_enabled.  Our kprobes sit on ftrace
+ * Switches of sysctl kernel.ftrace_enabled.  Our kprobes sit on ftrace
  * call sites; a write may switch them off and a later one on again,
- * both between two reads of hooks.  Counting the writes lets a reader
+ * both between two reads of hooks.  Counting the switches lets a reader
  * see that it happened.  ftrace_enable_sysctl() lives in kernel/trace/,
- * which is built without fentry: this kprobe is a breakpoint and fires
- * whether ftrace is on or off.
+ * which is built without fentry: this kretprobe's entry is a breakpoint
+ * (and its return a trampoline), so it fires whether ftrace is on or
+ * off.  A switch is a write after which last_ftrace_enabled (set under
+ * ftrace_lock once the calls are stopped or started) differs from before
+ * it; without that symbol every write counts.
  */
-static atomic_long_t ftrace_writes;
+static atomic_long_t ftrace_switches;
 
-static int ftrace_write_pre(struct kprobe *kp, struct pt_regs *regs)
+struct ftrace_write_data {
+	int was;			/* last_ftrace_enabled, -1: unknown */
+};
+
+static int ftrace_write_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
 {
+	struct ftrace_write_data *d = (struct ftrace_write_data *)ri->data;
+	int *last = klpt_ksyms.last_ftrace_enabled;
+
 	/* ftrace_enable_sysctl(table, write, buffer, lenp, ppos) */
-	if (regs_get_kernel_argument(regs, 1))
-		atomic_long_inc(&ftrace_writes);
+	if (!regs_get_kernel_argument(regs, 1))
+		return 1;		/* a read: no return handler */
+	d->was = last ? READ_ONCE(*last) : -1;
+	return 0;
+}
+
+static int ftrace_write_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct ftrace_write_data *d = (struct ftrace_write_data *)ri->data;
+	int *last = klpt_ksyms.last_ftrace_enabled;
+
+	if (d->was < 0 || !last || d->was != READ_ONCE(*last))
+		atomic_long_inc(&ftrace_switches);
 	return 0;
 }
 
 static struct klpt_hook main_hooks[] = {
 	{
 		.name = "ftrace_enable_sysctl",
-		.feeds = "ftrace_writes",
-		.type = KLPT_HOOK_KPROBE,
-		.kp.pre_handler = ftrace_write_pre,
+		.feeds = "ftrace_switches",
+		.type = KLPT_HOOK_KRETPROBE,
+		.krp = {
+			.entry_handler = ftrace_write_entry,
+			.handler = ftrace_write_ret,
+			.data_size = sizeof(struct ftrace_write_data),
+			/* writers sleep on ftrace_lock; more go to missed */
+			.maxactive = 8,
+		},
 	},
 };
 
@@ -267,15 +296,15 @@ static ssize_t missed_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 /*
- * Writes of kernel.ftrace_enabled since load (while the
- * ftrace_enable_sysctl hook is active): each may have silenced the
- * ftrace-based hooks until the next one, so user space resyncs when it
- * grows.
+ * Switches of kernel.ftrace_enabled since load (while the
+ * ftrace_enable_sysctl hook is active): the ftrace-based hooks were off
+ * between a switch off and the next switch on, so user space resyncs
+ * when the count grows.
  */
-static ssize_t ftrace_writes_show(struct kobject *kobj,
-				  struct kobj_attribute *attr, char *buf)
+static ssize_t ftrace_switches_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ftrace_writes));
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ftrace_switches));
 }
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -287,13 +316,14 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 static struct kobj_attribute hooks_attr = __ATTR_RO(hooks);
 static struct kobj_attribute missed_attr = __ATTR_RO(missed);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
-static struct kobj_attribute ftrace_writes_attr = __ATTR_RO(ftrace_writes);
+static struct kobj_attribute ftrace_switches_attr =
+	__ATTR_RO(ftrace_switches);
 
 static struct attribute *klptrace_attrs[] = {
 	&hooks_attr.attr,
 	&missed_attr.attr,
 	&version_attr.attr,
-	&ftrace_writes_attr.attr,
+	&ftrace_switches_attr.attr,
 	NULL,
 };
 

@@ -559,18 +559,18 @@ static uint64_t sum_counts(const char *root, const char *file)
  * A module that cannot tell whether ftrace is on (no "ftrace_enabled
  * symbol active" line: the symbol was not found, or an older module)
  * is helped by the sysctl itself.  missed lines are "probe count";
- * ftrace_writes counts the sysctl's writes, and is used only while the
+ * ftrace_switches counts the sysctl's switches, used only while the
  * hook that counts them is active.
  */
 static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 {
 	struct live *l = (struct live *)src;
 	char path[PATH_MAX], *buf, *line, *save = NULL;
-	bool knows_ftrace = false, counts_writes = false;
+	bool knows_ftrace = false, counts_switches = false;
 	size_t len;
 
 	st->off = false;
-	st->missed = st->writes = UINT64_MAX;
+	st->missed = st->switches = UINT64_MAX;
 	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/hooks",
 		     l->root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
@@ -591,15 +591,15 @@ static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 			st->off = true;
 		} else if (!strcmp(name, "ftrace_enable_sysctl") &&
 			   !strcmp(status, "active")) {
-			counts_writes = true;
+			counts_switches = true;
 		}
 	}
 	free(buf);
 	if (!knows_ftrace && ftrace_sysctl_off(l->root))
 		st->off = true;
 	st->missed = sum_counts(l->root, "missed");
-	if (counts_writes)
-		st->writes = sum_counts(l->root, "ftrace_writes");
+	if (counts_switches)
+		st->switches = sum_counts(l->root, "ftrace_switches");
 	return 0;
 }
 

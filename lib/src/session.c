@@ -93,7 +93,7 @@ struct klpt_session {
 	 */
 	bool degraded;
 	uint64_t missed;
-	uint64_t writes;	/* kernel.ftrace_enabled writes, last read */
+	uint64_t switches;	/* kernel.ftrace_enabled switches, last read */
 	/* ts of the last event delivered, or of the last snapshot */
 	uint64_t last_ts;
 };
@@ -420,8 +420,8 @@ static uint64_t growth(uint64_t *last, uint64_t now)
  * once per poll_ms; the timer runs in the events mode too):
  *   - a missed count grew (a probe hit the kernel could not report):
  *     LOST with the growth, then RESYNC;
- *   - kernel.ftrace_enabled was written (ftrace_writes grew): the hooks
- *     may have been off in between, however short: LOST (how many
+ *   - kernel.ftrace_enabled was switched (ftrace_switches grew): the
+ *     hooks were off for a while, however short: LOST (how many
  *     unknown), then RESYNC;
  *   - its hooks stopped firing (kernel.ftrace_enabled 0: the kprobes are
  *     ftrace-based; or kprobes disarmed): LOST, the fallback (module
@@ -433,7 +433,7 @@ static uint64_t growth(uint64_t *last, uint64_t now)
 static int hooks_check(struct klpt_session *s, int *n)
 {
 	struct klpt_hooks_state st;
-	uint64_t grew, writes;
+	uint64_t grew, switched;
 	bool changed;
 	int ret;
 
@@ -448,14 +448,14 @@ static int hooks_check(struct klpt_session *s, int *n)
 		return lose(s, 0, true, n);
 	}
 	grew = growth(&s->missed, st.missed);
-	writes = growth(&s->switches, st.switches);
+	switched = growth(&s->switches, st.switches);
 	changed = st.off != s->degraded;
 	if (changed)
 		set_degraded(s, st.off);
-	else if (!grew && !writes)
+	else if (!grew && !switched)
 		return 0;
 	/* the missed hits, and an unknown number while hooks were off */
-	return lose(s, grew, changed || writes, n);
+	return lose(s, grew, changed || switched, n);
 }
 
 KLPT_API int klpt_session_process(struct klpt_session *s)
@@ -653,7 +653,8 @@ static int session_new(const struct klpt_session_opts *o,
 
 		if (!src->hooks(src, &st)) {
 			s->missed = st.missed == UINT64_MAX ? 0 : st.missed;
-			s->switches = st.switches == UINT64_MAX ? 0 : st.switches;
+			s->switches = st.switches == UINT64_MAX ? 0 :
+				      st.switches;
 			if (st.off)
 				set_degraded(s, true);
 		}

@@ -620,13 +620,13 @@ FT_FN void fake_module_remove(struct fake_tracefs *ft, const char *name)
  * klptrace/hooks with two kprobes, "active" or "inactive(<off>)", and
  * the ftrace_enabled symbol line (left out if !ftrace_sym: an older
  * module, or the symbol not found); <root>/sys/kernel/klptrace/missed
- * with the two kprobes' counts.  writes >= 0: also the
- * ftrace_enable_sysctl kprobe (active whatever ftrace does: it is no
- * ftrace callback) and ftrace_writes.
+ * with the two kprobes' counts.  switches >= 0: also the
+ * ftrace_enable_sysctl kretprobe (active whatever ftrace does: it is no
+ * ftrace callback) and ftrace_switches.
  */
 FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
 			bool ftrace_sym, unsigned long missed0,
-			unsigned long missed1, long writes)
+			unsigned long missed1, long switches)
 {
 	char st[48], buf[1024], w[128] = "";
 
@@ -634,10 +634,10 @@ FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
 		snprintf(st, sizeof(st), "inactive(%s)", off);
 	else
 		snprintf(st, sizeof(st), "active     ");
-	if (writes >= 0)
+	if (switches >= 0)
 		snprintf(w, sizeof(w), "%-28s %-10s %s %s\n",
-			 "ftrace_enable_sysctl", "kprobe", "active     ",
-			 "ftrace_writes");
+			 "ftrace_enable_sysctl", "kretprobe", "active     ",
+			 "ftrace_switches");
 	snprintf(buf, sizeof(buf),
 		 "%-28s %-10s %s %s\n%-28s %-10s %s %s\n%s%s",
 		 "klp_try_switch_task", "kretprobe", st, "klp_task_blocked",
@@ -652,9 +652,9 @@ FT_FN int fake_klptrace(struct fake_tracefs *ft, const char *off,
 		 missed1);
 	if (ft_puts(buf, "%s/sys/kernel/klptrace/missed", ft->root))
 		return -EIO;
-	if (writes >= 0) {
-		snprintf(buf, sizeof(buf), "%ld\n", writes);
-		if (ft_puts(buf, "%s/sys/kernel/klptrace/ftrace_writes",
+	if (switches >= 0) {
+		snprintf(buf, sizeof(buf), "%ld\n", switches);
+		if (ft_puts(buf, "%s/sys/kernel/klptrace/ftrace_switches",
 			    ft->root))
 			return -EIO;
 	}

@@ -837,12 +837,12 @@ out:
 }
 
 /*
- * kernel.ftrace_enabled written (klptrace.ko counts the writes): the
- * hooks may have been off and on again between two ticks, unseen by
- * hooks itself.  LOST (an unknown number) and RESYNC; still the events
+ * kernel.ftrace_enabled switched (klptrace.ko counts the switches): the
+ * hooks were off and on again between two ticks, unseen by hooks
+ * itself.  LOST (an unknown number) and RESYNC; still the events
  * mode.  A session never sees a count it had at its open as a loss.
  */
-static void test_ftrace_writes(void)
+static void test_ftrace_switches(void)
 {
 	struct seen seen = { 0 };
 	struct klpt_session *s = NULL;
@@ -1244,7 +1244,7 @@ int main(void)
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);
-	RUN(test_ftrace_writes);
+	RUN(test_ftrace_switches);
 	RUN(test_record_lost);
 	RUN(test_online_cpus);
 	RUN(test_stale_instances);
