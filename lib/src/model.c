@@ -1313,16 +1313,18 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
  * TIF_PATCH_PENDING, so in the init window every task is at E.  Any task
  * at !E means a started transition to E.  Every task at E fits both (a
  * started transition whose tasks all switched, not completed yet): then
- * the model keeps what its events said if that fits, or else the
+ * the model keeps what its events said if that fits; `enabled` changed
+ * since the model saw this transition means it started (the core flips
+ * it only there, and in a reverse, which starts again); or else the
  * direction is unknown (target KLPT_UNDEFINED, not begun).
  */
 static void truth_direction(const struct klpt_patch *p, bool was_in,
-			    int enabled, const int *nstate, int *target,
-			    bool *started)
+			    bool was_enabled, int enabled, const int *nstate,
+			    int *target, bool *started)
 {
 	int e = enabled ? KLPT_PATCHED : KLPT_UNPATCHED;
 
-	if (nstate[!e + 1] > 0) {
+	if (nstate[!e + 1] > 0 || (was_in && was_enabled != (e == 1))) {
 		*target = e;
 		*started = true;
 	} else if (was_in && p->begun && p->target == e) {
@@ -1342,11 +1344,12 @@ static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
 {
 	int target = tp->enabled ? KLPT_PATCHED : KLPT_UNPATCHED;
 	bool was_in = p->in_transition, started = false;
+	bool was_enabled = p->enabled;
 
 	p->enabled = tp->enabled;
 	if (tp->transition) {
-		truth_direction(p, was_in, tp->enabled, nstate, &target,
-				&started);
+		truth_direction(p, was_in, was_enabled, tp->enabled, nstate,
+				&target, &started);
 		if (!was_in || p->target != target || p->begun != started) {
 			/* began, reversed or started unseen */
 			p->target = target;

@@ -1051,6 +1051,31 @@ static void test_reconcile_prepatch_window(void)
 	CHECK_INT(klpt_patch_target(p), UNP);
 	CHECK_INT(klpt_patch_pending(p), 1);
 
+	/*
+	 * Polled (the fallback): the window, then enabled 1 with every
+	 * task already at 1: enabled flips only at the start, so this is
+	 * the enable, started, all switched, not the init of a disable.
+	 */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, UNP);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_phase(P(LP)), KLPT_PHASE_UNKNOWN);
+	tb_base(&b, PAT);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK_INT(klpt_patch_target(p), PAT);
+	CHECK_INT(klpt_patch_pending(p), 0);
+	/* the same snapshot again: still that (kept from the model) */
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK_INT(klpt_patch_target(p), PAT);
+
 	/* a disable's init window (pre_unpatch): enabled 1, all at 1 */
 	fresh();
 	enabled_lp();
