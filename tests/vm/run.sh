@@ -30,6 +30,8 @@
 #   KLPT_VM_TIMEOUT      guest-side scenario timeout, s [240]
 #   KLPT_VM_HOST_TIMEOUT host-side limit per VM, s [guest timeout + 120]
 #   KLPT_VM_APPEND       extra kernel command line
+#   KLPT_VM_JOBS         VMs run at a time [2]; each verdict is printed whole,
+#                        in the order the scenarios were given
 #   KLPT_VM_KEEP=1       also keep the raw transfer (ttyS1.txt, out.tar.gz)
 #   KLPT_VM_NO_TOOLS=1   boot without klptop / klpt_watch built (their checks
 #                        are skipped; by default a missing one is an error)
@@ -238,9 +240,12 @@ run_console() {
 	return "$(cat "$res/qemu.rc")"
 }
 
-passed=0
-failed=0
-for s in "${scenarios[@]}"; do
+# run_scenario NAME: boot, run and judge one scenario; prints its
+# PASS/FAIL line (and the details of a failure); status 0 if it passed.
+# Runs in a subshell of its own (the job pool below): its variables are
+# its own.
+run_scenario() {
+	local s=$1
 	res=$build/results/${flavour:+$flavour/}$s
 	label=${flavour:+$flavour/}$s
 	rm -rf "$res"
@@ -286,7 +291,7 @@ for s in "${scenarios[@]}"; do
 		# a Ctrl-C on our terminal: forward INT/TERM so no VM is left
 		# behind.
 		qpid=$!
-		trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+		trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; exit 130' INT TERM
 		wait "$qpid"
 		qrc=$?
 		trap - INT TERM
@@ -356,15 +361,66 @@ for s in "${scenarios[@]}"; do
 
 	if [ ${#reasons[@]} -eq 0 ]; then
 		echo "PASS $label (boot+run $secs s)"
-		passed=$((passed + 1))
 	else
 		reason=$(printf '%s; ' "${reasons[@]}")
 		echo "FAIL $label: ${reason%; } (boot+run $secs s)"
 		printf '%s' "$details"
 		echo "    results: $res"
-		failed=$((failed + 1))
+		return 1
 	fi
+}
+
+# KLPT_VM_JOBS VMs at a time (default 2).  A scenario mostly waits on the
+# guest's clock (the core retries a transition once a second), so two
+# VMs share two CPUs well; each one's verdict is printed, whole, in the
+# order the scenarios were given, as soon as it and those before it end.
+jobs=${KLPT_VM_JOBS:-2}
+case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
+out_dir=$(mktemp -d "${TMPDIR:-/tmp}/klpt-run.XXXXXX") || exit 2
+pids=()
+cleanup_jobs() {
+	local p
+	for p in "${pids[@]}"; do
+		[ -n "$p" ] && kill -TERM "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$out_dir"
+}
+trap 'cleanup_jobs; echo "run.sh: interrupted" >&2; exit 130' INT TERM
+trap 'rm -rf "$out_dir"' EXIT
+
+passed=0
+failed=0
+next_print=0
+# print_done: print the verdicts of the leading scenarios that ended.
+print_done() {
+	while [ "$next_print" -lt ${#scenarios[@]} ] &&
+	      [ -f "$out_dir/$next_print.rc" ]; do
+		cat "$out_dir/$next_print.out"
+		if [ "$(cat "$out_dir/$next_print.rc")" = 0 ]; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+		next_print=$((next_print + 1))
+	done
+}
+for i in "${!scenarios[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n 2>/dev/null
+		print_done
+	done
+	(
+		trap - EXIT
+		run_scenario "${scenarios[i]}" >"$out_dir/$i.out" 2>&1
+		echo $? >"$out_dir/$i.rc.tmp"
+		mv "$out_dir/$i.rc.tmp" "$out_dir/$i.rc"
+	) &
+	pids+=("$!")
+	print_done
 done
+wait
+print_done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
