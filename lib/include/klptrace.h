@@ -272,6 +272,16 @@ uint64_t klpt_session_events(const struct klpt_session *s);
 uint64_t klpt_session_lost(const struct klpt_session *s);
 
 /*
+ * Records delivered after a newer one, so far: the kernel showed them
+ * late (their writer stalled between dating and committing the event),
+ * after the session had passed their time.  Their events are delivered
+ * all the same, out of timestamp order.  klpt_session_last_late() says
+ * whether the record the current callback's event came from was one.
+ */
+uint64_t klpt_session_late(const struct klpt_session *s);
+bool klpt_session_last_late(const struct klpt_session *s);
+
+/*
  * Record the session from now on into the directory dir (created; must
  * not exist or be empty): the tracefs layout (events/header_page, the
  * event formats, per_cpu/cpuN/trace_pipe_raw pages) plus the start-up

@@ -88,6 +88,21 @@ int klpt_merge_queued(const struct klpt_merge *m, int cpu);	/* pages */
 void klpt_merge_set_horizon(struct klpt_merge *m, uint64_t ts);
 bool klpt_merge_held(const struct klpt_merge *m);
 
+/*
+ * A live source also marks a CPU "more" (klpt_merge_set_more()) while a
+ * fill left some of its pages in the kernel: klpt_merge_next() stops at
+ * its last queued record and klpt_merge_held() says so (with a horizon
+ * set; a replay's stop is not "held").
+ *
+ * A record the kernel showed only after newer ones of other CPUs were
+ * returned (its writer stalled between reserve and commit: pages.c) is
+ * returned all the same, and counted: klpt_merge_late() is the number of
+ * records returned older than one returned before them,
+ * klpt_merge_last_late() whether the last one returned was such.
+ */
+uint64_t klpt_merge_late(const struct klpt_merge *m);
+bool klpt_merge_last_late(const struct klpt_merge *m);
+
 /* ------------------------------------------------------------ decode.c */
 
 struct klpt_decoder;

@@ -730,6 +730,12 @@ static int live_fill(struct klpt_source *src, struct klpt_merge *m)
 				}
 			}
 		}
+		/*
+		 * Pages of this CPU left in the kernel may be older than
+		 * what the other CPUs gave: the merge stops at its last
+		 * page until a fill drains it (pages.c).
+		 */
+		klpt_merge_set_more(m, c->cpu, k == LIVE_MAX_PAGES_PER_FILL);
 		if (c->plain && k == LIVE_MAX_PAGES_PER_FILL)
 			plain_more = true;
 	}

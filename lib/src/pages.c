@@ -14,7 +14,21 @@
  * Records at or after it are held back (klpt_merge_held()) until a later
  * fill moves it, because a CPU read early in a fill may receive events
  * older than those read later from another CPU (the reader's own task
- * switch on its way back from reading, say).
+ * switch on its way back from reading, say).  A live source that leaves
+ * pages of a CPU in the kernel (a fill reads at most so many) marks it
+ * "more": the merge then stops at that CPU's last queued record, as for
+ * a replay, and says it held records back.
+ *
+ * No reader can be exact, though: the kernel dates an event when it
+ * reserves the space and shows it only once the outermost write on that
+ * CPU commits (ring_buffer.c: rb_reserve_next_event() takes the time
+ * stamp, rb_set_commit_to_write() moves the commit that
+ * ring_buffer_read_page() reads up to).  A writer stalled in between (an
+ * interrupt and its softirqs, or a vCPU the host does not run) makes a
+ * record appear after later ones of other CPUs were delivered, even
+ * after a fill that began after its time stamp.  Such a record is still
+ * delivered (dropping it would lose a state change) and counted as late
+ * (klpt_merge_late()): an out-of-order delivery is always reported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +78,9 @@ struct klpt_merge {
 	int last;		/* CPU of the record returned last, or -1 */
 	uint64_t horizon;	/* records at or after it wait (live) */
 	bool held;		/* the last next() stopped at the horizon */
+	uint64_t newest;	/* ts of the newest record returned */
+	uint64_t late;		/* records returned after a newer one */
+	bool last_late;		/* the record returned last was late */
 	struct cpu_queue *cpu;
 	struct tep_record rec;
 };
@@ -366,6 +383,7 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 	if (!m)
 		return NULL;
 	m->held = false;
+	m->last_late = false;
 	if (m->last >= 0) {
 		advance(&m->cpu[m->last]);
 		m->last = -1;
@@ -377,10 +395,14 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 		if (!q->cur) {
 			/*
 			 * This CPU's next page is still to come: records of
-			 * other CPUs may be later than its next one.
+			 * other CPUs may be later than its next one.  Live,
+			 * that page is in the kernel already: the next fill
+			 * brings it, as it brings records past the horizon.
 			 */
-			if (q->more)
+			if (q->more) {
+				m->held = m->horizon != UINT64_MAX;
 				return NULL;
+			}
 			continue;
 		}
 		/* ties go to the lower CPU: a stable order */
@@ -394,6 +416,14 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 	if (best->ts >= m->horizon) {
 		m->held = true;
 		return NULL;
+	}
+
+	/* ties are in order: the lower CPU went first */
+	if (best->ts < m->newest) {
+		m->late++;
+		m->last_late = true;
+	} else {
+		m->newest = best->ts;
 	}
 
 	memset(&m->rec, 0, sizeof(m->rec));
@@ -423,4 +453,14 @@ void klpt_merge_set_horizon(struct klpt_merge *m, uint64_t ts)
 bool klpt_merge_held(const struct klpt_merge *m)
 {
 	return m && m->held;
+}
+
+uint64_t klpt_merge_late(const struct klpt_merge *m)
+{
+	return m ? m->late : 0;
+}
+
+bool klpt_merge_last_late(const struct klpt_merge *m)
+{
+	return m && m->last_late;
 }

@@ -834,6 +834,16 @@ KLPT_API uint64_t klpt_session_lost(const struct klpt_session *s)
 	return s ? s->lost : 0;
 }
 
+KLPT_API uint64_t klpt_session_late(const struct klpt_session *s)
+{
+	return s ? klpt_merge_late(s->merge) : 0;
+}
+
+KLPT_API bool klpt_session_last_late(const struct klpt_session *s)
+{
+	return s && klpt_merge_last_late(s->merge);
+}
+
 /*
  * The recording gets a snapshot of its own, taken now: it starts here,
  * not at the session's start.  Pages read from the next fill on are

@@ -331,6 +331,119 @@ static void test_more_protocol(void)
 	klpt_merge_free(m);
 }
 
+/*
+ * A live fill reads at most so many pages of a CPU: the rest stays in the
+ * kernel and may be older than what the other CPUs gave in that fill.
+ * The source marks the CPU "more"; with a horizon set, the merge stops at
+ * its last queued record and says it held records back.
+ */
+static void test_live_cpu_not_drained(void)
+{
+	struct klpt_merge *m = klpt_merge_new(tep, 2);
+	uint32_t seqs[8];
+	struct pb p;
+	int n;
+
+	/* fill 1 (begun at 1000): cpu0 gave one page of two, cpu1 all */
+	klpt_merge_set_horizon(m, 1000);
+	pb_init(&p, 100);
+	add(&p, 100, 1);
+	add(&p, 200, 2);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 0, p.buf, pb_len(&p)), 0);
+	klpt_merge_set_more(m, 0, true);
+	pb_init(&p, 250);
+	add(&p, 250, 4);
+	add(&p, 400, 6);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 1, p.buf, pb_len(&p)), 0);
+	klpt_merge_set_more(m, 1, false);
+	n = drain(m, seqs, NULL, NULL, NULL, 8);
+	CHECK_INT(n, 2);
+	CHECK(n == 2 && seqs[0] == 1 && seqs[1] == 2, "order %u %u",
+	      seqs[0], seqs[1]);
+	CHECK(klpt_merge_held(m), "not held while cpu0 has pages left");
+	/* fill 2 (begun at 1100): cpu0's second page, older than 250 */
+	klpt_merge_set_horizon(m, 1100);
+	pb_init(&p, 220);
+	add(&p, 220, 3);
+	add(&p, 300, 5);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 0, p.buf, pb_len(&p)), 0);
+	klpt_merge_set_more(m, 0, false);
+	n = drain(m, seqs, NULL, NULL, NULL, 8);
+	CHECK_INT(n, 4);
+	CHECK(n == 4 && seqs[0] == 3 && seqs[1] == 4 && seqs[2] == 5 &&
+	      seqs[3] == 6, "order %u %u %u %u", seqs[0], seqs[1], seqs[2],
+	      seqs[3]);
+	CHECK(!klpt_merge_held(m), "held when dry");
+	CHECK_INT(klpt_merge_late(m), 0);
+	klpt_merge_free(m);
+}
+
+/*
+ * A record the kernel shows only after newer ones of other CPUs were
+ * returned (its writer stalled between reserve and commit) is returned
+ * all the same and counted late; later records are not.
+ */
+static void test_late_record(void)
+{
+	struct klpt_merge *m = klpt_merge_new(tep, 2);
+	struct tep_record *r;
+	uint32_t seqs[8];
+	struct pb p;
+	int n;
+
+	CHECK_INT(klpt_merge_late(m), 0);
+	CHECK(!klpt_merge_last_late(m), "late before any record");
+	/* fill 1 (begun at 1000): cpu0 gives 300, cpu1 500 */
+	klpt_merge_set_horizon(m, 1000);
+	pb_init(&p, 300);
+	add(&p, 300, 1);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 0, p.buf, pb_len(&p)), 0);
+	pb_init(&p, 500);
+	add(&p, 500, 3);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 1, p.buf, pb_len(&p)), 0);
+	CHECK_INT(drain(m, seqs, NULL, NULL, NULL, 8), 2);
+	CHECK(!klpt_merge_last_late(m), "dry merge says late");
+	/*
+	 * fill 2 (begun at 2000): cpu0's 400, dated before fill 1 began
+	 * but committed after fill 1 read cpu0, then 1500 and cpu1's 600.
+	 */
+	klpt_merge_set_horizon(m, 2000);
+	pb_init(&p, 400);
+	add(&p, 400, 2);
+	add(&p, 1500, 5);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 0, p.buf, pb_len(&p)), 0);
+	pb_init(&p, 600);
+	add(&p, 600, 4);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 1, p.buf, pb_len(&p)), 0);
+	r = klpt_merge_next(m, NULL);
+	CHECK(r && seq_of(r) == 2 && r->ts == 400, "the late record first");
+	CHECK(klpt_merge_last_late(m), "400 after 500 not late");
+	CHECK_INT(klpt_merge_late(m), 1);
+	r = klpt_merge_next(m, NULL);
+	CHECK(r && seq_of(r) == 4, "600 next");
+	CHECK(!klpt_merge_last_late(m), "600 after 500 late");
+	n = drain(m, seqs, NULL, NULL, NULL, 8);
+	CHECK(n == 1 && seqs[0] == 5, "1500 last");
+	CHECK_INT(klpt_merge_late(m), 1);
+	/* a tie with the newest is in order */
+	pb_init(&p, 1500);
+	add(&p, 1500, 6);
+	pb_finish(&p, 0);
+	CHECK_INT(klpt_merge_push(m, 1, p.buf, pb_len(&p)), 0);
+	CHECK_INT(drain(m, seqs, NULL, NULL, NULL, 8), 1);
+	CHECK_INT(klpt_merge_late(m), 1);
+	CHECK_INT(klpt_merge_late(NULL), 0);
+	CHECK(!klpt_merge_last_late(NULL), "NULL merge late");
+	klpt_merge_free(m);
+}
+
 /* Pages that are not ring-buffer pages: -EBADMSG, nothing queued. */
 static void test_bad_pages(void)
 {
@@ -472,6 +585,8 @@ int main(void)
 	RUN(test_long_record);
 	RUN(test_missed_events);
 	RUN(test_more_protocol);
+	RUN(test_live_cpu_not_drained);
+	RUN(test_late_record);
 	RUN(test_bad_pages);
 	RUN(test_garbage);
 	tep_free(tep);

@@ -14,9 +14,11 @@
  *	  model.done   created after each SIGUSR1 dump (remove it before the
  *	               next SIGUSR1 to wait for that one)
  *	  events.log   every event the session delivered, one a line
- *	               ("TS NAME key=val ... [comm=COMM]"), and "dump N"
- *	               after the Nth dump: what came after a dump changed
- *	               the model after it
+ *	               ("TS NAME key=val ... [late=1] [comm=COMM]"), and
+ *	               "dump N" after the Nth dump: what came after a dump
+ *	               changed the model after it.  late=1: the library
+ *	               delivered this event after a newer one
+ *	               (klpt_session_last_late())
  *	  closed       the session is closed (its tracefs instance gone):
  *	               written last, on SIGTERM/SIGINT
  *
@@ -35,6 +37,7 @@
  *	klpt-model 1
  *	mode events|fallback|replay
  *	lost N
+ *	late N		(klpt_session_late(): events delivered late so far)
  *	patch NAME enabled=0|1 transition=0|1 target=T forced=0|1 released=0|1
  *	module NAME refcnt=N verdict=V
  *	task TID TGID STATE COMM
@@ -158,6 +161,7 @@ static int write_model(struct klpt_session *s, FILE *f)
 		fprintf(f, "mode replay\n");
 	}
 	fprintf(f, "lost %llu\n", (unsigned long long)klpt_session_lost(s));
+	fprintf(f, "late %llu\n", (unsigned long long)klpt_session_late(s));
 
 	for (i = 0; i < np; i++)
 		names[i] = klpt_patch_name(klpt_patch_at(s, i));
@@ -388,6 +392,9 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	default:
 		break;
 	}
+	/* the library's word that this one came after a newer one */
+	if (ev->cpu >= 0 && klpt_session_last_late(s))
+		fputs(" late=1", f);
 	if (comm) {
 		fputs(" comm=", f);
 		put_escaped(f, comm);

@@ -81,6 +81,7 @@ class Model:
         self.where = where
         self.mode = None
         self.lost = None
+        self.late = None      # events the library delivered late
         self.patches = {}     # name: {enabled, transition, target, forced, released}
         self.modules = {}     # name: (refcnt, verdict)
         self.tasks = {}       # tid > 0: (tgid, state, comm)
@@ -94,6 +95,8 @@ class Model:
                 self.mode = rest
             elif kind == "lost":
                 self.lost = int(rest)
+            elif kind == "late":
+                self.late = int(rest)
             elif kind == "patch":
                 name, *kv = rest.split(" ")
                 f = dict(x.split("=", 1) for x in kv)
@@ -166,18 +169,32 @@ def lost_then_resync(path, dump):
 
 
 def order_breaks(path):
-    """Lines of events.log whose timestamp is older than the line's
-    before: the session delivered them out of order."""
-    bad, prev, prev_line = [], None, None
+    """Lines of events.log whose timestamp is older than one delivered
+    before them: the session delivered them out of order.  A line the
+    library itself reported late (late=1: the kernel showed its record
+    only after newer ones were delivered) is not one; any other is, and
+    so is a late=1 line that is not out of order (a false report)."""
+    bad, newest, newest_line = [], None, None
     for line in read(path).splitlines():
         word = line.split(" ", 1)[0]
         if not word.isdigit():
             continue            # "dump N"
         ts = int(word)
-        if prev is not None and ts < prev:
-            bad.append("%s  after  %s" % (line, prev_line))
-        prev, prev_line = ts, line
+        late = " late=1" in line.partition(" comm=")[0]
+        older = newest is not None and ts < newest
+        if older and not late:
+            bad.append("%s  after  %s" % (line, newest_line))
+        elif late and not older:
+            bad.append("%s  is marked late but is not" % line)
+        if not older:
+            newest, newest_line = ts, line
     return bad
+
+
+def late_lines(path):
+    """The lines of events.log the library reported late."""
+    return [line for line in read(path).splitlines()
+            if " late=1" in line.partition(" comm=")[0]]
 
 
 def livepatch_names(ev, until):
@@ -409,6 +426,14 @@ def check_watcher(j, d, watch_bin, ev):
                    % tag):
         return
     live = Model(read(path("model.txt")), tag + "/model.txt")
+    late = late_lines(path("events.log"))
+    j.check(live.late is not None and len(late) <= live.late,
+            "%s: expected the library's late count (model.txt: late %s) "
+            "to cover the %d late=1 lines of events.log"
+            % (tag, live.late, len(late)), *late[:5])
+    if late:
+        print("%s: %d events delivered late, as the library reported "
+              "(late %s): %s" % (tag, len(late), live.late, late[0]))
     r = subprocess.run([watch_bin, "--replay", path("recording")],
                        capture_output=True, text=True, check=False)
     if not j.check(r.returncode == 0, "%s: expected klpt_watch --replay "

@@ -43,6 +43,7 @@ DUMP = textwrap.dedent("""\
     klpt-model 1
     mode events
     lost 0
+    late 0
     patch lp_forced enabled=0 transition=0 target=undefined forced=1 released=1
     patch lp_gone enabled=0 transition=0 target=undefined forced=0 released=1
     patch lp_on enabled=1 transition=0 target=undefined forced=0 released=0
@@ -238,6 +239,25 @@ class Order(unittest.TestCase):
             bad = libmodel.order_breaks(log)
             self.assertEqual(len(bad), 1)
             self.assertTrue(bad[0].startswith("15 klp_task_switch"), bad)
+
+    def test_late_reported(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "events.log")
+            with open(log, "w", encoding="utf-8") as f:
+                # 15 was reported late; 18 after 30 was not; 40 says
+                # late but is not out of order
+                f.write("10 klp_transition_init patch=p target=0\n"
+                        "30 klp_transition_complete patch=p target=0\n"
+                        "15 klp_task_switch pid=7 late=1 comm=w late=1\n"
+                        "35 sched_process_exit pid=7 comm=w\n"
+                        "18 klp_task_switch pid=8 comm=x late=1\n"
+                        "40 klp_task_switch pid=9 late=1 comm=y\n")
+            bad = libmodel.order_breaks(log)
+            self.assertEqual(len(bad), 2, bad)
+            self.assertTrue(bad[0].startswith("18 klp_task_switch"), bad)
+            self.assertIn("after  35 sched_process_exit", bad[0])
+            self.assertTrue(bad[1].startswith("40 klp_task_switch"), bad)
+            self.assertEqual(len(libmodel.late_lines(log)), 2)
 
 
 class Replay(unittest.TestCase):
