@@ -226,7 +226,8 @@ TRACE_EVENT(klp_task_switch,
 /*
  * copy_process() failed after klp_copy_process() had given the child a
  * state (a klp_task_switch via=fork was emitted for it): the task never
- * ran and its pid is free again.  err is copy_process()'s errno.
+ * runs and its pid is freed right after.  err is copy_process()'s errno
+ * (-ENOMEM: the pid namespace is dying, -EINTR: a fatal signal).
  */
 TRACE_EVENT(klp_task_fork_failed,
 
@@ -361,7 +362,12 @@ DEFINE_EVENT(klp_patch_class, klp_patch_release,
 /*
  * klp_force_transition() returned and marked this patch forced
  * (patch->forced, forced=1): the free path will never drop its module
- * reference.  One event per patch the core's rule marks.
+ * reference.  One event per patch the core's 6.1 rule marks: target
+ * unpatched: the transition patch; target patched and the transition
+ * patch is a replace: every other patch on the list, including ones
+ * stacked after it (a replace's enable, or its disable reversed to
+ * patched); otherwise none (an enable, or a non-replace disable reversed
+ * to patched).  A patch marked by an earlier force is reported again.
  */
 DEFINE_EVENT(klp_patch_class, klp_patch_forced,
 	TP_PROTO(const char *patch, bool forced),

@@ -56,26 +56,29 @@ int klpt_ksyms_init(void)
 	 * starts the calls and last_ftrace_enabled after: both at 1 means
 	 * the calls run.
 	 */
-	klpt_ksyms.ftrace_enabled = lookup_unless_skipped(lookup,
-						"ftrace_enabled");
-	klpt_ksyms.last_ftrace_enabled = lookup_unless_skipped(lookup,
-						"last_ftrace_enabled");
-	klpt_ksyms.kprobes_all_disarmed = lookup_unless_skipped(lookup,
-						"kprobes_all_disarmed");
+	klpt_ksyms.ftrace_enabled =
+		lookup_unless_skipped(lookup, "ftrace_enabled");
+	klpt_ksyms.last_ftrace_enabled =
+		lookup_unless_skipped(lookup, "last_ftrace_enabled");
+	klpt_ksyms.kprobes_all_disarmed =
+		lookup_unless_skipped(lookup, "kprobes_all_disarmed");
 	found += !!klpt_ksyms.ftrace_enabled;
 	found += !!klpt_ksyms.last_ftrace_enabled;
 	found += !!klpt_ksyms.kprobes_all_disarmed;
 
-	klpt_ksyms.transition_patch = lookup_unless_skipped(lookup,
-						"klp_transition_patch");
-	klpt_ksyms.target_state = lookup_unless_skipped(lookup,
-						"klp_target_state");
-	klpt_ksyms.signals_cnt = lookup_unless_skipped(lookup,
-						"klp_signals_cnt");
+	klpt_ksyms.transition_patch =
+		lookup_unless_skipped(lookup, "klp_transition_patch");
+	klpt_ksyms.target_state =
+		lookup_unless_skipped(lookup, "klp_target_state");
+	klpt_ksyms.signals_cnt =
+		lookup_unless_skipped(lookup, "klp_signals_cnt");
+
+	klpt_ksyms.patches = lookup_unless_skipped(lookup, "klp_patches");
 
 	found += !!klpt_ksyms.transition_patch;
 	found += !!klpt_ksyms.target_state;
 	found += !!klpt_ksyms.signals_cnt;
+	found += !!klpt_ksyms.patches;
 	return found;
 }
 

@@ -49,12 +49,20 @@ bool klpt_skipped(const char *name)
  * (and its return a trampoline), so it fires whether ftrace is on or
  * off.  A switch is a write after which last_ftrace_enabled (set under
  * ftrace_lock once the calls are stopped or started) differs from before
- * it; without that symbol every write counts.
+ * it; without that symbol every write counts.  Writers serialise on
+ * ftrace_lock only after our entry sample: two overlapping ones (off,
+ * then on) may both see 1 before and after.  So a write that overlapped
+ * another one (either began while the other was in flight) counts too:
+ * a few idle writes may count, a switch is never hidden.
  */
 static atomic_long_t ftrace_switches;
+static atomic_t ftrace_writers;		/* writes in flight */
+static atomic_long_t ftrace_writes;	/* writes begun, for overlaps */
 
 struct ftrace_write_data {
 	int was;			/* last_ftrace_enabled, -1: unknown */
+	bool overlapped;		/* began while another was in flight */
+	long nr;			/* ftrace_writes after its own begin */
 };
 
 static int ftrace_write_entry(struct kretprobe_instance *ri,
@@ -64,8 +72,10 @@ static int ftrace_write_entry(struct kretprobe_instance *ri,
 	int *last = klpt_ksyms.last_ftrace_enabled;
 
 	/* ftrace_enable_sysctl(table, write, buffer, lenp, ppos) */
-	if (!regs_get_kernel_argument(regs, 1))
+	if (!(int)regs_get_kernel_argument(regs, 1))
 		return 1;		/* a read: no return handler */
+	d->overlapped = atomic_inc_return(&ftrace_writers) > 1;
+	d->nr = atomic_long_inc_return(&ftrace_writes);
 	d->was = last ? READ_ONCE(*last) : -1;
 	return 0;
 }
@@ -75,8 +85,11 @@ static int ftrace_write_ret(struct kretprobe_instance *ri,
 {
 	struct ftrace_write_data *d = (struct ftrace_write_data *)ri->data;
 	int *last = klpt_ksyms.last_ftrace_enabled;
+	bool others = atomic_long_read(&ftrace_writes) != d->nr;
 
-	if (d->was < 0 || !last || d->was != READ_ONCE(*last))
+	atomic_dec(&ftrace_writers);
+	if (d->was < 0 || !last || d->was != READ_ONCE(*last) ||
+	    d->overlapped || others)
 		atomic_long_inc(&ftrace_switches);
 	return 0;
 }
@@ -250,6 +263,8 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 		  "target when loaded mid-transition" },
 		{ "klp_signals_cnt", klpt_ksyms.signals_cnt,
 		  "pass numbers when loaded mid-transition" },
+		{ "klp_patches", klpt_ksyms.patches,
+		  "klp_patch_forced of a replace's force" },
 		{ "ftrace_enabled", klpt_ksyms.ftrace_enabled,
 		  "inactive(ftrace_off) state of the hooks" },
 		{ "last_ftrace_enabled", klpt_ksyms.last_ftrace_enabled,
@@ -347,10 +362,18 @@ static void unregister_all(void)
 
 static int __init klptrace_init(void)
 {
+	static const char *const reasons[] = {
+		"ftrace_off", "kprobes_disarmed", "disabled",
+	};
+	static const char *const until[] = {
+		"sysctl kernel.ftrace_enabled is 1 again",
+		"kprobes are enabled again (debugfs kprobes/enabled)",
+		"they are enabled again",
+	};
 	struct klpt_hook *h;
-	int nr = 0, active = 0, off = 0, syms, ret;
-	const char *why = NULL;
-	unsigned int i;
+	int nr = 0, active = 0, off = 0, syms, ret, r, len = 0, ulen = 0;
+	unsigned int i, why = 0;
+	char names[48] = "", untils[160] = "";
 
 	BUILD_BUG_ON(KLP_UNDEFINED != KLP_TRACE_STATE_UNDEFINED);
 	BUILD_BUG_ON(KLP_UNPATCHED != KLP_TRACE_STATE_UNPATCHED);
@@ -359,12 +382,17 @@ static int __init klptrace_init(void)
 	syms = klpt_ksyms_init();
 
 	for (i = 0; (h = hook_at(i)); i++) {
+		const char *o;
+
 		nr++;
 		h->probed = h->name;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
 			    hook_register(h);
-		if (!h->status && hook_off(h)) {
-			why = hook_off(h);
+		o = h->status ? NULL : hook_off(h);
+		if (o) {
+			for (r = 0; r < ARRAY_SIZE(reasons); r++)
+				if (!strcmp(o, reasons[r]))
+					why |= BIT(r);
 			off++;
 		} else if (!h->status) {
 			active++;
@@ -378,15 +406,19 @@ static int __init klptrace_init(void)
 	 * Registered but not firing: kprobes on ftrace call sites stay
 	 * silent while kernel.ftrace_enabled is 0 (or all kprobes are
 	 * disarmed).  They fire again when that changes, and hooks says
-	 * which state they are in at every read.
+	 * which state they are in at every read.  Every reason is named.
 	 */
+	for (r = 0; r < ARRAY_SIZE(reasons); r++) {
+		if (!(why & BIT(r)))
+			continue;
+		len += scnprintf(names + len, sizeof(names) - len, "%s%s",
+				 len ? "," : "", reasons[r]);
+		ulen += scnprintf(untils + ulen, sizeof(untils) - ulen, "%s%s",
+				  ulen ? " and " : "", until[r]);
+	}
 	if (off)
 		pr_warn("%d hooks registered but inactive (%s): no events from them until %s; see /sys/kernel/klptrace/hooks\n",
-			off, why, !strcmp(why, "ftrace_off") ?
-			"sysctl kernel.ftrace_enabled is 1 again" :
-			!strcmp(why, "kprobes_disarmed") ?
-			"kprobes are enabled again (debugfs kprobes/enabled)" :
-			"they are enabled again");
+			off, names, untils);
 
 	klptrace_kobj = kobject_create_and_add("klptrace", kernel_kobj);
 	if (!klptrace_kobj) {

@@ -4,17 +4,20 @@
  * stack check that could not change it.
  *
  * klp_check_and_switch_task() runs under the task's pi_lock and rq lock,
- * klp_update_patch_state() on the exit-to-user and idle paths, and
- * klp_copy_process() under tasklist_lock: the handlers only read the
- * task and emit an event.  No locks, no sleeping, no printk.
+ * klp_update_patch_state() on the exit-to-user and idle paths,
+ * klp_copy_process() under tasklist_lock (a spinning rwlock with
+ * interrupts off, or a sleeping one with interrupts on under
+ * PREEMPT_RT) and cgroup_cancel_fork() in a failing fork: the handlers
+ * only read the tasks and emit an event.  No locks, no sleeping, no
+ * printk.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/err.h>
 #include <linux/kprobes.h>
 #include <linux/livepatch.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
-#include <linux/string.h>
 #include "klptrace.h"
 #include "klp_trace.h"
 
@@ -106,80 +109,6 @@ static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
- * Forks in flight.  klp_copy_process() runs before copy_process() can
- * still fail (a fatal signal or a dying pid namespace, checked under
- * siglock after it: bad_fork_cancel_cgroup): the child whose fork event
- * we emitted then never runs, and its pid is freed.  The kernel has no
- * event for that failure, so the copy_process() kretprobe pairs each
- * call with the child klp_copy_process() saw and reports the failure.
- * A kernel hook, not a liveness check in user space: it is exact, it
- * works in a replay, and a freed pid may be reused before a /proc check.
- *
- * A slot belongs to one forking task from copy_process() entry to its
- * return; only that task touches it after the claim, so the claim is
- * the only atomic (no locks: klp_copy_process() runs under
- * tasklist_lock with interrupts off).  copy_process() may sleep, so as
- * many forks may be in flight as the kretprobe has instances.
- */
-#define KLPT_MAX_FORKS 64
-
-struct fork_slot {
-	struct task_struct *parent;	/* NULL: free */
-	pid_t pid, tgid;		/* the child, if reported */
-	char comm[TASK_COMM_LEN];
-	bool reported;			/* a via=fork event was emitted */
-};
-
-static struct fork_slot forks[KLPT_MAX_FORKS];
-
-static struct fork_slot *fork_slot_of_current(void)
-{
-	int i;
-
-	for (i = 0; i < KLPT_MAX_FORKS; i++)
-		if (READ_ONCE(forks[i].parent) == current)
-			return &forks[i];
-	return NULL;
-}
-
-/* copy_process(...): claim a slot for this fork. */
-static int copy_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct fork_slot **slot = (void *)ri->data;
-	int i;
-
-	for (i = 0; i < KLPT_MAX_FORKS; i++) {
-		if (!READ_ONCE(forks[i].parent) &&
-		    !cmpxchg(&forks[i].parent, NULL, current)) {
-			forks[i].reported = false;
-			*slot = &forks[i];
-			return 0;
-		}
-	}
-	/*
-	 * Full (slots live exactly as long as the kretprobe's instances,
-	 * so only if one leaked): a failure of this fork would go
-	 * unreported.  Count it where /sys/kernel/klptrace/missed looks.
-	 * A racy increment may undercount, never hide, a growth.
-	 */
-	get_kretprobe(ri)->nmissed++;
-	return 1;
-}
-
-static int copy_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct fork_slot *slot = *(struct fork_slot **)ri->data;
-	void *ret = (void *)regs_return_value(regs);
-
-	if (slot->reported && IS_ERR(ret))
-		trace_klp_task_fork_failed(slot->pid, slot->tgid, slot->comm,
-					   (int)PTR_ERR(ret));
-	/* The slot's fields are read before another task may claim it. */
-	smp_store_release(&slot->parent, NULL);
-	return 0;
-}
-
-/*
  * klp_copy_process(struct task_struct *child): the child takes current's
  * state.  Outside a transition both are KLP_UNDEFINED: nothing to say.
  */
@@ -187,23 +116,52 @@ static int fork_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct task_struct *child = (void *)regs_get_kernel_argument(regs, 0);
 	int state = READ_ONCE(current->patch_state);
-	struct fork_slot *slot;
 
 	if (state == KLP_UNDEFINED)
 		return 0;
 	trace_klp_task_switch(child, KLP_UNDEFINED, state, KLP_TRACE_VIA_FORK);
-	slot = fork_slot_of_current();
-	if (slot) {
-		slot->pid = child->pid;
-		slot->tgid = child->tgid;
-		memcpy(slot->comm, child->comm, TASK_COMM_LEN);
-		slot->reported = true;
-	}
 	return 0;
 }
 
-static struct klpt_hook hooks[] = {
-	{
+enum { HOOK_CHECK, HOOK_UPDATE, HOOK_FORK, HOOK_FORK_FAIL, NR_HOOKS };
+static struct klpt_hook hooks[NR_HOOKS];
+
+/*
+ * cgroup_cancel_fork(struct task_struct *child, struct kernel_clone_args
+ * *kargs): copy_process() failed after klp_copy_process() (6.1 fork.c:
+ * only its bad_fork_cancel_cgroup label calls it, and both gotos to it
+ * follow klp_copy_process(): a dying pid namespace, then a fatal
+ * signal, checked under siglock).  The child whose fork event was
+ * emitted never runs; its pid is freed after this call, so the event
+ * cannot follow a reuse of the pid.  A successful fork never gets here.
+ *
+ * The fork event was emitted iff the child's state is defined: it is
+ * the parent's state that klp_copy_process() copied (the parent cannot
+ * switch while it holds tasklist_lock), and no one changed it since: the
+ * child is on no task list, which is how the core reaches tasks.
+ *
+ * The errno is not an argument: it is rebuilt from the two conditions
+ * in the kernel's order.  Both stay true once true, so this is the
+ * kernel's value unless the namespace died between its check and this
+ * one while a fatal signal was pending (then -ENOMEM for -EINTR).
+ */
+static int fork_fail_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct task_struct *child = (void *)regs_get_kernel_argument(regs, 0);
+	struct pid_namespace *ns = child->nsproxy->pid_ns_for_children;
+	int err;
+
+	/* Without the fork hook there was no fork event to take back. */
+	if (hooks[HOOK_FORK].status ||
+	    READ_ONCE(child->patch_state) == KLP_UNDEFINED)
+		return 0;
+	err = READ_ONCE(ns->pid_allocated) & PIDNS_ADDING ? -EINTR : -ENOMEM;
+	trace_klp_task_fork_failed(child->pid, child->tgid, child->comm, err);
+	return 0;
+}
+
+static struct klpt_hook hooks[NR_HOOKS] = {
+	[HOOK_CHECK] = {
 		.name = "klp_check_and_switch_task",
 		.feeds = "klp_task_switch(via=stack_check),klp_task_blocked",
 		.type = KLPT_HOOK_KRETPROBE,
@@ -214,7 +172,7 @@ static struct klpt_hook hooks[] = {
 			.maxactive = 2,
 		},
 	},
-	{
+	[HOOK_UPDATE] = {
 		.name = "klp_update_patch_state",
 		.feeds = "klp_task_switch(via=user_return,idle,force)",
 		.type = KLPT_HOOK_KRETPROBE,
@@ -225,22 +183,17 @@ static struct klpt_hook hooks[] = {
 			/* 0: the kretprobe default, scaled by CPUs */
 		},
 	},
-	{
+	[HOOK_FORK] = {
 		.name = "klp_copy_process",
 		.feeds = "klp_task_switch(via=fork)",
 		.type = KLPT_HOOK_KPROBE,
 		.kp = { .pre_handler = fork_pre },
 	},
-	{
-		.name = "copy_process",
+	[HOOK_FORK_FAIL] = {
+		.name = "cgroup_cancel_fork",
 		.feeds = "klp_task_fork_failed",
-		.type = KLPT_HOOK_KRETPROBE,
-		.krp = {
-			.entry_handler = copy_entry,
-			.handler = copy_ret,
-			.data_size = sizeof(struct fork_slot *),
-			.maxactive = KLPT_MAX_FORKS,
-		},
+		.type = KLPT_HOOK_KPROBE,
+		.kp = { .pre_handler = fork_fail_pre },
 	},
 };
 

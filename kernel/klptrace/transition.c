@@ -169,28 +169,31 @@ static void report_forced(struct klp_patch *patch)
 
 /*
  * Report the patches klp_force_transition() marked forced, read from
- * patch->forced itself.  The core's rule (transition.c): an unpatch
- * marks the transition patch; the enable of an atomic replace patch
- * marks every other patch on klp_patches (those it replaces); any other
- * enable marks nothing, so that module can still be removed after a
- * disable.  A flag never goes back to false: a patch forced earlier
- * is reported again, which changes nothing for a consumer.
+ * patch->forced itself.  The core's 6.1 rule (transition.c): target
+ * unpatched marks the transition patch; target patched and the
+ * transition patch is a replace marks every other patch on klp_patches,
+ * including ones stacked after it (an enable of a replace, but also the
+ * disable of a replace reversed back to patched, wherever it sits in the
+ * list); any other force marks nothing (an enable, or the disable of a
+ * non-replace patch reversed to patched).  A flag never goes back to
+ * false: a patch forced earlier is reported again, which changes
+ * nothing for a consumer.
  *
- * klp_patches is not exported.  The enabling patch is its last entry:
- * klp_init_patch() adds a patch with list_add_tail() and a later enable
- * fails with -EBUSY while a transition runs, removing its patch in the
- * same klp_mutex section.  So the node after it is the list head and
- * the others follow.  The caller (force_store()) holds klp_mutex: the
- * list and the flags are stable here; the bound is only a guard.
+ * klp_patches is not exported: it is found through kallsyms.  Without
+ * it nothing is reported (hooks says the symbol is missing): the
+ * transition patch's position in the list is not known, so no guess.
+ * The caller (force_store()) holds klp_mutex: the list and the flags
+ * are stable here.
  */
 static void report_forced_all(struct klp_patch *tp)
 {
-	struct list_head *head = tp->list.next, *pos;
-	unsigned int n = 0;
+	struct klp_patch *patch;
 
-	for (pos = head->next; pos != &tp->list && pos != head && n < 1024;
-	     pos = pos->next, n++)
-		report_forced(list_entry(pos, struct klp_patch, list));
+	if (!klpt_ksyms.patches)
+		return;
+	list_for_each_entry(patch, klpt_ksyms.patches, list)
+		if (patch != tp)
+			report_forced(patch);
 }
 
 static int force_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
