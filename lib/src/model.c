@@ -998,7 +998,9 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 		 */
 		if (t) {
 			clear_blocked(t);
-			t->kthread = false;
+			/* a new task: what the old one was says nothing */
+			t->kthread = hint_kthread(m, ev->task.pid,
+						  ev->task.comm);
 			t->touched = ev->ts;
 		}
 		if (!patch_in_transition(m))

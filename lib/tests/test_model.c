@@ -833,6 +833,7 @@ static void test_fork_inherit(void)
 	/* pid 115 reused by a new task: a fresh one, old info gone */
 	sw(115, 115, "cat", U, UNP, KLPT_VIA_FORK);
 	CHECK_STR(klpt_task_comm(K(115)), "cat");
+	CHECK_INT(klpt_task_kthread(K(115)), -1);	/* unknown, not "user" */
 	CHECK_V(LP, KLPT_HOLD_TASKS);
 	sw(SLEEPER, SLEEPER, "klpt_sleeper", PAT, UNP, KLPT_VIA_STACK_CHECK);
 	pass(LP, UNP, 1, 9, 0);
