@@ -31,19 +31,12 @@ exited = {e["pid"] for e in ev.named("sched_process_exit")}
 
 w = window(j, ev, "fork_fail: forks", "fork_fail: forks done")
 if w is not None:
-    # Per parent tid.  klp_task_fork_failed and copy_process_ret describe
-    # the same return of copy_process(): two kretprobes, whose handlers
-    # run in the order they were registered, so either may come first.
+    # Per parent tid.  klp_task_fork_failed comes from inside the failing
+    # copy_process() (cgroup_cancel_fork, before free_pid()), so before
+    # the kernel's copy_process_ret of the same call.
     last_fork = {}      # its via=fork switch not yet matched to a return
     early = {}          # a klp_task_fork_failed before its return
-    waiting = {}        # (fork, failed return) awaiting klp_task_fork_failed
     phantoms, reported = [], 0
-
-    def missing(x):
-        f, r = waiting.pop(x)
-        j.fail("copy_process() of parent %d failed (ret %d) after its fork "
-               "event for pid %d: no klp_task_fork_failed pid=%d err=%d"
-               % (x, r["ret"], f["pid"], f["pid"], r["ret"]), f, r)
 
     def ran(pid):
         return pid in exited or pid in seen_tids
@@ -51,20 +44,13 @@ if w is not None:
     for e in w:
         x = e.pid
         if e.name == "klp_task_switch" and e.get("via") == "fork":
-            if x in waiting:
-                missing(x)
             last_fork[x] = e
             early.pop(x, None)
         elif e.name == "klp_task_fork_failed":
             reported += 1
             j.check(not ran(e["pid"]),
                     "klp_task_fork_failed for pid %d, which ran" % e["pid"], e)
-            if x in waiting and waiting[x][0]["pid"] == e["pid"]:
-                f, r = waiting.pop(x)
-                j.check(e["err"] == r["ret"], "klp_task_fork_failed err %d, "
-                        "copy_process() returned %d" % (e["err"], r["ret"]),
-                        e, r)
-            elif x in last_fork and last_fork[x]["pid"] == e["pid"]:
+            if x in last_fork and last_fork[x]["pid"] == e["pid"]:
                 early[x] = e
             else:
                 j.fail("klp_task_fork_failed names no fork of its parent", e)
@@ -79,9 +65,10 @@ if w is not None:
                         "copy_process() returned %d" % (r["err"], e["ret"]),
                         r, e)
             else:
-                waiting[x] = (f, e)
-    for x in list(waiting):
-        missing(x)
+                j.fail("copy_process() of parent %d failed (ret %d) after "
+                       "its fork event for pid %d: no klp_task_fork_failed "
+                       "pid=%d before it returned"
+                       % (x, e["ret"], f["pid"], f["pid"]), f, e)
     j.check(phantoms, "no fork failed after klp_copy_process(): the scenario "
             "did not exercise the window (%d failed copy_process seen)"
             % len(w.named("copy_process_ret")))
