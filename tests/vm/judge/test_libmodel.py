@@ -212,6 +212,18 @@ class Watcher(unittest.TestCase):
         self.assertEqual(len(f), 1, f)
         self.assertIn("expected no lost events", f[0])
 
+    def test_late_needs_the_library_count(self):
+        late = ["10 resync", "5 resync late=1"]
+        f = self.run_watcher(lost=late)
+        self.assertEqual(len(f), 1, f)
+        self.assertIn("late count (model.txt: late 0)", f[0])
+        one = DUMP.replace("late 0", "late 1")
+        self.assertEqual(self.run_watcher(one, one, late), [])
+        # out of order, not reported late: the order check fails
+        f = self.run_watcher(one, one, ["10 resync", "5 resync"])
+        self.assertEqual(len(f), 1, f)
+        self.assertIn("came after a later one", f[0])
+
     def test_lost_expected(self):
         lost = DUMP.replace("lost 0", "lost 5")
         both = ["5 lost count=5", "6 resync"]
