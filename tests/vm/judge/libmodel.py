@@ -12,7 +12,11 @@ or the end of the scenario):
 
 1. klpt_watch ran cleanly: events mode, nothing in watch.log, closed
    says "exit 0", no events lost, and the session delivered its events
-   in timestamp order across the CPUs (events.log).  A scenario that
+   in timestamp order across the CPUs (events.log), except those the
+   library itself reported late (late=1 in events.log, counted in
+   model.txt's "late N"): the kernel shows an event only when its
+   writer commits it, which a stalled writer does after events of other
+   CPUs dated later were delivered (lib/src/pages.c).  A scenario that
    makes the ring buffer overflow on purpose creates lib/N/expect_lost;
    then, instead, events must have been lost (lost > 0 at the dump) and
    the session must have said so and resynced (a "lost" event in
