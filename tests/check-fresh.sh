@@ -47,6 +47,13 @@ if ! command -v debootstrap >/dev/null; then
 	sh "$top/scripts/deps.sh" fresh || die "cannot install debootstrap"
 fi
 mkdir -p "$cache" "$debs/partial" "$(dirname "$log")"
+# One run at a time per cache: two would build the same base tarball and
+# fight over apt's archives lock in the shared package cache.
+exec 9>"$cache/lock"
+if ! flock -n 9; then
+	echo "check-fresh: another run holds $cache/lock; waiting for it"
+	flock 9
+fi
 
 # The minbase, once: debootstrap, then make and git, as a newcomer who
 # cloned the repository has.  Built aside and renamed: an interrupted
@@ -73,7 +80,8 @@ if [ ! -s "$base" ]; then
 		'apt-get update -qq && apt-get install -y -qq --no-install-recommends make git ca-certificates >/dev/null' ||
 		die "installing make and git in the minbase failed"
 	rm -rf "$tmp/var/lib/apt/lists/"* "$tmp/var/cache/apt/archives/"*.deb
-	tar -C "$tmp" -czf "$base.tmp" . && mv "$base.tmp" "$base"
+	tar -C "$tmp" -czf "$base.tmp" . || die "cannot write $base.tmp"
+	mv "$base.tmp" "$base"
 	rm -rf --one-file-system "$tmp"
 	trap - EXIT
 fi
@@ -84,6 +92,8 @@ mounted=()
 cleanup() {
 	local i
 	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+		# never let an unmount propagate to the host's mounts
+		mount --make-rslave "${mounted[i]}" 2>/dev/null
 		umount -R -l "${mounted[i]}" 2>/dev/null || true
 	done
 	# Never let rm follow a mount still there into the host's /dev or /sys.
@@ -101,13 +111,17 @@ trap 'exit 143' TERM
 
 tar -C "$root" -xzf "$base"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-mount --rbind /sys "$root/sys" && mounted+=("$root/sys")
-mount --make-rslave "$root/sys"
-mount --rbind /dev "$root/dev" && mounted+=("$root/dev")
-mount --make-rslave "$root/dev"
-mount --bind "$debs" "$root/var/cache/apt/archives" &&
-	mounted+=("$root/var/cache/apt/archives")
+# Slaves from the first moment (one mount call): an unmount in the
+# chroot, or ours at the end, must never propagate to the host's /sys or
+# /dev (shared mounts under systemd).
+mounted+=("$root/proc")
+mount -t proc proc "$root/proc"
+mounted+=("$root/sys")
+mount --rbind --make-rslave /sys "$root/sys"
+mounted+=("$root/dev")
+mount --rbind --make-rslave /dev "$root/dev"
+mounted+=("$root/var/cache/apt/archives")
+mount --bind "$debs" "$root/var/cache/apt/archives"
 # apt downloads as its own user, _apt of the chroot
 chroot "$root" chown _apt:root /var/cache/apt/archives/partial 2>/dev/null || true
 

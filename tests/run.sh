@@ -115,7 +115,10 @@ run_e2e() {
 	fi
 	if [ "$demo" = 1 ]; then run_one e2e/demo tests/vm/demo-test.sh; fi
 	echo "e2e on $(sh scripts/kver.sh) took $(( $(date +%s) - t0 )) s"
-	run_flavours "${args[@]}"
+	# "demo" alone: the demo test only, no flavour runs
+	if [ $# -eq 0 ] || [ ${#args[@]} -gt 0 ]; then
+		run_flavours "${args[@]}"
+	fi
 }
 
 CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"

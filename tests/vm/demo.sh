@@ -67,7 +67,7 @@ qemu-system-x86_64 \
 # make demo fails unless klptop ran and exited 0.
 line=$(grep -a -o 'klptop_status=[0-9]* klpt_lp_sleep_loaded=[01]' "$status" 2>/dev/null | tail -n 1)
 if [ -z "$line" ]; then
-	echo "demo.sh: klptop did not run in the guest (qemu status $qrc; no report on its second serial port)" >&2
+	echo "demo.sh: no report from the guest (qemu status $qrc): klptop did not run, or the VM was stopped before klptop ended" >&2
 	exit 1
 fi
 st=${line#klptop_status=}
