@@ -61,7 +61,7 @@ struct klpt_ksyms {
 	struct klp_patch **transition_patch;	/* klp_transition_patch */
 	int *target_state;			/* klp_target_state */
 	unsigned int *signals_cnt;		/* klp_signals_cnt */
-	struct list_head *patches;		/* klp_patches */
+	struct list_head *patches;		/* klp_patches: NULL, no walk */
 	/*
 	 * Our kprobes sit on ftrace call sites (KPROBES_ON_FTRACE): they do
 	 * not fire while sysctl kernel.ftrace_enabled is 0, nor while all
