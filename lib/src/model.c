@@ -43,6 +43,14 @@ struct klpt_patch {
 	bool begun;
 	bool forced, freed, released;
 	/*
+	 * A klp_transition_force of the transition in progress (or the
+	 * last one) was seen: the marks it made are known from its target
+	 * (see apply_force()), so the complete event's forced, which in
+	 * recordings from before klp_patch_forced meant "a force ran",
+	 * is not needed.  A reverse keeps it: the same transition.
+	 */
+	bool force_seen;
+	/*
 	 * Of the current, or else the last, transition; KLPT_UNDEFINED in
 	 * a transition whose direction the ground truth does not tell
 	 * (see truth_direction()).
@@ -606,6 +614,7 @@ static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 	p->signals = q->signals;
 	p->started = q->started;
 	p->forced |= q->forced;
+	p->force_seen = q->force_seen;
 	p->seq = q->seq;
 	p->blocked = q->blocked;
 	p->anchor = q->anchor;
@@ -827,6 +836,7 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 	p->in_transition = true;
 	p->begun = false;
 	p->target = target;
+	p->force_seen = false;
 	/*
 	 * The core sets patch->enabled only right after
 	 * klp_start_transition(): until then sysfs shows the old value
@@ -951,13 +961,18 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 	p->enabled = p->target == KLPT_PATCHED;
 	p->pending = 0;
 	/*
-	 * forced is the kernel's patch->forced.  Only an unpatch sets it
-	 * for the transition patch, so it is trusted only then: a
-	 * recording from before klp_patch_forced said "a force ran" here,
-	 * which after an enable's force is false (the module unloads after
-	 * a disable).  The marks the kernel makes come as PATCH_FORCED.
+	 * forced is the kernel's patch->forced, but a recording from
+	 * before klp_patch_forced said "a force ran during this
+	 * transition" here, also after a force of an enable that a
+	 * reverse then turned into an unpatch (the kernel marks nothing
+	 * then: the module unloads).  If the force was seen, its target
+	 * told the marks already (apply_force()); otherwise (joined after
+	 * it) only an unpatch's flag is trusted, as only an unpatch's
+	 * force marks the transition patch.  The free event's flag, which
+	 * is the kernel's in every recording, corrects what is left.
 	 */
-	if (ev->transition.forced && p->target == KLPT_UNPATCHED)
+	if (ev->transition.forced && p->target == KLPT_UNPATCHED &&
+	    !p->force_seen)
 		p->forced = true;
 	m->gen++;
 	/* klp_complete_transition() resets every task to undefined */
@@ -1157,8 +1172,12 @@ static void apply_free_release(struct klpt_model *m,
 	 */
 	if (release)
 		p->released = true;
-	if (ev->patch.forced)
-		p->forced = true;
+	/*
+	 * The kernel's patch->forced as klp_free_patch_finish() reads it
+	 * to skip the module_put(): authoritative, also where the model
+	 * guessed otherwise from an old recording's complete event.
+	 */
+	p->forced = ev->patch.forced;
 }
 
 static void apply_unload_ready(struct klpt_model *m,
@@ -1179,7 +1198,30 @@ static void apply_unload_ready(struct klpt_model *m,
 	if (p) {
 		p->enabled = p->in_transition = false;
 		p->freed = p->released = true;
+		/* the put it follows is skipped for a forced patch */
+		p->forced = false;
 	}
+}
+
+/*
+ * klp_force_transition() (6.1) marks the transition patch forced when
+ * klp_target_state is KLPT_UNPATCHED, and when it is KLPT_PATCHED and
+ * the transition patch is an atomic replace, every other patch (those
+ * come as PATCH_FORCED: the model does not know which patch replaces).
+ * The event fires as the function is entered, with that target.
+ */
+static void apply_force(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_patch *p;
+
+	if (!target_ok(ev->transition.target))
+		return;
+	p = patch_for(m, ev->transition.patch);
+	if (!p)
+		return;
+	p->force_seen = true;
+	if (ev->transition.target == KLPT_UNPATCHED)
+		p->forced = true;
 }
 
 /* The module, and the patch it held, are gone. */
@@ -1237,10 +1279,7 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 		}
 		break;
 	case KLPT_EV_TRANSITION_FORCE:
-		/*
-		 * Not a mark by itself: which patches the kernel marks
-		 * forced follows as PATCH_FORCED (see klpt_event_type).
-		 */
+		apply_force(m, ev);
 		break;
 	case KLPT_EV_PATCH_FORCED:
 		p = patch_for(m, ev->patch.patch);

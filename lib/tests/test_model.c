@@ -659,6 +659,99 @@ static void test_force_patching_old_recording(void)
 }
 
 /*
+ * A recording from before klp_patch_forced: a force during an enable,
+ * then a reverse.  6.1 klp_force_transition() marked nothing (its
+ * target was patched), but the old complete said forced=1 for "a force
+ * ran".  The module unloads: free forced=0, then unload ready.
+ */
+static void test_force_patching_reversed_old_recording(void)
+{
+	const struct klpt_patch *p;
+
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	pass(LP, PAT, 0, 6, 1);
+	p = P(LP);
+	tr(KLPT_EV_TRANSITION_FORCE, LP, PAT);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_FORCE);
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	switch_all(UNP, 0);
+	complete(LP, UNP, true);
+	CHECK(!klpt_patch_forced(p), "forced by an old reversed complete");
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/*
+ * Joined after the force: only the old complete's forced=1 is known and
+ * taken; the free's forced=0 is the kernel's flag and wins.
+ */
+static void test_forced_cleared_by_free(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	complete(LP, UNP, true);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	CHECK(!klpt_patch_forced(P(LP)), "free forced=0 did not clear");
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	CHECK_V(LP, KLPT_READY);
+}
+
+/* klp_module_unload_ready never fires for a forced patch. */
+static void test_forced_cleared_by_unload_ready(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	complete(LP, UNP, true);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK(!klpt_patch_forced(P(LP)), "forced after unload ready");
+	CHECK_V(LP, KLPT_READY);
+}
+
+/*
+ * A forced disable reversed back to patched: the force's target was
+ * unpatched, so the kernel marked the patch (sticky), although the
+ * complete is a patched one.  Old and new recordings alike.
+ */
+static void test_force_unpatching_reversed(void)
+{
+	fresh();
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	pass(LP, UNP, 0, 6, 1);
+	tr(KLPT_EV_TRANSITION_FORCE, LP, UNP);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", PAT, UNP, KLPT_VIA_FORCE);
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, PAT);
+	switch_all(PAT, 0);
+	complete(LP, PAT, true);
+	CHECK(klpt_patch_forced(P(LP)), "forced disable reversed: not forced");
+	/* a later disable without a force: still forced (sticky) */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	complete(LP, UNP, false);
+	CHECK(klpt_patch_forced(P(LP)), "forced flag not sticky");
+	patch_ev(KLPT_EV_PATCH_FREE, LP, true);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, true);
+	CHECK_V(LP, KLPT_HOLD_FORCED);
+}
+
+/*
  * force_replace: forcing the enable of an atomic replace patch marks
  * the patches it replaces; they are freed forced, the replace patch is
  * not forced.
@@ -1883,6 +1976,10 @@ int main(void)
 	RUN(test_reverse_to_enabled);
 	RUN(test_force);
 	RUN(test_forced_by_complete);
+	RUN(test_force_patching_reversed_old_recording);
+	RUN(test_forced_cleared_by_free);
+	RUN(test_forced_cleared_by_unload_ready);
+	RUN(test_force_unpatching_reversed);
 	RUN(test_force_patching);
 	RUN(test_force_patching_old_recording);
 	RUN(test_force_replace);
