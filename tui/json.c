@@ -17,7 +17,12 @@
  * Unknown is null, never a guessed value: "pass", "signals", "elapsed_s"
  * of a transition the session joined under way; "target", "switched",
  * "pending" and "blockers_total" when its direction is unknown ("phase"
- * "unknown"); a task's "kthread" when no snapshot said (klptop.h).
+ * "unknown"); a task's "kthread" when no snapshot said; "refcnt" when
+ * not known or the module is not loaded; "forced" of a module whose
+ * patch the session never knew; a blocker's "blocked_s" when no check
+ * of it was seen, and "checks" then too if the session joined the
+ * transition under way (where it counts the checks seen: a lower bound;
+ * fields: klptop.h).
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
  */
@@ -151,6 +156,12 @@ static char *put_f3(char *p, double x)
 	return p + sprintf(p, "%.3f", x);
 }
 
+/* A lower bound is a count; none seen in a joined transition is not. */
+static bool checks_known(const struct top_blocker *b)
+{
+	return b->checks_known || b->first_blocked_ns;
+}
+
 static void blocker(FILE *f, const struct top_blocker *b)
 {
 	/* the fields' lengths are bounded: 16 + 64 + names + numbers */
@@ -174,9 +185,15 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		p = put_s(p, "\",\"function\":\"");
 		p = put_s(p, b->func);
 		p = put_s(p, "\",\"blocked_s\":");
-		p = put_f3(p, (double)b->blocked_ns / 1e9);
+		if (b->first_blocked_ns)
+			p = put_f3(p, (double)b->blocked_ns / 1e9);
+		else
+			p = put_s(p, "null");
 		p = put_s(p, ",\"checks\":");
-		p = put_u(p, b->checks);
+		if (checks_known(b))
+			p = put_u(p, b->checks);
+		else
+			p = put_s(p, "null");
 		*p++ = '}';
 		fwrite(buf, 1, (size_t)(p - buf), f);
 		return;
@@ -187,15 +204,22 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		"\"function\":", tri_s(b->kthread), top_state_name(b->state),
 		top_reason_key(b->reason));
 	json_str(f, b->func);
-	fprintf(f, ",\"blocked_s\":%.3f,\"checks\":%u}",
-		(double)b->blocked_ns / 1e9, b->checks);
+	if (b->first_blocked_ns)
+		fprintf(f, ",\"blocked_s\":%.3f",
+			(double)b->blocked_ns / 1e9);
+	else
+		fputs(",\"blocked_s\":null", f);
+	if (checks_known(b))
+		fprintf(f, ",\"checks\":%u}", b->checks);
+	else
+		fputs(",\"checks\":null}", f);
 }
 
 static void patch(FILE *f, const struct top_patch *p)
 {
 	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
 	char target[32], pass[16], signals[16], elapsed[32], switched[16];
-	char pending[16], btotal[16];
+	char pending[16], btotal[16], refcnt[16];
 	int i;
 
 	if (p->transition && !dir_known)
@@ -216,20 +240,24 @@ static void patch(FILE *f, const struct top_patch *p)
 		snprintf(btotal, sizeof(btotal), "%d", p->nblockers_all);
 	else
 		snprintf(btotal, sizeof(btotal), "null");
+	if (p->refcnt >= 0)
+		snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
+	else
+		snprintf(refcnt, sizeof(refcnt), "null");
 	fputs("{\"name\":", f);
 	json_str(f, p->name);
 	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
 		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
 		"\"switched\":%s,\"total\":%u,\"pending\":%s,\"signals\":%s,"
 		"\"forced\":%s,\"freed\":%s,\"released\":%s,"
-		"\"module\":{\"loaded\":%s,\"refcnt\":%d},\"verdict\":\"%s\","
+		"\"module\":{\"loaded\":%s,\"refcnt\":%s},\"verdict\":\"%s\","
 		"\"why\":", bool_s(p->enabled), bool_s(p->transition),
 		top_direction(p), phase_s(p->phase), target,
 		count_s(pass, sizeof(pass), p->pass), elapsed, switched,
 		p->total, pending, count_s(signals, sizeof(signals),
 					   p->signals),
-		bool_s(p->forced), bool_s(p->freed),
-		bool_s(p->released), bool_s(p->module_loaded), p->refcnt,
+		p->forced_known ? bool_s(p->forced) : "null", bool_s(p->freed),
+		bool_s(p->released), bool_s(p->module_loaded), refcnt,
 		klpt_verdict_name(p->verdict));
 	json_str(f, p->verdict == KLPT_READY ? "" : p->why);
 	fprintf(f, ",\"blockers_total\":%s,\"blockers\":[", btotal);

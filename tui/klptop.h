@@ -150,14 +150,30 @@ struct top_blocker {
 	int state;			/* enum klpt_state */
 	int reason;			/* enum klpt_reason */
 	char func[64];
-	uint64_t first_blocked_ns;	/* 0: never checked */
-	uint64_t blocked_ns;		/* now - first blocked, 0 if never */
+	/*
+	 * The blocked checks this session saw (klp_task_blocked): the
+	 * first one's time and their number.  Exact if the session saw
+	 * the transition (or its last reverse) start, checks_known: then
+	 * none seen means never blocked (BLOCKED -, "blocked_s" null,
+	 * checks 0).  In one the session joined under way they are lower
+	 * bounds, and a task with none seen has both unknown (? and null).
+	 */
+	uint64_t first_blocked_ns;	/* 0: none seen */
+	uint64_t blocked_ns;		/* now - first blocked, 0 if none */
 	unsigned int checks;
+	bool checks_known;
 };
 
 struct top_patch {
 	char name[64];
 	bool enabled, transition, forced, freed, released;
+	/*
+	 * false: whether the patch was forced is unknown (a module row
+	 * whose patch this session never knew, its refcnt not 0: a forced
+	 * patch's module never drops its last reference); forced is then
+	 * false and shown as ? (null).
+	 */
+	bool forced_known;
 	int target;			/* enum klpt_state, UNDEFINED: unknown */
 	/*
 	 * enum klpt_phase: before the start (INIT) no task is pending and
@@ -170,7 +186,7 @@ struct top_patch {
 	uint64_t elapsed_ns;		/* in transition, 0 if unknown */
 	unsigned int switched, total;	/* tasks in the target state / all */
 	bool module_loaded;
-	int refcnt;			/* -1 unknown or not loaded */
+	int refcnt;			/* -1 unknown or not loaded: ? / null */
 	enum klpt_verdict verdict;
 	char why[256];
 	/* Blockers: only the patch in transition has any. */

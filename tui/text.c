@@ -60,14 +60,19 @@ static void header(FILE *f, const struct top_view *v,
 
 static void blocker_row(FILE *f, const struct top_blocker *b)
 {
-	char blocked[16] = "-";
+	char blocked[16] = "-", checks[16] = "?";
 
+	/* none seen: never checked, or unknown in a joined transition */
 	if (b->first_blocked_ns)
 		top_fmt_duration(blocked, sizeof(blocked), b->blocked_ns);
-	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6u\n", b->pid,
+	else if (!b->checks_known)
+		snprintf(blocked, sizeof(blocked), "?");
+	if (b->checks_known || b->first_blocked_ns)
+		snprintf(checks, sizeof(checks), "%u", b->checks);
+	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6s\n", b->pid,
 		b->tgid, b->comm, top_kthread_flag(b->kthread),
 		top_reason_text(b->reason), b->func[0] ? b->func : "-",
-		blocked, b->checks);
+		blocked, checks);
 }
 
 void top_text_frame(FILE *f, const struct top_view *v,
@@ -94,12 +99,15 @@ void top_text_frame(FILE *f, const struct top_view *v,
 				 p->switched, p->total);
 		if (p->refcnt >= 0)
 			snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
+		else if (p->module_loaded)
+			snprintf(refcnt, sizeof(refcnt), "?");
 		fprintf(f, "%-24s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
 			p->name, p->enabled, top_direction(p),
 			top_fmt_count(pass, sizeof(pass), p->pass),
 			elapsed, switched,
 			top_fmt_count(signals, sizeof(signals), p->signals),
-			p->forced ? "yes" : "no", refcnt,
+			!p->forced_known ? "?" : p->forced ? "yes" : "no",
+			refcnt,
 			klpt_verdict_name(p->verdict));
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
 			p->verdict == KLPT_READY ? "rmmod is safe now" :

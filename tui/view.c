@@ -213,7 +213,7 @@ static bool matches(const struct top_blocker *b, const char *filter)
 }
 
 static void fill_task(struct top_blocker *b, const struct klpt_task *t,
-		      uint64_t now)
+		      uint64_t now, bool checks_known)
 {
 	const char *func = klpt_task_func(t);
 
@@ -229,6 +229,7 @@ static void fill_task(struct top_blocker *b, const struct klpt_task *t,
 	if (b->first_blocked_ns && now > b->first_blocked_ns)
 		b->blocked_ns = now - b->first_blocked_ns;
 	b->checks = klpt_task_checks(t);
+	b->checks_known = checks_known;
 }
 
 /* Tasks of the transition of p, counted; blockers collected. */
@@ -255,7 +256,12 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 		if (p->phase != KLPT_PHASE_STARTED)
 			continue;
 		p->nblockers_all++;
-		fill_task(&b, t, now);
+		/*
+		 * signals are known only if the session saw the start or
+		 * reverse, which clears every task's checks: from then on
+		 * the model saw every check.
+		 */
+		fill_task(&b, t, now, p->signals != KLPT_UNKNOWN_COUNT);
 		if (!matches(&b, filter))
 			continue;
 		if (p->nblockers == cap) {
@@ -284,6 +290,7 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 	p->enabled = klpt_patch_enabled(kp);
 	p->transition = klpt_patch_in_transition(kp);
 	p->forced = klpt_patch_forced(kp);
+	p->forced_known = true;
 	p->freed = klpt_patch_freed(kp);
 	p->released = klpt_patch_released(kp);
 	p->target = klpt_patch_target(kp);
@@ -367,7 +374,14 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		p->module_loaded = true;
 		p->refcnt = klpt_module_refcnt(m);
 		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
-		p->forced = p->verdict == KLPT_HOLD_FORCED;
+		/*
+		 * The session never knew the patch: its forced flag is
+		 * unknown, unless the module dropped every reference,
+		 * which a forced patch's module never does (6.1
+		 * klp_free_patch_finish() skips the module_put()).
+		 */
+		p->forced = false;
+		p->forced_known = p->refcnt == 0;
 	}
 	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
 	sort_by.key = sort;

@@ -17,7 +17,8 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
 In the batch text the thread id is PID and the thread group TGID; the
 JSON says pid and tgid: both become "tid" (the thread) and "pid" (its
 group) here, as the screen shows them.  Unknown ("?" in the text, null in
-JSON) is None; a blocker's "kthread" is True, False or None.
+JSON) is None: also "forced" (True, False or None), a blocker's "kthread"
+and its "checks".
 """
 
 import json
@@ -26,11 +27,12 @@ import re
 HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
                     r"\s+lost (\d+)\s+tasks (\d+)$")
 PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
-                   r"\s+(\d+|\?)\s+(yes|no)\s+(\S+)\s+(\S+)$")
+                   r"\s+(\d+|\?)\s+(yes|no|\?)\s+(\S+)\s+(\S+)$")
 BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
 ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-|\?)\s+(.{24}) (.{24})"
-                 r"\s+(\S+)\s+(\d+)$")
+                 r"\s+(\S+)\s+(\d+|\?)$")
 KTHREAD = {"K": True, "-": False, "?": None}
+FORCED = {"yes": True, "no": False, "?": None}
 
 
 def _int(s):
@@ -68,8 +70,9 @@ def parse_text(text):
             patch = {"enabled": m.group(2) == "1", "direction": m.group(3),
                      "pass": _int(m.group(4)), "signals": _int(m.group(7)),
                      "elapsed": m.group(5), "switched": switched,
-                     "total": total, "forced": m.group(8) == "yes",
-                     "refcnt": None if m.group(9) == "-" else int(m.group(9)),
+                     "total": total, "forced": FORCED[m.group(8)],
+                     "refcnt": None if m.group(9) in ("-", "?")
+                     else int(m.group(9)),
                      "verdict": m.group(10), "why": "",
                      "blockers_total": None, "blockers": []}
             cur["patches"][m.group(1)] = patch
@@ -90,7 +93,7 @@ def parse_text(text):
                 "kthread": KTHREAD[m.group(4)],
                 "reason": REASONS.get(m.group(5).strip(), "?"),
                 "function": "" if func == "-" else func,
-                "checks": int(m.group(8))})
+                "checks": _int(m.group(8))})
             continue
         raise ValueError("unexpected klptop batch line: %r" % line)
     return frames

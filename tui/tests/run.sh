@@ -324,6 +324,36 @@ t_joined_window() {
 		'"pid":100,"tgid":100,"comm":"t100","kthread":false'
 }
 
+# Unknown is ? in -b and null in --json, never false or 0: a module row
+# whose patch the session never knew (forced unknown unless refcnt 0,
+# which a forced patch's module never reaches); a blocker of a joined
+# transition with no check seen (blocked time and checks unknown).
+t_unknown_values() {
+	build_fakesys || return 1
+	fake module:lp:1:1 -- "$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"forced":null' '"refcnt":1' || return 1
+	python3 -c 'import json,sys; json.loads(sys.stdin.readline())' \
+		<"$work/out" || fail "not JSON: $(cat "$work/out")" || return 1
+	fake module:lp:1:1 -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^lp  *0  *-  *0  *-  *-  *0 ?  *1 refs$" ||
+		return 1
+	fake module:lp:0:1 -- "$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"forced":false' '"refcnt":0' || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 -- \
+		"$san" --json -n 2 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"blocked_s":null,"checks":null}' || return 1
+	python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' \
+		<"$work/out" || fail "not JSON: $(cat "$work/out")" || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 -- \
+		"$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" " 100  *100 t100 .*  ?  *?$"
+}
+
 # The directory is gone before the free work's module_put (6.1:
 # klp_free_patch_finish): a wait, then READY once the reference drops.
 t_gone_window() {
@@ -499,6 +529,7 @@ run_test known_recording t_known_recording
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
 run_test joined_window t_joined_window
+run_test unknown_values t_unknown_values
 run_test gone_ready t_gone_ready
 run_test gone_unknown t_gone_unknown
 run_test gone_window t_gone_window
