@@ -127,12 +127,9 @@ static int holders(const struct top_config *cfg, const char *module,
 	return n;
 }
 
-/*
- * The module is still in its init (/sys/module/<module>/initstate reads
- * "coming"): a livepatch module's init registers its patch
- * (klp_enable_patch()), so no directory yet does not mean gone.
- */
-static bool coming(const struct top_config *cfg, const char *module)
+/* /sys/module/<module>/initstate reads want ("coming", "going"). */
+static bool initstate_is(const struct top_config *cfg, const char *module,
+			 const char *want)
 {
 	char path[512], state[16] = "";
 	FILE *f;
@@ -145,16 +142,60 @@ static bool coming(const struct top_config *cfg, const char *module)
 	if (!fgets(state, sizeof(state), f))
 		state[0] = '\0';
 	fclose(f);
-	return !strcmp(state, "coming\n");
+	state[strcspn(state, "\n")] = '\0';
+	return !strcmp(state, want);
+}
+
+/*
+ * The module is still in its init (initstate "coming"): a livepatch
+ * module's init registers its patch (klp_enable_patch()), so no
+ * directory yet does not mean gone.
+ */
+static bool coming(const struct top_config *cfg, const char *module)
+{
+	return initstate_is(cfg, module, "coming");
+}
+
+/*
+ * The module is being unloaded (initstate "going"): in 6.1
+ * delete_module() sets MODULE_STATE_GOING once try_stop_module()
+ * succeeded, then runs its exit and frees it; another delete_module()
+ * meanwhile fails with EBUSY ("already dying").  Its refcnt reads 0,
+ * so the verdict says ready; what the user waits for happens anyway.
+ */
+static bool going(const struct top_config *cfg, const char *module)
+{
+	return initstate_is(cfg, module, "going");
+}
+
+/*
+ * The session saw how the patch ended: klptrace.ko reports
+ * klp_patch_free and klp_patch_release with the kernel's
+ * patch->forced, which the model keeps (a forced one is
+ * KLPT_HOLD_FORCED).  Without them (the fallback sees a directory
+ * vanish) or without the patch (gone before the session) the end is
+ * not known.
+ */
+static bool end_seen(struct klpt_session *s, const char *module)
+{
+	const struct klpt_patch *p = klpt_patch_find(s, module);
+
+	return p && klpt_patch_released(p) &&
+	       klpt_session_mode(s) == KLPT_MODE_EVENTS;
 }
 
 /*
  * A livepatch module whose patch is gone and that keeps references:
  * when they are neither its holders' nor dropped GONE_SETTLE_S after
- * they were first seen, the patch was forced (see GONE_SETTLE_S).
- * since and refs track the refcnt seen; true when forced.
+ * they were first seen, the patch was forced (see GONE_SETTLE_S) or
+ * something else holds the module (an open file whose f_op->owner it
+ * is, a try_module_get() anywhere): no sysfs file tells which.  Only
+ * inferred where the session did not see the patch end: one seen
+ * unforced drops its reference, so a reference left is another user's
+ * and the flow waits for it.  since and refs track the refcnt seen;
+ * true when it looks forced.
  */
-static bool gone_forced(const struct top_config *cfg,
+static bool gone_forced(const struct top_config *cfg, struct klpt_session *s,
 			const struct klpt_module *m, double *since, int *refs)
 {
 	char names[256];
@@ -169,8 +210,22 @@ static bool gone_forced(const struct top_config *cfg,
 		*since = now_s();
 		return false;
 	}
-	return r > holders(cfg, klpt_module_name(m), names, sizeof(names)) &&
+	return !end_seen(s, klpt_module_name(m)) &&
+	       r > holders(cfg, klpt_module_name(m), names, sizeof(names)) &&
 	       now_s() - *since >= GONE_SETTLE_S;
+}
+
+/*
+ * Inferred, not seen: say so.  Nothing in sysfs says "forced"; only a
+ * session that saw the force knows (KLPT_HOLD_FORCED).
+ */
+static void held_line(const char *module, int refs, double secs)
+{
+	fprintf(stderr, PROG ": %s was forced, or is held by another user: "
+		"its patch is gone but its module keeps %d reference%s that "
+		"no module holds, %.0fs on (the kernel never drops a forced "
+		"patch's reference): rmmod fails\n", module, refs,
+		refs == 1 ? "" : "s", secs);
 }
 
 /* Wait until module is ready; an exit code. */
@@ -179,41 +234,74 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 {
 	struct klpt_session *s = top_app_session(app);
 	double start = now_s(), elapsed, timeout = cfg->timeout_s;
-	double gone_since = 0;
+	double gone_since = 0, dying_line = 0;
 	int gone_refs = -1;
+	bool said_going = false, held;
 	char tag[32];
 
 	for (;;) {
 		const struct klpt_module *m;
 		enum klpt_verdict v;
-		int slice = 1000, ret;
+		int slice = 1000, ret = -ETIMEDOUT;
+		bool dying = going(cfg, module);
 
 		elapsed = now_s() - start;
-		if (timeout > 0 && (elapsed + 1) * 1000 > timeout * 1000)
-			slice = (int)((timeout - elapsed) * 1000);
-		if (slice < 0)
-			slice = 0;
-		ret = klpt_wait_unload_ready(s, module, slice);
+		/*
+		 * Rounded up: a slice truncated to 0 in the last
+		 * millisecond would return at once, again and again.
+		 */
+		if (timeout > 0 && elapsed + 1 > timeout)
+			slice = (int)((timeout - elapsed) * 1000 + 0.999);
+		if (dying && !said_going) {
+			printf("%s: being unloaded (initstate going): waiting "
+			       "until it is gone\n", module);
+			said_going = true;
+		}
+		/*
+		 * Dying: its verdict may say ready (refcnt 0), but
+		 * delete_module() fails now; wait for it to go.
+		 */
+		if (slice > 0 && dying)
+			ret = klpt_session_poll(s, slice);
+		else if (slice > 0)
+			ret = klpt_wait_unload_ready(s, module, slice);
+		if (dying && ret >= 0)
+			ret = -ETIMEDOUT;	/* events, not readiness */
 		if (top_stop_signal) {
 			fprintf(stderr, PROG ": interrupted by signal %d; "
 				"nothing else was done\n", (int)top_stop_signal);
 			return TOP_EXIT_SIGNAL + top_stop_signal;
 		}
-		if (ret == 0) {
+		m = klpt_module_find(s, module);
+		if (ret == 0 && !going(cfg, module)) {
 			printf("%s: ready to unload\n", module);
 			return TOP_EXIT_OK;
 		}
-		m = klpt_module_find(s, module);
-		if (!m) {
+		if (!m || ret == -ENOENT) {
 			printf("%s: no longer loaded\n", module);
 			return TOP_EXIT_OK;
 		}
-		if (ret != -ETIMEDOUT && ret != -EINTR) {
+		if (ret && ret != -ETIMEDOUT && ret != -EINTR) {
 			fprintf(stderr, PROG ": waiting for %s: %s\n", module,
 				strerror(-ret));
 			return TOP_EXIT_ERROR;
 		}
 		elapsed = now_s() - start;
+		if (dying || going(cfg, module)) {
+			if (timeout > 0 && elapsed >= timeout) {
+				printf("timeout after %.0fs: %s: being "
+				       "unloaded (initstate going)\n", elapsed,
+				       module);
+				return TOP_EXIT_TIMEOUT;
+			}
+			/* once a second, not per event */
+			if (elapsed - dying_line >= 1) {
+				printf("[%4.0fs] %s: being unloaded "
+				       "(initstate going)\n", elapsed, module);
+				dying_line = elapsed;
+			}
+			continue;
+		}
 		v = klpt_module_verdict(s, m, NULL, 0);
 		if (v == KLPT_HOLD_FORCED) {
 			report(cfg, app, patch, "forced:");
@@ -225,29 +313,28 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		 * KLPT_HOLD_REFS: the patch is freed and released (its
 		 * directory gone) and the module still counted.
 		 */
-		if (v != KLPT_HOLD_REFS) {
+		held = v == KLPT_HOLD_REFS &&
+		       gone_forced(cfg, s, m, &gone_since, &gone_refs);
+		if (v != KLPT_HOLD_REFS)
 			gone_refs = -1;
-		} else if (gone_forced(cfg, m, &gone_since, &gone_refs)) {
+		/* with a --timeout, its end: the reference may still go */
+		if (held && timeout <= 0) {
 			report(cfg, app, patch, "forced:");
-			/*
-			 * Inferred, not seen: say so.  Nothing in sysfs
-			 * says "forced"; only a session that saw the force
-			 * knows (KLPT_HOLD_FORCED above).
-			 */
-			fprintf(stderr, PROG ": %s was forced, most likely: "
-				"its patch is gone but its module keeps %d "
-				"reference%s that no module holds, %.0fs on "
-				"(the kernel never drops a forced patch's "
-				"reference): rmmod fails\n", module, gone_refs,
-				gone_refs == 1 ? "" : "s", GONE_SETTLE_S);
+			held_line(module, gone_refs, now_s() - gone_since);
 			return TOP_EXIT_TIMEOUT;
 		}
 		if (timeout > 0 && elapsed >= timeout) {
 			snprintf(tag, sizeof(tag), "timeout after %.0fs:",
 				 elapsed);
 			report(cfg, app, patch, tag);
+			if (held)
+				held_line(module, gone_refs,
+					  now_s() - gone_since);
 			return TOP_EXIT_TIMEOUT;
 		}
+		/* the timeout's report follows at once: no line twice */
+		if (timeout > 0 && timeout - elapsed < 0.05)
+			continue;
 		snprintf(tag, sizeof(tag), "[%4.0fs]", elapsed);
 		report(cfg, app, patch, tag);
 	}
@@ -295,14 +382,19 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	/* the directory is gone: the patch was freed and released */
 	gone = !p || klpt_patch_released(p);
 	if (cfg->disable) {
+		/*
+		 * Written whatever enabled reads: an enable's pre-patch
+		 * window reads 0 and the kernel reverses it (see
+		 * klpt_patch_disable()); its EINVAL says disabled.
+		 */
 		ret = -EALREADY;
-		if (!gone && klpt_patch_enabled(p))
+		if (!gone)
 			ret = klpt_patch_disable(s, patch);
 		if (ret == -ENOENT && m) {
 			gone = true;	/* the directory went meanwhile */
 			ret = -EALREADY;
 		} else if (ret == -EINVAL) {
-			ret = -EALREADY;	/* enabled reads 0 meanwhile */
+			ret = -EALREADY;	/* the kernel: disabled already */
 		}
 		if (!ret) {
 			printf("%s: disabled: the unpatch transition "
@@ -338,6 +430,8 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	    !klpt_module_find(s, module))
 		return code;
 	ret = klpt_module_unload(s, module, why, sizeof(why));
+	if (ret == -EBUSY && going(cfg, module))
+		return wait_ready(cfg, app, patch, module);	/* rmmod'ed */
 	if (ret) {
 		fprintf(stderr, PROG ": cannot unload %s: %s\n", module,
 			ret == -EBUSY ? why : strerror(-ret));

@@ -144,16 +144,26 @@ static int write_attr(const char *root, const char *patch, const char *file,
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/*
+ * No check of enabled first: the kernel makes it under klp_mutex, and
+ * what enabled reads before can be wrong.  In 6.1 klp_enable_patch()
+ * holds klp_mutex from klp_init_patch() (the directory appears, enabled
+ * and transition read 0) through __klp_enable_patch(), which sets
+ * patch->enabled only after the pre-patch callbacks and
+ * klp_start_transition() (enabled 0, transition 1 meanwhile).  A write
+ * of 0 in that window waits in enabled_store() for klp_mutex, then
+ * finds the patch enabled and in transition and reverses it
+ * (klp_reverse_transition()).  enabled_store() returns EINVAL when the
+ * patch is disabled already (also while its unpatch transition runs,
+ * or after a failed enable): passed on.
+ */
 KLPT_API int klpt_patch_disable(struct klpt_session *s, const char *patch)
 {
 	const char *root;
-	int en, err = begin(s, patch, &root);
+	int err = begin(s, patch, &root);
 
 	if (!err)
-		err = read_attr(root, patch, "enabled", &en);
-	/* 0 already: disabled, or its unpatch transition runs */
-	if (!err && !en)
-		err = -EINVAL;
+		err = patch_exists(root, patch);
 	if (!err)
 		err = write_attr(root, patch, "enabled", "0");
 	return err ? klpt_err(-err) : 0;

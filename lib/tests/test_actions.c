@@ -5,6 +5,9 @@
  * write is read back from the fake tree; the unload goes through a fake
  * delete_module (klpt_unload_module_fn), never the real one.
  */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -151,6 +154,28 @@ static void disable_events(uint64_t ts, bool forced)
 	CHECK_INT(fake_page_write(&ft, 0, &p0), 0);
 }
 
+/* Set the mtime of LP's attribute file to the epoch. */
+static void age(const char *file)
+{
+	char path[PATH_MAX];
+	struct timespec t[2] = { { 0, 0 }, { 0, 0 } };
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s/%s", ft.root,
+		 LP, file);
+	CHECK_INT(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* LP's attribute file was written since age(): its mtime moved. */
+static bool written(const char *file)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s/%s", ft.root,
+		 LP, file);
+	return !stat(path, &st) && st.st_mtim.tv_sec > 0;
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void test_disable(void)
@@ -171,9 +196,39 @@ static void test_disable(void)
 
 	CHECK_INT(klpt_patch_disable(s, LP), 0);
 	CHECK_STR(attr("enabled"), "0");
-	/* the kernel refuses the same value; so do we, before writing */
-	CHECK_INT(klpt_patch_disable(s, LP), -EINVAL);
-	CHECK_INT(errno, EINVAL);
+	/*
+	 * enabled reads 0 now: written all the same, the kernel decides
+	 * (its EINVAL, which a plain file cannot give, is passed on).
+	 */
+	age("enabled");
+	CHECK_INT(klpt_patch_disable(s, LP), 0);
+	CHECK(written("enabled"), "enabled reads 0: not written");
+out:
+	teardown(s);
+}
+
+/*
+ * An enable's pre-patch window (6.1 __klp_enable_patch() before
+ * patch->enabled = true): enabled 0, transition 1.  A 0 written then
+ * waits for klp_mutex and reverses the enable; not writing it leaves
+ * the patch enabled.
+ */
+static void test_disable_window(void)
+{
+	struct klpt_session *s = setup();
+
+	if (!s)
+		goto out;
+	CHECK_INT(fake_patch(&ft, LP, 0, 1), 0);
+	age("enabled");
+	CHECK_INT(klpt_patch_disable(s, LP), 0);
+	CHECK(written("enabled"), "pre-patch window: enabled not written");
+	CHECK_STR(attr("enabled"), "0");
+	/* klp_init_patch() to __klp_enable_patch(): both read 0 */
+	CHECK_INT(fake_patch(&ft, LP, 0, 0), 0);
+	age("enabled");
+	CHECK_INT(klpt_patch_disable(s, LP), 0);
+	CHECK(written("enabled"), "init window: enabled not written");
 out:
 	teardown(s);
 }
@@ -363,6 +418,7 @@ int main(void)
 {
 	default_unload = klpt_unload_module_fn;
 	RUN(test_disable);
+	RUN(test_disable_window);
 	RUN(test_force);
 	RUN(test_no_livepatch);
 	RUN(test_not_root);

@@ -379,7 +379,7 @@ t_gone_forced() {
 	fake module:lp:1:1 -- "$san" --disable lp --wait-unload --unload \
 		--yes >"$work/out" 2>"$work/err"
 	got=$?
-	expect_out 1 "$work/err" "lp was forced, most likely: its patch is gone but its module keeps 1 reference" || return 1
+	expect_out 1 "$work/err" "lp was forced, or is held by another user: its patch is gone but its module keeps 1 reference" || return 1
 	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")" || return 1
 	! grep -q "unloaded" "$work/out" || fail "unloaded: $(cat "$work/out")" || return 1
 	# a reference another module holds (holders/) is no force: a wait
@@ -394,6 +394,91 @@ t_gone_forced() {
 	got=$?
 	expect_out 1 "$work/out" "^timeout after" || return 1
 	! grep -q "lp was forced:" "$work/out" "$work/err" || fail "said forced: $(cat "$work/out" "$work/err")"
+}
+
+# With a --timeout the flow waits until it before it says "forced": a
+# reference of another user (an open file whose owner is the module, a
+# try_module_get()) may still go, and then the module is ready.
+t_gone_held_timeout() {
+	local pid d
+	build_fakesys || return 1
+	rm -f "$work/fakedir"
+	fake module:lp:1:1 -- "$san" --fallback -p lp --wait-unload \
+		--timeout 30 >"$work/out" 2>"$work/err" &
+	pid=$!
+	loop_until 10 grep -q "^\[   4s\] lp: refs: 1 reference" "$work/out" ||
+		fail "no progress at 4s: $(cat "$work/out" "$work/err")" || return 1
+	d=$(cat "$work/fakedir")
+	echo 0 >"$d/root/sys/module/lp/refcnt"
+	wait "$pid"
+	got=$?
+	expect_out 0 "$work/out" "^lp: ready to unload" || return 1
+	[ ! -s "$work/err" ] || fail "stderr: $(cat "$work/err")" || return 1
+	# kept to the end: one line says what it may be
+	fake module:lp:1:1 -- "$san" --fallback -p lp --wait-unload \
+		--timeout 6 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 1 "$work/err" "lp was forced, or is held by another user" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")" || return 1
+	expect_out 1 "$work/out" "^timeout after 6s"
+}
+
+# The last slice before the timeout is rounded up: a slice truncated to
+# 0 ms returned at once and printed a progress line per turn.
+t_timeout_last_ms() {
+	local t n
+	build_fakesys || return 1
+	for t in 1.0005 1.0006 1.0007 1.0008 1.0009; do
+		fake module:lp:1:1 holder:lp:other -- "$san" -p lp \
+			--wait-unload --timeout "$t" >"$work/out" 2>"$work/err"
+		got=$?
+		expect_out 1 "$work/out" "^timeout after 1s" || return 1
+		n=$(grep -c '^\[' "$work/out")
+		[ "$n" -le 1 ] || fail "--timeout $t: $n progress lines" || return 1
+	done
+}
+
+# An enable's pre-patch window (6.1 __klp_enable_patch() before
+# patch->enabled = true, under klp_mutex): enabled 0, transition 1, every
+# task at 0.  A 0 written then waits for klp_mutex and reverses the
+# enable; the flow must write it (enabled newer than the files the fake
+# made after it), not say "already disabled".
+t_disable_window() {
+	local pid d lp
+	build_fakesys || return 1
+	rm -f "$work/fakedir"
+	fake patch:lp:0:1 module:lp:2:1 task:100:0:0 -- "$san" --disable lp \
+		--wait-unload --timeout 3 >"$work/out" 2>"$work/err" &
+	pid=$!
+	loop_until 10 grep -q "^\[   1s\]" "$work/out" ||
+		fail "no progress line: $(cat "$work/out" "$work/err")" || return 1
+	d=$(cat "$work/fakedir")
+	lp=$d/root/sys/kernel/livepatch/lp
+	[ "$lp/enabled" -nt "$lp/force" ] || fail "enabled not written" || return 1
+	wait "$pid"
+	got=$?
+	expect_out 1 "$work/out" "^lp: disabled: the unpatch transition started" || return 1
+	! grep -q "already disabled" "$work/out" || fail "said already disabled: $(cat "$work/out")"
+}
+
+# A module being unloaded (initstate going; delete_module() says EBUSY
+# meanwhile) with refcnt 0: wait until it is gone, exit 0, no rmmod.
+t_going() {
+	local pid d
+	build_fakesys || return 1
+	rm -f "$work/fakedir"
+	fake module:lp:0:1 initstate:lp:going -- "$san" --fallback -p lp \
+		--wait-unload --unload --yes >"$work/out" 2>"$work/err" &
+	pid=$!
+	loop_until 10 grep -q "being unloaded" "$work/out" ||
+		fail "no being unloaded line: $(cat "$work/out" "$work/err")" || return 1
+	d=$(cat "$work/fakedir")
+	rm -rf "$d/root/sys/module/lp"
+	wait "$pid"
+	got=$?
+	expect_out 0 "$work/out" "^lp: no longer loaded" || return 1
+	[ ! -s "$work/err" ] || fail "stderr: $(cat "$work/err")" || return 1
+	! grep -q "ready to unload\|unloaded$" "$work/out" || fail "unload tried: $(cat "$work/out")"
 }
 
 # ------------------------------------------------------- on a terminal
@@ -534,6 +619,10 @@ run_test gone_ready t_gone_ready
 run_test gone_unknown t_gone_unknown
 run_test gone_window t_gone_window
 run_test gone_forced t_gone_forced
+run_test gone_held_timeout t_gone_held_timeout
+run_test timeout_last_ms t_timeout_last_ms
+run_test disable_window t_disable_window
+run_test going t_going
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_too_small t_screen_too_small
