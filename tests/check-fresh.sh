@@ -87,7 +87,6 @@ if [ ! -s "$base" ]; then
 fi
 
 root=$(mktemp -d /var/tmp/klpt-fresh.XXXXXX)
-chmod 755 "$root"	# it becomes / in the chroot: others must reach /usr
 mounted=()
 cleanup() {
 	local i
@@ -110,6 +109,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 tar -C "$root" -xzf "$base"
+# It becomes / in the chroot: every user must reach /usr (mktemp, and the
+# tarball's "./" made in a mktemp directory, say 0700).
+chmod 755 "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # Slaves from the first moment (one mount call): an unmount in the
 # chroot, or ours at the end, must never propagate to the host's /sys or
