@@ -264,10 +264,21 @@ const char *klpt_session_root(const struct klpt_session *s);
  * klptrace.ko's report (tracepoints/README.md, "Hooks and degraded
  * modes"), as live.c reads it.
  */
+/*
+ * Counts read from klptrace.ko's files (missed hits, switches) and the
+ * losses made of them stop here: 2^53 - 1, the largest integer a JSON
+ * reader's double holds exactly, and far more than a probe can miss.
+ * A larger value is not a count (a corrupt or hostile file).
+ */
+#define KLPT_COUNT_MAX ((1ull << 53) - 1)
+
 struct klpt_hooks_state {
 	/* a hook is registered but does not fire now (ftrace off, ...) */
 	bool off;
-	/* the sum of /sys/kernel/klptrace/missed; UINT64_MAX: unknown */
+	/*
+	 * the sum of /sys/kernel/klptrace/missed, at most KLPT_COUNT_MAX;
+	 * UINT64_MAX: unknown
+	 */
 	uint64_t missed;
 	/* /sys/kernel/klptrace/ftrace_switches; UINT64_MAX: unknown */
 	uint64_t switches;
@@ -311,8 +322,10 @@ struct klpt_source {
 	bool (*klp_gone)(struct klpt_source *src);
 	/*
 	 * (Added for hooks that stop firing.)  A live source: klptrace.ko's
-	 * report (struct klpt_hooks_state).  -errno if its hooks file
-	 * cannot be read.  NULL elsewhere.
+	 * report (struct klpt_hooks_state).  -ENOENT if klptrace.ko is
+	 * gone (/sys/kernel/klptrace is); another -errno if its hooks file
+	 * cannot be read now or holds no hook line (nothing known).  NULL
+	 * elsewhere.
 	 */
 	int (*hooks)(struct klpt_source *src, struct klpt_hooks_state *st);
 	/*

@@ -25,6 +25,7 @@
  * in the set is kept readable from open until the first fill has read
  * them.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -525,14 +526,57 @@ static bool ftrace_sysctl_off(const char *root)
 	return off;
 }
 
-/* The sum of the second column of "name count" lines; UINT64_MAX if
- * the file cannot be read. */
+/*
+ * klptrace.ko's lines are short ("name kind status feeds", "name
+ * count"): a longer one is not its own, and is skipped.
+ */
+#define KLPT_LINE_MAX 128
+
+/*
+ * The count of a "name count" line, or of a line of one number: a
+ * decimal of digits only (strtoull() would take "-7" as 2^64 - 7 and
+ * saturate an overflow), at most KLPT_COUNT_MAX.  false for anything
+ * else.
+ */
+static bool line_count(const char *line, uint64_t *count)
+{
+	const char *p = line, *num;
+	unsigned long long n;
+	char *end;
+
+	if (strlen(line) > KLPT_LINE_MAX)
+		return false;
+	while (isspace((unsigned char)*p))
+		p++;
+	num = p;
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		num = p;	/* "name count": the second field */
+	if (!isdigit((unsigned char)*num))
+		return false;
+	errno = 0;
+	n = strtoull(num, &end, 10);
+	if (errno == ERANGE || n > KLPT_COUNT_MAX)
+		return false;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return false;
+	*count = n;
+	return true;
+}
+
+/*
+ * The sum of the counts of "name count" lines, saturated at
+ * KLPT_COUNT_MAX; UINT64_MAX if the file cannot be read.
+ */
 static uint64_t sum_counts(const char *root, const char *file)
 {
 	char path[PATH_MAX], *buf, *line, *save = NULL;
-	unsigned long long n;
-	uint64_t sum = 0;
-	char name[64];
+	uint64_t sum = 0, n;
 	size_t len;
 
 	if (snprintf(path, sizeof(path), "%s/sys/kernel/klptrace/%s", root,
@@ -543,10 +587,8 @@ static uint64_t sum_counts(const char *root, const char *file)
 		return UINT64_MAX;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %llu", name, &n) == 2)
-			sum += n;
-		else if (sscanf(line, "%llu", &n) == 1)
-			sum += n;	/* a file of one number */
+		if (line_count(line, &n))
+			sum = n > KLPT_COUNT_MAX - sum ? KLPT_COUNT_MAX : sum + n;
 	}
 	free(buf);
 	return sum;
@@ -567,6 +609,7 @@ static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 	struct live *l = (struct live *)src;
 	char path[PATH_MAX], *buf, *line, *save = NULL;
 	bool knows_ftrace = false, counts_switches = false;
+	int nlines = 0, err;
 	size_t len;
 
 	st->off = false;
@@ -575,14 +618,26 @@ static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 		     l->root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	buf = slurp(path, &len);
-	if (!buf)
-		return -errno;
+	if (!buf) {
+		/*
+		 * -ENOENT only if klptrace.ko is gone (its directory is):
+		 * a file too large, unreadable or odd says nothing about
+		 * the module, and the caller keeps what it knew.
+		 */
+		err = errno;
+		*strrchr(path, '/') = '\0';
+		if (is_dir(path) == -ENOENT)
+			return -ENOENT;
+		return err == ENOENT ? -EAGAIN : -err;
+	}
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char name[64], kind[16], status[64];
 
-		if (sscanf(line, "%63s %15s %63s", name, kind, status) != 3)
+		if (strlen(line) > KLPT_LINE_MAX ||
+		    sscanf(line, "%63s %15s %63s", name, kind, status) != 3)
 			continue;
+		nlines++;
 		if (!strcmp(kind, "symbol")) {
 			if (!strcmp(name, "ftrace_enabled") &&
 			    !strcmp(status, "active"))
@@ -595,6 +650,9 @@ static int live_hooks(struct klpt_source *src, struct klpt_hooks_state *st)
 		}
 	}
 	free(buf);
+	/* not one hook line: not klptrace.ko's report, so nothing known */
+	if (!nlines)
+		return -EBADMSG;
 	if (!knows_ftrace && ftrace_sysctl_off(l->root))
 		st->off = true;
 	st->missed = sum_counts(l->root, "missed");

@@ -335,14 +335,19 @@ static int run(struct klpt_session *s, int *n)
 static int lose(struct klpt_session *s, uint64_t count, bool unknown,
 		int *n)
 {
-	uint64_t total = count + (unknown || !count);
+	uint64_t total;
 	struct klpt_event ev;
 	int ret;
 
+	/* counts saturate (a hostile missed file must not wrap them) */
+	if (count > KLPT_COUNT_MAX)
+		count = KLPT_COUNT_MAX;
+	total = count + (unknown || !count);
 	ret = sync_begin(s);
 	if (ret)
 		return ret;
-	s->lost += total;	/* an unknown number counts as one */
+	/* an unknown number counts as one */
+	s->lost = total > UINT64_MAX - s->lost ? UINT64_MAX : s->lost + total;
 	if (s->src->rec) {
 		/* the recording says so too (live.c marks its next page) */
 		s->src->rec_lost += total;
@@ -441,7 +446,12 @@ static int hooks_check(struct klpt_session *s, int *n)
 		return 0;
 	ret = s->src->hooks(s->src, &st);
 	if (ret < 0) {
-		if (!s->degraded)
+		/*
+		 * Only -ENOENT says klptrace.ko is gone (its directory
+		 * is); a file that cannot be read or parsed this tick
+		 * (too large, odd) changes nothing.
+		 */
+		if (!s->degraded || ret != -ENOENT)
 			return 0;	/* klp_gone_check() sees to it */
 		/* klptrace.ko removed while degraded: the fallback for good */
 		s->degraded = false;

@@ -837,6 +837,110 @@ out:
 }
 
 /*
+ * A hostile or corrupt missed file: a count that is no decimal ("-7",
+ * which strtoull() takes as 2^64 - 7), one above KLPT_COUNT_MAX, a line
+ * too long for klptrace.ko's: skipped, never summed into a wrapped loss.
+ */
+static void test_missed_hostile(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	char buf[512];
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_poll(s, 1000), 0);
+	CHECK_INT(seen.n, 0);
+	i = snprintf(buf, sizeof(buf),
+		     "a 18446744073709551615\nb 5\n-7\nc -7\nd 99999999999999999999999\nz 1 ");
+	memset(buf + i, '9', 200);
+	strcpy(buf + i + 200, "\n");
+	CHECK_INT(ft_puts(buf, "%s/sys/kernel/klptrace/missed", ft.root), 0);
+	while (klpt_session_lost(s) == 0 && seen.n < MAX_SEEN - 2)
+		poll_until(s, &seen, seen.n + 1);
+	CHECK(seen.n >= 1 && seen.type[0] == KLPT_EV_LOST,
+	      "no LOST among %d events", seen.n);
+	CHECK_INT(seen.lost[0], 5);
+	CHECK_INT(klpt_session_lost(s), 5);
+	/* the largest count taken, twice: saturated, not wrapped */
+	CHECK_INT(ft_puts("a 9007199254740991\nb 9007199254740991\n",
+			  "%s/sys/kernel/klptrace/missed", ft.root), 0);
+	while (klpt_session_lost(s) == 5 && seen.n < MAX_SEEN - 2)
+		poll_until(s, &seen, seen.n + 1);
+	CHECK(klpt_session_lost(s) == 5 + 9007199254740991ull - 5,
+	      "lost %llu", (unsigned long long)klpt_session_lost(s));
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * While the hooks are off, a hooks file that cannot be read (3 MB) or
+ * holds no hook line is not "klptrace.ko removed": its directory is
+ * there.  The session stays degraded and leaves the fallback when the
+ * hooks fire again; only the directory gone ends the events mode.
+ */
+static void test_hooks_unreadable_degraded(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	char *big = NULL;
+	uint64_t lost;
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
+	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0, -1), 0);
+	poll_until(s, &seen, 2);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	lost = klpt_session_lost(s);
+
+	big = malloc(3000000);
+	CHECK(big, "malloc");
+	if (!big)
+		goto out;
+	memset(big, 'x', 3000000);
+	for (i = 299; i < 3000000; i += 300)
+		big[i] = '\n';
+	CHECK_INT(ft_write(big, 3000000, "%s/sys/kernel/klptrace/hooks",
+			   ft.root), 0);
+	for (i = 0; i < 5; i++)
+		CHECK(klpt_session_poll(s, 1000) >= 0, "poll");
+	CHECK_INT(ft_write("\0\0\0garbage\n\n\n", 13,
+			   "%s/sys/kernel/klptrace/hooks", ft.root), 0);
+	for (i = 0; i < 5; i++)
+		CHECK(klpt_session_poll(s, 1000) >= 0, "poll");
+	CHECK(klpt_session_lost(s) == lost, "lost %llu, was %llu",
+	      (unsigned long long)klpt_session_lost(s),
+	      (unsigned long long)lost);
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+
+	/* the hooks fire again: the events mode */
+	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
+	for (i = 0; i < 200 && klpt_session_mode(s) != KLPT_MODE_EVENTS; i++)
+		CHECK(klpt_session_poll(s, 1000) >= 0, "poll");
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+out:
+	free(big);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
  * kernel.ftrace_enabled switched (klptrace.ko counts the switches): the
  * hooks were off and on again between two ticks, unseen by hooks
  * itself.  LOST (an unknown number) and RESYNC; still the events
@@ -1244,6 +1348,8 @@ int main(void)
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);
+	RUN(test_missed_hostile);
+	RUN(test_hooks_unreadable_degraded);
 	RUN(test_ftrace_switches);
 	RUN(test_record_lost);
 	RUN(test_online_cpus);
