@@ -1741,11 +1741,14 @@ static void why_holders(struct why *w, const struct klpt_model *m,
  * disable that has not happened yet (docs: livepatch-6.1.md):
  *
  *   enabled      the patch is live: it must be disabled first;
- *   forced       klp_force_transition() marked the patch forced (an
- *                unpatch forced, or replaced by an atomic replace whose
- *                enable was forced; a forced enable marks nothing): the
- *                free path never drops the module reference, so never
- *                (checked before the rest: nothing can change it);
+ *   forced       klp_force_transition() marked the patch forced (a
+ *                force while the target was unpatched, also if reversed
+ *                later, or replaced by an atomic replace whose enable
+ *                was forced; a forced enable marks nothing): the free
+ *                path never drops the module reference, so never
+ *                (checked before the rest: the kernel never clears the
+ *                flag; the free/release event's flag corrects the
+ *                model's, and klp_module_unload_ready clears it);
  *   tasks        unpatch transition with tasks still at "patched";
  *   transition   transition not complete (no task left to name);
  *   not freed    complete, the free work has not run;
