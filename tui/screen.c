@@ -877,7 +877,14 @@ static int key_disable(struct ui *ui)
 
 	if (!p)
 		return UI_REDRAW;
-	if (!p->enabled) {
+	/*
+	 * enabled reads 0 also in an enable's pre-patch window (6.1
+	 * __klp_enable_patch() sets it after klp_start_transition()), where
+	 * a 0 written reverses the enable: only a transition known to
+	 * unpatch, or none, is disabled already.  The kernel decides on
+	 * the write (EINVAL: disabled).
+	 */
+	if (!p->enabled && (!p->transition || p->target == KLPT_UNPATCHED)) {
 		message(ui, false, "%s is already disabled", p->name);
 		return UI_REDRAW;
 	}
@@ -903,6 +910,27 @@ static int key_force(struct ui *ui)
 	return UI_REDRAW;
 }
 
+/*
+ * The module is being unloaded: /sys/module/<module>/initstate reads
+ * "going" (6.1 delete_module() after try_stop_module(); another
+ * delete_module() fails with EBUSY meanwhile, while refcnt may read 0).
+ */
+static bool module_going(const struct ui *ui, const char *module)
+{
+	char path[512], state[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate",
+		 ui->cfg->root ? ui->cfg->root : "", module);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(state, sizeof(state), f))
+		state[0] = '\0';
+	fclose(f);
+	return !strcmp(state, "going\n");
+}
+
 static int key_unload(struct ui *ui)
 {
 	const struct top_patch *p = action_patch(ui, "unload");
@@ -911,6 +939,11 @@ static int key_unload(struct ui *ui)
 
 	if (!p)
 		return UI_REDRAW;
+	if (p->module_loaded && module_going(ui, p->name)) {
+		message(ui, false, "%s is being unloaded (initstate going)",
+			p->name);
+		return UI_REDRAW;
+	}
 	if (p->verdict != KLPT_READY) {
 		message(ui, true, "%s cannot be unloaded: %s: %s", p->name,
 			verdict_label(p->verdict), p->why);
@@ -919,7 +952,10 @@ static int key_unload(struct ui *ui)
 	snprintf(name, sizeof(name), "%s", p->name);
 	ret = klpt_module_unload(top_app_session(ui->app), name, why,
 				 sizeof(why));
-	if (ret == -EBUSY)
+	if (ret == -EBUSY && module_going(ui, name))
+		message(ui, false, "%s is being unloaded (initstate going)",
+			name);
+	else if (ret == -EBUSY)
 		message(ui, true, "%s cannot be unloaded: %s", name, why);
 	else if (ret)
 		message(ui, true, "unloading %s failed: %s", name,
@@ -1048,7 +1084,10 @@ static int prompt_key(struct ui *ui, int ch)
 			return UI_REDRAW;
 		}
 		ret = klpt_patch_disable(s, ui->prompt_patch);
-		if (ret)
+		if (ret == -EINVAL)
+			message(ui, false, "%s is already disabled",
+				ui->prompt_patch);
+		else if (ret)
 			message(ui, true, "disabling %s failed: %s",
 				ui->prompt_patch, strerror(-ret));
 		else

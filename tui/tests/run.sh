@@ -554,6 +554,49 @@ t_screen_replay() {
 	terminal_sane
 }
 
+# start_fake_screen SPECS... -- ARGS...: as start_screen (100x30), on
+# the fake system of SPECS (fakesys).
+start_fake_screen() {
+	local specs=()
+	while [ "$1" != -- ]; do specs+=("$1"); shift; done
+	shift
+	rm -f "$work/rc" "$work/stty" "$work/fakedir"
+	tmx kill-server 2>/dev/null
+	screen_n=$((screen_n + 1))
+	tmx new-session -d -s top -x 100 -y 30 \
+		"$fakesys $work/fakedir ${specs[*]} -- $san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+}
+
+# d in an enable's pre-patch window (enabled 0, transition 1, every task
+# at 0: see t_disable_window) asks and writes 0; u on a module being
+# unloaded (initstate going, refcnt 0: delete_module() says EBUSY) says
+# so instead of trying.
+t_screen_keys_window() {
+	local lp
+	build_fakesys || return 1
+	start_fake_screen patch:lp:0:1 module:lp:2:1 task:100:0:0 -- -p lp
+	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
+	tmx send-keys -t top d
+	loop_until 5 screen_has "Disable lp: start its unpatch" ||
+		fail "d: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top y
+	loop_until 5 screen_has "lp: disabled; watch" ||
+		fail "y: $(tmx capture-pane -p -t top)" || return 1
+	lp=$(cat "$work/fakedir")/root/sys/kernel/livepatch/lp
+	[ "$lp/enabled" -nt "$lp/force" ] || fail "enabled not written" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	start_fake_screen module:lp:0:1 initstate:lp:going -- -p lp
+	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
+	tmx send-keys -t top u
+	loop_until 5 screen_has "lp is being unloaded (initstate going)" ||
+		fail "u: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
 t_screen_resize() {
 	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
 	loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
@@ -625,6 +668,7 @@ run_test disable_window t_disable_window
 run_test going t_going
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
+run_test screen_keys_window t_screen_keys_window
 run_test screen_too_small t_screen_too_small
 run_test screen_signals t_screen_signals
 echo "$passed passed, $failed failed"
