@@ -13,8 +13,8 @@
  *
  * Progress goes to stdout once a second: the verdict, the transition's
  * progress and the tasks that hold it.  Exit: 0 ready (or unloaded, or
- * already gone), 1 timeout or forced (never unloadable; what holds it is
- * listed), 2 error.
+ * already gone, or gone while being unloaded by someone else), 1 timeout
+ * or forced (never unloadable; what holds it is listed), 2 error.
  */
 #include <dirent.h>
 #include <errno.h>
