@@ -234,6 +234,20 @@ const char *top_state_name(int state);	/* "patched", "unpatched", ... */
 const char *top_direction(const struct top_patch *p);
 /* Format a duration in ns as "12.3s", "4m05s", "2h13m" (never > 7 chars). */
 void top_fmt_duration(char *buf, size_t size, uint64_t ns);
+/*
+ * A blocker's BLOCKED and CHECKS, and a patch's REF and F columns, as
+ * every text renderer (screen, -b, the scripted flow) shows them:
+ * BLOCKED "-" never blocked, "?" unknown (a joined transition), else a
+ * duration; CHECKS "?" unknown, else the count; REF "-" module not
+ * loaded, "?" loaded but unknown; F "Y", "-" or "?" (text: yes/no/?).
+ */
+const char *top_fmt_blocked(char *buf, size_t size,
+			    const struct top_blocker *b);
+const char *top_fmt_checks(char *buf, size_t size,
+			   const struct top_blocker *b);
+const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
+const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
+const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
 
 /* ---------------------------------------------------------------- text.c */
 

@@ -317,20 +317,19 @@ static int draw_patches(struct ui *ui, int y, int rows)
 	for (i = 0; i < rows && ui->patch_top + i < v->npatches; i++) {
 		int idx = ui->patch_top + i;
 		const struct top_patch *p = &v->patches[idx];
-		char elapsed[16], ref[16] = "-", bar[80], pass[16], sig[16];
+		char elapsed[16], ref[16], bar[80], pass[16], sig[16];
 		bool sel = idx == ui->patch_i;
 		attr_t attr = sel ? attr_of(ui, C_SELECTED) : A_NORMAL;
 
 		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
-		if (p->refcnt >= 0)
-			snprintf(ref, sizeof(ref), "%d", p->refcnt);
+		top_fmt_refcnt(ref, sizeof(ref), p);
 		progress(bar, sizeof(bar), p, 14);
 		put(ui, y + i, 0, ui->cols - 13, attr,
-		    "%-*s %c %-10s %4s %7s %-14s %3s %c %3s ", namew,
+		    "%-*s %c %-10s %4s %7s %-14s %3s %s %3s ", namew,
 		    fit(p->name, namew, b1, sizeof(b1)), p->enabled ? '1' : '0',
 		    top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
 		    elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
-		    p->forced ? 'Y' : '-', ref);
+		    top_forced_flag(p), ref);
 		put(ui, y + i, ui->cols - 13, 13,
 		    sel ? attr : attr_of(ui, p->verdict == KLPT_READY ?
 					 C_READY : C_HOLD),
@@ -391,19 +390,18 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 	for (i = 0; i < rows && ui->blocker_top + i < p->nblockers; i++) {
 		int idx = ui->blocker_top + i;
 		const struct top_blocker *b = &p->blockers[idx];
-		char blocked[16] = "-";
+		char blocked[16], checks[16];
 		bool sel = idx == ui->blocker_i && ui->focus == FOCUS_BLOCKERS;
 
-		if (b->first_blocked_ns)
-			top_fmt_duration(blocked, sizeof(blocked),
-					 b->blocked_ns);
+		top_fmt_blocked(blocked, sizeof(blocked), b);
+		top_fmt_checks(checks, sizeof(checks), b);
 		put(ui, y + i, 0, ui->cols, sel ? attr_of(ui, C_SELECTED) :
 		    b->reason == KLPT_REASON_NONE ? attr_of(ui, C_DIM) :
-		    A_NORMAL, "%7d %7d %-15s %s %-10s %-*s %7s %6u", b->tgid,
+		    A_NORMAL, "%7d %7d %-15s %s %-10s %-*s %7s %6s", b->tgid,
 		    b->pid, b->comm, top_kthread_flag(b->kthread),
 		    top_reason_column(b->reason), funcw,
 		    fit(b->func[0] ? b->func : "-", funcw, b1, sizeof(b1)),
-		    blocked, b->checks);
+		    blocked, checks);
 	}
 	return y + rows;
 }

@@ -73,17 +73,15 @@ static void report(const struct top_config *cfg, struct top_app *app,
 		putchar('\n');
 		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
 			const struct top_blocker *b = &p->blockers[j];
-			char blocked[16] = "-";
+			char blocked[16], checks[16];
 
-			if (b->first_blocked_ns)
-				top_fmt_duration(blocked, sizeof(blocked),
-						 b->blocked_ns);
 			printf("    blocker %s[%d]%s: %s%s%s, blocked %s, "
-			       "%u checks\n", b->comm, b->pid,
+			       "%s checks\n", b->comm, b->pid,
 			       b->kthread > 0 ? " (kthread)" : "",
 			       top_reason_text(b->reason),
-			       b->func[0] ? " " : "", b->func, blocked,
-			       b->checks);
+			       b->func[0] ? " " : "", b->func,
+			       top_fmt_blocked(blocked, sizeof(blocked), b),
+			       top_fmt_checks(checks, sizeof(checks), b));
 		}
 		if (p->nblockers > SCRIPT_BLOCKERS)
 			printf("    ... and %d more\n",

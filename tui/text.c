@@ -60,15 +60,10 @@ static void header(FILE *f, const struct top_view *v,
 
 static void blocker_row(FILE *f, const struct top_blocker *b)
 {
-	char blocked[16] = "-", checks[16] = "?";
+	char blocked[16], checks[16];
 
-	/* none seen: never checked, or unknown in a joined transition */
-	if (b->first_blocked_ns)
-		top_fmt_duration(blocked, sizeof(blocked), b->blocked_ns);
-	else if (!b->checks_known)
-		snprintf(blocked, sizeof(blocked), "?");
-	if (b->checks_known || b->first_blocked_ns)
-		snprintf(checks, sizeof(checks), "%u", b->checks);
+	top_fmt_blocked(blocked, sizeof(blocked), b);
+	top_fmt_checks(checks, sizeof(checks), b);
 	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6s\n", b->pid,
 		b->tgid, b->comm, top_kthread_flag(b->kthread),
 		top_reason_text(b->reason), b->func[0] ? b->func : "-",
@@ -88,7 +83,7 @@ void top_text_frame(FILE *f, const struct top_view *v,
 		fprintf(f, "(no livepatch loaded)\n");
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
-		char elapsed[16], switched[32] = "-", refcnt[16] = "-";
+		char elapsed[16], switched[32] = "-", refcnt[16];
 		char pass[16], signals[16];
 
 		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
@@ -97,16 +92,13 @@ void top_text_frame(FILE *f, const struct top_view *v,
 		else if (p->transition)
 			snprintf(switched, sizeof(switched), "%u/%u",
 				 p->switched, p->total);
-		if (p->refcnt >= 0)
-			snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
-		else if (p->module_loaded)
-			snprintf(refcnt, sizeof(refcnt), "?");
+		top_fmt_refcnt(refcnt, sizeof(refcnt), p);
 		fprintf(f, "%-24s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
 			p->name, p->enabled, top_direction(p),
 			top_fmt_count(pass, sizeof(pass), p->pass),
 			elapsed, switched,
 			top_fmt_count(signals, sizeof(signals), p->signals),
-			!p->forced_known ? "?" : p->forced ? "yes" : "no",
+			top_forced_word(p),
 			refcnt,
 			klpt_verdict_name(p->verdict));
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),

@@ -118,6 +118,45 @@ void top_fmt_elapsed(char *buf, size_t size, const struct top_patch *p)
 		snprintf(buf, size, "%s", p->transition ? "?" : "-");
 }
 
+const char *top_fmt_blocked(char *buf, size_t size,
+			    const struct top_blocker *b)
+{
+	if (b->first_blocked_ns)
+		top_fmt_duration(buf, size, b->blocked_ns);
+	else
+		snprintf(buf, size, "%s", b->checks_known ? "-" : "?");
+	return buf;
+}
+
+const char *top_fmt_checks(char *buf, size_t size,
+			   const struct top_blocker *b)
+{
+	if (b->checks_known || b->first_blocked_ns)
+		snprintf(buf, size, "%u", b->checks);
+	else
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p)
+{
+	if (p->refcnt >= 0)
+		snprintf(buf, size, "%d", p->refcnt);
+	else
+		snprintf(buf, size, "%s", p->module_loaded ? "?" : "-");
+	return buf;
+}
+
+const char *top_forced_flag(const struct top_patch *p)
+{
+	return !p->forced_known ? "?" : p->forced ? "Y" : "-";
+}
+
+const char *top_forced_word(const struct top_patch *p)
+{
+	return !p->forced_known ? "?" : p->forced ? "yes" : "no";
+}
+
 void top_fmt_duration(char *buf, size_t size, uint64_t ns)
 {
 	uint64_t s = ns / 1000000000u;
