@@ -104,6 +104,21 @@ class SelftestsJudge(unittest.TestCase):
         code, out = run_judge(GOOD)
         self.assertEqual(code, 0, out)
 
+    def test_stalled_event_matches(self):
+        # the start's event 0.6 s after its line (a vCPU stall): its twins
+        # are far, so it is still its event
+        late = GOOD.replace("13050200000 klp_transition_start",
+                            "13650200000 klp_transition_start")
+        code, out = run_judge(late)
+        self.assertEqual(code, 0, out)
+
+    def test_event_of_a_far_time_fails(self):
+        # 2.5 s off: beyond any slack, not taken for that call
+        far = GOOD.replace("13050200000 klp_transition_start",
+                           "15550200000 klp_transition_start")
+        code, out = run_judge(far)
+        self.assertNotEqual(code, 0, out)
+
     def test_missing_events_fail(self):
         code, out = run_judge(SILENT)
         self.assertNotEqual(code, 0, out)

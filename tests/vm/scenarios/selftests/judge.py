@@ -42,9 +42,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "judge"))
 from klptjudge import Judge  # noqa: E402
 
 STALE_S = 1.0
-# printk's time of a line and its event's, after the offset: the event
-# fires as the function is entered, the line comes within it.
-TIME_SLACK_NS = 500 * 10**6
+# printk's time of a line and its event's may differ, after the offset
+# (the event fires as the function is entered, the line comes within
+# it), by a vCPU stall under TCG: 0.51 s was seen.  The time only has to
+# tell a call from the other calls with the same (kind, patch, target):
+# each call may be off by half the gap to its nearest such twin, at
+# most MAX_SLACK_NS and at least MIN_SLACK_NS.
+MAX_SLACK_NS = 2 * 10**9
+MIN_SLACK_NS = 100 * 10**6
 KINDS = {"klp_transition_init": "init", "klp_transition_start": "start",
          "klp_transition_complete": "complete",
          "klp_transition_reverse": "reverse",
@@ -193,17 +198,43 @@ def align(calls, evs):
     clock and the events' (mono) differ by
     an offset: the median over the first pass's pairs."""
     lcs(calls, evs, None)
-    offs = sorted(evs[c.event][0] - c.ts for c in calls if c.event is not None)
-    if not offs:
+    pairs = sorted((c.ts, evs[c.event][0] - c.ts) for c in calls
+                   if c.event is not None)
+    if not pairs:
         return None
-    off = offs[len(offs) // 2]
+    offs = sorted(o for _, o in pairs)
+    # The two clocks also drift apart under TCG (printk's sched_clock
+    # against CLOCK_MONOTONIC: 0.5 s over a 5-minute run was seen), so
+    # each call gets the median offset of the LOCAL_PAIRS first-pass
+    # pairs nearest to it in time, not one offset for the whole run.
+    local = [local_offset(pairs, c.ts) for c in calls]
     for c in calls:
         c.event = None
-    lcs(calls, evs, off)
-    return off, offs[0], offs[-1]
+    lcs(calls, evs, local, slacks(calls))
+    return offs[len(offs) // 2], offs[0], offs[-1]
 
 
-def lcs(calls, evs, off):
+LOCAL_PAIRS = 9
+
+
+def slacks(calls):
+    """Per call: half the time to its nearest twin (same key), bounded."""
+    out = []
+    for c in calls:
+        gap = min((abs(d.ts - c.ts) for d in calls
+                   if d is not c and d.key() == c.key()), default=None)
+        s = MAX_SLACK_NS if gap is None else min(MAX_SLACK_NS, gap // 2)
+        out.append(max(MIN_SLACK_NS, s))
+    return out
+
+
+def local_offset(pairs, ts):
+    near = sorted(pairs, key=lambda p: abs(p[0] - ts))[:LOCAL_PAIRS]
+    o = sorted(x for _, x in near)
+    return o[len(o) // 2]
+
+
+def lcs(calls, evs, off, slack=None):
     idx = [i for i, e in enumerate(evs) if e[1] in KINDS]
     keys = [(KINDS[evs[i][1]], evs[i][2].get("patch"), int(evs[i][2].get("target", -9)))
             for i in idx]
@@ -212,7 +243,7 @@ def lcs(calls, evs, off):
     def same(i, j):
         if calls[i].key() != keys[j]:
             return False
-        return off is None or abs(evs[idx[j]][0] - calls[i].ts - off) <= TIME_SLACK_NS
+        return off is None or abs(evs[idx[j]][0] - calls[i].ts - off[i]) <= slack[i]
     # dp[i][j]: LCS of calls[i:] and keys[j:]
     dp = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
