@@ -312,3 +312,27 @@ def check_free_chain(j, events, complete, patch, where):
         if e is not None:
             check_event(j, e, e.name, "forced=0")
     return free, release, put, ready, mfree
+
+
+def check_forced_replace_end(j, ready, final, lp, lp2):
+    """The end of a scenario where forcing the replace patch LP2 marked the
+    replaced LP forced: at snapshot READY both patch directories are gone,
+    LP keeps its reference (also at FINAL) and LP2 has none; both rmmods
+    of LP failed (rmmod_lp_status, rmmod_lp2nd_status), LP2's succeeded
+    (rmmod_lp2_status).  READY or FINAL may be None (snapshot missing,
+    already reported)."""
+    if ready is not None:
+        check_lp_gone(j, ready, lp)
+        check_lp_gone(j, ready, lp2)
+        check_refcnt(j, ready, lp, 1, " (forced: never dropped)")
+        check_refcnt(j, ready, lp2, 0, " (the replace patch is not forced)")
+    if final is not None:
+        check_refcnt(j, final, lp, 1, " (forced: never dropped)")
+        check_refcnt(j, final, lp2, None)
+    for f in ("rmmod_lp_status", "rmmod_lp2nd_status"):
+        st = j.read(f).strip()
+        j.check(st not in ("", "0"), "%s: expected rmmod %s to fail, got "
+                "status %r" % (f, lp, st))
+    st = j.read("rmmod_lp2_status").strip()
+    j.check(st == "0", "rmmod %s: expected success, got status %r: %s"
+            % (lp2, st, j.read("rmmod_lp2.txt").strip()))

@@ -18,7 +18,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from checks import (before, check_event, check_lp, check_lp_gone,  # noqa: E402
+from checks import (before, check_event, check_forced_replace_end,  # noqa: E402
+                    check_lp, check_lp_gone,
                     check_refcnt, require_markers, snap, trace_complete,
                     window)
 from klptjudge import Judge, load_events  # noqa: E402
@@ -65,22 +66,7 @@ if forced is not None:
 if disabled is not None:
     check_lp_gone(j, disabled, LP)
     check_refcnt(j, disabled, LP, 1, " (forced: never dropped)")
-if ready is not None:
-    check_lp_gone(j, ready, LP)
-    check_lp_gone(j, ready, LP2)
-    check_refcnt(j, ready, LP, 1, " (forced: never dropped)")
-    check_refcnt(j, ready, LP2, 0, " (the replace patch is not forced)")
-if final is not None:
-    check_refcnt(j, final, LP, 1, " (forced: never dropped)")
-    check_refcnt(j, final, LP2, None)
-
-for f in ("rmmod_lp_status", "rmmod_lp2nd_status"):
-    st = j.read(f).strip()
-    j.check(st not in ("", "0"), "%s: expected rmmod %s to fail, got status %r"
-            % (f, LP, st))
-st = j.read("rmmod_lp2_status").strip()
-j.check(st == "0", "rmmod %s: expected success, got status %r: %s"
-        % (LP2, st, j.read("rmmod_lp2.txt").strip()))
+check_forced_replace_end(j, ready, final, LP, LP2)
 
 # --- events: the force of LP's enable marks nothing -----------------------
 w = window(j, ev, "%s: force %s" % (S, LP), "%s: disable %s 1" % (S, LP2))
