@@ -8,7 +8,17 @@
 #   make e2e [SCENARIOS="a b"]   only the VM scenarios
 #   make deps       install the Debian packages (idempotent; run by the above)
 #   make check-fresh   make check in a fresh debootstrap'd bookworm (CI)
+#   make install [PREFIX=/usr/local] [DESTDIR=]   what the Debian packages
+#                   hold: klptop, libklptrace (.so, .a, header, .pc), the
+#                   man pages, klptop's bash completion, and the DKMS
+#                   source of klptrace.ko in $(DESTDIR)/usr/src
+#   make uninstall [same variables]
+#   make deb        the Debian packages into build/deb (debian/)
 #   make clean
+#
+# `make` is a release build: no sanitizers, no -Werror.  The test targets
+# below build with WERROR=-Werror, and tests/run.sh adds the sanitizer
+# builds its tests run.
 #
 # The kernel is the installed Debian image (scripts/kver.sh); override
 # with KVER=<version> or KDIR=<headers dir>.  On a fresh machine there is
@@ -58,6 +68,9 @@ test-modules:
 	$(need_kdir)
 	$(MAKE) -C tests/modules
 
+# The tests' builds: warnings are errors (exported to every sub-make).
+check unit e2e demo: export WERROR = -Werror
+
 check: deps
 	@$(MAKE) --no-print-directory build
 	@tests/run.sh all
@@ -83,6 +96,23 @@ bench: deps
 check-fresh:
 	@tests/check-fresh.sh check
 
+# No kernel module is built here: the DKMS source is installed, and dkms
+# builds it for each kernel (kernel/Makefile: dkms-install registers it).
+install:
+	$(MAKE) -C lib install
+	$(MAKE) -C tui install
+	$(MAKE) -C kernel dkms-tree
+
+uninstall:
+	$(MAKE) -C lib uninstall
+	$(MAKE) -C tui uninstall
+	$(MAKE) -C kernel dkms-tree-remove
+
+# The .debs of debian/ (dpkg-buildpackage -us -uc -b in a copy of the
+# committed tree), into build/deb: tests/pkg/build-debs.sh.
+deb:
+	@tests/pkg/build-debs.sh
+
 clean:
 	-$(MAKE) -C kernel/klptrace clean
 	-$(MAKE) -C tests/modules clean
@@ -90,4 +120,4 @@ clean:
 	rm -rf build
 
 .PHONY: all build deps deps-build modules kernel-module test-modules check \
-	unit e2e demo bench check-fresh clean
+	unit e2e demo bench check-fresh install uninstall deb clean

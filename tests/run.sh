@@ -17,6 +17,9 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
+# The tests' builds treat warnings as errors (a release build does not:
+# lib/Makefile); every make below, and the scripts' own, inherit it.
+export WERROR=${WERROR--Werror}
 mode=${1:-all}
 shift || true
 passed=0
@@ -79,10 +82,10 @@ run_lib() {
 run_tui() {
 	# klptop's tests that need no kernel (tui/tests/run.sh); its VM
 	# scenarios run with the others in run_e2e.
-	if make -s -C tui all >/dev/null; then
+	if make -s -C tui all san >/dev/null; then
 		run_suite tui tui/tests/run.sh "$top/build/tui"
 	else
-		make -C tui all 2>&1 | tail -n 30 | sed 's/^/    /'
+		make -C tui all san 2>&1 | tail -n 30 | sed 's/^/    /'
 		echo "FAIL tui: build"
 		failed=$((failed + 1))
 	fi
