@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages klptrace needs to build and test.
 # Idempotent: does nothing (and needs no network) when all are present.
-# Usage: scripts/deps.sh [build|vm|all|fresh]   (default: all)
+# Usage: scripts/deps.sh [build|vm|pkg|all|fresh]   (default: all)
 set -eu
 
 # Every package a target or test calls a tool of (audit: grep the
@@ -16,22 +16,29 @@ set -eu
 #          headers (KFLAVOURS), qemu, the initramfs tools, the kernel's
 #          own livepatch selftests (linux-source-6.1, xz-utils), python3
 #          judges, tmux for console scenarios and the demo test.
+#          The man pages' and the completion's tests: mandoc, man-db
+#          (man, lexgrog), bash-completion.
+#   pkg:   the Debian packages (tests/pkg/): debhelper, dh-dkms, dkms,
+#          fakeroot and lintian to build and lint them, debootstrap for
+#          the chroot they are installed into.
 #   fresh: tests/check-fresh.sh (a debootstrap'd bookworm).
 build_pkgs="build-essential pkg-config kmod libelf-dev
 	linux-headers-amd64 libtracefs-dev libtraceevent-dev
 	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev
-	llvm procps"
+	llvm procps mandoc man-db bash-completion"
 vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
 	xz-utils qemu-system-x86 busybox-static cpio python3 tmux"
+pkg_pkgs="debhelper dh-dkms dkms fakeroot lintian debootstrap"
 fresh_pkgs="debootstrap"
 
 case "${1:-all}" in
 build)	pkgs=$build_pkgs ;;
 vm)	pkgs=$vm_pkgs ;;
-all)	pkgs="$build_pkgs $vm_pkgs" ;;
+pkg)	pkgs=$pkg_pkgs ;;
+all)	pkgs="$build_pkgs $vm_pkgs $pkg_pkgs" ;;
 fresh)	pkgs=$fresh_pkgs ;;
-*)	echo "deps.sh: unknown set '$1' (build, vm, all or fresh)" >&2; exit 2 ;;
+*)	echo "deps.sh: unknown set '$1' (build, vm, pkg, all or fresh)" >&2; exit 2 ;;
 esac
 
 missing=""
