@@ -2,7 +2,10 @@
 # The klptrace test suite.
 #   tests/run.sh unit            tests that need no kernel
 #   tests/run.sh e2e [NAME...]   scenarios in the VM (tests/vm/run.sh)
-#   tests/run.sh all             both
+#   tests/run.sh pkg             the Debian packages: build, lintian, make
+#                                install, a fresh chroot, the VM with what
+#                                they installed (tests/pkg/test-packages.sh)
+#   tests/run.sh all             unit, pkg and e2e
 # Prints PASS/FAIL per test and ends with "N passed, N failed".
 #
 # KFLAVOURS: the Debian 6.1 kernel flavours to boot besides the default
@@ -172,11 +175,18 @@ build_flavour() {
 		make -C tests/modules KVER="$kver" KDIR="/lib/modules/$kver/build" OUT="$out"
 }
 
+# The .debs built, linted, installed into a fresh bookworm chroot and
+# booted in the VM (about 4-5 min; tests/pkg/test-packages.sh).
+run_pkg() {
+	run_suite pkg tests/pkg/test-packages.sh
+}
+
 case $mode in
 unit)	run_unit; run_lib; run_fuzz; run_tui ;;
+pkg)	run_pkg ;;
 e2e)	run_e2e "$@" ;;
-all)	run_unit; run_lib; run_fuzz; run_tui; run_e2e ;;
-*)	echo "usage: tests/run.sh unit|e2e [scenario...]|all" >&2; exit 2 ;;
+all)	run_unit; run_lib; run_fuzz; run_tui; run_pkg; run_e2e ;;
+*)	echo "usage: tests/run.sh unit|pkg|e2e [scenario...]|all" >&2; exit 2 ;;
 esac
 
 echo "suite took $(( $(date +%s) - start )) s"
