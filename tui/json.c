@@ -23,6 +23,8 @@
  * of it was seen, and "checks" then too if the session joined the
  * transition under way (where it counts the checks seen: a lower bound;
  * fields: klptop.h).
+ * Strings are escaped by top_esc_json() (esc.c): valid UTF-8 as it is,
+ * bytes that are not as U+FFFD.
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
  */
@@ -30,22 +32,6 @@
 #include <string.h>
 
 #include "klptop.h"
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);	/* comm is bytes */
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 /* s needs no escaping: it can go out as it is, in one piece. */
 static bool json_plain(const char *s)
@@ -199,11 +185,11 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		return;
 	}
 	fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":", b->pid, b->tgid);
-	json_str(f, b->comm);
+	top_esc_json(f, b->comm);
 	fprintf(f, ",\"kthread\":%s,\"state\":\"%s\",\"reason\":\"%s\","
 		"\"function\":", tri_s(b->kthread), top_state_name(b->state),
 		top_reason_key(b->reason));
-	json_str(f, b->func);
+	top_esc_json(f, b->func);
 	if (b->first_blocked_ns)
 		fprintf(f, ",\"blocked_s\":%.3f",
 			(double)b->blocked_ns / 1e9);
@@ -245,7 +231,7 @@ static void patch(FILE *f, const struct top_patch *p)
 	else
 		snprintf(refcnt, sizeof(refcnt), "null");
 	fputs("{\"name\":", f);
-	json_str(f, p->name);
+	top_esc_json(f, p->name);
 	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
 		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
 		"\"switched\":%s,\"total\":%u,\"pending\":%s,\"signals\":%s,"
@@ -259,7 +245,7 @@ static void patch(FILE *f, const struct top_patch *p)
 		p->forced_known ? bool_s(p->forced) : "null", bool_s(p->freed),
 		bool_s(p->released), bool_s(p->module_loaded), refcnt,
 		klpt_verdict_name(p->verdict));
-	json_str(f, p->verdict == KLPT_READY ? "" : p->why);
+	top_esc_json(f, p->verdict == KLPT_READY ? "" : p->why);
 	fprintf(f, ",\"blockers_total\":%s,\"blockers\":[", btotal);
 	for (i = 0; i < p->nblockers; i++) {
 		if (i)
@@ -283,7 +269,7 @@ void top_json_frame(FILE *f, const struct top_view *v,
 		(unsigned long long)v->now,
 		v->mode >= KLPT_MODE_EVENTS && v->mode <= KLPT_MODE_REPLAY ?
 		modes[v->mode] : "?");
-	json_str(f, top_app_is_replay(app) ? "" : top_kernel_release());
+	top_esc_json(f, top_app_is_replay(app) ? "" : top_kernel_release());
 	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
 		"\"patches\":[", (unsigned long long)v->events,
 		(unsigned long long)v->lost, v->ntasks);

@@ -14,6 +14,8 @@
  *   sysinfo.c  what the model does not hold: kernel release, klptrace.ko
  *              hooks, /proc/PID/{cmdline,stack}
  *   framelog.c KLPTOP_FRAME_LOG: per-frame times, memory and latency
+ *   esc.c      names and texts klptop did not write, escaped per sink
+ *   termcheck.c whether the screen can run on this terminal
  */
 #ifndef KLPTOP_H
 #define KLPTOP_H
@@ -249,6 +251,29 @@ const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
 const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
 
+/* ----------------------------------------------------------------- esc.c */
+
+/*
+ * Every string klptop did not write itself (task, function, patch and
+ * module names, the library's why texts, /proc files) goes out through
+ * one of these (rules: esc.c).  top_esc_init() after setlocale(): whether
+ * LC_CTYPE's charset is UTF-8, where valid UTF-8 is shown as it is.
+ */
+void top_esc_init(void);
+/*
+ * s for a text sink, into buf (at most size - 1 bytes, never half a
+ * character; never longer than s, so buf may be s): controls and what is
+ * not printable become '?', as ps(1) shows them.  Returns buf.
+ */
+const char *top_esc_text(char *buf, size_t size, const char *s);
+/*
+ * The bytes of s (escaped: top_esc_text()) that fit in cols terminal
+ * columns (wcwidth()), their columns in *used.
+ */
+size_t top_text_fit(const char *s, int cols, int *used);
+/* s as a JSON string, quotes included: always valid UTF-8 and JSON. */
+void top_esc_json(FILE *f, const char *s);
+
 /* ---------------------------------------------------------------- text.c */
 
 /* A batch frame of v to f (a header, the patches, their blockers). */
@@ -264,6 +289,14 @@ void top_json_frame(FILE *f, const struct top_view *v,
 /* ------------------------------------------------------------- screen.c */
 
 int top_screen_run(struct top_config *cfg, struct top_app *app);
+
+/* ---------------------------------------------------------- termcheck.c */
+
+/*
+ * Keys come from a terminal (stdin), TERM names a terminfo entry that
+ * can move the cursor: 0, or -1 after one line on stderr.
+ */
+int top_term_check(void);
 
 /* ------------------------------------------------------------- script.c */
 

@@ -9,7 +9,9 @@
  * instance is removed by the next one (the library does it at open).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -233,6 +235,90 @@ static int wait_frame(struct top_app *app, double delay_s)
 	}
 }
 
+/*
+ * One line on stderr, once, for an error of standard output (-errno):
+ * returns it.  EPIPE, a reader that went away as head -n does, says
+ * nothing: not klptop's error.
+ */
+static int stdout_error(int err)
+{
+	static bool said;
+
+	if (err && err != -EPIPE && !said) {
+		fprintf(stderr, PROG ": cannot write to standard output: %s\n",
+			strerror(-err));
+		said = true;
+	}
+	return err;
+}
+
+/*
+ * A frame (-b or --json) to standard output: built in memory, then
+ * written with write(2), so that the error is the write's own (stdio
+ * keeps only a flag once its buffer is discarded, and errno moves on).
+ * 0 or -errno.
+ */
+static int write_frame(const struct top_config *cfg, const struct top_view *v,
+		       const struct top_app *app)
+{
+	char *buf = NULL;
+	size_t len = 0, off = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int ret = 0;
+
+	if (!m)
+		return -ENOMEM;
+	if (cfg->output == TOP_OUT_JSON)
+		top_json_frame(m, v, app);
+	else
+		top_text_frame(m, v, app);
+	if (fclose(m)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (off < len) {
+		ssize_t n = write(STDOUT_FILENO, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;	/* the frame ends; the signal is seen after */
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(buf);
+	return ret;
+}
+
+/*
+ * Before anything opens a file: descriptors 0-2 that are closed get
+ * /dev/null, so that no file klptop opens becomes its stdin or stdout
+ * (a screen polling a trace file as its keyboard, frames written into
+ * a recording).  A closed stdout is an error: where would the output
+ * go?  Returns 0 or -1 after one line on stderr.
+ */
+static int std_fds(void)
+{
+	bool out_closed = false;
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			out_closed = true;
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			return -1;	/* stderr may be gone: exit 2 */
+	}
+	if (out_closed) {
+		fprintf(stderr, PROG ": standard output is closed: nowhere to "
+			"write (redirect it to a file or /dev/null)\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* -b and --json: frames until -n, a signal, or a replay's end. */
 static int run_frames(const struct top_config *cfg, struct top_app *app)
 {
@@ -254,16 +340,16 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 			return TOP_EXIT_ERROR;
 		}
 		t1 = top_mono_ns();
-		if (cfg->output == TOP_OUT_JSON)
-			top_json_frame(stdout, &v, app);
-		else
-			top_text_frame(stdout, &v, app);
+		ret = write_frame(cfg, &v, app);
 		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, v.ntasks);
 		top_view_free(&v);
-		if (ferror(stdout)) {
-			/* a closed pipe (head -n): not klptop's error */
-			return errno == EPIPE ? TOP_EXIT_OK : TOP_EXIT_ERROR;
+		if (ret == -ENOMEM) {
+			fprintf(stderr, PROG ": out of memory\n");
+			return TOP_EXIT_ERROR;
 		}
+		ret = stdout_error(ret);
+		if (ret)	/* a closed pipe (head -n): not an error */
+			return ret == -EPIPE ? TOP_EXIT_OK : TOP_EXIT_ERROR;
 		if (top_stop_signal)
 			return TOP_EXIT_SIGNAL + top_stop_signal;
 		if ((cfg->iterations && frame + 1 >= cfg->iterations) ||
@@ -298,7 +384,8 @@ static int check_patch(const struct top_config *cfg, struct top_app *app)
 	const char *name = cfg->disable ? cfg->disable :
 			   cfg->force ? cfg->force : cfg->patch;
 	struct klpt_session *s = top_app_session(app);
-	char path[512];
+	char path[512], shown_buf[256];
+	const char *shown;
 
 	if (!name || top_app_is_replay(app))
 		return 0;
@@ -306,14 +393,15 @@ static int check_patch(const struct top_config *cfg, struct top_app *app)
 		return 0;
 	snprintf(path, sizeof(path), "%s/sys/module/%s/refcnt",
 		 cfg->root ? cfg->root : "", name);
+	shown = top_esc_text(shown_buf, sizeof(shown_buf), name);
 	if (!strchr(name, '/') && !access(path, F_OK))
 		fprintf(stderr, PROG ": '%s' is a loaded module but not a "
-			"livepatch (no K in /sys/module/%s/taint)\n", name,
-			name);
+			"livepatch (no K in /sys/module/%s/taint)\n", shown,
+			shown);
 	else
 		fprintf(stderr, PROG ": no livepatch named '%s': not in "
 			"/sys/kernel/livepatch and no livepatch module of "
-			"that name loaded\n", name);
+			"that name loaded\n", shown);
 	return -1;
 }
 
@@ -358,8 +446,17 @@ int main(int argc, char **argv)
 	bool batch = false, scripted;
 	struct top_app *app;
 	double n;
-	int c, code;
+	int c, code, ret;
 
+	if (std_fds())
+		return TOP_EXIT_ERROR;
+	/*
+	 * The character set only (names in UTF-8 shown as themselves on a
+	 * UTF-8 terminal: esc.c, ncursesw): LC_NUMERIC would turn JSON's
+	 * 1.5 into 1,5.
+	 */
+	setlocale(LC_CTYPE, "");
+	top_esc_init();
 	opterr = 0;	/* our own one-line errors, below */
 	while ((c = getopt_long(argc, argv, ":d:n:bjp:s:ryhV", longopts,
 				NULL)) != -1) {
@@ -534,5 +631,17 @@ int main(int argc, char **argv)
 	}
 	top_framelog_close();
 	top_app_close(app);
+	/*
+	 * The scripted flow's lines (stdio): a write that failed earlier is
+	 * only a flag by now (its buffer discarded, errno gone).
+	 */
+	if (scripted && fflush(stdout) == EOF)
+		ret = stdout_error(-errno);
+	else if (scripted && ferror(stdout))
+		ret = stdout_error(-EIO);
+	else
+		ret = 0;
+	if (ret && ret != -EPIPE && code == TOP_EXIT_OK)
+		code = TOP_EXIT_ERROR;
 	return code;
 }

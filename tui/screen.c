@@ -85,6 +85,7 @@ struct ui {
 	/* rows per page of the panels, from the last layout */
 	int patch_rows, blocker_rows, log_rows;
 	int exit_code;
+	SCREEN *term;			/* newterm()'s */
 };
 
 /* ---------------------------------------------------------- drawing */
@@ -125,29 +126,31 @@ static void colours_init(struct ui *ui)
 	init_pair(C_DIM, COLOR_BLUE, -1);
 }
 
-/* Write text at (y, x), cut to the screen; pads to width w if w > 0. */
+/*
+ * Write text at (y, x), cut to the screen; pads to width w if w > 0.
+ * Every string on the screen comes this way: escaped (esc.c), so a name
+ * can neither move the cursor nor break the row, and cut by columns.
+ */
 static void put(struct ui *ui, int y, int x, int w, attr_t attr,
 		const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
-	int len, max = ui->cols - x;
+	int cols, max = ui->cols - x;
+	size_t len;
 
 	if (y < 0 || y >= ui->rows || max <= 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	top_esc_text(buf, sizeof(buf), buf);
 	if (w > max)
 		w = max;
-	len = (int)strlen(buf);
-	if (w > 0 && len > w)
-		len = w;
-	if (len > max)
-		len = max;
+	len = top_text_fit(buf, w > 0 ? w : max, &cols);
 	attron((int)attr);
-	mvaddnstr(y, x, buf, len);
-	for (; w > 0 && len < w; len++)
+	mvaddnstr(y, x, buf, (int)len);
+	for (; w > 0 && cols < w; cols++)
 		addch(' ');
 	attroff((int)attr);
 }
@@ -1171,18 +1174,29 @@ static int handle_key(struct ui *ui, int ch)
 
 /* ------------------------------------------------------------- loop */
 
+/* The terminal as it was, ncurses' memory freed. */
+static void terminal_end(struct ui *ui)
+{
+	endwin();
+	delscreen(ui->term);
+	ui->term = NULL;
+}
+
 static int terminal_setup(struct ui *ui)
 {
 	int rows, cols;
 
-	if (!initscr()) {
-		fprintf(stderr, PROG ": cannot use this terminal (TERM=%s); "
-			"try -b\n", getenv("TERM") ? getenv("TERM") : "");
+	if (top_term_check())
+		return -1;
+	ui->term = newterm(NULL, stdout, stdin);
+	if (!ui->term) {
+		fprintf(stderr, PROG ": ncurses cannot start on this "
+			"terminal: use -b or --json\n");
 		return -1;
 	}
 	getmaxyx(stdscr, rows, cols);
 	if (rows < MIN_ROWS || cols < MIN_COLS) {
-		endwin();
+		terminal_end(ui);
 		fprintf(stderr, PROG ": the terminal is %dx%d; klptop needs at "
 			"least %dx%d (or use -b)\n", cols, rows, MIN_COLS,
 			MIN_ROWS);
@@ -1275,6 +1289,17 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			ui.exit_code = TOP_EXIT_ERROR;
 			break;
 		}
+		/*
+		 * The terminal hung up or went: keys can never come, and
+		 * poll() would return at once forever (a spinning CPU).
+		 */
+		if (ret > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			terminal_end(&ui);
+			fprintf(stderr, PROG ": the terminal went away (standard "
+				"input hung up)\n");
+			top_view_free(&ui.view);
+			return TOP_EXIT_ERROR;
+		}
 		/* keys (KEY_RESIZE comes this way after SIGWINCH too) */
 		while ((ch = getch()) != ERR) {
 			act |= handle_key(&ui, ch);
@@ -1290,7 +1315,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		top_app_tick(app);
 		ret = top_app_process(app, 30);
 		if (ret < 0 && ret != -EINTR) {
-			endwin();
+			terminal_end(&ui);
 			fprintf(stderr, PROG ": reading events: %s\n",
 				strerror(-ret));
 			top_view_free(&ui.view);
@@ -1299,7 +1324,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		if (ret > 0)
 			rebuild_due = true;
 	}
-	endwin();
+	terminal_end(&ui);
 	top_view_free(&ui.view);
 	return ui.exit_code;
 }

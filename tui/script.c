@@ -54,17 +54,22 @@ static void report(const struct top_config *cfg, struct top_app *app,
 
 	if (top_view_build(&v, app, patch, NULL, cfg->sort,
 			   cfg->sort_reverse)) {
-		printf("%s %s: (out of memory)\n", tag, patch);
+		char name[256];
+
+		printf("%s %s: (out of memory)\n", tag,
+		       top_esc_text(name, sizeof(name), patch));
 		return;
 	}
 	for (i = 0; i < v.npatches; i++) {
 		const struct top_patch *p = &v.patches[i];
-		char pass[16];
+		char pass[16], name[sizeof(p->name)], why[sizeof(p->why)];
 		int j;
 
-		printf("%s %s: %s: %s", tag, p->name,
+		printf("%s %s: %s: %s", tag,
+		       top_esc_text(name, sizeof(name), p->name),
 		       klpt_verdict_name(p->verdict),
-		       p->verdict == KLPT_READY ? "rmmod is safe now" : p->why);
+		       p->verdict == KLPT_READY ? "rmmod is safe now" :
+		       top_esc_text(why, sizeof(why), p->why));
 		if (p->transition)
 			printf(" [%s pass %s, %u/%u switched]",
 			       top_direction(p), top_fmt_count(pass, sizeof(pass),
@@ -73,13 +78,16 @@ static void report(const struct top_config *cfg, struct top_app *app,
 		putchar('\n');
 		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
 			const struct top_blocker *b = &p->blockers[j];
-			char blocked[16], checks[16];
+			char blocked[16], checks[16], comm[sizeof(b->comm)];
+			char func[sizeof(b->func)];
 
 			printf("    blocker %s[%d]%s: %s%s%s, blocked %s, "
-			       "%s checks\n", b->comm, b->pid,
+			       "%s checks\n",
+			       top_esc_text(comm, sizeof(comm), b->comm), b->pid,
 			       b->kthread > 0 ? " (kthread)" : "",
 			       top_reason_text(b->reason),
-			       b->func[0] ? " " : "", b->func,
+			       b->func[0] ? " " : "",
+			       top_esc_text(func, sizeof(func), b->func),
 			       top_fmt_blocked(blocked, sizeof(blocked), b),
 			       top_fmt_checks(checks, sizeof(checks), b));
 		}
@@ -235,7 +243,9 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 	double gone_since = 0, dying_line = 0;
 	int gone_refs = -1;
 	bool said_going = false, held;
-	char tag[32];
+	char tag[32], mod_s[64];
+
+	top_esc_text(mod_s, sizeof(mod_s), module);	/* to print */
 
 	for (;;) {
 		const struct klpt_module *m;
@@ -252,7 +262,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			slice = (int)((timeout - elapsed) * 1000 + 0.999);
 		if (dying && !said_going) {
 			printf("%s: being unloaded (initstate going): waiting "
-			       "until it is gone\n", module);
+			       "until it is gone\n", mod_s);
 			said_going = true;
 		}
 		/*
@@ -272,15 +282,15 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		}
 		m = klpt_module_find(s, module);
 		if (ret == 0 && !going(cfg, module)) {
-			printf("%s: ready to unload\n", module);
+			printf("%s: ready to unload\n", mod_s);
 			return TOP_EXIT_OK;
 		}
 		if (!m || ret == -ENOENT) {
-			printf("%s: no longer loaded\n", module);
+			printf("%s: no longer loaded\n", mod_s);
 			return TOP_EXIT_OK;
 		}
 		if (ret && ret != -ETIMEDOUT && ret != -EINTR) {
-			fprintf(stderr, PROG ": waiting for %s: %s\n", module,
+			fprintf(stderr, PROG ": waiting for %s: %s\n", mod_s,
 				strerror(-ret));
 			return TOP_EXIT_ERROR;
 		}
@@ -289,13 +299,13 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			if (timeout > 0 && elapsed >= timeout) {
 				printf("timeout after %.0fs: %s: being "
 				       "unloaded (initstate going)\n", elapsed,
-				       module);
+				       mod_s);
 				return TOP_EXIT_TIMEOUT;
 			}
 			/* once a second, not per event */
 			if (elapsed - dying_line >= 1) {
 				printf("[%4.0fs] %s: being unloaded "
-				       "(initstate going)\n", elapsed, module);
+				       "(initstate going)\n", elapsed, mod_s);
 				dying_line = elapsed;
 			}
 			continue;
@@ -304,7 +314,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		if (v == KLPT_HOLD_FORCED) {
 			report(cfg, app, patch, "forced:");
 			fprintf(stderr, PROG ": %s was forced: its module can "
-				"never be unloaded\n", patch);
+				"never be unloaded\n", mod_s);
 			return TOP_EXIT_TIMEOUT;
 		}
 		/*
@@ -318,7 +328,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		/* with a --timeout, its end: the reference may still go */
 		if (held && timeout <= 0) {
 			report(cfg, app, patch, "forced:");
-			held_line(module, gone_refs, now_s() - gone_since);
+			held_line(mod_s, gone_refs, now_s() - gone_since);
 			return TOP_EXIT_TIMEOUT;
 		}
 		if (timeout > 0 && elapsed >= timeout) {
@@ -326,7 +336,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 				 elapsed);
 			report(cfg, app, patch, tag);
 			if (held)
-				held_line(module, gone_refs,
+				held_line(mod_s, gone_refs,
 					  now_s() - gone_since);
 			return TOP_EXIT_TIMEOUT;
 		}
@@ -345,35 +355,39 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 			    cfg->force ? cfg->force : cfg->patch;
 	const struct klpt_patch *p;
 	const struct klpt_module *m;
-	char module[64], why[512];
+	char module[64], why[512], patch_s[256], mod_s[64];
 	bool gone;
 	int ret, code;
+
+	/* what is printed: escaped (esc.c); patch and module are looked up */
+	top_esc_text(patch_s, sizeof(patch_s), patch);
 
 	/* Everything is checked first: nothing is half done. */
 	p = klpt_patch_find(s, patch);
 	m = p ? klpt_patch_module(s, p) : klpt_module_find(s, patch);
 	if (!p && !m) {
 		/* main() checked the name; it went away since */
-		fprintf(stderr, PROG ": no livepatch named '%s'\n", patch);
+		fprintf(stderr, PROG ": no livepatch named '%s'\n", patch_s);
 		return TOP_EXIT_ERROR;
 	}
 	/* A copy: model strings live only until the next event. */
 	snprintf(module, sizeof(module), "%s", m ? klpt_module_name(m) : patch);
+	top_esc_text(mod_s, sizeof(mod_s), module);
 	if (cfg->force && (!p || !klpt_patch_in_transition(p))) {
 		fprintf(stderr, PROG ": %s is not in transition: nothing to "
-			"force\n", patch);
+			"force\n", patch_s);
 		return TOP_EXIT_ERROR;
 	}
 	if (!p && cfg->disable && coming(cfg, module)) {
 		fprintf(stderr, PROG ": %s is still loading (initstate coming): "
 			"its patch is not registered yet; nothing to disable\n",
-			module);
+			mod_s);
 		return TOP_EXIT_ERROR;
 	}
 	if (cfg->readonly) {
 		fprintf(stderr, PROG ": read-only (--readonly or not root): "
 			"cannot %s %s\n", cfg->force ? "force" :
-			cfg->disable ? "disable" : "unload", patch);
+			cfg->disable ? "disable" : "unload", patch_s);
 		return TOP_EXIT_ERROR;
 	}
 
@@ -396,30 +410,30 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 		}
 		if (!ret) {
 			printf("%s: disabled: the unpatch transition "
-			       "started\n", patch);
+			       "started\n", patch_s);
 		} else if (ret != -EALREADY) {
-			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch,
+			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
 				strerror(-ret));
 			return TOP_EXIT_ERROR;
 		} else if (gone) {
 			printf("%s: already disabled: its patch is gone from "
 			       "/sys/kernel/livepatch (disabled, replaced or "
-			       "forced); acting on module %s\n", patch,
-			       module);
+			       "forced); acting on module %s\n", patch_s,
+			       mod_s);
 		} else {
-			printf("%s: already disabled\n", patch);
+			printf("%s: already disabled\n", patch_s);
 		}
 	}
 	if (cfg->force) {
 		ret = klpt_patch_force(s, patch);
 		if (ret) {
-			fprintf(stderr, PROG ": cannot force %s: %s\n", patch,
+			fprintf(stderr, PROG ": cannot force %s: %s\n", patch_s,
 				strerror(-ret));
 			return TOP_EXIT_ERROR;
 		}
 		printf("%s: forced: the transition completes now; this "
 		       "module can never be unloaded if it was unpatching\n",
-		       patch);
+		       patch_s);
 	}
 	if (!cfg->wait_unload)
 		return TOP_EXIT_OK;
@@ -431,10 +445,11 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	if (ret == -EBUSY && going(cfg, module))
 		return wait_ready(cfg, app, patch, module);	/* rmmod'ed */
 	if (ret) {
-		fprintf(stderr, PROG ": cannot unload %s: %s\n", module,
-			ret == -EBUSY ? why : strerror(-ret));
+		fprintf(stderr, PROG ": cannot unload %s: %s\n", mod_s,
+			ret == -EBUSY ? top_esc_text(why, sizeof(why), why) :
+			strerror(-ret));
 		return TOP_EXIT_ERROR;
 	}
-	printf("%s: unloaded\n", module);
+	printf("%s: unloaded\n", mod_s);
 	return TOP_EXIT_OK;
 }

@@ -60,13 +60,15 @@ static void header(FILE *f, const struct top_view *v,
 
 static void blocker_row(FILE *f, const struct top_blocker *b)
 {
-	char blocked[16], checks[16];
+	char blocked[16], checks[16], comm[sizeof(b->comm)];
+	char func[sizeof(b->func)];
 
 	top_fmt_blocked(blocked, sizeof(blocked), b);
 	top_fmt_checks(checks, sizeof(checks), b);
 	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6s\n", b->pid,
-		b->tgid, b->comm, top_kthread_flag(b->kthread),
-		top_reason_text(b->reason), b->func[0] ? b->func : "-",
+		b->tgid, top_esc_text(comm, sizeof(comm), b->comm),
+		top_kthread_flag(b->kthread), top_reason_text(b->reason),
+		b->func[0] ? top_esc_text(func, sizeof(func), b->func) : "-",
 		blocked, checks);
 }
 
@@ -84,7 +86,8 @@ void top_text_frame(FILE *f, const struct top_view *v,
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
 		char elapsed[16], switched[32] = "-", refcnt[16];
-		char pass[16], signals[16];
+		char pass[16], signals[16], name[sizeof(p->name)];
+		char why[sizeof(p->why)];
 
 		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
 		if (p->transition && p->phase == KLPT_PHASE_UNKNOWN)
@@ -94,7 +97,8 @@ void top_text_frame(FILE *f, const struct top_view *v,
 				 p->switched, p->total);
 		top_fmt_refcnt(refcnt, sizeof(refcnt), p);
 		fprintf(f, "%-24s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
-			p->name, p->enabled, top_direction(p),
+			top_esc_text(name, sizeof(name), p->name), p->enabled,
+			top_direction(p),
 			top_fmt_count(pass, sizeof(pass), p->pass),
 			elapsed, switched,
 			top_fmt_count(signals, sizeof(signals), p->signals),
@@ -103,7 +107,7 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			klpt_verdict_name(p->verdict));
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
 			p->verdict == KLPT_READY ? "rmmod is safe now" :
-			p->why);
+			top_esc_text(why, sizeof(why), p->why));
 		if (!p->transition)
 			continue;
 		if (p->phase == KLPT_PHASE_UNKNOWN) {

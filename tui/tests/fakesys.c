@@ -10,8 +10,8 @@
  *   module:NAME:REFCNT:LP           /sys/module/NAME (LP 1: tainted K)
  *   holder:NAME:HOLDER              /sys/module/NAME/holders/HOLDER
  *   initstate:NAME:STATE            /sys/module/NAME/initstate
- *   task:TID:STATE:KTHREAD          /proc/TID (a thread group leader,
- *                                   comm tTID, patch_state STATE)
+ *   task:TID:STATE:KTHREAD[:COMM]   /proc/TID (a thread group leader,
+ *                                   comm COMM or tTID, patch_state STATE)
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
@@ -29,6 +29,7 @@ static int spec(struct fake_tracefs *ft, char *arg)
 {
 	char *kind = strtok(arg, ":"), *name = strtok(NULL, ":");
 	char *a = strtok(NULL, ":"), *b = strtok(NULL, ":");
+	char *c = strtok(NULL, ":");
 
 	if (!kind || !name || !a)
 		return -EINVAL;
@@ -46,7 +47,11 @@ static int spec(struct fake_tracefs *ft, char *arg)
 	if (!strcmp(kind, "task") && b) {
 		char comm[32];
 
-		snprintf(comm, sizeof(comm), "t%s", name);
+		/* any bytes but ':' and NUL, as prctl(PR_SET_NAME) takes */
+		if (c)
+			snprintf(comm, sizeof(comm), "%.15s", c);
+		else
+			snprintf(comm, sizeof(comm), "t%s", name);
 		return fake_task(ft, atoi(name), atoi(name), comm, atoi(a),
 				 atoi(b));
 	}

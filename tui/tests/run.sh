@@ -564,7 +564,7 @@ start_fake_screen() {
 	tmx kill-server 2>/dev/null
 	screen_n=$((screen_n + 1))
 	tmx new-session -d -s top -x 100 -y 30 \
-		"$fakesys $work/fakedir ${specs[*]} -- $san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+		"$fakesys $work/fakedir $(printf '%q ' "${specs[@]}")-- $san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
 }
 
 # d in an enable's pre-patch window (enabled 0, transition 1, every task
@@ -643,7 +643,161 @@ t_screen_signals() {
 	loop_until 10 exited && [ "$(cat "$work/rc")" = 0 ] || fail "quit after SIGWINCH"
 }
 
+# ------------------------------------------------------ hostile names
+
+# esc.c's escapers, byte for byte (test_esc.c), with ASan and UBSan.
+t_escaper() {
+	# shellcheck disable=SC2046
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+		-Wstrict-prototypes -Wmissing-prototypes -g \
+		-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-I"$top/lib/include" -o "$work/test_esc" "$here/test_esc.c" \
+		"$top/tui/esc.c" || return 1
+	"$work/test_esc"
+}
+
+# no_controls FILE: no byte of FILE is a C0 control but the newline
+# ending its lines, DEL, or a C1 control (0x80-0x9f raw, or U+0080-
+# U+009F); FILE is valid UTF-8.
+no_controls() {
+	python3 - "$1" <<'PY' || return 1
+import re, sys
+data = open(sys.argv[1], "rb").read()
+text = data.decode("utf-8", errors="strict")
+bad = re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", text)
+if bad:
+    sys.exit("raw control %r at %d: %r" % (bad.group(), bad.start(),
+             text[max(0, bad.start() - 30):bad.start() + 30]))
+PY
+}
+
+# A task whose comm holds ESC, BEL, a newline and UTF-8 (any user can
+# name theirs so), blocking lp's unpatch, and a module whose name holds
+# an OSC title sequence (a replay's names are anyone's): -b, --json, the
+# scripted flow's lines and its stderr, and the unload why text quoting
+# the comm carry no control byte and show the names as ps would (? for
+# each control), UTF-8 as itself in a UTF-8 locale, ? per byte in C.
+t_hostile_names() {
+	local comm mod row
+	comm=$(printf 'x\033[2J\a\nE\303\251')
+	mod=$(printf 'm\033]0;t\a')
+	row='x?\[2J??E'$(printf '\303\251')
+	build_fakesys || return 1
+	set -- patch:lp:0:1 module:lp:1:1 "module:$mod:0:1" \
+		"task:100:1:0:$comm" task:2:0:1
+	LC_ALL=C.UTF-8 fake "$@" -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^ *100  *100 $row  " \
+		"still in the patch's code: $row\[100\]" "^m?\]0;t?  " || return 1
+	no_controls "$work/out" || return 1
+	LC_ALL=C fake "$@" -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^ *100  *100 x?\[2J??E??  " || return 1
+	LC_ALL=C LC_CTYPE=C fake "$@" -- "$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	[ "$got" = 0 ] || fail "--json: exit $got: $(cat "$work/err")" || return 1
+	python3 - "$work/out" "$comm" "$mod" <<'PY' || return 1
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+frame = json.loads(raw.decode("utf-8", errors="strict"))
+comm = sys.argv[2]
+mod = sys.argv[3]
+lp = [p for p in frame["patches"] if p["name"] == "lp"][0]
+assert lp["blockers"][0]["comm"] == comm, lp["blockers"][0]["comm"]
+assert comm + "[100]" in lp["why"], lp["why"]
+assert [p for p in frame["patches"] if p["name"] == mod], frame["patches"]
+assert all(c >= 0x20 and c != 0x7f for c in raw[:-1]), "raw control in JSON"
+PY
+	LC_ALL=C.UTF-8 fake "$@" -- "$san" -p lp --wait-unload --timeout 1 \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 1 "$work/out" "^timeout after 1s: lp: tasks: .* $row\[100\]" \
+		"^    blocker $row\[100\]: " || return 1
+	no_controls "$work/out" && no_controls "$work/err" || return 1
+	# the screen: the row stays one row, the screen is not cleared
+	start_fake_screen "$@" -- -p lp
+	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
+	loop_until 5 screen_has "^ *100  *100 $row  *- *sleeping\|^ *100  *100 $row " ||
+		fail "screen row: $(tmx capture-pane -p -t top)" || return 1
+	screen_has "still in the patch's code: $row\[100\]" ||
+		fail "screen why: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	terminal_sane
+}
+
+# ------------------------------------------------- terminal and stdio
+
+# TERM unset, unknown or without cursor addressing: one line, exit 2,
+# the terminal as it was (initscr() used to exit(1) itself, with the
+# session open: in the VM, hostile_comm checks the instance is gone).
+t_screen_term() {
+	local t
+	for t in unset nonexistent dumb; do
+		rm -f "$work/rc" "$work/stty"
+		tmx kill-server 2>/dev/null
+		screen_n=$((screen_n + 1))
+		if [ "$t" = unset ]; then
+			tmx new-session -d -s top -x 80 -y 24 \
+				"env -u TERM $san --replay $fix/vm-recording 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+		else
+			tmx new-session -d -s top -x 80 -y 24 \
+				"TERM=$t $san --replay $fix/vm-recording 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+		fi
+		loop_until 10 exited || fail "TERM $t: klptop did not exit" || return 1
+		[ "$(cat "$work/rc")" = 2 ] || fail "TERM $t: exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+		[ "$(wc -l <"$work/err")" = 1 ] || fail "TERM $t: stderr: $(cat "$work/err")" || return 1
+		terminal_sane || return 1
+	done
+	grep -q "cannot move the cursor: use -b" "$work/err" || fail "dumb: $(cat "$work/err")"
+}
+
+# The screen with stdin at EOF (/dev/null) or closed used to spin: poll()
+# said readable, getch() said no key, forever (1.4 and 2.5 s of CPU in 3 s
+# measured).  Now: one line and exit 2 at once, the terminal as it was.
+t_screen_stdin() {
+	local redir
+	for redir in '</dev/null' '<&-'; do
+		start_screen 80 24 --replay "$fix/vm-recording" "$redir"
+		loop_until 5 exited || fail "stdin $redir: klptop did not exit" || return 1
+		[ "$(cat "$work/rc")" = 2 ] || fail "stdin $redir: exit $(cat "$work/rc")" || return 1
+		[ "$(wc -l <"$work/err")" = 1 ] && grep -q "standard input is not one" "$work/err" ||
+			fail "stdin $redir: stderr: $(cat "$work/err")" || return 1
+		terminal_sane || return 1
+	done
+}
+
+# Closed stdout, or one that takes nothing (/dev/full): exit 2 and one
+# line on stderr, for -b, --json, the screen's choice and the scripted
+# flow (a reader gone, EPIPE, is no error: head -c 1).
+t_stdout_errors() {
+	local mode
+	for mode in -b --json ""; do
+		# shellcheck disable=SC2016
+		expect_error 2 "standard output is closed" \
+			sh -c 'exec "$0" --replay "$1" $2 -n 2 >&-' \
+			"$san" "$fix/vm-recording" "$mode" || return 1
+	done
+	for mode in -b --json; do
+		# shellcheck disable=SC2016
+		expect_error 2 "cannot write to standard output: No space left" \
+			sh -c 'exec "$0" --replay "$1" "$2" -n 2 >/dev/full' \
+			"$san" "$fix/vm-recording" "$mode" || return 1
+	done
+	"$san" --replay "$fix/vm-recording" --json -d 0.1 2>"$work/err" | head -c 1 >/dev/null
+	got=${PIPESTATUS[0]}
+	[ "$got" = 0 ] && [ ! -s "$work/err" ] ||
+		fail "a closed pipe: exit $got: $(cat "$work/err")" || return 1
+	build_fakesys || return 1
+	fake module:lp:0:1 -- "$san" -p lp --wait-unload >/dev/full 2>"$work/err"
+	got=$?
+	[ "$got" = 2 ] || fail "scripted to /dev/full: exit $got" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] && grep -q "cannot write to standard output" "$work/err" ||
+		fail "scripted to /dev/full: stderr: $(cat "$work/err")"
+}
+
 [ -x "$klptop" ] && [ -x "$san" ] || { echo "tui/tests/run.sh: build klptop first (make -C tui)" >&2; exit 2; }
+[ -n "${ONLY:-}" ] && { for t in $ONLY; do run_test "$t" "t_$t"; done; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 run_test help t_help
 run_test usage_errors t_usage_errors
 run_test not_root t_not_root
@@ -671,5 +825,10 @@ run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
 run_test screen_too_small t_screen_too_small
 run_test screen_signals t_screen_signals
+run_test escaper t_escaper
+run_test hostile_names t_hostile_names
+run_test screen_term t_screen_term
+run_test screen_stdin t_screen_stdin
+run_test stdout_errors t_stdout_errors
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

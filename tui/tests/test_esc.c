@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Unit tests of esc.c: the text and JSON escapers every sink uses for
+ * names klptop did not write (task comm, function, patch and module
+ * names, the library's why texts).  The expected bytes are written out
+ * by hand from the rules in esc.c's comment (ps(1)'s '?', RFC 3629's
+ * valid UTF-8, RFC 8259's JSON), not produced by the code under test.
+ * Built and run by tui/tests/run.sh with ASan and UBSan.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../klptop.h"
+
+static int failures;
+
+static void check_text(int line, const char *in, const char *want)
+{
+	char buf[256];
+
+	top_esc_text(buf, sizeof(buf), in);
+	if (strcmp(buf, want)) {
+		printf("line %d: text of '%s': got '%s', want '%s'\n", line,
+		       in, buf, want);
+		failures++;
+	}
+}
+
+static void check_json(int line, const char *in, const char *want)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f) {
+		perror("open_memstream");
+		exit(2);
+	}
+	top_esc_json(f, in);
+	fclose(f);
+	if (strcmp(out, want)) {
+		printf("line %d: json: got %s, want %s\n", line, out, want);
+		failures++;
+	}
+	free(out);
+}
+
+#define TEXT(in, want) check_text(__LINE__, in, want)
+#define JSON(in, want) check_json(__LINE__, in, want)
+
+/* A UTF-8 locale: valid UTF-8 is shown, controls never are. */
+static void text_utf8(void)
+{
+	TEXT("klpt_sleeper", "klpt_sleeper");
+	TEXT("", "");
+	/* C0 controls, DEL: one '?' each, as ps shows them */
+	TEXT("a\x1b[31mred", "a?[31mred");
+	TEXT("bel\a", "bel?");
+	TEXT("cr\rlf\nx", "cr?lf?x");
+	TEXT("tab\tdel\x7f", "tab?del?");
+	/* UTF-8 shown as it is: 2, 3 and 4 bytes */
+	TEXT("caf\xc3\xa9", "caf\xc3\xa9");
+	TEXT("\xe2\x82\xac" "5", "\xe2\x82\xac" "5");
+	TEXT("\xf0\x9f\x94\xa5", "\xf0\x9f\x94\xa5");
+	/* C1 as bytes (0x80-0x9f alone: not UTF-8): '?' per byte */
+	TEXT("x\x9b" "31m", "x?31m");
+	TEXT("\x80\x9f", "??");
+	/* C1 as code points (U+009B = c2 9b): one '?' */
+	TEXT("x\xc2\x9b" "31m", "x?31m");
+	/* line/paragraph separators, bidi overrides: one '?' each */
+	TEXT("a\xe2\x80\xa8" "b", "a?b");
+	TEXT("a\xe2\x80\xae" "cba", "a?cba");
+	TEXT("\xe2\x81\xa6x\xe2\x81\xa9", "?x?");
+	TEXT("\xd8\x9c" "a", "?a");
+	/* truncated sequences: each byte '?', what follows is kept */
+	TEXT("ab\xc3", "ab?");
+	TEXT("\xe2\x82" "x", "??x");
+	TEXT("\xf0\x9f\x94", "???");
+	/* overlongs ('/' as c0 af and e0 80 af, NUL as c0 80) */
+	TEXT("\xc0\xaf", "??");
+	TEXT("\xe0\x80\xaf", "???");
+	TEXT("\xc0\x80", "??");
+	/* surrogates, above U+10FFFF, invalid lead bytes */
+	TEXT("\xed\xa0\x80", "???");
+	TEXT("\xf4\x90\x80\x80", "????");
+	TEXT("\xf8\x88\x80\x80\x80", "?????");
+	TEXT("\xfe\xff", "??");
+	/* a stray continuation byte before a valid character */
+	TEXT("\xa9\xc3\xa9", "?\xc3\xa9");
+}
+
+/* Not UTF-8 (C, POSIX): every byte >= 0x80 is '?', as ps does. */
+static void text_c(void)
+{
+	TEXT("klpt_sleeper", "klpt_sleeper");
+	TEXT("caf\xc3\xa9", "caf??");
+	TEXT("a\x1b]0;x\a", "a?]0;x?");
+	TEXT("\x9b", "?");
+}
+
+/* The output fits the buffer and never ends in half a character. */
+static void text_sizes(void)
+{
+	char buf[8], in[] = "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac";
+
+	top_esc_text(buf, 8, in);	/* 7 bytes: two euros, not 2.33 */
+	if (strcmp(buf, "\xe2\x82\xac\xe2\x82\xac")) {
+		printf("cut: got '%s'\n", buf);
+		failures++;
+	}
+	top_esc_text(buf, 4, "a\x1b" "bcdef");
+	if (strcmp(buf, "a?b")) {
+		printf("cut: got '%s'\n", buf);
+		failures++;
+	}
+	/* in place: the result is never longer */
+	strcpy(buf, "x\ny\xc3\xa9");
+	top_esc_text(buf, sizeof(buf), buf);
+	if (strcmp(buf, "x?y\xc3\xa9")) {
+		printf("in place: got '%s'\n", buf);
+		failures++;
+	}
+}
+
+/* Columns, for the screen: UTF-8 characters are one column (or two). */
+static void fit(void)
+{
+	int used;
+	size_t n = top_text_fit("caf\xc3\xa9s", 4, &used);
+
+	if (n != 5 || used != 4) {
+		printf("fit: %zu bytes, %d columns; want 5, 4\n", n, used);
+		failures++;
+	}
+	n = top_text_fit("\xe6\x97\xa5\xe6\x9c\xac", 3, &used);
+	if (n != 3 || used != 2) {
+		printf("fit wide: %zu bytes, %d columns; want 3, 2\n", n, used);
+		failures++;
+	}
+}
+
+/* JSON does not depend on the locale: always UTF-8. */
+static void json(void)
+{
+	JSON("klpt_sleeper", "\"klpt_sleeper\"");
+	JSON("q\"b\\", "\"q\\\"b\\\\\"");
+	JSON("a\x1b[31m\a\r\n\x7f", "\"a\\u001b[31m\\u0007\\u000d\\u000a"
+	     "\\u007f\"");
+	/* valid UTF-8 as it is, not Latin-1 \u00XX per byte */
+	JSON("caf\xc3\xa9", "\"caf\xc3\xa9\"");
+	JSON("\xf0\x9f\x94\xa5", "\"\xf0\x9f\x94\xa5\"");
+	/* C1, separators, bidi: the code point, escaped */
+	JSON("\xc2\x9b", "\"\\u009b\"");
+	JSON("\xe2\x80\xa8\xe2\x80\xae", "\"\\u2028\\u202e\"");
+	/* not UTF-8: U+FFFD per byte */
+	JSON("x\x9b" "y", "\"x\\ufffdy\"");
+	JSON("\xc3", "\"\\ufffd\"");
+	JSON("\xe2\x82" "x", "\"\\ufffd\\ufffdx\"");
+	JSON("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+	JSON("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	JSON("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	JSON("\xff", "\"\\ufffd\"");
+}
+
+int main(void)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		printf("no C.UTF-8 locale\n");
+		return 2;
+	}
+	top_esc_init();
+	text_utf8();
+	text_sizes();
+	fit();
+	json();
+	setlocale(LC_CTYPE, "C");
+	top_esc_init();
+	text_c();
+	json();
+	if (failures)
+		printf("%d failures\n", failures);
+	return failures ? 1 : 0;
+}
