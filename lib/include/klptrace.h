@@ -417,7 +417,10 @@ enum klpt_verdict {
 /*
  * The unload verdict of module m.  If why is not NULL, writes a one-line
  * explanation naming what holds it ("2 tasks still in klpt_sleep_fn:
- * klpt_sleeper[105], ...") into why (size bytes, NUL-terminated).
+ * klpt_sleeper[105], ...") into why (size bytes, NUL-terminated).  The
+ * names in it are the kernel's bytes (a task's comm is its owner's
+ * choice: control characters included): escape why before printing it
+ * to a terminal, as klptop does (tui/esc.c).
  */
 enum klpt_verdict klpt_module_verdict(const struct klpt_session *s,
 				      const struct klpt_module *m,
