@@ -8,6 +8,7 @@
  * Built and run by tui/tests/run.sh with ASan and UBSan.
  */
 #include <locale.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,43 @@ static void check_json(int line, const char *in, const char *want)
 #define TEXT(in, want) check_text(__LINE__, in, want)
 #define JSON(in, want) check_json(__LINE__, in, want)
 
+/*
+ * Bytes that are not UTF-8: '?' per byte in text, U+FFFD per byte in
+ * JSON; what follows is kept.
+ */
+static const struct {
+	const char *in, *text, *json;
+} invalid[] = {
+	/* C1 as bytes, alone */
+	{ "x\x9b" "y", "x?y", "\"x\\ufffdy\"" },
+	/* truncated sequences */
+	{ "ab\xc3", "ab?", "\"ab\\ufffd\"" },
+	{ "\xe2\x82" "x", "??x", "\"\\ufffd\\ufffdx\"" },
+	{ "\xf0\x9f\x94", "???", "\"\\ufffd\\ufffd\\ufffd\"" },
+	/* overlongs ('/' as c0 af and e0 80 af, NUL as c0 80) */
+	{ "\xc0\xaf", "??", "\"\\ufffd\\ufffd\"" },
+	{ "\xe0\x80\xaf", "???", "\"\\ufffd\\ufffd\\ufffd\"" },
+	{ "\xc0\x80", "??", "\"\\ufffd\\ufffd\"" },
+	/* a surrogate, above U+10FFFF, invalid lead bytes */
+	{ "\xed\xa0\x80", "???", "\"\\ufffd\\ufffd\\ufffd\"" },
+	{ "\xf4\x90\x80\x80", "????",
+	  "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+	{ "\xf8\x88\x80\x80\x80", "?????",
+	  "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+	{ "\xfe\xff", "??", "\"\\ufffd\\ufffd\"" },
+};
+
+static void not_utf8(bool text)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(invalid) / sizeof(*invalid); i++)
+		if (text)
+			check_text(__LINE__, invalid[i].in, invalid[i].text);
+		else
+			check_json(__LINE__, invalid[i].in, invalid[i].json);
+}
+
 /* A UTF-8 locale: valid UTF-8 is shown, controls never are. */
 static void text_utf8(void)
 {
@@ -74,19 +112,6 @@ static void text_utf8(void)
 	TEXT("a\xe2\x80\xae" "cba", "a?cba");
 	TEXT("\xe2\x81\xa6x\xe2\x81\xa9", "?x?");
 	TEXT("\xd8\x9c" "a", "?a");
-	/* truncated sequences: each byte '?', what follows is kept */
-	TEXT("ab\xc3", "ab?");
-	TEXT("\xe2\x82" "x", "??x");
-	TEXT("\xf0\x9f\x94", "???");
-	/* overlongs ('/' as c0 af and e0 80 af, NUL as c0 80) */
-	TEXT("\xc0\xaf", "??");
-	TEXT("\xe0\x80\xaf", "???");
-	TEXT("\xc0\x80", "??");
-	/* surrogates, above U+10FFFF, invalid lead bytes */
-	TEXT("\xed\xa0\x80", "???");
-	TEXT("\xf4\x90\x80\x80", "????");
-	TEXT("\xf8\x88\x80\x80\x80", "?????");
-	TEXT("\xfe\xff", "??");
 	/* a stray continuation byte before a valid character */
 	TEXT("\xa9\xc3\xa9", "?\xc3\xa9");
 }
@@ -154,14 +179,6 @@ static void json(void)
 	/* C1, separators, bidi: the code point, escaped */
 	JSON("\xc2\x9b", "\"\\u009b\"");
 	JSON("\xe2\x80\xa8\xe2\x80\xae", "\"\\u2028\\u202e\"");
-	/* not UTF-8: U+FFFD per byte */
-	JSON("x\x9b" "y", "\"x\\ufffdy\"");
-	JSON("\xc3", "\"\\ufffd\"");
-	JSON("\xe2\x82" "x", "\"\\ufffd\\ufffdx\"");
-	JSON("\xc0\xaf", "\"\\ufffd\\ufffd\"");
-	JSON("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
-	JSON("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	JSON("\xff", "\"\\ufffd\"");
 }
 
 int main(void)
@@ -172,13 +189,16 @@ int main(void)
 	}
 	top_esc_init();
 	text_utf8();
+	not_utf8(true);
 	text_sizes();
 	fit();
 	json();
+	not_utf8(false);
 	setlocale(LC_CTYPE, "C");
 	top_esc_init();
 	text_c();
 	json();
+	not_utf8(false);
 	if (failures)
 		printf("%d failures\n", failures);
 	return failures ? 1 : 0;
