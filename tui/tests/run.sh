@@ -3,6 +3,7 @@
 # tests/vm/scenarios/klptop_*).
 #
 #   tui/tests/run.sh [BUILD_DIR]     (default build/tui; make -C tui first)
+#   ONLY="NAME..." tui/tests/run.sh  only those tests (t_NAME)
 #
 # Replays of the fixture recording (lib/tests/fixtures) in batch, JSON and
 # on a terminal (tmux, private server), checked against the ground truth
