@@ -2,7 +2,8 @@
 # The Debian packages, as an operator gets them.  Prints PASS/FAIL per
 # step and ends with "N passed, N failed" (tests/run.sh pkg; make check):
 #   pkg/build        dpkg-buildpackage -us -uc -b from a clean copy
-#                    (tests/pkg/build-debs.sh)
+#                    (tests/pkg/build-debs.sh), without -Werror or
+#                    sanitizers
 #   pkg/lintian      no error or warning (overrides in debian/ say why)
 #   pkg/symbols      debian/libklptrace0.symbols has a (symver) line for
 #                    every version node of lib/libklptrace.map
@@ -55,7 +56,12 @@ if ! debs=$(OUT=$out "$here/build-debs.sh" 2>"$log"); then
 	fail build "dpkg-buildpackage failed"
 	finish
 fi
-pass build
+# a release build: the tests' -Werror and sanitizers stay out of it
+if grep -e '-Werror ' -e '-fsanitize' "$out/build.log" >"$log"; then
+	fail build "the package build used -Werror or a sanitizer"
+else
+	pass build
+fi
 debs=$(echo "$debs" | grep -v -- '-dbgsym_')
 
 t0=$(date +%s)

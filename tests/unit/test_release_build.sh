@@ -1,0 +1,20 @@
+#!/bin/sh
+# `make` of lib and tui is a release build: no sanitizer, no -Werror
+# (a newer compiler's new warning must not break a user's or a package's
+# build); WERROR=-Werror, as tests/run.sh sets it, puts -Werror back.
+# Dry runs (make -n -B) into a scratch OUT: nothing is built.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+for d in lib tui; do
+	cmds=$(env -u WERROR make -n -B -C "$top/$d" OUT="$tmp/$d" LIB_OUT="$tmp/lib" 2>&1) ||
+		fail "make -n -C $d: $cmds"
+	echo "$cmds" | grep -q -- '-fsanitize' && fail "make -C $d builds a sanitizer variant"
+	echo "$cmds" | grep -q -- '-Werror\( \|$\)' && fail "make -C $d uses -Werror"
+	echo "$cmds" | grep -q -- '-Wall' || fail "make -C $d: no compiler call seen"
+	WERROR=-Werror make -n -B -C "$top/$d" OUT="$tmp/$d" LIB_OUT="$tmp/lib" 2>&1 |
+		grep -q -- '-Werror ' || fail "make -C $d WERROR=-Werror has no -Werror"
+done
+echo "release build: lib and tui without sanitizers or -Werror"
