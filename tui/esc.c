@@ -36,6 +36,7 @@
  * character): the output is always valid UTF-8 and valid JSON.
  */
 #include <langinfo.h>
+#include <limits.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -152,6 +153,27 @@ size_t top_text_fit(const char *s, int cols, int *used)
 	if (used)
 		*used = w;
 	return (size_t)(p - (const unsigned char *)s);
+}
+
+const char *top_esc_col(char *buf, size_t size, const char *s, int w,
+			int max)
+{
+	size_t n;
+	int cols;
+
+	top_esc_text(buf, size, s);
+	n = top_text_fit(buf, INT_MAX, &cols);
+	if (max > 1 && cols > max) {
+		n = top_text_fit(buf, max - 1, &cols);
+		if (n + 1 < size) {
+			buf[n++] = '~';
+			cols++;
+		}
+	}
+	for (; cols < w && n + 1 < size; cols++)
+		buf[n++] = ' ';
+	buf[n] = '\0';
+	return buf;
 }
 
 void top_esc_json(FILE *f, const char *s)

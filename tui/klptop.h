@@ -271,6 +271,13 @@ const char *top_esc_text(char *buf, size_t size, const char *s);
  * columns (wcwidth()), their columns in *used.
  */
 size_t top_text_fit(const char *s, int cols, int *used);
+/*
+ * s escaped for a column of the screen or -b: cut to max columns with a
+ * '~' to show it was cut (max > 1; 0: never cut), then padded with
+ * spaces to w columns (printf's %-*s counts bytes, not columns).
+ */
+const char *top_esc_col(char *buf, size_t size, const char *s, int w,
+			int max);
 /* s as a JSON string, quotes included: always valid UTF-8 and JSON. */
 void top_esc_json(FILE *f, const char *s);
 

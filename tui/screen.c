@@ -155,17 +155,6 @@ static void put(struct ui *ui, int y, int x, int w, attr_t attr,
 	attroff((int)attr);
 }
 
-/* A name cut to w columns with a '~' to show it was cut. */
-static const char *fit(const char *s, int w, char *buf, size_t size)
-{
-	int len = (int)strlen(s);
-
-	if (len <= w || w < 2)
-		return s;
-	snprintf(buf, size, "%.*s~", w - 1, s);
-	return buf;
-}
-
 static const char *verdict_label(enum klpt_verdict v)
 {
 	switch (v) {
@@ -328,8 +317,9 @@ static int draw_patches(struct ui *ui, int y, int rows)
 		top_fmt_refcnt(ref, sizeof(ref), p);
 		progress(bar, sizeof(bar), p, 14);
 		put(ui, y + i, 0, ui->cols - 13, attr,
-		    "%-*s %c %-10s %4s %7s %-14s %3s %s %3s ", namew,
-		    fit(p->name, namew, b1, sizeof(b1)), p->enabled ? '1' : '0',
+		    "%s %c %-10s %4s %7s %-14s %3s %s %3s ",
+		    top_esc_col(b1, sizeof(b1), p->name, namew, namew),
+		    p->enabled ? '1' : '0',
 		    top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
 		    elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
 		    top_forced_flag(p), ref);
@@ -345,7 +335,7 @@ static int draw_patches(struct ui *ui, int y, int rows)
 
 		put(ui, y, 0, ui->cols, attr_of(ui, p->verdict == KLPT_READY ?
 						C_READY : C_HOLD),
-		    " %s: %s", fit(p->name, 32, b2, sizeof(b2)),
+		    " %s: %s", top_esc_col(b2, sizeof(b2), p->name, 0, 32),
 		    p->verdict == KLPT_READY ?
 		    "READY: rmmod is safe now (u unloads)" : p->why);
 	}
@@ -356,7 +346,7 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 {
 	const struct top_patch *p = selected_patch(ui);
 	int funcw = ui->cols - 62, i;
-	char b1[128];
+	char b1[1024], b2[32];	/* padded to funcw (as put()'s buffer) */
 
 	if (funcw < 8)
 		funcw = 8;
@@ -400,10 +390,12 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 		top_fmt_checks(checks, sizeof(checks), b);
 		put(ui, y + i, 0, ui->cols, sel ? attr_of(ui, C_SELECTED) :
 		    b->reason == KLPT_REASON_NONE ? attr_of(ui, C_DIM) :
-		    A_NORMAL, "%7d %7d %-15s %s %-10s %-*s %7s %6s", b->tgid,
-		    b->pid, b->comm, top_kthread_flag(b->kthread),
-		    top_reason_column(b->reason), funcw,
-		    fit(b->func[0] ? b->func : "-", funcw, b1, sizeof(b1)),
+		    A_NORMAL, "%7d %7d %s %s %-10s %s %7s %6s", b->tgid,
+		    b->pid, top_esc_col(b2, sizeof(b2), b->comm, 15, 0),
+		    top_kthread_flag(b->kthread),
+		    top_reason_column(b->reason),
+		    top_esc_col(b1, sizeof(b1), b->func[0] ? b->func : "-",
+				funcw, funcw),
 		    blocked, checks);
 	}
 	return y + rows;

@@ -60,15 +60,16 @@ static void header(FILE *f, const struct top_view *v,
 
 static void blocker_row(FILE *f, const struct top_blocker *b)
 {
-	char blocked[16], checks[16], comm[sizeof(b->comm)];
-	char func[sizeof(b->func)];
+	char blocked[16], checks[16], comm[32], func[sizeof(b->func) + 24];
 
 	top_fmt_blocked(blocked, sizeof(blocked), b);
 	top_fmt_checks(checks, sizeof(checks), b);
-	fprintf(f, "    %7d %7d %-16s %-2s %-24s %-24s %7s %6s\n", b->pid,
-		b->tgid, top_esc_text(comm, sizeof(comm), b->comm),
+	/* escaped, padded by columns: a UTF-8 name keeps the columns */
+	fprintf(f, "    %7d %7d %s %-2s %-24s %s %7s %6s\n", b->pid,
+		b->tgid, top_esc_col(comm, sizeof(comm), b->comm, 16, 0),
 		top_kthread_flag(b->kthread), top_reason_text(b->reason),
-		b->func[0] ? top_esc_text(func, sizeof(func), b->func) : "-",
+		top_esc_col(func, sizeof(func), b->func[0] ? b->func : "-",
+			    24, 0),
 		blocked, checks);
 }
 
@@ -86,7 +87,7 @@ void top_text_frame(FILE *f, const struct top_view *v,
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
 		char elapsed[16], switched[32] = "-", refcnt[16];
-		char pass[16], signals[16], name[sizeof(p->name)];
+		char pass[16], signals[16], name[sizeof(p->name) + 24];
 		char why[sizeof(p->why)];
 
 		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
@@ -96,8 +97,9 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			snprintf(switched, sizeof(switched), "%u/%u",
 				 p->switched, p->total);
 		top_fmt_refcnt(refcnt, sizeof(refcnt), p);
-		fprintf(f, "%-24s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
-			top_esc_text(name, sizeof(name), p->name), p->enabled,
+		fprintf(f, "%s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
+			top_esc_col(name, sizeof(name), p->name, 24, 0),
+			p->enabled,
 			top_direction(p),
 			top_fmt_count(pass, sizeof(pass), p->pass),
 			elapsed, switched,

@@ -691,6 +691,15 @@ t_hostile_names() {
 	expect_out 0 "$work/out" "^ *100  *100 $row  " \
 		"still in the patch's code: $row\[100\]" "^m?\]0;t?  " || return 1
 	no_controls "$work/out" || return 1
+	# padded by columns: the KT column under its heading (é: 2 bytes)
+	python3 - "$work/out" <<'PY' || return 1
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+head = [l for l in lines if l.lstrip().startswith("PID ")][0]
+row = [l for l in lines if l.lstrip().startswith("100 ")][0]
+k = head.index(" KT ") + 1
+assert row[k] == "-" and row[k - 1] == " ", (head, row)
+PY
 	LC_ALL=C fake "$@" -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
 	got=$?
 	expect_out 0 "$work/out" "^ *100  *100 x?\[2J??E??  " || return 1

@@ -166,6 +166,34 @@ static void fit(void)
 	}
 }
 
+static void check_col(int line, const char *in, int w, int max,
+		      const char *want)
+{
+	char buf[64];
+
+	top_esc_col(buf, sizeof(buf), in, w, max);
+	if (strcmp(buf, want)) {
+		printf("line %d: column of '%s': got '%s', want '%s'\n", line,
+		       in, buf, want);
+		failures++;
+	}
+}
+
+/* Columns padded and cut by terminal columns, not bytes. */
+static void col(void)
+{
+	check_col(__LINE__, "caf\xc3\xa9", 6, 0, "caf\xc3\xa9  ");
+	check_col(__LINE__, "a\nb", 4, 0, "a?b ");
+	check_col(__LINE__, "abcdef", 4, 0, "abcdef");
+	check_col(__LINE__, "abcdef", 4, 4, "abc~");
+	/* 3 wide characters (6 columns) in 5: two and '~' */
+	check_col(__LINE__, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 5, 5,
+		  "\xe6\x97\xa5\xe6\x9c\xac~");
+	/* in 4: one (the second would need columns 3-4), '~', a space */
+	check_col(__LINE__, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4, 4,
+		  "\xe6\x97\xa5~ ");
+}
+
 /* JSON does not depend on the locale: always UTF-8. */
 static void json(void)
 {
@@ -192,6 +220,7 @@ int main(void)
 	not_utf8(true);
 	text_sizes();
 	fit();
+	col();
 	json();
 	not_utf8(false);
 	setlocale(LC_CTYPE, "C");
