@@ -619,13 +619,19 @@ t_screen_too_small() {
 	terminal_sane
 }
 
+# The klptop of this test's pane: the child of the pane's shell (a
+# machine-wide pgrep would find, and signal, another test run's klptop).
+screen_pid() {
+	pgrep -P "$(tmx display-message -p -t top '#{pane_pid}')" -x klptop-san
+}
+
 t_screen_signals() {
 	local sig num p
 	for sig in INT TERM HUP; do
 		num=$(kill -l "$sig")
 		start_screen 80 24 --replay "$fix/vm-recording" --speed 0
 		loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
-		p=$(pgrep -n -x klptop-san)
+		p=$(screen_pid)
 		[ -n "$p" ] || fail "no klptop process" || return 1
 		kill -s "$sig" "$p"
 		loop_until 10 exited || fail "SIG$sig did not end klptop" || return 1
@@ -636,7 +642,7 @@ t_screen_signals() {
 	# SIGWINCH is a resize, not an end
 	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
 	loop_until 10 screen_has "F10Quit" || fail "no screen" || return 1
-	p=$(pgrep -n -x klptop-san)
+	p=$(screen_pid)
 	kill -s WINCH "$p"
 	tmx send-keys -t top '?'
 	loop_until 5 screen_has "klptop keys" || fail "klptop died on SIGWINCH" || return 1
