@@ -783,6 +783,12 @@ t_screen_stdin() {
 	done
 }
 
+# The terminal hangs up under the screen, SIGHUP blocked (hangup.py):
+# exit 2 and one line (it spun: 2.7 s of CPU in the 10 s, measured before).
+t_screen_hangup() {
+	python3 "$here/hangup.py" "$san" "$fix/vm-recording" "$work/err"
+}
+
 # Closed stdout, or one that takes nothing (/dev/full): exit 2 and one
 # line on stderr, for -b, --json, the screen's choice and the scripted
 # flow (a reader gone, EPIPE, is no error: head -c 1).
@@ -845,6 +851,7 @@ run_test escaper t_escaper
 run_test hostile_names t_hostile_names
 run_test screen_term t_screen_term
 run_test screen_stdin t_screen_stdin
+run_test screen_hangup t_screen_hangup
 run_test stdout_errors t_stdout_errors
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
