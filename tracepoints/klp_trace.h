@@ -224,10 +224,46 @@ TRACE_EVENT(klp_task_switch,
 );
 
 /*
- * copy_process() failed after klp_copy_process() had given the child a
- * state (a klp_task_switch via=fork was emitted for it): the task never
- * runs and its pid is freed right after.  err is copy_process()'s errno
- * (-ENOMEM: the pid namespace is dying, -EINTR: a fatal signal).
+ * A task was created: klp_copy_process() is called by copy_process() for
+ * every fork, kernel threads included (6.1: after PF_KTHREAD, pid and
+ * tgid are set, before the child is on any task list).  state is the
+ * patch state the child takes from its parent (undefined outside a
+ * transition); kthread is PF_KTHREAD, which in 6.1 only kernel_thread()
+ * sets, at this fork, and nothing clears later.
+ */
+TRACE_EVENT(klp_task_new,
+
+	TP_PROTO(struct task_struct *child, int state),
+
+	TP_ARGS(child, state),
+
+	TP_STRUCT__entry(
+		__field(pid_t,		pid)
+		__field(pid_t,		tgid)
+		__array(char,		comm,	TASK_COMM_LEN)
+		__field(s8,		state)
+		__field(u8,		kthread)
+	),
+
+	TP_fast_assign(
+		__entry->pid = child->pid;
+		__entry->tgid = child->tgid;
+		memcpy(__entry->comm, child->comm, TASK_COMM_LEN);
+		__entry->state = state;
+		__entry->kthread = !!(child->flags & PF_KTHREAD);
+	),
+
+	TP_printk("pid=%d tgid=%d comm=%s state=%s kthread=%u",
+		  __entry->pid, __entry->tgid, __entry->comm,
+		  klpt_show_state(__entry->state), __entry->kthread)
+);
+
+/*
+ * copy_process() failed after klp_copy_process() had announced the child
+ * (klp_task_new, and klp_task_switch via=fork in a transition): the
+ * task never runs and its pid is freed right after.  err is
+ * copy_process()'s errno (-ENOMEM: the pid namespace is dying, -EINTR: a
+ * fatal signal).
  */
 TRACE_EVENT(klp_task_fork_failed,
 

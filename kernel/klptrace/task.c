@@ -109,17 +109,30 @@ static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /*
- * klp_copy_process(struct task_struct *child): the child takes current's
- * state.  Outside a transition both are KLP_UNDEFINED: nothing to say.
+ * klp_copy_process(struct task_struct *child): called by copy_process()
+ * for every fork, under tasklist_lock, once the child's pid, tgid and
+ * PF_KTHREAD are set and before it is on any task list.  The child takes
+ * current's state: in a transition that is a switch via fork.
+ *
+ * Every fork is also announced with klp_task_new, so that a session
+ * knows every task and whether it is a kernel thread from the event,
+ * also outside a transition.  Why here and not with the kernel's
+ * task:task_newtask: this kprobe fires on every fork anyway (the state
+ * must be read here), so the event costs one ring-buffer write and no
+ * second hook, and it reads tgid and PF_KTHREAD from the child itself,
+ * where task_newtask carries neither.  It comes after the fork's switch
+ * event, so that a consumer that applies them in order ends with the
+ * identity of the new task.
  */
 static int fork_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct task_struct *child = (void *)regs_get_kernel_argument(regs, 0);
 	int state = READ_ONCE(current->patch_state);
 
-	if (state == KLP_UNDEFINED)
-		return 0;
-	trace_klp_task_switch(child, KLP_UNDEFINED, state, KLP_TRACE_VIA_FORK);
+	if (state != KLP_UNDEFINED)
+		trace_klp_task_switch(child, KLP_UNDEFINED, state,
+				      KLP_TRACE_VIA_FORK);
+	trace_klp_task_new(child, state);
 	return 0;
 }
 
@@ -135,10 +148,8 @@ static struct klpt_hook hooks[NR_HOOKS];
  * emitted never runs; its pid is freed after this call, so the event
  * cannot follow a reuse of the pid.  A successful fork never gets here.
  *
- * The fork event was emitted iff the child's state is defined: it is
- * the parent's state that klp_copy_process() copied (the parent cannot
- * switch while it holds tasklist_lock), and no one changed it since: the
- * child is on no task list, which is how the core reaches tasks.
+ * The fork hook announced every child (klp_task_new), so every such
+ * failure is reported.
  *
  * The errno is not an argument: it is rebuilt from the two conditions
  * in the kernel's order.  Both stay true once true, so this is the
@@ -152,8 +163,7 @@ static int fork_fail_pre(struct kprobe *p, struct pt_regs *regs)
 	int err;
 
 	/* Without the fork hook there was no fork event to take back. */
-	if (hooks[HOOK_FORK].status ||
-	    READ_ONCE(child->patch_state) == KLP_UNDEFINED)
+	if (hooks[HOOK_FORK].status)
 		return 0;
 	err = READ_ONCE(ns->pid_allocated) & PIDNS_ADDING ? -EINTR : -ENOMEM;
 	trace_klp_task_fork_failed(child->pid, child->tgid, child->comm, err);
@@ -185,7 +195,7 @@ static struct klpt_hook hooks[NR_HOOKS] = {
 	},
 	[HOOK_FORK] = {
 		.name = "klp_copy_process",
-		.feeds = "klp_task_switch(via=fork)",
+		.feeds = "klp_task_switch(via=fork),klp_task_new",
 		.type = KLPT_HOOK_KPROBE,
 		.kp = { .pre_handler = fork_pre },
 	},

@@ -43,9 +43,13 @@ if w is not None:
 
     for e in w:
         x = e.pid
-        if e.name == "klp_task_switch" and e.get("via") == "fork":
+        # a fork's klp_task_switch via=fork (in a transition) and its
+        # klp_task_new (every fork) name the same child
+        if (e.name == "klp_task_switch" and e.get("via") == "fork") or \
+                e.name == "klp_task_new":
+            if last_fork.get(x, {}).get("pid") != e["pid"]:
+                early.pop(x, None)
             last_fork[x] = e
-            early.pop(x, None)
         elif e.name == "klp_task_fork_failed":
             reported += 1
             j.check(not ran(e["pid"]),
