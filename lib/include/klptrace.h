@@ -35,6 +35,16 @@ const char *klpt_version(void);
 
 /* Patch and task states: task->patch_state and transition targets. */
 enum klpt_state {
+	/*
+	 * klpt_task_state() only: the session cannot know it.  The idle
+	 * tasks (swapper/N) are in no /proc listing, so a session that
+	 * joins a transition under way (or lost events, or runs in the
+	 * fallback, where no event reports their switches) does not know
+	 * their state until an event says it (their switch or blocked
+	 * check, a pass that found every other task switched, the end of
+	 * the transition).
+	 */
+	KLPT_STATE_UNKNOWN = -2,
 	KLPT_UNDEFINED = -1,
 	KLPT_UNPATCHED = 0,
 	KLPT_PATCHED = 1,
@@ -97,6 +107,17 @@ enum klpt_event_type {
 	 * task.pid (tgid, comm) never ran.  task.err is the negative errno.
 	 */
 	KLPT_EV_TASK_FORK_FAILED,
+	/*
+	 * A task was created (klptrace.ko's klp_task_new for every fork;
+	 * without it, the kernel's task:task_newtask): task.pid, tgid
+	 * (0: unknown, a thread whose creator the model does not know),
+	 * comm (at the fork: the creator's), kthread (1/0, -1 unknown),
+	 * ppid (the creating thread, 0 if the event does not say) and to
+	 * (the patch state it takes from its creator; KLPT_STATE_UNKNOWN
+	 * when the event does not carry it: the model then takes its
+	 * creator's).
+	 */
+	KLPT_EV_TASK_NEW,
 	KLPT_EV__COUNT
 };
 
@@ -129,8 +150,8 @@ struct klpt_event {
 			bool forced;
 		} transition;
 		/*
-		 * TASK_SWITCH, TASK_BLOCKED, TASK_FORK_FAILED and
-		 * TASK_EXIT (pid, comm)
+		 * TASK_SWITCH, TASK_BLOCKED, TASK_FORK_FAILED, TASK_NEW
+		 * and TASK_EXIT (pid, comm)
 		 */
 		struct {
 			int pid;
@@ -143,6 +164,8 @@ struct klpt_event {
 			int reason;		/* BLOCKED: enum klpt_reason */
 			int err;		/* BLOCKED, FORK_FAILED: -errno */
 			const char *func;	/* BLOCKED: "" unless in func */
+			int kthread;		/* NEW: 1, 0, -1 unknown */
+			int ppid;		/* NEW: creator tid, 0 unknown */
 		} task;
 		/* MODULE_REF, MODULE_UNLOAD_READY, MODULE_FREE, MODULE_LOAD */
 		struct {
@@ -296,8 +319,10 @@ int klpt_session_record(struct klpt_session *s, const char *dir);
  * (from sysfs/procfs, or klptrace.ko loaded mid-transition) and a replay
  * of a trace.dat cannot know what happened before their first event:
  * such values come back as KLPT_UNKNOWN_COUNT (counts), 0 (times: see
- * klpt_patch_started_ns()), -1 (klpt_task_kthread(), refcnt) or
- * KLPT_PHASE_UNKNOWN, never as a guess.
+ * klpt_patch_started_ns()), -1 (klpt_task_kthread(), refcnt),
+ * KLPT_STATE_UNKNOWN (an idle task's state) or KLPT_PHASE_UNKNOWN, never
+ * as a guess.  Values that are what this session saw rather than the
+ * kernel's whole count say so (klpt_task_checks_exact()).
  */
 #define KLPT_UNKNOWN_COUNT (~0u)
 
@@ -376,22 +401,51 @@ int klpt_task_pid(const struct klpt_task *t);		/* thread id */
 int klpt_task_tgid(const struct klpt_task *t);
 const char *klpt_task_comm(const struct klpt_task *t);
 /*
- * 1 kernel thread (PF_KTHREAD), 0 user task, -1 unknown: only a snapshot
- * of procfs tells (a live session's, or the ones a recording keeps: at
- * its start, and at its end for the tasks born meanwhile that were still
- * there with the same comm); a task first seen in an event is unknown
- * until the next resync, and every task of a trace.dat is.
- * klpt_task_is_kthread(): 1 only.
+ * The task set.  A live session knows every thread: those of procfs at
+ * open, the idle task of every possible CPU (swapper/N, pid 0, not in
+ * procfs: from <root>/sys/devices/system/cpu/possible), and every thread
+ * created (KLPT_EV_TASK_NEW) or exiting (KLPT_EV_TASK_EXIT) since, in a
+ * transition or not.  A replay knows as much as its recording carries
+ * (recordings made before the idle tasks and task creations were
+ * recorded learn them from their events only).
+ */
+/*
+ * 1 kernel thread (PF_KTHREAD), 0 user task, -1 unknown.  From the
+ * kernel only: procfs's stat flags for the tasks a snapshot lists, the
+ * creating event for a task created since (klp_task_new carries
+ * PF_KTHREAD; task:task_newtask's creator: in 6.1 only kthreadd, pid 2,
+ * creates kernel threads), 1 for idle tasks.  Unknown for a task first
+ * seen in another event (a trace.dat, or a recording made before task
+ * creations were recorded, unless its end snapshot lists it with the
+ * same comm).  klpt_task_is_kthread(): 1 only.
  */
 int klpt_task_kthread(const struct klpt_task *t);
 bool klpt_task_is_kthread(const struct klpt_task *t);
-int klpt_task_state(const struct klpt_task *t);		/* enum klpt_state */
+/* enum klpt_state; KLPT_STATE_UNKNOWN for an idle task (see there). */
+int klpt_task_state(const struct klpt_task *t);
 /* Why the last check failed: KLPT_REASON_NONE if not blocked. */
 int klpt_task_reason(const struct klpt_task *t);
 const char *klpt_task_func(const struct klpt_task *t);	/* "" if none */
+/*
+ * The blocked checks (klp_task_blocked) of the task in the transition
+ * under way that this session saw: the first one's and the last one's
+ * time (0: none seen) and their number.  Session-local: they are the
+ * task's whole history only if klpt_task_checks_exact() says so.
+ */
 uint64_t klpt_task_first_blocked_ns(const struct klpt_task *t);
 uint64_t klpt_task_last_blocked_ns(const struct klpt_task *t);
 unsigned int klpt_task_checks(const struct klpt_task *t);
+/*
+ * true: the checks above are all the task had in this transition (the
+ * session saw the transition start or its last reverse, or saw the task
+ * created since, and lost no events since), so none seen means never
+ * blocked.  false (a transition the session joined under way, from
+ * procfs/sysfs or after lost events, and the fallback, which sees no
+ * checks): they are lower bounds, checks since the session knew the
+ * task ("at least N"), and none seen means unknown.  true outside a
+ * transition (no checks).
+ */
+bool klpt_task_checks_exact(const struct klpt_task *t);
 
 int klpt_module_count(const struct klpt_session *s);
 const struct klpt_module *klpt_module_at(const struct klpt_session *s,

@@ -39,6 +39,7 @@ enum fld {
 	F_PATCH, F_TARGET, F_PASS, F_CHECKED, F_PENDING, F_FORCED,
 	F_PID, F_TGID, F_COMM, F_FROM, F_TO, F_VIA, F_REASON, F_ERR, F_FUNC,
 	F_MODULE, F_OP, F_REFCNT, F_IP, F_CALLER, F_NAME,
+	F_STATE, F_KTHREAD, F_CLONE_FLAGS, F_COMMON_PID,
 	F__COUNT
 };
 
@@ -50,6 +51,8 @@ static const char *const fld_name[F__COUNT] = {
 	[F_REASON] = "reason", [F_ERR] = "err", [F_FUNC] = "func",
 	[F_MODULE] = "module", [F_OP] = "op", [F_REFCNT] = "refcnt",
 	[F_IP] = "ip", [F_CALLER] = "caller", [F_NAME] = "name",
+	[F_STATE] = "state", [F_KTHREAD] = "kthread",
+	[F_CLONE_FLAGS] = "clone_flags", [F_COMMON_PID] = "common_pid",
 };
 
 /* How a field must look: a number, a __data_loc string, a char array. */
@@ -77,6 +80,8 @@ enum shape {
 	S_MODNAME,	/* module:module_load/free: name */
 	S_EXIT,		/* sched:sched_process_exit: pid, comm */
 	S_FORKFAIL,	/* klp_task_fork_failed: pid, tgid, comm, err */
+	S_NEW,		/* klp_task_new: pid, tgid, comm, state, kthread */
+	S_NEWTASK,	/* task:task_newtask: pid, comm, clone_flags */
 };
 
 #define B(f) (1u << (f))
@@ -90,7 +95,9 @@ struct evdef {
 	/*
 	 * 1: only in fallback, -1: only without.  The module events have
 	 * a klp_* and a module:* source; exactly one of them is decoded so
-	 * that no reference or free is counted twice.
+	 * that no reference or free is counted twice.  2: in the fallback,
+	 * and without it too when the tep lacks klp_task_new (a klptrace.ko
+	 * from before it): task:task_newtask stands in for it.
 	 */
 	int only;
 };
@@ -143,6 +150,15 @@ static const struct evdef defs[] = {
 	/* fires for every thread in do_exit(); in both modes */
 	{ "sched", "sched_process_exit", KLPT_EV_TASK_EXIT, S_EXIT,
 	  B(F_PID) | B(F_COMM), 0 },
+	{ "klp", "klp_task_new", KLPT_EV_TASK_NEW, S_NEW,
+	  B(F_PID) | B(F_TGID) | B(F_COMM) | B(F_STATE) | B(F_KTHREAD), 0 },
+	/*
+	 * copy_process()'s own tracepoint, for every task it creates (not
+	 * sched_process_fork: kernel_clone() alone fires that, and
+	 * create_io_thread() does not call it).
+	 */
+	{ "task", "task_newtask", KLPT_EV_TASK_NEW, S_NEWTASK,
+	  B(F_PID) | B(F_COMM) | B(F_CLONE_FLAGS) | B(F_COMMON_PID), 2 },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -162,6 +178,7 @@ struct klpt_decoder {
 	int table_len;
 	int hdr_size;		/* end of common_type */
 	bool has_klp;
+	bool has_task_new;	/* klp_task_new is known */
 	bool fallback;
 };
 
@@ -187,6 +204,7 @@ static const char *const type_names[KLPT_EV__COUNT] = {
 	[KLPT_EV_TASK_EXIT] = "sched_process_exit",
 	[KLPT_EV_PATCH_FORCED] = "klp_patch_forced",
 	[KLPT_EV_TASK_FORK_FAILED] = "klp_task_fork_failed",
+	[KLPT_EV_TASK_NEW] = "klp_task_new",
 };
 
 KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
@@ -233,7 +251,9 @@ static bool find_event(struct klpt_decoder *d, const struct evdef *def,
 
 		if (!(def->fields & B(i)))
 			continue;
-		f = tep_find_field(e, fld_name[i]);
+		/* common_pid: the task that wrote the event (current) */
+		f = i == F_COMMON_PID ? tep_find_common_field(e, fld_name[i]) :
+		    tep_find_field(e, fld_name[i]);
 		if (!f || f->offset < 0 || !field_ok(f, fld_kind[i]))
 			return false;
 		k->f[i] = f;
@@ -276,6 +296,8 @@ struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep)
 			maxid = k->event->id;
 		if (!strcmp(defs[i].sys, "klp"))
 			d->has_klp = true;
+		if (defs[i].type == KLPT_EV_TASK_NEW && defs[i].only != 2)
+			d->has_task_new = true;
 		d->nknown++;
 	}
 	if (maxid >= 0) {
@@ -384,6 +406,44 @@ static int reason_of(int64_t v)
 	       (int)v : KLPT_REASON_OTHER;
 }
 
+/* CLONE_THREAD (include/uapi/linux/sched.h): same thread group */
+#define KLPT_CLONE_THREAD	0x00010000ull
+/* kthreadd's pid: rest_init() creates kernel_init (1), then kthreadd */
+#define KLPT_KTHREADD_PID	2
+
+/*
+ * task:task_newtask (copy_process(), once the task is complete) carries
+ * the child's pid, comm and clone flags; common_pid is the creator.  Of
+ * what a task needs: tgid is the child's own pid unless CLONE_THREAD,
+ * else the creator's (0 here: the model takes it from the creator);
+ * PF_KTHREAD is not in it, but in 6.1 only kernel_thread() sets it
+ * (kernel_clone_args.kthread), and after boot only kthreadd calls that
+ * (create_kthread(); rest_init() and fork_idle() run at boot), while
+ * every task kthreadd creates is a kernel thread: so it is one iff its
+ * creator is kthreadd, which is pid 2 (rest_init() creates kernel_init,
+ * pid 1, then kthreadd).  PF_KTHREAD is never cleared (6.1 exec of a
+ * kernel thread is refused).  The state is not in it: the model takes
+ * the creator's.
+ */
+static void newtask(const struct klpt_decoder *d, const struct known *k,
+		    const struct tep_record *rec, struct klpt_event *ev)
+{
+	const unsigned char *data = rec->data;
+	uint64_t flags = (uint64_t)num(d, k, F_CLONE_FLAGS, data);
+	int creator = (int)num(d, k, F_COMMON_PID, data);
+
+	ev->task.pid = num(d, k, F_PID, data);
+	chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+	ev->task.tgid = flags & KLPT_CLONE_THREAD ? 0 : ev->task.pid;
+	ev->task.ppid = creator;
+	ev->task.kthread = creator == KLPT_KTHREADD_PID;
+	ev->task.from = KLPT_UNDEFINED;
+	ev->task.to = KLPT_STATE_UNKNOWN;
+	ev->task.target = KLPT_UNDEFINED;
+	ev->task.patch = "";
+	ev->task.func = "";
+}
+
 #define STR(var, fld)							\
 	do {								\
 		(var) = str(d, k, (fld), rec);				\
@@ -409,7 +469,9 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 	if (type < 0 || type >= d->table_len || (idx = d->table[type]) < 0)
 		return 0;
 	k = &d->known[idx];
-	if (k->def->only > 0 && !d->fallback)
+	if (k->def->only == 2 && !d->fallback && d->has_task_new)
+		return 0;
+	if (k->def->only == 1 && !d->fallback)
 		return 0;
 	if (k->def->only < 0 && d->fallback)
 		return 0;
@@ -519,6 +581,23 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		ev->task.target = KLPT_UNDEFINED;
 		ev->task.patch = "";
 		ev->task.func = "";
+		break;
+	case S_NEW:
+		ev->task.pid = num(d, k, F_PID, data);
+		ev->task.tgid = num(d, k, F_TGID, data);
+		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+		v = num(d, k, F_STATE, data);
+		if (!state_ok(v))
+			return klpt_err(EBADMSG);
+		ev->task.to = v;
+		ev->task.from = KLPT_UNDEFINED;
+		ev->task.kthread = num(d, k, F_KTHREAD, data) != 0;
+		ev->task.target = KLPT_UNDEFINED;
+		ev->task.patch = "";
+		ev->task.func = "";
+		break;
+	case S_NEWTASK:
+		newtask(d, k, rec, ev);
 		break;
 	}
 	return 1;

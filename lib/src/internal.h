@@ -169,6 +169,16 @@ struct klpt_truth {
 	struct klpt_truth_task *tasks;
 	struct klpt_truth_module *modules;
 	/*
+	 * The possible CPUs (<root>/sys/devices/system/cpu/possible), in
+	 * increasing order: 6.1 creates an idle task for each at boot
+	 * (idle_threads_init()), and every transition walks them
+	 * (for_each_possible_cpu(cpu) idle_task(cpu)), but procfs lists
+	 * none of them.  npossible < 0: not known (the file is missing, or
+	 * a recording made before it was kept).
+	 */
+	int npossible;
+	int *possible;
+	/*
 	 * A replay's start-up snapshot only: the threads of the snapshot
 	 * the recording took when it ended (truth-end.txt), sorted by tid.
 	 * Not tasks of this snapshot: what the model may learn of a task
@@ -186,6 +196,13 @@ struct klpt_truth {
  */
 int klpt_truth_take(const char *root, struct klpt_truth **out);
 void klpt_truth_free(struct klpt_truth *t);
+
+/*
+ * Parse a kernel CPU list ("0-3,6\n") into a malloc'd array in
+ * increasing order: the number of CPUs, or -EINVAL (malformed,
+ * decreasing, a CPU above 65535 or more than 8192 of them) / -ENOMEM.
+ */
+int klpt_cpulist_parse(const char *list, int **out);
 
 /* A recording keeps the start-up snapshot as text in a file. */
 int klpt_truth_save(const struct klpt_truth *t, FILE *f);
@@ -216,6 +233,13 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
  * stays that of one transition instead of growing without end.
  */
 void klpt_model_no_exits(struct klpt_model *m);
+
+/*
+ * The session sees no per-task event now (KLPT_MODE_FALLBACK): at each
+ * reconcile the idle tasks' states in a started transition are unknown
+ * (nothing reports their switches, and procfs does not list them).
+ */
+void klpt_model_set_fallback(struct klpt_model *m, bool on);
 
 /*
  * (Added with model.c.)  The public accessors on a bare model, for parts

@@ -267,6 +267,8 @@ static int load_formats(const char *tracing_dir, bool klp,
 	}
 	/* optional: without it exited tasks stay until a resync */
 	parse_event(tep, tracing_dir, "sched", "sched_process_exit");
+	/* optional: without it new tasks wait for a resync (fallback) */
+	parse_event(tep, tracing_dir, "task", "task_newtask");
 	*out = tep;
 	return 0;
 }
@@ -462,6 +464,21 @@ static const char *const fallback_events[] = {
 	"module_free", "module_get", "module_put",
 };
 
+/*
+ * task:task_newtask stands in for klp_task_new (every task created) in
+ * the fallback, and with a klptrace.ko that lacks it; otherwise it is
+ * left off, the klp event carrying the same and the kthread flag.
+ */
+static void newtask_enable(struct live *l, bool on)
+{
+	if (!on && !tep_find_event_by_name(l->src.tep, "klp", "klp_task_new"))
+		on = true;
+	if (on)
+		tracefs_event_enable(l->inst, "task", "task_newtask");
+	else
+		tracefs_event_disable(l->inst, "task", "task_newtask");
+}
+
 static int enable_events(struct live *l)
 {
 	size_t i;
@@ -473,6 +490,7 @@ static int enable_events(struct live *l)
 	}
 	tracefs_event_enable(l->inst, "module", "module_load");
 	tracefs_event_enable(l->inst, "sched", "sched_process_exit");
+	newtask_enable(l, l->src.mode == KLPT_MODE_FALLBACK);
 	if (l->src.mode == KLPT_MODE_FALLBACK)
 		for (i = 0; i < sizeof(fallback_events) /
 			    sizeof(fallback_events[0]); i++)
@@ -493,6 +511,7 @@ static void live_degrade(struct klpt_source *src, bool on)
 	size_t i;
 
 	src->mode = on ? KLPT_MODE_FALLBACK : KLPT_MODE_EVENTS;
+	newtask_enable(l, on);
 	for (i = 0; i < sizeof(fallback_events) / sizeof(fallback_events[0]);
 	     i++) {
 		if (on)

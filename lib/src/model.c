@@ -74,6 +74,12 @@ struct klpt_patch {
 	unsigned int seq, blocked;
 	uint64_t anchor;
 	bool anchor_known;
+	/*
+	 * The model saw this transition start (or its last reverse) and
+	 * lost no event since: it saw every blocked check, so the tasks'
+	 * checks are exact (klpt_task_checks_exact()).
+	 */
+	bool checks_seen;
 	bool seen;		/* reconcile mark */
 };
 
@@ -82,18 +88,25 @@ struct klpt_task {
 	int pid, tgid;
 	char comm[KLPT_COMM_LEN];
 	/*
-	 * 1 kernel thread, 0 user task, -1 unknown: only a snapshot
-	 * (PF_KTHREAD) tells, and the idle tasks are kernel threads; a
-	 * task first seen in an event stays unknown until a reconcile.
+	 * 1 kernel thread, 0 user task, -1 unknown: a snapshot (PF_KTHREAD)
+	 * or the creating event tells, and the idle tasks are kernel
+	 * threads; a task first seen in another event stays unknown until
+	 * a reconcile.
 	 */
 	signed char kthread;
-	int state;		/* enum klpt_state */
+	/* enum klpt_state; KLPT_STATE_UNKNOWN only for idle tasks */
+	int state;
 	int reason, err;
 	const char *func;	/* interned in the model, "" if none */
 	uint64_t first_blocked, last_blocked;
 	unsigned int checks;
 	unsigned int blocked_gen, blocked_seq;
 	uint64_t touched;	/* known to exist since (ns) */
+	/*
+	 * checks, first_blocked are all of this transition's: the model
+	 * saw it start, or saw the task created since (and lost nothing).
+	 */
+	bool exact;
 	bool seen;
 };
 
@@ -338,16 +351,20 @@ static bool exited_eq(const void *o, const void *key)
 	return ((const struct exited *)o)->key == *(const int *)key;
 }
 
+/* The index of a task state (enum klpt_state, from unknown) in nstate. */
+#define NS(state) ((state) - KLPT_STATE_UNKNOWN)
+
 struct klpt_model {
 	struct table patches, tasks, modules;
 	struct table exited;	/* tids gone in the current transition */
 	/* the livepatch modules among modules, in order of discovery */
 	struct klpt_module **lp;
 	int nlp, caplp;
-	int nstate[3];		/* tasks per state + 1 */
+	int nstate[4];		/* tasks per state, at NS(state) */
 	unsigned int gen;	/* bumped when blocked info goes stale */
 	bool stale;		/* events lost, no reconcile since */
 	bool no_exits;		/* klpt_model_no_exits() */
+	bool fallback;		/* klpt_model_set_fallback() */
 	/* a replay's kthread hints (struct klpt_truth.hints), by tid */
 	struct klpt_truth_task *hints;
 	int nhints;
@@ -599,6 +616,14 @@ static struct klpt_patch *patch_in_transition(const struct klpt_model *m)
 	return q;
 }
 
+/* Every check of the transition under way was seen (or there is none). */
+static bool checks_seen(const struct klpt_model *m)
+{
+	const struct klpt_patch *p = patch_in_transition(m);
+
+	return !p || p->checks_seen;
+}
+
 /* p takes over the transition that "?" q stood for. */
 static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 {
@@ -619,6 +644,7 @@ static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 	p->blocked = q->blocked;
 	p->anchor = q->anchor;
 	p->anchor_known = q->anchor_known;
+	p->checks_seen = q->checks_seen;
 	p->freed = p->released = false;
 }
 
@@ -718,9 +744,9 @@ static void exited_del(struct klpt_model *m, int key)
 
 static void set_state(struct klpt_model *m, struct klpt_task *t, int state)
 {
-	m->nstate[t->state + 1]--;
+	m->nstate[NS(t->state)]--;
 	t->state = state;
-	m->nstate[state + 1]++;
+	m->nstate[NS(state)]++;
 }
 
 static void clear_blocked(struct klpt_task *t)
@@ -779,6 +805,7 @@ static struct klpt_task *task_get(struct klpt_model *m, int pid,
 	t->state = KLPT_UNDEFINED;
 	t->func = "";
 	t->touched = ts;
+	t->exact = checks_seen(m);
 	if (comm)
 		copy_name(t->comm, comm, sizeof(t->comm));
 	if (table_add(&m->tasks, t)) {
@@ -786,11 +813,14 @@ static struct klpt_task *task_get(struct klpt_model *m, int pid,
 		m->stale = true;
 		return NULL;
 	}
-	m->nstate[KLPT_UNDEFINED + 1]++;
+	m->nstate[NS(KLPT_UNDEFINED)]++;
 	return t;
 }
 
-/* Every task: the core sets all states at once (init, complete). */
+/*
+ * Every task: the core sets all states at once (init, complete), and
+ * from there the model sees every check.
+ */
 static void all_tasks(struct klpt_model *m, int state)
 {
 	int i;
@@ -800,6 +830,43 @@ static void all_tasks(struct klpt_model *m, int state)
 
 		set_state(m, t, state);
 		clear_blocked(t);
+		t->exact = true;
+	}
+}
+
+/*
+ * Checks of the transition under way may have gone unseen (joined under
+ * way, events lost): what the tasks' checks say is a lower bound.
+ */
+static void checks_unseen(struct klpt_model *m, struct klpt_patch *p)
+{
+	int i;
+
+	if (p)
+		p->checks_seen = false;
+	for (i = 0; i < m->tasks.n; i++)
+		((struct klpt_task *)m->tasks.obj[i])->exact = false;
+}
+
+/*
+ * The idle tasks' states are not known any more: no procfs file shows
+ * them, and in a transition they may have switched unseen (the session
+ * joined it, or lost events).  Called only with a transition under way;
+ * the reconcile makes them known again where it can: before the start
+ * klp_init_transition() set every task to !target, and
+ * klp_complete_transition() sets every task to undefined.
+ */
+static void idle_unknown(struct klpt_model *m)
+{
+	int i;
+
+	for (i = 0; i < m->tasks.n; i++) {
+		struct klpt_task *t = m->tasks.obj[i];
+
+		if (t->key < 0 && t->state != KLPT_STATE_UNKNOWN) {
+			set_state(m, t, KLPT_STATE_UNKNOWN);
+			clear_blocked(t);
+		}
 	}
 }
 
@@ -850,6 +917,7 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 	p->started = ev->ts;
 	p->anchor = ev->ts;
 	p->anchor_known = true;
+	p->checks_seen = true;
 	if (target == KLPT_PATCHED) {
 		/* an enable: a new patch of a newly loaded module */
 		p->forced = p->freed = p->released = false;
@@ -863,6 +931,7 @@ static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
 {
 	int target = ev->transition.target;
 	struct klpt_patch *p;
+	int i;
 
 	if (!target_ok(target))
 		return;		/* before patch_for(): it may create one */
@@ -888,6 +957,10 @@ static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
 	p->anchor_known = true;
 	/* what held the old direction says nothing about the new one */
 	all_unblocked(m);
+	/* checks run only after the start: from here every one is seen */
+	p->checks_seen = true;
+	for (i = 0; i < m->tasks.n; i++)
+		((struct klpt_task *)m->tasks.obj[i])->exact = true;
 }
 
 /* A task neither switched nor blocked since this pass began. */
@@ -920,8 +993,11 @@ static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 		return;
 	if (!p->in_transition || p->target != target || !p->begun) {
 		/* klptrace.ko loaded mid-transition, or a missed reverse */
-		if (!p->in_transition || p->target != target)
+		if (!p->in_transition || p->target != target) {
 			p->signals_known = false;	/* sent unseen */
+			checks_unseen(m, p);
+			idle_unknown(m);
+		}
 		p->in_transition = true;
 		p->begun = true;	/* passes run only after the start */
 		p->target = target;
@@ -932,11 +1008,15 @@ static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 	p->checked = ev->transition.checked;
 	p->pending = ev->transition.pending;
 	if (p->anchor_known && p->blocked == p->pending &&
-	    m->nstate[!target + 1] > (int)p->pending) {
+	    m->nstate[NS(!target)] + m->nstate[NS(KLPT_STATE_UNKNOWN)] >
+	    (int)p->pending) {
 		for (i = 0; i < m->tasks.n; i++) {
 			struct klpt_task *t = m->tasks.obj[i];
 
-			if (t->state == !target && unchecked(m, p, t)) {
+			/* an idle task of unknown state was checked too */
+			if ((t->state == !target ||
+			     t->state == KLPT_STATE_UNKNOWN) &&
+			    unchecked(m, p, t)) {
 				set_state(m, t, target);
 				clear_blocked(t);
 			}
@@ -1028,11 +1108,55 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	if (!t)
 		return;
 	task_identity(t, ev);
+	if (ev->task.via == KLPT_VIA_FORK)
+		t->exact = true;	/* no check before its birth */
 	if (ev->task.via != KLPT_VIA_FORK && t->state != to)
 		pending_switched(m, to);
 	set_state(m, t, to);
 	clear_blocked(t);
 	t->touched = ev->ts;
+}
+
+/*
+ * A task was created (klp_task_new; task:task_newtask in the fallback).
+ * A task of the same id still in the model exited unseen, or is this
+ * fork's own klp_task_switch via=fork, which comes just before: the new
+ * task replaces what the model knew.  Its state is the one it took from
+ * its creator (klp_copy_process() copies current's); when the event does
+ * not carry it (task_newtask), its creator's as the model knows it.
+ * Nothing of it is pending from before its birth: its checks are exact.
+ */
+static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int key = ev->task.pid, state = ev->task.to;
+	const struct klpt_task *parent = NULL;
+	struct klpt_task *t;
+
+	if (key <= 0)
+		return;		/* idle tasks are created at boot */
+	exited_del(m, key);
+	if (ev->task.ppid > 0)
+		parent = task_find(m, ev->task.ppid);
+	if (!patch_in_transition(m))
+		/* none (or just completed: the core resets it right away) */
+		state = KLPT_UNDEFINED;
+	else if (!state_ok(state))
+		state = parent ? parent->state : KLPT_STATE_UNKNOWN;
+	t = task_find(m, key);
+	if (!t)
+		t = task_get(m, key, ev->task.comm, ev->ts);
+	if (!t)
+		return;
+	clear_blocked(t);
+	if (ev->task.comm[0])
+		copy_name(t->comm, ev->task.comm, sizeof(t->comm));
+	/* 0: a thread whose creator the model does not know */
+	t->tgid = ev->task.tgid > 0 ? ev->task.tgid : parent ? parent->tgid : 0;
+	t->kthread = ev->task.kthread >= 0 ? (ev->task.kthread > 0) :
+		     hint_kthread(m, key, ev->task.comm);
+	set_state(m, t, state);
+	t->touched = ev->ts;
+	t->exact = true;
 }
 
 /*
@@ -1051,7 +1175,7 @@ static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
 	i = table_find_index(&m->tasks, hash_int(key), &key);
 	if (i >= 0) {
 		t = m->tasks.obj[i];
-		m->nstate[t->state + 1]--;
+		m->nstate[NS(t->state)]--;
 		table_remove_at(&m->tasks, i);
 	}
 	if (patch_in_transition(m))
@@ -1075,7 +1199,7 @@ static void apply_fork_failed(struct klpt_model *m,
 	if (i < 0)
 		return;
 	t = m->tasks.obj[i];
-	m->nstate[t->state + 1]--;
+	m->nstate[NS(t->state)]--;
 	table_remove_at(&m->tasks, i);
 }
 
@@ -1091,8 +1215,11 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	if (!p)
 		return;
 	if (!p->in_transition || p->target != target || !p->begun) {
-		if (!p->in_transition || p->target != target)
+		if (!p->in_transition || p->target != target) {
 			p->pass_known = p->signals_known = false;
+			checks_unseen(m, p);
+			idle_unknown(m);
+		}
 		p->in_transition = true;
 		p->begun = true;	/* checks run only after the start */
 		p->target = target;
@@ -1330,9 +1457,18 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 	case KLPT_EV_TASK_EXIT:
 		apply_exit(m, ev);
 		break;
+	case KLPT_EV_TASK_NEW:
+		apply_new(m, ev);
+		break;
 	case KLPT_EV_LOST:
 		/* anything may have happened: unsure until reconciled */
 		m->stale = true;
+		p = patch_in_transition(m);
+		if (p) {
+			/* checks and idle switches may be among the lost */
+			checks_unseen(m, p);
+			idle_unknown(m);
+		}
 		break;
 	case KLPT_EV_RESYNC:	/* the session reconciled just before */
 	default:
@@ -1401,6 +1537,9 @@ static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
 			p->started = 0;
 			m->gen++;
 			all_unblocked(m);
+			/* so were the checks and the idle tasks' switches */
+			checks_unseen(m, p);
+			idle_unknown(m);
 		}
 		p->begun = started;
 		p->in_transition = true;
@@ -1450,7 +1589,7 @@ static void recount(struct klpt_model *m)
 
 	memset(m->nstate, 0, sizeof(m->nstate));
 	for (i = 0; i < m->tasks.n; i++)
-		m->nstate[((struct klpt_task *)m->tasks.obj[i])->state + 1]++;
+		m->nstate[NS(((struct klpt_task *)m->tasks.obj[i])->state)]++;
 }
 
 /* Every task but the idle ones (no_exits: see klpt_model_no_exits()). */
@@ -1472,6 +1611,12 @@ void klpt_model_no_exits(struct klpt_model *m)
 		m->no_exits = true;
 }
 
+void klpt_model_set_fallback(struct klpt_model *m, bool on)
+{
+	if (m)
+		m->fallback = on;
+}
+
 static const struct klpt_truth_module *
 truth_module(const struct klpt_truth *t, const char *name)
 {
@@ -1482,6 +1627,54 @@ truth_module(const struct klpt_truth *t, const char *name)
 		if (!strcmp(t->modules[i].name, name))
 			return &t->modules[i];
 	return NULL;
+}
+
+/*
+ * The idle task of every possible CPU, which procfs does not list: 6.1
+ * creates one per possible CPU at boot (idle_threads_init()), and each
+ * transition walks them all (for_each_possible_cpu(), idle_task()).
+ * Their state is settled by idle_state().
+ */
+static void idle_tasks(struct klpt_model *m, const struct klpt_truth *t)
+{
+	char comm[KLPT_COMM_LEN];
+	int i;
+
+	for (i = 0; i < t->npossible; i++) {
+		int cpu = t->possible[i];
+
+		if (task_find(m, -1 - cpu))
+			continue;
+		snprintf(comm, sizeof(comm), "swapper/%d", cpu);
+		task_get(m, 0, comm, t->ts);	/* undefined until settled */
+	}
+}
+
+/*
+ * An idle task's state at a reconcile in transition tp (written
+ * directly: the caller recounts).  Before the start every task is at
+ * !target (klp_init_transition()).  Once started it is what the events
+ * said, unless nothing can have said it: a task the model has as
+ * undefined (created now, or the model missed the init), or any, in the
+ * fallback, which sees no switch.  Unknown then, never a guess; a pass
+ * that finds every other task switched, the task's own switch or check,
+ * or the end of the transition make it known.
+ */
+static void idle_state(struct klpt_model *m, struct klpt_task *k,
+		       const struct klpt_patch *tp)
+{
+	int state = k->state;
+
+	if (!target_ok(tp->target))
+		state = KLPT_STATE_UNKNOWN;
+	else if (!tp->begun)
+		state = !tp->target;
+	else if (m->fallback || state == KLPT_UNDEFINED)
+		state = KLPT_STATE_UNKNOWN;
+	if (state != k->state) {
+		k->state = state;
+		clear_blocked(k);
+	}
 }
 
 static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
@@ -1505,6 +1698,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 			/* the id was reused: another task */
 			clear_blocked(k);
 			k->touched = t->ts;
+			k->exact = checks_seen(m);
 		}
 		if (!k)
 			k = task_get(m, tt->tid, tt->comm, t->ts);
@@ -1521,6 +1715,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		k->seen = true;
 	}
 	table_compact(&m->tasks, drop_unseen_task, NULL);
+	idle_tasks(m, t);
 	for (i = 0; i < m->tasks.n; i++) {
 		struct klpt_task *k = m->tasks.obj[i];
 
@@ -1528,7 +1723,12 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 			/* no transition: idle tasks too are undefined */
 			k->state = KLPT_UNDEFINED;
 			clear_blocked(k);
-		} else if (pend && k->state == !target) {
+			k->exact = true;
+			continue;
+		}
+		if (k->key < 0)
+			idle_state(m, k, tp);
+		if (pend && k->state == !target) {
 			/* pending; why shows in the next pass's events */
 			if (k->reason == KLPT_REASON_NONE)
 				k->reason = KLPT_REASON_UNKNOWN;
@@ -1821,7 +2021,7 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 			return KLPT_HOLD_TRANSITION;
 		}
 		if (p->in_transition) {
-			n = (unsigned int)m->nstate[!p->target + 1];
+			n = (unsigned int)m->nstate[NS(!p->target)];
 			if (!n)
 				n = p->pending;
 			if (n) {
@@ -2113,6 +2313,11 @@ KLPT_API uint64_t klpt_task_last_blocked_ns(const struct klpt_task *t)
 KLPT_API unsigned int klpt_task_checks(const struct klpt_task *t)
 {
 	return t ? t->checks : 0;
+}
+
+KLPT_API bool klpt_task_checks_exact(const struct klpt_task *t)
+{
+	return t && t->exact;
 }
 
 KLPT_API int klpt_module_count(const struct klpt_session *s)

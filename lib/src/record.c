@@ -9,6 +9,7 @@
  *   events/klp/<ev>/format          those of the tracefs we record from
  *   events/module/<ev>/format
  *   events/sched/sched_process_exit/format   (task exits)
+ *   events/task/task_newtask/format          (tasks created, fallback)
  *   events/ftrace/print/format      (trace-cmd restore wants it)
  *   events/<sys>/enable             "0": tracefs_local_events() takes
  *                                   only directories with one as systems
@@ -467,6 +468,8 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 	if (!ret)
 		ret = copy_event(tracefs_dir, dir, "sched",
 				 "sched_process_exit");
+	if (!ret)
+		ret = copy_event(tracefs_dir, dir, "task", "task_newtask");
 	if (!ret) {
 		ret = mkdir_rel(dir, "events/ftrace");
 		if (!ret)

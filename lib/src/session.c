@@ -391,6 +391,7 @@ static int klp_gone_check(struct klpt_session *s, int *n)
 		return 0;
 	s->mode = KLPT_MODE_FALLBACK;
 	klpt_decoder_set_fallback(s->dec, true);
+	klpt_model_set_fallback(s->model, true);
 	ret = start_polling(s);
 	if (ret)
 		return ret;
@@ -403,6 +404,7 @@ static void set_degraded(struct klpt_session *s, bool on)
 	s->degraded = on;
 	s->mode = on ? KLPT_MODE_FALLBACK : KLPT_MODE_EVENTS;
 	klpt_decoder_set_fallback(s->dec, on);
+	klpt_model_set_fallback(s->model, on);
 	s->src->degrade(s->src, on);
 }
 
@@ -642,6 +644,7 @@ static int session_new(const struct klpt_session_opts *o,
 		goto fail;
 	/* Module references come from module:* only in the fallback. */
 	klpt_decoder_set_fallback(s->dec, s->mode == KLPT_MODE_FALLBACK);
+	klpt_model_set_fallback(s->model, s->mode == KLPT_MODE_FALLBACK);
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -5,6 +5,7 @@
  *   <root>/sys/kernel/livepatch/<patch>/{enabled,transition}
  *   <root>/sys/module/<module>/{refcnt,taint}
  *   <root>/proc/<tgid>/task/<tid>/{patch_state,stat}
+ *   <root>/sys/devices/system/cpu/possible   (the idle tasks' CPUs)
  *
  * The snapshot is not atomic: tasks and modules come and go while it is
  * read, which is tolerated (a vanished entry is simply left out).
@@ -19,6 +20,8 @@
  *   patch <enabled> <transition> <name>
  *   module <refcnt> <livepatch> <name>
  *   task <tid> <tgid> <state> <kthread> <comm>
+ *   cpus <list>            the possible CPUs, as the kernel lists them
+ *                          ("0-3"); optional: unknown without it
  *   end
  *
  * Names and comms are %XX-escaped (comm may hold spaces, newlines, '%'),
@@ -75,6 +78,7 @@ void klpt_truth_free(struct klpt_truth *t)
 	free(t->patches);
 	free(t->tasks);
 	free(t->modules);
+	free(t->possible);
 	free(t->hints);
 	free(t);
 }
@@ -458,6 +462,7 @@ static struct klpt_truth *truth_from(struct vec *pv, struct vec *mv,
 	t->nmodules = mv->n;
 	t->tasks = tv->data;
 	t->ntasks = tv->n;
+	t->npossible = -1;
 	if (t->npatches)
 		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
 		      cmp_patch);
@@ -467,6 +472,84 @@ static struct klpt_truth *truth_from(struct vec *pv, struct vec *mv,
 	if (t->ntasks)
 		qsort(t->tasks, (size_t)t->ntasks, sizeof(*t->tasks), cmp_task);
 	return t;
+}
+
+#define CPU_MAX		65535	/* as live.c: "cpu65535" at most */
+#define CPUS_MAX	8192	/* NR_CPUS of Debian's kernels */
+
+int klpt_cpulist_parse(const char *list, int **out)
+{
+	const char *p = list;
+	int *cpus = NULL, n = 0, cap = 0;
+	long lo, hi, c;
+	char *end;
+
+	*out = NULL;
+	while (*p && *p != '\n') {
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		lo = strtol(p, &end, 10);
+		hi = lo;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				goto bad;
+			hi = strtol(end + 1, &end, 10);
+		}
+		if (errno || lo > hi || hi > CPU_MAX ||
+		    (n && lo <= cpus[n - 1]) || hi - lo >= CPUS_MAX - n)
+			goto bad;
+		for (c = lo; c <= hi; c++) {
+			if (n == cap) {
+				int *nc;
+
+				cap = cap ? cap * 2 : 64;
+				nc = realloc(cpus, (size_t)cap * sizeof(*nc));
+				if (!nc) {
+					free(cpus);
+					return -ENOMEM;
+				}
+				cpus = nc;
+			}
+			cpus[n++] = (int)c;
+		}
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			goto bad;
+	}
+	if (*p == '\n' && p[1])
+		goto bad;
+	*out = cpus;
+	return n;
+bad:
+	free(cpus);
+	return -EINVAL;
+}
+
+/*
+ * The possible CPUs under root.  A missing or unreadable file leaves
+ * them unknown (a fake root, a container without /sys/devices): not an
+ * error, the idle tasks are then learned from their events only.
+ */
+static int take_possible(const char *root, struct klpt_truth *t)
+{
+	char path[PATH_MAX], buf[4096];
+	int n;
+
+	t->npossible = -1;
+	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/possible",
+		     root) >= (int)sizeof(path))
+		return 0;
+	n = read_at(AT_FDCWD, path, buf, sizeof(buf));
+	if (n <= 0)
+		return n == -ENOMEM ? n : 0;
+	n = klpt_cpulist_parse(buf, &t->possible);
+	if (n == -ENOMEM)
+		return n;
+	t->npossible = n < 0 ? -1 : n;
+	return 0;
 }
 
 int klpt_truth_take(const char *root, struct klpt_truth **out)
@@ -493,6 +576,11 @@ int klpt_truth_take(const char *root, struct klpt_truth **out)
 		free(mv.data);
 		free(tv.data);
 		return klpt_err(err ? -err : ENOMEM);
+	}
+	err = take_possible(root, t);
+	if (err) {
+		klpt_truth_free(t);
+		return klpt_err(-err);
 	}
 	/* In 6.1 a patch directory is named after its module. */
 	for (i = 0; i < t->nmodules; i++) {
@@ -553,6 +641,20 @@ int klpt_truth_save(const struct klpt_truth *t, FILE *f)
 		put_escaped(f, k->comm);
 		fputc('\n', f);
 	}
+	/* ranges, as the kernel writes them: "0-3,6" */
+	for (i = 0; i < t->npossible; i++) {
+		int j = i;
+
+		while (j + 1 < t->npossible &&
+		       t->possible[j + 1] == t->possible[j] + 1)
+			j++;
+		fprintf(f, "%s%d", i ? "," : "cpus ", t->possible[i]);
+		if (j > i)
+			fprintf(f, "-%d", t->possible[j]);
+		i = j;
+	}
+	if (t->npossible > 0)
+		fputc('\n', f);
 	fputs("end\n", f);
 	if (fflush(f) || ferror(f))
 		return klpt_err(EIO);
@@ -724,6 +826,7 @@ int klpt_truth_load(FILE *f, struct klpt_truth **out)
 	char line[TRUTH_LINE_MAX], *tok[2];
 	struct klpt_truth *t = NULL;
 	unsigned long long ts;
+	int *possible = NULL, npossible = -1;
 	bool ended = false;
 	long version;
 	char *end;
@@ -752,6 +855,22 @@ int klpt_truth_load(FILE *f, struct klpt_truth **out)
 			ended = true;
 			continue;
 		}
+		if (!strncmp(line, "cpus ", 5)) {
+			/* once, and a list of at least one CPU */
+			if (possible) {
+				r = -EBADMSG;
+				goto bad;
+			}
+			r = klpt_cpulist_parse(line + 5, &possible);
+			if (r == -ENOMEM)
+				goto fail;
+			if (r <= 0) {
+				r = -EBADMSG;
+				goto bad;
+			}
+			npossible = r;
+			continue;
+		}
 		r = parse_record(line, &pv, &mv, &tv);
 		if (r == -ENOMEM)
 			goto fail;
@@ -767,6 +886,8 @@ int klpt_truth_load(FILE *f, struct klpt_truth **out)
 		goto fail;
 	}
 	t->ts = ts;
+	t->possible = possible;
+	t->npossible = possible ? npossible : -1;
 	/* duplicates would make the reconcile ambiguous */
 	if (dup_names(t->patches, t->npatches, sizeof(*t->patches),
 		      cmp_patch) ||
@@ -781,6 +902,7 @@ int klpt_truth_load(FILE *f, struct klpt_truth **out)
 bad:
 	r = r == -EIO ? -EIO : -EBADMSG;
 fail:
+	free(possible);
 	free(pv.data);
 	free(mv.data);
 	free(tv.data);
