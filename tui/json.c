@@ -142,10 +142,17 @@ static char *put_f3(char *p, double x)
 	return p + sprintf(p, "%.3f", x);
 }
 
-/* A lower bound is a count; none seen in a joined transition is not. */
-static bool checks_known(const struct top_blocker *b)
+/*
+ * "checks" and "blocked_s" are the kernel's (the task's whole history in
+ * this transition) or null; "checks_since_open" and
+ * "blocked_s_since_open" are what this session saw: the same when it saw
+ * the whole history, lower bounds when it joined under way (see
+ * klpt_task_checks_exact()); blocked_s_since_open is null if it saw no
+ * blocked check.
+ */
+static bool blocked_exact(const struct top_blocker *b)
 {
-	return b->checks_known || b->first_blocked_ns;
+	return b->checks_known && b->first_blocked_ns;
 }
 
 static void blocker(FILE *f, const struct top_blocker *b)
@@ -171,15 +178,22 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		p = put_s(p, "\",\"function\":\"");
 		p = put_s(p, b->func);
 		p = put_s(p, "\",\"blocked_s\":");
+		if (blocked_exact(b))
+			p = put_f3(p, (double)b->blocked_ns / 1e9);
+		else
+			p = put_s(p, "null");
+		p = put_s(p, ",\"blocked_s_since_open\":");
 		if (b->first_blocked_ns)
 			p = put_f3(p, (double)b->blocked_ns / 1e9);
 		else
 			p = put_s(p, "null");
 		p = put_s(p, ",\"checks\":");
-		if (checks_known(b))
+		if (b->checks_known)
 			p = put_u(p, b->checks);
 		else
 			p = put_s(p, "null");
+		p = put_s(p, ",\"checks_since_open\":");
+		p = put_u(p, b->checks);
 		*p++ = '}';
 		fwrite(buf, 1, (size_t)(p - buf), f);
 		return;
@@ -190,22 +204,28 @@ static void blocker(FILE *f, const struct top_blocker *b)
 		"\"function\":", tri_s(b->kthread), top_state_name(b->state),
 		top_reason_key(b->reason));
 	top_esc_json(f, b->func);
-	if (b->first_blocked_ns)
+	if (blocked_exact(b))
 		fprintf(f, ",\"blocked_s\":%.3f",
 			(double)b->blocked_ns / 1e9);
 	else
 		fputs(",\"blocked_s\":null", f);
-	if (checks_known(b))
-		fprintf(f, ",\"checks\":%u}", b->checks);
+	if (b->first_blocked_ns)
+		fprintf(f, ",\"blocked_s_since_open\":%.3f",
+			(double)b->blocked_ns / 1e9);
 	else
-		fputs(",\"checks\":null}", f);
+		fputs(",\"blocked_s_since_open\":null", f);
+	if (b->checks_known)
+		fprintf(f, ",\"checks\":%u", b->checks);
+	else
+		fputs(",\"checks\":null", f);
+	fprintf(f, ",\"checks_since_open\":%u}", b->checks);
 }
 
 static void patch(FILE *f, const struct top_patch *p)
 {
 	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
 	char target[32], pass[16], signals[16], elapsed[32], switched[16];
-	char pending[16], btotal[16], refcnt[16];
+	char pending[16], btotal[16], refcnt[16], at_least[16];
 	int i;
 
 	if (p->transition && !dir_known)
@@ -218,7 +238,10 @@ static void patch(FILE *f, const struct top_patch *p)
 	else
 		snprintf(elapsed, sizeof(elapsed), "%.3f",
 			 (double)p->elapsed_ns / 1e9);
+	/* with tasks of unknown state, switched is only a lower bound */
 	count_s(switched, sizeof(switched),
+		dir_known && !p->unknown ? p->switched : KLPT_UNKNOWN_COUNT);
+	count_s(at_least, sizeof(at_least),
 		dir_known ? p->switched : KLPT_UNKNOWN_COUNT);
 	count_s(pending, sizeof(pending),
 		dir_known ? p->pending : KLPT_UNKNOWN_COUNT);
@@ -234,13 +257,14 @@ static void patch(FILE *f, const struct top_patch *p)
 	top_esc_json(f, p->name);
 	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
 		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
-		"\"switched\":%s,\"total\":%u,\"pending\":%s,\"signals\":%s,"
+		"\"switched\":%s,\"switched_at_least\":%s,\"state_unknown\":%u,"
+		"\"total\":%u,\"pending\":%s,\"signals\":%s,"
 		"\"forced\":%s,\"freed\":%s,\"released\":%s,"
 		"\"module\":{\"loaded\":%s,\"refcnt\":%s},\"verdict\":\"%s\","
 		"\"why\":", bool_s(p->enabled), bool_s(p->transition),
 		top_direction(p), phase_s(p->phase), target,
 		count_s(pass, sizeof(pass), p->pass), elapsed, switched,
-		p->total, pending, count_s(signals, sizeof(signals),
+		at_least, p->unknown, p->total, pending, count_s(signals, sizeof(signals),
 					   p->signals),
 		p->forced_known ? bool_s(p->forced) : "null", bool_s(p->freed),
 		bool_s(p->released), bool_s(p->module_loaded), refcnt,

@@ -154,11 +154,12 @@ struct top_blocker {
 	char func[64];
 	/*
 	 * The blocked checks this session saw (klp_task_blocked): the
-	 * first one's time and their number.  Exact if the session saw
-	 * the transition (or its last reverse) start, checks_known: then
-	 * none seen means never blocked (BLOCKED -, "blocked_s" null,
-	 * checks 0).  In one the session joined under way they are lower
-	 * bounds, and a task with none seen has both unknown (? and null).
+	 * first one's time and their number.  Exact if checks_known
+	 * (klpt_task_checks_exact(): the session saw the transition, or
+	 * its last reverse, start, or the task born since): then none seen
+	 * means never blocked (BLOCKED -, checks 0).  Otherwise (joined
+	 * under way, events lost, the fallback) they are lower bounds
+	 * (>=N, JSON null and *_since_open), and none seen is unknown (?).
 	 */
 	uint64_t first_blocked_ns;	/* 0: none seen */
 	uint64_t blocked_ns;		/* now - first blocked, 0 if none */
@@ -187,6 +188,12 @@ struct top_patch {
 	unsigned int pass, signals, pending;
 	uint64_t elapsed_ns;		/* in transition, 0 if unknown */
 	unsigned int switched, total;	/* tasks in the target state / all */
+	/*
+	 * Of total, tasks whose state the session cannot know (idle tasks
+	 * of a transition it joined: KLPT_STATE_UNKNOWN): switched is then
+	 * a lower bound (>=N, JSON null and switched_at_least).
+	 */
+	unsigned int unknown;
 	bool module_loaded;
 	int refcnt;			/* -1 unknown or not loaded: ? / null */
 	enum klpt_verdict verdict;
@@ -216,6 +223,9 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		   enum top_sort sort, bool reverse);
 void top_view_free(struct top_view *v);
 
+/* A task as a blocker row (also the task details' BLOCKED, CHECKS). */
+void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
+		      uint64_t now);
 const char *top_sort_name(enum top_sort s);
 /*
  * Unknown shows as "?" everywhere (null in JSON): a count
@@ -240,13 +250,21 @@ void top_fmt_duration(char *buf, size_t size, uint64_t ns);
  * A blocker's BLOCKED and CHECKS, and a patch's REF and F columns, as
  * every text renderer (screen, -b, the scripted flow) shows them:
  * BLOCKED "-" never blocked, "?" unknown (a joined transition), else a
- * duration; CHECKS "?" unknown, else the count; REF "-" module not
+ * duration, ">=" before it when the session may have missed earlier
+ * checks; CHECKS "?" unknown, ">=N" at least, else the count; REF "-"
+ * module not
  * loaded, "?" loaded but unknown; F "Y", "-" or "?" (text: yes/no/?).
  */
 const char *top_fmt_blocked(char *buf, size_t size,
 			    const struct top_blocker *b);
 const char *top_fmt_checks(char *buf, size_t size,
 			   const struct top_blocker *b);
+/*
+ * SWITCHED: "-" out of a transition, "?/N" direction unknown, ">=X/N"
+ * with tasks of unknown state, else "X/N".
+ */
+const char *top_fmt_switched(char *buf, size_t size,
+			     const struct top_patch *p);
 const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
 const char *top_forced_word(const struct top_patch *p);	/* yes no ? */

@@ -253,20 +253,15 @@ static void progress(char *buf, size_t size, const struct top_patch *p,
 	char count[32], bar[40];
 	int i, bw, fill;
 
-	if (!p->transition || !p->total) {
-		snprintf(buf, size, "-");
+	if (!p->transition || !p->total || p->phase == KLPT_PHASE_UNKNOWN) {
+		top_fmt_switched(buf, size, p);
 		return;
 	}
-	if (p->phase == KLPT_PHASE_UNKNOWN) {
-		/* the direction is unknown: so is who switched */
-		snprintf(buf, size, "?/%u", p->total);
-		return;
-	}
-	snprintf(count, sizeof(count), "%u/%u", p->switched, p->total);
+	top_fmt_switched(count, sizeof(count), p);
 	bw = w - (int)strlen(count) - 3;
 	if (bw < 3) {
-		snprintf(count, sizeof(count), "%u%%",
-			 p->switched * 100 / p->total);
+		snprintf(count, sizeof(count), "%s%u%%",
+			 p->unknown ? ">=" : "", p->switched * 100 / p->total);
 		bw = w - (int)strlen(count) - 3;
 	}
 	if (bw < 1) {
@@ -357,8 +352,9 @@ static int draw_blockers(struct ui *ui, int y, int rows)
 	else
 		put(ui, y, 0, ui->cols, attr_of(ui, ui->focus == FOCUS_BLOCKERS ?
 						C_TITLE : C_HEADER),
-		    " BLOCKERS of %s: %d of %u tasks not switched  "
+		    " BLOCKERS of %s: %d of %u tasks not switched%s  "
 		    "sort: %s%s%s%s%s", p->name, p->nblockers_all, p->total,
+		    p->unknown ? " (some unknown)" : "",
 		    top_sort_name(ui->cfg->sort),
 		    ui->cfg->sort_reverse ? " (reversed)" : "",
 		    ui->filter[0] ? "  filter: \"" : "", ui->filter,
@@ -556,12 +552,10 @@ static void draw_detail(struct ui *ui)
 		LINE("the task is gone (or was never seen)");
 	} else {
 		const char *func = klpt_task_func(t);
-		uint64_t first = klpt_task_first_blocked_ns(t);
-		uint64_t now = top_app_now(ui->app);
-		char blocked[16] = "-";
+		char blocked[16], checks[16];
+		struct top_blocker b;
 
-		if (first && now > first)
-			top_fmt_duration(blocked, sizeof(blocked), now - first);
+		top_blocker_fill(&b, t, top_app_now(ui->app));
 		LINE("pid (thread group) %d   tid %d   command %s   %s",
 		     klpt_task_tgid(t), klpt_task_pid(t), klpt_task_comm(t),
 		     klpt_task_kthread(t) > 0 ? "kernel thread" :
@@ -571,7 +565,9 @@ static void draw_detail(struct ui *ui)
 		     top_state_name(klpt_task_state(t)),
 		     top_reason_text(klpt_task_reason(t)),
 		     func && *func ? " " : "", func ? func : "");
-		LINE("blocked for %s   checks %u", blocked, klpt_task_checks(t));
+		LINE("blocked for %s   checks %s",
+		     top_fmt_blocked(blocked, sizeof(blocked), &b),
+		     top_fmt_checks(checks, sizeof(checks), &b));
 	}
 	LINE("%s", "");
 	if (top_app_is_replay(ui->app)) {

@@ -63,6 +63,7 @@ static void report(const struct top_config *cfg, struct top_app *app,
 	for (i = 0; i < v.npatches; i++) {
 		const struct top_patch *p = &v.patches[i];
 		char pass[16], name[sizeof(p->name)], why[sizeof(p->why)];
+		char switched[32];
 		int j;
 
 		printf("%s %s: %s: %s", tag,
@@ -71,10 +72,10 @@ static void report(const struct top_config *cfg, struct top_app *app,
 		       p->verdict == KLPT_READY ? "rmmod is safe now" :
 		       top_esc_text(why, sizeof(why), p->why));
 		if (p->transition)
-			printf(" [%s pass %s, %u/%u switched]",
+			printf(" [%s pass %s, %s switched]",
 			       top_direction(p), top_fmt_count(pass, sizeof(pass),
 							      p->pass),
-			       p->switched, p->total);
+			       top_fmt_switched(switched, sizeof(switched), p));
 		putchar('\n');
 		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
 			const struct top_blocker *b = &p->blockers[j];

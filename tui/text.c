@@ -91,11 +91,7 @@ void top_text_frame(FILE *f, const struct top_view *v,
 		char why[sizeof(p->why)];
 
 		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
-		if (p->transition && p->phase == KLPT_PHASE_UNKNOWN)
-			snprintf(switched, sizeof(switched), "?/%u", p->total);
-		else if (p->transition)
-			snprintf(switched, sizeof(switched), "%u/%u",
-				 p->switched, p->total);
+		top_fmt_switched(switched, sizeof(switched), p);
 		top_fmt_refcnt(refcnt, sizeof(refcnt), p);
 		fprintf(f, "%s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
 			top_esc_col(name, sizeof(name), p->name, 24, 0),
@@ -118,8 +114,9 @@ void top_text_frame(FILE *f, const struct top_view *v,
 				"(0 shown)\n", p->total);
 			continue;
 		}
-		fprintf(f, "  blockers: %d of %u tasks not switched "
+		fprintf(f, "  blockers: %d of %u tasks not switched%s "
 			"(%d shown)\n", p->nblockers_all, p->total,
+			p->unknown ? ", some of unknown state" : "",
 			p->nblockers < TEXT_MAX_BLOCKERS ? p->nblockers :
 			TEXT_MAX_BLOCKERS);
 		if (!p->nblockers)

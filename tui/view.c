@@ -69,6 +69,8 @@ const char *top_reason_column(int reason)
 const char *top_state_name(int state)
 {
 	switch (state) {
+	case KLPT_STATE_UNKNOWN:
+		return "unknown";
 	case KLPT_PATCHED:
 		return "patched";
 	case KLPT_UNPATCHED:
@@ -121,20 +123,41 @@ void top_fmt_elapsed(char *buf, size_t size, const struct top_patch *p)
 const char *top_fmt_blocked(char *buf, size_t size,
 			    const struct top_blocker *b)
 {
-	if (b->first_blocked_ns)
-		top_fmt_duration(buf, size, b->blocked_ns);
-	else
+	char d[16];
+
+	if (b->first_blocked_ns) {
+		top_fmt_duration(d, sizeof(d), b->blocked_ns);
+		/* refused earlier than the session saw: at least that long */
+		snprintf(buf, size, "%s%s", b->checks_known ? "" : ">=", d);
+	} else {
 		snprintf(buf, size, "%s", b->checks_known ? "-" : "?");
+	}
 	return buf;
 }
 
 const char *top_fmt_checks(char *buf, size_t size,
 			   const struct top_blocker *b)
 {
-	if (b->checks_known || b->first_blocked_ns)
+	if (b->checks_known)
 		snprintf(buf, size, "%u", b->checks);
+	else if (b->checks)
+		snprintf(buf, size, ">=%u", b->checks);
 	else
 		snprintf(buf, size, "?");
+	return buf;
+}
+
+const char *top_fmt_switched(char *buf, size_t size,
+			     const struct top_patch *p)
+{
+	if (!p->transition || !p->total)
+		snprintf(buf, size, "-");
+	else if (p->phase == KLPT_PHASE_UNKNOWN)
+		/* the direction is unknown: so is who switched */
+		snprintf(buf, size, "?/%u", p->total);
+	else
+		snprintf(buf, size, "%s%u/%u", p->unknown ? ">=" : "",
+			 p->switched, p->total);
 	return buf;
 }
 
@@ -251,8 +274,8 @@ static bool matches(const struct top_blocker *b, const char *filter)
 	       !strcmp(pid, filter);
 }
 
-static void fill_task(struct top_blocker *b, const struct klpt_task *t,
-		      uint64_t now, bool checks_known)
+void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
+		      uint64_t now)
 {
 	const char *func = klpt_task_func(t);
 
@@ -268,7 +291,7 @@ static void fill_task(struct top_blocker *b, const struct klpt_task *t,
 	if (b->first_blocked_ns && now > b->first_blocked_ns)
 		b->blocked_ns = now - b->first_blocked_ns;
 	b->checks = klpt_task_checks(t);
-	b->checks_known = checks_known;
+	b->checks_known = klpt_task_checks_exact(t);
 }
 
 /* Tasks of the transition of p, counted; blockers collected. */
@@ -287,6 +310,11 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 		if (state == KLPT_UNDEFINED)
 			continue;
 		p->total++;
+		/* an idle task the session cannot know: neither */
+		if (state == KLPT_STATE_UNKNOWN) {
+			p->unknown++;
+			continue;
+		}
 		if (state == p->target) {
 			p->switched++;
 			continue;
@@ -295,12 +323,7 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 		if (p->phase != KLPT_PHASE_STARTED)
 			continue;
 		p->nblockers_all++;
-		/*
-		 * signals are known only if the session saw the start or
-		 * reverse, which clears every task's checks: from then on
-		 * the model saw every check.
-		 */
-		fill_task(&b, t, now, p->signals != KLPT_UNKNOWN_COUNT);
+		top_blocker_fill(&b, t, now);
 		if (!matches(&b, filter))
 			continue;
 		if (p->nblockers == cap) {

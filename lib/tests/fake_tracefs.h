@@ -248,6 +248,26 @@ static const struct fake_format fake_formats[] = {
 	  "\tfield:__data_loc char[] name;\toffset:20;\tsize:4;\tsigned:1;\n\n"
 	  "print fmt: \"%s wait=%d call_site=%ps\", __get_str(name), "
 	  "(int)REC->wait, (void *)REC->ip\n" },
+	{ "klp", "klp_task_new", 1516,
+	  FT_COMMON
+	  "\tfield:pid_t pid;\toffset:8;\tsize:4;\tsigned:1;\n"
+	  "\tfield:pid_t tgid;\toffset:12;\tsize:4;\tsigned:1;\n"
+	  "\tfield:char comm[16];\toffset:16;\tsize:16;\tsigned:1;\n"
+	  "\tfield:s8 state;\toffset:32;\tsize:1;\tsigned:1;\n"
+	  "\tfield:u8 kthread;\toffset:33;\tsize:1;\tsigned:0;\n\n"
+	  "print fmt: \"pid=%d tgid=%d comm=%s state=%s kthread=%u\", "
+	  "REC->pid, REC->tgid, REC->comm, " FT_STATE("REC->state")
+	  ", REC->kthread\n" },
+	/* 6.1 include/trace/events/task.h */
+	{ "task", "task_newtask", 130,
+	  FT_COMMON
+	  "\tfield:pid_t pid;\toffset:8;\tsize:4;\tsigned:1;\n"
+	  "\tfield:char comm[16];\toffset:12;\tsize:16;\tsigned:1;\n"
+	  "\tfield:unsigned long clone_flags;\toffset:32;\tsize:8;"
+	  "\tsigned:0;\n"
+	  "\tfield:short oom_score_adj;\toffset:40;\tsize:2;\tsigned:1;\n\n"
+	  "print fmt: \"pid=%d comm=%s clone_flags=%lx oom_score_adj=%hd\", "
+	  "REC->pid, REC->comm, REC->clone_flags, REC->oom_score_adj\n" },
 	{ "sched", "sched_process_exit", 316,
 	  FT_COMMON
 	  "\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:1;\n"
@@ -562,6 +582,15 @@ FT_FN void fake_tracefs_cleanup(struct fake_tracefs *ft)
 }
 
 /* --------------------------------------------------------- ground truth */
+
+/* /sys/devices/system/cpu/possible, as the kernel writes it ("0-3\n") */
+FT_FN int fake_possible(struct fake_tracefs *ft, const char *list)
+{
+	char v[256];
+
+	snprintf(v, sizeof(v), "%s\n", list);
+	return ft_puts(v, "%s/sys/devices/system/cpu/possible", ft->root);
+}
 
 /* /sys/kernel/livepatch/<name>/{enabled,transition,force} */
 FT_FN int fake_patch(struct fake_tracefs *ft, const char *name, int enabled,

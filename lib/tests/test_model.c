@@ -153,6 +153,24 @@ static void task_exit(int pid, const char *comm)
 	apply(&ev);
 }
 
+/* A task created: klp_task_new (state given) or task_newtask (ppid). */
+static void task_new(int pid, int tgid, const char *comm, int to,
+		     int kthread, int ppid)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_NEW };
+
+	ev.task.pid = pid;
+	ev.task.tgid = tgid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.from = U;
+	ev.task.to = to;
+	ev.task.kthread = kthread;
+	ev.task.ppid = ppid;
+	ev.task.target = U;
+	ev.task.patch = ev.task.func = "";
+	apply(&ev);
+}
+
 static void lost(void)
 {
 	struct klpt_event ev = { .type = KLPT_EV_LOST };
@@ -168,6 +186,7 @@ struct tb {
 	struct klpt_truth_patch p[8];
 	struct klpt_truth_module m[8];
 	struct klpt_truth_task k[16];
+	int cpus[8];
 };
 
 static void tb_init(struct tb *b)
@@ -196,6 +215,17 @@ static void tb_module(struct tb *b, const char *name, int refcnt, bool lp)
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->refcnt = refcnt;
 	m->livepatch = lp;
+}
+
+/* /sys/devices/system/cpu/possible: CPUs 0..n-1 */
+static void tb_possible(struct tb *b, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		b->cpus[i] = i;
+	b->t.possible = b->cpus;
+	b->t.npossible = n;
 }
 
 static void tb_task(struct tb *b, int tid, int tgid, int state, bool kthread,
@@ -1967,6 +1997,296 @@ static void test_vm_recording(void)
 	klpt_session_close(s);
 }
 
+
+/* ------------------------------------------------ the exact task set */
+
+/* The idle tasks, pid 0, as the model lists them: count and by state. */
+static int idle_count(int state, bool any)
+{
+	int i, n = 0;
+
+	for (i = 0; i < klpt_model_task_count(M); i++) {
+		const struct klpt_task *t = klpt_model_task_at(M, i);
+
+		if (klpt_task_pid(t) == 0 && (any || klpt_task_state(t) == state))
+			n++;
+	}
+	return n;
+}
+
+static const struct klpt_task *idle(int cpu)
+{
+	char comm[KLPT_COMM_LEN];
+	int i;
+
+	snprintf(comm, sizeof(comm), "swapper/%d", cpu);
+	for (i = 0; i < klpt_model_task_count(M); i++) {
+		const struct klpt_task *t = klpt_model_task_at(M, i);
+
+		if (klpt_task_pid(t) == 0 && !strcmp(klpt_task_comm(t), comm))
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * Opened in the middle of a transition: the idle task of every possible
+ * CPU is a task from the start (the kernel walks them all), its state
+ * unknown (not in procfs) until an event says it; the switched count
+ * never takes them for switched or pending.
+ */
+static void test_idle_mid_transition(void)
+{
+	struct tb b;
+	int cpu;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	T = 5000000;
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;		/* the sleeper */
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	tb_possible(&b, 4);
+	klpt_model_reconcile(M, &b.t);
+	/* 4 threads of procfs and 4 idle tasks, as the kernel walks them */
+	CHECK_INT(klpt_model_task_count(M), 8);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 4);
+	for (cpu = 0; cpu < 4; cpu++) {
+		const struct klpt_task *t = idle(cpu);
+
+		CHECK(t, "no swapper/%d", cpu);
+		if (!t)
+			continue;
+		CHECK_INT(klpt_task_kthread(t), 1);
+		CHECK_INT(klpt_task_tgid(t), 0);
+	}
+	/* the pending count is of the tasks known to be pending */
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+	/* their own events */
+	blocked(0, "swapper/2", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK_INT(klpt_task_state(idle(2)), UNP);
+	sw(0, 0, "swapper/1", UNP, PAT, KLPT_VIA_IDLE);
+	CHECK_INT(klpt_task_state(idle(1)), PAT);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
+	/*
+	 * The first pass after the join only tells where a walk begins; in
+	 * the next one every task but the two reported blocked switched,
+	 * the two unknown idle tasks too (offline ones switch without an
+	 * event).
+	 */
+	pass(LP, PAT, 5, 8, 2);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	blocked(0, "swapper/2", LP, PAT, KLPT_REASON_RUNNING, "");
+	pass(LP, PAT, 6, 8, 2);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 0);
+	CHECK_INT(klpt_task_state(idle(0)), PAT);
+	CHECK_INT(klpt_task_state(idle(3)), PAT);
+	CHECK_INT(klpt_task_state(idle(2)), UNP);
+	CHECK_INT(klpt_model_task_count(M), 8);
+
+	/* a loss: their switches may be among the lost */
+	lost();
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 4);
+	tb_base(&b, PAT);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	tb_possible(&b, 4);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 4);
+	CHECK_INT(klpt_model_task_count(M), 8);
+	/* the end of the transition: every task undefined, known */
+	complete(LP, PAT, false);
+	CHECK_INT(idle_count(U, false), 4);
+
+	/*
+	 * Before the start every task is at !target, idle ones too: known
+	 * when the model saw the init (just before the snapshot); the
+	 * snapshot alone cannot tell that window from the end of a disable.
+	 */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	tb_base(&b, UNP);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);		/* an enable's pre-patch window */
+	tb_possible(&b, 2);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_phase(P(LP)), KLPT_PHASE_INIT);
+	CHECK_INT(idle_count(UNP, false), 2);
+	klpt_model_free(M);
+	M = klpt_model_new();
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_phase(P(LP)), KLPT_PHASE_UNKNOWN);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
+	/* outside a transition: undefined */
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, U);
+	tb_possible(&b, 3);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(idle_count(U, false), 3);
+	CHECK_INT(klpt_model_task_count(M), 7);
+	/* and a transition seen from its init knows them */
+	load_and_init(LP);
+	CHECK_INT(idle_count(UNP, false), 3);
+	/* the possible CPUs unknown (old recording): none made up */
+	fresh();
+	CHECK_INT(idle_count(0, true), 0);
+}
+
+/*
+ * The fallback sees no switch: in a started transition the idle tasks'
+ * states are unknown at every poll, whatever an earlier one said.
+ */
+static void test_idle_fallback(void)
+{
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	klpt_model_set_fallback(M, true);
+	tb_base(&b, UNP);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 0, 1);
+	tb_possible(&b, 2);
+	klpt_model_reconcile(M, &b.t);
+	/* the init window or the end of a disable: the direction unknown */
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);		/* started */
+	tb_possible(&b, 2);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+	tb_base(&b, U);
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 0);
+	tb_possible(&b, 2);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(idle_count(U, false), 2);
+}
+
+/*
+ * Tasks created outside a transition are tasks too (klp_task_new), with
+ * the kernel's kthread flag; their exit removes them.
+ */
+static void test_task_new(void)
+{
+	const struct klpt_task *t;
+	int n;
+
+	fresh();
+	n = klpt_model_task_count(M);
+	task_new(300, 300, "kthreadd", U, 1, 0);	/* a new kthread */
+	task_new(301, 301, "sh", U, 0, 0);
+	task_new(302, 301, "sh", U, 0, 0);		/* its thread */
+	CHECK_INT(klpt_model_task_count(M), n + 3);
+	t = K(300);
+	CHECK(t, "no task 300");
+	CHECK_INT(klpt_task_kthread(t), 1);
+	CHECK_INT(klpt_task_state(t), U);
+	CHECK_INT(klpt_task_kthread(K(301)), 0);
+	CHECK_INT(klpt_task_tgid(K(302)), 301);
+	task_exit(302, "sh");
+	task_exit(300, "kthreadd");
+	CHECK_INT(klpt_model_task_count(M), n + 1);
+	CHECK(!K(300) && !K(302), "exited tasks kept");
+
+	/* task:task_newtask: tgid and state from the creator */
+	task_new(303, 0, "sh", KLPT_STATE_UNKNOWN, 0, 301);
+	CHECK_INT(klpt_task_tgid(K(303)), 301);
+	CHECK_INT(klpt_task_state(K(303)), U);
+	/* a creator the model does not know: tgid unknown (0) */
+	task_new(304, 0, "x", KLPT_STATE_UNKNOWN, 0, 999);
+	CHECK_INT(klpt_task_tgid(K(304)), 0);
+
+	/* in a transition: the creator's state, a blocker not checked */
+	load_and_init(LP);
+	task_new(310, 310, "sh", UNP, 0, SH);
+	CHECK_INT(klpt_task_state(K(310)), UNP);
+	CHECK_INT(klpt_task_reason(K(310)), KLPT_REASON_NONE);
+	CHECK(klpt_task_checks_exact(K(310)), "a new task's checks unknown");
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	task_new(311, 0, "sh", KLPT_STATE_UNKNOWN, 0, SH);
+	CHECK_INT(klpt_task_state(K(311)), PAT);
+	/* the fork's switch, then its klp_task_new: the kthread flag stays */
+	sw(312, 312, "kthreadd", U, UNP, KLPT_VIA_FORK);
+	task_new(312, 312, "kthreadd", UNP, 1, 0);
+	CHECK_INT(klpt_task_kthread(K(312)), 1);
+	CHECK_INT(klpt_task_state(K(312)), UNP);
+	/* a leftover of the id (exited unseen) is replaced */
+	blocked(313, "old", LP, PAT, KLPT_REASON_RUNNING, "");
+	task_new(313, 313, "new", UNP, 0, 0);
+	CHECK_INT(klpt_task_checks(K(313)), 0);
+	CHECK_INT(klpt_task_kthread(K(313)), 0);
+	CHECK_STR(klpt_task_comm(K(313)), "new");
+	/* a fork just after the complete: the core resets it right away */
+	complete(LP, PAT, false);
+	task_new(314, 314, "sh", PAT, 0, 0);
+	CHECK_INT(klpt_task_state(K(314)), U);
+	/* pid 0 is never created by an event of this kind */
+	n = klpt_model_task_count(M);
+	task_new(0, 0, "swapper/9", U, 1, 0);
+	CHECK_INT(klpt_model_task_count(M), n);
+}
+
+/*
+ * A late joiner's counters are what it saw, and say so: checks and the
+ * blocked-since time are exact only where the session saw every check.
+ */
+static void test_late_joiner_checks(void)
+{
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	CHECK(!klpt_task_checks_exact(K(SLEEPER)), "joined: checks exact");
+	CHECK(klpt_patch_pass(P(LP)) == KLPT_UNKNOWN_COUNT, "pass %u",
+	      klpt_patch_pass(P(LP)));
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 7, 6, 1);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 1);	/* seen: at least */
+	CHECK(!klpt_task_checks_exact(K(SLEEPER)), "1 check seen is exact");
+	CHECK_INT(klpt_patch_pass(P(LP)), 7);	/* the kernel's number */
+	/* a task created since: all its checks are seen */
+	task_new(320, 320, "sh", UNP, 0, 0);
+	CHECK(klpt_task_checks_exact(K(320)), "new task: checks unknown");
+	/* a task first named by a check: existed before, unknown */
+	blocked(321, "kworker/1:1", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK(!klpt_task_checks_exact(K(321)), "unseen history exact");
+	/* a reverse starts anew: every check seen from there */
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	CHECK(klpt_task_checks_exact(K(SLEEPER)), "after the start");
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 0);
+	/* events lost: not any more */
+	lost();
+	CHECK(!klpt_task_checks_exact(K(SLEEPER)), "exact after a loss");
+	complete(LP, UNP, false);
+	CHECK(klpt_task_checks_exact(K(SLEEPER)), "no transition, inexact");
+	/* a session that saw the start from the beginning */
+	fresh();
+	load_and_init(LP);
+	CHECK(klpt_task_checks_exact(K(SLEEPER)), "seen from the start");
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 1);
+	CHECK(klpt_task_checks_exact(K(SLEEPER)), "seen from the start");
+	blocked(330, "kworker/0:2", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK(klpt_task_checks_exact(K(330)), "seen from the start");
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2009,6 +2329,10 @@ int main(void)
 	RUN(test_task_exit);
 	RUN(test_exit_many);
 	RUN(test_vm_recording);
+	RUN(test_idle_mid_transition);
+	RUN(test_idle_fallback);
+	RUN(test_task_new);
+	RUN(test_late_joiner_checks);
 	klpt_model_free(M);
 	return check_summary();
 }

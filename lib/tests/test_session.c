@@ -1277,6 +1277,230 @@ out:
 	fake_tracefs_cleanup(&ft);
 }
 
+
+/* The idle tasks (pid 0) a session's model lists, and those unknown. */
+static int idle_tasks(struct klpt_session *s, int *unknown)
+{
+	int i, n = 0;
+
+	*unknown = 0;
+	for (i = 0; i < klpt_task_count(s); i++) {
+		const struct klpt_task *t = klpt_task_at(s, i);
+
+		if (klpt_task_pid(t) != 0)
+			continue;
+		n++;
+		if (klpt_task_state(t) == KLPT_STATE_UNKNOWN)
+			*unknown += 1;
+	}
+	return n;
+}
+
+/*
+ * Opened in the middle of a disable: the idle task of every possible
+ * CPU (4 possible, 2 online: the instance has 2 buffers) is in the task
+ * set from the open, of unknown state until an event says it.
+ */
+static void test_idle_open_mid(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	int unknown;
+
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
+	disable_system();
+	CHECK_INT(fake_possible(&ft, "0-3"), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_task_count(s), 2 + 4);
+	CHECK_INT(idle_tasks(s, &unknown), 4);
+	CHECK_INT(unknown, 4);
+	CHECK(klpt_task_find(s, 0), "no swapper/0");
+	if (klpt_task_find(s, 0))
+		CHECK_INT(klpt_task_kthread(klpt_task_find(s, 0)), 1);
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "klp", "klp_task_switch",
+			     FV("pid", 0), FV("tgid", 0),
+			     FV("comm", "swapper/3"), FV("from", KLPT_PATCHED),
+			     FV("to", KLPT_UNPATCHED), FV("via", KLPT_VIA_IDLE)),
+		  0);
+	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	CHECK_INT(idle_tasks(s, &unknown), 4);
+	CHECK_INT(unknown, 3);
+	CHECK_INT(klpt_task_count(s), 6);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * Threads created while no transition runs are tasks (klp_task_new, with
+ * the kernel's PF_KTHREAD), and leave with their exit; task:task_newtask
+ * stays off while klptrace.ko gives the same.
+ */
+static void test_task_new_live(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	uint64_t tf = future();
+	int n;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_task(&ft, 1, 1, "init", -1, false), 0);
+	CHECK_INT(fake_task(&ft, 2, 2, "kthreadd", -1, true), 0);
+	CHECK_INT(fake_possible(&ft, "0"), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_STR(inst_file("events/task/task_newtask/enable"), "0");
+	n = klpt_task_count(s);
+	CHECK_INT(n, 3);
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 1, "klp", "klp_task_new",
+			     FV("pid", 400), FV("tgid", 400),
+			     FV("comm", "kthreadd"), FV("state", -1),
+			     FV("kthread", 1), FV("common_pid", 2)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 2, "klp", "klp_task_new",
+			     FV("pid", 401), FV("tgid", 1),
+			     FV("comm", "init"), FV("state", -1),
+			     FV("kthread", 0), FV("common_pid", 1)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 2);
+	CHECK_INT(seen.type[0], KLPT_EV_TASK_NEW);
+	CHECK_INT(klpt_task_count(s), n + 2);
+	if (klpt_task_find(s, 400)) {
+		CHECK_INT(klpt_task_kthread(klpt_task_find(s, 400)), 1);
+		CHECK_INT(klpt_task_state(klpt_task_find(s, 400)),
+			  KLPT_UNDEFINED);
+	} else {
+		CHECK(0, "task 400 not in the model");
+	}
+	if (klpt_task_find(s, 401)) {
+		CHECK_INT(klpt_task_kthread(klpt_task_find(s, 401)), 0);
+		CHECK_INT(klpt_task_tgid(klpt_task_find(s, 401)), 1);
+	} else {
+		CHECK(0, "task 401 not in the model");
+	}
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "sched", "sched_process_exit",
+			     FV("comm", "kthreadd"), FV("pid", 400),
+			     FV("prio", 120)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	CHECK(!klpt_task_find(s, 400), "task 400 kept after its exit");
+	CHECK_INT(klpt_task_count(s), n + 1);
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * Without klptrace.ko: task:task_newtask.  A kernel thread is one that
+ * kthreadd (pid 2) created (6.1: the only creator of PF_KTHREAD tasks
+ * after boot); a CLONE_THREAD child is in its creator's thread group.
+ */
+static void test_task_new_fallback(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	uint64_t tf = future();
+	const struct klpt_task *t;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_NO_KLP), 0);
+	CHECK_INT(fake_task(&ft, 1, 1, "init", -1, false), 0);
+	CHECK_INT(fake_task(&ft, 2, 2, "kthreadd", -1, true), 0);
+	CHECK_INT(fake_task(&ft, 50, 50, "sh", -1, false), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK_STR(inst_file("events/task/task_newtask/enable"), "1");
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 1, "task", "task_newtask",
+			     FV("pid", 500), FV("comm", "kthreadd"),
+			     FV("clone_flags", 0x00000f00),
+			     FV("common_pid", 2)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 2, "task", "task_newtask",
+			     FV("pid", 501), FV("comm", "sh"),
+			     FV("clone_flags", 0x01200011),
+			     FV("common_pid", 50)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "task", "task_newtask",
+			     FV("pid", 502), FV("comm", "sh"),
+			     FV("clone_flags", 0x003d0f00),
+			     FV("common_pid", 50)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 3);
+	t = klpt_task_find(s, 500);
+	CHECK(t && klpt_task_kthread(t) == 1, "500: a kthread of kthreadd");
+	t = klpt_task_find(s, 501);
+	CHECK(t && klpt_task_kthread(t) == 0 && klpt_task_tgid(t) == 501,
+	      "501: a process of sh");
+	t = klpt_task_find(s, 502);
+	CHECK(t && klpt_task_kthread(t) == 0 && klpt_task_tgid(t) == 50,
+	      "502: a thread of sh (CLONE_THREAD)");
+out:
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * A recording keeps the possible CPUs and the task creations: its
+ * replay lists the same idle tasks and new tasks as the live session.
+ */
+static void test_record_replay_tasks(void)
+{
+	struct seen live = { 0 }, again = { 0 };
+	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
+		       .ctx = &again);
+	struct klpt_session *s = NULL, *r = NULL;
+	struct fake_page pg;
+	char dir[1024];
+	int unknown;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	disable_system();
+	CHECK_INT(fake_possible(&ft, "0-2"), 0);
+	CHECK_INT(open_fake(0, &live, &s), 0);
+	if (!s)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
+	CHECK_INT(klpt_session_record(s, dir), 0);
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "klp", "klp_task_new",
+			     FV("pid", 600), FV("tgid", 600),
+			     FV("comm", "kthreadd"), FV("state", 1),
+			     FV("kthread", 1)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	klpt_session_close(s);
+	s = NULL;
+	CHECK(ft_exists("%s/events/klp/klp_task_new/format", dir),
+	      "no klp_task_new format in the recording");
+	CHECK_INT(klpt_session_open_replay(dir, &ro, &r), 0);
+	if (!r)
+		goto out;
+	while (klpt_session_process(r) > 0)
+		;
+	CHECK_INT(idle_tasks(r, &unknown), 3);
+	CHECK_INT(unknown, 3);
+	CHECK_INT(klpt_task_count(r), 2 + 3 + 1);
+	if (klpt_task_find(r, 600)) {
+		CHECK_INT(klpt_task_kthread(klpt_task_find(r, 600)), 1);
+		CHECK_INT(klpt_task_state(klpt_task_find(r, 600)),
+			  KLPT_PATCHED);
+	} else {
+		CHECK(0, "task 600 not in the replay");
+	}
+out:
+	klpt_session_close(r);
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
 /*
  * A recording that cannot be written (here: RLIMIT_FSIZE, as a full
  * disk would) ends with one error from process(); tracing goes on, the
@@ -1357,5 +1581,9 @@ int main(void)
 	RUN(test_errors);
 	RUN(test_record_replay);
 	RUN(test_record_failure);
+	RUN(test_idle_open_mid);
+	RUN(test_task_new_live);
+	RUN(test_task_new_fallback);
+	RUN(test_record_replay_tasks);
 	return check_summary();
 }

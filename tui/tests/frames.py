@@ -8,17 +8,21 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
                         "pass": int or None (unknown),
                         "signals": int or None (unknown),
                         "switched": int or None, "total": int or None,
+                        "switched_at_least": int or None,
                         "refcnt": int or None, "verdict": str,
                         "why": str, "blockers_total": int or None,
                         "blockers": [{"pid", "tid", "comm", "kthread",
-                                      "reason", "function", "checks"}]}},
+                                      "reason", "function", "checks",
+                                      "checks_since_open"}]}},
      "events": int, "lost": int, "mode": str}
 
 In the batch text the thread id is PID and the thread group TGID; the
 JSON says pid and tgid: both become "tid" (the thread) and "pid" (its
 group) here, as the screen shows them.  Unknown ("?" in the text, null in
 JSON) is None: also "forced" (True, False or None), a blocker's "kthread"
-and its "checks".
+and its "checks".  A count the session saw only in part (">=N" in the
+text; null and a *_at_least or *_since_open field in JSON) is None, its
+lower bound in "switched_at_least" / "checks_since_open".
 """
 
 import json
@@ -30,14 +34,19 @@ PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
                    r"\s+(\d+|\?)\s+(yes|no|\?)\s+(\S+)\s+(\S+)$")
 BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
 ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-|\?)\s+(.{24}) (.{24})"
-                 r"\s+(\S+)\s+(\d+|\?)$")
+                 r"\s+(\S+)\s+(>=\d+|\d+|\?)$")
 KTHREAD = {"K": True, "-": False, "?": None}
 FORCED = {"yes": True, "no": False, "?": None}
 
 
 def _int(s):
-    """An integer of the text, or None for "?" (unknown)."""
-    return None if s == "?" else int(s)
+    """An integer of the text, or None for "?" (unknown) and ">=N"."""
+    return None if s == "?" or s.startswith(">=") else int(s)
+
+
+def _at_least(s):
+    """The lower bound of ">=N" or N, None for "?"."""
+    return None if s == "?" else int(s[2:] if s.startswith(">=") else s)
 REASONS = {"not checked yet": "unchecked", "running": "running",
            "unreliable stack": "unreliable_stack",
            "sleeping in": "sleeping_in_func", "check failed": "other",
@@ -64,12 +73,15 @@ def parse_text(text):
         m = PATCH.match(line)
         if m:
             sw = m.group(6)
-            switched = total = None
+            switched = total = at_least = None
             if sw != "-":
-                switched, total = (_int(x) for x in sw.split("/"))
+                done, total = sw.split("/")
+                switched, at_least, total = _int(done), _at_least(done), \
+                    _int(total)
             patch = {"enabled": m.group(2) == "1", "direction": m.group(3),
                      "pass": _int(m.group(4)), "signals": _int(m.group(7)),
                      "elapsed": m.group(5), "switched": switched,
+                     "switched_at_least": at_least,
                      "total": total, "forced": FORCED[m.group(8)],
                      "refcnt": None if m.group(9) in ("-", "?")
                      else int(m.group(9)),
@@ -93,7 +105,8 @@ def parse_text(text):
                 "kthread": KTHREAD[m.group(4)],
                 "reason": REASONS.get(m.group(5).strip(), "?"),
                 "function": "" if func == "-" else func,
-                "checks": _int(m.group(8))})
+                "checks": _int(m.group(8)),
+                "checks_since_open": _at_least(m.group(8))})
             continue
         raise ValueError("unexpected klptop batch line: %r" % line)
     return frames
@@ -114,6 +127,8 @@ def parse_json(text):
                 "pass": p["pass"], "signals": p["signals"],
                 "elapsed": p["elapsed_s"],
                 "switched": p["switched"] if p["transition"] else None,
+                "switched_at_least": p.get("switched_at_least")
+                if p["transition"] else None,
                 "total": p["total"] if p["transition"] else None,
                 "forced": p["forced"],
                 "refcnt": p["module"]["refcnt"] if p["module"]["loaded"]
@@ -124,7 +139,9 @@ def parse_json(text):
                 "blockers": [{"tid": b["pid"], "pid": b["tgid"],
                               "comm": b["comm"], "kthread": b["kthread"],
                               "reason": b["reason"], "function": b["function"],
-                              "checks": b["checks"]} for b in p["blockers"]]}
+                              "checks": b["checks"],
+                              "checks_since_open": b.get("checks_since_open")}
+                             for b in p["blockers"]]}
         frames.append(frame)
     return frames
 

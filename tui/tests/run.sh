@@ -346,7 +346,8 @@ t_unknown_values() {
 	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 -- \
 		"$san" --json -n 2 >"$work/out" 2>"$work/err"
 	got=$?
-	expect_out 0 "$work/out" '"blocked_s":null,"checks":null}' || return 1
+	expect_out 0 "$work/out" '"blocked_s":null,"blocked_s_since_open":null' \
+		'"checks":null,"checks_since_open":0}' || return 1
 	python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' \
 		<"$work/out" || fail "not JSON: $(cat "$work/out")" || return 1
 	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 -- \
