@@ -118,6 +118,12 @@ enum klpt_event_type {
 	 * creator's).
 	 */
 	KLPT_EV_TASK_NEW,
+	/*
+	 * A task's comm changed (task:task_rename, from __set_task_comm():
+	 * exec, prctl(PR_SET_NAME), a kernel thread named by its creator):
+	 * task.pid and task.comm, the new name.
+	 */
+	KLPT_EV_TASK_RENAME,
 	KLPT_EV__COUNT
 };
 
@@ -151,7 +157,7 @@ struct klpt_event {
 		} transition;
 		/*
 		 * TASK_SWITCH, TASK_BLOCKED, TASK_FORK_FAILED, TASK_NEW
-		 * and TASK_EXIT (pid, comm)
+		 * and TASK_EXIT, TASK_RENAME (pid, comm)
 		 */
 		struct {
 			int pid;

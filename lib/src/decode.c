@@ -39,7 +39,7 @@ enum fld {
 	F_PATCH, F_TARGET, F_PASS, F_CHECKED, F_PENDING, F_FORCED,
 	F_PID, F_TGID, F_COMM, F_FROM, F_TO, F_VIA, F_REASON, F_ERR, F_FUNC,
 	F_MODULE, F_OP, F_REFCNT, F_IP, F_CALLER, F_NAME,
-	F_STATE, F_KTHREAD, F_CLONE_FLAGS, F_COMMON_PID,
+	F_STATE, F_KTHREAD, F_CLONE_FLAGS, F_COMMON_PID, F_NEWCOMM,
 	F__COUNT
 };
 
@@ -53,6 +53,7 @@ static const char *const fld_name[F__COUNT] = {
 	[F_IP] = "ip", [F_CALLER] = "caller", [F_NAME] = "name",
 	[F_STATE] = "state", [F_KTHREAD] = "kthread",
 	[F_CLONE_FLAGS] = "clone_flags", [F_COMMON_PID] = "common_pid",
+	[F_NEWCOMM] = "newcomm",
 };
 
 /* How a field must look: a number, a __data_loc string, a char array. */
@@ -61,6 +62,7 @@ enum fkind { K_NUM, K_STR, K_CHARS };
 static const enum fkind fld_kind[F__COUNT] = {
 	[F_PATCH] = K_STR, [F_FUNC] = K_STR, [F_MODULE] = K_STR,
 	[F_CALLER] = K_STR, [F_NAME] = K_STR, [F_COMM] = K_CHARS,
+	[F_NEWCOMM] = K_CHARS,
 	/* the rest are K_NUM (0) */
 };
 
@@ -82,6 +84,7 @@ enum shape {
 	S_FORKFAIL,	/* klp_task_fork_failed: pid, tgid, comm, err */
 	S_NEW,		/* klp_task_new: pid, tgid, comm, state, kthread */
 	S_NEWTASK,	/* task:task_newtask: pid, comm, clone_flags */
+	S_RENAME,	/* task:task_rename: pid, newcomm */
 };
 
 #define B(f) (1u << (f))
@@ -159,6 +162,9 @@ static const struct evdef defs[] = {
 	 */
 	{ "task", "task_newtask", KLPT_EV_TASK_NEW, S_NEWTASK,
 	  B(F_PID) | B(F_COMM) | B(F_CLONE_FLAGS) | B(F_COMMON_PID), 2 },
+	/* every comm change (__set_task_comm()); in both modes */
+	{ "task", "task_rename", KLPT_EV_TASK_RENAME, S_RENAME,
+	  B(F_PID) | B(F_NEWCOMM), 0 },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -205,6 +211,7 @@ static const char *const type_names[KLPT_EV__COUNT] = {
 	[KLPT_EV_PATCH_FORCED] = "klp_patch_forced",
 	[KLPT_EV_TASK_FORK_FAILED] = "klp_task_fork_failed",
 	[KLPT_EV_TASK_NEW] = "klp_task_new",
+	[KLPT_EV_TASK_RENAME] = "task_rename",
 };
 
 KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
@@ -598,6 +605,14 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		break;
 	case S_NEWTASK:
 		newtask(d, k, rec, ev);
+		break;
+	case S_RENAME:
+		ev->task.pid = num(d, k, F_PID, data);
+		chars(k, F_NEWCOMM, data, ev->task.comm, sizeof(ev->task.comm));
+		ev->task.from = ev->task.to = KLPT_UNDEFINED;
+		ev->task.target = KLPT_UNDEFINED;
+		ev->task.patch = "";
+		ev->task.func = "";
 		break;
 	}
 	return 1;

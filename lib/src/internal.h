@@ -109,8 +109,9 @@ struct klpt_decoder;
 
 /*
  * Looks up the klp and module event formats (and
- * sched:sched_process_exit) in tep once.  Events that tep lacks are
- * simply never decoded (no klptrace.ko: fallback).
+ * sched:sched_process_exit, task:task_newtask, task:task_rename) in tep
+ * once.  Events that tep lacks are simply never decoded (no klptrace.ko:
+ * fallback).
  */
 struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep);
 void klpt_decoder_free(struct klpt_decoder *d);
@@ -136,7 +137,9 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
  * KLPT_EV_MODULE_REF for every module (refcnt corrected to the sysfs
  * value, the raw one is one higher; caller ""), module:module_free
  * KLPT_EV_MODULE_FREE.  module:module_load is KLPT_EV_MODULE_LOAD and
- * the other klp_* events are decoded in both modes.
+ * the other klp_* events are decoded in both modes.  task:task_newtask
+ * is KLPT_EV_TASK_NEW in the fallback, and without it too when the tep
+ * has no klp_task_new (an older klptrace.ko).
  */
 void klpt_decoder_set_fallback(struct klpt_decoder *d, bool fallback);
 

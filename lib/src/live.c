@@ -269,6 +269,8 @@ static int load_formats(const char *tracing_dir, bool klp,
 	parse_event(tep, tracing_dir, "sched", "sched_process_exit");
 	/* optional: without it new tasks wait for a resync (fallback) */
 	parse_event(tep, tracing_dir, "task", "task_newtask");
+	/* optional: without it a task keeps the comm it was first seen with */
+	parse_event(tep, tracing_dir, "task", "task_rename");
 	*out = tep;
 	return 0;
 }
@@ -490,6 +492,8 @@ static int enable_events(struct live *l)
 	}
 	tracefs_event_enable(l->inst, "module", "module_load");
 	tracefs_event_enable(l->inst, "sched", "sched_process_exit");
+	/* a new task has its creator's comm until exec or kthreadd names it */
+	tracefs_event_enable(l->inst, "task", "task_rename");
 	newtask_enable(l, l->src.mode == KLPT_MODE_FALLBACK);
 	if (l->src.mode == KLPT_MODE_FALLBACK)
 		for (i = 0; i < sizeof(fallback_events) /

@@ -1460,6 +1460,16 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 	case KLPT_EV_TASK_NEW:
 		apply_new(m, ev);
 		break;
+	case KLPT_EV_TASK_RENAME:
+		/* exec, prctl, kthreadd naming its new thread: the comm only */
+		if (ev->task.pid > 0 && ev->task.comm[0]) {
+			struct klpt_task *t = task_find(m, ev->task.pid);
+
+			if (t)
+				copy_name(t->comm, ev->task.comm,
+					  sizeof(t->comm));
+		}
+		break;
 	case KLPT_EV_LOST:
 		/* anything may have happened: unsure until reconciled */
 		m->stale = true;

@@ -10,6 +10,7 @@
  *   events/module/<ev>/format
  *   events/sched/sched_process_exit/format   (task exits)
  *   events/task/task_newtask/format          (tasks created, fallback)
+ *   events/task/task_rename/format           (comm changes)
  *   events/ftrace/print/format      (trace-cmd restore wants it)
  *   events/<sys>/enable             "0": tracefs_local_events() takes
  *                                   only directories with one as systems
@@ -470,6 +471,8 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 				 "sched_process_exit");
 	if (!ret)
 		ret = copy_event(tracefs_dir, dir, "task", "task_newtask");
+	if (!ret)
+		ret = copy_event(tracefs_dir, dir, "task", "task_rename");
 	if (!ret) {
 		ret = mkdir_rel(dir, "events/ftrace");
 		if (!ret)

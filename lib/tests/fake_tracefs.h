@@ -268,6 +268,14 @@ static const struct fake_format fake_formats[] = {
 	  "\tfield:short oom_score_adj;\toffset:40;\tsize:2;\tsigned:1;\n\n"
 	  "print fmt: \"pid=%d comm=%s clone_flags=%lx oom_score_adj=%hd\", "
 	  "REC->pid, REC->comm, REC->clone_flags, REC->oom_score_adj\n" },
+	{ "task", "task_rename", 131,
+	  FT_COMMON
+	  "\tfield:pid_t pid;\toffset:8;\tsize:4;\tsigned:1;\n"
+	  "\tfield:char oldcomm[16];\toffset:12;\tsize:16;\tsigned:1;\n"
+	  "\tfield:char newcomm[16];\toffset:28;\tsize:16;\tsigned:1;\n"
+	  "\tfield:short oom_score_adj;\toffset:44;\tsize:2;\tsigned:1;\n\n"
+	  "print fmt: \"pid=%d oldcomm=%s newcomm=%s oom_score_adj=%hd\", "
+	  "REC->pid, REC->oldcomm, REC->newcomm, REC->oom_score_adj\n" },
 	{ "sched", "sched_process_exit", 316,
 	  FT_COMMON
 	  "\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:1;\n"

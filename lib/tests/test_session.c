@@ -1385,8 +1385,18 @@ static void test_task_new_live(void)
 	} else {
 		CHECK(0, "task 401 not in the model");
 	}
-	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "sched", "sched_process_exit",
-			     FV("comm", "kthreadd"), FV("pid", 400),
+	/* kthreadd names its new thread (task_rename), then it exits */
+	CHECK_STR(inst_file("events/task/task_rename/enable"), "1");
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "task", "task_rename",
+			     FV("pid", 400), FV("oldcomm", "kthreadd"),
+			     FV("newcomm", "kworker/0:3")), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK_INT(klpt_session_process(s), 1);
+	if (klpt_task_find(s, 400))
+		CHECK_STR(klpt_task_comm(klpt_task_find(s, 400)),
+			  "kworker/0:3");
+	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 4, "sched", "sched_process_exit",
+			     FV("comm", "kworker/0:3"), FV("pid", 400),
 			     FV("prio", 120)), 0);
 	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
 	CHECK_INT(klpt_session_process(s), 1);
