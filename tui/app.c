@@ -117,6 +117,16 @@ static void format_event(const struct klpt_event *ev, char *buf,
 		snprintf(buf, size, "task_exit %s[%d]", ev->task.comm,
 			 ev->task.pid);
 		break;
+	case KLPT_EV_TASK_NEW:
+		snprintf(buf, size, "task_new %s[%d] %s%s", ev->task.comm,
+			 ev->task.pid, top_kthread_flag(ev->task.kthread),
+			 ev->task.to == KLPT_UNDEFINED ? "" :
+			 top_state_name(ev->task.to));
+		break;
+	case KLPT_EV_TASK_RENAME:
+		snprintf(buf, size, "task_rename [%d] %s", ev->task.pid,
+			 ev->task.comm);
+		break;
 	case KLPT_EV_MODULE_REF:
 		snprintf(buf, size, "%s %s %s refcnt %d%s%s", name + 4,
 			 ev->module.module, ev->module.get ? "get" : "put",
@@ -242,6 +252,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		e = hist_slot(app, ev->task.pid, false);
 		break;
 	case KLPT_EV_TASK_EXIT:
+	case KLPT_EV_TASK_NEW:	/* a new task: the id's history is not its */
 		l->pid = ev->task.pid;
 		hist_forget(app, ev->task.pid);
 		break;

@@ -413,6 +413,19 @@ static int reason_of(int64_t v)
 	       (int)v : KLPT_REASON_OTHER;
 }
 
+/*
+ * The task fields an event of another kind than switch and blocked does
+ * not carry: states undefined, kthread unknown, the strings "" (valid).
+ */
+static void task_blank(struct klpt_event *ev)
+{
+	ev->task.from = ev->task.to = KLPT_UNDEFINED;
+	ev->task.target = KLPT_UNDEFINED;
+	ev->task.kthread = -1;
+	ev->task.patch = "";
+	ev->task.func = "";
+}
+
 /* CLONE_THREAD (include/uapi/linux/sched.h): same thread group */
 #define KLPT_CLONE_THREAD	0x00010000ull
 /* kthreadd's pid: rest_init() creates kernel_init (1), then kthreadd */
@@ -439,16 +452,13 @@ static void newtask(const struct klpt_decoder *d, const struct known *k,
 	uint64_t flags = (uint64_t)num(d, k, F_CLONE_FLAGS, data);
 	int creator = (int)num(d, k, F_COMMON_PID, data);
 
+	task_blank(ev);
 	ev->task.pid = num(d, k, F_PID, data);
 	chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
 	ev->task.tgid = flags & KLPT_CLONE_THREAD ? 0 : ev->task.pid;
 	ev->task.ppid = creator;
 	ev->task.kthread = creator == KLPT_KTHREADD_PID;
-	ev->task.from = KLPT_UNDEFINED;
 	ev->task.to = KLPT_STATE_UNKNOWN;
-	ev->task.target = KLPT_UNDEFINED;
-	ev->task.patch = "";
-	ev->task.func = "";
 }
 
 #define STR(var, fld)							\
@@ -571,48 +581,34 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		ev->module.caller = "";
 		break;
 	case S_EXIT:
-		/* no tgid in this event; the strings stay valid */
+		/* no tgid in this event */
+		task_blank(ev);
 		ev->task.pid = num(d, k, F_PID, data);
 		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
-		ev->task.from = ev->task.to = KLPT_UNDEFINED;
-		ev->task.target = KLPT_UNDEFINED;
-		ev->task.patch = "";
-		ev->task.func = "";
 		break;
 	case S_FORKFAIL:
-		ev->task.pid = num(d, k, F_PID, data);
-		ev->task.tgid = num(d, k, F_TGID, data);
-		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
-		ev->task.err = num(d, k, F_ERR, data);
-		ev->task.from = ev->task.to = KLPT_UNDEFINED;
-		ev->task.target = KLPT_UNDEFINED;
-		ev->task.patch = "";
-		ev->task.func = "";
-		break;
 	case S_NEW:
+		task_blank(ev);
 		ev->task.pid = num(d, k, F_PID, data);
 		ev->task.tgid = num(d, k, F_TGID, data);
 		chars(k, F_COMM, data, ev->task.comm, sizeof(ev->task.comm));
+		if (k->def->shape == S_FORKFAIL) {
+			ev->task.err = num(d, k, F_ERR, data);
+			break;
+		}
 		v = num(d, k, F_STATE, data);
 		if (!state_ok(v))
 			return klpt_err(EBADMSG);
 		ev->task.to = v;
-		ev->task.from = KLPT_UNDEFINED;
 		ev->task.kthread = num(d, k, F_KTHREAD, data) != 0;
-		ev->task.target = KLPT_UNDEFINED;
-		ev->task.patch = "";
-		ev->task.func = "";
 		break;
 	case S_NEWTASK:
 		newtask(d, k, rec, ev);
 		break;
 	case S_RENAME:
+		task_blank(ev);
 		ev->task.pid = num(d, k, F_PID, data);
 		chars(k, F_NEWCOMM, data, ev->task.comm, sizeof(ev->task.comm));
-		ev->task.from = ev->task.to = KLPT_UNDEFINED;
-		ev->task.target = KLPT_UNDEFINED;
-		ev->task.patch = "";
-		ev->task.func = "";
 		break;
 	}
 	return 1;

@@ -350,6 +350,78 @@ static void test_save_load(void)
 	free(text);
 }
 
+/*
+ * The possible CPUs (the idle tasks' CPUs): parsed as the kernel lists
+ * them, kept by a recording in ranges, unknown without the file.
+ */
+static void test_possible(void)
+{
+	static const struct {
+		const char *list;
+		int n;
+	} cases[] = {
+		{ "0\n", 1 }, { "0-3\n", 4 }, { "0-3,6,8-9\n", 7 },
+		{ "", 0 }, { "3-1\n", -EINVAL }, { "0,0\n", -EINVAL },
+		{ "1,0\n", -EINVAL }, { "x\n", -EINVAL }, { "0-\n", -EINVAL },
+		{ "0-65536\n", -EINVAL }, { "0-8191\n", 8192 },
+		{ "0-8192\n", -EINVAL }, { "0 1\n", -EINVAL },
+		{ "0\n1\n", -EINVAL }, { "-1\n", -EINVAL },
+	};
+	struct klpt_truth *t = NULL, *u = NULL;
+	char path[PATH_MAX + 64], *text;
+	size_t i;
+	int *cpus;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = klpt_cpulist_parse(cases[i].list, &cpus);
+
+		CHECK(n == cases[i].n, "\"%s\": %d, expected %d",
+		      cases[i].list, n, cases[i].n);
+		if (n == 7)
+			CHECK(cpus[4] == 6 && cpus[6] == 9, "0-3,6,8-9: %d %d",
+			      cpus[4], cpus[6]);
+		free(cpus);
+	}
+	/* no file: unknown */
+	CHECK_INT(klpt_truth_take(root, &t), 0);
+	if (t)
+		CHECK_INT(t->npossible, -1);
+	klpt_truth_free(t);
+	t = NULL;
+	snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/possible",
+		 root);
+	put("0-3,6\n", "%s", path);
+	CHECK_INT(klpt_truth_take(root, &t), 0);
+	if (!t)
+		return;
+	CHECK_INT(t->npossible, 5);
+	text = save(t);
+	CHECK(strstr(text, "\ncpus 0-3,6\nend\n"), "no cpus line:\n%s", text);
+	CHECK_INT(load(text, strlen(text), &u), 0);
+	CHECK(u && u->npossible == 5 && u->possible[4] == 6,
+	      "cpus not loaded");
+	klpt_truth_free(u);
+	u = NULL;
+	/* twice, or empty: corrupt */
+	{
+		char bad[4096];
+
+		snprintf(bad, sizeof(bad), "klptrace-truth 1\nts 1\n"
+			 "cpus 0\ncpus 1\nend\n");
+		CHECK_INT(load(bad, strlen(bad), &u), -EBADMSG);
+		snprintf(bad, sizeof(bad), "klptrace-truth 1\nts 1\n"
+			 "cpus \nend\n");
+		CHECK_INT(load(bad, strlen(bad), &u), -EBADMSG);
+		snprintf(bad, sizeof(bad), "klptrace-truth 1\nts 1\nend\n");
+		CHECK_INT(load(bad, strlen(bad), &u), 0);
+		CHECK(u && u->npossible == -1, "old snapshot: cpus known");
+		klpt_truth_free(u);
+	}
+	free(text);
+	klpt_truth_free(t);
+	unlink(path);
+}
+
 static void test_empty(void)
 {
 	struct klpt_truth t = { 0 }, *u = NULL;
@@ -574,6 +646,7 @@ int main(void)
 {
 	RUN(test_take);
 	RUN(test_save_load);
+	RUN(test_possible);
 	RUN(test_empty);
 	RUN(test_escapes);
 	RUN(test_corrupt);
