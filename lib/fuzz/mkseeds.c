@@ -12,7 +12,8 @@
  *            the fallback decoding; and every page alone.  Each page is
  *            cut after its committed data, as a short read gives it.
  * recording  the files of fixtures/vm-recording in recording.h's order
- *            (sched_process_exit's format from fixtures/formats).
+ *            (the formats vm-recording predates, sched_process_exit's,
+ *            klp_task_new's and task_newtask's, from fixtures/formats).
  * tracedat   fixtures/vm-recording.dat.
  */
 #include <errno.h>

@@ -37,6 +37,8 @@ static const char *const recording_files[] = {
 	"events/module/module_get/format",
 	"events/module/module_put/format",
 	"events/sched/sched_process_exit/format",
+	"events/klp/klp_task_new/format",
+	"events/task/task_newtask/format",
 	"events/ftrace/print/format",
 };
 
