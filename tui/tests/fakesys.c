@@ -12,6 +12,8 @@
  *   initstate:NAME:STATE            /sys/module/NAME/initstate
  *   task:TID:STATE:KTHREAD[:COMM]   /proc/TID (a thread group leader,
  *                                   comm COMM or tTID, patch_state STATE)
+ *   possible:LIST                   /sys/devices/system/cpu/possible
+ *                                   ("0-1": the idle tasks' CPUs)
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
@@ -31,6 +33,8 @@ static int spec(struct fake_tracefs *ft, char *arg)
 	char *a = strtok(NULL, ":"), *b = strtok(NULL, ":");
 	char *c = strtok(NULL, ":");
 
+	if (kind && name && !strcmp(kind, "possible"))
+		return fake_possible(ft, name);
 	if (!kind || !name || !a)
 		return -EINVAL;
 	if (!strcmp(kind, "patch") && b)

@@ -356,6 +356,26 @@ t_unknown_values() {
 	expect_out 0 "$work/out" " 100  *100 t100 .*  ?  *?$"
 }
 
+# Joined a started transition (issue 19): the idle task of every
+# possible CPU counts (the kernel walks them), its state unknown (not in
+# procfs): SWITCHED is a lower bound, >=1/4 in -b, null with
+# switched_at_least and state_unknown in JSON; no idle task is a blocker.
+t_joined_idle() {
+	build_fakesys || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 \
+		possible:0-1 -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^lp  *0  *unpatching  *?  *?  *>=1/4 " \
+		"blockers: 1 of 4 tasks not switched, some of unknown state" ||
+		return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 \
+		possible:0-1 -- "$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" \
+		'"switched":null,"switched_at_least":1,"state_unknown":2' \
+		'"total":4' '"blockers_total":1' '"tasks":4'
+}
+
 # The directory is gone before the free work's module_put (6.1:
 # klp_free_patch_finish): a wait, then READY once the reference drops.
 t_gone_window() {
@@ -843,6 +863,7 @@ run_test gone_held_timeout t_gone_held_timeout
 run_test timeout_last_ms t_timeout_last_ms
 run_test disable_window t_disable_window
 run_test going t_going
+run_test joined_idle t_joined_idle
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
