@@ -13,7 +13,8 @@
  *            cut after its committed data, as a short read gives it.
  * recording  the files of fixtures/vm-recording in recording.h's order
  *            (the formats vm-recording predates, sched_process_exit's,
- *            klp_task_new's and task_newtask's, from fixtures/formats).
+ *            klp_task_new's, task_newtask's and task_rename's, from
+ *            fixtures/formats).
  * tracedat   fixtures/vm-recording.dat.
  */
 #include <errno.h>

@@ -39,6 +39,7 @@ static const char *const recording_files[] = {
 	"events/sched/sched_process_exit/format",
 	"events/klp/klp_task_new/format",
 	"events/task/task_newtask/format",
+	"events/task/task_rename/format",
 	"events/ftrace/print/format",
 };
 

@@ -118,6 +118,16 @@ static struct want wants[] = {
 	  .module = { .module = "klpt_lp_sleep", .caller = "" }),
 	W("klp", "klp_module_free", .type = KLPT_EV_MODULE_FREE,
 	  .module = { .module = "klpt_lp_sleep", .caller = "" }),
+	/* every fork: PF_KTHREAD and the state taken from the parent */
+	W("klp", "klp_task_new", .type = KLPT_EV_TASK_NEW,
+	  .task = { .pid = 4194302, .tgid = 4194302, .comm = "kthreadd",
+		    .to = KLPT_PATCHED, .kthread = 1 }),
+	W("klp", "klp_task_new", .type = KLPT_EV_TASK_NEW,
+	  .task = { .pid = 201, .tgid = 200, .comm = "abcdefghijklmno",
+		    .to = KLPT_UNDEFINED, .kthread = 0 }),
+	/* every comm change: the new name */
+	W("task", "task_rename", .type = KLPT_EV_TASK_RENAME,
+	  .task = { .pid = 4194302, .comm = "kworker/1:2" }),
 	/* every exiting thread; no tgid in the event */
 	W("sched", "sched_process_exit", .type = KLPT_EV_TASK_EXIT,
 	  .task = { .pid = 4321, .comm = "sleep", .from = KLPT_UNDEFINED,
@@ -148,6 +158,17 @@ static struct want fb_wants[] = {
 			      .caller = "" } } },
 	W("module", "module_free", .type = KLPT_EV_MODULE_FREE,
 	  .module = { .module = "klpt_lp_busy", .caller = "" }),
+	/*
+	 * task_newtask (klp_task_new stands in for it outside the fallback):
+	 * written by creator 4242 (not kthreadd: a user task), tgid 0 for
+	 * CLONE_THREAD (the model takes the creator's), state unknown
+	 */
+	W("task", "task_newtask", .type = KLPT_EV_TASK_NEW,
+	  .task = { .pid = 4300, .tgid = 0, .comm = "sh", .ppid = 4242,
+		    .kthread = 0, .to = KLPT_STATE_UNKNOWN }),
+	W("task", "task_newtask", .type = KLPT_EV_TASK_NEW,
+	  .task = { .pid = 4301, .tgid = 4301, .comm = "sh", .ppid = 4242,
+		    .kthread = 0, .to = KLPT_STATE_UNKNOWN }),
 };
 
 #define NFB ((int)(sizeof(fb_wants) / sizeof(fb_wants[0])))
@@ -221,6 +242,25 @@ static void build(struct eb *e, const struct want *w)
 		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
 			 "abcdefghijklmnop" : ev->task.comm);
 		eb_num(e, "err", ev->task.err);
+		break;
+	case KLPT_EV_TASK_NEW:
+		eb_num(e, "pid", ev->task.pid);
+		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
+			 "abcdefghijklmnop" : ev->task.comm);
+		if (!strcmp(w->sys, "task")) {
+			/* CLONE_THREAD when the creator's tgid is wanted */
+			eb_num(e, "clone_flags", ev->task.tgid ? 0x11 :
+			       0x3d0f00);
+			break;
+		}
+		eb_num(e, "tgid", ev->task.tgid);
+		eb_num(e, "state", ev->task.to);
+		eb_num(e, "kthread", ev->task.kthread);
+		break;
+	case KLPT_EV_TASK_RENAME:
+		eb_num(e, "pid", ev->task.pid);
+		eb_chars(e, "oldcomm", "kthreadd");
+		eb_chars(e, "newcomm", ev->task.comm);
 		break;
 	case KLPT_EV_TASK_EXIT:
 		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
@@ -316,6 +356,19 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		CHECK_INT(got->task.target, KLPT_UNDEFINED);
 		CHECK_STR(got->task.patch, "");
 		CHECK_STR(got->task.func, "");
+		break;
+	case KLPT_EV_TASK_NEW:
+		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_INT(got->task.tgid, w->task.tgid);
+		CHECK_STR(got->task.comm, w->task.comm);
+		CHECK_INT(got->task.to, w->task.to);
+		CHECK_INT(got->task.kthread, w->task.kthread);
+		CHECK_INT(got->task.ppid, w->task.ppid);
+		CHECK_STR(got->task.patch, "");
+		break;
+	case KLPT_EV_TASK_RENAME:
+		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_STR(got->task.comm, w->task.comm);
 		break;
 	case KLPT_EV_TASK_EXIT:
 		CHECK_INT(got->task.pid, w->task.pid);
