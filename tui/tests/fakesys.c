@@ -14,6 +14,10 @@
  *                                   comm COMM or tTID, patch_state STATE)
  *   possible:LIST                   /sys/devices/system/cpu/possible
  *                                   ("0-1": the idle tasks' CPUs)
+ *   blocked:TID:PATCH:TARGET        a klp_task_blocked of TID (comm
+ *                                   tTID, running) in cpu0's buffer,
+ *                                   dated 1 s after the spec is made:
+ *                                   after a session's start-up snapshot
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
@@ -58,6 +62,20 @@ static int spec(struct fake_tracefs *ft, char *arg)
 			snprintf(comm, sizeof(comm), "t%s", name);
 		return fake_task(ft, atoi(name), atoi(name), comm, atoi(a),
 				 atoi(b));
+	}
+	if (!strcmp(kind, "blocked") && b) {
+		struct fake_page pg;
+		char comm[32];
+
+		snprintf(comm, sizeof(comm), "t%s", name);
+		fake_page_init(&pg);
+		if (FAKE_EVENT(ft, &pg, fake_now() + 1000000000ull, "klp",
+			       "klp_task_blocked", FV("pid", atoi(name)),
+			       FV("tgid", atoi(name)), FV("comm", comm),
+			       FV("patch", a), FV("target", atoi(b)),
+			       FV("reason", 1), FV("err", -16)))
+			return -EINVAL;
+		return fake_page_write(ft, 0, &pg);
 	}
 	if (!strcmp(kind, "holder"))
 		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,

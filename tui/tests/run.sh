@@ -376,6 +376,27 @@ t_joined_idle() {
 		'"total":4' '"blockers_total":1' '"tasks":4'
 }
 
+# A late joiner's counters are its own (issue 19): one blocked check
+# seen in a transition joined under way is "at least 1" (>=1, >=T in -b;
+# null with checks_since_open 1 and blocked_s_since_open in JSON), never
+# the kernel's count.
+t_joined_checks() {
+	build_fakesys || return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 \
+		blocked:100:lp:0 -- "$san" -b -n 2 -d 0.1 >"$work/out" \
+		2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" " 100  *100 t100 .* running .*>=[0-9.]*s  *>=1$" ||
+		return 1
+	fake patch:lp:0:1 module:lp:2:1 task:100:1:0 task:2:0:1 \
+		blocked:100:lp:0 -- "$san" --json -n 2 -d 0.1 >"$work/out" \
+		2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"reason":"running"' \
+		'"blocked_s":null,"blocked_s_since_open":[0-9.]*' \
+		'"checks":null,"checks_since_open":1}'
+}
+
 # The directory is gone before the free work's module_put (6.1:
 # klp_free_patch_finish): a wait, then READY once the reference drops.
 t_gone_window() {
@@ -864,6 +885,7 @@ run_test timeout_last_ms t_timeout_last_ms
 run_test disable_window t_disable_window
 run_test going t_going
 run_test joined_idle t_joined_idle
+run_test joined_checks t_joined_checks
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
