@@ -10,7 +10,8 @@
 #   /klpt/scenarios/NAME.sh   tests/vm/scenarios/NAME/guest.sh, for every NAME
 #   /klpt/modules/*.ko        klptrace.ko and tests/modules/*.ko, those that exist
 #   /klpt/bin/klpt_watch      libklptrace's e2e driver (lib/tests/vm),
-#   /klpt/bin/klpt_finit      one finit_module() call (lib/tests/vm) and
+#   /klpt/bin/klpt_finit      one finit_module() call (lib/tests/vm),
+#   /klpt/bin/klpt_threads    threads that come and go (lib/tests/vm) and
 #   /klpt/bin/disable_wait    its example, when lib is built (make -C lib)
 #   /klpt/bin/klptop          the TUI (make -C tui), and terminfo entries in
 #                             /usr/share/terminfo for its console
@@ -109,7 +110,7 @@ done
 # rpath, into the loader's default directory), copied at their paths.
 tools=()
 for t in "$lib_build/tests-vm/klpt_watch" "$lib_build/tests-vm/klpt_finit" \
-	"$lib_build/examples/disable_wait"; do
+	"$lib_build/tests-vm/klpt_threads" "$lib_build/examples/disable_wait"; do
 	[ -x "$t" ] && tools+=("$t")
 done
 if [ ${#tools[@]} -eq 0 ]; then

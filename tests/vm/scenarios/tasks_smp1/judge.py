@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""tasks_smp1: the model's task set against /proc and the idle tasks of
+1 possible CPU, at every checkpoint (judge/taskset.py)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "judge"))
+import taskset  # noqa: E402
+
+taskset.main(smp=1)
