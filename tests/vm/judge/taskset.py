@@ -59,12 +59,17 @@ STATE_NAME = {-1: "undefined", 0: "unpatched", 1: "patched"}
 # an idle task's state the session says it does not know
 UNKNOWN_STATE, UNKNOWN_NAMES = -2, ("?", None, "unknown")
 
-DMESG = re.compile(r"^\[\s*[\d.]+\]\s(.*)$")
+DMESG = re.compile(r"^\[\s*([\d.]+)\]\s(.*)$")
+STARTING = re.compile(r"^livepatch: '(\S+)': starting patching transition$")
 SWITCH_FAIL = re.compile(
     r"^(?:livepatch: )?klp_try_switch_task: (?:Unknown error code \(-?\d+\) when trying "
     r"to switch (.*):(\d+)|(.*):(\d+) (?:is running|has an unreliable stack"
     r"|is sleeping on function \S+))$")
 KMSG = "klpt_tasks: "
+# seconds: the printk clock against CLOCK_MONOTONIC, measured at the
+# checkpoint (uptime's 10 ms, the kmsg write), and an event's way into
+# the model; a late joiner's own count is off by seconds
+CLOCK_SLACK = 0.3
 
 
 def cpu_list(text):
@@ -79,20 +84,26 @@ def cpu_list(text):
 
 
 def parse_dmesg(text):
-    """dmesg.txt -> [("mark", TEXT) | ("fail", COMM, PID)] in order: our
-    kmsg lines and the tasks klp_try_switch_task() could not switch."""
+    """dmesg.txt -> [(KIND, TEXT, PID, TS)] in order: our kmsg lines
+    ("mark", TEXT, None, TS), the tasks klp_try_switch_task() could not
+    switch ("fail", COMM, PID, TS), the transition's start ("start",
+    PATCH, None, TS); TS the printk time, seconds."""
     out = []
     for line in text.splitlines():
         m = DMESG.match(line)
-        body = m.group(1) if m else line
+        body, ts = (m.group(2), float(m.group(1))) if m else (line, None)
         if body.startswith(KMSG):
-            out.append(("mark", body[len(KMSG):].strip()))
+            out.append(("mark", body[len(KMSG):].strip(), None, ts))
+            continue
+        m = STARTING.match(body)
+        if m:
+            out.append(("start", m.group(1), None, ts))
             continue
         m = SWITCH_FAIL.match(body)
         if m:
             comm = m.group(1) if m.group(1) is not None else m.group(3)
             pid = m.group(2) if m.group(2) is not None else m.group(4)
-            out.append(("fail", comm, int(pid)))
+            out.append(("fail", comm, int(pid), ts))
     return out
 
 
@@ -226,11 +237,16 @@ def check_idle_states(j, where, got, idle_state):
                     "transition, got %d" % (where, name, state))
 
 
-def check_frame(j, where, f, truth, idle, idle_state, own, passes, late):
+def check_frame(j, where, f, truth, idle, idle_state, own, passes, late,
+                times=None):
     """One klptop --json frame against the truth (module doc).  PASSES:
     (lo, hi) of the passes the kernel had made, or None out of a
     transition.  LATE: the session joined the transition under way (it
-    may not know the idle tasks' states)."""
+    may not know the idle tasks' states).  TIMES: (OFF, START, FIRST): the
+    printk clock minus CLOCK_MONOTONIC at the checkpoint, the printk
+    times of the transition's start and of the sleeper's first failed
+    check; elapsed_s and the sleeper's blocked_s, unless null, must be
+    the time since them (within CLOCK_SLACK)."""
     j.check(f.get("mode") == "events", "%s: mode %s, not events"
             % (where, f.get("mode")))
     j.check(f.get("lost") == 0, "%s: %s events lost" % (where, f.get("lost")))
@@ -309,6 +325,17 @@ def check_frame(j, where, f, truth, idle, idle_state, own, passes, late):
                     "%s: the sleeper %d: checks %d, the kernel had failed "
                     "%d to %d checks of it" % (where, tid, b["checks"],
                                               passes[0], passes[1]))
+        if t.comm == SLEEPER and times and b.get("blocked_s") is not None:
+            want = f["ts_ns"] / 1e9 + times[0] - times[2]
+            j.check(abs(b["blocked_s"] - want) <= CLOCK_SLACK,
+                    "%s: the sleeper %d: blocked_s %.3f, the kernel first "
+                    "failed to switch it %.3f s before the frame"
+                    % (where, tid, b["blocked_s"], want))
+    if times and p.get("elapsed_s") is not None:
+        want = f["ts_ns"] / 1e9 + times[0] - times[1]
+        j.check(abs(p["elapsed_s"] - want) <= CLOCK_SLACK,
+                "%s: elapsed_s %.3f, the kernel started the transition "
+                "%.3f s before the frame" % (where, p["elapsed_s"], want))
     for name, st in sorted(got_idle.items()):
         if not j.check(name in idle_state, "%s: %s shown as a blocker, the "
                        "kernel has no such idle task" % (where, name)):
@@ -355,7 +382,7 @@ def main(smp):
         j.check(len(tr) == 1, "%s: %s's transition changed between the reads"
                 % (cp, LP))
         in_tr = tr == {1}
-        idle_state = passes = None
+        idle_state = passes = times = None
         if in_tr:
             at = mark_index(log, "%s pre_end" % cp)
             end = mark_index(log, "%s post_begin" % cp)
@@ -369,6 +396,14 @@ def main(smp):
                 continue
             passes = (len(sleeper_lines(log, sleeper, start, at)),
                       len(sleeper_lines(log, sleeper, start, end)))
+            t_start = [e[3] for e in log[start:at]
+                       if e[0] == "start" and e[1] == LP]
+            s_lines = sleeper_lines(log, sleeper, start, at)
+            if j.check(t_start and log[at][3] is not None,
+                       "%s: expected the kernel's 'starting patching "
+                       "transition' of %s before the checkpoint" % (cp, LP)):
+                times = (log[at][3] - int(meta.get("t_pre", 0)) / 100,
+                         t_start[0], log[s_lines[0]][3])
         n_views = 0
         # klpt_watch: the session opened first
         text = j.read("tasks", cp, "watch.txt")
@@ -385,7 +420,7 @@ def main(smp):
         if j.check(len(fr) == 1, "%s: expected one frame of klptop -n 1, "
                    "got %d" % (cp, len(fr))):
             check_frame(j, "%s klptop -n 1 (opened here)" % cp, fr[0], truth,
-                        idle, idle_state, True, passes, True)
+                        idle, idle_state, True, passes, True, times)
             n_views += 1
         # the long-running sessions: their frames built in the window
         t_pre, t_post = int(meta.get("t_pre", 0)), int(meta.get("t_post", 0))
@@ -404,7 +439,7 @@ def main(smp):
                 check_frame(j, "%s klptop %s (opened %s) frame %d" %
                             (cp, name, s["opened"], k), f, truth, idle,
                             idle_state, False, passes,
-                            s["opened"] == "mid-transition")
+                            s["opened"] == "mid-transition", times)
                 n_views += 1
         print("%s: %s, %d threads stable, %d changed between the reads, "
               "%d idle%s; %d views checked" % (

@@ -20,6 +20,7 @@ SLEEPER = 50
 # after it began).
 DMESG = """\
 [    1.000000] klpt_tasks: insmod klpt_lp_sleep
+[    1.050000] livepatch: 'klpt_lp_sleep': starting patching transition
 [    1.100000] livepatch: klp_try_switch_task: sh:60 is running
 [    1.100100] livepatch: klp_try_switch_task: klpt_sleeper:50 is sleeping on function klpt_sleep_fn
 [    1.100200] livepatch: klp_try_switch_task: swapper/1:0 is running
@@ -47,11 +48,12 @@ class Parsing(unittest.TestCase):
 
     def test_dmesg(self):
         log = taskset.parse_dmesg(DMESG)
-        self.assertEqual(log[0], ("mark", "insmod klpt_lp_sleep"))
-        self.assertEqual(log[1], ("fail", "sh", 60))
-        self.assertEqual(log[3], ("fail", "swapper/1", 0))
-        self.assertEqual(log[7], ("fail", "odd: name", 70))
-        self.assertEqual(taskset.mark_index(log, "cp pre_end"), 6)
+        self.assertEqual(log[0], ("mark", "insmod klpt_lp_sleep", None, 1.0))
+        self.assertEqual(log[1], ("start", "klpt_lp_sleep", None, 1.05))
+        self.assertEqual(log[2], ("fail", "sh", 60, 1.1))
+        self.assertEqual(log[4][:3], ("fail", "swapper/1", 0))
+        self.assertEqual(log[8][:3], ("fail", "odd: name", 70))
+        self.assertEqual(taskset.mark_index(log, "cp pre_end"), 7)
 
     def test_idle_truth(self):
         log = taskset.parse_dmesg(DMESG)
@@ -60,12 +62,12 @@ class Parsing(unittest.TestCase):
         # the last pass that ended before pre_end named no idle task
         self.assertEqual(taskset.idle_truth(log, SLEEPER, 0, at, idle),
                          {"swapper/0": 1, "swapper/1": 1})
-        # two lines of the sleeper before index 5: the first pass ended
+        # two lines of the sleeper before index 6: the first pass ended
         # there, and it named swapper/1: either state
-        self.assertEqual(taskset.idle_truth(log, SLEEPER, 0, 5, idle),
+        self.assertEqual(taskset.idle_truth(log, SLEEPER, 0, 6, idle),
                          {"swapper/0": 1, "swapper/1": None})
         # one pass is not enough to know it ended
-        self.assertIsNone(taskset.idle_truth(log, SLEEPER, 0, 3, idle))
+        self.assertIsNone(taskset.idle_truth(log, SLEEPER, 0, 4, idle))
 
 
 class Frames(unittest.TestCase):
@@ -119,6 +121,27 @@ class Frames(unittest.TestCase):
         fails = self.check(self.frame(checks=1))
         self.assertTrue(any("checks 1" in f for f in fails), fails)
         self.assertEqual(self.check(self.frame(checks=None)), [])
+
+    def test_times(self):
+        # printk = mono + 10; transition started at printk 100, the
+        # sleeper first refused at 100.5; the frame at mono 98 (printk 108)
+        times = (10.0, 100.0, 100.5)
+        f = self.frame(blocked_s=7.4)
+        f["ts_ns"] = 98 * 10**9
+        f["patches"][0]["elapsed_s"] = 8.1
+        j = judge()
+        taskset.check_frame(j, "t", f, self.truth, self.idle,
+                            self.idle_state, False, (3, 3), False, times)
+        self.assertEqual(j.failures, [])
+        # a late joiner's own view: blocked since it first saw it
+        f = self.frame(blocked_s=2.9)
+        f["ts_ns"] = 98 * 10**9
+        f["patches"][0]["elapsed_s"] = None
+        j = judge()
+        taskset.check_frame(j, "t", f, self.truth, self.idle,
+                            self.idle_state, False, (3, 3), True, times)
+        self.assertTrue(any("blocked_s 2.900" in x for x in j.failures),
+                        j.failures)
 
     def test_idle_unknown(self):
         unknown = {"pid": 0, "tgid": 0, "comm": "swapper/1",
