@@ -274,27 +274,37 @@ def check_frame(j, where, f, truth, idle, idle_state, own, passes, late,
     blockers = p.get("blockers", [])
     got = {b["pid"]: b for b in blockers if b["pid"] > 0}
     got_idle = {b["comm"]: b.get("state") for b in blockers if b["pid"] == 0}
-    unknown = sorted(n for n, st in got_idle.items() if st in UNKNOWN_NAMES)
+    # idle tasks of unknown state: counted apart, or listed as blockers
+    unknown_listed = sorted(n for n, st in got_idle.items()
+                            if st in UNKNOWN_NAMES)
+    unknown = (p.get("state_unknown") or 0) + len(unknown_listed)
     j.check(late or not unknown, "%s: a session that saw the transition "
-            "start shows the state of %s as unknown" % (where, unknown))
-    # switched X of Y
+            "start shows %d idle task(s) of unknown state" % (where, unknown))
+    j.check(unknown <= len(idle), "%s: %d tasks of unknown state, only the "
+            "%d idle tasks are not in /proc" % (where, unknown, len(idle)))
+    # switched X of Y; X a lower bound ("switched_at_least") while some
+    # are unknown
     sw_lo = sum(1 for t in truth.stable.values() if t.state == 1) + \
-        sum(1 for s in idle_state.values() if s == 1) - len(unknown)
-    sw_hi = sw_lo + len(truth.changed) + 1 + \
+        sum(1 for s in idle_state.values() if s == 1) - unknown
+    sw_hi = sw_lo + unknown + len(truth.changed) + 1 + \
         sum(1 for s in idle_state.values() if s is None)
+    x = p.get("switched")
+    if x is None and unknown:
+        x = p.get("switched_at_least")
     j.check(p.get("total") is not None and lo <= p["total"] <= hi,
             "%s: expected switched X of Y with Y %d to %d (every thread and "
             "idle task has a state in a transition), got Y=%s"
             % (where, lo, hi, p.get("total")))
-    j.check(p.get("switched") is not None and
-            sw_lo <= p["switched"] <= sw_hi,
+    j.check(x is not None and sw_lo <= x <= sw_hi,
             "%s: expected switched X of Y with X %d to %d (patched in /proc, "
-            "idle tasks the kernel did not name), got X=%s"
-            % (where, sw_lo, sw_hi, p.get("switched")))
-    if p.get("switched") is not None and p.get("blockers_total") is not None:
-        j.check(p["switched"] + p["blockers_total"] == p.get("total"),
-                "%s: switched %s + blockers %s != total %s"
-                % (where, p["switched"], p["blockers_total"], p.get("total")))
+            "idle tasks the kernel did not name%s), got X=%s"
+            % (where, sw_lo, sw_hi, ", less %d unknown" % unknown
+               if unknown else "", x))
+    if x is not None and p.get("blockers_total") is not None:
+        j.check(x + p["blockers_total"] + (p.get("state_unknown") or 0) ==
+                p.get("total"), "%s: switched %s + blockers %s + unknown %s "
+                "!= total %s" % (where, x, p["blockers_total"],
+                                 p.get("state_unknown"), p.get("total")))
     # the blockers: every thread and idle task not at the target
     j.check(p.get("blockers_total") == len(blockers), "%s: blockers_total %s,"
             " %d listed (no filter)" % (where, p.get("blockers_total"),
@@ -325,6 +335,18 @@ def check_frame(j, where, f, truth, idle, idle_state, own, passes, late,
                     "%s: the sleeper %d: checks %d, the kernel had failed "
                     "%d to %d checks of it" % (where, tid, b["checks"],
                                               passes[0], passes[1]))
+        since = b.get("checks_since_open")
+        if t.comm == SLEEPER and since is not None:
+            j.check(since <= passes[1], "%s: the sleeper %d: checks_since_"
+                    "open %d, more than the %d checks the kernel failed"
+                    % (where, tid, since, passes[1]))
+        since = b.get("blocked_s_since_open")
+        if t.comm == SLEEPER and times and since is not None:
+            want = f["ts_ns"] / 1e9 + times[0] - times[2]
+            j.check(since <= want + CLOCK_SLACK, "%s: the sleeper %d: "
+                    "blocked_s_since_open %.3f, longer than the %.3f s since "
+                    "the kernel first failed to switch it"
+                    % (where, tid, since, want))
         if t.comm == SLEEPER and times and b.get("blocked_s") is not None:
             want = f["ts_ns"] / 1e9 + times[0] - times[2]
             j.check(abs(b["blocked_s"] - want) <= CLOCK_SLACK,
@@ -340,7 +362,7 @@ def check_frame(j, where, f, truth, idle, idle_state, own, passes, late,
         if not j.check(name in idle_state, "%s: %s shown as a blocker, the "
                        "kernel has no such idle task" % (where, name)):
             continue
-        j.check(idle_state[name] is None or name in unknown,
+        j.check(idle_state[name] is None or name in unknown_listed,
                 "%s: %s shown as a blocker (%s), the kernel switched it in "
                 "the last pass before the checkpoint" % (where, name, st))
     if p.get("pass") is not None:

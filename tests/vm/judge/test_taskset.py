@@ -143,6 +143,17 @@ class Frames(unittest.TestCase):
         self.assertTrue(any("blocked_s 2.900" in x for x in j.failures),
                         j.failures)
 
+    def test_idle_unknown_counted_apart(self):
+        # klptop: neither switched nor blocker, switched a lower bound
+        f = self.frame()
+        f["patches"][0].update(switched=None, switched_at_least=3,
+                               state_unknown=1)
+        self.assertEqual(self.check(f, late=True), [])
+        self.assertTrue(self.check(f, late=False))
+        # a lower bound above the truth is wrong
+        f["patches"][0].update(switched_at_least=5)
+        self.assertTrue(self.check(f, late=True))
+
     def test_idle_unknown(self):
         unknown = {"pid": 0, "tgid": 0, "comm": "swapper/1",
                    "kthread": True, "state": "?", "checks": None}
