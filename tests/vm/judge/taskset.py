@@ -204,20 +204,41 @@ def check_watch(j, where, model, truth, idle, idle_state):
     for tid, (tgid, state, comm) in sorted(model.tasks.items()):
         t = truth.stable.get(tid)
         if t is not None:
-            if (tgid, state) != (t.tgid, t.state):
-                bad.append("tid %d (%s): /proc tgid %d state %d, model tgid "
-                           "%d state %d" % (tid, comm, t.tgid, t.state, tgid,
-                                            state))
+            if (tgid, state) != (t.tgid, t.state) or \
+                    not comm_matches(comm, escape(t.comm), t.kthread):
+                bad.append("tid %d: /proc tgid %d state %d comm %s, model "
+                           "tgid %d state %d comm %s" % (
+                               tid, t.tgid, t.state, t.comm, tgid, state,
+                               comm))
         elif tid in truth.changed and state not in truth.states(tid):
             bad.append("tid %d (%s, changed between the reads): model state "
                        "%d, /proc %s" % (tid, comm, state,
                                          sorted(truth.states(tid))))
-    j.check(not bad, "%s: expected the threads' states of /proc, %d differ"
+    j.check(not bad, "%s: expected the threads' states (and tgid, comm) of "
+            "/proc, %d differ"
             % (where, len(bad)), *bad[:12])
     j.check(set(model.idle) == set(idle), "%s: expected the idle tasks %s "
             "(one per possible CPU), got %s" % (where, sorted(idle),
                                                 sorted(model.idle)))
     check_idle_states(j, where, model.idle, idle_state)
+
+
+def escape(comm):
+    """COMM as klpt_watch writes it: backslash and non-printable bytes
+    as \\xNN."""
+    return "".join(c if 0x20 <= ord(c) < 0x7f and c != "\\"
+                   else "\\x%02x" % ord(c) for c in comm)
+
+
+def comm_matches(model, proc, kthread):
+    """The model's comm (the kernel's task->comm, 15 bytes) is what /proc
+    shows of it: 6.1's proc_task_name() shows a kthread's full name, and
+    a workqueue worker's comm followed by "+" or "-" and its work's
+    description."""
+    if not kthread:
+        return model == proc
+    return model == proc[:15] or (proc.startswith(model) and
+                                  proc[len(model):len(model) + 1] in "+-")
 
 
 def check_idle_states(j, where, got, idle_state):
@@ -325,11 +346,12 @@ def check_frame(j, where, f, truth, idle, idle_state, own, passes, late,
                 "kthread %s, PF_KTHREAD says %s" % (where, tid, t.comm,
                                                    b.get("kthread"),
                                                    t.kthread))
-        j.check(b.get("state") == STATE_NAME[t.state] and
-                b.get("tgid") == t.tgid,
-                "%s: blocker %d (%s): state %s tgid %s, /proc %s %d"
-                % (where, tid, t.comm, b.get("state"), b.get("tgid"),
-                   STATE_NAME[t.state], t.tgid))
+        j.check((b.get("state"), b.get("tgid")) ==
+                (STATE_NAME[t.state], t.tgid) and
+                comm_matches(b.get("comm"), t.comm, t.kthread),
+                "%s: blocker %d: state %s tgid %s comm %s, /proc %s %d %s"
+                % (where, tid, b.get("state"), b.get("tgid"), b.get("comm"),
+                   STATE_NAME[t.state], t.tgid, t.comm))
         if t.comm == SLEEPER and b.get("checks") is not None:
             j.check(passes[0] <= b["checks"] <= passes[1],
                     "%s: the sleeper %d: checks %d, the kernel had failed "

@@ -70,6 +70,20 @@ class Parsing(unittest.TestCase):
         self.assertIsNone(taskset.idle_truth(log, SLEEPER, 0, 4, idle))
 
 
+class Comm(unittest.TestCase):
+    def test_comm(self):
+        m = taskset.comm_matches
+        self.assertTrue(m("sleep", "sleep", False))
+        self.assertFalse(m("sh", "sleep", False))      # exec unseen
+        self.assertTrue(m("rcu_tasks_kthre", "rcu_tasks_kthread", True))
+        self.assertTrue(m("kworker/0:0", "kworker/0:0-events", True))
+        self.assertTrue(m("kworker/u4:1", "kworker/u4:1+events_unbound",
+                          True))
+        self.assertFalse(m("kworker/0:0", "kworker/0:0H-events_highpri",
+                           True))
+        self.assertFalse(m("swapper", "klpt_sleeper", True))
+
+
 class Frames(unittest.TestCase):
     """check_frame on a patching transition: thread 60 patched, the
     sleeper unpatched in both reads; thread 61 exits between them; 2 idle
