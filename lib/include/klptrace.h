@@ -230,7 +230,8 @@ struct klpt_session_opts {
 	const char *tracefs_dir;
 	/*
 	 * Prefix for /sys and /proc (default ""): ground truth is read from
-	 * <root>/sys/kernel/livepatch, <root>/sys/module, <root>/proc.
+	 * <root>/sys/kernel/livepatch, <root>/sys/module, <root>/proc; the
+	 * live instance's lock is <root>/run/klptrace/<instance>.
 	 */
 	const char *root;
 	unsigned int buffer_kb;		/* per-CPU ring buffer, default 1024 */
@@ -242,7 +243,9 @@ struct klpt_session_opts {
 
 /*
  * Start a live session: creates the session's own tracefs instance
- * (removing stale ones of dead processes first), enables the klp and
+ * "klptrace-<pidns>-<pid>", locked in <root>/run/klptrace (removing
+ * first the instances whose owner is provably gone: README, "Its
+ * tracefs instance"), enables the klp and
  * module events, snapshots the ground truth and reconciles the model
  * with it.  Needs root.  Errors: -EPERM/-EACCES (not root), -ENODEV (no
  * tracefs), -EOPNOTSUPP (the kernel has no livepatch).

@@ -7,6 +7,7 @@
  *   truth.c    ground-truth snapshot of sysfs/procfs; save/load
  *   model.c    patches, tasks, modules; applies events; verdicts
  *   live.c     the session's tracefs instance, per-CPU readers, fallback
+ *   instance.c the instance's name and owner lock; removal of stale ones
  *   replay.c   recordings (directory) and trace.dat
  *   record.c   writes a recording
  *   session.c  the public session object; ties the parts together
@@ -284,6 +285,29 @@ struct klpt_model *klpt_session_model(const struct klpt_session *s);
  * <root>/sys/kernel/livepatch and reads the truth there too.
  */
 const char *klpt_session_root(const struct klpt_session *s);
+
+/* ---------------------------------------------------------- instance.c */
+
+/*
+ * The owner of the session's tracefs instance "klptrace-<pidns>-<pid>"
+ * and of the lock <root>/run/klptrace/<name> that says it is alive
+ * (instance.c has the rules).
+ */
+struct klpt_inst_owner {
+	char name[64];
+	unsigned long long ns;	/* our PID namespace's inode (or random) */
+	bool ns_known;
+	int dirfd;		/* <root>/run/klptrace, or -1: no locks */
+	int lockfd;		/* our flock'ed lock file, or -1 */
+};
+
+/* Our name and, if <root>/run/klptrace can be ours, our lock. */
+void klpt_inst_claim(const char *root, struct klpt_inst_owner *o);
+/* Remove the instances of our pattern whose owner is provably gone. */
+void klpt_inst_remove_stale(const char *tracing_dir,
+			    const struct klpt_inst_owner *o);
+/* Drop the lock; its file too if our instance was removed. */
+void klpt_inst_release(struct klpt_inst_owner *o, bool removed);
 
 /* ------------------------------------------------- live.c / replay.c */
 

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
  * live.c: a live source of pages.  It owns the session's tracefs
- * instance "klptrace-<pid>" and reads that instance's per-CPU ring
- * buffers (trace_pipe_raw) without blocking.
+ * instance "klptrace-<pidns>-<pid>" and reads that instance's per-CPU
+ * ring buffers (trace_pipe_raw) without blocking.
  *
  * Why an instance of our own: the top-level buffer belongs to the admin
  * (and to trace-cmd, perf, ...); an instance has its own buffers, event
- * enables and clock, and vanishes with rmdir.  Named after our pid, so
- * that one left behind by a crash is recognisably stale once that pid is
- * dead.
+ * enables and clock, and vanishes with rmdir.  Its name, its owner's
+ * lock and the removal of instances left behind by a crash: instance.c.
  *
  * Why these settings:
  * - buffer_percent 0: trace_pipe_raw's poll in 6.1 waits until the
@@ -29,7 +28,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -55,6 +53,7 @@ struct live_cpu {
 struct live {
 	struct klpt_source src;		/* first: the session sees only this */
 	struct tracefs_instance *inst;
+	struct klpt_inst_owner owner;	/* its name and our lock */
 	struct live_cpu *cpus;
 	int ncpu;			/* entries in cpus */
 	int epfd;
@@ -65,8 +64,9 @@ struct live {
 };
 
 /*
- * One live session per process: the instance is named after the pid, so
- * a second one would share (and on close destroy) the first one's.
+ * One live session per process: the instance is named after the process
+ * (a second one would share, and on close destroy, the first one's), and
+ * libtracefs' tracing directory is a process-wide setting.
  */
 static bool live_in_use;
 
@@ -90,43 +90,6 @@ static int is_dir(const char *path)
 	if (stat(path, &st))
 		return -errno;
 	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
-/*
- * Remove instances "klptrace-<pid>" whose process is gone.  A live
- * session holds its per-CPU pipes open, and the kernel refuses to remove
- * an instance with open files (EBUSY), so even a session in another PID
- * namespace (where kill() says ESRCH) is safe from this.  Best effort:
- * failures are ignored, a leftover costs only memory.
- */
-static void remove_stale(const char *tracing_dir)
-{
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (join(dir, sizeof(dir), tracing_dir, "instances"))
-		return;
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *end;
-		long pid;
-
-		if (strncmp(de->d_name, "klptrace-", 9))
-			continue;
-		errno = 0;
-		pid = strtol(de->d_name + 9, &end, 10);
-		if (errno || *end || end == de->d_name + 9 || pid <= 0 ||
-		    pid > INT_MAX || pid == getpid())
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		if (!join(path, sizeof(path), dir, de->d_name))
-			rmdir(path);
-	}
-	closedir(d);
 }
 
 /* A whole small file, NUL-terminated (malloc'd), or NULL with errno. */
@@ -291,8 +254,9 @@ static int configure(struct live *l, const struct klpt_session_opts *o)
 	int ret;
 
 	/*
-	 * A "klptrace-<our pid>" that already existed was left by a dead
-	 * process that had our pid: reuse it, but drop its events and data.
+	 * An instance of our name that already existed was left by a dead
+	 * process that had our pid in our PID namespace (no two live ones
+	 * have both): reuse it, but drop its events and data.
 	 */
 	if (!tracefs_instance_is_new(l->inst)) {
 		tracefs_event_disable(l->inst, NULL, NULL);
@@ -835,6 +799,7 @@ static int live_fd(struct klpt_source *src)
 static void live_close(struct klpt_source *src)
 {
 	struct live *l = (struct live *)src;
+	bool removed = true;	/* none made is none left */
 	int i;
 
 	if (!l)
@@ -851,9 +816,11 @@ static void live_close(struct klpt_source *src)
 	free(l->cpus);
 	/* After the fds are closed: the kernel refuses while they are open. */
 	if (l->inst) {
-		tracefs_instance_destroy(l->inst);
+		removed = !tracefs_instance_destroy(l->inst);
 		tracefs_instance_free(l->inst);
 	}
+	/* After the instance: while it exists, our lock says we are alive. */
+	klpt_inst_release(&l->owner, removed);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	if (l->kick >= 0)
@@ -907,7 +874,7 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		   struct klpt_source **out)
 {
 	const char *tracing_dir = NULL;
-	char name[32], path[PATH_MAX];
+	char path[PATH_MAX];
 	struct live *l;
 	int ret;
 
@@ -922,6 +889,7 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		return -ENOMEM;
 	l->epfd = -1;
 	l->kick = -1;
+	l->owner.dirfd = l->owner.lockfd = -1;
 	l->src.fill = live_fill;
 	l->src.fd = live_fd;
 	l->src.klp_gone = live_klp_gone;
@@ -935,10 +903,11 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		goto fail;
 	}
 
-	remove_stale(tracing_dir);
-	snprintf(name, sizeof(name), "klptrace-%d", (int)getpid());
+	/* The lock before the instance: never one of ours without it. */
+	klpt_inst_claim(l->root, &l->owner);
+	klpt_inst_remove_stale(tracing_dir, &l->owner);
 	errno = 0;
-	l->inst = tracefs_instance_create(name);
+	l->inst = tracefs_instance_create(l->owner.name);
 	if (!l->inst) {
 		ret = perm_err(errno ? errno : ENOMEM);
 		goto fail;

@@ -23,11 +23,13 @@
  *   <dir>/tracing/events/header_page, header_event
  *   <dir>/tracing/events/<sys>/{enable,filter}
  *   <dir>/tracing/events/<sys>/<ev>/{format,enable,filter,id}
- *   <dir>/tracing/instances/klptrace-<getpid()>/   the session's instance,
- *	made in advance because a plain directory has no kernel to fill it
- *	on mkdir: its control files, events/ enable files and
- *	per_cpu/cpuN/trace_pipe_raw (plain files of ring-buffer pages)
+ *   <dir>/tracing/instances/klptrace-<pidns>-<getpid()>/   the session's
+ *	instance (pidns: the inode of /proc/self/ns/pid), made in advance
+ *	because a plain directory has no kernel to fill it on mkdir: its
+ *	control files, events/ enable files and per_cpu/cpuN/trace_pipe_raw
+ *	(plain files of ring-buffer pages)
  *   <dir>/root/sys/kernel/livepatch, <dir>/root/sys/module, <dir>/root/proc
+ *   <dir>/root/run (the session makes run/klptrace for its lock)
  *
  * Event formats come from
  * $KLPT_TEST_FIXTURES/formats/events/<sys>/<ev>/format (and
@@ -69,7 +71,7 @@ struct fake_tracefs {
 	char dir[512];		/* the temporary directory */
 	char tracefs[560];	/* pass as opts.tracefs_dir */
 	char root[560];		/* pass as opts.root */
-	char inst[640];		/* tracefs/instances/klptrace-<pid> */
+	char inst[640];		/* tracefs/instances/klptrace-<ns>-<pid> */
 	int ncpus;
 	bool klp;
 	int fixtures;		/* format files copied from the fixtures */
@@ -430,6 +432,14 @@ FT_FN void ft_rmtree(const char *path)
 	rmdir(path);
 }
 
+/* The inode of our PID namespace: the library names its instance by it. */
+FT_FN unsigned long long fake_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
 /* Copy the captured fixture if there is one; 1 if copied. */
 FT_FN int ft_copy_fixture(const char *rel, const char *fmt, ...)
 {
@@ -541,8 +551,8 @@ FT_FN int fake_tracefs_init(struct fake_tracefs *ft, int ncpus, int klp)
 		return -errno;
 	snprintf(ft->tracefs, sizeof(ft->tracefs), "%s/tracing", ft->dir);
 	snprintf(ft->root, sizeof(ft->root), "%s/root", ft->dir);
-	snprintf(ft->inst, sizeof(ft->inst), "%s/instances/klptrace-%d",
-		 ft->tracefs, (int)getpid());
+	snprintf(ft->inst, sizeof(ft->inst), "%s/instances/klptrace-%llu-%d",
+		 ft->tracefs, fake_pidns(), (int)getpid());
 
 	ft->tep = tep_alloc();
 	if (!ft->tep)
@@ -575,7 +585,7 @@ FT_FN int fake_tracefs_init(struct fake_tracefs *ft, int ncpus, int klp)
 	}
 	if (ft_mkdirs("%s/sys/kernel/livepatch", ft->root) ||
 	    ft_mkdirs("%s/sys/module", ft->root) ||
-	    ft_mkdirs("%s/proc", ft->root))
+	    ft_mkdirs("%s/proc", ft->root) || ft_mkdirs("%s/run", ft->root))
 		return -EIO;
 	return 0;
 }

@@ -3,10 +3,11 @@
 # fake tracefs and a fake /sys + /proc (never the host's tracing).
 #
 # The fake is what fake_tracefs.h builds, in shell: the VM's formats from
-# fixtures/formats, and the session's instance klptrace-<pid> made in
-# advance (a plain directory has no kernel to fill it on mkdir).  The
-# pid is known in advance because the subshell that builds it then
-# execs the example.
+# fixtures/formats, and the session's instance made in advance (a plain
+# directory has no kernel to fill it on mkdir), named
+# klptrace-<pidns>-<pid> as lib/src/instance.c names it.  The pid is
+# known in advance because the subshell that builds it then execs the
+# example.
 set -eu
 out=${1:?usage: test_examples.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,12 +26,13 @@ fail() {
 # fake_tracefs DIR KLP PID: DIR/tracing with (KLP=1) or without the klp
 # events, and the instance of PID; DIR/root with /sys/kernel/livepatch.
 fake_tracefs() {
-	local d=$1 klp=$2 pid=$3 t=$1/tracing systems=module base sys ev
+	local d=$1 klp=$2 pid=$3 t=$1/tracing systems=module base sys ev ns
+	ns=$(stat -L -c %i "/proc/$pid/ns/pid")
 	[ "$klp" = 1 ] && systems="klp module"
 	mkdir -p "$t/events" "$t/instances" "$d/root/sys/kernel/livepatch" \
 		"$d/root/sys/module" "$d/root/proc"
 	cp "$fix/events/header_page" "$fix/events/header_event" "$t/events/"
-	for base in "$t" "$t/instances/klptrace-$pid"; do
+	for base in "$t" "$t/instances/klptrace-$ns-$pid"; do
 		mkdir -p "$base/per_cpu/cpu0" "$base/events"
 		: >"$base/per_cpu/cpu0/trace_pipe_raw"
 		: >"$base/trace"

@@ -10,6 +10,7 @@
  */
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -1096,41 +1097,171 @@ static int dead_pid(void)
 	return (int)pid;
 }
 
+/* An instance directory "klptrace-<fmt>" in the fake tracefs. */
+#define INST(...) ft_mkdirs("%s/instances/klptrace-" __VA_ARGS__)
+#define HAS_INST(fmt, ...)						\
+	ft_exists("%s/instances/klptrace-" fmt, ft.tracefs, __VA_ARGS__)
+
+/* <root>/run/klptrace/<name>: the lock file of an instance's owner. */
+static int lock_open(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/run/klptrace/%s", ft.root, name);
+	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+/* Can the lock on name be taken now (its owner is gone)? */
+static bool lock_free(const char *name)
+{
+	int fd = lock_open(name);
+	bool free_ = fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB);
+
+	if (fd >= 0)
+		close(fd);
+	return free_;
+}
+
+/* A child that holds the lock on name until killed; its pid. */
+static pid_t lock_holder(const char *name)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = lock_open(name);
+
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB))
+			_exit(1);
+		if (write(p[1], "k", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], &c, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+/* Make an instance directory look created secs ago (mtime). */
+static int age(const char *name, int secs)
+{
+	char path[PATH_MAX];
+	struct timespec ts[2];
+
+	snprintf(path, sizeof(path), "%s/instances/%s", ft.tracefs, name);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= secs;
+	ts[1] = ts[0];
+	return utimensat(AT_FDCWD, path, ts, 0);
+}
+
 /*
- * At open: instances of dead processes go; those of live ones, other
- * tools' instances and a leftover of our own pid stay (the latter is
- * reused with its old data and events dropped).
+ * At open, instances of our pattern whose owner is provably gone go:
+ * one whose lock (<root>/run/klptrace/<name>) can be taken, whatever its
+ * namespace; one of our PID namespace without a lock file whose pid is
+ * free here; a klptrace 0.1 "klptrace-<pid>" older than a minute whose
+ * pid is free here.  All else stays: a held lock, another namespace
+ * without a lock file (kill() there says nothing), a live pid, a young
+ * 0.1 instance, names not of our pattern.  Our own name's leftover is
+ * reused with its old data and events dropped; our lock is held while
+ * the session is open.  Before instance.c (names "klptrace-<pid>", kill()
+ * as the only judge) the foreign namespace's instance and the young 0.1
+ * one were removed, and the dead one of our namespace was not.
  */
 static void test_stale_instances(void)
 {
 	struct seen seen = { 0 };
 	struct klpt_session *s = NULL;
-	int dead = dead_pid();
+	unsigned long long ns = fake_pidns();
+	int dead = dead_pid(), dead2 = dead_pid(), ppid = (int)getppid();
+	char held[64], freed[64], ours[64];
+	pid_t holder;
+	int fd;
 
 	CHECK(dead > 0, "fork: %s", strerror(errno));
+	CHECK(ns > 0, "no /proc/self/ns/pid");
 	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(ft_mkdirs("%s/instances/klptrace-%d", ft.tracefs, dead), 0);
-	CHECK_INT(ft_mkdirs("%s/instances/klptrace-%d", ft.tracefs,
-			    (int)getppid()), 0);
-	CHECK_INT(ft_mkdirs("%s/instances/klptrace-x1", ft.tracefs), 0);
+	CHECK_INT(ft_mkdirs("%s/run/klptrace", ft.root), 0);
+	snprintf(held, sizeof(held), "klptrace-%llu-1", ns + 2);
+	snprintf(freed, sizeof(freed), "klptrace-%llu-1", ns + 3);
+	snprintf(ours, sizeof(ours), "klptrace-%llu-%d", ns, (int)getpid());
+	CHECK_INT(INST("%llu-%d", ft.tracefs, ns, dead), 0);
+	CHECK_INT(INST("%llu-%d", ft.tracefs, ns, ppid), 0);
+	CHECK_INT(INST("%llu-%d", ft.tracefs, ns + 1, dead), 0);
+	CHECK_INT(INST("%llu-1", ft.tracefs, ns + 2), 0);
+	CHECK_INT(INST("%llu-1", ft.tracefs, ns + 3), 0);
+	CHECK_INT(INST("%d", ft.tracefs, dead), 0);
+	CHECK_INT(INST("%d", ft.tracefs, dead2), 0);
+	CHECK_INT(INST("%d", ft.tracefs, ppid), 0);
+	CHECK_INT(INST("x1", ft.tracefs), 0);
+	CHECK_INT(INST("%llu-%dx", ft.tracefs, ns, dead), 0);
 	CHECK_INT(ft_mkdirs("%s/instances/mine", ft.tracefs), 0);
+	{
+		char old[32];
+
+		snprintf(old, sizeof(old), "klptrace-%d", dead2);
+		CHECK_INT(age(old, 3600), 0);
+		snprintf(old, sizeof(old), "klptrace-%d", ppid);
+		CHECK_INT(age(old, 3600), 0);
+	}
+	holder = lock_holder(held);
+	CHECK(holder > 0, "lock holder");
+	fd = lock_open(freed);		/* a lock file nobody holds */
+	CHECK(fd >= 0, "lock file: %s", strerror(errno));
+	close(fd);
 	/* our own leftover: old data and old events enabled */
 	CHECK_INT(ft_puts("old data\n", "%s/trace", ft.inst), 0);
 	CHECK_INT(ft_puts("1\n", "%s/events/enable", ft.inst), 0);
 
 	CHECK_INT(open_fake(0, &seen, &s), 0);
-	CHECK(!ft_exists("%s/instances/klptrace-%d", ft.tracefs, dead),
-	      "the dead process's instance is still there");
-	CHECK(ft_exists("%s/instances/klptrace-%d", ft.tracefs,
-			(int)getppid()), "a live process's instance was removed");
+	CHECK(!HAS_INST("%llu-%d", ns, dead),
+	      "our namespace's dead pid: its instance is still there");
+	CHECK(HAS_INST("%llu-%d", ns, ppid),
+	      "a live process's instance was removed");
+	CHECK(HAS_INST("%llu-%d", ns + 1, dead),
+	      "another namespace's instance without a lock was removed");
+	CHECK(HAS_INST("%llu-1", ns + 2), "an instance whose lock is held "
+	      "was removed");
+	CHECK(!HAS_INST("%llu-1", ns + 3), "an instance whose lock is free "
+	      "is still there");
+	CHECK(!ft_exists("%s/run/klptrace/%s", ft.root, freed),
+	      "the dead owner's lock file is still there");
+	CHECK(HAS_INST("%d", dead), "a young 0.1 instance was removed");
+	CHECK(!HAS_INST("%d", dead2),
+	      "an old 0.1 instance of a free pid is still there");
+	CHECK(HAS_INST("%d", ppid), "an old 0.1 instance of a live pid "
+	      "was removed");
 	CHECK(ft_exists("%s/instances/klptrace-x1", ft.tracefs),
 	      "not a pid, removed");
+	CHECK(HAS_INST("%llu-%dx", ns, dead), "not our pattern, removed");
 	CHECK(ft_exists("%s/instances/mine", ft.tracefs), "foreign, removed");
 	CHECK(ft_exists("%s", ft.inst), "our instance is missing");
+	CHECK(!lock_free(ours), "our lock is not held while open");
 	CHECK_STR(inst_file("trace"), "");
 	/* all its events were disabled (events/enable), ours enabled */
 	CHECK_STR(inst_file("events/enable"), "0");
 	CHECK_STR(inst_file("events/klp/enable"), "1");
+	klpt_session_close(s);
+	/* a plain directory is not removed: its lock file stays, free */
+	CHECK(ft_exists("%s", ft.inst), "the fake instance went");
+	CHECK(lock_free(ours), "our lock is still held after close");
+
+	/* the holder dies (SIGKILL): the next session removes its instance */
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	CHECK(HAS_INST("%llu-1", ns + 2), "removed before the next open");
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	CHECK(!HAS_INST("%llu-1", ns + 2),
+	      "a killed owner's instance is still there");
+	CHECK(HAS_INST("%llu-%d", ns + 1, dead), "removed at the 2nd open");
 	klpt_session_close(s);
 	fake_tracefs_cleanup(&ft);
 }

@@ -21,7 +21,7 @@
  *
  * PROG runs with --root and --tracefs of the fake tree appended.  The
  * fake tracefs carries the instance the library expects for its own pid
- * (klptrace-<pid>: a plain directory has no kernel to fill it on mkdir),
+ * (klptrace-<pidns>-<pid>: a plain directory has no kernel to fill it on mkdir),
  * so the child makes the tree and then execs PROG, which keeps the pid.
  * The tree's directory is written to DIRFILE first (a test changes the
  * fake truth there while PROG runs); fakesys removes it when PROG ends

@@ -6,7 +6,7 @@
 #  3. --force / --unload without --yes, --force of a patch not in
 #     transition: one line, exit 2, the patch untouched;
 #  4. SIGINT, SIGTERM, SIGHUP during a live session: exit 128+N and its
-#     tracefs instance klptrace-PID is gone; SIGWINCH changes nothing;
+#     tracefs instance klptrace-NS-PID is gone; SIGWINCH changes nothing;
 #  5. a klptop killed with SIGKILL leaves its instance behind; the next
 #     klptop removes it;
 #  6. klptrace.ko removed under a running klptop: LOST, fallback, and the
@@ -62,9 +62,11 @@ one_error force_idle 2 "not in transition" $TOP --force $LP --yes
 snap untouched
 expect_eq "$LP enabled after the refused actions" 1 "$(lp_enabled $LP)"
 
-# instance_of PID: the tracefs instance of klptop PID exists.
+# instance_of PID: the tracefs instance of klptop PID (of our PID
+# namespace, as lib/src/instance.c names it) exists.
+NS=$(stat -L -c %i /proc/self/ns/pid)
 instance_of() {
-	[ -d "$INST/klptrace-$1" ]
+	[ -d "$INST/klptrace-$NS-$1" ]
 }
 framed() {
 	grep -q '^PATCH ' "$1"
