@@ -444,6 +444,13 @@ int klpt_recorder_set_root(struct klpt_recorder *r, const char *root);
  * NULL).  0 or a negative errno (-EFBIG if longer than max).
  */
 int klpt_read_file(const char *path, size_t max, char **out, size_t *len);
+/*
+ * Open path for reading only if it is a regular file, not a link to one
+ * (a FIFO would block the open, a device never end): the fd, or -EINVAL
+ * for any other kind of file, or a negative errno.  klpt_read_file()
+ * opens with it: recordings are untrusted input.
+ */
+int klpt_open_regular(const char *path);
 
 /* ----------------------------------------------------------- actions.c */
 

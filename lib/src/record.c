@@ -23,10 +23,20 @@
  *
  * The header is text, one "key value" a line, the first line
  * "klptrace-recording VERSION"; replay.c documents the keys.
+ *
+ * klptop records as root, often into a path a user named: nothing in
+ * that path may steer where root writes.  So the recording directory is
+ * made here (mkdir), or an existing one is taken only when it is empty,
+ * owned by the caller and writable by nobody else; it is then held open
+ * and every file and directory is created relative to that descriptor,
+ * new (O_EXCL: never an existing name, a planted link included) and
+ * never through a link (O_NOFOLLOW), all with the same modes.  Nobody
+ * else can add a name inside, so the subdirectories made here are ours
+ * too.  A failed open empties what it made through the same descriptor
+ * (unlinkat), never following a link.
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,8 +51,12 @@
 #define VERSION "unknown"
 #endif
 
+/* One mode for every directory and one for every file of a recording. */
+#define REC_DIR_MODE	0755
+#define REC_FILE_MODE	0644
+
 struct klpt_recorder {
-	char *dir;
+	int dfd;		/* the recording directory, held open */
 	int ncpus;
 	int *fd;		/* per_cpu/cpuN/trace_pipe_raw */
 	size_t page_size;
@@ -80,6 +94,29 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int klpt_open_regular(const char *path)
+{
+	struct stat st, fst;
+	int fd;
+
+	/* lstat first: a FIFO would block open(), a device has effects */
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		  O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	/* and the file opened is the one looked at (no swap in between) */
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
+	    fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int klpt_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
@@ -88,11 +125,10 @@ int klpt_read_file(const char *path, size_t max, char **out, size_t *len)
 
 	if (!buf)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = klpt_open_regular(path);
 	if (fd < 0) {
-		ret = -errno;
 		free(buf);
-		return ret;
+		return fd;
 	}
 	for (;;) {
 		ssize_t r;
@@ -133,49 +169,63 @@ int klpt_read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
-static int put_file(const char *path, const char *buf, size_t len)
+/* A new file of the recording: never an existing name, never a link. */
+static int create_at(int dfd, const char *rel)
 {
-	int fd, ret;
+	int fd = openat(dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, REC_FILE_MODE);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+static int put_file_at(int dfd, const char *rel, const char *buf,
+		       size_t len)
+{
+	int fd = create_at(dfd, rel), ret;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ret = write_all(fd, buf, len);
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	return ret;
 }
 
-/* Copy src_root/rel to dst_root/rel.  -ENOENT if the source is missing. */
-static int copy_rel(const char *src_root, const char *dst_root,
-		    const char *rel)
+/* A new directory: an existing name is not one we made. */
+static int mkdir_at(int dfd, const char *rel)
 {
-	char *src = path_join(src_root, rel), *dst = path_join(dst_root, rel);
-	char *buf = NULL;
+	return mkdirat(dfd, rel, REC_DIR_MODE) < 0 ? -errno : 0;
+}
+
+/* Copy tracefs/rel to rel in the recording.  -ENOENT: no source. */
+static int copy_rel(const char *tracefs, int dfd, const char *rel)
+{
+	char *src = path_join(tracefs, rel), *buf = NULL;
 	size_t len;
 	int ret = -ENOMEM;
 
-	if (src && dst) {
+	if (src) {
 		ret = klpt_read_file(src, 1u << 20, &buf, &len);
 		if (!ret)
-			ret = put_file(dst, buf, len);
+			ret = put_file_at(dfd, rel, buf, len);
 	}
 	free(buf);
 	free(src);
-	free(dst);
 	return ret;
 }
 
-static int mkdir_rel(const char *root, const char *rel)
+/* events/SYS/ and its enable: "0" (libtracefs lists such as systems). */
+static int make_system(int dfd, const char *sys)
 {
-	char *p = path_join(root, rel);
-	int ret = 0;
+	char rel[512];
+	int ret;
 
-	if (!p)
-		return -ENOMEM;
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		ret = -errno;
-	free(p);
+	snprintf(rel, sizeof(rel), "events/%s", sys);
+	ret = mkdir_at(dfd, rel);
+	if (!ret) {
+		snprintf(rel, sizeof(rel), "events/%s/enable", sys);
+		ret = put_file_at(dfd, rel, "0\n", 2);
+	}
 	return ret;
 }
 
@@ -183,12 +233,12 @@ static int mkdir_rel(const char *root, const char *rel)
  * Copy events/SYS/<ev>/format of every event of SYS.  A system the
  * tracefs lacks (klp without klptrace.ko) is not an error.
  */
-static int copy_system(const char *tracefs, const char *dir, const char *sys)
+static int copy_system(const char *tracefs, int dfd, const char *sys)
 {
 	char rel[512], *sdir;
 	struct dirent *de;
 	DIR *d;
-	int ret = 0;
+	int ret;
 
 	snprintf(rel, sizeof(rel), "events/%s", sys);
 	sdir = path_join(tracefs, rel);
@@ -198,16 +248,7 @@ static int copy_system(const char *tracefs, const char *dir, const char *sys)
 	free(sdir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	ret = mkdir_rel(dir, rel);
-	if (!ret) {
-		/* libtracefs lists as systems the directories with one */
-		char *en;
-
-		snprintf(rel, sizeof(rel), "events/%s/enable", sys);
-		en = path_join(dir, rel);
-		ret = en ? put_file(en, "0\n", 2) : -ENOMEM;
-		free(en);
-	}
+	ret = make_system(dfd, sys);
 	while (!ret && (de = readdir(d))) {
 		char evrel[512], frel[600];
 
@@ -220,16 +261,12 @@ static int copy_system(const char *tracefs, const char *dir, const char *sys)
 		/* enable, filter: plain files, not events */
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		ret = mkdir_rel(dir, evrel);
+		ret = mkdir_at(dfd, evrel);
 		if (!ret) {
-			ret = copy_rel(tracefs, dir, frel);
+			ret = copy_rel(tracefs, dfd, frel);
 			if (ret == -ENOENT || ret == -ENOTDIR) {
 				/* not an event directory after all */
-				char *p = path_join(dir, evrel);
-
-				if (p)
-					rmdir(p);
-				free(p);
+				unlinkat(dfd, evrel, AT_REMOVEDIR);
 				ret = 0;
 			}
 		}
@@ -242,10 +279,11 @@ static int copy_system(const char *tracefs, const char *dir, const char *sys)
  * Copy events/SYS/EV/format alone (and write events/SYS/enable).  An
  * event the tracefs lacks is not an error.
  */
-static int copy_event(const char *tracefs, const char *dir, const char *sys,
+static int copy_event(const char *tracefs, int dfd, const char *sys,
 		      const char *ev)
 {
 	char rel[512], *p;
+	struct stat st;
 	int ret;
 
 	snprintf(rel, sizeof(rel), "events/%s/%s/format", sys, ev);
@@ -256,21 +294,17 @@ static int copy_event(const char *tracefs, const char *dir, const char *sys,
 	free(p);
 	if (ret)
 		return ret == -ENOENT || ret == -ENOTDIR ? 0 : ret;
+	/* made here for an earlier event of sys (nobody else writes here) */
 	snprintf(rel, sizeof(rel), "events/%s", sys);
-	ret = mkdir_rel(dir, rel);
-	if (!ret) {
-		snprintf(rel, sizeof(rel), "events/%s/enable", sys);
-		p = path_join(dir, rel);
-		ret = p ? put_file(p, "0\n", 2) : -ENOMEM;
-		free(p);
-	}
+	if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode))
+		ret = make_system(dfd, sys);
 	if (!ret) {
 		snprintf(rel, sizeof(rel), "events/%s/%s", sys, ev);
-		ret = mkdir_rel(dir, rel);
+		ret = mkdir_at(dfd, rel);
 	}
 	if (!ret) {
 		snprintf(rel, sizeof(rel), "events/%s/%s/format", sys, ev);
-		ret = copy_rel(tracefs, dir, rel);
+		ret = copy_rel(tracefs, dfd, rel);
 	}
 	return ret;
 }
@@ -294,12 +328,43 @@ static void header_sizes(const char *hp, size_t *page_size, int *long_size)
 		*long_size = size;
 }
 
-static int write_header(struct klpt_recorder *r)
+/*
+ * Write rel whole or not at all: into tmp (a new file; one left by a
+ * write that failed goes first), then renamed over rel, so that a
+ * reader never sees half of it.  write_fn fills the FILE.
+ */
+static int replace_at(int dfd, const char *tmp, const char *rel,
+		      int (*write_fn)(FILE *f, const void *arg),
+		      const void *arg)
 {
-	char buf[512], *tmp, *final;
-	int len, ret;
+	FILE *f;
+	int fd, ret;
 
-	len = snprintf(buf, sizeof(buf),
+	unlinkat(dfd, tmp, 0);
+	fd = create_at(dfd, tmp);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "w");
+	if (!f) {
+		ret = -errno;
+		close(fd);
+	} else {
+		ret = write_fn(f, arg);
+		if (fclose(f) && ret >= 0)
+			ret = -errno;
+		if (ret >= 0 && renameat(dfd, tmp, dfd, rel) < 0)
+			ret = -errno;
+	}
+	if (ret < 0)
+		unlinkat(dfd, tmp, 0);
+	return ret < 0 ? ret : 0;
+}
+
+static int put_header(FILE *f, const void *arg)
+{
+	const struct klpt_recorder *r = arg;
+
+	return fprintf(f,
 		       "klptrace-recording 1\n"
 		       "page_size %zu\n"
 		       "ncpus %d\n"
@@ -308,29 +373,19 @@ static int write_header(struct klpt_recorder *r)
 		       "endian %s\n"
 		       "klptrace_version %s\n",
 		       r->page_size, r->ncpus, r->clock, r->long_size,
-		       tep_is_bigendian() ? "big" : "little", VERSION);
-	tmp = path_join(r->dir, "klptrace-recording.tmp");
-	final = path_join(r->dir, "klptrace-recording");
-	ret = -ENOMEM;
-	if (tmp && final) {
-		/* rename: a reader never sees half a header */
-		ret = put_file(tmp, buf, len);
-		if (!ret && rename(tmp, final) < 0)
-			ret = -errno;
-	}
-	free(tmp);
-	free(final);
-	return ret;
+		       tep_is_bigendian() ? "big" : "little", VERSION) < 0 ?
+	       -EIO : 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+static int write_header(struct klpt_recorder *r)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
+	return replace_at(r->dfd, "klptrace-recording.tmp",
+			  "klptrace-recording", put_header, r);
+}
+
+static int put_truth(FILE *f, const void *arg)
+{
+	return klpt_truth_save(arg, f);
 }
 
 /*
@@ -341,24 +396,12 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 static void write_end_truth(struct klpt_recorder *r)
 {
 	struct klpt_truth *t;
-	char *path, *tmp;
-	FILE *f;
 
-	if (!r->root || !r->dir || klpt_truth_take(r->root, &t) < 0)
+	if (!r->root || r->dfd < 0 || klpt_truth_take(r->root, &t) < 0)
 		return;
-	path = path_join(r->dir, "truth-end.txt");
-	tmp = path_join(r->dir, ".truth-end.txt.tmp");
-	f = tmp ? fopen(tmp, "we") : NULL;
-	if (f) {
-		/* written whole or not at all: a replay refuses a bad one */
-		bool ok = klpt_truth_save(t, f) >= 0;
-
-		ok = fclose(f) == 0 && ok;
-		if (!ok || !path || rename(tmp, path) < 0)
-			remove(tmp);
-	}
-	free(path);
-	free(tmp);
+	/* whole or not at all: a replay refuses a bad one */
+	replace_at(r->dfd, ".truth-end.txt.tmp", "truth-end.txt", put_truth,
+		   t);
 	klpt_truth_free(t);
 }
 
@@ -382,27 +425,112 @@ void klpt_recorder_close(struct klpt_recorder *r)
 	for (i = 0; r->fd && i < r->ncpus; i++)
 		if (r->fd[i] >= 0)
 			close(r->fd[i]);
+	if (r->dfd >= 0)
+		close(r->dfd);
 	free(r->fd);
 	free(r->zero);
-	free(r->dir);
 	free(r);
 }
 
-static int dir_is_empty(const char *dir)
+/* A second open file of directory dfd, to read it from its start. */
+static DIR *dir_stream(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/*
+ * Remove what is in directory dfd: unlinkat() only, into subdirectories
+ * opened without following a link, depth levels down at most.
+ */
+static void empty_dir_at(int dfd, int depth)
 {
 	struct dirent *de;
-	DIR *d = opendir(dir);
-	int empty = 1;
+	DIR *d = dir_stream(dfd);
 
 	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = 0;
-			break;
+		return;
+	while ((de = readdir(d))) {
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(dfd, de->d_name, 0) || errno != EISDIR)
+			continue;
+		sub = depth > 0 ? openat(dfd, de->d_name, O_RDONLY |
+					 O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+				: -1;
+		if (sub >= 0) {
+			empty_dir_at(sub, depth - 1);
+			close(sub);
 		}
+		unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+	}
 	closedir(d);
-	return empty;
+}
+
+/*
+ * The recording directory, open: made now (*created), or an existing
+ * empty one.  Either way it must be the caller's and writable by nobody
+ * else (-EPERM; a link is not followed: -EPERM too), for anyone who can
+ * add a name inside could make it a link to a file we would then write.
+ * -EEXIST: not empty.
+ */
+static int open_rec_dir(const char *dir, bool *created)
+{
+	struct dirent *de;
+	struct stat st;
+	bool empty = true;
+	DIR *d;
+	int dfd;
+
+	*created = mkdir(dir, REC_DIR_MODE) == 0;
+	if (!*created && errno != EEXIST)
+		return -errno;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int err = errno;
+
+		/* O_DIRECTORY says ENOTDIR for a link too */
+		return !lstat(dir, &st) && S_ISLNK(st.st_mode) ? -EPERM : -err;
+	}
+	if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(dfd);
+		return -EPERM;
+	}
+	if (*created)
+		return dfd;
+	d = dir_stream(dfd);
+	if (!d) {
+		int err = errno;
+
+		close(dfd);
+		return -err;
+	}
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	if (!empty) {
+		close(dfd);
+		return -EEXIST;
+	}
+	return dfd;
+}
+
+/* rmdir(dir) if it still names the directory dfd. */
+static void remove_made_dir(const char *dir, int dfd)
+{
+	struct stat a, b;
+
+	if (!fstat(dfd, &a) &&
+	    !fstatat(AT_FDCWD, dir, &b, AT_SYMLINK_NOFOLLOW) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		rmdir(dir);
 }
 
 int klpt_recorder_open(const char *dir, const char *tracefs_dir,
@@ -411,7 +539,7 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 {
 	struct klpt_recorder *r;
 	char *hp = NULL, *p;
-	bool created = true;
+	bool created = false;
 	int i, ret;
 
 	if (!out)
@@ -419,32 +547,29 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 	*out = NULL;
 	if (!dir || !*dir || !tracefs_dir || ncpus <= 0 || ncpus > 4096)
 		return klpt_err(EINVAL);
-	if (mkdir(dir, 0755) < 0) {
-		if (errno != EEXIST)
-			return klpt_err(errno);
-		ret = dir_is_empty(dir);
-		if (ret < 0)
-			return klpt_err(-ret);
-		if (!ret)
-			return klpt_err(EEXIST);
-		created = false;
-	}
-
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		goto nomem;
+		return klpt_err(ENOMEM);
 	r->ncpus = ncpus;
-	r->dir = strdup(dir);
 	r->fd = malloc(ncpus * sizeof(*r->fd));
-	if (!r->dir || !r->fd)
-		goto nomem;
+	if (!r->fd) {
+		free(r);
+		return klpt_err(ENOMEM);
+	}
 	for (i = 0; i < ncpus; i++)
 		r->fd[i] = -1;
+	r->dfd = open_rec_dir(dir, &created);
+	if (r->dfd < 0) {
+		/* not ours: nothing to clean up in it */
+		ret = r->dfd;
+		klpt_recorder_close(r);
+		return klpt_err(-ret);
+	}
 	snprintf(r->clock, sizeof(r->clock), "unknown");
 	r->page_size = sysconf(_SC_PAGESIZE);
 	r->long_size = sizeof(long);
 
-	ret = mkdir_rel(dir, "events");
+	ret = mkdir_at(r->dfd, "events");
 	if (ret)
 		goto fail;
 	p = path_join(tracefs_dir, "events/header_page");
@@ -456,82 +581,50 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 		goto fail;
 	header_sizes(hp, &r->page_size, &r->long_size);
 	free(hp);
-	ret = copy_rel(tracefs_dir, dir, "events/header_page");
+	ret = copy_rel(tracefs_dir, r->dfd, "events/header_page");
 	if (ret)
 		goto fail;
 	/* optional: trace-cmd restore needs them, replay does not */
-	ret = copy_rel(tracefs_dir, dir, "events/header_event");
+	ret = copy_rel(tracefs_dir, r->dfd, "events/header_event");
 	if (ret && ret != -ENOENT)
 		goto fail;
-	ret = copy_system(tracefs_dir, dir, "klp");
+	ret = copy_system(tracefs_dir, r->dfd, "klp");
 	if (!ret)
-		ret = copy_system(tracefs_dir, dir, "module");
+		ret = copy_system(tracefs_dir, r->dfd, "module");
 	if (!ret)
-		ret = copy_event(tracefs_dir, dir, "sched",
+		ret = copy_event(tracefs_dir, r->dfd, "sched",
 				 "sched_process_exit");
 	if (!ret)
-		ret = copy_event(tracefs_dir, dir, "task", "task_newtask");
+		ret = copy_event(tracefs_dir, r->dfd, "task", "task_newtask");
 	if (!ret)
-		ret = copy_event(tracefs_dir, dir, "task", "task_rename");
-	if (!ret) {
-		ret = mkdir_rel(dir, "events/ftrace");
-		if (!ret)
-			ret = mkdir_rel(dir, "events/ftrace/print");
-		if (!ret)
-			ret = copy_rel(tracefs_dir, dir,
-				       "events/ftrace/print/format");
-		if (!ret) {
-			p = path_join(dir, "events/ftrace/enable");
-			ret = p ? put_file(p, "0\n", 2) : -ENOMEM;
-			free(p);
-		}
-		if (ret == -ENOENT)
-			ret = 0;
-	}
+		ret = copy_event(tracefs_dir, r->dfd, "task", "task_rename");
+	if (!ret)
+		ret = copy_event(tracefs_dir, r->dfd, "ftrace", "print");
 	if (ret)
 		goto fail;
 
 	r->zero = calloc(1, r->page_size);
 	if (!r->zero)
 		goto nomem;
-	ret = mkdir_rel(dir, "per_cpu");
+	ret = mkdir_at(r->dfd, "per_cpu");
 	for (i = 0; !ret && i < ncpus; i++) {
 		char rel[64];
 
 		snprintf(rel, sizeof(rel), "per_cpu/cpu%d", i);
-		ret = mkdir_rel(dir, rel);
+		ret = mkdir_at(r->dfd, rel);
 		if (ret)
 			break;
 		snprintf(rel, sizeof(rel), "per_cpu/cpu%d/trace_pipe_raw", i);
-		p = path_join(dir, rel);
-		if (!p)
-			goto nomem;
-		r->fd[i] = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-				0644);
-		free(p);
+		r->fd[i] = create_at(r->dfd, rel);
 		if (r->fd[i] < 0)
-			ret = -errno;
+			ret = r->fd[i];
 	}
 	if (ret)
 		goto fail;
 
 	if (truth) {
-		FILE *f;
-
-		p = path_join(dir, "truth.txt");
-		if (!p)
-			goto nomem;
-		f = fopen(p, "we");
-		free(p);
-		if (!f) {
-			ret = -errno;
-			goto fail;
-		}
-		ret = klpt_truth_save(truth, f);
-		if (fclose(f) && ret >= 0)
-			ret = -errno;
-		if (ret > 0)
-			ret = 0;
+		ret = replace_at(r->dfd, "truth.txt.tmp", "truth.txt",
+				 put_truth, truth);
 		if (ret)
 			goto fail;
 	}
@@ -545,10 +638,11 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 nomem:
 	ret = -ENOMEM;
 fail:
-	/* the directory was ours (new or empty): leave nothing half-made */
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (!created)
-		mkdir(dir, 0755);
+	/* the directory is ours (new, or empty and the caller's): leave
+	 * nothing half-made in it */
+	empty_dir_at(r->dfd, 4);
+	if (created)
+		remove_made_dir(dir, r->dfd);
 	klpt_recorder_close(r);
 	return klpt_err(-ret);
 }
