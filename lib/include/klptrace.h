@@ -260,11 +260,24 @@ int klpt_session_open_live(const struct klpt_session_opts *opts,
  * The recording is first read once in a child process, because
  * libtraceevent and libtracecmd can crash on corrupt files: such a
  * recording is -EBADMSG too (KLPT_REPLAY_NO_PROBE=1 in the environment
- * skips that read).
+ * skips that read).  That read is bounded: -ETIMEDOUT after 60 s, and
+ * -EINTR if a signal is caught meanwhile (the child is killed and
+ * reaped either way).  Only regular files are read (a FIFO, a device
+ * or a link in the recording is -EBADMSG), and a recording whose pages
+ * would take more than 256 MiB at once (page_size times ncpus) is
+ * refused.
  */
 int klpt_session_open_replay(const char *path,
 			     const struct klpt_session_opts *opts,
 			     struct klpt_session **out);
+
+/*
+ * Why the last klpt_session_open_replay() of this thread failed, or the
+ * replay's last error: one line without a newline, naming the file
+ * ("<dir>/per_cpu/cpu1/trace_pipe_raw: not a regular file (the header
+ * says 2 CPUs)"); "" after a successful open.
+ */
+const char *klpt_replay_error(void);
 
 /* Stop recording, remove the instance, free everything.  NULL is ok. */
 void klpt_session_close(struct klpt_session *s);
@@ -314,12 +327,23 @@ uint64_t klpt_session_late(const struct klpt_session *s);
 bool klpt_session_last_late(const struct klpt_session *s);
 
 /*
- * Record the session from now on into the directory dir (created; must
- * not exist or be empty): the tracefs layout (events/header_page, the
- * event formats, per_cpu/cpuN/trace_pipe_raw pages) plus the start-up
- * snapshot, so that klpt_session_open_replay(dir) replays it.
+ * Record the session from now on into the directory dir: the tracefs
+ * layout (events/header_page, the event formats,
+ * per_cpu/cpuN/trace_pipe_raw pages) plus the start-up snapshot, so
+ * that klpt_session_open_replay(dir) replays it.  dir is created, or
+ * must be an empty directory owned by the caller (the effective uid)
+ * and writable by nobody else: -EPERM otherwise, and for a symbolic
+ * link; -EEXIST if it is not empty.  Nothing outside dir is ever
+ * written: every file is created new, never through a link.
+ *
+ * If writing fails later (a full disk), klpt_session_process() returns
+ * that error once and the recording ends there, whole pages that
+ * replay; tracing goes on.  klpt_session_recording() then says false.
  */
 int klpt_session_record(struct klpt_session *s, const char *dir);
+
+/* true while a recording started by klpt_session_record() is written. */
+bool klpt_session_recording(const struct klpt_session *s);
 
 /* ---------------------------------------------------------------- model */
 

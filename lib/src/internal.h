@@ -402,11 +402,12 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		   struct klpt_source **out);
 int klpt_replay_open(const char *path, struct klpt_source **out);
 /*
- * (Added with replay.c.)  Why the last klpt_replay_open() or replay fill
- * of this thread failed, one line ("<path>: not a klptrace recording
- * (no klptrace-recording file)"); "" after a successful open.
+ * klpt_replay_error() (klptrace.h) says why the last klpt_replay_open()
+ * or replay fill of this thread failed.  klpt_replay_fail() sets it to
+ * msg for a failure found outside replay.c (session.c's probe) and
+ * returns -err with errno set.
  */
-const char *klpt_replay_error(void);
+int klpt_replay_fail(int err, const char *msg);
 
 /* ------------------------------------------------------------ record.c */
 

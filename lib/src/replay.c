@@ -13,7 +13,14 @@
  *   endian little|big   byte order of the pages (default: little)
  *   klptrace_version V  informational
  *
- * Unknown keys are ignored.  The formats are parsed from events/ with
+ * Unknown keys are ignored.  page_size is at most REPLAY_PAGE_MAX and
+ * page_size * ncpus at most REPLAY_PAGES_MAX: the bytes of pages held at
+ * once (a page per CPU), so that a header cannot make a replay take
+ * gigabytes (16 CPUs of 128 MiB pages did).
+ *
+ * A recording is untrusted input: every file of it is opened only if it
+ * is a regular file, not a link (klpt_open_regular()), for a FIFO would
+ * block the open and /dev/zero would never end.  The formats are parsed from events/ with
  * tep_parse_header_page()/tep_parse_event() (not tracefs_local_events(),
  * which also reads the running system's kallsyms).  Pages are read one
  * page-size chunk at a time per CPU and pushed lazily with the merge's
@@ -41,10 +48,18 @@
 #include "internal.h"
 
 #define RECORDING_VERSION	1
+/*
+ * A kernel's ring-buffer page is its page size (6.1: ring_buffer.c's
+ * BUF_PAGE_SIZE, PAGE_SIZE less the header; 4 KiB to 256 KiB across the
+ * architectures): 1 MiB leaves room for larger sub-buffers.
+ */
+#define REPLAY_PAGE_MAX		(1ul << 20)
+/* Bytes of pages a replay holds at once: page_size * ncpus. */
+#define REPLAY_PAGES_MAX	(256ul << 20)
 
 static _Thread_local char last_error[512];
 
-const char *klpt_replay_error(void)
+KLPT_API const char *klpt_replay_error(void)
 {
 	return last_error;
 }
@@ -84,6 +99,17 @@ struct replay {
 	int long_size;
 	bool swap, big;
 };
+
+int klpt_replay_fail(int err, const char *msg)
+{
+	return fail(err, "%s", msg);
+}
+
+/* Why a file of a recording cannot be read. */
+static const char *file_error(int err)
+{
+	return err == EINVAL ? "not a regular file" : strerror(err);
+}
 
 /* Remember the first problem met while reading pages. */
 __attribute__((format(printf, 3, 4)))
@@ -222,6 +248,17 @@ static int dir_fill(struct klpt_source *src, struct klpt_merge *m)
 	return fill_result(r, m, pushed);
 }
 
+/* A page per CPU held at once must stay within REPLAY_PAGES_MAX. */
+static int pages_fit(size_t page_size, int ncpus, const char *what)
+{
+	if (page_size * ncpus <= REPLAY_PAGES_MAX)
+		return 0;
+	return fail(EBADMSG, "%s: page_size %zu x ncpus %d: %zu MiB of pages "
+		    "held at once, over the limit of %lu MiB", what,
+		    page_size, ncpus, page_size * ncpus >> 20,
+		    REPLAY_PAGES_MAX >> 20);
+}
+
 /* Parse the header; fills page_size, ncpus, long_size, big. */
 static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 			int *long_size, bool *big)
@@ -249,9 +286,15 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 			continue;
 		v = strtoul(val, &end, 10);
 		if (!strcmp(key, "page_size")) {
-			if (*end || v < 64 || v > (1ul << 27))
+			if (*end || v < 64)
 				return fail(EBADMSG, "klptrace-recording: bad "
 					    "page_size %s", val);
+			if (v > REPLAY_PAGE_MAX)
+				return fail(EBADMSG, "klptrace-recording: "
+					    "page_size %lu is over the %lu KiB "
+					    "a ring-buffer page can be (a "
+					    "kernel's page size)", v,
+					    REPLAY_PAGE_MAX >> 10);
 			*page_size = v;
 		} else if (!strcmp(key, "ncpus")) {
 			if (*end || v < 1 || v > 4096)
@@ -273,7 +316,7 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 	if (!*page_size || !*ncpus)
 		return fail(EBADMSG, "klptrace-recording: no %s",
 			    *page_size ? "ncpus" : "page_size");
-	return 0;
+	return pages_fit(*page_size, *ncpus, "klptrace-recording");
 }
 
 /* Parse every events/<sys>/<ev>/format.  Returns the number parsed. */
@@ -326,6 +369,22 @@ static int parse_formats(struct tep_handle *tep, const char *dir)
 	return parsed;
 }
 
+/* A regular file of the recording as a stream, or NULL (errno). */
+static FILE *open_stream(const char *path)
+{
+	int fd = klpt_open_regular(path);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	const struct klpt_truth_task *x = a, *y = b;
@@ -345,7 +404,7 @@ static void load_end_hints(const char *dir, struct klpt_truth *t)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/truth-end.txt", dir);
-	f = fopen(path, "re");
+	f = open_stream(path);
 	if (!f)
 		return;
 	if (klpt_truth_load(f, &end) == 0 && end->ntasks > 0) {
@@ -374,7 +433,7 @@ static int open_dir(const char *dir, struct replay *r)
 		return fail(EBADMSG, "%s: not a klptrace recording (no "
 			    "klptrace-recording file)", dir);
 	if (ret)
-		return fail(-ret, "%s: %s", path, strerror(-ret));
+		return fail(-ret, "%s: %s", path, file_error(-ret));
 	ret = parse_header(buf, &r->page_size, &ncpus, &long_size, &big);
 	free(buf);
 	if (ret)
@@ -394,7 +453,7 @@ static int open_dir(const char *dir, struct replay *r)
 	snprintf(path, sizeof(path), "%s/events/header_page", dir);
 	ret = klpt_read_file(path, 1u << 16, &buf, &len);
 	if (ret)
-		return fail(EBADMSG, "%s: %s", path, strerror(-ret));
+		return fail(EBADMSG, "%s: %s", path, file_error(-ret));
 	ret = tep_parse_header_page(src->tep, buf, len,
 				    long_size ? long_size : 8);
 	free(buf);
@@ -410,7 +469,7 @@ static int open_dir(const char *dir, struct replay *r)
 
 	snprintf(path, sizeof(path), "%s/truth.txt", dir);
 	{
-		FILE *f = fopen(path, "re");
+		FILE *f = open_stream(path);
 
 		if (f) {
 			ret = klpt_truth_load(f, &src->truth);
@@ -421,7 +480,7 @@ static int open_dir(const char *dir, struct replay *r)
 					    path);
 			}
 		} else if (errno != ENOENT) {
-			return fail(errno, "%s: %s", path, strerror(errno));
+			return fail(EBADMSG, "%s: %s", path, file_error(errno));
 		}
 	}
 	if (src->truth)
@@ -438,10 +497,11 @@ static int open_dir(const char *dir, struct replay *r)
 	for (c = 0; c < ncpus; c++) {
 		snprintf(path, sizeof(path),
 			 "%s/per_cpu/cpu%d/trace_pipe_raw", dir, c);
-		r->fd[c] = open(path, O_RDONLY | O_CLOEXEC);
+		r->fd[c] = klpt_open_regular(path);
 		if (r->fd[c] < 0)
 			return fail(EBADMSG, "%s: %s (the header says %d "
-				    "CPUs)", path, strerror(errno), ncpus);
+				    "CPUs)", path, file_error(-r->fd[c]),
+				    ncpus);
 	}
 	src->fill = dir_fill;
 	return 0;
@@ -625,9 +685,10 @@ static int open_tracedat(const char *path, struct replay *r)
 	int fd, n, hps;
 
 	/* libtracecmd prints its own complaints: check the magic first */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = klpt_open_regular(path);
 	if (fd < 0)
-		return fail(errno, "%s: %s", path, strerror(errno));
+		return fail(-fd == EINVAL ? EBADMSG : -fd, "%s: %s", path,
+			    file_error(-fd));
 	n = read_full(fd, head, sizeof(head));
 	close(fd);
 	if (n != (int)sizeof(head) || memcmp(head, magic, sizeof(head)))
@@ -657,6 +718,12 @@ static int open_tracedat(const char *path, struct replay *r)
 	r->page_size = tep_get_page_size(src->tep);
 	if (r->page_size < 4096)
 		r->page_size = 4096;
+	if (r->page_size > REPLAY_PAGE_MAX)
+		return fail(EBADMSG, "%s: page size %zu is over the %lu KiB "
+			    "a ring-buffer page can be (a kernel's page size)",
+			    path, r->page_size, REPLAY_PAGE_MAX >> 10);
+	if (pages_fit(r->page_size, src->ncpus, path))
+		return -EBADMSG;
 	r->page = malloc(r->page_size);
 	r->done = calloc(src->ncpus, sizeof(*r->done));
 	r->tcc = calloc(src->ncpus, sizeof(*r->tcc));

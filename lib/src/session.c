@@ -44,8 +44,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -755,12 +759,47 @@ KLPT_API int klpt_session_open_live(const struct klpt_session_opts *opts,
  * read of the recording.  KLPT_REPLAY_NO_PROBE=1 skips it (the fuzzers,
  * which want to see such crashes).  If no child can be made, the replay
  * goes on unprotected.
+ *
+ * The child is bounded: PROBE_SECONDS of wall time, then it is killed
+ * (-ETIMEDOUT); a signal the caller catches meanwhile (klptop's SIGTERM)
+ * kills it too (-EINTR), and it dies with the caller (PDEATHSIG), so no
+ * child outlives the open or keeps reading.  replay.c reads regular
+ * files only, so no recording should come near the bound.
  */
+#define PROBE_SECONDS	60
+
+/* Wait for the probe child, PROBE_SECONDS at most: 0 and its status. */
+static int probe_wait(pid_t pid, int *status)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), ret;
+
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		ret = poll(&p, 1, PROBE_SECONDS * 1000);
+		ret = ret > 0 ? 0 : ret == 0 ? -ETIMEDOUT : -errno;
+		close(pfd);
+		/* the signal may be the child's own SIGCHLD: it is done */
+		if (waitpid(pid, status, ret ? WNOHANG : 0) == pid)
+			return 0;
+	} else {
+		/* no pidfd (before Linux 5.3): unbounded, but not signals */
+		ret = waitpid(pid, status, 0) == pid ? 0 : -errno;
+		if (!ret)
+			return 0;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return ret ? ret : -ECHILD;
+}
+
 static int probe_replay(const char *path)
 {
 	const char *skip = getenv("KLPT_REPLAY_NO_PROBE");
-	int status;
-	pid_t pid;
+	pid_t pid, parent = getpid();
+	char msg[600];
+	int status, ret;
 
 	if (skip && !strcmp(skip, "1"))
 		return 0;
@@ -772,8 +811,12 @@ static int probe_replay(const char *path)
 		struct klpt_session_opts o;
 		struct klpt_session *s = NULL;
 		struct klpt_source *src;
-		int ret = opts_get(NULL, &o), null;
+		int null;
 
+		/* the caller died before prctl: nobody waits for us */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(0);
+		ret = opts_get(NULL, &o);
 		/* what the libraries print is the real open's to print */
 		null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (null >= 0)
@@ -787,10 +830,19 @@ static int probe_replay(const char *path)
 		/* errors are the real open's to report: only a crash counts */
 		_exit(0);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EBADMSG;
+	ret = probe_wait(pid, &status);
+	if (ret && ret != -ETIMEDOUT && ret != -EINTR)
+		return 0;	/* no status: as if no child could be made */
+	if (!ret && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s: %s", path,
+		 ret == -ETIMEDOUT ? "reading it took over 60 s (a child "
+				     "checks a recording first)" :
+		 ret == -EINTR ? "interrupted by a signal while a child "
+				 "checked it" :
+		 "corrupt: reading it crashed (a child checks a recording "
+		 "first)");
+	return klpt_replay_fail(ret ? -ret : EBADMSG, msg);
 }
 
 KLPT_API int klpt_session_open_replay(const char *path,
@@ -816,6 +868,11 @@ KLPT_API int klpt_session_open_replay(const char *path,
 	if (!ret && src->no_exits)
 		klpt_model_no_exits((*out)->model);
 	return ret ? klpt_err(-ret) : 0;
+}
+
+KLPT_API bool klpt_session_recording(const struct klpt_session *s)
+{
+	return s && s->rec;
 }
 
 KLPT_API bool klpt_session_sees_exits(const struct klpt_session *s)

@@ -414,7 +414,9 @@ static int replay(const char *path, const char *out)
 
 	ret = klpt_session_open_replay(path, &opts, &s);
 	if (ret) {
-		err1("cannot replay %s: %s", path, strerror(-ret));
+		/* the library says which file and why */
+		err1("cannot replay %s: %s", path, *klpt_replay_error() ?
+		     klpt_replay_error() : strerror(-ret));
 		return 2;
 	}
 	while ((ret = klpt_session_process(s)) > 0)
