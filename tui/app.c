@@ -47,6 +47,9 @@ struct top_app {
 	/* histories: open addressing on pid, never removed but on exit */
 	struct history *hist;
 	int nhist;
+	/* --record: while it is written (recording_ended()) */
+	const char *record_dir;
+	bool screen;		/* stderr is the screen's: say it in the log */
 };
 
 uint64_t top_mono_ns(void)
@@ -377,10 +380,15 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 			fprintf(stderr, PROG ": cannot record into %s: %s\n",
 				cfg->record_dir,
 				ret == -EEXIST || ret == -ENOTEMPTY ?
-				"it exists and is not empty" : strerror(-ret));
+				"it exists and is not empty" :
+				ret == -EPERM ? "not a new directory nor an "
+				"empty one of yours that only you can write" :
+				strerror(-ret));
 			top_app_close(app);
 			return ret;
 		}
+		app->record_dir = cfg->record_dir;
+		app->screen = cfg->output == TOP_OUT_SCREEN;
 	}
 	app->last_tick = top_mono_ns();
 	*out = app;
@@ -461,6 +469,26 @@ static int replay_to_clock(struct top_app *app, uint64_t deadline)
 	return n;
 }
 
+bool top_app_recording_ended(struct top_app *app, int ret)
+{
+	struct top_logline *l = &app->log[app->log_head];
+
+	if (!app->record_dir || klpt_session_recording(app->s))
+		return false;
+	l->ts = top_mono_ns();	/* live sessions trace on the mono clock */
+	l->pid = -1;
+	snprintf(l->text, sizeof(l->text), "recording stopped: %s",
+		 strerror(-ret));
+	app->log_head = (app->log_head + 1) % LOG_LINES;
+	if (app->log_n < LOG_LINES)
+		app->log_n++;
+	if (!app->screen)
+		fprintf(stderr, PROG ": recording into %s stopped: %s; tracing "
+			"goes on\n", app->record_dir, strerror(-ret));
+	app->record_dir = NULL;
+	return true;
+}
+
 int top_app_process(struct top_app *app, int budget_ms)
 {
 	uint64_t deadline = top_mono_ns() + (uint64_t)budget_ms * 1000000u;
@@ -473,9 +501,12 @@ int top_app_process(struct top_app *app, int budget_ms)
 	}
 	do {
 		ret = klpt_session_process(app->s);
-		if (ret < 0)
+		if (ret < 0 && top_app_recording_ended(app, ret))
+			ret = 1;	/* the pages read meanwhile still wait */
+		else if (ret < 0)
 			return ret;
-		n += ret;
+		else
+			n += ret;
 	} while (ret > 0 && top_mono_ns() < deadline);
 	return n;
 }
@@ -487,6 +518,8 @@ int top_app_poll(struct top_app *app, int timeout_ms)
 	if (app->replay)
 		return top_app_process(app, 50);
 	ret = klpt_session_poll(app->s, timeout_ms);
+	if (ret < 0 && top_app_recording_ended(app, ret))
+		ret = 1;
 	if (ret <= 0)
 		return ret;
 	/* and whatever came meanwhile */

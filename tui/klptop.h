@@ -99,6 +99,14 @@ struct klpt_session *top_app_session(const struct top_app *app);
 bool top_app_is_replay(const struct top_app *app);
 
 /*
+ * ret, an error of the session, ended --record (a full disk): the
+ * recording stops there and tracing goes on (klpt_session_record()).
+ * Says so once, in the event log and on stderr unless the screen has
+ * it, and returns true: the caller goes on.  false for any other error.
+ */
+bool top_app_recording_ended(struct top_app *app, int ret);
+
+/*
  * Handle what is there without blocking, at most budget_ms of work.
  * Live: everything the kernel wrote; replay: events up to the replay
  * clock (top_app_tick() moves it).  Returns events handled or a negative

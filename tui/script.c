@@ -274,6 +274,8 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			ret = klpt_session_poll(s, slice);
 		else if (slice > 0)
 			ret = klpt_wait_unload_ready(s, module, slice);
+		if (ret < 0 && top_app_recording_ended(app, ret))
+			ret = -ETIMEDOUT;	/* not the wait's end */
 		if (dying && ret >= 0)
 			ret = -ETIMEDOUT;	/* events, not readiness */
 		if (top_stop_signal) {

@@ -524,6 +524,56 @@ t_going() {
 	! grep -q "ready to unload\|unloaded$" "$work/out" || fail "unload tried: $(cat "$work/out")"
 }
 
+# --record on a full disk (issue 12 item 7): the recording ends there,
+# tracing goes on.  RLIMIT_FSIZE (SIGXFSZ ignored) stands for the full
+# disk: room for the recording's small files and two pages of cpu0,
+# then the fixture's pages (real ones) are put in the fake instance's
+# pipe file.  record_full ARGS...: klptop ARGS --record on it in the
+# background, the pages written once its recording exists; $pid is set.
+record_full() {
+	local pipe= t
+	rm -rf "$work/fakedir" "$work/rec"
+	(trap '' XFSZ; exec prlimit --fsize=8192 -- "$fakesys" "$work/fakedir" \
+		patch:lp:0:1 module:lp:2:1 task:100:0:0 -- "$san" "$@" \
+		--record "$work/rec" >"$work/out" 2>"$work/err") &
+	pid=$!
+	t=$(($(date +%s) + 10))
+	until [ -f "$pipe" ] && [ -e "$work/rec/klptrace-recording" ]; do
+		[ "$(date +%s)" -lt "$t" ] || fail "no recording: $(cat "$work/err")" || return 1
+		[ -s "$work/fakedir" ] &&
+			pipe=$(echo "$(cat "$work/fakedir")"/tracing/instances/*/per_cpu/cpu0/trace_pipe_raw)
+		sleep 0.1
+	done
+	for t in 1 2 3; do
+		cat "$fix/vm-recording/per_cpu/cpu0/trace_pipe_raw" >>"$pipe"
+	done
+}
+
+t_record_full() {
+	local pid
+	build_fakesys || return 1
+	record_full -b -d 0.2 -n 10 || return 1
+	wait "$pid"
+	got=$?
+	expect_out 0 "$work/err" "^klptop: recording into $work/rec stopped: File too large; tracing goes on$" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")" || return 1
+	[ "$(grep -c "^klptop " "$work/out")" = 10 ] || fail "not 10 frames: $(cat "$work/out")" || return 1
+	# what was written replays
+	"$klptop" --replay "$work/rec" -b -n 1 >/dev/null || fail "the recording does not replay"
+}
+
+# In the scripted flow it stopped between --disable and --unload.
+t_record_full_script() {
+	local pid
+	build_fakesys || return 1
+	record_full --disable lp --wait-unload --timeout 2 || return 1
+	wait "$pid"
+	got=$?
+	expect_out 1 "$work/out" "^lp: disabled: the unpatch transition started" \
+		"^timeout after 2s" || return 1
+	expect_out 1 "$work/err" "^klptop: recording into $work/rec stopped: File too large; tracing goes on$"
+}
+
 # ------------------------------------------------------- on a terminal
 
 # start_screen COLS ROWS ARGS...: klptop-san on a tmux terminal; its exit
@@ -886,6 +936,8 @@ run_test disable_window t_disable_window
 run_test going t_going
 run_test joined_idle t_joined_idle
 run_test joined_checks t_joined_checks
+run_test record_full t_record_full
+run_test record_full_script t_record_full_script
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
