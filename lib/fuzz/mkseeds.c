@@ -14,7 +14,10 @@
  * recording  the files of fixtures/vm-recording in recording.h's order
  *            (the formats vm-recording predates, sched_process_exit's,
  *            klp_task_new's, task_newtask's and task_rename's, from
- *            fixtures/formats).
+ *            fixtures/formats); and the shapes of untrusted directories
+ *            (shape-*: a FIFO, a link to /dev/zero, a device, a
+ *            directory, a hard link in place of a file, a sparse giant,
+ *            huge page sizes).
  * tracedat   fixtures/vm-recording.dat.
  */
 #include <errno.h>
@@ -162,9 +165,13 @@ static void seed_pages(void)
 		}
 }
 
-static void seed_recording(void)
+/*
+ * The files of vm-recording in recording.h's order, as seed name; a
+ * part repl[i] given replaces file i (a RECORDING_SHAPE or a content).
+ */
+static void seed_recording(const char *name, const char *const *repl)
 {
-	FILE *f = create("recording", "vm-recording");
+	FILE *f = create("recording", name);
 	size_t i;
 
 	for (i = 0; i < RECORDING_NFILES; i++) {
@@ -172,6 +179,10 @@ static void seed_recording(void)
 		unsigned char *buf;
 		size_t len;
 
+		if (repl && repl[i]) {
+			fputs(repl[i], f);
+			goto next;
+		}
 		snprintf(path, sizeof(path), "%s/vm-recording/%s", fixtures,
 			 recording_files[i]);
 		buf = slurp(path, &len);
@@ -183,11 +194,56 @@ static void seed_recording(void)
 		if (!buf)
 			die(path);
 		fwrite(buf, 1, len, f);
+		free(buf);
+next:
 		if (i + 1 < RECORDING_NFILES)
 			fputs(RECORDING_SEPARATOR, f);
-		free(buf);
 	}
 	fclose(f);
+}
+
+/* Indexes in recording_files[] (recording.h). */
+enum { R_HEADER, R_HEADER_PAGE, R_TRUTH, R_CPU0, R_CPU1 };
+
+/*
+ * The shapes of an untrusted recording directory that hung or blew up a
+ * replay (issue 12 items 5, 6): one seed each, so the fuzzer starts
+ * from them.
+ */
+static void seed_shapes(void)
+{
+	static const struct {
+		const char *name;
+		int file;
+		const char *part;
+	} one[] = {
+		{ "shape-cpu1-fifo", R_CPU1, RECORDING_SHAPE "f" },
+		{ "shape-cpu1-dev-zero-link", R_CPU1, RECORDING_SHAPE "z" },
+		{ "shape-cpu1-chardev", R_CPU1, RECORDING_SHAPE "c" },
+		{ "shape-cpu1-directory", R_CPU1, RECORDING_SHAPE "d" },
+		{ "shape-cpu1-link-to-cpu0", R_CPU1, RECORDING_SHAPE "l" },
+		{ "shape-cpu0-sparse-8m", R_CPU0, RECORDING_SHAPE "s\x08" },
+		{ "shape-header-fifo", R_HEADER, RECORDING_SHAPE "f" },
+		{ "shape-header-page-fifo", R_HEADER_PAGE, RECORDING_SHAPE "f" },
+		{ "shape-truth-fifo", R_TRUTH, RECORDING_SHAPE "f" },
+	};
+	const char *repl[RECORDING_NFILES] = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(one) / sizeof(*one); i++) {
+		repl[one[i].file] = one[i].part;
+		seed_recording(one[i].name, repl);
+		repl[one[i].file] = NULL;
+	}
+	/* 128 MiB pages: both CPUs one sparse file (2 GiB with 16 CPUs) */
+	repl[R_HEADER] = "klptrace-recording 1\npage_size 134217728\n"
+			 "ncpus 2\nlong_size 8\nendian little\n";
+	repl[R_CPU0] = RECORDING_SHAPE "s\x0f";
+	repl[R_CPU1] = RECORDING_SHAPE "l";
+	seed_recording("shape-huge-pages", repl);
+	repl[R_HEADER] = "klptrace-recording 1\npage_size 1048576\n"
+			 "ncpus 4096\nlong_size 8\nendian little\n";
+	seed_recording("shape-huge-ncpus", repl);
 }
 
 static void seed_tracedat(void)
@@ -218,7 +274,8 @@ int main(int argc, char **argv)
 	if (mkdir(outdir, 0755) && errno != EEXIST)
 		die(outdir);
 	seed_pages();
-	seed_recording();
+	seed_recording("vm-recording", NULL);
+	seed_shapes();
 	seed_tracedat();
 	return 0;
 }

@@ -11,6 +11,20 @@
 
 #define RECORDING_SEPARATOR "\n--klpt-fuzz-next-file--\n"
 
+/*
+ * A part that starts with RECORDING_SHAPE and a kind makes its file
+ * something other than a regular file with that content: the shapes of
+ * an untrusted recording directory that once hung or blew up a replay
+ * (issue 12).  Kinds:
+ *   f  a FIFO                 z  a symbolic link to /dev/zero
+ *   c  a character device (/dev/zero's 1:5; a link to it without root)
+ *   d  a directory            l  a hard link to the first file of the
+ *                                input that is a regular file
+ *   s  a sparse regular file: the next byte % 16 in MiB, the rest of
+ *      the part written at its start (a huge page count from nothing)
+ */
+#define RECORDING_SHAPE "klpt-fuzz-shape:"
+
 static const char *const recording_files[] = {
 	"klptrace-recording",
 	"events/header_page",

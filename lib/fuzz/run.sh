@@ -86,7 +86,7 @@ tmpbase=/tmp
 TMPDIR=$(mktemp -d "$tmpbase/klpt-fuzz.XXXXXX") || exit 2
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
-common=(-malloc_limit_mb=1024 -rss_limit_mb=2048 -timeout=10)
+common=(-malloc_limit_mb=512 -rss_limit_mb=1024 -timeout=10)
 
 # Print "third-party" or "ours" for the input $2 of target binary $1.
 # Full stacks at malloc here: libtracecmd has no frame pointers, and the

@@ -433,7 +433,8 @@ static int open_dir(const char *dir, struct replay *r)
 		return fail(EBADMSG, "%s: not a klptrace recording (no "
 			    "klptrace-recording file)", dir);
 	if (ret)
-		return fail(-ret, "%s: %s", path, file_error(-ret));
+		return fail(ret == -EINVAL ? EBADMSG : -ret, "%s: %s", path,
+			    file_error(-ret));
 	ret = parse_header(buf, &r->page_size, &ncpus, &long_size, &big);
 	free(buf);
 	if (ret)
