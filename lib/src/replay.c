@@ -212,6 +212,14 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 	return n;
 }
 
+/* The page's commit word is 0: no data and no loss (ring_buffer.c). */
+static bool empty_page(const struct replay *r)
+{
+	static const unsigned char zero[8];
+
+	return !memcmp(r->page + 8, zero, r->long_size);
+}
+
 static int dir_fill(struct klpt_source *src, struct klpt_merge *m)
 {
 	struct replay *r = (struct replay *)src;
@@ -234,6 +242,17 @@ static int dir_fill(struct klpt_source *src, struct klpt_merge *m)
 				note(r, EBADMSG, "per_cpu/cpu%d/trace_pipe_raw"
 				     ": truncated last page %lu (%zd of %zu "
 				     "bytes)", c, pg, n, r->page_size);
+				cpu_done(r, m, c);
+			} else if (empty_page(r)) {
+				/*
+				 * The kernel never hands out a page without
+				 * data or a loss; a sparse file is endless
+				 * such pages, read in this one call.
+				 */
+				note(r, EBADMSG, "per_cpu/cpu%d/trace_pipe_raw"
+				     ": page %lu is empty (no kernel writes "
+				     "one): the rest of the file is not read",
+				     c, pg);
 				cpu_done(r, m, c);
 			} else if (klpt_merge_push(m, c, r->page, n) < 0) {
 				/* skip it: the next page starts in place */
@@ -465,6 +484,7 @@ static int open_dir(const char *dir, struct replay *r)
 	if (!long_size)
 		long_size = tep_get_header_page_size(src->tep);
 	tep_set_long_size(src->tep, long_size);
+	r->long_size = long_size;
 	if (!parse_formats(src->tep, dir))
 		return fail(EBADMSG, "%s: no event formats in events/", dir);
 

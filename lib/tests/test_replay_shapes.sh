@@ -3,12 +3,14 @@
 # blew up a replay (issue 12 items 5 and 6), through the public API as a
 # program uses it (tests-vm/klpt_watch --replay, which runs the library's
 # probe child too).  Each must end within a bound (timeout, not the
-# library's word for it) with exit 2 and one line on stderr naming the
-# file and why:
+# library's word for it) with exit 2 (1 once replaying) and one line on
+# stderr naming the file and why:
 #   - a FIFO, a link to /dev/zero, a character device (root only: mknod)
 #     or a directory in place of per_cpu/cpu1/trace_pipe_raw; a FIFO for
 #     klptrace-recording, events/header_page, truth.txt; a FIFO or a
 #     link to /dev/zero given as the recording;
+#   - a sparse per-CPU file of 1 TiB: the replay reads its pages and
+#     stops at the first empty one (exit 1: the replay's error);
 #   - a header with 128 MiB pages for 16 CPUs whose per-CPU files are
 #     hard links to one sparse file (2 GiB resident before the fix), and
 #     one of 4096 CPUs of 256 KiB pages: refused from the header, under
@@ -81,21 +83,22 @@ d=$(shape dir-for-file)
 rm "$d/per_cpu/cpu1/trace_pipe_raw" && mkdir "$d/per_cpu/cpu1/trace_pipe_raw"
 run dir-for-file 2 "cpu1/trace_pipe_raw: $notreg" "$d"
 
-d=$(shape fifo-header)
-rm "$d/klptrace-recording" && mkfifo "$d/klptrace-recording"
-run fifo-header 2 "klptrace-recording: $notreg" "$d"
+# fifo NAME FILE RC PATTERN: the fixture with a FIFO for FILE
+fifo() {
+	d=$(shape "$1")
+	rm -f "$d/$2" && mkfifo "$d/$2"
+	run "$1" "$3" "$4" "$d"
+}
+fifo fifo-header klptrace-recording 2 "klptrace-recording: $notreg"
+fifo fifo-header-page events/header_page 2 "header_page: $notreg"
+fifo fifo-truth truth.txt 2 "truth.txt: $notreg"
+fifo fifo-truth-end truth-end.txt 0 ""
 
-d=$(shape fifo-header-page)
-rm "$d/events/header_page" && mkfifo "$d/events/header_page"
-run fifo-header-page 2 "header_page: $notreg" "$d"
-
-d=$(shape fifo-truth)
-rm "$d/truth.txt" && mkfifo "$d/truth.txt"
-run fifo-truth 2 "truth.txt: $notreg" "$d"
-
-d=$(shape fifo-truth-end)
-rm -f "$d/truth-end.txt" && mkfifo "$d/truth-end.txt"
-run fifo-truth-end 0 "" "$d"
+# a regular file can be endless too: 1 TiB of holes after cpu1's pages
+# (read whole inside one process() call before the fix)
+d=$(shape sparse-giant)
+truncate -s 1T "$d/per_cpu/cpu1/trace_pipe_raw"
+run sparse-giant 1 "cpu1/trace_pipe_raw: page 2 is empty" "$d"
 
 mkfifo "$tmp/fifo-top"
 run fifo-top 2 "neither a klptrace recording directory nor a trace.dat" \

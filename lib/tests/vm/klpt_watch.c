@@ -422,7 +422,8 @@ static int replay(const char *path, const char *out)
 	while ((ret = klpt_session_process(s)) > 0)
 		;
 	if (ret < 0) {
-		err1("replaying %s: %s", path, strerror(-ret));
+		err1("replaying %s: %s", path, *klpt_replay_error() ?
+		     klpt_replay_error() : strerror(-ret));
 		klpt_session_close(s);
 		return 1;
 	}
