@@ -20,7 +20,9 @@
 #ifndef KLPT_CHECK_H
 #define KLPT_CHECK_H
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failed_in_test;
@@ -60,6 +62,19 @@ static int check_tests_run;
 			check_tests_failed++;				\
 		printf("%s %s\n", check_failed_in_test ? "FAIL" : "ok", #fn); \
 	} while (0)
+
+/* Run a shell command (printf-style) and CHECK that it succeeded. */
+__attribute__((format(printf, 1, 2)))
+static inline void check_sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	CHECK(system(cmd) == 0, "%s", cmd);
+}
 
 static inline int check_summary(void)
 {

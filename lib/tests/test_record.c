@@ -33,18 +33,6 @@
 static char tmp[] = "/tmp/klpt-test-record.XXXXXX";
 static char target[256];	/* root-owned, what the attacker aims at */
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	CHECK(system(cmd) == 0, "%s", cmd);
-}
-
 static const char *at(const char *rel)
 {
 	static char p[4][512];
@@ -129,7 +117,7 @@ static void test_cleanup(void)
 	int n = 0;
 
 	/* a tracefs with a directory for a format: fails half-way */
-	sh("cp -r '%s' '%s' && rm -f '%s/events/module/module_put/format' && "
+	check_sh("cp -r '%s' '%s' && rm -f '%s/events/module/module_put/format' && "
 	   "mkdir '%s/events/module/module_put/format'",
 	   fixture("formats"), fake, fake, fake);
 	CHECK(klpt_recorder_open(at("new"), fake, NULL, 2, &r) < 0,
@@ -146,7 +134,7 @@ static void test_cleanup(void)
 	CHECK_INT(n, 2);	/* . and .. */
 	/* not over a non-empty directory, nor into a file */
 	CHECK_INT(record(at("modes")), -EEXIST);
-	sh("echo x > '%s'", at("file"));
+	check_sh("echo x > '%s'", at("file"));
 	CHECK_INT(record(at("file")), -ENOTDIR);
 }
 
@@ -299,7 +287,7 @@ static void test_race(void)
 	if (!am_root(__func__))
 		return;
 	snprintf(target, sizeof(target), "%s/target", tmp);
-	sh("printf '%s' > '%s' && chmod 0644 '%s'", PRECIOUS, target, target);
+	check_sh("printf '%s' > '%s' && chmod 0644 '%s'", PRECIOUS, target, target);
 	snprintf(a, sizeof(a), "%s/attacker", tmp);
 	snprintf(in, sizeof(in), "%s/in", a);
 	snprintf(rec, sizeof(rec), "%s/rec", a);
@@ -345,6 +333,6 @@ int main(void)
 	RUN(test_cleanup);
 	RUN(test_not_ours);
 	RUN(test_race);
-	sh("rm -rf '%s'", tmp);
+	check_sh("rm -rf '%s'", tmp);
 	return check_summary();
 }

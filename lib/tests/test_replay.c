@@ -382,25 +382,13 @@ static void test_tracedat(void)
 
 /* ------------------------------------------------- broken recordings */
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	CHECK(system(cmd) == 0, "%s", cmd);
-}
-
 /* A fresh copy of the recording at tmp/name; returns its path. */
 static const char *copy_rec(const char *name)
 {
 	static char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%s", tmp, name);
-	sh("rm -rf '%s' && cp -r '%s' '%s'", path, fixture("vm-recording"),
+	check_sh("rm -rf '%s' && cp -r '%s' '%s'", path, fixture("vm-recording"),
 	   path);
 	return path;
 }
@@ -433,30 +421,30 @@ static void test_open_errors(void)
 			  "trace.dat");
 	expect_open_error("/dev/null", EBADMSG, "neither");
 	p = copy_rec("version");
-	sh("sed -i 's/^klptrace-recording 1$/klptrace-recording 99/' "
+	check_sh("sed -i 's/^klptrace-recording 1$/klptrace-recording 99/' "
 	   "'%s/klptrace-recording'", p);
 	expect_open_error(p, EBADMSG, "format version 99");
 	p = copy_rec("foreign-header");
-	sh("echo 'something else' > '%s/klptrace-recording'", p);
+	check_sh("echo 'something else' > '%s/klptrace-recording'", p);
 	expect_open_error(p, EBADMSG, "not a klptrace recording header");
 	p = copy_rec("ncpus");
-	sh("sed -i 's/^ncpus .*/ncpus 0/' '%s/klptrace-recording'", p);
+	check_sh("sed -i 's/^ncpus .*/ncpus 0/' '%s/klptrace-recording'", p);
 	expect_open_error(p, EBADMSG, "bad ncpus");
 	p = copy_rec("no-cpu1");
-	sh("rm -r '%s/per_cpu/cpu1'", p);
+	check_sh("rm -r '%s/per_cpu/cpu1'", p);
 	expect_open_error(p, EBADMSG, "cpu1/trace_pipe_raw");
 	p = copy_rec("no-header-page");
-	sh("rm '%s/events/header_page'", p);
+	check_sh("rm '%s/events/header_page'", p);
 	expect_open_error(p, EBADMSG, "header_page");
 	p = copy_rec("bad-header-page");
-	sh("echo garbage > '%s/events/header_page'", p);
+	check_sh("echo garbage > '%s/events/header_page'", p);
 	expect_open_error(p, EBADMSG, "not a ring-buffer header_page");
 	p = copy_rec("bad-truth");
-	sh("head -c 100 '%s/truth.txt' > '%s/t' && mv '%s/t' '%s/truth.txt'",
+	check_sh("head -c 100 '%s/truth.txt' > '%s/t' && mv '%s/t' '%s/truth.txt'",
 	   p, p, p, p);
 	expect_open_error(p, EBADMSG, "truth.txt");
 	p = copy_rec("no-formats");
-	sh("rm -r '%s/events/klp' '%s/events/module' '%s/events/ftrace'", p,
+	check_sh("rm -r '%s/events/klp' '%s/events/module' '%s/events/ftrace'", p,
 	   p, p);
 	expect_open_error(p, EBADMSG, "no event formats");
 	/* bad arguments */
@@ -469,7 +457,7 @@ static void test_no_truth(void)
 	struct klpt_source *src;
 	const char *p = copy_rec("no-truth");
 
-	sh("rm '%s/truth.txt'", p);
+	check_sh("rm '%s/truth.txt'", p);
 	CHECK_INT(klpt_replay_open(p, &src), 0);
 	CHECK(src && !src->truth, "truth without truth.txt");
 	if (src)
@@ -519,7 +507,7 @@ static void test_truncated(void)
 	if (c < 0)
 		return;
 	replay_path(fixture("vm-recording"), &full);
-	sh("truncate -s %d '%s/per_cpu/cpu%d/trace_pipe_raw'",
+	check_sh("truncate -s %d '%s/per_cpu/cpu%d/trace_pipe_raw'",
 	   PB_PAGE + 1000, p, c);
 	CHECK_INT(replay_path(p, &run), 0);
 	CHECK_INT(run.errors, 1);
@@ -549,7 +537,7 @@ static void test_garbage_page(void)
 		return;
 	replay_path(fixture("vm-recording"), &full);
 	/* cpu c's first page: a commit beyond the page */
-	sh("printf '\\377\\377\\377\\377\\377\\377\\377\\377' | "
+	check_sh("printf '\\377\\377\\377\\377\\377\\377\\377\\377' | "
 	   "dd of='%s/per_cpu/cpu%d/trace_pipe_raw' bs=1 seek=8 "
 	   "conv=notrunc status=none", p, c);
 	CHECK_INT(replay_path(p, &run), 0);
@@ -825,7 +813,7 @@ static int sleeper_kthread(const char *rec, const char *end_truth)
 	struct klpt_session *s = NULL;
 	char path[4096];
 
-	sh("rm -rf '%s' && cp -r '%s' '%s'", rec, fixture("vm-recording"),
+	check_sh("rm -rf '%s' && cp -r '%s' '%s'", rec, fixture("vm-recording"),
 	   rec);
 	if (end_truth) {
 		snprintf(path, sizeof(path), "%s/truth-end.txt", rec);
@@ -859,7 +847,7 @@ static void test_end_hints(void)
 
 	/* the recorder writes it at close, from the root it was given */
 	snprintf(root, sizeof(root), "%s/root", tmp);
-	sh("mkdir -p '%s/sys/kernel/livepatch' '%s/sys/module' '%s/proc'",
+	check_sh("mkdir -p '%s/sys/kernel/livepatch' '%s/sys/module' '%s/proc'",
 	   root, root, root);
 	snprintf(rec, sizeof(rec), "%s/recorded-end", tmp);
 	CHECK_INT(klpt_recorder_open(rec, fixture("formats"), NULL, 2, &r), 0);
@@ -890,6 +878,6 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_end_hints);
 	free(lines);
-	sh("rm -rf '%s'", tmp);
+	check_sh("rm -rf '%s'", tmp);
 	return check_summary();
 }
