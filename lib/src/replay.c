@@ -20,7 +20,11 @@
  *
  * A recording is untrusted input: every file of it is opened only if it
  * is a regular file, not a link (klpt_open_regular()), for a FIFO would
- * block the open and /dev/zero would never end.  The formats are parsed from events/ with
+ * block the open and /dev/zero would never end; a page without data
+ * or loss (commit 0, which no kernel hands out: a sparse file is
+ * endless such pages) ends its CPU's file with an error.
+ *
+ * The formats are parsed from events/ with
  * tep_parse_header_page()/tep_parse_event() (not tracefs_local_events(),
  * which also reads the running system's kallsyms).  Pages are read one
  * page-size chunk at a time per CPU and pushed lazily with the merge's
