@@ -2,17 +2,16 @@
 /*
  * record.c against a user who steers where root writes (issue 12 item
  * 1): klptop --record DIR runs as root, DIR is often named by or near a
- * user's files.  The race is real: an unprivileged process (a fork that
- * drops to nobody, as setpriv --reuid does) plants symlinks to a
- * root-owned file and swaps directories while root records, and the
- * root-owned file must come out unchanged.  Without root the race and
+ * user's files.  The race is real: an unprivileged process (this test
+ * again, as nobody through setpriv) plants symlinks to a root-owned file
+ * and swaps directories while root records, and the root-owned file
+ * must come out unchanged.  Without root the race and
  * the ownership checks are skipped (they need a second user).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -219,7 +218,7 @@ static void make_decoy(const char *a)
 	plant_links(p);
 }
 
-static void attacker(const char *a, int ready_fd)
+static int attacker(const char *a, int ready_fd)
 {
 	char in[300], ev[300], rec[300], decoy[300], old[320];
 	time_t end = time(NULL) + 60;
@@ -230,9 +229,11 @@ static void attacker(const char *a, int ready_fd)
 	snprintf(ev, sizeof(ev), "%s/in/events", a);
 	snprintf(rec, sizeof(rec), "%s/rec", a);
 	snprintf(decoy, sizeof(decoy), "%s/decoy", a);
+	if (!geteuid())
+		return 1;	/* never as root */
 	make_decoy(a);
 	if (write(ready_fd, "r", 1) != 1)
-		_exit(1);
+		return 1;
 	close(ready_fd);
 	while (time(NULL) < end) {
 		if (!lstat(ev, &st))
@@ -246,27 +247,31 @@ static void attacker(const char *a, int ready_fd)
 			make_decoy(a);
 		}
 	}
-	_exit(0);
+	return 0;
 }
 
+/* This binary again as nobody: test_record --attacker DIR TARGET FD. */
 static pid_t start_attacker(const char *a)
 {
+	char self[4096], fd[16], uid[32], gid[32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	int pfd[2];
 	char c;
 	pid_t pid;
 
-	if (pipe(pfd))
+	if (n <= 0 || pipe(pfd))
 		return -1;
+	self[n] = '\0';
+	snprintf(fd, sizeof(fd), "%d", pfd[1]);
+	snprintf(uid, sizeof(uid), "--reuid=%d", NOBODY);
+	snprintf(gid, sizeof(gid), "--regid=%d", NOBODY);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[0]);
-		/* what setpriv --reuid=nobody --regid=nogroup
-		 * --clear-groups does */
-		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-		    setresuid(NOBODY, NOBODY, NOBODY) || !geteuid())
-			_exit(1);
-		attacker(a, pfd[1]);
+		execlp("setpriv", "setpriv", uid, gid, "--clear-groups", "--",
+		       self, "--attacker", a, target, fd, (char *)NULL);
+		_exit(127);
 	}
 	close(pfd[1]);
 	if (pid > 0 && read(pfd[0], &c, 1) != 1) {
@@ -276,6 +281,20 @@ static pid_t start_attacker(const char *a)
 	}
 	close(pfd[0]);
 	return pid;
+}
+
+/* How many of root's directories the attacker put aside (old<N>). */
+static int swapped(const char *a)
+{
+	struct dirent *de;
+	DIR *d = opendir(a);
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		n += !strncmp(de->d_name, "old", 3);
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static void test_race(void)
@@ -320,11 +339,16 @@ static void test_race(void)
 	      "(round %d)", i);
 	CHECK_INT(refused, i);
 	printf("  %d rounds: %d refused in the attacker's directory, %d "
-	       "recordings made under it\n", i, refused, recorded);
+	       "recordings made under it, %d of root's directories swapped "
+	       "away\n", i, refused, recorded, swapped(a));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "--attacker")) {
+		snprintf(target, sizeof(target), "%s", argv[3]);
+		return attacker(argv[2], atoi(argv[4]));
+	}
 	if (!mkdtemp(tmp)) {
 		perror("mkdtemp");
 		return 1;
