@@ -300,6 +300,9 @@ const struct top_logline *top_app_log_at(const struct top_app *app, int i)
 static void open_error(const struct top_config *cfg, int err)
 {
 	if (cfg->replay) {
+		/* the library names the file and says why */
+		const char *why = klpt_replay_error();
+
 		switch (err) {
 		case ENOENT:
 			fprintf(stderr, PROG ": %s: no such file or directory\n",
@@ -308,11 +311,12 @@ static void open_error(const struct top_config *cfg, int err)
 		case EINVAL:
 		case EBADMSG:
 			fprintf(stderr, PROG ": %s: not a klptrace recording "
-				"or trace.dat, or corrupt\n", cfg->replay);
+				"or trace.dat, or corrupt%s%s\n", cfg->replay,
+				*why ? ": " : "", why);
 			break;
 		default:
 			fprintf(stderr, PROG ": %s: cannot replay: %s\n",
-				cfg->replay, strerror(err));
+				cfg->replay, *why ? why : strerror(err));
 		}
 		return;
 	}

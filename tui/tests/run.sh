@@ -562,6 +562,20 @@ t_record_full() {
 	"$klptop" --replay "$work/rec" -b -n 1 >/dev/null || fail "the recording does not replay"
 }
 
+# An untrusted recording (issue 12 item 5): a FIFO or a link to
+# /dev/zero for a CPU's pages hung klptop in open() or forever; now one
+# line naming the file, exit 2, well within the timeout.
+t_replay_shapes() {
+	local d=$work/shapes
+	rm -rf "$d" && cp -r "$fix/vm-recording" "$d"
+	rm "$d/per_cpu/cpu1/trace_pipe_raw" && mkfifo "$d/per_cpu/cpu1/trace_pipe_raw"
+	expect_error 2 "cpu1/trace_pipe_raw: not a regular file" \
+		timeout -k 2 10 "$san" --replay "$d" -b -n 1 || return 1
+	ln -sf /dev/zero "$d/per_cpu/cpu1/trace_pipe_raw"
+	expect_error 2 "cpu1/trace_pipe_raw: not a regular file" \
+		timeout -k 2 10 "$san" --replay "$d" -b -n 1
+}
+
 # In the scripted flow it stopped between --disable and --unload.
 t_record_full_script() {
 	local pid
@@ -938,6 +952,7 @@ run_test joined_idle t_joined_idle
 run_test joined_checks t_joined_checks
 run_test record_full t_record_full
 run_test record_full_script t_record_full_script
+run_test replay_shapes t_replay_shapes
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
