@@ -9,6 +9,7 @@
  * cost a history each.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -245,6 +246,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	l->ts = ev->ts;
 	l->pid = -1;
 	format_event(ev, l->text, sizeof(l->text));
+	top_utf8_cut(l->text, sizeof(l->text));
 	switch (ev->type) {
 	case KLPT_EV_TASK_BLOCKED:
 		l->pid = ev->task.pid;
@@ -299,24 +301,32 @@ const struct top_logline *top_app_log_at(const struct top_app *app, int i)
 
 static void open_error(const struct top_config *cfg, int err)
 {
+	char shown[PATH_MAX], why_s[PATH_MAX + 256];
+
 	if (cfg->replay) {
-		/* the library names the file and says why */
-		const char *why = klpt_replay_error();
+		/*
+		 * The library names the file and says why; a path is
+		 * anyone's bytes: both escaped (esc.c).
+		 */
+		const char *why = top_esc_text(why_s, sizeof(why_s),
+					       klpt_replay_error());
+		const char *path = top_esc_text(shown, sizeof(shown),
+						cfg->replay);
 
 		switch (err) {
 		case ENOENT:
 			fprintf(stderr, PROG ": %s: no such file or directory\n",
-				cfg->replay);
+				path);
 			break;
 		case EINVAL:
 		case EBADMSG:
 			fprintf(stderr, PROG ": %s: not a klptrace recording "
-				"or trace.dat, or corrupt%s%s\n", cfg->replay,
+				"or trace.dat, or corrupt%s%s\n", path,
 				*why ? ": " : "", why);
 			break;
 		default:
 			fprintf(stderr, PROG ": %s: cannot replay: %s\n",
-				cfg->replay, *why ? why : strerror(err));
+				path, *why ? why : strerror(err));
 		}
 		return;
 	}
@@ -345,6 +355,7 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 {
 	KLPT_OPTS_INIT(klpt_session_opts, opts);
 	struct top_app *app;
+	char shown[PATH_MAX];
 	int ret;
 
 	app = calloc(1, sizeof(*app));
@@ -377,12 +388,14 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 		fprintf(stderr, PROG ": warning: %s has no sched_process_exit "
 			"events: tasks are counted per transition, and one "
 			"that exits stays listed until its transition "
-			"completes\n", cfg->replay);
+			"completes\n",
+			top_esc_text(shown, sizeof(shown), cfg->replay));
 	if (cfg->record_dir) {
 		ret = klpt_session_record(app->s, cfg->record_dir);
 		if (ret) {
 			fprintf(stderr, PROG ": cannot record into %s: %s\n",
-				cfg->record_dir,
+				top_esc_text(shown, sizeof(shown),
+					     cfg->record_dir),
 				ret == -EEXIST || ret == -ENOTEMPTY ?
 				"it exists and is not empty" :
 				ret == -EPERM ? "not a new directory nor an "

@@ -24,14 +24,25 @@
  *     points above U+10FFFF).
  * Refused code points: the C1 controls U+0080-U+009F (terminals act on
  * them, e.g. U+009B is CSI), the line and paragraph separators U+2028
- * and U+2029, and the bidirectional controls (U+061C, U+200E, U+200F,
- * U+202A-U+202E, U+2066-U+2069), which reorder what follows them on the
- * line.  The result is never longer than the input (so buf may be s).
+ * and U+2029, and the format characters (Unicode category Cf), which a
+ * terminal draws as nothing or which reorder what follows them on the
+ * line, so that `sshd<U+200B>` would look like `sshd`: U+00AD (soft
+ * hyphen), U+0600-U+0605, U+061C, U+06DD, U+070F, U+08E2, U+180E,
+ * U+200B-U+200F (zero width space, joiners, bidi marks), U+202A-U+202E
+ * and U+2066-U+206F (bidi embeddings, overrides, isolates, deprecated
+ * format characters), U+2060-U+2064 (word joiner, invisible operators), U+FEFF (zero width no-break
+ * space), U+FFF9-U+FFFB (interlinear annotation), U+110BD, U+110CD,
+ * U+13430-U+1343F, U+1BCA0-U+1BCA3, U+1D173-U+1D17A, U+E0001 and the
+ * tags U+E0020-U+E007F.  In text also every code point the locale's
+ * wcwidth() does not know (-1: unassigned, or not printable there): a
+ * terminal's idea of it, and of its width, is anyone's guess.  The
+ * result is never longer than the input (so buf may be s).
  *
  * JSON (RFC 8259, UTF-8): '"' and '\' are escaped, C0 controls and DEL
  * become \u00XX, valid UTF-8 passes as it is except the refused code
- * points, which become \uXXXX (still the same string for a JSON reader,
- * but a line shown on a terminal carries none), and each byte that is
+ * points, which become \uXXXX (a surrogate pair above U+FFFF: still the
+ * same string for a JSON reader, but a line shown on a terminal carries
+ * none of them), and each byte that is
  * not part of a valid sequence becomes \ufffd (U+FFFD, the replacement
  * character): the output is always valid UTF-8 and valid JSON.
  */
@@ -89,17 +100,39 @@ static int utf8_seq(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
-/* A code point above ASCII that may be shown as it is (see the top). */
-static bool cp_shown(uint32_t cp)
+/* Unicode's format characters (Cf), as listed at the top. */
+static bool cp_format(uint32_t cp)
 {
-	if (cp < 0xa0)
-		return false;	/* C1 controls */
-	switch (cp) {
-	case 0x061c: case 0x200e: case 0x200f: case 0x2028: case 0x2029:
-		return false;
-	}
-	return !(cp >= 0x202a && cp <= 0x202e) &&
-	       !(cp >= 0x2066 && cp <= 0x2069);
+	static const struct {
+		uint32_t lo, hi;
+	} cf[] = {
+		{ 0x00ad, 0x00ad }, { 0x0600, 0x0605 }, { 0x061c, 0x061c },
+		{ 0x06dd, 0x06dd }, { 0x070f, 0x070f }, { 0x08e2, 0x08e2 },
+		{ 0x180e, 0x180e }, { 0x200b, 0x200f }, { 0x202a, 0x202e },
+		{ 0x2060, 0x2064 }, { 0x2066, 0x206f }, { 0xfeff, 0xfeff },
+		{ 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+		{ 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+		{ 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 },
+		{ 0xe0020, 0xe007f },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cf) / sizeof(*cf); i++)
+		if (cp >= cf[i].lo && cp <= cf[i].hi)
+			return true;
+	return false;
+}
+
+/*
+ * A code point above ASCII that may be shown as it is (see the top):
+ * in JSON, any but the refused ones; in text, also one the locale's
+ * wcwidth() knows.
+ */
+static bool cp_shown(uint32_t cp, bool text)
+{
+	if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 || cp_format(cp))
+		return false;	/* C1 controls, separators, Cf */
+	return !text || wcwidth((wchar_t)cp) >= 0;
 }
 
 const char *top_esc_text(char *buf, size_t size, const char *s)
@@ -113,7 +146,7 @@ const char *top_esc_text(char *buf, size_t size, const char *s)
 		uint32_t cp;
 		int n = utf8_locale ? utf8_seq(p, &cp) : 0;
 
-		if (n && cp_shown(cp)) {
+		if (n && cp_shown(cp, true)) {
 			if (o + (size_t)n >= size)
 				break;	/* never half a character */
 			memmove(buf + o, p, (size_t)n);
@@ -176,6 +209,18 @@ const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 	return buf;
 }
 
+/* \uXXXX, or a UTF-16 surrogate pair above U+FFFF (RFC 8259, 7). */
+static void json_u(FILE *f, uint32_t cp)
+{
+	if (cp > 0xffff) {
+		cp -= 0x10000;
+		fprintf(f, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+			0xdc00 + (cp & 0x3ff));
+	} else {
+		fprintf(f, "\\u%04x", cp);
+	}
+}
+
 void top_esc_json(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -202,8 +247,8 @@ void top_esc_json(FILE *f, const char *s)
 		if (!n) {
 			fputs("\\ufffd", f);	/* not UTF-8: one byte */
 			p++;
-		} else if (!cp_shown(cp)) {
-			fprintf(f, "\\u%04x", (unsigned int)cp);	/* < 0x10000 */
+		} else if (!cp_shown(cp, false)) {
+			json_u(f, cp);
 			p += n;
 		} else {
 			fwrite(p, 1, (size_t)n, f);
@@ -211,4 +256,22 @@ void top_esc_json(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+void top_utf8_cut(char *buf, size_t size)
+{
+	size_t len = strlen(buf), i = len, need;
+	unsigned char c;
+
+	if (len + 1 < size)
+		return;		/* not filled: not cut */
+	while (i > 0 && len - i < 3 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (!i)
+		return;
+	c = (unsigned char)buf[i - 1];
+	need = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	       c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (need && len - (i - 1) < need)
+		buf[i - 1] = '\0';	/* a character's first bytes only */
 }

@@ -15,6 +15,7 @@
  *              hooks, /proc/PID/{cmdline,stack}
  *   framelog.c KLPTOP_FRAME_LOG: per-frame times, memory and latency
  *   esc.c      names and texts klptop did not write, escaped per sink
+ *   out.c      standard output's writes and their first error
  *   termcheck.c whether the screen can run on this terminal
  */
 #ifndef KLPTOP_H
@@ -277,6 +278,27 @@ const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
 const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
 
+/* ----------------------------------------------------------------- out.c */
+
+/*
+ * len bytes to standard output, whole: waits while a non-blocking one is
+ * full.  0, -EINTR if a stop signal ended the wait, or the write's
+ * -errno (the first one is kept for top_out_error()).
+ */
+int top_out_write(const char *buf, size_t len);
+/*
+ * stdout becomes a line-buffered stream that writes through
+ * top_out_write() (the scripted flow's printf()s).  0 or -ENOMEM.
+ */
+int top_out_stdio(void);
+/*
+ * One line on stderr, once, for an error of standard output: err
+ * (-errno), or if 0 the first failed write's after flushing stdout.
+ * Returns it.  EPIPE, a reader that went away as head -n does, and
+ * EINTR, a stop signal, say nothing: not klptop's errors.
+ */
+int top_out_error(int err);
+
 /* ----------------------------------------------------------------- esc.c */
 
 /*
@@ -306,6 +328,12 @@ const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 			int max);
 /* s as a JSON string, quotes included: always valid UTF-8 and JSON. */
 void top_esc_json(FILE *f, const char *s);
+/*
+ * buf (size bytes) holds a string copied or formatted into it that may
+ * have been cut to fit (it fills buf): then a character the cut split is
+ * dropped, so that no name ends in half a character (shown '?').
+ */
+void top_utf8_cut(char *buf, size_t size);
 
 /* ---------------------------------------------------------------- text.c */
 

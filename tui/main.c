@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
@@ -91,9 +92,10 @@ static const char usage[] =
 "                        that cannot move the cursor (dumb) is an error\n"
 "    LC_ALL, LC_CTYPE, LANG  names (tasks, functions, patches, modules)\n"
 "                        in UTF-8 show as they are under a UTF-8 charset;\n"
-"                        a control character, or a byte that is not\n"
-"                        printable there, shows as ? (as in ps); JSON is\n"
-"                        always UTF-8 (a byte that is not: U+FFFD)\n"
+"                        a control or invisible (format) character, or\n"
+"                        a byte that is not printable there, shows as ?\n"
+"                        (as in ps); JSON is always UTF-8 (a byte that\n"
+"                        is not: U+FFFD)\n"
 "\n"
 "  Scripted flow\n"
 "    --disable PATCH     disable PATCH: write 0 to its enabled file\n"
@@ -165,9 +167,11 @@ static const char usage[] =
 
 static void usage_error(const char *msg, const char *arg)
 {
-	if (arg)
+	char shown[PATH_MAX];
+
+	if (arg)	/* the operator's, maybe pasted: escaped (esc.c) */
 		fprintf(stderr, PROG ": %s: %s (see " PROG " --help)\n", msg,
-			arg);
+			top_esc_text(shown, sizeof(shown), arg));
 	else
 		fprintf(stderr, PROG ": %s (see " PROG " --help)\n", msg);
 }
@@ -245,35 +249,16 @@ static int wait_frame(struct top_app *app, double delay_s)
 }
 
 /*
- * One line on stderr, once, for an error of standard output (-errno):
- * returns it.  EPIPE, a reader that went away as head -n does, says
- * nothing: not klptop's error.
- */
-static int stdout_error(int err)
-{
-	static bool said;
-
-	if (err && err != -EPIPE && !said) {
-		fprintf(stderr, PROG ": cannot write to standard output: %s\n",
-			strerror(-err));
-		said = true;
-	}
-	return err;
-}
-
-/*
  * A frame (-b or --json) to standard output: built in memory, then
- * written with write(2), so that the error is the write's own (stdio
- * keeps only a flag once its buffer is discarded, and errno moves on).
- * 0 or -errno.
+ * written whole (out.c).  0 or -errno.
  */
 static int write_frame(const struct top_config *cfg, const struct top_view *v,
 		       const struct top_app *app)
 {
 	char *buf = NULL;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	int ret = 0;
+	int ret;
 
 	if (!m)
 		return -ENOMEM;
@@ -285,17 +270,7 @@ static int write_frame(const struct top_config *cfg, const struct top_view *v,
 		free(buf);
 		return -ENOMEM;
 	}
-	while (off < len) {
-		ssize_t n = write(STDOUT_FILENO, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;	/* the frame ends; the signal is seen after */
-		if (n <= 0) {
-			ret = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
+	ret = top_out_write(buf, len);
 	free(buf);
 	return ret;
 }
@@ -356,8 +331,10 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 			fprintf(stderr, PROG ": out of memory\n");
 			return TOP_EXIT_ERROR;
 		}
-		ret = stdout_error(ret);
-		if (ret)	/* a closed pipe (head -n): not an error */
+		if (ret)
+			ret = top_out_error(ret);
+		/* a closed pipe (head -n): not an error; -EINTR: signal */
+		if (ret && ret != -EINTR)
 			return ret == -EPIPE ? TOP_EXIT_OK : TOP_EXIT_ERROR;
 		if (top_stop_signal)
 			return TOP_EXIT_SIGNAL + top_stop_signal;
@@ -630,9 +607,12 @@ int main(int argc, char **argv)
 		return TOP_EXIT_ERROR;
 	}
 	if (scripted) {
-		/* progress should reach a log file line by line */
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		code = top_script_run(&cfg, app);
+		if (top_out_stdio()) {
+			fprintf(stderr, PROG ": out of memory\n");
+			code = TOP_EXIT_ERROR;
+		} else {
+			code = top_script_run(&cfg, app);
+		}
 	} else if (cfg.output == TOP_OUT_SCREEN) {
 		code = top_screen_run(&cfg, app);
 	} else {
@@ -640,16 +620,8 @@ int main(int argc, char **argv)
 	}
 	top_framelog_close();
 	top_app_close(app);
-	/*
-	 * The scripted flow's lines (stdio): a write that failed earlier is
-	 * only a flag by now (its buffer discarded, errno gone).
-	 */
-	if (scripted && fflush(stdout) == EOF)
-		ret = stdout_error(-errno);
-	else if (scripted && ferror(stdout))
-		ret = stdout_error(-EIO);
-	else
-		ret = 0;
+	/* The scripted flow's lines: the first failed write's error. */
+	ret = scripted ? top_out_error(0) : 0;
 	if (ret && ret != -EPIPE && code == TOP_EXIT_OK)
 		code = TOP_EXIT_ERROR;
 	return code;

@@ -244,7 +244,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 	double gone_since = 0, dying_line = 0;
 	int gone_refs = -1;
 	bool said_going = false, held;
-	char tag[32], mod_s[64];
+	char tag[32], mod_s[64], patch_s[256];
 
 	top_esc_text(mod_s, sizeof(mod_s), module);	/* to print */
 
@@ -317,7 +317,8 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		if (v == KLPT_HOLD_FORCED) {
 			report(cfg, app, patch, "forced:");
 			fprintf(stderr, PROG ": %s was forced: its module can "
-				"never be unloaded\n", mod_s);
+				"never be unloaded\n",
+				top_esc_text(patch_s, sizeof(patch_s), patch));
 			return TOP_EXIT_TIMEOUT;
 		}
 		/*

@@ -34,10 +34,17 @@ int top_term_check(void)
 		return -1;
 	}
 	top_esc_text(shown, sizeof(shown), term);
+	/* err (setupterm(3X)): 1 hardcopy, 0 no entry, -1 no database */
 	if (setupterm(term, STDOUT_FILENO, &err) != OK) {
-		fprintf(stderr, PROG ": unknown terminal type '%s' (TERM: %s): "
-			"use another or -b or --json\n", shown,
-			err == 0 ? "no terminfo entry" : "no terminfo database");
+		if (err == 1)
+			fprintf(stderr, PROG ": terminal type '%s' (TERM) is a "
+				"hardcopy terminal: it cannot show a screen; "
+				"use -b or --json\n", shown);
+		else
+			fprintf(stderr, PROG ": unknown terminal type '%s' "
+				"(TERM: %s): use another or -b or --json\n",
+				shown, err == 0 ? "no terminfo entry" :
+				"no terminfo database");
 		return -1;
 	}
 	cup = tigetstr("cup");

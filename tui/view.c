@@ -287,6 +287,7 @@ void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
 	b->state = klpt_task_state(t);
 	b->reason = klpt_task_reason(t);
 	snprintf(b->func, sizeof(b->func), "%s", func ? func : "");
+	top_utf8_cut(b->func, sizeof(b->func));
 	b->first_blocked_ns = klpt_task_first_blocked_ns(t);
 	if (b->first_blocked_ns && now > b->first_blocked_ns)
 		b->blocked_ns = now - b->first_blocked_ns;
@@ -349,6 +350,7 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 	uint64_t started = klpt_patch_started_ns(kp);
 
 	snprintf(p->name, sizeof(p->name), "%s", klpt_patch_name(kp));
+	top_utf8_cut(p->name, sizeof(p->name));
 	p->enabled = klpt_patch_enabled(kp);
 	p->transition = klpt_patch_in_transition(kp);
 	p->forced = klpt_patch_forced(kp);
@@ -366,6 +368,7 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 	p->refcnt = m ? klpt_module_refcnt(m) : -1;
 	if (m) {
 		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
+		top_utf8_cut(p->why, sizeof(p->why));
 	} else {
 		p->verdict = KLPT_HOLD_UNKNOWN;
 		snprintf(p->why, sizeof(p->why), "module not loaded");
@@ -431,11 +434,13 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		p = &v->patches[v->npatches++];
 		memset(p, 0, sizeof(*p));
 		snprintf(p->name, sizeof(p->name), "%s", name);
+		top_utf8_cut(p->name, sizeof(p->name));
 		p->freed = p->released = true;
 		p->target = KLPT_UNDEFINED;
 		p->module_loaded = true;
 		p->refcnt = klpt_module_refcnt(m);
 		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
+		top_utf8_cut(p->why, sizeof(p->why));
 		/*
 		 * The session never knew the patch: its forced flag is
 		 * unknown, unless the module dropped every reference,

@@ -95,6 +95,31 @@ t_usage_errors() {
 	expect_error 2 "needs a live session" "$klptop" --replay "$fix/vm-recording" --record "$work/rec"
 }
 
+# What the operator typed or pasted (an option's argument, a path) is
+# quoted on stderr escaped like any name (esc.c): ESC, BEL, CSI never
+# reach the terminal (they did raw: --replay "$(printf 'r\033[2Jx\a')").
+t_operator_strings() {
+	local bad
+	bad=$(printf 'x\033[2J\a')
+	expect_error 2 "unknown sort key: x?\[2J?" "$klptop" -s "$bad" || return 1
+	no_controls "$work/stderr" || return 1
+	expect_error 2 "bad delay .*: x?\[2J?" "$klptop" -d "$bad" || return 1
+	no_controls "$work/stderr" || return 1
+	expect_error 2 "unrecognized option: --x?\[2J?" "$klptop" "--$bad" || return 1
+	no_controls "$work/stderr" || return 1
+	expect_error 2 "rx?\[2J?: no such file" "$klptop" --replay "r$bad" || return 1
+	no_controls "$work/stderr" || return 1
+	mkdir -p "$work/d$bad"
+	expect_error 2 "dx?\[2J?: not a klptrace recording" "$klptop" --replay "$work/d$bad" || return 1
+	no_controls "$work/stderr" || return 1
+	# --record into a directory that is not empty: a live (fake) session
+	touch "$work/d$bad/f"
+	build_fakesys || return 1
+	expect_error 2 "cannot record into .*dx?\[2J?: it exists" \
+		fake module:lp:0:1 -- "$klptop" -b -n 1 --record "$work/d$bad" || return 1
+	no_controls "$work/stderr"
+}
+
 t_not_root() {
 	# the check comes before anything touches tracefs.  A copy in a
 	# directory anyone can reach: the tree may be under a 0700 /root.
@@ -239,8 +264,10 @@ t_corrupt_recordings() {
 # disable, an atomic replace or a force.  fake ARGS...: klptop on it;
 # specs before --, see fakesys.c.
 fakesys=$work/fakesys
+fakedir=$work/fakedir
+export fakesys fakedir
 fake() {
-	"$fakesys" "$work/fakedir" "$@"
+	"$fakesys" "$fakedir" "$@"
 }
 
 build_fakesys() {
@@ -871,7 +898,22 @@ t_screen_term() {
 		[ "$(wc -l <"$work/err")" = 1 ] || fail "TERM $t: stderr: $(cat "$work/err")" || return 1
 		terminal_sane || return 1
 	done
-	grep -q "cannot move the cursor: use -b" "$work/err" || fail "dumb: $(cat "$work/err")"
+	grep -q "cannot move the cursor: use -b" "$work/err" || fail "dumb: $(cat "$work/err")" || return 1
+	# A hardcopy terminal (hc: setupterm()'s err 1) has an entry: it
+	# is no "no terminfo database" (it said so).
+	mkdir -p "$work/terminfo"
+	printf 'klpthc|a hardcopy terminal,\n\thc, cols#80,\n' >"$work/hc.ti"
+	tic -o "$work/terminfo" "$work/hc.ti" || fail "tic failed" || return 1
+	tmx kill-server 2>/dev/null
+	screen_n=$((screen_n + 1))
+	rm -f "$work/rc" "$work/stty"
+	tmx new-session -d -s top -x 80 -y 24 \
+		"TERMINFO=$work/terminfo TERM=klpthc $san --replay $fix/vm-recording 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
+	loop_until 10 exited || fail "hardcopy: klptop did not exit" || return 1
+	[ "$(cat "$work/rc")" = 2 ] || fail "hardcopy: exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] && grep -q "'klpthc' (TERM) is a hardcopy terminal" "$work/err" ||
+		fail "hardcopy: stderr: $(cat "$work/err")" || return 1
+	terminal_sane
 }
 
 # The screen with stdin at EOF (/dev/null) or closed used to spin: poll()
@@ -920,14 +962,111 @@ t_stdout_errors() {
 	fake module:lp:0:1 -- "$san" -p lp --wait-unload >/dev/full 2>"$work/err"
 	got=$?
 	[ "$got" = 2 ] || fail "scripted to /dev/full: exit $got" || return 1
-	[ "$(wc -l <"$work/err")" = 1 ] && grep -q "cannot write to standard output" "$work/err" ||
-		fail "scripted to /dev/full: stderr: $(cat "$work/err")"
+	# the write's own error, not stdio's made-up EIO
+	[ "$(wc -l <"$work/err")" = 1 ] && grep -q "cannot write to standard output: No space left" "$work/err" ||
+		fail "scripted to /dev/full: stderr: $(cat "$work/err")" || return 1
+	# The scripted flow's reader gone (a pipe whose read end is closed:
+	# EPIPE at the first line, deterministically): no error, the flow's
+	# own exit (0 ready, 1 timeout).  It said EIO and exited 2.
+	closed_pipe 0 module:lp:0:1 -- "$san" -p lp --wait-unload || return 1
+	closed_pipe 1 patch:lp:0:1 module:lp:1:1 task:100:1:0:x task:2:0:1 -- \
+		"$san" -p lp --wait-unload --timeout 1
+}
+
+# closed_pipe RC FAKESPEC... -- CMD...: the fake run of CMD with stdout a
+# pipe nobody reads (its read end closed) exits RC, stderr empty.
+closed_pipe() {
+	python3 - "$@" <<'PY'
+import os, subprocess, sys
+rc = int(sys.argv[1])
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([os.environ["fakesys"], os.environ["fakedir"]] + sys.argv[2:],
+                   stdout=w, stderr=subprocess.PIPE, timeout=60)
+if p.returncode != rc or p.stderr:
+    sys.exit("stdout a closed pipe: exit %d (want %d), stderr %r" %
+             (p.returncode, rc, p.stderr))
+PY
+}
+
+# A non-blocking stdout (O_NONBLOCK belongs to the open pipe: another
+# process on it may set it) that fills up: klptop waits for the reader
+# instead of failing with EAGAIN (-b) or dropping the line (the scripted
+# flow).  The reader starts only once the pipe is full (or klptop gone).
+t_stdout_nonblock() {
+	build_fakesys || return 1
+	python3 - "$san" "$fix/vm-recording" <<'PY'
+import fcntl, os, subprocess, sys, termios, time, array
+san, rec = sys.argv[1:3]
+F_GETPIPE_SZ = 1032
+
+def run(cmd, prefill=True):
+    """cmd's exit, output and stderr, stdout a non-blocking pipe (full
+    before cmd starts if prefill) read once cmd waits on it."""
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    cap = fcntl.fcntl(w, F_GETPIPE_SZ)
+    if prefill:	# its reader behind
+        try:
+            while True:
+                os.write(w, b"." * 4096)
+        except BlockingIOError:
+            pass
+    p = subprocess.Popen(cmd, stdout=w, stderr=subprocess.PIPE)
+    os.close(w)
+    # until the pipe is full and klptop waits on it, or klptop is gone
+    end = time.monotonic() + 30
+    while p.poll() is None and time.monotonic() < end:
+        buf = array.array("i", [0])
+        fcntl.ioctl(r, termios.FIONREAD, buf)
+        if buf[0] >= cap - 4096 and waits_on_stdout(p.pid):
+            break
+        time.sleep(0.05)
+    out = b""
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+    err = p.stderr.read()
+    return p.wait(), out, err
+
+def waits_on_stdout(pid):
+    """pid, or a child of it, is in poll() or write() on fd 1."""
+    pids = [pid]
+    try:
+        pids += [int(c) for c in open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
+    except OSError:
+        pass
+    for q in pids:
+        try:
+            sc = open("/proc/%d/syscall" % q).read().split()
+        except OSError:
+            continue
+        # x86_64: 1 write (fd 1), 7 poll (one pollfd)
+        if sc and ((sc[0] == "1" and int(sc[1], 16) == 1) or
+                   (sc[0] == "7" and int(sc[2], 16) == 1)):
+            return True
+    return False
+
+cmd = [san, "--replay", rec, "-b", "-d", "0.1", "-n", "3"]
+want = subprocess.run(cmd, stdout=subprocess.PIPE, check=True).stdout
+rc, out, err = run(cmd, True)
+if rc != 0 or err or out.lstrip(b".") != want:
+    sys.exit("-b: exit %d, stderr %r, %d of %d bytes" %
+             (rc, err, len(out.lstrip(b".")), len(want)))
+rc, out, err = run([os.environ["fakesys"], os.environ["fakedir"], "module:lp:0:1", "--",
+                    san, "-p", "lp", "--wait-unload"], True)
+if rc != 0 or err or not out.endswith(b"lp: ready to unload\n"):
+    sys.exit("scripted: exit %d, stderr %r, ends %r" % (rc, err, out[-40:]))
+PY
 }
 
 [ -x "$klptop" ] && [ -x "$san" ] || { echo "tui/tests/run.sh: build klptop first (make -C tui)" >&2; exit 2; }
 [ -n "${ONLY:-}" ] && { for t in $ONLY; do run_test "$t" "t_$t"; done; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 run_test help t_help
 run_test usage_errors t_usage_errors
+run_test operator_strings t_operator_strings
 run_test not_root t_not_root
 run_test no_livepatch_no_tracefs t_no_livepatch_no_tracefs
 run_test replay_batch t_replay_batch
@@ -964,5 +1103,6 @@ run_test screen_term t_screen_term
 run_test screen_stdin t_screen_stdin
 run_test screen_hangup t_screen_hangup
 run_test stdout_errors t_stdout_errors
+run_test stdout_nonblock t_stdout_nonblock
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -114,6 +114,27 @@ static void text_utf8(void)
 	TEXT("\xd8\x9c" "a", "?a");
 	/* a stray continuation byte before a valid character */
 	TEXT("\xa9\xc3\xa9", "?\xc3\xa9");
+	/*
+	 * Format characters (Cf) a terminal draws as nothing: "sshd" and
+	 * a zero width space must not look like "sshd".
+	 */
+	TEXT("sshd\xe2\x80\x8b", "sshd?");		/* U+200B */
+	TEXT("a\xe2\x80\x8c\xe2\x80\x8d" "b", "a??b");	/* ZWNJ, ZWJ */
+	TEXT("a\xe2\x80\x8e\xe2\x80\x8f", "a??");	/* LRM, RLM */
+	TEXT("\xe2\x81\xa0\xe2\x81\xa4", "??");	/* U+2060, U+2064 */
+	TEXT("\xef\xbb\xbf" "x", "?x");			/* U+FEFF */
+	TEXT("so\xc2\xad" "ft", "so?ft");			/* U+00AD */
+	TEXT("\xe1\xa0\x8e", "?");			/* U+180E */
+	TEXT("\xef\xbf\xb9\xef\xbf\xbb", "??");	/* U+FFF9, U+FFFB */
+	TEXT("\xe2\x81\xaa", "?");			/* U+206A */
+	/* tags U+E0001, U+E0041 ('A'), U+E007F */
+	TEXT("x\xf3\xa0\x80\x81\xf3\xa0\x81\x81\xf3\xa0\x81\xbf",
+	     "x???");
+	/* unassigned (wcwidth() -1): U+0378, U+2065, U+10FFFF */
+	TEXT("\xcd\xb8\xe2\x81\xa5\xf4\x8f\xbf\xbf", "???");
+	/* still shown: a combining accent, a private use character */
+	TEXT("e\xcc\x81", "e\xcc\x81");
+	TEXT("\xee\x80\x80", "\xee\x80\x80");
 }
 
 /* Not UTF-8 (C, POSIX): every byte >= 0x80 is '?', as ps does. */
@@ -123,6 +144,7 @@ static void text_c(void)
 	TEXT("caf\xc3\xa9", "caf??");
 	TEXT("a\x1b]0;x\a", "a?]0;x?");
 	TEXT("\x9b", "?");
+	TEXT("sshd\xe2\x80\x8b", "sshd???");
 }
 
 /* The output fits the buffer and never ends in half a character. */
@@ -207,6 +229,43 @@ static void json(void)
 	/* C1, separators, bidi: the code point, escaped */
 	JSON("\xc2\x9b", "\"\\u009b\"");
 	JSON("\xe2\x80\xa8\xe2\x80\xae", "\"\\u2028\\u202e\"");
+	/* Cf: escaped; above U+FFFF as a surrogate pair (U+E0041) */
+	JSON("sshd\xe2\x80\x8b", "\"sshd\\u200b\"");
+	JSON("\xef\xbb\xbf\xc2\xad", "\"\\ufeff\\u00ad\"");
+	JSON("\xf3\xa0\x81\x81", "\"\\udb40\\udc41\"");
+	/* unassigned: as it is (JSON does not depend on the locale) */
+	JSON("\xcd\xb8", "\"\xcd\xb8\"");
+}
+
+static void check_cut(int line, const char *in, size_t size,
+		      const char *want)
+{
+	char buf[16];
+
+	snprintf(buf, size, "%s", in);
+	top_utf8_cut(buf, size);
+	if (strcmp(buf, want)) {
+		printf("line %d: cut of '%s' to %zu: got '%s', want '%s'\n",
+		       line, in, size, buf, want);
+		failures++;
+	}
+}
+
+/* Names cut to a buffer end on a character boundary. */
+static void cut(void)
+{
+	/* e-acute (2 bytes) split after its first byte */
+	check_cut(__LINE__, "ab\xc3\xa9", 4, "ab");
+	check_cut(__LINE__, "ab\xc3\xa9", 5, "ab\xc3\xa9");
+	/* a euro (3) split after 1 and 2 bytes, a 4-byte one after 3 */
+	check_cut(__LINE__, "a\xe2\x82\xac", 3, "a");
+	check_cut(__LINE__, "a\xe2\x82\xac", 4, "a");
+	check_cut(__LINE__, "a\xf0\x9f\x94\xa5", 5, "a");
+	check_cut(__LINE__, "a\xf0\x9f\x94\xa5", 6, "a\xf0\x9f\x94\xa5");
+	/* not cut, or ASCII, or bytes that are not UTF-8: as they are */
+	check_cut(__LINE__, "x\xc3", 16, "x\xc3");
+	check_cut(__LINE__, "abcdef", 4, "abc");
+	check_cut(__LINE__, "ab\xa9\xa9\xa9\xa9", 7, "ab\xa9\xa9\xa9\xa9");
 }
 
 int main(void)
@@ -223,6 +282,7 @@ int main(void)
 	col();
 	json();
 	not_utf8(false);
+	cut();
 	setlocale(LC_CTYPE, "C");
 	top_esc_init();
 	text_c();
