@@ -282,8 +282,8 @@ const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
 
 /*
  * len bytes to standard output, whole: waits while a non-blocking one is
- * full.  0, -EINTR if a stop signal ended the wait, or the write's
- * -errno (the first one is kept for top_out_error()).
+ * full.  0, -EINTR if a stop signal ended the wait or came before, or
+ * the write's -errno (the first one is kept for top_out_error()).
  */
 int top_out_write(const char *buf, size_t len);
 /*

@@ -622,7 +622,9 @@ int main(int argc, char **argv)
 	top_app_close(app);
 	/* The scripted flow's lines: the first failed write's error. */
 	ret = scripted ? top_out_error(0) : 0;
-	if (ret && ret != -EPIPE && code == TOP_EXIT_OK)
+	if (ret == -EINTR && code == TOP_EXIT_OK)	/* its lines cut */
+		code = TOP_EXIT_SIGNAL + top_stop_signal;
+	else if (ret && ret != -EPIPE && code == TOP_EXIT_OK)
 		code = TOP_EXIT_ERROR;
 	return code;
 }

@@ -33,6 +33,13 @@ static int failed(int err)
 
 int top_out_write(const char *buf, size_t len)
 {
+	/*
+	 * Stopping: nothing more, not even the scripted flow's last line
+	 * or stdio's flush at exit, may block on a reader that does not
+	 * read (a blocking write would never return: the signal came).
+	 */
+	if (top_stop_signal && len)
+		return failed(-EINTR);
 	while (len) {
 		struct pollfd pfd = { .fd = STDOUT_FILENO, .events = POLLOUT };
 		ssize_t n = write(STDOUT_FILENO, buf, len);
@@ -49,7 +56,7 @@ int top_out_write(const char *buf, size_t len)
 			return failed(-errno);
 		/* a reader that never reads: a signal ends the wait */
 		if (top_stop_signal)
-			return -EINTR;
+			return failed(-EINTR);
 		if (errno != EINTR &&
 		    poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			return failed(-errno);

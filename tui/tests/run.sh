@@ -990,49 +990,57 @@ PY
 }
 
 # A non-blocking stdout (O_NONBLOCK belongs to the open pipe: another
-# process on it may set it) that fills up: klptop waits for the reader
-# instead of failing with EAGAIN (-b) or dropping the line (the scripted
-# flow).  The reader starts only once the pipe is full (or klptop gone).
+# process on it may set it) that is full: klptop waits for the reader
+# instead of failing with EAGAIN (-b) or dropping the line and saying EIO
+# (the scripted flow).  The reader starts only once klptop waits on it.
+# And a stop signal ends a wait on a stalled reader (a blocking pipe,
+# full): exit 128+15 (the scripted flow hung in stdio's flush at exit).
 t_stdout_nonblock() {
 	build_fakesys || return 1
 	python3 - "$san" "$fix/vm-recording" <<'PY'
-import fcntl, os, subprocess, sys, termios, time, array
+import fcntl, os, signal, subprocess, sys, time
 san, rec = sys.argv[1:3]
-F_GETPIPE_SZ = 1032
+fake = [os.environ["fakesys"], os.environ["fakedir"]]
 
-def run(cmd, prefill=True):
-    """cmd's exit, output and stderr, stdout a non-blocking pipe (full
-    before cmd starts if prefill) read once cmd waits on it."""
+def run(cmd, stop=False):
+    """cmd's exit, output and stderr, its stdout a full pipe (the reader
+    behind), non-blocking; read once cmd waits on it, or if stop, the
+    pipe blocking and cmd sent SIGTERM then."""
     r, w = os.pipe()
-    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
-    cap = fcntl.fcntl(w, F_GETPIPE_SZ)
-    if prefill:	# its reader behind
-        try:
-            while True:
-                os.write(w, b"." * 4096)
-        except BlockingIOError:
-            pass
+    fl = fcntl.fcntl(w, fcntl.F_GETFL)
+    fcntl.fcntl(w, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(w, b"." * 4096)
+    except BlockingIOError:
+        pass
+    if stop:
+        fcntl.fcntl(w, fcntl.F_SETFL, fl)
     p = subprocess.Popen(cmd, stdout=w, stderr=subprocess.PIPE)
     os.close(w)
-    # until the pipe is full and klptop waits on it, or klptop is gone
     end = time.monotonic() + 30
-    while p.poll() is None and time.monotonic() < end:
-        buf = array.array("i", [0])
-        fcntl.ioctl(r, termios.FIONREAD, buf)
-        if buf[0] >= cap - 4096 and waits_on_stdout(p.pid):
-            break
+    pid = 0
+    while p.poll() is None and time.monotonic() < end and not pid:
+        pid = waits_on_stdout(p.pid)
         time.sleep(0.05)
+    if stop and pid:
+        os.kill(pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            sys.exit("%s: hung after SIGTERM" % cmd)
     out = b""
     while True:
         chunk = os.read(r, 65536)
         if not chunk:
             break
         out += chunk
-    err = p.stderr.read()
-    return p.wait(), out, err
+    return p.wait(), out, p.stderr.read()
 
 def waits_on_stdout(pid):
-    """pid, or a child of it, is in poll() or write() on fd 1."""
+    """pid, or its child (fakesys's), in poll() or write() on fd 1: its
+    pid, or 0."""
     pids = [pid]
     try:
         pids += [int(c) for c in open("/proc/%d/task/%d/children" % (pid, pid)).read().split()]
@@ -1046,19 +1054,26 @@ def waits_on_stdout(pid):
         # x86_64: 1 write (fd 1), 7 poll (one pollfd)
         if sc and ((sc[0] == "1" and int(sc[1], 16) == 1) or
                    (sc[0] == "7" and int(sc[2], 16) == 1)):
-            return True
-    return False
+            return q
+    return 0
 
 cmd = [san, "--replay", rec, "-b", "-d", "0.1", "-n", "3"]
 want = subprocess.run(cmd, stdout=subprocess.PIPE, check=True).stdout
-rc, out, err = run(cmd, True)
+rc, out, err = run(cmd)
 if rc != 0 or err or out.lstrip(b".") != want:
     sys.exit("-b: exit %d, stderr %r, %d of %d bytes" %
              (rc, err, len(out.lstrip(b".")), len(want)))
-rc, out, err = run([os.environ["fakesys"], os.environ["fakedir"], "module:lp:0:1", "--",
-                    san, "-p", "lp", "--wait-unload"], True)
+rc, out, err = run(fake + ["module:lp:0:1", "--", san, "-p", "lp", "--wait-unload"])
 if rc != 0 or err or not out.endswith(b"lp: ready to unload\n"):
     sys.exit("scripted: exit %d, stderr %r, ends %r" % (rc, err, out[-40:]))
+rc, out, err = run(fake + ["patch:lp:0:1", "module:lp:1:1", "task:100:1:0:x",
+                           "task:2:0:1", "--", san, "-p", "lp", "--wait-unload",
+                           "--timeout", "10"], stop=True)
+if rc != 128 + 15:
+    sys.exit("scripted, SIGTERM on a stalled reader: exit %d, stderr %r" % (rc, err))
+rc, out, err = run(cmd, stop=True)
+if rc != 128 + 15:
+    sys.exit("-b, SIGTERM on a stalled reader: exit %d, stderr %r" % (rc, err))
 PY
 }
 
