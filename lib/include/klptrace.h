@@ -124,6 +124,14 @@ enum klpt_event_type {
 	 * task.pid and task.comm, the new name.
 	 */
 	KLPT_EV_TASK_RENAME,
+	/*
+	 * A thread exec'd (sched:sched_process_exec, after de_thread()):
+	 * task.pid is its pid now, task.old_pid the one it had, task.comm
+	 * its new name ("" if the event does not tell it).  They differ
+	 * when a thread that was not its process's leader exec'd: it took
+	 * the leader's pid (exchange_tids()) and the leader is gone.
+	 */
+	KLPT_EV_TASK_EXEC,
 	KLPT_EV__COUNT
 };
 
@@ -157,7 +165,7 @@ struct klpt_event {
 		} transition;
 		/*
 		 * TASK_SWITCH, TASK_BLOCKED, TASK_FORK_FAILED, TASK_NEW
-		 * and TASK_EXIT, TASK_RENAME (pid, comm)
+		 * and TASK_EXIT, TASK_RENAME (pid, comm), TASK_EXEC
 		 */
 		struct {
 			int pid;
@@ -172,6 +180,7 @@ struct klpt_event {
 			const char *func;	/* BLOCKED: "" unless in func */
 			int kthread;		/* NEW: 1, 0, -1 unknown */
 			int ppid;		/* NEW: creator tid, 0 unknown */
+			int old_pid;		/* EXEC: pid before the exec */
 		} task;
 		/* MODULE_REF, MODULE_UNLOAD_READY, MODULE_FREE, MODULE_LOAD */
 		struct {

@@ -40,6 +40,7 @@ enum fld {
 	F_PID, F_TGID, F_COMM, F_FROM, F_TO, F_VIA, F_REASON, F_ERR, F_FUNC,
 	F_MODULE, F_OP, F_REFCNT, F_IP, F_CALLER, F_NAME,
 	F_STATE, F_KTHREAD, F_CLONE_FLAGS, F_COMMON_PID, F_NEWCOMM,
+	F_OLD_PID, F_FILENAME,
 	F__COUNT
 };
 
@@ -53,7 +54,8 @@ static const char *const fld_name[F__COUNT] = {
 	[F_IP] = "ip", [F_CALLER] = "caller", [F_NAME] = "name",
 	[F_STATE] = "state", [F_KTHREAD] = "kthread",
 	[F_CLONE_FLAGS] = "clone_flags", [F_COMMON_PID] = "common_pid",
-	[F_NEWCOMM] = "newcomm",
+	[F_NEWCOMM] = "newcomm", [F_OLD_PID] = "old_pid",
+	[F_FILENAME] = "filename",
 };
 
 /* How a field must look: a number, a __data_loc string, a char array. */
@@ -62,7 +64,7 @@ enum fkind { K_NUM, K_STR, K_CHARS };
 static const enum fkind fld_kind[F__COUNT] = {
 	[F_PATCH] = K_STR, [F_FUNC] = K_STR, [F_MODULE] = K_STR,
 	[F_CALLER] = K_STR, [F_NAME] = K_STR, [F_COMM] = K_CHARS,
-	[F_NEWCOMM] = K_CHARS,
+	[F_NEWCOMM] = K_CHARS, [F_FILENAME] = K_STR,
 	/* the rest are K_NUM (0) */
 };
 
@@ -85,6 +87,7 @@ enum shape {
 	S_NEW,		/* klp_task_new: pid, tgid, comm, state, kthread */
 	S_NEWTASK,	/* task:task_newtask: pid, comm, clone_flags */
 	S_RENAME,	/* task:task_rename: pid, newcomm */
+	S_EXEC,		/* sched:sched_process_exec: pid, old_pid, filename */
 };
 
 #define B(f) (1u << (f))
@@ -165,6 +168,9 @@ static const struct evdef defs[] = {
 	/* every comm change (__set_task_comm()); in both modes */
 	{ "task", "task_rename", KLPT_EV_TASK_RENAME, S_RENAME,
 	  B(F_PID) | B(F_NEWCOMM), 0 },
+	/* every exec, after de_thread() gave the thread the leader's pid */
+	{ "sched", "sched_process_exec", KLPT_EV_TASK_EXEC, S_EXEC,
+	  B(F_PID) | B(F_OLD_PID) | B(F_FILENAME), 0 },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -212,6 +218,7 @@ static const char *const type_names[KLPT_EV__COUNT] = {
 	[KLPT_EV_TASK_FORK_FAILED] = "klp_task_fork_failed",
 	[KLPT_EV_TASK_NEW] = "klp_task_new",
 	[KLPT_EV_TASK_RENAME] = "task_rename",
+	[KLPT_EV_TASK_EXEC] = "sched_process_exec",
 };
 
 KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
@@ -426,6 +433,27 @@ static void task_blank(struct klpt_event *ev)
 	ev->task.func = "";
 }
 
+/*
+ * The comm begin_new_exec() gives: kbasename(bprm->filename), but the
+ * file's dentry name for an execveat() of a bare fd ("/dev/fd/N"),
+ * which the event does not carry: "" then (the task:task_rename
+ * before it says).  Truncated as __set_task_comm() does.
+ */
+static void exec_comm(const char *name, char *out, size_t size)
+{
+	const char *base = strrchr(name, '/');
+	size_t n;
+
+	out[0] = '\0';
+	if (!strncmp(name, "/dev/fd/", 8) &&
+	    strspn(name + 8, "0123456789") == strlen(name + 8))
+		return;
+	base = base ? base + 1 : name;
+	n = strnlen(base, size - 1);
+	memcpy(out, base, n);
+	out[n] = '\0';
+}
+
 /* CLONE_THREAD (include/uapi/linux/sched.h): same thread group */
 #define KLPT_CLONE_THREAD	0x00010000ull
 /* kthreadd's pid: rest_init() creates kernel_init (1), then kthreadd */
@@ -473,6 +501,7 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 {
 	const unsigned char *data;
 	const struct known *k;
+	const char *file;
 	int type, idx;
 	int64_t v;
 
@@ -609,6 +638,13 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		task_blank(ev);
 		ev->task.pid = num(d, k, F_PID, data);
 		chars(k, F_NEWCOMM, data, ev->task.comm, sizeof(ev->task.comm));
+		break;
+	case S_EXEC:
+		task_blank(ev);
+		ev->task.pid = num(d, k, F_PID, data);
+		ev->task.old_pid = num(d, k, F_OLD_PID, data);
+		STR(file, F_FILENAME);
+		exec_comm(file, ev->task.comm, sizeof(ev->task.comm));
 		break;
 	}
 	return 1;

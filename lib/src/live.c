@@ -234,6 +234,8 @@ static int load_formats(const char *tracing_dir, bool klp,
 	parse_event(tep, tracing_dir, "task", "task_newtask");
 	/* optional: without it a task keeps the comm it was first seen with */
 	parse_event(tep, tracing_dir, "task", "task_rename");
+	/* optional: without it a non-leader exec leaves the model wrong */
+	parse_event(tep, tracing_dir, "sched", "sched_process_exec");
 	*out = tep;
 	return 0;
 }
@@ -456,6 +458,8 @@ static int enable_events(struct live *l)
 	}
 	tracefs_event_enable(l->inst, "module", "module_load");
 	tracefs_event_enable(l->inst, "sched", "sched_process_exit");
+	/* a thread that execs takes its leader's pid (de_thread()) */
+	tracefs_event_enable(l->inst, "sched", "sched_process_exec");
 	/* a new task has its creator's comm until exec or kthreadd names it */
 	tracefs_event_enable(l->inst, "task", "task_rename");
 	newtask_enable(l, l->src.mode == KLPT_MODE_FALLBACK);

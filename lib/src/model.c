@@ -108,6 +108,12 @@ struct klpt_task {
 	 */
 	bool exact;
 	bool seen;
+	/*
+	 * It exec'd into its leader's pid before the leader's exit was
+	 * seen (per-CPU clocks may order them so): that exit, when it
+	 * comes, is the leader's, not this task's.
+	 */
+	bool leader_exit_due;
 };
 
 struct klpt_module {
@@ -1159,6 +1165,17 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 	t->exact = true;
 }
 
+/* Drop the task of key from the model, if it is there. */
+static void task_drop(struct klpt_model *m, int key)
+{
+	int i = table_find_index(&m->tasks, hash_int(key), &key);
+
+	if (i < 0)
+		return;
+	m->nstate[NS(((struct klpt_task *)m->tasks.obj[i])->state)]--;
+	table_remove_at(&m->tasks, i);
+}
+
 /*
  * A thread exited (do_exit()): it runs no code any more, so it holds no
  * transition, and the model forgets it with what it knew of it.  The
@@ -1167,19 +1184,72 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
  */
 static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
 {
-	int key = ev->task.pid, i;
+	int key = ev->task.pid;
 	struct klpt_task *t;
 
 	if (key <= 0)
 		return;		/* idle tasks never exit */
-	i = table_find_index(&m->tasks, hash_int(key), &key);
-	if (i >= 0) {
-		t = m->tasks.obj[i];
-		m->nstate[NS(t->state)]--;
-		table_remove_at(&m->tasks, i);
+	t = task_find(m, key);
+	if (t && t->leader_exit_due) {
+		/* the replaced leader's (see apply_exec()) */
+		t->leader_exit_due = false;
+		return;
 	}
+	task_drop(m, key);
 	if (patch_in_transition(m))
 		exited_add(m, key);
+}
+
+/*
+ * A thread exec'd.  One that was not its process's leader waited in
+ * de_thread() for the leader to exit (its sched_process_exit comes
+ * before), took its pid (exchange_tids()) and had the leader released:
+ * from then on the pid names this thread, the same task_struct with the
+ * same patch state, and no event names its old pid again.  So the task
+ * moves to the pid with all the model knows of it, and the pid, which a
+ * live task holds now, is no exited one.  Its events between
+ * exchange_tids() and this one already name the new pid; a blocked one
+ * was counted, a switch may have been taken for the zombie's.
+ */
+static void apply_exec(struct klpt_model *m, const struct klpt_event *ev)
+{
+	int key = ev->task.pid, old = ev->task.old_pid, i;
+	struct klpt_task *t, *n;
+
+	if (key <= 0)
+		return;
+	exited_del(m, key);
+	if (old > 0 && old != key) {
+		i = table_find_index(&m->tasks, hash_int(old), &old);
+		if (i >= 0) {
+			n = malloc(sizeof(*n));
+			if (!n) {
+				m->stale = true;
+				return;
+			}
+			*n = *(struct klpt_task *)m->tasks.obj[i];
+			/* the leader, its exit not seen yet, is gone */
+			n->leader_exit_due = task_find(m, key) != NULL;
+			task_drop(m, key);
+			i = table_find_index(&m->tasks, hash_int(old), &old);
+			m->nstate[NS(n->state)]--;
+			table_remove_at(&m->tasks, i);
+			n->key = n->pid = n->tgid = key;
+			if (table_add(&m->tasks, n)) {
+				free(n);
+				m->stale = true;
+				return;
+			}
+			m->nstate[NS(n->state)]++;
+		}
+	}
+	t = task_find(m, key);
+	if (!t)
+		return;		/* unknown before: its next event adds it */
+	t->tgid = key;		/* an exec'd thread leads its process */
+	if (ev->task.comm[0])
+		copy_name(t->comm, ev->task.comm, sizeof(t->comm));
+	t->touched = ev->ts;
 }
 
 /*
@@ -1190,17 +1260,8 @@ static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
 static void apply_fork_failed(struct klpt_model *m,
 			      const struct klpt_event *ev)
 {
-	int key = ev->task.pid, i;
-	struct klpt_task *t;
-
-	if (key <= 0)
-		return;
-	i = table_find_index(&m->tasks, hash_int(key), &key);
-	if (i < 0)
-		return;
-	t = m->tasks.obj[i];
-	m->nstate[NS(t->state)]--;
-	table_remove_at(&m->tasks, i);
+	if (ev->task.pid > 0)
+		task_drop(m, ev->task.pid);
 }
 
 static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
@@ -1459,6 +1520,9 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 		break;
 	case KLPT_EV_TASK_NEW:
 		apply_new(m, ev);
+		break;
+	case KLPT_EV_TASK_EXEC:
+		apply_exec(m, ev);
 		break;
 	case KLPT_EV_TASK_RENAME:
 		/* exec, prctl, kthreadd naming its new thread: the comm only */

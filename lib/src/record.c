@@ -11,6 +11,7 @@
  *   events/sched/sched_process_exit/format   (task exits)
  *   events/task/task_newtask/format          (tasks created, fallback)
  *   events/task/task_rename/format           (comm changes)
+ *   events/sched/sched_process_exec/format   (a thread takes its leader's pid)
  *   events/ftrace/print/format      (trace-cmd restore wants it)
  *   events/<sys>/enable             "0": tracefs_local_events() takes
  *                                   only directories with one as systems
@@ -594,6 +595,9 @@ int klpt_recorder_open(const char *dir, const char *tracefs_dir,
 	if (!ret)
 		ret = copy_event(tracefs_dir, r->dfd, "sched",
 				 "sched_process_exit");
+	if (!ret)
+		ret = copy_event(tracefs_dir, r->dfd, "sched",
+				 "sched_process_exec");
 	if (!ret)
 		ret = copy_event(tracefs_dir, r->dfd, "task", "task_newtask");
 	if (!ret)

@@ -137,6 +137,14 @@ static struct want wants[] = {
 	  .task = { .pid = 4194304, .comm = "abcdefghijklmno",
 		    .from = KLPT_UNDEFINED, .to = KLPT_UNDEFINED,
 		    .target = KLPT_UNDEFINED, .patch = "", .func = "" }),
+	/*
+	 * every exec: the pid now, the one before (a non-leader took its
+	 * leader's), the comm begin_new_exec() gives ("" for a bare fd)
+	 */
+	W("sched", "sched_process_exec", .type = KLPT_EV_TASK_EXEC,
+	  .task = { .pid = 400, .old_pid = 401, .comm = "abcdefghijklmno" }),
+	W("sched", "sched_process_exec", .type = KLPT_EV_TASK_EXEC,
+	  .task = { .pid = 402, .old_pid = 402, .comm = "" }),
 	/* last: test_without_klp() uses it */
 	W("module", "module_load", .type = KLPT_EV_MODULE_LOAD,
 	  .module = { .module = "klpt_target_sleep", .caller = "" }),
@@ -262,6 +270,12 @@ static void build(struct eb *e, const struct want *w)
 		eb_chars(e, "oldcomm", "kthreadd");
 		eb_chars(e, "newcomm", ev->task.comm);
 		break;
+	case KLPT_EV_TASK_EXEC:
+		eb_str(e, "filename", ev->task.comm[0] ?
+		       "/usr/lib/abcdefghijklmnopq" : "/dev/fd/3");
+		eb_num(e, "pid", ev->task.pid);
+		eb_num(e, "old_pid", ev->task.old_pid);
+		break;
 	case KLPT_EV_TASK_EXIT:
 		eb_chars(e, "comm", !strcmp(ev->task.comm, "abcdefghijklmno") ?
 			 "abcdefghijklmnop" : ev->task.comm);
@@ -368,6 +382,11 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		break;
 	case KLPT_EV_TASK_RENAME:
 		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_STR(got->task.comm, w->task.comm);
+		break;
+	case KLPT_EV_TASK_EXEC:
+		CHECK_INT(got->task.pid, w->task.pid);
+		CHECK_INT(got->task.old_pid, w->task.old_pid);
 		CHECK_STR(got->task.comm, w->task.comm);
 		break;
 	case KLPT_EV_TASK_EXIT:
@@ -575,7 +594,7 @@ static void test_malformed(void)
 	eb_num(&e, "op", 3);
 	CHECK_INT(decode_raw(d, &e, e.len, &ev), -EBADMSG);
 	/* sched_process_exit cut before its pid */
-	build(&e, &wants[NWANTS - 3]);
+	build(&e, &wants[NWANTS - 5]);
 	CHECK_STR(e.ev->name, "sched_process_exit");
 	CHECK_INT(decode_raw(d, &e, e.len, &ev), 1);
 	CHECK_INT(decode_raw(d, &e, 26, &ev), -EBADMSG);

@@ -171,6 +171,32 @@ static void task_new(int pid, int tgid, const char *comm, int to,
 	apply(&ev);
 }
 
+/* sched_process_exec: the pid now, the one before, the new comm. */
+static void task_exec(int pid, int old_pid, const char *comm)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_EXEC };
+
+	ev.task.pid = pid;
+	ev.task.old_pid = old_pid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.from = ev.task.to = ev.task.target = U;
+	ev.task.kthread = -1;
+	ev.task.patch = ev.task.func = "";
+	apply(&ev);
+}
+
+static void task_rename(int pid, const char *comm)
+{
+	struct klpt_event ev = { .type = KLPT_EV_TASK_RENAME };
+
+	ev.task.pid = pid;
+	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	ev.task.from = ev.task.to = ev.task.target = U;
+	ev.task.kthread = -1;
+	ev.task.patch = ev.task.func = "";
+	apply(&ev);
+}
+
 static void lost(void)
 {
 	struct klpt_event ev = { .type = KLPT_EV_LOST };
@@ -2287,6 +2313,74 @@ static void test_late_joiner_checks(void)
 	CHECK(klpt_task_checks_exact(K(330)), "seen from the start");
 }
 
+/*
+ * A thread that is not its process's leader execs (6.1 de_thread()):
+ * the leader 400 exits first (do_exit: sched_process_exit), then the
+ * thread 401 takes pid 400 (exchange_tids()), begin_new_exec() renames
+ * it, exec_binprm() fires sched_process_exec(pid 400, old_pid 401).
+ * The thread, with its patch state and history, is task 400 from then
+ * on; 401 is gone; and 400's later checks are no zombie's.
+ */
+static void test_exec_nonleader(void)
+{
+	fresh();
+	task_new(400, 400, "app", U, 0, SH);
+	task_new(401, 400, "app", U, 0, 400);
+	load_and_init(LP);
+	blocked(401, "app", LP, PAT, KLPT_REASON_RUNNING, "");
+	task_exit(400, "app");
+	task_rename(400, "newprog");
+	task_exec(400, 401, "newprog");
+	CHECK(K(400) != NULL, "the exec'd thread lost");
+	CHECK(K(401) == NULL, "its old pid still in the model");
+	CHECK_INT(klpt_task_tgid(K(400)), 400);
+	CHECK_STR(klpt_task_comm(K(400)), "newprog");
+	CHECK_INT(klpt_task_kthread(K(400)), 0);
+	CHECK_INT(klpt_task_checks(K(400)), 1);	/* 401's history kept */
+	CHECK_INT(state(400), UNP);
+	blocked(400, "newprog", LP, PAT, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(klpt_task_checks(K(400)), 2);	/* no zombie's */
+	switch_all(PAT, 0);
+	pass(LP, PAT, 1, 8, 1);
+	CHECK_INT(state(400), UNP);
+	CHECK_INT(klpt_task_reason(K(400)), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+
+	/* outside a transition: the same move, no state */
+	fresh();
+	task_new(400, 400, "app", U, 0, SH);
+	task_new(401, 400, "app", U, 0, 400);
+	task_exit(400, "app");
+	task_rename(400, "newprog");
+	task_exec(400, 401, "newprog");
+	CHECK(K(400) && !K(401), "idle: 401 not moved to 400");
+	CHECK_INT(klpt_task_kthread(K(400)), 0);
+
+	/*
+	 * The leader's exit after the exec in the stream (CPU clocks) or
+	 * not seen at all before it: the exit is the old leader's.
+	 */
+	fresh();
+	task_new(400, 400, "app", U, 0, SH);
+	task_new(401, 400, "app", U, 0, 400);
+	load_and_init(LP);
+	task_exec(400, 401, "newprog");
+	CHECK(K(400) && !K(401), "exit late: 401 not moved to 400");
+	CHECK_STR(klpt_task_comm(K(400)), "newprog");
+	task_exit(400, "app");
+	CHECK(K(400) != NULL, "the leader's late exit removed the thread");
+	task_exit(400, "newprog");
+	CHECK(K(400) == NULL, "the thread's own exit ignored");
+
+	/* a leader's exec (pid == old_pid): the comm only */
+	fresh();
+	task_new(400, 400, "app", U, 0, SH);
+	task_exec(400, 400, "");
+	CHECK_STR(klpt_task_comm(K(400)), "app");
+	task_exec(400, 400, "other");
+	CHECK_STR(klpt_task_comm(K(400)), "other");
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2333,6 +2427,7 @@ int main(void)
 	RUN(test_idle_fallback);
 	RUN(test_task_new);
 	RUN(test_late_joiner_checks);
+	RUN(test_exec_nonleader);
 	klpt_model_free(M);
 	return check_summary();
 }

@@ -69,6 +69,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	case KLPT_EV_TASK_EXIT:
 	case KLPT_EV_TASK_NEW:
 	case KLPT_EV_TASK_RENAME:
+	case KLPT_EV_TASK_EXEC:
 	case KLPT_EV_TASK_FORK_FAILED:
 		seen->pid[i] = ev->task.pid;
 		name = ev->task.patch;
