@@ -117,20 +117,6 @@ static void format_event(const struct klpt_event *ev, char *buf,
 			 top_reason_text(ev->task.reason),
 			 ev->task.func[0] ? " " : "", ev->task.func);
 		break;
-	case KLPT_EV_TASK_EXIT:
-		snprintf(buf, size, "task_exit %s[%d]", ev->task.comm,
-			 ev->task.pid);
-		break;
-	case KLPT_EV_TASK_NEW:
-		snprintf(buf, size, "task_new %s[%d] %s%s", ev->task.comm,
-			 ev->task.pid, top_kthread_flag(ev->task.kthread),
-			 ev->task.to == KLPT_UNDEFINED ? "" :
-			 top_state_name(ev->task.to));
-		break;
-	case KLPT_EV_TASK_RENAME:
-		snprintf(buf, size, "task_rename [%d] %s", ev->task.pid,
-			 ev->task.comm);
-		break;
 	case KLPT_EV_MODULE_REF:
 		snprintf(buf, size, "%s %s %s refcnt %d%s%s", name + 4,
 			 ev->module.module, ev->module.get ? "get" : "put",
@@ -241,36 +227,46 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	struct top_app *app = ctx;
 	struct top_logline *l = &app->log[app->log_head];
 	struct history *e = NULL;
+	bool quiet = false;
 
 	(void)s;
-	l->ts = ev->ts;
-	l->pid = -1;
-	format_event(ev, l->text, sizeof(l->text));
-	top_utf8_cut(l->text, sizeof(l->text));
 	switch (ev->type) {
-	case KLPT_EV_TASK_BLOCKED:
-		l->pid = ev->task.pid;
-		e = hist_slot(app, ev->task.pid, true);
-		break;
-	case KLPT_EV_TASK_SWITCH:
-		l->pid = ev->task.pid;
-		e = hist_slot(app, ev->task.pid, false);
-		break;
 	case KLPT_EV_TASK_EXIT:
 	case KLPT_EV_TASK_NEW:	/* a new task: the id's history is not its */
-		l->pid = ev->task.pid;
+	case KLPT_EV_TASK_EXEC:	/* the id may name another thread now */
 		hist_forget(app, ev->task.pid);
+		/* fall through */
+	case KLPT_EV_TASK_RENAME:
+		/*
+		 * Every fork, exec, rename and exit of the host: they update
+		 * the model, but in the log (and as replay steps) they would
+		 * push out and hide the lifecycle's own lines.
+		 */
+		quiet = true;
 		break;
 	default:
 		break;
 	}
-	if (e)
-		hist_add(e, l);
+	if (!quiet) {
+		l->ts = ev->ts;
+		l->pid = -1;
+		format_event(ev, l->text, sizeof(l->text));
+		top_utf8_cut(l->text, sizeof(l->text));
+		if (ev->type == KLPT_EV_TASK_BLOCKED ||
+		    ev->type == KLPT_EV_TASK_SWITCH) {
+			l->pid = ev->task.pid;
+			e = hist_slot(app, ev->task.pid,
+				      ev->type == KLPT_EV_TASK_BLOCKED);
+		}
+		if (e)
+			hist_add(e, l);
+		app->log_head = (app->log_head + 1) % LOG_LINES;
+		if (app->log_n < LOG_LINES)
+			app->log_n++;
+	}
+	/* the model changed either way: the next frame shows it */
 	if (!app->unshown_ts && ev->ts)
 		app->unshown_ts = ev->ts;
-	app->log_head = (app->log_head + 1) % LOG_LINES;
-	if (app->log_n < LOG_LINES)
-		app->log_n++;
 
 	if (!app->replay)
 		return 0;
@@ -279,7 +275,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	/* Synthetic events (LOST, RESYNC) have no time of their own. */
 	if (ev->ts > app->last_ts)
 		app->last_ts = ev->ts;
-	if (app->stepping)
+	if (app->stepping && !quiet)
 		return 1;
 	return 0;
 }

@@ -234,7 +234,10 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t);
  * The events will carry no task exits (a trace.dat without
  * sched_process_exit): tasks are forgotten when a transition completes
  * (every task is undefined then, nothing is lost) so that their number
- * stays that of one transition instead of growing without end.
+ * stays that of one transition instead of growing without end.  For
+ * the same reason a task created outside a transition is not added (no
+ * exit would ever remove it; outside one it has no state to show): the
+ * tasks listed then are those the events of a transition name.
  */
 void klpt_model_no_exits(struct klpt_model *m);
 

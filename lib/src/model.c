@@ -1519,7 +1519,9 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 		apply_exit(m, ev);
 		break;
 	case KLPT_EV_TASK_NEW:
-		apply_new(m, ev);
+		/* no exit would remove it (see klpt_model_no_exits()) */
+		if (!m->no_exits || patch_in_transition(m))
+			apply_new(m, ev);
 		break;
 	case KLPT_EV_TASK_EXEC:
 		apply_exec(m, ev);

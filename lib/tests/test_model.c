@@ -2381,6 +2381,32 @@ static void test_exec_nonleader(void)
 	CHECK_STR(klpt_task_comm(K(400)), "other");
 }
 
+/*
+ * A trace.dat of `trace-cmd record -e klp` (no sched_process_exit):
+ * the forks outside a transition (a shell loop's children) must not
+ * pile up, no exit would ever remove them; those during one are kept
+ * until it completes.
+ */
+static void test_no_exits_forks(void)
+{
+	int i;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	klpt_model_no_exits(M);
+	for (i = 0; i < 5000; i++)
+		task_new(1000 + i, 1000 + i, "sh", U, 0, 0);
+	CHECK_INT(klpt_model_task_count(M), 0);
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	task_new(900, 900, "sh", UNP, 0, 0);
+	CHECK_INT(klpt_model_task_count(M), 1);
+	CHECK_INT(state(900), UNP);
+	tr(KLPT_EV_TRANSITION_COMPLETE, LP, PAT);
+	CHECK_INT(klpt_model_task_count(M), 0);
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2428,6 +2454,7 @@ int main(void)
 	RUN(test_task_new);
 	RUN(test_late_joiner_checks);
 	RUN(test_exec_nonleader);
+	RUN(test_no_exits_forks);
 	klpt_model_free(M);
 	return check_summary();
 }
