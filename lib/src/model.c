@@ -1130,7 +1130,8 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
  * task replaces what the model knew.  Its state is the one it took from
  * its creator (klp_copy_process() copies current's); when the event does
  * not carry it (task_newtask), its creator's as the model knows it.
- * Nothing of it is pending from before its birth: its checks are exact.
+ * Nothing of it is pending from before its birth: its checks are exact
+ * where the model sees every check.
  */
 static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 {
@@ -1162,7 +1163,8 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 		     hint_kthread(m, key, ev->task.comm);
 	set_state(m, t, state);
 	t->touched = ev->ts;
-	t->exact = true;
+	/* every check since its birth is seen, but not in the fallback */
+	t->exact = !m->fallback;
 }
 
 /* Drop the task of key from the model, if it is there. */

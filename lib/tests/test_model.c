@@ -2407,6 +2407,33 @@ static void test_no_exits_forks(void)
 	CHECK_INT(klpt_model_task_count(M), 0);
 }
 
+/*
+ * Fallback (no klptrace.ko): a task created in a transition (by
+ * task_newtask) has checks the model cannot see: not exact, not even
+ * after a poll.
+ */
+static void test_fallback_new_not_exact(void)
+{
+	struct tb b;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	klpt_model_set_fallback(M, true);
+	tb_base(&b, U);
+	klpt_model_reconcile(M, &b.t);
+	tb_base(&b, PAT);
+	b.k[3].state = UNP;
+	tb_module(&b, LP, 1, true);
+	tb_patch(&b, LP, 1, 1);
+	klpt_model_reconcile(M, &b.t);
+	task_new(700, 0, "sh", KLPT_STATE_UNKNOWN, 0, SLEEPER);
+	CHECK_INT(state(700), UNP);
+	CHECK(!klpt_task_checks_exact(K(700)), "new task's checks exact");
+	tb_task(&b, 700, 108, UNP, false, "sh");
+	klpt_model_reconcile(M, &b.t);
+	CHECK(!klpt_task_checks_exact(K(700)), "exact after a poll");
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2455,6 +2482,7 @@ int main(void)
 	RUN(test_late_joiner_checks);
 	RUN(test_exec_nonleader);
 	RUN(test_no_exits_forks);
+	RUN(test_fallback_new_not_exact);
 	klpt_model_free(M);
 	return check_summary();
 }
