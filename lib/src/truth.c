@@ -40,6 +40,7 @@
 #include "internal.h"
 
 #define PF_WQ_WORKER	0x00000020u	/* include/linux/sched.h */
+#define PF_EXITING	0x00000004u
 #define PF_KTHREAD	0x00200000u
 
 #define TRUTH_MAGIC	"klptrace-truth"
@@ -407,6 +408,15 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 		 * is reaped.  It runs no code and holds no transition.
 		 */
 		if (st == 'Z' || st == 'X' || st == 'x')
+			continue;
+		/*
+		 * Nor one that is exiting: do_exit() sets PF_EXITING
+		 * before its sched_process_exit, which the model may have
+		 * applied already, and the task may still sleep in
+		 * exit_files() (D) before it becomes a zombie.  A check
+		 * that meets it meanwhile names it again.
+		 */
+		if (flags & PF_EXITING)
 			continue;
 		strip_wq_desc(comm, flags);
 		t = vec_push(v);

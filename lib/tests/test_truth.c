@@ -174,6 +174,13 @@ static void make_system(void)
 	put("610 (leader) Z 1 610 0 0 -1 4194628 0 0 0 0 0 0 0 0 20 0 2 0 "
 	    "100 0 0\n", "%s/proc/610/task/610/stat", root);
 	task(610, 611, "thread", 0, 0x00400040u);
+	/*
+	 * past sched_process_exit but not yet a zombie (do_exit() still in
+	 * exit_files(), D state): PF_EXITING, 6.1 include/linux/sched.h
+	 */
+	task(620, 620, "writer", 0, 0x00400044u);
+	put("620 (writer) D 1 620 0 0 -1 4194372 0 0 0 0 0 0 0 0 20 0 1 0 "
+	    "100 0 0\n", "%s/proc/620/task/620/stat", root);
 	/* exiting tasks: half gone */
 	mkdirs(strcat(strcpy((char[PATH_MAX]){ 0 }, root), "/proc/500"));
 	put("1\n", "%s/proc/501/task/501/patch_state", root);
@@ -316,6 +323,7 @@ static void test_take(void)
 	CHECK(!find_task(t, 500) && !find_task(t, 501) && !find_task(t, 502),
 	      "half-gone tasks taken");
 	CHECK(!find_task(t, 600) && !find_task(t, 610), "zombies taken");
+	CHECK(!find_task(t, 620), "an exiting task (PF_EXITING) taken");
 	k = find_task(t, 611);
 	CHECK(k && k->tgid == 610 && k->state == 0,
 	      "the live thread of a zombie leader");
