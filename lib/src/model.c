@@ -1083,6 +1083,27 @@ static void pending_switched(struct klpt_model *m, int to)
 		p->pending--;
 }
 
+/*
+ * The patch state a task created now keeps, given the one it copied
+ * from its creator (klp_copy_process(), under tasklist_lock).  Outside
+ * a transition (or just after one completed, which the core resets
+ * right away) none.  Between klp_init_transition()'s entry, where its
+ * event fires, and its for_each_process_thread() loop, a child copies
+ * an undefined state, but it is in the task list by then (copy_process()
+ * adds it under the same write lock): the loop gives it !target, as it
+ * does every task; a fork after the loop copies !target anyway.
+ */
+static int born_state(const struct klpt_model *m, int state)
+{
+	const struct klpt_patch *p = patch_in_transition(m);
+
+	if (!p)
+		return KLPT_UNDEFINED;
+	if (!p->begun && state == KLPT_UNDEFINED && target_ok(p->target))
+		return !p->target;
+	return state;
+}
+
 static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 {
 	int to = ev->task.to, key = task_key(ev->task.pid, ev->task.comm);
@@ -1104,8 +1125,7 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 						  ev->task.comm);
 			t->touched = ev->ts;
 		}
-		if (!patch_in_transition(m))
-			to = KLPT_UNDEFINED;
+		to = born_state(m, to);
 	} else if (!t && exited_has(m, key)) {
 		return;		/* a zombie switched by a pass or force */
 	}
@@ -1144,11 +1164,9 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 	exited_del(m, key);
 	if (ev->task.ppid > 0)
 		parent = task_find(m, ev->task.ppid);
-	if (!patch_in_transition(m))
-		/* none (or just completed: the core resets it right away) */
-		state = KLPT_UNDEFINED;
-	else if (!state_ok(state))
+	if (patch_in_transition(m) && !state_ok(state))
 		state = parent ? parent->state : KLPT_STATE_UNKNOWN;
+	state = born_state(m, state);
 	t = task_find(m, key);
 	if (!t)
 		t = task_get(m, key, ev->task.comm, ev->ts);

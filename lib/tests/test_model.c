@@ -2434,6 +2434,32 @@ static void test_fallback_new_not_exact(void)
 	CHECK(!klpt_task_checks_exact(K(700)), "exact after a poll");
 }
 
+/*
+ * A fork between klp_init_transition()'s entry (its event) and its task
+ * loop copies an undefined state; the loop then gives it !target, in
+ * both directions.  After the start a fork's undefined state is the
+ * parent's as the kernel says (a klp_task_new carries it).
+ */
+static void test_fork_in_init_window(void)
+{
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	task_new(900, 900, "sh", U, 0, SH);
+	sw(901, 901, "sh", U, U, KLPT_VIA_FORK);	/* older klptrace.ko */
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	CHECK_INT(state(900), UNP);
+	CHECK_INT(state(901), UNP);
+	switch_all(PAT, 0);
+	sw(900, 900, "sh", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	sw(901, 901, "sh", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	complete(LP, PAT, false);
+	/* the disable: the loop gives !UNPATCHED */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	task_new(902, 902, "sh", U, 0, SH);
+	CHECK_INT(state(902), PAT);
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2483,6 +2509,7 @@ int main(void)
 	RUN(test_exec_nonleader);
 	RUN(test_no_exits_forks);
 	RUN(test_fallback_new_not_exact);
+	RUN(test_fork_in_init_window);
 	klpt_model_free(M);
 	return check_summary();
 }
