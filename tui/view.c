@@ -311,12 +311,16 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 		if (state == KLPT_UNDEFINED)
 			continue;
 		p->total++;
-		/* an idle task the session cannot know: neither */
+		/*
+		 * A state the session cannot know: neither.  An idle task
+		 * is not listed; another (created by an unknown creator)
+		 * may be pending: listed, its state "?".
+		 */
 		if (state == KLPT_STATE_UNKNOWN) {
 			p->unknown++;
-			continue;
-		}
-		if (state == p->target) {
+			if (klpt_task_pid(t) == 0)
+				continue;
+		} else if (state == p->target) {
 			p->switched++;
 			continue;
 		}

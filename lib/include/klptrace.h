@@ -362,7 +362,8 @@ bool klpt_session_recording(const struct klpt_session *s);
  * of a trace.dat cannot know what happened before their first event:
  * such values come back as KLPT_UNKNOWN_COUNT (counts), 0 (times: see
  * klpt_patch_started_ns()), -1 (klpt_task_kthread(), refcnt),
- * KLPT_STATE_UNKNOWN (an idle task's state) or KLPT_PHASE_UNKNOWN, never
+ * KLPT_STATE_UNKNOWN (an idle task's state, or a new task's whose
+ * creator is unknown) or KLPT_PHASE_UNKNOWN, never
  * as a guess.  Values that are what this session saw rather than the
  * kernel's whole count say so (klpt_task_checks_exact()).
  */
@@ -463,7 +464,10 @@ const char *klpt_task_comm(const struct klpt_task *t);
  */
 int klpt_task_kthread(const struct klpt_task *t);
 bool klpt_task_is_kthread(const struct klpt_task *t);
-/* enum klpt_state; KLPT_STATE_UNKNOWN for an idle task (see there). */
+/*
+ * enum klpt_state; KLPT_STATE_UNKNOWN for an idle task, or a task created
+ * by a creator the model does not know without the state (see there).
+ */
 int klpt_task_state(const struct klpt_task *t);
 /* Why the last check failed: KLPT_REASON_NONE if not blocked. */
 int klpt_task_reason(const struct klpt_task *t);

@@ -94,7 +94,10 @@ struct klpt_task {
 	 * a reconcile.
 	 */
 	signed char kthread;
-	/* enum klpt_state; KLPT_STATE_UNKNOWN only for idle tasks */
+	/*
+	 * enum klpt_state; KLPT_STATE_UNKNOWN for idle tasks, and a task
+	 * created by a creator unknown to the model (task_newtask)
+	 */
 	int state;
 	int reason, err;
 	const char *func;	/* interned in the model, "" if none */
@@ -114,6 +117,12 @@ struct klpt_task {
 	 * comes, is the leader's, not this task's.
 	 */
 	bool leader_exit_due;
+	/*
+	 * Its fork's klp_task_switch was seen, and no task creation event
+	 * since: the state the model has is the kernel's, which the
+	 * task_newtask that follows (it carries none) must not override.
+	 */
+	bool fork_seen;
 };
 
 struct klpt_module {
@@ -1134,8 +1143,10 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	if (!t)
 		return;
 	task_identity(t, ev);
-	if (ev->task.via == KLPT_VIA_FORK)
+	if (ev->task.via == KLPT_VIA_FORK) {
 		t->exact = true;	/* no check before its birth */
+		t->fork_seen = true;
+	}
 	if (ev->task.via != KLPT_VIA_FORK && t->state != to)
 		pending_switched(m, to);
 	set_state(m, t, to);
@@ -1164,10 +1175,12 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 	exited_del(m, key);
 	if (ev->task.ppid > 0)
 		parent = task_find(m, ev->task.ppid);
-	if (patch_in_transition(m) && !state_ok(state))
-		state = parent ? parent->state : KLPT_STATE_UNKNOWN;
-	state = born_state(m, state);
 	t = task_find(m, key);
+	if (patch_in_transition(m) && !state_ok(state))
+		/* the kernel may have switched it since its fork event */
+		state = t && t->fork_seen ? t->state :
+			parent ? parent->state : KLPT_STATE_UNKNOWN;
+	state = born_state(m, state);
 	if (!t)
 		t = task_get(m, key, ev->task.comm, ev->ts);
 	if (!t)
@@ -1183,6 +1196,7 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 	t->touched = ev->ts;
 	/* every check since its birth is seen, but not in the fallback */
 	t->exact = !m->fallback;
+	t->fork_seen = false;
 }
 
 /* Drop the task of key from the model, if it is there. */

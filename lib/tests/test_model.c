@@ -2460,6 +2460,27 @@ static void test_fork_in_init_window(void)
 	CHECK_INT(state(902), PAT);
 }
 
+/*
+ * An older klptrace.ko (no klp_task_new): the fork's switch, then a
+ * check switches the child before copy_process() reaches task_newtask,
+ * which carries no state: the child keeps the state the kernel gave
+ * it, not its creator's.  A creator the model does not know: unknown,
+ * and such a task is still a task that may be pending.
+ */
+static void test_newtask_after_switch(void)
+{
+	fresh();
+	load_and_init(LP);
+	sw(801, 801, "sh", U, UNP, KLPT_VIA_FORK);
+	sw(801, 801, "sh", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	task_new(801, 801, "sh", KLPT_STATE_UNKNOWN, 0, SH);	/* SH UNP */
+	CHECK_INT(state(801), PAT);
+	task_new(802, 802, "sh", KLPT_STATE_UNKNOWN, 0, SH);
+	CHECK_INT(state(802), UNP);			/* its creator's */
+	task_new(800, 0, "x", KLPT_STATE_UNKNOWN, 0, 999);
+	CHECK_INT(state(800), KLPT_STATE_UNKNOWN);
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2510,6 +2531,7 @@ int main(void)
 	RUN(test_no_exits_forks);
 	RUN(test_fallback_new_not_exact);
 	RUN(test_fork_in_init_window);
+	RUN(test_newtask_after_switch);
 	klpt_model_free(M);
 	return check_summary();
 }
