@@ -142,15 +142,24 @@ static void patch_ev(enum klpt_event_type type, const char *patch,
 	apply(&ev);
 }
 
-static void task_exit(int pid, const char *comm)
+/* TASK_EXIT, TASK_RENAME or TASK_EXEC (old_pid) of pid, named comm. */
+static void task_named(enum klpt_event_type type, int pid, int old_pid,
+		       const char *comm)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_EXIT };
+	struct klpt_event ev = { .type = type };
 
 	ev.task.pid = pid;
+	ev.task.old_pid = old_pid;
 	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
 	ev.task.from = ev.task.to = ev.task.target = U;
+	ev.task.kthread = -1;
 	ev.task.patch = ev.task.func = "";
 	apply(&ev);
+}
+
+static void task_exit(int pid, const char *comm)
+{
+	task_named(KLPT_EV_TASK_EXIT, pid, 0, comm);
 }
 
 /* A task created: klp_task_new (state given) or task_newtask (ppid). */
@@ -174,27 +183,12 @@ static void task_new(int pid, int tgid, const char *comm, int to,
 /* sched_process_exec: the pid now, the one before, the new comm. */
 static void task_exec(int pid, int old_pid, const char *comm)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_EXEC };
-
-	ev.task.pid = pid;
-	ev.task.old_pid = old_pid;
-	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
-	ev.task.from = ev.task.to = ev.task.target = U;
-	ev.task.kthread = -1;
-	ev.task.patch = ev.task.func = "";
-	apply(&ev);
+	task_named(KLPT_EV_TASK_EXEC, pid, old_pid, comm);
 }
 
 static void task_rename(int pid, const char *comm)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_RENAME };
-
-	ev.task.pid = pid;
-	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
-	ev.task.from = ev.task.to = ev.task.target = U;
-	ev.task.kthread = -1;
-	ev.task.patch = ev.task.func = "";
-	apply(&ev);
+	task_named(KLPT_EV_TASK_RENAME, pid, 0, comm);
 }
 
 static void lost(void)
