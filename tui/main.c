@@ -87,8 +87,9 @@ static const char usage[] =
 "    -r, --reverse       reverse the sort\n"
 "    --readonly          never act (d, f, u are refused); automatic when\n"
 "                        not root\n"
-"    --record DIR        also record the session into DIR (new or empty),\n"
-"                        for --replay later\n"
+"    --record DIR        also record the session into DIR, for --replay\n"
+"                        later: DIR is made, or must be empty, yours and\n"
+"                        writable by no one else\n"
 "    --replay PATH       replay a recording of --record (a directory) or a\n"
 "                        trace.dat of `trace-cmd record -e klp -e module`\n"
 "    --speed X           replay speed (default 1; 0: start paused)\n"
@@ -173,7 +174,7 @@ static const char usage[] =
 "    klptop                                  watch\n"
 "    klptop -b -n 1 -p klpt_lp_sleep          one text frame\n"
 "    klptop --disable lp --wait-unload --timeout 60 --unload --yes\n"
-"    klptop --replay /var/tmp/rec --speed 0   step through a recording\n";
+"    klptop --replay /root/lp-rec --speed 0   step through a recording\n";
 
 static void usage_error(const char *msg, const char *arg)
 {
