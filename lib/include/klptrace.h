@@ -257,7 +257,9 @@ struct klpt_session_opts {
  * tracefs instance"), enables the klp and
  * module events, snapshots the ground truth and reconciles the model
  * with it.  Needs root.  Errors: -EPERM/-EACCES (not root), -ENODEV (no
- * tracefs), -EOPNOTSUPP (the kernel has no livepatch).
+ * tracefs), -EOPNOTSUPP (the kernel has no livepatch), -EBUSY (a live
+ * session is open in this process, or another process holds the lock
+ * of this process's instance name).
  */
 int klpt_session_open_live(const struct klpt_session_opts *opts,
 			   struct klpt_session **out);

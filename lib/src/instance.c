@@ -16,19 +16,30 @@
  *   /proc the namespace part is a random number >= 2^63, which no inode
  *   number of a namespace (32 bits) can be.
  *
- * - The owner holds an exclusive flock(2) on <root>/run/klptrace/<name>
- *   from before it creates the instance until after it removed it.  The
- *   kernel drops the lock when the owner dies, however it dies; a lock
- *   that can be taken proves the owner gone, in any namespace that sees
- *   the same file.  /run is root's (a tmpfs on Debian, cleared at boot
- *   like tracefs), and the directory is used only if it is ours and
- *   writable by nobody else; never /tmp, where anyone could plant or
- *   hold files.
+ * - The owner holds an exclusive POSIX record lock (F_SETLK) on
+ *   <root>/run/klptrace/<name> from before it creates the instance
+ *   until after it removed it, and writes into that file the identity
+ *   of the instance's directory (st_dev, st_ino, st_ctime) once it
+ *   exists.  The kernel drops the lock when the owner dies, however it
+ *   dies, and a child it forked does not inherit it.  /run is root's (a
+ *   tmpfs on Debian, cleared at boot like tracefs), and the directory is
+ *   used only if it is ours and writable by nobody else; never /tmp,
+ *   where anyone could plant or hold files.  If a live process holds
+ *   our own name's lock (a remover for an instant: we wait
+ *   KLPT_LOCK_WAIT_MS), the open fails with -EBUSY and the instance is
+ *   not touched.
  *
  * Removal (at every live open), for names of this pattern only:
- * - with a lock file: removed if its lock can be taken, else kept;
- * - without one (no /run/klptrace, another mount namespace's /run): our
- *   PID namespace and kill() says ESRCH: removed; anything else: kept;
+ * - its lock file can be locked, is still the file at that name, and
+ *   records the identity of the instance directory there now: its owner
+ *   is gone, removed.  A free lock alone proves nothing: namespace
+ *   inode numbers are reused lowest first, so a session of another
+ *   /run (a container) may have made an instance of the same name since
+ *   our /run's owner of that name died;
+ * - lock held: kept;
+ * - otherwise (no lock file, none of that identity, no
+ *   /run/klptrace): our PID namespace and kill() says ESRCH: removed;
+ *   anything else: kept;
  * - "klptrace-<pid>" of klptrace 0.1 (which had no lock): the old rule,
  *   no such process here, only for an instance older than
  *   KLPT_LEGACY_AGE_S: a live 0.1 session of another namespace holds its
@@ -43,7 +54,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -100,38 +110,66 @@ static int lock_dir(const char *root)
 }
 
 /*
- * Take the lock on <dir>/<name>.  A remover may unlink the file between
- * our open and our flock (it took the lock of a dead owner of the same
- * name first): then the lock we got is on a file nobody sees, and we
- * try again.  -1 if no lock.
+ * A POSIX record lock (F_SETLK), not flock(2): it belongs to the process
+ * and is not inherited by fork(), so a child the owner forked (the
+ * library's replay probe, an application's worker) never keeps it held
+ * after the owner died.  The kernel drops it when the owner dies, and
+ * when the owner closes any descriptor of the file: only instance.c
+ * opens these files, and never its own name's twice.
+ */
+static int lock_file(int fd)
+{
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	return fcntl(fd, F_SETLK, &l);
+}
+
+/* Is fd (locked) still the regular file <dirfd>/<name>, not unlinked? */
+static bool still_named(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && S_ISREG(a.st_mode) &&
+	       !fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* How long a held lock on our own name is waited for. */
+#define KLPT_LOCK_WAIT_MS 500
+
+/*
+ * Take the lock on <dir>/<name>: its fd, -EBUSY if another process
+ * still holds it after KLPT_LOCK_WAIT_MS, another negative errno if
+ * there is no lock to be had.  A remover holds the lock of a dead
+ * owner of our name for the time of an rmdir, then unlinks the file:
+ * we wait, and a lock on a file nobody sees any more is taken again.
  */
 static int take_lock(int dirfd, const char *name)
 {
-	struct stat a, b;
-	int i, fd;
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int fd, err, waited;
 
-	for (i = 0; i < 3; i++) {
+	for (waited = 0;; waited += 10) {
 		fd = openat(dirfd, name,
 			    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB)) {
-			/* a child of a dead owner of our name holds it */
-			close(fd);
-			return -1;
-		}
-		if (!fstat(fd, &a) && S_ISREG(a.st_mode) &&
-		    !fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return -errno;
+		err = lock_file(fd) ? errno : 0;
+		if (!err && still_named(dirfd, name, fd))
 			return fd;
 		close(fd);
+		if (err && err != EAGAIN && err != EACCES)
+			return -err;
+		if (waited >= KLPT_LOCK_WAIT_MS)
+			return err ? -EBUSY : -ENOLCK;
+		nanosleep(&tick, NULL);
 	}
-	return -1;
 }
 
-void klpt_inst_claim(const char *root, struct klpt_inst_owner *o)
+int klpt_inst_claim(const char *root, struct klpt_inst_owner *o)
 {
 	bool known;
+	int fd;
 
 	o->ns = pidns_id(&known);
 	o->ns_known = known;
@@ -139,8 +177,43 @@ void klpt_inst_claim(const char *root, struct klpt_inst_owner *o)
 		 (int)getpid());
 	o->lockfd = -1;
 	o->dirfd = lock_dir(root ? root : "");
-	if (o->dirfd >= 0)
-		o->lockfd = take_lock(o->dirfd, o->name);
+	if (o->dirfd < 0)
+		return 0;
+	fd = take_lock(o->dirfd, o->name);
+	if (fd == -EBUSY) {
+		/* a live process holds our name: its instance is not ours */
+		close(o->dirfd);
+		o->dirfd = -1;
+		return -EBUSY;
+	}
+	o->lockfd = fd < 0 ? -1 : fd;
+	return 0;
+}
+
+/* The identity of instance dir as the lock file records it. */
+static int identity(const struct stat *st, char *buf, size_t size)
+{
+	return snprintf(buf, size, "%llu %llu %lld.%09ld\n",
+			(unsigned long long)st->st_dev,
+			(unsigned long long)st->st_ino,
+			(long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+void klpt_inst_created(const char *tracing_dir, struct klpt_inst_owner *o)
+{
+	char path[PATH_MAX], id[96];
+	struct stat st;
+	int n;
+
+	if (o->lockfd < 0 ||
+	    snprintf(path, sizeof(path), "%s/instances/%s", tracing_dir,
+		     o->name) >= (int)sizeof(path) ||
+	    stat(path, &st))
+		return;
+	n = identity(&st, id, sizeof(id));
+	if (!ftruncate(o->lockfd, 0) &&
+	    pwrite(o->lockfd, id, (size_t)n, 0) != n)
+		(void)ftruncate(o->lockfd, 0);
 }
 
 void klpt_inst_release(struct klpt_inst_owner *o, bool removed)
@@ -194,8 +267,11 @@ static enum stale judge(const struct klpt_inst_owner *o, int insts,
 			const char *name, int *lockfd)
 {
 	unsigned long long ns, pid;
+	char rec[96], id[96];
+	bool own_dead;
 	const char *p;
 	struct stat st;
+	ssize_t n;
 	int fd;
 
 	*lockfd = -1;
@@ -211,22 +287,34 @@ static enum stale judge(const struct klpt_inst_owner *o, int insts,
 	if (!parse_num(name + PREFIX_LEN, '-', ULLONG_MAX, &ns, &p) ||
 	    !parse_num(p + 1, '\0', INT_MAX, &pid, &p))
 		return KEEP;
-	if (o->dirfd >= 0) {
-		fd = openat(o->dirfd, name,
-			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0) {
-			if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
-			    !flock(fd, LOCK_EX | LOCK_NB)) {
-				*lockfd = fd;
-				return REMOVE_LOCKED;
-			}
-			close(fd);
-			return KEEP;
+	own_dead = o->ns_known && ns == o->ns && no_such_pid(pid);
+	if (o->dirfd < 0)
+		return own_dead ? REMOVE : KEEP;
+	fd = openat(o->dirfd, name,
+		    O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT && own_dead ? REMOVE : KEEP;
+	/*
+	 * A free lock proves dead the owner that wrote the file, which is
+	 * the instance's owner only if the identity of the directory it
+	 * recorded is the one here now: another /run's session (a PID
+	 * namespace that got a dead one's inode number) may have made an
+	 * instance of the same name since.  Otherwise the rule without a
+	 * lock file decides.
+	 */
+	if (!lock_file(fd) && still_named(o->dirfd, name, fd)) {
+		n = pread(fd, rec, sizeof(rec) - 1, 0);
+		if (!fstatat(insts, name, &st, AT_SYMLINK_NOFOLLOW) &&
+		    n > 0 && n == identity(&st, id, sizeof(id)) &&
+		    !memcmp(rec, id, (size_t)n))
+			own_dead = true;
+		if (own_dead) {
+			*lockfd = fd;
+			return REMOVE_LOCKED;
 		}
-		if (errno != ENOENT)
-			return KEEP;
 	}
-	return o->ns_known && ns == o->ns && no_such_pid(pid) ? REMOVE : KEEP;
+	close(fd);
+	return KEEP;
 }
 
 void klpt_inst_remove_stale(const char *tracing_dir,

@@ -304,8 +304,13 @@ struct klpt_inst_owner {
 	int lockfd;		/* our flock'ed lock file, or -1 */
 };
 
-/* Our name and, if <root>/run/klptrace can be ours, our lock. */
-void klpt_inst_claim(const char *root, struct klpt_inst_owner *o);
+/*
+ * Our name and, if <root>/run/klptrace can be ours, our lock: 0, or
+ * -EBUSY if a live process holds our name's lock (do not touch it).
+ */
+int klpt_inst_claim(const char *root, struct klpt_inst_owner *o);
+/* Our instance exists: record its directory's identity in our lock. */
+void klpt_inst_created(const char *tracing_dir, struct klpt_inst_owner *o);
 /* Remove the instances of our pattern whose owner is provably gone. */
 void klpt_inst_remove_stale(const char *tracing_dir,
 			    const struct klpt_inst_owner *o);

@@ -908,7 +908,9 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 	}
 
 	/* The lock before the instance: never one of ours without it. */
-	klpt_inst_claim(l->root, &l->owner);
+	ret = klpt_inst_claim(l->root, &l->owner);
+	if (ret)
+		goto fail;
 	klpt_inst_remove_stale(tracing_dir, &l->owner);
 	errno = 0;
 	l->inst = tracefs_instance_create(l->owner.name);
@@ -916,6 +918,7 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		ret = perm_err(errno ? errno : ENOMEM);
 		goto fail;
 	}
+	klpt_inst_created(tracing_dir, &l->owner);
 	ret = configure(l, opts);
 	if (ret)
 		goto fail;

@@ -1112,15 +1112,41 @@ static int lock_open(const char *name)
 	return open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
-/* Can the lock on name be taken now (its owner is gone)? */
+/* The owner's lock: a POSIX record lock on the whole file. */
+static int lock_posix(int fd)
+{
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	return fcntl(fd, F_SETLK, &l);
+}
+
+/*
+ * Can the lock on name be taken now (its owner is gone)?  Asked by a
+ * child: a POSIX lock never conflicts with its own process's.
+ */
 static bool lock_free(const char *name)
 {
-	int fd = lock_open(name);
-	bool free_ = fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB);
+	pid_t pid;
+	int status;
 
-	if (fd >= 0)
-		close(fd);
-	return free_;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = lock_open(name);
+
+		_exit(fd >= 0 && !lock_posix(fd) ? 0 : 1);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Record instance name's directory in fd, its lock file, as its owner. */
+static void lock_record(int fd, const char *name)
+{
+	struct klpt_inst_owner o = { .dirfd = -1, .lockfd = fd };
+
+	snprintf(o.name, sizeof(o.name), "%s", name);
+	klpt_inst_created(ft.tracefs, &o);
 }
 
 /* A child that holds the lock on name until killed; its pid. */
@@ -1137,8 +1163,9 @@ static pid_t lock_holder(const char *name)
 	if (pid == 0) {
 		int fd = lock_open(name);
 
-		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB))
+		if (fd < 0 || lock_posix(fd))
 			_exit(1);
+		lock_record(fd, name);
 		if (write(p[1], "k", 1) != 1)
 			_exit(1);
 		for (;;)
@@ -1166,8 +1193,8 @@ static int age(const char *name, int secs)
 
 /*
  * At open, instances of our pattern whose owner is provably gone go:
- * one whose lock (<root>/run/klptrace/<name>) can be taken, whatever its
- * namespace; one of our PID namespace without a lock file whose pid is
+ * one whose lock (<root>/run/klptrace/<name>) can be taken and records
+ * that instance's directory, whatever its namespace; one of our PID namespace without a lock file whose pid is
  * free here; a klptrace 0.1 "klptrace-<pid>" older than a minute whose
  * pid is free here.  All else stays: a held lock, another namespace
  * without a lock file (kill() there says nothing), a live pid, a young
@@ -1215,8 +1242,9 @@ static void test_stale_instances(void)
 	}
 	holder = lock_holder(held);
 	CHECK(holder > 0, "lock holder");
-	fd = lock_open(freed);		/* a lock file nobody holds */
+	fd = lock_open(freed);		/* a dead owner's: nobody holds it */
 	CHECK(fd >= 0, "lock file: %s", strerror(errno));
+	lock_record(fd, freed);
 	close(fd);
 	/* our own leftover: old data and old events enabled */
 	CHECK_INT(ft_puts("old data\n", "%s/trace", ft.inst), 0);
@@ -1263,6 +1291,44 @@ static void test_stale_instances(void)
 	CHECK(!HAS_INST("%llu-1", ns + 2),
 	      "a killed owner's instance is still there");
 	CHECK(HAS_INST("%llu-%d", ns + 1, dead), "removed at the 2nd open");
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
+/*
+ * Review item 3: a live process holds the lock on our own name (a
+ * remover judging it, a child a dead owner of our name forked): the open
+ * waits a moment, then fails with -EBUSY and leaves that instance as it
+ * is.  Once the holder is gone the open works.  Before: the open went on
+ * without a lock, disabled the instance's events and cleared its data.
+ */
+static void test_own_name_held(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	char ours[64];
+	pid_t holder;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(ft_mkdirs("%s/run/klptrace", ft.root), 0);
+	snprintf(ours, sizeof(ours), "klptrace-%llu-%d", fake_pidns(),
+		 (int)getpid());
+	CHECK_INT(ft_puts("old data\n", "%s/trace", ft.inst), 0);
+	CHECK_INT(ft_puts("1\n", "%s/events/enable", ft.inst), 0);
+	holder = lock_holder(ours);
+	CHECK(holder > 0, "lock holder");
+
+	CHECK_INT(open_fake(0, &seen, &s), -EBUSY);
+	CHECK(!s, "a session was returned");
+	CHECK_STR(inst_file("trace"), "old data");
+	CHECK_STR(inst_file("events/enable"), "1");
+	CHECK(ft_exists("%s", ft.inst), "the held instance was removed");
+
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	CHECK(!lock_free(ours), "our lock is not held while open");
+	CHECK_STR(inst_file("trace"), "");
 	klpt_session_close(s);
 	fake_tracefs_cleanup(&ft);
 }
@@ -1723,6 +1789,7 @@ int main(void)
 	RUN(test_record_lost);
 	RUN(test_online_cpus);
 	RUN(test_stale_instances);
+	RUN(test_own_name_held);
 	RUN(test_errors);
 	RUN(test_record_replay);
 	RUN(test_record_failure);
