@@ -179,7 +179,8 @@ static void report_forced(struct klp_patch *patch)
  * false: a patch forced earlier is reported again, which changes
  * nothing for a consumer.
  *
- * klp_patches is not exported: it is found through kallsyms.  Without
+ * klp_patches is not exported: ksym.c finds it by the name lookup of
+ * register_kprobe() (never a call through kallsyms).  Without
  * it nothing is reported (hooks says the symbol is missing): the
  * transition patch's position in the list is not known, so no guess.
  * The caller (force_store()) holds klp_mutex: the list and the flags
