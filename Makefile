@@ -11,7 +11,10 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=]   what the Debian packages
 #                   hold: klptop, libklptrace (.so, .a, header, .pc), the
 #                   man pages, klptop's bash completion, and the DKMS
-#                   source of klptrace.ko in $(DESTDIR)/usr/src
+#                   source of klptrace.ko in $(DESTDIR)$(PREFIX)/src (not
+#                   registered: make -C kernel dkms-install does that);
+#                   refused if that source is the klptrace-dkms package's
+#                   or registered with DKMS
 #   make uninstall [same variables]
 #   make deb        the Debian packages into build/deb (debian/)
 #   make clean
@@ -99,11 +102,13 @@ check-fresh:
 # No kernel module is built here: the DKMS source is installed, and dkms
 # builds it for each kernel (kernel/Makefile: dkms-install registers it).
 install:
+	$(MAKE) -s -C kernel dkms-tree-check
 	$(MAKE) -C lib install
 	$(MAKE) -C tui install
 	$(MAKE) -C kernel dkms-tree
 
 uninstall:
+	$(MAKE) -s -C kernel dkms-tree-check
 	$(MAKE) -C lib uninstall
 	$(MAKE) -C tui uninstall
 	$(MAKE) -C kernel dkms-tree-remove

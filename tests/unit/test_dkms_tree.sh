@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-make -s -C "$top/kernel" dkms-tree DESTDIR="$tmp" >/dev/null
+make -s -C "$top/kernel" dkms-tree DESTDIR="$tmp" PREFIX=/usr >/dev/null
 src=$(echo "$tmp"/usr/src/klptrace-*)
 [ -f "$src/dkms.conf" ] || { echo "FAIL: no dkms.conf in $src"; exit 1; }
 grep -q '^PACKAGE_VERSION="[0-9]' "$src/dkms.conf" ||
