@@ -32,6 +32,20 @@ for p in $pages; do
 	lexgrog "$p" | grep -q "\"$n - " || fail "$p: $n is not in its page's NAME"
 done
 
+# One page per group: every other name of a group is a link to it, so no
+# two regular files have the same NAME list or the same text (a copy
+# drifts from its page, and whatis lists its names twice).
+seen=$tmp/names
+: >"$seen"
+for p in man3/*.3; do
+	[ -L "$p" ] && continue
+	names=$(lexgrog "$p" | sed 's/^[^"]*"//; s/ - .*//' | sort | tr '\n' ' ')
+	sum=$(md5sum <"$p" | cut -d' ' -f1)
+	prev=$(awk -F'\t' -v n="$names" -v s="$sum" '$2 == n || $3 == s {print $1}' "$seen")
+	[ -z "$prev" ] || fail "$p and $prev are two files for the same page: make one a link"
+	printf '%s\t%s\t%s\n' "$p" "$names" "$sum" >>"$seen"
+done
+
 # Every function the header declares has a page.
 for f in $(grep -o '\bklpt_[a-z_]*(' "$top/lib/include/klptrace.h" | tr -d '(' | sort -u); do
 	[ -e "man3/$f.3" ] || fail "no man3/$f.3 for $f() of klptrace.h"
