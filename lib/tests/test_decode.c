@@ -298,6 +298,24 @@ static void build(struct eb *e, const struct want *w)
 	}
 }
 
+/* Which task a task event is about: pid, tgid and comm. */
+static void same_task(const struct klpt_event *got, const struct klpt_event *w)
+{
+	CHECK_INT(got->task.pid, w->task.pid);
+	CHECK_INT(got->task.tgid, w->task.tgid);
+	CHECK_STR(got->task.comm, w->task.comm);
+}
+
+/* A task event no transition is behind: none of a switch's fields set. */
+static void no_transition(const struct klpt_event *got)
+{
+	CHECK_INT(got->task.from, KLPT_UNDEFINED);
+	CHECK_INT(got->task.to, KLPT_UNDEFINED);
+	CHECK_INT(got->task.target, KLPT_UNDEFINED);
+	CHECK_STR(got->task.patch, "");
+	CHECK_STR(got->task.func, "");
+}
+
 /* Every field the event type has, compared. */
 static void same(const struct klpt_event *got, const struct klpt_event *w,
 		 int i)
@@ -326,9 +344,7 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		break;
 	case KLPT_EV_TASK_SWITCH:
 	case KLPT_EV_TASK_BLOCKED:
-		CHECK_INT(got->task.pid, w->task.pid);
-		CHECK_INT(got->task.tgid, w->task.tgid);
-		CHECK_STR(got->task.comm, w->task.comm);
+		same_task(got, w);
 		if (w->type == KLPT_EV_TASK_SWITCH) {
 			CHECK_INT(got->task.from, w->task.from);
 			CHECK_INT(got->task.to, w->task.to);
@@ -361,20 +377,12 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		CHECK_INT(got->patch.forced, w->patch.forced);
 		break;
 	case KLPT_EV_TASK_FORK_FAILED:
-		CHECK_INT(got->task.pid, w->task.pid);
-		CHECK_INT(got->task.tgid, w->task.tgid);
-		CHECK_STR(got->task.comm, w->task.comm);
+		same_task(got, w);
 		CHECK_INT(got->task.err, w->task.err);
-		CHECK_INT(got->task.from, KLPT_UNDEFINED);
-		CHECK_INT(got->task.to, KLPT_UNDEFINED);
-		CHECK_INT(got->task.target, KLPT_UNDEFINED);
-		CHECK_STR(got->task.patch, "");
-		CHECK_STR(got->task.func, "");
+		no_transition(got);
 		break;
 	case KLPT_EV_TASK_NEW:
-		CHECK_INT(got->task.pid, w->task.pid);
-		CHECK_INT(got->task.tgid, w->task.tgid);
-		CHECK_STR(got->task.comm, w->task.comm);
+		same_task(got, w);
 		CHECK_INT(got->task.to, w->task.to);
 		CHECK_INT(got->task.kthread, w->task.kthread);
 		CHECK_INT(got->task.ppid, w->task.ppid);
@@ -393,11 +401,7 @@ static void same(const struct klpt_event *got, const struct klpt_event *w,
 		CHECK_INT(got->task.pid, w->task.pid);
 		CHECK_INT(got->task.tgid, 0);
 		CHECK_STR(got->task.comm, w->task.comm);
-		CHECK_INT(got->task.from, KLPT_UNDEFINED);
-		CHECK_INT(got->task.to, KLPT_UNDEFINED);
-		CHECK_INT(got->task.target, KLPT_UNDEFINED);
-		CHECK_STR(got->task.patch, "");
-		CHECK_STR(got->task.func, "");
+		no_transition(got);
 		break;
 	default:
 		CHECK(0, "#%d: unexpected type %d", i, w->type);

@@ -174,6 +174,56 @@ static int pass(struct fake_page *pg, uint64_t ts, int n, int pending)
 			  FV("pending", pending));
 }
 
+static int exited(struct fake_page *pg, uint64_t ts, const char *comm, int pid)
+{
+	return FAKE_EVENT(&ft, pg, ts, "sched", "sched_process_exit",
+			  FV("comm", comm), FV("pid", pid), FV("prio", 120));
+}
+
+/* Write pg to cpu's buffer; the session's next pass reads `want` events. */
+static void deliver(struct klpt_session *s, int cpu, struct fake_page *pg,
+		    int want)
+{
+	CHECK_INT(fake_page_write(&ft, cpu, pg), 0);
+	CHECK_INT(klpt_session_process(s), want);
+}
+
+/*
+ * One CPU, the patch LP enabled (in a transition or not) and its
+ * livepatch module loaded with one reference: the klptrace.ko tests'
+ * system before they set the module's own files.
+ */
+static void lp_system(int transition)
+{
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, transition), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+}
+
+/* Start recording s into the fake root's rec (its path in dir). */
+static void record_to(struct klpt_session *s, char *dir, size_t size)
+{
+	snprintf(dir, size, "%s/rec", ft.dir);
+	CHECK_INT(klpt_session_record(s, dir), 0);
+}
+
+/* Open the replay of the recording dir; its events go into again. */
+static int open_replay(const char *dir, struct seen *again,
+		       struct klpt_session **r)
+{
+	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
+		       .ctx = again);
+
+	return klpt_session_open_replay(dir, &ro, r);
+}
+
+/* A test's end: its session (NULL if the open failed), then the fake root. */
+static void finish(struct klpt_session *s)
+{
+	klpt_session_close(s);
+	fake_tracefs_cleanup(&ft);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 static void test_version_and_names(void)
@@ -377,9 +427,7 @@ static void test_live_exit(void)
 			  "0 0 20 0 1 0 100 0 0\n", "%s/proc/301/task/301/stat",
 			  ft.root), 0);
 	fake_page_init(&p0);
-	CHECK_INT(FAKE_EVENT(&ft, &p0, tf + 1, "sched", "sched_process_exit",
-			     FV("comm", "sleep"), FV("pid", 300),
-			     FV("prio", 120)), 0);
+	CHECK_INT(exited(&p0, tf + 1, "sleep", 300), 0);
 	CHECK_INT(fake_page_write(&ft, 0, &p0), 0);
 	CHECK_INT(open_fake(0, &seen, &s), 0);
 	if (!s)
@@ -393,8 +441,7 @@ static void test_live_exit(void)
 	CHECK(!klpt_task_find(s, 300), "task 300 still there after its exit");
 	CHECK(klpt_task_find(s, SLEEPER), "the sleeper is gone");
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -408,9 +455,7 @@ static void test_snapshot_over_early_events(void)
 	const struct klpt_module *m;
 	struct fake_page pg;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(0);
 	fake_page_init(&pg);
 	CHECK_INT(FAKE_EVENT(&ft, &pg, past(), "klp", "klp_module_ref",
 			     FV("module", LP), FV("op", 1), FV("refcnt", 5),
@@ -424,8 +469,7 @@ static void test_snapshot_over_early_events(void)
 	CHECK_INT(seen.n, 0);
 	CHECK(s && !fd_readable(klpt_session_fd(s)), "nothing should wait");
 	CHECK_INT(klpt_session_process(s), 0);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -483,15 +527,13 @@ static void test_lost_resync(void)
 	CHECK_INT(FAKE_EVENT(&ft, &pg, fake_now(), "klp", "klp_module_ref",
 			     FV("module", LP), FV("op", 2), FV("refcnt", 1),
 			     FV("caller", "x")), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 3);
+	deliver(s, 0, &pg, 3);
 	CHECK_INT(seen.type[3], KLPT_EV_LOST);
 	CHECK_INT(seen.lost[3], 0);
 	CHECK_INT(klpt_session_lost(s), 6);
 	CHECK_INT(seen.type[5], KLPT_EV_RESYNC);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /* on_event returning non-zero stops process(); the rest waits. */
@@ -525,8 +567,7 @@ static void test_callback_stop(void)
 	CHECK_INT(klpt_session_poll(s, 0), 0);
 	CHECK_INT(klpt_session_poll(s, 1), 0);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /* klpt_session_poll() handles what is there without waiting. */
@@ -549,8 +590,7 @@ static void test_poll(void)
 	CHECK_INT(klpt_session_poll(s, -1), 1);
 	CHECK_INT(seen.type[0], KLPT_EV_TRANSITION_INIT);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -596,8 +636,7 @@ static void test_fallback(void)
 	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "module", "module_put",
 			     FV("name", LP), FV("refcnt", 1),
 			     FV("ip", 0xffffffff81000000ll)), 0);
-	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 1);
+	deliver(s, 1, &pg, 1);
 	CHECK_INT(seen.type[0], KLPT_EV_MODULE_REF);
 	CHECK_INT(seen.refcnt[0], 0);
 	CHECK_STR(seen.name[0], LP);
@@ -634,8 +673,7 @@ static void test_fallback(void)
 	if (m)
 		CHECK_INT(klpt_module_refcnt(m), 1);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -664,6 +702,33 @@ static int open_polling(struct seen *seen, struct klpt_session **s)
 	return klpt_session_open_live(&o, s);
 }
 
+/* klptrace.ko loaded, its hooks live, and ftrace on. */
+static void hooks_live(void)
+{
+	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
+	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+}
+
+/* ftrace switched off: klptrace.ko says its kprobes are inactive. */
+static void hooks_ftrace_off(void)
+{
+	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
+	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0, -1), 0);
+}
+
+/*
+ * The session saw its hooks stop or lose events: one LOST of an unknown
+ * count (0), then RESYNC, and one loss counted.
+ */
+static void one_loss_then_resync(struct klpt_session *s, struct seen *seen)
+{
+	poll_until(s, seen, 2);
+	CHECK_INT(seen->type[0], KLPT_EV_LOST);
+	CHECK_INT(seen->lost[0], 0);
+	CHECK_INT(seen->type[1], KLPT_EV_RESYNC);
+	CHECK_INT(klpt_session_lost(s), 1);
+}
+
 /*
  * /sys/kernel/klptrace/missed grows (a probe hit the kernel could not
  * report): LOST with the growth, then RESYNC.  Counts from before the
@@ -677,9 +742,7 @@ static void test_missed_resync(void)
 	struct fake_page pg;
 	int i;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(0);
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1, -1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
@@ -723,8 +786,7 @@ static void test_missed_resync(void)
 	if (m)
 		CHECK_INT(klpt_module_refcnt(m), 2);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -741,24 +803,16 @@ static void test_hooks_off(void)
 	struct fake_page pg;
 	int i;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
-	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	lp_system(0);
+	hooks_live();
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
 		goto out;
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
 	CHECK_STR(inst_file("events/module/module_put/enable"), "0");
 
-	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
-	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0, -1), 0);
-	poll_until(s, &seen, 2);
-	CHECK_INT(seen.type[0], KLPT_EV_LOST);
-	CHECK_INT(seen.lost[0], 0);
-	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
-	CHECK_INT(klpt_session_lost(s), 1);
+	hooks_ftrace_off();
+	one_loss_then_resync(s, &seen);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
 	CHECK_STR(inst_file("events/module/module_put/enable"), "1");
 	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
@@ -799,8 +853,7 @@ static void test_hooks_off(void)
 	if (m)
 		CHECK_INT(klpt_module_refcnt(m), 0);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -815,9 +868,7 @@ static void test_hooks_off_at_open(void)
 	struct klpt_session *s = NULL;
 	const struct klpt_task *t;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(1);
 	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 0, true), 0);
 	CHECK_INT(fake_klptrace(&ft, NULL, false, 0, 0, -1), 0);
 	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
@@ -837,8 +888,7 @@ static void test_hooks_off_at_open(void)
 		poll_until(s, &seen, seen.n + 1);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -853,9 +903,7 @@ static void test_missed_hostile(void)
 	char buf[512];
 	int i;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(0);
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
@@ -881,8 +929,7 @@ static void test_missed_hostile(void)
 	CHECK(klpt_session_lost(s) == 5 + 9007199254740991ull - 5,
 	      "lost %llu", (unsigned long long)klpt_session_lost(s));
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -899,16 +946,12 @@ static void test_hooks_unreadable_degraded(void)
 	uint64_t lost;
 	int i;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
-	CHECK_INT(fake_ftrace_sysctl(&ft, 1), 0);
+	lp_system(0);
+	hooks_live();
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
 		goto out;
-	CHECK_INT(fake_ftrace_sysctl(&ft, 0), 0);
-	CHECK_INT(fake_klptrace(&ft, "ftrace_off", true, 0, 0, -1), 0);
+	hooks_ftrace_off();
 	poll_until(s, &seen, 2);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
 	lost = klpt_session_lost(s);
@@ -941,8 +984,7 @@ static void test_hooks_unreadable_degraded(void)
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
 out:
 	free(big);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -956,9 +998,7 @@ static void test_ftrace_switches(void)
 	struct seen seen = { 0 };
 	struct klpt_session *s = NULL;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(0);
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, 3), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
@@ -966,15 +1006,10 @@ static void test_ftrace_switches(void)
 	CHECK_INT(klpt_session_poll(s, 1000), 0);
 	CHECK_INT(seen.n, 0);
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, 5), 0);
-	poll_until(s, &seen, 2);
-	CHECK_INT(seen.type[0], KLPT_EV_LOST);
-	CHECK_INT(seen.lost[0], 0);
-	CHECK_INT(seen.type[1], KLPT_EV_RESYNC);
-	CHECK_INT(klpt_session_lost(s), 1);
+	one_loss_then_resync(s, &seen);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -985,23 +1020,18 @@ out:
 static void test_record_lost(void)
 {
 	struct seen seen = { 0 }, again = { 0 };
-	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
-		       .ctx = &again);
 	struct klpt_session *s = NULL, *r = NULL;
 	struct fake_page pg;
 	char dir[1024];
 	int i, ret;
 
-	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	lp_system(0);
 	CHECK_INT(fake_task(&ft, 1, 1, "init", 0, false), 0);
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 0, 0, -1), 0);
 	CHECK_INT(open_polling(&seen, &s), 0);
 	if (!s)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
-	CHECK_INT(klpt_session_record(s, dir), 0);
+	record_to(s, dir, sizeof(dir));
 	CHECK_INT(fake_klptrace(&ft, NULL, true, 2, 1, -1), 0);
 	poll_until(s, &seen, 1);
 	CHECK_INT(seen.type[0], KLPT_EV_LOST);
@@ -1013,9 +1043,7 @@ static void test_record_lost(void)
 	CHECK_INT(klpt_session_lost(s), 4);
 	/* a page after the losses */
 	fake_page_init(&pg);
-	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "sched", "sched_process_exit",
-			     FV("comm", "init"), FV("pid", 1),
-			     FV("prio", 120)), 0);
+	CHECK_INT(exited(&pg, future(), "init", 1), 0);
 	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
 	for (i = 0; i < 200 && klpt_task_find(s, 1); i++)
 		CHECK(klpt_session_poll(s, 1000) >= 0, "poll");
@@ -1023,7 +1051,7 @@ static void test_record_lost(void)
 	klpt_session_close(s);
 	s = NULL;
 
-	ret = klpt_session_open_replay(dir, &ro, &r);
+	ret = open_replay(dir, &again, &r);
 	CHECK_INT(ret, 0);
 	if (!r)
 		goto out;
@@ -1036,8 +1064,7 @@ static void test_record_lost(void)
 	      again.n ? (unsigned long long)again.lost[0] : 0ull);
 out:
 	klpt_session_close(r);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /* KLPT_F_FALLBACK leaves klptrace.ko's events alone. */
@@ -1051,8 +1078,7 @@ static void test_forced_fallback(void)
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
 	CHECK_STR(inst_file("events/klp/enable"), "0");
 	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1079,8 +1105,7 @@ static void test_online_cpus(void)
 	CHECK_INT(klpt_session_process(s), 1);
 	CHECK_INT(seen.cpu[0], 3);
 	CHECK(seen.ts[0] == tf + 2, "not CPU 3's event");
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /* A pid that certainly belongs to no process any more. */
@@ -1291,8 +1316,7 @@ static void test_stale_instances(void)
 	CHECK(!HAS_INST("%llu-1", ns + 2),
 	      "a killed owner's instance is still there");
 	CHECK(HAS_INST("%llu-%d", ns + 1, dead), "removed at the 2nd open");
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1329,8 +1353,7 @@ static void test_own_name_held(void)
 	CHECK_INT(open_fake(0, &seen, &s), 0);
 	CHECK(!lock_free(ours), "our lock is not held while open");
 	CHECK_STR(inst_file("trace"), "");
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 static void test_errors(void)
@@ -1403,8 +1426,7 @@ static void test_errors(void)
 	/* a recording needs a usable directory */
 	CHECK_INT(klpt_session_open_live(&o, &s), 0);
 	CHECK_INT(klpt_session_record(s, NULL), -EINVAL);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1414,8 +1436,6 @@ static void test_errors(void)
 static void test_record_replay(void)
 {
 	struct seen live = { 0 }, again = { 0 };
-	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
-		       .ctx = &again);
 	struct klpt_session *s = NULL, *r = NULL;
 	struct fake_page pg;
 	char dir[1024];
@@ -1427,8 +1447,7 @@ static void test_record_replay(void)
 	CHECK_INT(open_fake(0, &live, &s), 0);
 	if (!s)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
-	CHECK_INT(klpt_session_record(s, dir), 0);
+	record_to(s, dir, sizeof(dir));
 	CHECK_INT(klpt_session_record(s, dir), -EBUSY);
 	fake_page_init(&pg);
 	CHECK_INT(blocked(&pg, tf + 1), 0);
@@ -1438,11 +1457,8 @@ static void test_record_replay(void)
 			     FV("pid", SLEEPER), FV("from", KLPT_PATCHED),
 			     FV("to", KLPT_UNPATCHED),
 			     FV("via", KLPT_VIA_STACK_CHECK)), 0);
-	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 4, "sched", "sched_process_exit",
-			     FV("comm", "init"), FV("pid", 1),
-			     FV("prio", 120)), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 4);
+	CHECK_INT(exited(&pg, tf + 4, "init", 1), 0);
+	deliver(s, 0, &pg, 4);
 	CHECK(!klpt_task_find(s, 1), "exited task 1 in the live model");
 	klpt_session_close(s);
 	s = NULL;
@@ -1450,7 +1466,7 @@ static void test_record_replay(void)
 	CHECK(ft_exists("%s/events/sched/sched_process_exit/format", dir),
 	      "no sched_process_exit format in the recording");
 
-	ret = klpt_session_open_replay(dir, &ro, &r);
+	ret = open_replay(dir, &again, &r);
 	CHECK_INT(ret, 0);
 	if (!r)
 		goto out;
@@ -1474,8 +1490,7 @@ static void test_record_replay(void)
 	CHECK(!klpt_task_find(r, 1), "exited task 1 in the replayed model");
 out:
 	klpt_session_close(r);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 
@@ -1527,14 +1542,12 @@ static void test_idle_open_mid(void)
 			     FV("comm", "swapper/3"), FV("from", KLPT_PATCHED),
 			     FV("to", KLPT_UNPATCHED), FV("via", KLPT_VIA_IDLE)),
 		  0);
-	CHECK_INT(fake_page_write(&ft, 1, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 1);
+	deliver(s, 1, &pg, 1);
 	CHECK_INT(idle_tasks(s, &unknown), 4);
 	CHECK_INT(unknown, 3);
 	CHECK_INT(klpt_task_count(s), 6);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1569,8 +1582,7 @@ static void test_task_new_live(void)
 			     FV("pid", 401), FV("tgid", 1),
 			     FV("comm", "init"), FV("state", -1),
 			     FV("kthread", 0), FV("common_pid", 1)), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 2);
+	deliver(s, 0, &pg, 2);
 	CHECK_INT(seen.type[0], KLPT_EV_TASK_NEW);
 	CHECK_INT(klpt_task_count(s), n + 2);
 	if (klpt_task_find(s, 400)) {
@@ -1591,21 +1603,16 @@ static void test_task_new_live(void)
 	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 3, "task", "task_rename",
 			     FV("pid", 400), FV("oldcomm", "kthreadd"),
 			     FV("newcomm", "kworker/0:3")), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 1);
+	deliver(s, 0, &pg, 1);
 	if (klpt_task_find(s, 400))
 		CHECK_STR(klpt_task_comm(klpt_task_find(s, 400)),
 			  "kworker/0:3");
-	CHECK_INT(FAKE_EVENT(&ft, &pg, tf + 4, "sched", "sched_process_exit",
-			     FV("comm", "kworker/0:3"), FV("pid", 400),
-			     FV("prio", 120)), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 1);
+	CHECK_INT(exited(&pg, tf + 4, "kworker/0:3", 400), 0);
+	deliver(s, 0, &pg, 1);
 	CHECK(!klpt_task_find(s, 400), "task 400 kept after its exit");
 	CHECK_INT(klpt_task_count(s), n + 1);
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1643,8 +1650,7 @@ static void test_task_new_fallback(void)
 			     FV("pid", 502), FV("comm", "sh"),
 			     FV("clone_flags", 0x003d0f00),
 			     FV("common_pid", 50)), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 3);
+	deliver(s, 0, &pg, 3);
 	t = klpt_task_find(s, 500);
 	CHECK(t && klpt_task_kthread(t) == 1, "500: a kthread of kthreadd");
 	t = klpt_task_find(s, 501);
@@ -1654,8 +1660,7 @@ static void test_task_new_fallback(void)
 	CHECK(t && klpt_task_kthread(t) == 0 && klpt_task_tgid(t) == 50,
 	      "502: a thread of sh (CLONE_THREAD)");
 out:
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1665,8 +1670,6 @@ out:
 static void test_record_replay_tasks(void)
 {
 	struct seen live = { 0 }, again = { 0 };
-	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
-		       .ctx = &again);
 	struct klpt_session *s = NULL, *r = NULL;
 	struct fake_page pg;
 	char dir[1024];
@@ -1678,20 +1681,18 @@ static void test_record_replay_tasks(void)
 	CHECK_INT(open_fake(0, &live, &s), 0);
 	if (!s)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
-	CHECK_INT(klpt_session_record(s, dir), 0);
+	record_to(s, dir, sizeof(dir));
 	fake_page_init(&pg);
 	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "klp", "klp_task_new",
 			     FV("pid", 600), FV("tgid", 600),
 			     FV("comm", "kthreadd"), FV("state", 1),
 			     FV("kthread", 1)), 0);
-	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
-	CHECK_INT(klpt_session_process(s), 1);
+	deliver(s, 0, &pg, 1);
 	klpt_session_close(s);
 	s = NULL;
 	CHECK(ft_exists("%s/events/klp/klp_task_new/format", dir),
 	      "no klp_task_new format in the recording");
-	CHECK_INT(klpt_session_open_replay(dir, &ro, &r), 0);
+	CHECK_INT(open_replay(dir, &again, &r), 0);
 	if (!r)
 		goto out;
 	while (klpt_session_process(r) > 0)
@@ -1708,8 +1709,7 @@ static void test_record_replay_tasks(void)
 	}
 out:
 	klpt_session_close(r);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 /*
@@ -1720,8 +1720,6 @@ out:
 static void test_record_failure(void)
 {
 	struct seen seen = { 0 }, again = { 0 };
-	KLPT_OPTS_INIT(klpt_session_opts, ro, .on_event = on_event,
-		       .ctx = &again);
 	struct klpt_session *s = NULL, *r = NULL;
 	struct rlimit old, small;
 	struct fake_page pg;
@@ -1734,9 +1732,8 @@ static void test_record_failure(void)
 	CHECK_INT(open_fake(0, &seen, &s), 0);
 	if (!s)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/rec", ft.dir);
+	record_to(s, dir, sizeof(dir));
 	snprintf(dir2, sizeof(dir2), "%s/rec2", ft.dir);
-	CHECK_INT(klpt_session_record(s, dir), 0);
 	for (i = 0; i < 3; i++) {
 		fake_page_init(&pg);
 		CHECK_INT(pass(&pg, tf + i, i, 1), 0);
@@ -1758,15 +1755,14 @@ static void test_record_failure(void)
 	klpt_session_close(s);
 	s = NULL;
 
-	CHECK_INT(klpt_session_open_replay(dir, &ro, &r), 0);
+	CHECK_INT(open_replay(dir, &again, &r), 0);
 	while (r && klpt_session_process(r) > 0)
 		;
 	CHECK_INT(again.n, 1);
 	CHECK(again.ts[0] == tf, "not the first page's event");
 out:
 	klpt_session_close(r);
-	klpt_session_close(s);
-	fake_tracefs_cleanup(&ft);
+	finish(s);
 }
 
 int main(void)
