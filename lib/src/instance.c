@@ -211,9 +211,16 @@ void klpt_inst_created(const char *tracing_dir, struct klpt_inst_owner *o)
 	    stat(path, &st))
 		return;
 	n = identity(&st, id, sizeof(id));
-	if (!ftruncate(o->lockfd, 0) &&
+	/*
+	 * Best effort, like the lock: a record not written whole proves
+	 * nothing and needs no undoing.  Every identity ends in its only
+	 * '\n', so neither a prefix of it (pwrite failed part way) nor an
+	 * earlier owner's record (ftruncate failed) equals the identity of
+	 * this directory in judge(): the rule without a lock file decides.
+	 */
+	if (ftruncate(o->lockfd, 0) ||
 	    pwrite(o->lockfd, id, (size_t)n, 0) != n)
-		(void)ftruncate(o->lockfd, 0);
+		return;
 }
 
 void klpt_inst_release(struct klpt_inst_owner *o, bool removed)
