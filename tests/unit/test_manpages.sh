@@ -100,6 +100,14 @@ for sec in sorted(set(h) | set(m)):
                  min(len(a), len(b)))
         print("FAIL: klptop.8 and --help differ in %s at word %d: --help '%s' / page '%s'"
               % (sec, i, ' '.join(a[i:i + 6]), ' '.join(b[i:i + 6])))
+# The same sections in the same order: a sub-section (Scripted flow)
+# under the same heading in both (dicts keep insertion order).
+ho = [x for x in h if x not in own]
+mo = [x for x in m if x not in own]
+if ho != mo:
+    bad = 1
+    print("FAIL: klptop.8 and --help order their sections differently: --help %s / page %s"
+          % (ho, mo))
 sys.exit(bad)
 PY
 echo "man pages: $(echo "$pages" | wc -l) pages lint-clean, klptop.8 = --help"
