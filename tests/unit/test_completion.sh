@@ -13,6 +13,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/sys/lp_one" "$tmp/sys/lp_two" "$tmp/cwd/recdir" "$tmp/cwd/other"
+# names the shell would split or glob: offered quoted, each as one word
+mkdir -p "$tmp/sys2/lp a" "$tmp/sys2/lp*b" "$tmp/sys2/lp_c"
 touch "$tmp/cwd/trace.dat" "$tmp/cwd/notes.txt"
 
 # complete LINE: the candidates bash would offer for LINE, sorted.
@@ -23,7 +25,7 @@ complete_line() {
 		. "$bc"
 		# shellcheck disable=SC1091
 		. "$top/completion/klptop"
-		KLPTOP_COMP_SYSFS=$tmp/sys
+		KLPTOP_COMP_SYSFS=${SYSFS:-$tmp/sys}
 		COMP_LINE=$1
 		COMP_POINT=${#1}
 		read -r -a COMP_WORDS <<<"$1"
@@ -31,7 +33,7 @@ complete_line() {
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 		COMPREPLY=()
 		_klptop klptop "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf '%s\n' "${COMPREPLY[@]}" | sed 's|/$||' | sort
+		printf '%s\n' "${COMPREPLY[@]}" | sed 's|/$||' | LC_ALL=C sort
 	)
 }
 expect() {	# LINE, expected candidates (space-separated)
@@ -59,4 +61,6 @@ expect "klptop --force " "lp_one lp_two"
 expect "klptop --record " "other recdir"
 expect "klptop --replay " "other recdir trace.dat"
 expect "klptop -s c" "checks comm"
+SYSFS=$tmp/sys2 expect "klptop -p " 'lp\ a lp\*b lp_c'
+SYSFS=$tmp/sys2 expect "klptop -p lp\\*" 'lp\*b'
 echo "completion: $(echo "$opts" | wc -l) options, patch names, directories"

@@ -49,14 +49,20 @@ refused() {	# target, what the message names, extra variables
 		fail "make $1 with $2 succeeded"
 	fi
 	# One line of ours; make adds its "*** ... Error" lines.
-	[ "$(grep -cv '^make.*: \*\*\* ' "$tmp/log")" -eq 1 ] && grep -q "$2" "$tmp/log" ||
-		{ cat "$tmp/log"; fail "make $1 with $2: not one line naming $2"; }
+	if [ "$(grep -cv '^make.*: \*\*\* ' "$tmp/log")" -ne 1 ] ||
+		! grep -q "$2" "$tmp/log"; then
+		cat "$tmp/log"
+		fail "make $1 with $2: not one line naming $2"
+	fi
 	[ "$(cat "$src/marker" 2>/dev/null)" = mine ] || fail "make $1 changed $src"
-	[ -z "$(ls "$r/usr" | grep -v '^src$')" ] || fail "make $1 installed into $r/usr"
+	for f in "$r"/usr/*; do
+		[ "$f" = "$r/usr/src" ] || fail "make $1 installed into $r/usr"
+	done
 }
 refused install "registered with DKMS"
 refused uninstall "registered with DKMS"
 rmdir "$r/var/lib/dkms/klptrace/$ver"
+# shellcheck disable=SC2016 # the fake's own $2
 printf '#!/bin/sh\necho "klptrace-dkms: $2"\n' >"$tmp/dpkg"
 chmod +x "$tmp/dpkg"
 refused install "belongs to a package" "DPKG=$tmp/dpkg"
