@@ -157,6 +157,13 @@ struct klpt_truth_task {
 	int tid, tgid;
 	int state;		/* /proc/<tgid>/task/<tid>/patch_state */
 	bool kthread;		/* PF_KTHREAD in .../stat */
+	/*
+	 * starttime (field 22 of .../stat), clock ticks since boot, if
+	 * has_start (not: unparsable, or a recording made before it was
+	 * kept).  With tid it names one task: a reused tid has another.
+	 */
+	bool has_start;
+	unsigned long long start;
 	char comm[KLPT_COMM_LEN];
 };
 

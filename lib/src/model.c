@@ -95,6 +95,15 @@ struct klpt_task {
 	 */
 	signed char kthread;
 	/*
+	 * Its start time (/proc stat's starttime, clock ticks since boot),
+	 * if has_start: a snapshot tells it; a task first seen in an event
+	 * has none until a reconcile.  (tid, start) is the task's identity:
+	 * a tid reused by another process of the same tgid (every
+	 * single-threaded process has tgid == pid) has another start.
+	 */
+	bool has_start;
+	unsigned long long start;
+	/*
 	 * enum klpt_state; KLPT_STATE_UNKNOWN for idle tasks, and a task
 	 * created by a creator unknown to the model (task_newtask)
 	 */
@@ -1248,7 +1257,7 @@ static void apply_exit(struct klpt_model *m, const struct klpt_event *ev)
 static void apply_exec(struct klpt_model *m, const struct klpt_event *ev)
 {
 	int key = ev->task.pid, old = ev->task.old_pid, i;
-	struct klpt_task *t, *n;
+	struct klpt_task *t, *n, *leader;
 
 	if (key <= 0)
 		return;
@@ -1263,7 +1272,11 @@ static void apply_exec(struct klpt_model *m, const struct klpt_event *ev)
 			}
 			*n = *(struct klpt_task *)m->tasks.obj[i];
 			/* the leader, its exit not seen yet, is gone */
-			n->leader_exit_due = task_find(m, key) != NULL;
+			leader = task_find(m, key);
+			n->leader_exit_due = leader != NULL;
+			/* de_thread() gives it the leader's start time */
+			n->has_start = leader && leader->has_start;
+			n->start = n->has_start ? leader->start : 0;
 			task_drop(m, key);
 			i = table_find_index(&m->tasks, hash_int(old), &old);
 			m->nstate[NS(n->state)]--;
@@ -1787,8 +1800,34 @@ static void idle_state(struct klpt_model *m, struct klpt_task *k,
 	}
 }
 
+/*
+ * Whether the model's task k is the snapshot's task tt of the same tid.
+ * A task is identified by (tid, start time); the tgid does not tell
+ * (two single-threaded processes on one pid both have tgid == pid), but
+ * another tgid is another task.  A model task without a start time was
+ * first seen in an event: if the model missed something since (lost
+ * events: missed, as after any loss) its tid may have been reused
+ * unseen, and nothing tells, so it is taken for another task (its
+ * history, possibly another task's, is dropped).  If it missed nothing
+ * (start-up's events before the snapshot), an exit and a new task
+ * would have been seen: it is the same, and adopts the start time.  A
+ * snapshot without start times (a recording made before they were
+ * kept) leaves the tgid alone to tell.
+ */
+static bool same_task(const struct klpt_task *k,
+		      const struct klpt_truth_task *tt, bool missed)
+{
+	if (k->tgid != tt->tgid)
+		return false;
+	if (!tt->has_start)
+		return true;
+	if (!k->has_start)
+		return !missed;
+	return k->start == tt->start;
+}
+
 static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
-			    struct klpt_patch *tp)
+			    struct klpt_patch *tp, bool missed)
 {
 	int i, target = tp ? tp->target : KLPT_UNDEFINED;
 	unsigned int pending = 0;
@@ -1804,8 +1843,8 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		if (!state_ok(tt->state) || tt->tid <= 0)
 			continue;
 		exited_del(m, tt->tid);		/* alive: a reused id */
-		if (k && k->tgid != tt->tgid) {
-			/* the id was reused: another task */
+		if (k && !same_task(k, tt, missed)) {
+			/* the id was reused, or may have been: another task */
 			clear_blocked(k);
 			k->touched = t->ts;
 			k->exact = checks_seen(m);
@@ -1815,6 +1854,8 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		if (!k)
 			continue;
 		k->tgid = tt->tgid;
+		k->has_start = tt->has_start;
+		k->start = tt->start;
 		k->kthread = tt->kthread ? 1 : 0;
 		copy_name(k->comm, tt->comm, sizeof(k->comm));
 		if (k->state != tt->state) {
@@ -1855,9 +1896,11 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 	struct klpt_patch *tp = NULL, *q;
 	const struct klpt_truth_patch *ttp = NULL;
 	int i, ntr = 0, nstate[3] = { 0 };
+	bool missed;
 
 	if (!m || !t)
 		return;
+	missed = m->stale;	/* events lost (or memory ran out) since */
 	m->stale = false;	/* set again below if memory runs out */
 	if (t->nhints && !m->hints) {
 		m->hints = malloc(t->nhints * sizeof(*m->hints));
@@ -1951,7 +1994,7 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 	for (i = 0; i < m->modules.n; i++)
 		infer_freed(m, m->modules.obj[i]);
 
-	reconcile_tasks(m, t, tp);
+	reconcile_tasks(m, t, tp, missed);
 }
 
 /* ------------------------------------------------------------- verdict */

@@ -190,6 +190,18 @@ static int emit(struct klpt_session *s, const struct klpt_event *ev, int *n)
 	return s->on_event && s->on_event(s, ev, s->ctx) ? 1 : 0;
 }
 
+/*
+ * The model learns of a loss that a reconcile will follow (a live
+ * session's new snapshot, or start-up's): until then its checks are
+ * lower bounds, and at the reconcile a task it first saw in an event
+ * may be another one on a reused tid (klpt_model_reconcile()).  A
+ * replay has no snapshot to come: its model is not made stale.
+ */
+static void model_lost(struct klpt_session *s, const struct klpt_event *ev)
+{
+	klpt_model_apply(s->model, ev);
+}
+
 /* Reconcile with the pending snapshot; RESYNC unless starting up. */
 static int sync_finish(struct klpt_session *s, int *n)
 {
@@ -239,12 +251,14 @@ static int step(struct klpt_session *s, struct tep_record *rec,
 			}
 		}
 		s->lost += lost == UINT64_MAX ? 1 : lost;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = KLPT_EV_LOST;
+		ev.ts = rec->ts;
+		ev.cpu = -1;
+		ev.lost.count = lost == UINT64_MAX ? 0 : lost;
+		if (s->mode != KLPT_MODE_REPLAY)
+			model_lost(s, &ev);
 		if (!s->silent) {
-			memset(&ev, 0, sizeof(ev));
-			ev.type = KLPT_EV_LOST;
-			ev.ts = rec->ts;
-			ev.cpu = -1;
-			ev.lost.count = lost == UINT64_MAX ? 0 : lost;
 			if (emit(s, &ev, n)) {
 				hold(s, rec, 0);
 				return 1;
@@ -362,6 +376,7 @@ static int lose(struct klpt_session *s, uint64_t count, bool unknown,
 	ev.ts = s->last_ts;
 	ev.cpu = -1;
 	ev.lost.count = unknown ? 0 : count;
+	model_lost(s, &ev);
 	return emit(s, &ev, n);
 }
 

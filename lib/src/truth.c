@@ -19,7 +19,9 @@
  *   ts <ns>
  *   patch <enabled> <transition> <name>
  *   module <refcnt> <livepatch> <name>
- *   task <tid> <tgid> <state> <kthread> <comm>
+ *   task <tid> <tgid> <state> <kthread> [<start>] <comm>
+ *                          start: starttime (stat field 22), clock ticks
+ *                          since boot; optional: unknown without it
  *   cpus <list>            the possible CPUs, as the kernel lists them
  *                          ("0-3"); optional: unknown without it
  *   end
@@ -296,19 +298,24 @@ static int take_modules(const char *root, struct vec *v)
 
 /*
  * Parse /proc/.../stat: "tid (comm) S ppid pgrp session tty tpgid flags
- * ...".  comm may contain spaces and parentheses, so it ends at the last
- * ')'.  Returns false if the line is not of that shape.
+ * ... starttime(22) ...".  comm may contain spaces and parentheses, so
+ * it ends at the last ')'.  Returns false if the line is not of that
+ * shape up to flags; *has_start is false if field 22 is missing or
+ * malformed.
  */
 static bool parse_stat(const char *stat, char *comm, char *state,
-		       unsigned int *flags)
+		       unsigned int *flags, bool *has_start,
+		       unsigned long long *start)
 {
 	const char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
 	const char *p;
 	unsigned long fl;
+	unsigned long long st;
 	size_t len;
 	char *end;
 	int field;
 
+	*has_start = false;
 	if (!lp || !rp || rp < lp)
 		return false;
 	len = (size_t)(rp - lp - 1);
@@ -334,6 +341,25 @@ static bool parse_stat(const char *stat, char *comm, char *state,
 	if (errno || end == p || fl > UINT32_MAX)
 		return false;
 	*flags = (unsigned int)fl;
+
+	/* fields 10 (minflt) .. 21 (itrealvalue) come before starttime */
+	p = end;
+	for (field = 10; field <= 21; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return true;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (*p != ' ' || !isdigit((unsigned char)p[1]))
+		return true;
+	errno = 0;
+	st = strtoull(p + 1, &end, 10);
+	if (!errno && (*end == ' ' || *end == '\n' || !*end)) {
+		*start = st;
+		*has_start = true;
+	}
 	return true;
 }
 
@@ -380,6 +406,8 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 		char buf[1024], comm[KLPT_COMM_LEN], st;
 		unsigned int flags;
 		long tid, state;
+		unsigned long long start = 0;
+		bool has_start;
 		int n, err;
 
 		if (!all_digits(de->d_name) ||
@@ -400,7 +428,8 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 			closedir(d);
 			return n;
 		}
-		if (n <= 0 || !parse_stat(buf, comm, &st, &flags))
+		if (n <= 0 || !parse_stat(buf, comm, &st, &flags, &has_start,
+						&start))
 			continue;
 		/*
 		 * A zombie (or dead) thread has exited: sched_process_exit
@@ -428,6 +457,8 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 		t->tgid = (int)tgid;
 		t->state = (int)state;
 		t->kthread = flags & PF_KTHREAD;
+		t->has_start = has_start;
+		t->start = start;
 		strcpy(t->comm, comm);
 	}
 	closedir(d);
@@ -648,6 +679,8 @@ int klpt_truth_save(const struct klpt_truth *t, FILE *f)
 
 		fprintf(f, "task %d %d %d %d ", k->tid, k->tgid, k->state,
 			k->kthread);
+		if (k->has_start)
+			fprintf(f, "%llu ", k->start);
 		put_escaped(f, k->comm);
 		fputc('\n', f);
 	}
@@ -738,10 +771,33 @@ static bool num(const char *s, long min, long max, long *out)
 	return parse_long(s, min, max, out);
 }
 
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	while ((s = strchr(s, c))) {
+		s++;
+		n++;
+	}
+	return n;
+}
+
+/* A start time: decimal clock ticks (long may be 32-bit: not num()). */
+static bool ticks(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
 static int parse_record(char *line, struct vec *pv, struct vec *mv,
 			struct vec *tv)
 {
-	char *tok[6];
+	char *tok[7];
 	long a, b, c, d;
 
 	if (!strncmp(line, "patch ", 6)) {
@@ -774,10 +830,14 @@ static int parse_record(char *line, struct vec *pv, struct vec *mv,
 	}
 	if (!strncmp(line, "task ", 5)) {
 		struct klpt_truth_task *t;
+		/* 6 tokens, or 7 with the start time before the comm */
+		int ntok = count_char(line, ' ') == 6 ? 7 : 6;
+		unsigned long long start = 0;
 
-		if (!split(line, tok, 6) || !num(tok[1], 1, INT_MAX, &a) ||
+		if (!split(line, tok, ntok) || !num(tok[1], 1, INT_MAX, &a) ||
 		    !num(tok[2], 1, INT_MAX, &b) || !num(tok[3], -1, 1, &c) ||
-		    !num(tok[4], 0, 1, &d))
+		    !num(tok[4], 0, 1, &d) ||
+		    (ntok == 7 && !ticks(tok[5], &start)))
 			return -EBADMSG;
 		t = vec_push(tv);
 		if (!t)
@@ -786,7 +846,9 @@ static int parse_record(char *line, struct vec *pv, struct vec *mv,
 		t->tgid = (int)b;
 		t->state = (int)c;
 		t->kthread = d;
-		return get_escaped(tok[5], t->comm, sizeof(t->comm)) ?
+		t->has_start = ntok == 7;
+		t->start = start;
+		return get_escaped(tok[ntok - 1], t->comm, sizeof(t->comm)) ?
 			0 : -EBADMSG;
 	}
 	return -EBADMSG;

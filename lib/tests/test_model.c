@@ -260,6 +260,19 @@ static void tb_task(struct tb *b, int tid, int tgid, int state, bool kthread,
 	snprintf(k->comm, sizeof(k->comm), "%s", comm);
 }
 
+/* The start time of the snapshot's task tid (stat's starttime). */
+static void tb_start(struct tb *b, int tid, unsigned long long start)
+{
+	int i;
+
+	for (i = 0; i < b->t.ntasks; i++) {
+		if (b->k[i].tid == tid) {
+			b->k[i].has_start = true;
+			b->k[i].start = start;
+		}
+	}
+}
+
 /* The test VM's cast, all at one state; the target module loaded. */
 static void tb_base(struct tb *b, int state)
 {
@@ -2308,6 +2321,113 @@ static void test_late_joiner_checks(void)
 }
 
 /*
+ * A task is (tid, start time).  Events were lost, and meanwhile process
+ * 500 "oldproc", blocked in 3 checks, exited and a new single-threaded
+ * process took pid 500: the same tgid (== pid), the same state.  Its
+ * start time tells: it gets a fresh history, not "at least 3 checks"
+ * of another task.  A task first seen in an event has no start time:
+ * after a loss its tid may have been reused unseen, so its history
+ * goes; without a loss it adopts the snapshot's start time.
+ */
+static void snap_500_600(struct tb *b, const char *comm500,
+			 unsigned long long start500, const char *comm600)
+{
+	tb_base(b, UNP);
+	b->k[3].state = PAT;			/* the sleeper */
+	tb_task(b, 500, 500, PAT, false, comm500);
+	tb_start(b, 500, start500);
+	tb_task(b, 600, 600, PAT, false, comm600);
+	tb_start(b, 600, 7600);
+	tb_module(b, LP, 1, true);
+	tb_patch(b, LP, 0, 1);
+}
+
+static void test_reused_same_tgid(void)
+{
+	const struct klpt_task *k;
+	uint64_t first;
+	struct tb b;
+	int i;
+
+	klpt_model_free(M);
+	M = klpt_model_new();
+	T = 1000000;
+	tb_base(&b, U);
+	tb_task(&b, 500, 500, U, false, "oldproc");
+	tb_start(&b, 500, 6500);
+	klpt_model_reconcile(M, &b.t);
+	enabled_lp();
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, SLEEPER);
+	for (i = 0; i < 3; i++)
+		blocked(500, "oldproc", LP, UNP,
+			KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	first = klpt_task_first_blocked_ns(K(500));
+	/* 600: created during the transition, seen by its fork only */
+	sw(600, 600, "forked", U, PAT, KLPT_VIA_FORK);
+	blocked(600, "forked", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(klpt_task_checks(K(500)), 3);
+	CHECK(first == T - 4000, "first blocked %llu",
+	      (unsigned long long)first);
+	CHECK(klpt_task_checks_exact(K(500)), "seen from the start");
+
+	/* the same task after a loss: its history kept, a lower bound */
+	lost();
+	snap_500_600(&b, "oldproc", 6500, "forked");
+	klpt_model_reconcile(M, &b.t);
+	k = K(500);
+	CHECK_INT(klpt_task_checks(k), 3);
+	CHECK_INT(klpt_task_first_blocked_ns(k), first);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK(!klpt_task_checks_exact(k), "exact across a loss");
+	/* 600 may be another task on a reused tid: nothing kept */
+	k = K(600);
+	CHECK_INT(klpt_task_checks(k), 0);
+	CHECK_INT(klpt_task_first_blocked_ns(k), 0);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_UNKNOWN);
+	CHECK(!klpt_task_checks_exact(k), "600 exact across a loss");
+
+	/* 500 reused by another process of tgid 500, unseen */
+	blocked(600, "forked", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	lost();
+	snap_500_600(&b, "newproc", 9500, "forked");
+	klpt_model_reconcile(M, &b.t);
+	k = K(500);
+	CHECK_STR(klpt_task_comm(k), "newproc");
+	CHECK_INT(klpt_task_state(k), PAT);
+	CHECK_INT(klpt_task_checks(k), 0);
+	CHECK_INT(klpt_task_first_blocked_ns(k), 0);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_UNKNOWN);	/* pending */
+	CHECK(!klpt_task_checks_exact(k), "exact across a loss");
+	/* 600 has its start time now: the same start, the same task */
+	CHECK_INT(klpt_task_checks(K(600)), 1);
+	CHECK_INT(klpt_task_reason(K(600)), KLPT_REASON_SLEEPING_IN_FUNC);
+
+	/* without a loss, a task seen in an event adopts the start time */
+	sw(700, 700, "other", U, PAT, KLPT_VIA_FORK);
+	blocked(700, "other", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	snap_500_600(&b, "newproc", 9500, "forked");
+	tb_task(&b, 700, 700, PAT, false, "other");
+	tb_start(&b, 700, 9700);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_checks(K(700)), 1);
+	lost();
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_checks(K(700)), 1);
+	CHECK_INT(klpt_task_reason(K(700)), KLPT_REASON_SLEEPING_IN_FUNC);
+
+	/* a snapshot without start times (an old recording): tgid only */
+	lost();
+	snap_500_600(&b, "newproc", 9500, "forked");
+	for (i = 0; i < b.t.ntasks; i++)
+		b.k[i].has_start = false;
+	blocked(500, "newproc", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_task_checks(K(500)), 1);
+}
+
+/*
  * A thread that is not its process's leader execs (6.1 de_thread()):
  * the leader 400 exits first (do_exit: sched_process_exit), then the
  * thread 401 takes pid 400 (exchange_tids()), begin_new_exec() renames
@@ -2478,6 +2598,7 @@ static void test_newtask_after_switch(void)
 int main(void)
 {
 	RUN(test_enable_vmlinux);
+	RUN(test_reused_same_tgid);
 	RUN(test_blocked_sleeper);
 	RUN(test_disable_unload);
 	RUN(test_reverse);

@@ -103,16 +103,20 @@ static void module(const char *name, int refcnt, const char *taint)
 		put(taint, "%s/sys/module/%s/taint", root, name);
 }
 
-/* /proc/<tgid>/task/<tid>/{patch_state,stat,comm} as 6.1 writes them */
+/*
+ * /proc/<tgid>/task/<tid>/{patch_state,stat,comm} as 6.1 writes them;
+ * starttime (field 22) is 1000 + tid.
+ */
 static void task(int tgid, int tid, const char *comm, int state,
 		 unsigned int flags)
 {
 	char stat[512], v[80];
 
 	snprintf(stat, sizeof(stat),
-		 "%d (%s) S 1 %d 0 0 -1 %u 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 "
+		 "%d (%s) S 1 %d 0 0 -1 %u 0 0 0 0 0 0 0 0 20 0 1 0 %d 0 0 "
 		 "18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 1 "
-		 "0 0 0 0 0 0 0 0 0 0 0 0 0\n", tid, comm, tgid, flags);
+		 "0 0 0 0 0 0 0 0 0 0 0 0 0\n", tid, comm, tgid, flags,
+		 1000 + tid);
 	put(stat, "%s/proc/%d/task/%d/stat", root, tgid, tid);
 	snprintf(v, sizeof(v), "%d\n", state);
 	put(v, "%s/proc/%d/task/%d/patch_state", root, tgid, tid);
@@ -166,6 +170,21 @@ static void make_system(void)
 	task(302, 302, "ext4-rsv-conver", 1, PF_KTHREAD | PF_WQ_WORKER);
 	task(303, 303, "kworker/R-rcu_gp", 1, PF_KTHREAD | PF_WQ_WORKER);
 	task(400, 400, "averyveryverylongcommname", -1, 0);
+	/* a comm that looks like the fields after it: the last ')' ends it */
+	task(210, 210, "x) R 7 7 0 0 -1", 1, 0x00400100u);
+	/* starttime missing, malformed, or out of range: not known */
+	put("220 (short) S 1 220 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0\n",
+	    "%s/proc/220/task/220/stat", root);
+	put("0\n", "%s/proc/220/task/220/patch_state", root);
+	put("221 (bad) S 1 221 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12x "
+	    "0 0\n", "%s/proc/221/task/221/stat", root);
+	put("0\n", "%s/proc/221/task/221/patch_state", root);
+	put("222 (huge) S 1 222 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 "
+	    "184467440737095516150 0 0\n", "%s/proc/222/task/222/stat", root);
+	put("0\n", "%s/proc/222/task/222/patch_state", root);
+	put("223 (neg) S 1 223 0 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 -5 "
+	    "0 0\n", "%s/proc/223/task/223/stat", root);
+	put("0\n", "%s/proc/223/task/223/patch_state", root);
 	/* exited: a zombie process, and a zombie leader whose thread lives */
 	task(600, 600, "defunct", 1, 0x00400144u);
 	put("600 (defunct) Z 1 600 0 0 -1 4194628 0 0 0 0 0 0 0 0 20 0 1 0 "
@@ -290,7 +309,7 @@ static void test_take(void)
 	m = find_module(t, "nouveau");
 	CHECK(m && m->refcnt == 3 && !m->livepatch, "no taint file");
 
-	CHECK_INT(t->ntasks, 11);
+	CHECK_INT(t->ntasks, 16);	/* 210, 220-223 too */
 	for (i = 1; i < t->ntasks; i++)
 		CHECK(t->tasks[i - 1].tid < t->tasks[i].tid,
 		      "tasks not sorted");
@@ -302,6 +321,20 @@ static void test_take(void)
 	k = find_task(t, 200);
 	CHECK(k && !strcmp(k->comm, "a b) (c") && !k->kthread &&
 	      k->state == 1, "comm with ') (': \"%s\"", k ? k->comm : "");
+	CHECK(k && k->has_start && k->start == 1200, "start of 200: %llu",
+	      k ? k->start : 0);
+	k = find_task(t, 210);
+	CHECK(k && !strcmp(k->comm, "x) R 7 7 0 0 -1") && k->state == 1 &&
+	      !k->kthread && k->has_start && k->start == 1210,
+	      "comm with ') ' and fields: \"%s\" start %llu",
+	      k ? k->comm : "", k ? k->start : 0);
+	for (i = 220; i <= 223; i++) {
+		k = find_task(t, i);
+		CHECK(k && !k->has_start && k->state == 0,
+		      "task %d: taken, without a start time", i);
+	}
+	k = find_task(t, 1);
+	CHECK(k && k->has_start && k->start == 1001, "start of init");
 	k = find_task(t, 201);
 	CHECK(k && k->tgid == 200 && k->state == 0 &&
 	      !strcmp(k->comm, "worker 2"), "a thread of 200");
@@ -344,7 +377,7 @@ static void test_save_load(void)
 	CHECK(!strncmp(text, "klptrace-truth 1\nts 123456789012345\n", 36),
 	      "header: %.40s", text);
 	/* the odd comm is escaped onto one line of fixed tokens */
-	CHECK(strstr(text, "task 200 200 1 0 a%20b)%20(c\n"),
+	CHECK(strstr(text, "task 200 200 1 0 1200 a%20b)%20(c\n"),
 	      "escaped comm missing:\n%s", text);
 	CHECK_INT(load(text, strlen(text), &u), 0);
 	CHECK(u && same(t, u), "loaded snapshot differs");
@@ -503,7 +536,48 @@ static const char *const corrupt[] = {
 	"klptrace-truth 1\nts 5\ntask 1 1 1 0 0123456789abcdef\nend\n",
 	"klptrace-truth 1\nts 5\ntask 1 1 1 0 x\ntask 1 2 1 0 y\nend\n",
 	"klptrace-truth 1\nts 5\ntask 2147483648 1 1 0 x\nend\n",
+	/* the optional start time: decimal, in range, one token */
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 -5 x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 +5 x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 5x x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 x 5\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 18446744073709551616 x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 5 5 x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0  x\nend\n",
+	"klptrace-truth 1\nts 5\ntask 1 1 1 0 5 x \nend\n",
 };
+
+/*
+ * The start time is optional: a recording made before it was kept
+ * loads, its tasks without one; the largest value loads and saves back.
+ */
+static void test_start_optional(void)
+{
+	static const char text[] =
+		"klptrace-truth 1\nts 5\ntask 7 7 1 0 x\n"
+		"task 8 7 0 1 0 y\ntask 9 9 0 0 18446744073709551615 z\nend\n";
+	struct klpt_truth *u = NULL;
+	char *again;
+
+	CHECK_INT(load(text, strlen(text), &u), 0);
+	if (!u)
+		return;
+	CHECK_INT(u->ntasks, 3);
+	if (u->ntasks == 3) {
+		CHECK(!u->tasks[0].has_start && !strcmp(u->tasks[0].comm, "x"),
+		      "old task line");
+		CHECK(u->tasks[1].has_start && u->tasks[1].start == 0 &&
+		      u->tasks[1].kthread && !strcmp(u->tasks[1].comm, "y"),
+		      "start 0");
+		CHECK(u->tasks[2].has_start &&
+		      u->tasks[2].start == 18446744073709551615ull &&
+		      !strcmp(u->tasks[2].comm, "z"), "largest start");
+	}
+	again = save(u);
+	CHECK_STR(again, text);
+	free(again);
+	klpt_truth_free(u);
+}
 
 static void test_corrupt(void)
 {
@@ -657,6 +731,7 @@ int main(void)
 	RUN(test_possible);
 	RUN(test_empty);
 	RUN(test_escapes);
+	RUN(test_start_optional);
 	RUN(test_corrupt);
 	RUN(test_mangled);
 	RUN(test_unreadable);
