@@ -1765,6 +1765,60 @@ out:
 	finish(s);
 }
 
+/*
+ * A live session's model learns of the events its session lost: a
+ * session that saw a transition start counts every check of it only
+ * until a loss, after which the tasks' checks are lower bounds (not
+ * exact), and its resync's reconcile may take a task for a new one on
+ * a reused tid (model.c same_task()).
+ */
+static void test_loss_makes_checks_inexact(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_task *k;
+	struct fake_page pg;
+	uint64_t t;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", -1, true),
+		  0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+
+	/* the disable starts after the open: every check is seen */
+	CHECK_INT(fake_patch(&ft, LP, 0, 1), 0);
+	CHECK_INT(fake_task_state(&ft, SLEEPER, SLEEPER, 1), 0);
+	t = fake_now();
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, t + 1, "klp", "klp_transition_init",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED)), 0);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, t + 2, "klp", "klp_transition_start",
+			     FV("patch", LP), FV("target", KLPT_UNPATCHED)), 0);
+	CHECK_INT(blocked(&pg, t + 3), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK(klpt_session_process(s) > 0, "no events");
+	k = klpt_task_find(s, SLEEPER);
+	CHECK(k && klpt_task_checks(k) == 1 && klpt_task_checks_exact(k),
+	      "checks seen from the start: not exact");
+
+	/* events lost, then another check */
+	t = fake_now();
+	fake_page_init(&pg);
+	fake_page_missed(&pg, 5);
+	CHECK_INT(blocked(&pg, t + 1), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	CHECK(klpt_session_process(s) > 0, "no events");
+	CHECK_INT(klpt_session_lost(s), 5);
+	k = klpt_task_find(s, SLEEPER);
+	CHECK(k && !klpt_task_checks_exact(k), "checks exact across a loss");
+out:
+	finish(s);
+}
+
 int main(void)
 {
 	RUN(test_version_and_names);
@@ -1793,5 +1847,6 @@ int main(void)
 	RUN(test_task_new_live);
 	RUN(test_task_new_fallback);
 	RUN(test_record_replay_tasks);
+	RUN(test_loss_makes_checks_inexact);
 	return check_summary();
 }
