@@ -1805,10 +1805,10 @@ static void idle_state(struct klpt_model *m, struct klpt_task *k,
  * A task is identified by (tid, start time); the tgid does not tell
  * (two single-threaded processes on one pid both have tgid == pid), but
  * another tgid is another task.  A model task without a start time was
- * first seen in an event: if the model missed something since (lost
- * events: missed, as after any loss) its tid may have been reused
- * unseen, and nothing tells, so it is taken for another task (its
- * history, possibly another task's, is dropped).  If it missed nothing
+ * first seen in an event: if the model missed events (a loss, or memory
+ * ran out) since the last reconcile, its tid may have been reused unseen
+ * and nothing tells, so it is taken for another task (its history,
+ * possibly another task's, is dropped).  If it missed nothing
  * (start-up's events before the snapshot), an exit and a new task
  * would have been seen: it is the same, and adopts the start time.  A
  * snapshot without start times (a recording made before they were
