@@ -83,13 +83,22 @@ static void complete(const char *patch, int target, bool forced)
 	apply(&ev);
 }
 
-static void sw(int pid, int tgid, const char *comm, int from, int to, int via)
+/* A task event of type for pid (tgid, comm); the caller sets the rest. */
+static struct klpt_event task_ev(enum klpt_event_type type, int pid, int tgid,
+				 const char *comm)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_SWITCH };
+	struct klpt_event ev = { .type = type };
 
 	ev.task.pid = pid;
 	ev.task.tgid = tgid;
 	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
+	return ev;
+}
+
+static void sw(int pid, int tgid, const char *comm, int from, int to, int via)
+{
+	struct klpt_event ev = task_ev(KLPT_EV_TASK_SWITCH, pid, tgid, comm);
+
 	ev.task.from = from;
 	ev.task.to = to;
 	ev.task.via = via;
@@ -99,12 +108,9 @@ static void sw(int pid, int tgid, const char *comm, int from, int to, int via)
 static void blocked(int pid, const char *comm, const char *patch, int target,
 		    int reason, const char *func)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_BLOCKED };
+	struct klpt_event ev = task_ev(KLPT_EV_TASK_BLOCKED, pid, pid, comm);
 	static const int errs[] = { 0, -16, -22, -98, -5, 0 };
 
-	ev.task.pid = pid;
-	ev.task.tgid = pid;
-	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
 	ev.task.patch = patch;
 	ev.task.target = target;
 	ev.task.reason = reason;
@@ -146,11 +152,9 @@ static void patch_ev(enum klpt_event_type type, const char *patch,
 static void task_named(enum klpt_event_type type, int pid, int old_pid,
 		       const char *comm)
 {
-	struct klpt_event ev = { .type = type };
+	struct klpt_event ev = task_ev(type, pid, 0, comm);
 
-	ev.task.pid = pid;
 	ev.task.old_pid = old_pid;
-	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
 	ev.task.from = ev.task.to = ev.task.target = U;
 	ev.task.kthread = -1;
 	ev.task.patch = ev.task.func = "";
@@ -166,11 +170,8 @@ static void task_exit(int pid, const char *comm)
 static void task_new(int pid, int tgid, const char *comm, int to,
 		     int kthread, int ppid)
 {
-	struct klpt_event ev = { .type = KLPT_EV_TASK_NEW };
+	struct klpt_event ev = task_ev(KLPT_EV_TASK_NEW, pid, tgid, comm);
 
-	ev.task.pid = pid;
-	ev.task.tgid = tgid;
-	snprintf(ev.task.comm, sizeof(ev.task.comm), "%s", comm);
 	ev.task.from = U;
 	ev.task.to = to;
 	ev.task.kthread = kthread;
