@@ -118,6 +118,15 @@ def window(j, ev, a, b=None):
         return None
 
 
+def fork_outside_transition(e):
+    """A fork announced with no transition running: klp_task_new with
+    the child's state undefined, or klp_task_fork_failed (klptrace.ko
+    says both for every fork, in and out of transitions)."""
+    if e.name == "klp_task_new":
+        return e.get("state") == "undefined"
+    return e.name == "klp_task_fork_failed"
+
+
 def before(x, y):
     """Events X and Y are both there and X comes first in events.txt."""
     return x is not None and y is not None and x.lineno < y.lineno

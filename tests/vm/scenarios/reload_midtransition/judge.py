@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from checks import (check_lp, check_task, need_int, sleeping_in,  # noqa: E402
-                    snap, trace_complete, window)
+from checks import (check_lp, check_task, fork_outside_transition,  # noqa: E402
+                    need_int, sleeping_in, snap, trace_complete, window)
 from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -158,14 +158,8 @@ if w is not None:
     j.check(not klp, "klp events while klptrace was not loaded", *klp[:5])
 w = window(j, ev, "load3")
 if w is not None:
-    # Forks are announced (klp_task_new, and klp_task_fork_failed when
-    # one fails) in and out of transitions; out of one the child's state
-    # is undefined.  Anything else about tasks needs a transition.
-    def in_transition(e):
-        if e.name in ("klp_task_new", "klp_task_fork_failed"):
-            return e.name == "klp_task_new" and e.get("state") != "undefined"
-        return e.name.startswith(("klp_transition_", "klp_task_"))
-    klp = w.where(in_transition)
+    klp = w.where(lambda e: e.name.startswith(("klp_transition_", "klp_task_"))
+                  and not fork_outside_transition(e))
     j.check(not klp, "load 3: transition or task events with no transition running",
             *klp[:5])
     j.check(w.named("module_free", name="klptrace"),

@@ -21,7 +21,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
 from checks import (check_lp, check_lp_gone, check_refcnt,  # noqa: E402
-                    need_int, require_markers, snap, trace_complete)
+                    fork_outside_transition, need_int, require_markers, snap,
+                    trace_complete)
 from klptjudge import Judge, load_events, show  # noqa: E402
 from libmodel import Model  # noqa: E402
 
@@ -70,7 +71,8 @@ for i in range(1, n + more + 1):
         k = w.where(lambda e, x=name: e.name == x and e.get("name") == TG)
         if len(k) != 1:
             bad.append("cycle %d: %d kernel %s of %s" % (i, len(k), name, TG))
-    klp = w.where(lambda e: e.name.startswith("klp_"))
+    klp = w.where(lambda e: e.name.startswith("klp_")
+                  and not fork_outside_transition(e))
     if klp:
         bad.append("cycle %d: klp events for a target's coming and going: %s"
                    % (i, "; ".join(show(klp, 3))))
