@@ -287,12 +287,18 @@ static void tb_base(struct tb *b, int state)
 
 /* ------------------------------------------------------------- helpers */
 
+/* The model M, new and empty (the previous one freed). */
+static void new_model(void)
+{
+	klpt_model_free(M);
+	M = klpt_model_new();
+}
+
 static void fresh(void)
 {
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	T = 1000000;
 	tb_base(&b, U);
 	klpt_model_reconcile(M, &b.t);
@@ -1009,8 +1015,7 @@ static void test_mid_transition(void)
 	const struct klpt_patch *p;
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	T = 5000000;
 	tb_base(&b, PAT);
 	b.k[3].state = UNP;		/* the sleeper */
@@ -1050,8 +1055,7 @@ static void test_mid_transition_no_truth(void)
 {
 	const struct klpt_patch *p;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	blocked(SLEEPER, "klpt_sleeper", "?", PAT,
 		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
 	pass("?", PAT, 7, 61, 1);
@@ -1073,8 +1077,7 @@ static void test_mid_transition_no_truth(void)
 	CHECK_INT(klpt_module_refcnt(klpt_model_module_find(M, LP)), -1);
 
 	/* and a "?" the snapshot resolves */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	pass("?", PAT, 3, 61, 1);
 	{
 		struct tb b;
@@ -1160,8 +1163,7 @@ static void test_reconcile_prepatch_window(void)
 	struct tb b;
 
 	/* a session opens in the window: all tasks at 0 -> unknown */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, UNP);
 	tb_module(&b, LP, 1, true);
 	tb_patch(&b, LP, 0, 1);
@@ -1197,8 +1199,7 @@ static void test_reconcile_prepatch_window(void)
 	CHECK_INT(klpt_patch_pending(p), 0);
 
 	/* enabled 0, a task still at 1: an unpatch that started */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, UNP);
 	b.k[3].state = PAT;		/* the sleeper */
 	tb_module(&b, LP, 1, true);
@@ -1214,8 +1215,7 @@ static void test_reconcile_prepatch_window(void)
 	 * task already at 1: enabled flips only at the start, so this is
 	 * the enable, started, all switched, not the init of a disable.
 	 */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, UNP);
 	tb_module(&b, LP, 1, true);
 	tb_patch(&b, LP, 0, 1);
@@ -1260,8 +1260,7 @@ static void test_unknown_values(void)
 	const struct klpt_patch *p;
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, PAT);
 	b.k[3].state = UNP;		/* the sleeper */
 	tb_module(&b, LP, 1, true);
@@ -1398,8 +1397,7 @@ static void test_fallback(void)
 {
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	T = 1000000;
 	tb_base(&b, U);
 	tb_module(&b, LP, 1, true);
@@ -1441,8 +1439,7 @@ static void test_fallback(void)
 	CHECK_V(LP, KLPT_READY);
 
 	/* a fresh session that finds such a module: ready too */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, U);
 	tb_module(&b, LP, 0, true);
 	klpt_model_reconcile(M, &b.t);
@@ -1679,8 +1676,7 @@ static void test_scale(void)
 	struct klpt_truth t = { 0 };
 	int i, bad = 0;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	t.tasks = calloc(N, sizeof(*t.tasks));
 	t.ntasks = N;
 	t.ts = 1;
@@ -1799,8 +1795,7 @@ static void test_exit_many(void)
 	unsigned int r = 12345;
 	int i, k, n = N, bad = 0, seen = 0;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	memset(gone, 0, sizeof(gone));
 	enabled_lp();
 	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
@@ -2074,8 +2069,7 @@ static void test_idle_mid_transition(void)
 	struct tb b;
 	int cpu;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	T = 5000000;
 	tb_base(&b, PAT);
 	b.k[3].state = UNP;		/* the sleeper */
@@ -2140,8 +2134,7 @@ static void test_idle_mid_transition(void)
 	 * when the model saw the init (just before the snapshot); the
 	 * snapshot alone cannot tell that window from the end of a disable.
 	 */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
 	tb_base(&b, UNP);
 	tb_module(&b, LP, 1, true);
@@ -2150,14 +2143,12 @@ static void test_idle_mid_transition(void)
 	klpt_model_reconcile(M, &b.t);
 	CHECK_INT(klpt_patch_phase(P(LP)), KLPT_PHASE_INIT);
 	CHECK_INT(idle_count(UNP, false), 2);
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	klpt_model_reconcile(M, &b.t);
 	CHECK_INT(klpt_patch_phase(P(LP)), KLPT_PHASE_UNKNOWN);
 	CHECK_INT(idle_count(KLPT_STATE_UNKNOWN, false), 2);
 	/* outside a transition: undefined */
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, U);
 	tb_possible(&b, 3);
 	klpt_model_reconcile(M, &b.t);
@@ -2179,8 +2170,7 @@ static void test_idle_fallback(void)
 {
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	klpt_model_set_fallback(M, true);
 	tb_base(&b, UNP);
 	tb_module(&b, LP, 1, true);
@@ -2277,8 +2267,7 @@ static void test_late_joiner_checks(void)
 {
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	tb_base(&b, PAT);
 	b.k[3].state = UNP;
 	tb_module(&b, LP, 1, true);
@@ -2350,8 +2339,7 @@ static void test_reused_same_tgid(void)
 	struct tb b;
 	int i;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	T = 1000000;
 	tb_base(&b, U);
 	tb_task(&b, 500, 500, U, false, "oldproc");
@@ -2506,8 +2494,7 @@ static void test_no_exits_forks(void)
 {
 	int i;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	klpt_model_no_exits(M);
 	for (i = 0; i < 5000; i++)
 		task_new(1000 + i, 1000 + i, "sh", U, 0, 0);
@@ -2531,8 +2518,7 @@ static void test_fallback_new_not_exact(void)
 {
 	struct tb b;
 
-	klpt_model_free(M);
-	M = klpt_model_new();
+	new_model();
 	klpt_model_set_fallback(M, true);
 	tb_base(&b, U);
 	klpt_model_reconcile(M, &b.t);
