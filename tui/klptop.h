@@ -275,6 +275,8 @@ const char *top_fmt_checks(char *buf, size_t size,
 const char *top_fmt_switched(char *buf, size_t size,
 			     const struct top_patch *p);
 const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
+/* Why a disable failed with EBUSY: the patch in transition (raw text). */
+const char *top_busy_text(char *buf, size_t size, struct klpt_session *s);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
 const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
 

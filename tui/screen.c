@@ -1045,6 +1045,7 @@ static int prompt_key(struct ui *ui, int ch)
 {
 	struct klpt_session *s = top_app_session(ui->app);
 	enum prompt pr = ui->prompt;
+	char busy[320];
 	int ret;
 
 	if (ch == 27) {		/* Esc */
@@ -1078,7 +1079,8 @@ static int prompt_key(struct ui *ui, int ch)
 				ui->prompt_patch);
 		else if (ret)
 			message(ui, true, "disabling %s failed: %s",
-				ui->prompt_patch, strerror(-ret));
+				ui->prompt_patch, ret != -EBUSY ? strerror(-ret) :
+				top_busy_text(busy, sizeof(busy), s));
 		else
 			message(ui, false, "%s: disabled; watch the unpatch "
 				"transition and UNLOAD", ui->prompt_patch);

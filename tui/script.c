@@ -415,6 +415,11 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 		if (!ret) {
 			printf("%s: disabled: the unpatch transition "
 			       "started\n", patch_s);
+		} else if (ret == -EBUSY) {
+			top_busy_text(why, sizeof(why), s);
+			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
+				top_esc_text(why, sizeof(why), why));
+			return TOP_EXIT_ERROR;
 		} else if (ret != -EALREADY) {
 			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
 				strerror(-ret));

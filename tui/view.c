@@ -196,6 +196,32 @@ void top_fmt_duration(char *buf, size_t size, uint64_t ns)
 		snprintf(buf, size, "%ud", (unsigned int)(s / 86400));
 }
 
+/*
+ * Why a disable failed with EBUSY (raw: the caller escapes it).  6.1 enabled_store() ->
+ * __klp_disable_patch() refuses while another patch is in transition
+ * (klp_transition_patch): the kernel runs one transition at a time.  It
+ * has no rule on stack order: once none runs, any enabled patch can be
+ * disabled, the top one of its functions' stacks or not.
+ */
+const char *top_busy_text(char *buf, size_t size, struct klpt_session *s)
+{
+	char other[256] = "another patch";
+	int i, n = klpt_patch_count(s);
+
+	for (i = 0; i < n; i++) {
+		const struct klpt_patch *q = klpt_patch_at(s, i);
+
+		if (klpt_patch_in_transition(q)) {
+			snprintf(other, sizeof(other), "%s",
+				 klpt_patch_name(q));
+			break;
+		}
+	}
+	snprintf(buf, size, "%s is in transition (the kernel runs one at a "
+		 "time: EBUSY); wait until it completes, or reverse it", other);
+	return buf;
+}
+
 /* ----------------------------------------------------------- sorting */
 
 struct sort_ctx {

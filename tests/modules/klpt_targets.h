@@ -33,5 +33,6 @@ ssize_t klpt_read_proc_read(struct file *file, char __user *buf,
 #define KLPT_IMPL_ORIGINAL	0
 #define KLPT_IMPL_PATCHED	1
 #define KLPT_IMPL_REPLACED	2	/* klpt_lp_sleep2, the replace patch */
+#define KLPT_IMPL_STACKED	3	/* klpt_lp_sleep3, stacked on klpt_lp_sleep */
 
 #endif /* _KLPT_TARGETS_H */

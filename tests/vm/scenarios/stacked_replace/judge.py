@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""stacked_replace: two non-replace patches on klpt_sleep_fn, disabling
+the top one, a replace over the stack reversed and then completed, and
+klptop's scripted flows on each.
+
+Ground truth: impl of klpt_target_sleep (whose klpt_sleep_fn ran),
+/sys/kernel/livepatch and refcnt in the snapshots, the status of the
+guest's own write to enabled and of rmmod.  judge/libmodel.py compares
+the model at every watch_dump and judge/klptop.py the frames of
+klptop_check; here what the kernel did and what each klptop run said."""
+
+import sys
+
+import checks
+from klptjudge import Judge
+
+TG = "klpt_target_sleep"
+LP1, LP2, LP3 = "klpt_lp_sleep", "klpt_lp_sleep2", "klpt_lp_sleep3"
+
+
+def rc(j, name, want):
+    got = j.fact(name + "_rc")
+    return j.check(got == str(want), "klptop %s exited %s, not %s:\n%s%s" %
+                   (name, got, want, j.read(name + ".txt"),
+                    j.read(name + ".err")))
+
+
+def has(j, name, ext, text):
+    out = j.read(name + ext)
+    j.check(text in out, "klptop %s%s lacks %r:\n%s" % (name, ext, text, out))
+
+
+def impl(j, fact, want, why):
+    j.check(j.fact(fact) == str(want), "impl %s: %r, expected %d (%s)" %
+            (fact, j.fact(fact), want, why))
+
+
+def main():
+    j = Judge(sys.argv[1])
+    # (a) the last enabled patch of a function is the live one
+    impl(j, "impl_stacked", 3, "%s enabled after %s runs" % (LP3, LP1))
+    s = checks.snap(j, "stacked")
+    if s:
+        for lp in (LP1, LP3):
+            checks.check_lp(j, s, lp, 1, 0, {TG: 1})
+    # one transition at a time: the kernel refuses the other disable
+    j.check(j.fact("busy_write_rc") not in ("", "0"),
+            "writing 0 to %s/enabled during %s's transition succeeded" %
+            (LP1, LP3))
+    j.check("busy" in j.read("busy_write.err").lower(),
+            "the refused write should say EBUSY: %r" %
+            j.read("busy_write.err"))
+    s = checks.snap(j, "busy")
+    if s:
+        checks.check_lp(j, s, LP1, 1, 0, why=" (its disable was refused)")
+        checks.check_lp(j, s, LP3, 0, 1, why=" (held by the sleeper)")
+    rc(j, "a_busy", 2)
+    has(j, "a_busy", ".err", "cannot disable %s" % LP1)
+    has(j, "a_busy", ".err", "%s is in transition" % LP3)
+    # the top one disabled: the lower one is live again
+    if rc(j, "a_unload3", 0):
+        has(j, "a_unload3", ".txt", "%s: unloaded" % LP3)
+    impl(j, "impl_after_a", 1, "%s gone, %s left" % (LP3, LP1))
+    s = checks.snap(j, "lower_live")
+    if s:
+        checks.check_lp(j, s, LP1, 1, 0)
+        checks.check_lp_gone(j, s, LP3)
+        checks.check_refcnt(j, s, LP3, None, " (klptop unloaded it)")
+
+    # (c) the replace reversed before it completed: the stack stays
+    impl(j, "impl_restacked", 3, "%s stacked again" % LP3)
+    s = checks.snap(j, "replacing1")
+    if s:
+        checks.check_lp(j, s, LP2, 1, 1, why=" (the sleeper in %s's "
+                        "function)" % LP3)
+    if rc(j, "c_reverse", 0):
+        has(j, "c_reverse", ".txt", "%s: disabled" % LP2)
+        has(j, "c_reverse", ".txt", "%s: unloaded" % LP2)
+    s = checks.snap(j, "reversed")
+    if s:
+        checks.check_lp_gone(j, s, LP2)
+        checks.check_refcnt(j, s, LP2, None, " (klptop unloaded it)")
+        for lp in (LP1, LP3):
+            checks.check_lp(j, s, lp, 1, 0, why=" (the replace reversed)")
+            checks.check_refcnt(j, s, lp, 1)
+    impl(j, "impl_reversed", 3, "the replace reversed: %s still on top" % LP3)
+
+    # (b) the replace completes: both replaced modules unload-ready
+    s = checks.snap(j, "replacing2")
+    if s:
+        checks.check_lp(j, s, LP2, 1, 1)
+        for lp in (LP1, LP3):
+            checks.check_lp(j, s, lp, 1, 0)
+            checks.check_refcnt(j, s, lp, 1)
+    for name, lp in (("b_wait1", LP1), ("b_wait3", LP3)):
+        if rc(j, name, 0):
+            has(j, name, ".txt", "%s: ready to unload" % lp)
+    s = checks.snap(j, "replaced")
+    if s:
+        checks.check_lp(j, s, LP2, 1, 0)
+        for lp in (LP1, LP3):
+            checks.check_lp_gone(j, s, lp)
+            checks.check_refcnt(j, s, lp, 0, " (replaced, never disabled)")
+    impl(j, "impl_replaced", 2, "the replace completed")
+    if rc(j, "b_unload3", 0):
+        has(j, "b_unload3", ".txt", "%s: already disabled: its patch is "
+            "gone" % LP3)
+        has(j, "b_unload3", ".txt", "%s: unloaded" % LP3)
+    j.check(j.fact("rmmod_lp1_rc") == "0", "rmmod of the replaced %s: %r (%s)"
+            % (LP1, j.fact("rmmod_lp1_rc"), j.read("rmmod_lp1.txt")))
+    s = checks.snap(j, "end")
+    if s:
+        for lp in (LP1, LP3):
+            checks.check_refcnt(j, s, lp, None)
+    return j.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
