@@ -15,7 +15,12 @@ set -eu
 #   vm:    the VM scenarios: the kernels of every flavour with their
 #          headers (KFLAVOURS), qemu, the initramfs tools, the kernel's
 #          own livepatch selftests (linux-source-6.1, xz-utils), python3
-#          judges, tmux for console scenarios and the demo test.
+#          judges, tmux for console scenarios and the demo test;
+#          prometheus (the server and promtool on the host) and
+#          prometheus-node-exporter (copied into the guest) for the
+#          scenario prometheus, which runs both as plain programs on
+#          ports of its own: their services are not used (a chroot
+#          without init starts none; under systemd they may run aside).
 #          The man pages' and the completion's tests: mandoc, man-db
 #          (man, lexgrog), bash-completion.
 #   pkg:   the Debian packages (tests/pkg/): debhelper, dh-dkms, dkms,
@@ -28,7 +33,8 @@ build_pkgs="build-essential pkg-config kmod libelf-dev
 	llvm procps mandoc man-db bash-completion"
 vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
-	xz-utils qemu-system-x86 busybox-static cpio python3 tmux"
+	xz-utils qemu-system-x86 busybox-static cpio python3 tmux
+	prometheus prometheus-node-exporter"
 pkg_pkgs="debhelper dh-dkms dkms fakeroot lintian debootstrap"
 fresh_pkgs="debootstrap"
 

@@ -2,6 +2,18 @@
 # Build the initramfs of the klptrace end-to-end test VM.
 #
 #   tests/vm/mkinitramfs.sh OUT.cpio.gz
+#   tests/vm/mkinitramfs.sh --net OUT.cpio.gz
+#
+# --net builds only the overlay of the scenarios with NET=1 in vm.env
+# (run.sh appends it to the image: the kernel unpacks concatenated
+# archives in order), so that the other scenarios boot the image
+# unchanged:
+#   /klpt/net/e1000.ko        the NIC's driver for KVER (modular in Debian's
+#                             kernels; no dependencies; /init loads it)
+#   /klpt/bin/prometheus-node-exporter   Debian's node_exporter (a Go
+#                             binary linked against libc only), with its
+#                             shared libraries, when installed on the host
+#   /klpt/build-info.net      what went in
 #
 # Layout of the image (gzip'd newc cpio):
 #   /bin/busybox              busybox-static; /init installs the applet links
@@ -54,8 +66,13 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
+net=0
+if [ "${1:-}" = --net ]; then
+	net=1
+	shift
+fi
 if [ $# -ne 1 ]; then
-	echo "usage: $0 OUT.cpio.gz" >&2
+	echo "usage: $0 [--net] OUT.cpio.gz" >&2
 	exit 2
 fi
 out=$1
@@ -79,6 +96,82 @@ fi
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/klpt-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
+
+# pack: $stage into $out, reproducibly: normalise everything that would
+# make two builds differ (sorted entries, owner, mtime), gzip -n.
+pack() {
+	find "$stage" -exec touch -h -d @0 {} +
+	mkdir -p "$(dirname "$out")"
+	local tmp_out="$out.tmp.$$"
+	(
+		cd "$stage"
+		find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
+			cpio --quiet -o -H newc -R 0:0 --reproducible
+	) | gzip -n -6 >"$tmp_out"
+	mv -f "$tmp_out" "$out"
+}
+
+declare -A libs=()
+# add_libs BIN: the shared libraries BIN needs, into libs[].
+add_libs() {
+	local t=$1 deps name arrow path
+	# "name => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"
+	deps=$(ldd "$t") || { echo "mkinitramfs: ldd $t failed" >&2; exit 1; }
+	while read -r name arrow path _; do
+		if [ "$arrow" != "=>" ]; then
+			path=$name
+		fi
+		case $path in
+		/*) ;;
+		not) echo "mkinitramfs: $t: $name not found" >&2; exit 1 ;;
+		*) continue ;;	# linux-vdso.so.1: in the kernel
+		esac
+		case $name in
+		libklptrace.so.*) libs["/lib/x86_64-linux-gnu/$name"]=$path ;;
+		*) libs["$path"]=$path ;;
+		esac
+	done <<<"$deps"
+}
+
+# install_libs: what add_libs collected, at the same paths, as the file
+# itself under the name the loader looks for.
+install_libs() {
+	local dst
+	for dst in "${!libs[@]}"; do
+		mkdir -p "$stage$(dirname "$dst")"
+		install -m 0755 "$(readlink -f "${libs[$dst]}")" "$stage$dst"
+	done
+}
+
+# The overlay of the networked scenarios (--net, above).
+if [ "$net" = 1 ]; then
+	kver=${KVER:?mkinitramfs --net: KVER is not set}
+	nic=$(modinfo -k "$kver" -n e1000 2>/dev/null) || {
+		echo "mkinitramfs: no e1000 module for $kver (linux-image-$kver)" >&2
+		exit 1
+	}
+	mkdir -p "$stage/klpt/net" "$stage/klpt/bin"
+	case $nic in
+	*.ko) install -m 0644 "$nic" "$stage/klpt/net/e1000.ko" ;;
+	*.ko.xz) xz -dc "$nic" >"$stage/klpt/net/e1000.ko" ;;
+	*) echo "mkinitramfs: $nic: unknown module format" >&2; exit 1 ;;
+	esac
+	exporter=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
+	if [ -x "$exporter" ]; then
+		install -m 0755 "$exporter" "$stage/klpt/bin/prometheus-node-exporter"
+		add_libs "$exporter"
+		install_libs
+	else
+		echo "mkinitramfs: note: no $exporter (apt-get install prometheus-node-exporter)" >&2
+	fi
+	{
+		echo "e1000=$(sha256sum <"$stage/klpt/net/e1000.ko" | cut -c1-16)"
+		[ -x "$exporter" ] && echo "node_exporter=$(sha256sum <"$exporter" | cut -c1-16)"
+	} >"$stage/klpt/build-info.net"
+	pack
+	echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB; network overlay)" >&2
+	exit 0
+fi
 
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,out,klpt/scenarios,klpt/modules}
 install -m 0755 "$busybox" "$stage/bin/busybox"
@@ -135,27 +228,6 @@ if [ -x "$tui_build/klptop" ]; then
 else
 	echo "mkinitramfs: note: klptop not built ($tui_build): no klptop in the guest" >&2
 fi
-declare -A libs=()
-# add_libs BIN: the shared libraries BIN needs, into libs[].
-add_libs() {
-	local t=$1 deps name arrow path
-	# "name => /path (addr)", "/lib64/ld-linux-x86-64.so.2 (addr)"
-	deps=$(ldd "$t") || { echo "mkinitramfs: ldd $t failed" >&2; exit 1; }
-	while read -r name arrow path _; do
-		if [ "$arrow" != "=>" ]; then
-			path=$name
-		fi
-		case $path in
-		/*) ;;
-		not) echo "mkinitramfs: $t: $name not found" >&2; exit 1 ;;
-		*) continue ;;	# linux-vdso.so.1: in the kernel
-		esac
-		case $name in
-		libklptrace.so.*) libs["/lib/x86_64-linux-gnu/$name"]=$path ;;
-		*) libs["$path"]=$path ;;
-		esac
-	done <<<"$deps"
-}
 for t in "${tools[@]}"; do
 	mkdir -p "$stage/klpt/bin"
 	install -m 0755 "$t" "$stage/klpt/bin/$(basename "$t")"
@@ -199,11 +271,7 @@ if [ -n "${KVER:-}" ] && [ -d "$st_src/tools/testing/selftests/livepatch" ] &&
 elif [ -n "${KVER:-}" ]; then
 	echo "mkinitramfs: note: no livepatch selftests ($st_ko, $st_src: make -C tests/selftests)" >&2
 fi
-for dst in "${!libs[@]}"; do
-	mkdir -p "$stage$(dirname "$dst")"
-	# the file itself, under the name the loader looks for
-	install -m 0755 "$(readlink -f "${libs[$dst]}")" "$stage$dst"
-done
+install_libs
 
 {
 	echo "kver=${KVER:-unknown}"
@@ -221,15 +289,5 @@ done
 	done
 } >"$stage/klpt/build-info"
 
-# Normalise everything that would make two builds differ.
-find "$stage" -exec touch -h -d @0 {} +
-mkdir -p "$(dirname "$out")"
-tmp_out="$out.tmp.$$"
-(
-	cd "$stage"
-	find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
-		cpio --quiet -o -H newc -R 0:0 --reproducible
-) | gzip -n -6 >"$tmp_out"
-mv -f "$tmp_out" "$out"
-
+pack
 echo "mkinitramfs: $out ($(du -k "$out" | cut -f1) KiB; modules: ${#mods[@]}; tools: ${#tools[@]})" >&2

@@ -8,7 +8,10 @@
 # judge.py RESULTDIR, exit 0 = pass; see judge/klptjudge.py) and
 # optionally vm.env, lines KEY=VALUE that this scenario needs and that win
 # over the environment: TIMEOUT (guest-side, s), SMP, MEM (MiB), APPEND
-# (added to the kernel command line).
+# (added to the kernel command line), NET=1 (a network: host-net.sh; the
+# image gets mkinitramfs.sh's --net overlay, guest/init brings eth0 up)
+# with HOSTFWD (guest TCP ports reachable from the host, space-separated).
+# optionally peer, an executable run on the host next to the VM (below).
 #
 # Per scenario: build/vm/results/NAME/ gets the guest's /out
 # (events.txt, snap/, lib/, dmesg.txt, scenario.log, status, failures,
@@ -60,6 +63,8 @@ root=$(cd "$here/../.." && pwd)
 
 # shellcheck source=host-lib.sh
 . "$here/host-lib.sh"
+# shellcheck source=host-net.sh
+. "$here/host-net.sh"
 
 klpt_kver || exit 1
 KLPT_VM_CMDLINE=$(klpt_kernel_cmdline)
@@ -162,6 +167,18 @@ mkdir -p "$build/results"
 # one image per kernel: the flavours' modules differ
 initrd=$build/initramfs-$KVER.cpio.gz
 "$here/mkinitramfs.sh" "$initrd" || exit 1
+# The networked scenarios' image: the same plus the --net overlay (the
+# kernel unpacks concatenated archives in order); built only when one
+# of them runs.
+net_initrd=$build/initramfs-$KVER+net.cpio.gz
+for s in "${scenarios[@]}"; do
+	if grep -qx 'NET=1' "$scenarios_dir/$s/vm.env" 2>/dev/null; then
+		"$here/mkinitramfs.sh" --net "$build/initramfs-net-$KVER.cpio.gz" || exit 1
+		cat "$initrd" "$build/initramfs-net-$KVER.cpio.gz" >"$net_initrd.tmp.$$" &&
+			mv -f "$net_initrd.tmp.$$" "$net_initrd" || exit 1
+		break
+	fi
+done
 
 # Kernel splats in dmesg.  The forced-transition pr_warn and the taint
 # notices are expected in livepatch tests and match none of these.
@@ -240,6 +257,126 @@ run_console() {
 	return "$(cat "$res/qemu.rc")"
 }
 
+# run_vm SCENARIO RESULTDIR: boot with ttyS0 in console.log and ttyS1 in
+# ttyS1.txt; returns qemu's status.
+#
+# NET=1: the network of host-net.sh, HOSTFWD's guest ports forwarded
+# from free ports of 127.0.0.1; should qemu find one taken after all
+# ("Could not set up host forwarding rule"), it boots again with new
+# ones (3 tries).
+#
+# With an executable scenarios/NAME/peer, ttyS1 goes both ways (a qemu
+# pipe: ttyS1.out copied into ttyS1.txt, ttyS1.in read by the guest) and
+# the peer runs on the host next to the VM, in a session of its own,
+# with in its environment
+#   KLPT_RESULTS       the result directory (its output: peer.log there)
+#   KLPT_SERIAL_LOG    ttyS1.txt, what the guest writes on ttyS1 so far
+#   KLPT_SERIAL_IN     the fifo of what the guest reads from ttyS1
+#   KLPT_FWD_<PORT>    the host port forwarded to guest port PORT
+#   KLPT_ROOT          the repository
+# (guest/lib.sh step and judge/steps.py speak the protocol on ttyS1).
+# Its exit status goes to peer.status (non-zero fails the scenario).  It
+# is given 30 s to end after qemu did; then its whole process group,
+# whatever it started (a server), is killed, as on INT/TERM.
+run_vm() {
+	local s=$1 res=$2 peer=$scenarios_dir/$1/peer try ports="" rc
+	local -a s1 net=() fwd_env=()
+	local qpid catpid="" peerpid="" end i
+	local -a fwd
+	if [ -x "$peer" ]; then
+		mkfifo "$res/ttyS1.in" "$res/ttyS1.out" || return 1
+		s1=(-serial "pipe:$res/ttyS1")
+	else
+		s1=(-serial "file:$res/ttyS1.txt")
+	fi
+	# stop_cat: the copy of ttyS1.out ends by itself once qemu, gone,
+	# closed the pipe (bounded), or never opened it (killed).
+	stop_cat() {
+		[ -n "$catpid" ] || return 0
+		end=$(($(date +%s) + 10))
+		while kill -0 "$catpid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do
+			sleep 0.1
+		done
+		kill "$catpid" 2>/dev/null
+		wait "$catpid"
+		catpid=""
+	}
+	# shellcheck disable=SC2317 # stop_all runs from the trap below
+	# stop_all: qemu (timeout(1) runs it in its own process group, out
+	# of reach of a Ctrl-C on our terminal) and the peer's group.
+	stop_all() {
+		kill -TERM "$qpid" 2>/dev/null
+		[ -n "$peerpid" ] && kill -KILL -- "-$peerpid" 2>/dev/null
+		wait
+	}
+	trap 'stop_all; exit 130' INT TERM
+	for try in 1 2 3; do
+		if [ "$s_net" = 1 ]; then
+			ports=$(klpt_free_ports "$(wc -w <<<"$s_fwd")" | tr '\n' ' ')
+			mapfile -t net < <(klpt_net_args "$s_fwd" "$ports")
+		fi
+		if [ -x "$peer" ]; then
+			# ends when qemu closes the pipe
+			cat "$res/ttyS1.out" >>"$res/ttyS1.txt" &
+			catpid=$!
+		fi
+		timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
+			"${qemu_args[@]}" "${net[@]}" -append "$append" \
+			-serial "file:$res/console.log" "${s1[@]}" \
+			</dev/null >"$res/qemu.log" 2>&1 &
+		qpid=$!
+		[ "$s_net" = 1 ] || break
+		# slirp listens on the forwarded ports before the guest boots
+		end=$(($(date +%s) + 30))
+		# shellcheck disable=SC2086 # ports: a list
+		while kill -0 "$qpid" 2>/dev/null && ! klpt_listening $ports &&
+			[ "$(date +%s)" -lt "$end" ]; do
+			sleep 0.1
+		done
+		if ! kill -0 "$qpid" 2>/dev/null &&
+			grep -q 'Could not set up host forwarding rule' "$res/qemu.log"; then
+			wait "$qpid"
+			stop_cat
+			echo "run.sh: $s: a forwarded port was taken (try $try): $(cat "$res/qemu.log")" >>"$res/net.log"
+			continue
+		fi
+		break
+	done
+	if [ -x "$peer" ]; then
+		read -ra ports <<<"$ports"
+		read -ra fwd <<<"$s_fwd"
+		for i in "${!fwd[@]}"; do
+			fwd_env+=("KLPT_FWD_${fwd[i]}=${ports[i]}")
+		done
+		echo "$s_fwd -> ${ports[*]}" >>"$res/net.log"
+		# setsid: the peer leads a process group (its pid) that takes
+		# along whatever it starts.
+		env KLPT_RESULTS="$res" KLPT_SERIAL_LOG="$res/ttyS1.txt" \
+			KLPT_SERIAL_IN="$res/ttyS1.in" KLPT_ROOT="$root" "${fwd_env[@]}" \
+			PYTHONPATH="$here/judge${PYTHONPATH:+:$PYTHONPATH}" \
+			setsid "$peer" </dev/null >"$res/peer.log" 2>&1 &
+		peerpid=$!
+	fi
+	wait "$qpid"
+	rc=$?
+	stop_cat
+	if [ -n "$peerpid" ]; then
+		end=$(($(date +%s) + 30))
+		while kill -0 "$peerpid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do
+			sleep 0.2
+		done
+		if kill -0 "$peerpid" 2>/dev/null; then
+			echo "run.sh: the peer did not end within 30 s of the VM: killed" >>"$res/peer.log"
+		fi
+		kill -KILL -- "-$peerpid" 2>/dev/null
+		wait "$peerpid"
+		echo $? >"$res/peer.status"
+		rm -f "$res/ttyS1.in" "$res/ttyS1.out"
+	fi
+	trap - INT TERM
+	return "$rc"
+}
+
 # run_scenario NAME: boot, run and judge one scenario; prints its
 # PASS/FAIL line (and the details of a failure); status 0 if it passed.
 # Runs in a subshell of its own (the job pool below): its variables are
@@ -254,7 +391,7 @@ run_scenario() {
 	# Per-scenario VM settings.
 	s_timeout=$guest_timeout s_host_timeout=$host_timeout
 	s_smp=$smp s_mem=$mem s_append=${KLPT_VM_APPEND:-}
-	s_cols=80 s_rows=24
+	s_cols=80 s_rows=24 s_net=0 s_fwd=""
 	if [ -f "$scenarios_dir/$s/vm.env" ]; then
 		while IFS='=' read -r key val; do
 			case $key in
@@ -267,6 +404,8 @@ run_scenario() {
 			APPEND) s_append="$s_append $val" ;;
 			COLS) s_cols=$val ;;
 			ROWS) s_rows=$val ;;
+			NET) s_net=$val ;;
+			HOSTFWD) s_fwd=$val ;;
 			'' | '#'*) ;;
 			*) echo "run.sh: $s/vm.env: unknown key $key" >&2 ;;
 			esac
@@ -274,8 +413,13 @@ run_scenario() {
 	fi
 
 	append="$KLPT_VM_CMDLINE klpt_scenario=$s klpt_timeout=$s_timeout $s_append"
+	s_initrd=$initrd
+	if [ "$s_net" = 1 ]; then
+		s_initrd=$net_initrd
+		append+=" klpt_net=1"
+	fi
 	qemu_args=(-accel tcg -cpu max -m "$s_mem" -smp "$s_smp"
-		-kernel "$kernel" -initrd "$initrd"
+		-kernel "$kernel" -initrd "$s_initrd"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot)
 	t0=$(date +%s.%N)
 	if [ -x "$scenarios_dir/$s/host.sh" ]; then
@@ -283,18 +427,8 @@ run_scenario() {
 		run_console "$s" "$res"
 		qrc=$?
 	else
-		timeout -k 10 "$s_host_timeout" qemu-system-x86_64 \
-			"${qemu_args[@]}" -append "$append" \
-			-serial "file:$res/console.log" -serial "file:$res/ttyS1.txt" \
-			</dev/null >"$res/qemu.log" 2>&1 &
-		# timeout(1) runs qemu in its own process group, out of reach of
-		# a Ctrl-C on our terminal: forward INT/TERM so no VM is left
-		# behind.
-		qpid=$!
-		trap 'kill -TERM "$qpid" 2>/dev/null; wait "$qpid"; exit 130' INT TERM
-		wait "$qpid"
+		run_vm "$s" "$res"
 		qrc=$?
-		trap - INT TERM
 	fi
 	t1=$(date +%s.%N)
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -313,6 +447,10 @@ run_scenario() {
 	if [ -e "$res/host.status" ] && [ "$(cat "$res/host.status")" != 0 ]; then
 		add "host.sh exited with status $(cat "$res/host.status")" \
 			"host.log, last lines" "$(tail -n 30 "$res/host.log" | indent)"
+	fi
+	if [ -e "$res/peer.status" ] && [ "$(cat "$res/peer.status")" != 0 ]; then
+		add "peer exited with status $(cat "$res/peer.status")" \
+			"peer.log, last lines" "$(tail -n 30 "$res/peer.log" | indent)"
 	fi
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		add "VM killed after the host timeout of $s_host_timeout s" \

@@ -605,3 +605,77 @@ klptop_check() {
 	fi
 	log "klptop_check $1: frames saved, snapshot klptop_$1 taken"
 }
+
+# --- steps: the scenario in step with its peer on the host ---------------
+# A scenario with a peer (run.sh: an executable scenarios/NAME/peer) stops
+# at each step while the host looks at the guest from outside
+# (judge/steps.py): it writes "KLPT-STEP NAME KEY=VALUE..." (its ground
+# truth at that point) on ttyS1 and waits, bounded, for the peer's
+# "KLPT-ACK NAME VERDICT" on ttyS1's input (run.sh makes ttyS1 a pipe both
+# ways for such a scenario).  /out/steps gets "NAME VERDICT" per step.
+KLPT_STEP_TTY=/dev/ttyS1
+KLPT_STEP_IN=/tmp/klpt_steps.in
+KLPT_STEP_TIMEOUT=${KLPT_STEP_TIMEOUT:-60}
+
+# _klpt_holds_tty PID: process PID has $KLPT_STEP_TTY open.
+_klpt_holds_tty() {
+	for _klpt_fd in "/proc/$1/fd/"*; do
+		[ "$(readlink "$_klpt_fd" 2>/dev/null)" = "$KLPT_STEP_TTY" ] && return 0
+	done
+	return 1
+}
+
+# _klpt_step_reader: start copying ttyS1's input into $KLPT_STEP_IN, once.
+# Its own process opens the tty: the scenario leads its session (init's
+# setsid), and a session leader that opens a tty takes it as its
+# controlling terminal.  The port stays open from then on (a UART that
+# opens clears its FIFO: input sent before would be lost), echo off (the
+# peer's lines must not come back on ttyS1), lines as they end.
+_klpt_step_reader() {
+	[ -e "$KLPT_STEP_IN" ] && return 0
+	: >"$KLPT_STEP_IN"
+	cat "$KLPT_STEP_TTY" >>"$KLPT_STEP_IN" &
+	loop_until_timeout 10 _klpt_holds_tty $! &&
+		stty -F "$KLPT_STEP_TTY" -echo
+}
+
+# _klpt_acked NAME: the peer's ack of step NAME has come.
+_klpt_acked() {
+	grep -q "^KLPT-ACK $1 " "$KLPT_STEP_IN"
+}
+
+# step NAME [KEY=VALUE...]: announce step NAME with its ground truth to
+# the peer and wait (KLPT_STEP_TIMEOUT, 60 s) for its ack; log and record
+# its verdict.  0 if the verdict is "ok", else 1 (the verdict on stderr).
+step() {
+	_klpt_step=$1
+	_klpt_step_reader || return 1
+	# in a subshell: see _klpt_step_reader
+	(echo "KLPT-STEP $*" >"$KLPT_STEP_TTY") || return 1
+	if ! loop_until_timeout "$KLPT_STEP_TIMEOUT" _klpt_acked "$_klpt_step"; then
+		echo "step $_klpt_step: no ack from the host's peer" >&2
+		echo "$_klpt_step no-ack" >>"$KLPT_OUT/steps"
+		return 1
+	fi
+	_klpt_v=$(sed -n "s/^KLPT-ACK $_klpt_step //p" "$KLPT_STEP_IN" | tr -d '\r' | tail -n 1)
+	echo "$_klpt_step $_klpt_v" >>"$KLPT_OUT/steps"
+	log "step $_klpt_step: $_klpt_v"
+	[ "$_klpt_v" = ok ] || {
+		echo "step $_klpt_step: the peer says: $_klpt_v" >&2
+		return 1
+	}
+}
+
+# net_ready: eth0 (init: klpt_net=1) has its link up (a loop_until
+# predicate: the link comes ~2 s after init brought eth0 up).
+net_ready() {
+	file_is /sys/class/net/eth0/carrier 1
+}
+
+# listening PORT: a TCP socket listens on PORT (any address), a
+# loop_until predicate (/proc/net/tcp and tcp6, state 0A).
+listening() {
+	_klpt_hex=$(printf %04X "$1")
+	grep -qE "^ *[0-9]+: [0-9A-F]+:$_klpt_hex [0-9A-F]+:0000 0A " \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
