@@ -11,7 +11,9 @@ set -eu
 #   build: klptrace.ko, test modules, libklptrace, klptop, their unit
 #          tests, fuzzers (clang, libclang-rt) and sanitizer reports
 #          (llvm: llvm-symbolizer names the frames the fuzz classifier
-#          reads), valgrind, pgrep (procps) in klptop's signal tests.
+#          reads), valgrind, pgrep (procps) in klptop's signal tests,
+#          promtool (prometheus) for klptop --openmetrics' and the alert
+#          rules' tests (contrib/prometheus).
 #   vm:    the VM scenarios: the kernels of every flavour with their
 #          headers (KFLAVOURS), qemu, the initramfs tools, the kernel's
 #          own livepatch selftests (linux-source-6.1, xz-utils), python3
@@ -30,7 +32,7 @@ set -eu
 build_pkgs="build-essential pkg-config kmod libelf-dev
 	linux-headers-amd64 libtracefs-dev libtraceevent-dev
 	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev
-	llvm procps mandoc man-db bash-completion"
+	llvm procps mandoc man-db bash-completion prometheus"
 vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
 	xz-utils qemu-system-x86 busybox-static cpio python3 tmux

@@ -45,6 +45,15 @@
  * none of them), and each byte that is
  * not part of a valid sequence becomes \ufffd (U+FFFD, the replacement
  * character): the output is always valid UTF-8 and valid JSON.
+ *
+ * Prometheus label values (text exposition 0.0.4, UTF-8): '\', '"' and
+ * a line feed are the format's three escapes (\\, \", \n); every other
+ * C0 control, DEL and each byte that is not part of a valid UTF-8
+ * sequence becomes U+FFFD, so that a name cannot end the sample line, a
+ * scraper's parser never sees invalid UTF-8 and a line shown on a
+ * terminal carries no control.  Valid UTF-8 passes as it is (refused
+ * code points too: a label is data for the query language, not a line
+ * for a terminal, and must stay the name it is).
  */
 #include <langinfo.h>
 #include <limits.h>
@@ -256,6 +265,35 @@ void top_esc_json(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+void top_esc_label(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t cp;
+		int n;
+
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p++, f);
+		} else if (*p == '\n') {
+			fputs("\\n", f);
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fputs("\xef\xbf\xbd", f);	/* U+FFFD */
+			p++;
+		} else if (*p < 0x80) {
+			fputc(*p++, f);
+		} else if ((n = utf8_seq(p, &cp)) > 0) {
+			fwrite(p, 1, (size_t)n, f);
+			p += n;
+		} else {
+			fputs("\xef\xbf\xbd", f);	/* not UTF-8: one byte */
+			p++;
+		}
+	}
 }
 
 void top_utf8_cut(char *buf, size_t size)

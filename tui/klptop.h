@@ -17,6 +17,10 @@
  *   esc.c      names and texts klptop did not write, escaped per sink
  *   out.c      standard output's writes and their first error
  *   termcheck.c whether the screen can run on this terminal
+ *   metrics.c  the Prometheus text exposition of a frame (--openmetrics,
+ *              --listen): the metric table, its samples
+ *   textfile.c --openmetrics FILE: the file replaced atomically
+ *   listen.c   --listen: a minimal HTTP server of GET /metrics
  */
 #ifndef KLPTOP_H
 #define KLPTOP_H
@@ -24,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -43,6 +48,7 @@ enum top_output {
 	TOP_OUT_SCREEN,
 	TOP_OUT_BATCH,
 	TOP_OUT_JSON,
+	TOP_OUT_METRICS,	/* --openmetrics, --listen */
 };
 
 /* Blocker sort keys, in the order the 's' key cycles through them. */
@@ -75,6 +81,8 @@ struct top_config {
 	const char *root;		/* --root (tests) */
 	enum top_sort sort;
 	bool sort_reverse;
+	const char *openmetrics;	/* --openmetrics FILE */
+	const char *listen;		/* --listen ADDR:PORT */
 };
 
 /* ---------------------------------------------------------------- app.c */
@@ -186,6 +194,11 @@ struct top_patch {
 	 * false and shown as ? (null).
 	 */
 	bool forced_known;
+	/*
+	 * A row for a livepatch module whose patch is gone (freed and
+	 * released, replaced, forced): only its module's values are known.
+	 */
+	bool module_only;
 	int target;			/* enum klpt_state, UNDEFINED: unknown */
 	/*
 	 * enum klpt_phase: before the start (INIT) no task is pending and
@@ -328,6 +341,11 @@ size_t top_text_fit(const char *s, int cols, int *used);
  */
 const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 			int max);
+/*
+ * s as a Prometheus label value, quotes excluded: \\ \" \n escaped,
+ * other controls and bytes that are not UTF-8 as U+FFFD.
+ */
+void top_esc_label(FILE *f, const char *s);
 /* s as a JSON string, quotes included: always valid UTF-8 and JSON. */
 void top_esc_json(FILE *f, const char *s);
 /*
@@ -348,6 +366,62 @@ void top_text_frame(FILE *f, const struct top_view *v,
 /* One NDJSON line for v. */
 void top_json_frame(FILE *f, const struct top_view *v,
 		    const struct top_app *app);
+
+/* ------------------------------------------------------------ metrics.c */
+
+/* Top blockers per patch in the capped info metric. */
+#define TOP_METRICS_TOP_BLOCKERS 5
+
+/*
+ * The Prometheus text exposition (format 0.0.4) of v to f: every metric
+ * of the table in metrics.c with # HELP and # TYPE; a value the session
+ * does not know has no sample.  v is built with the default sort (the
+ * longest blocked first).  root: --root (tests), for klptrace.ko's hooks.
+ */
+void top_metrics_frame(FILE *f, const struct top_view *v,
+		       const struct top_app *app, const char *root);
+
+/* ----------------------------------------------------------- textfile.c */
+
+struct top_textfile;
+
+/*
+ * Hold FILE's directory open (no link as its last component); FILE's
+ * name must be a plain file name there.  0, or -errno after one line on
+ * stderr.
+ */
+int top_textfile_open(const char *path, struct top_textfile **out);
+/*
+ * Replace the file with buf, atomically: a new temporary file in the
+ * held directory (O_EXCL|O_NOFOLLOW, 0644), written, fsync()ed,
+ * renamed over FILE, the directory fsync()ed.  On failure the old file
+ * is intact, the temporary removed: -errno after one line on stderr.
+ */
+int top_textfile_write(struct top_textfile *t, const char *buf, size_t len);
+void top_textfile_close(struct top_textfile *t);
+
+/* ------------------------------------------------------------- listen.c */
+
+struct top_listen;
+
+/*
+ * Listen on ADDR:PORT (numeric: 127.0.0.1:9101, [::1]:9101; a bare PORT
+ * or :PORT is 127.0.0.1).  0, or -errno after one line on stderr.
+ */
+int top_listen_open(const char *spec, struct top_listen **out);
+/* The body GET /metrics serves from now on (copied). 0 or -ENOMEM. */
+int top_listen_set(struct top_listen *l, const char *buf, size_t len);
+/*
+ * Its descriptors for poll(): fills up to max entries, returns how many.
+ * After poll(), top_listen_handle() with the same array does the work
+ * (never blocks).
+ */
+int top_listen_pollfds(struct top_listen *l, struct pollfd *pfd, int max);
+void top_listen_handle(struct top_listen *l, const struct pollfd *pfd,
+		       int n);
+/* The most a server waits for, in ms, before it must be handled again. */
+int top_listen_timeout(const struct top_listen *l);
+void top_listen_close(struct top_listen *l);
 
 /* ------------------------------------------------------------- screen.c */
 

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ static const char usage[] =
 "    klptop [-b | --json] [-d SECS] [-n N] [-p PATCH] [-s KEY] [--readonly]\n"
 "           [--record DIR] [--fallback]\n"
 "    klptop --replay DIR|FILE.dat [--speed X] [-b | --json] [-d SECS] [-n N]\n"
+"    klptop --openmetrics FILE [--listen ADDR:PORT] [-d SECS] [-n N]\n"
+"           [--replay PATH] [--fallback]\n"
 "    klptop --disable PATCH [--wait-unload [--timeout SECS]] [--unload --yes]\n"
 "    klptop --force PATCH --yes [--wait-unload [--timeout SECS]]\n"
 "    klptop -h | -V\n"
@@ -94,6 +97,14 @@ static const char usage[] =
 "                        trace.dat of `trace-cmd record -e klp -e module`\n"
 "    --speed X           replay speed (default 1; 0: start paused)\n"
 "    --fallback          do not use klptrace.ko's events even if loaded\n"
+"    --openmetrics FILE  write each frame's metrics to FILE, replaced\n"
+"                        atomically (Prometheus text format 0.0.4, for\n"
+"                        node_exporter's textfile collector: a FILE.prom\n"
+"                        in its directory); a write that fails (a full\n"
+"                        disk) exits 2 and leaves the old FILE\n"
+"    --listen ADDR:PORT  serve the metrics at http://ADDR:PORT/metrics\n"
+"                        (only that; numeric ADDR, 127.0.0.1 if only a\n"
+"                        PORT is given, [::1]:PORT for IPv6)\n"
 "    -h, --help          this help;  -V, --version: the version\n"
 "\n"
 "  Scripted flow\n"
@@ -170,11 +181,43 @@ static const char usage[] =
 "    128+N ended by signal N (SIGINT, SIGTERM, SIGHUP): the terminal and\n"
 "          the tracefs instance are cleaned up first\n"
 "\n"
+"METRICS\n"
+"    --openmetrics and --listen export each frame as these metrics; a\n"
+"    value klptop shows as ? has no sample (unknown is a missing series,\n"
+"    never a guess).  Labels escape \\, \" and newlines; other controls\n"
+"    and bytes that are not UTF-8 become U+FFFD.\n"
+"    klptrace_info{version,kernel,mode}    always 1; mode events,\n"
+"                        fallback or replay\n"
+"    klptrace_events_total, klptrace_events_lost_total   counters\n"
+"    klptrace_hooks_active, klptrace_hooks_missing,\n"
+"    klptrace_hooks_inactive   klptrace.ko's hooks (when loaded)\n"
+"    klp_patch_enabled{patch}, klp_patch_forced{patch},\n"
+"    klp_patch_replace{patch}  (no sample on 6.1: unknown)\n"
+"    klp_patch_transition{patch,direction}   1 and patching, unpatching\n"
+"                        or unknown while a transition runs, else 0 and\n"
+"                        none\n"
+"    klp_patch_transition_seconds, klp_patch_transition_pass,\n"
+"    klp_patch_signals, klp_patch_transition_tasks,\n"
+"    klp_patch_transition_switched_tasks   {patch}, of the running\n"
+"                        transition\n"
+"    klp_blocked_tasks{patch,reason}   reason running, sleeping,\n"
+"                        unreliable_stack, other or unknown\n"
+"    klp_blocked_longest_seconds{patch}   when the session saw the\n"
+"                        whole transition; klp_blocked_longest_seen_seconds\n"
+"                        what it saw (a lower bound)\n"
+"    klp_blocker_info{patch,rank,pid,comm,reason,function}   the 5\n"
+"                        longest blocked tasks of a patch, always 1\n"
+"    klp_module_refcount{module}, klp_module_unload_ready{module}\n"
+"    klp_module_unload_verdict{module,verdict}   one-hot: ready,\n"
+"                        enabled, tasks, transition, not_freed,\n"
+"                        not_released, refs, forced, unknown\n"
+"\n"
 "EXAMPLES\n"
 "    klptop                                  watch\n"
 "    klptop -b -n 1 -p klpt_lp_sleep          one text frame\n"
 "    klptop --disable lp --wait-unload --timeout 60 --unload --yes\n"
-"    klptop --replay /root/lp-rec --speed 0   step through a recording\n";
+"    klptop --replay /root/lp-rec --speed 0   step through a recording\n"
+"    klptop --openmetrics /var/lib/prometheus/node-exporter/klptrace.prom -d 5\n";
 
 static void usage_error(const char *msg, const char *arg)
 {
@@ -230,10 +273,55 @@ void top_signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Wait until the next frame is due, processing events meanwhile. */
-static int wait_frame(struct top_app *app, double delay_s)
+/* Where frames go besides standard output: --openmetrics, --listen. */
+struct sinks {
+	struct top_textfile *textfile;
+	struct top_listen *listen;
+};
+
+/*
+ * Until the next frame is due (until, monotonic ns): the session's
+ * events (live) and the --listen clients, in one poll().  0 or -errno.
+ */
+static int serve_until(struct top_app *app, struct top_listen *ls,
+		       uint64_t until)
 {
-	uint64_t until;
+	struct pollfd pfd[32];
+	int n, ret, timeout, lt;
+
+	for (;;) {
+		uint64_t now = top_mono_ns();
+
+		if (now >= until || top_stop_signal)
+			return 0;
+		timeout = (int)((until - now) / 1000000) + 1;
+		pfd[0].fd = top_app_is_replay(app) ? -1 :
+			    klpt_session_fd(top_app_session(app));
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		n = 1 + top_listen_pollfds(ls, pfd + 1, 31);
+		lt = top_listen_timeout(ls);
+		if (lt >= 0 && lt < timeout)
+			timeout = lt;
+		ret = poll(pfd, (nfds_t)n, timeout);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret < 0)
+			continue;
+		top_listen_handle(ls, pfd + 1, n - 1);
+		if (pfd[0].revents) {
+			ret = top_app_process(app, 50);
+			if (ret < 0)
+				return ret;
+		}
+	}
+}
+
+/* Wait until the next frame is due, processing events meanwhile. */
+static int wait_frame(struct top_app *app, double delay_s,
+		      struct top_listen *ls)
+{
+	uint64_t until = top_mono_ns() + (uint64_t)(delay_s * 1e9);
 	int ret;
 
 	if (top_app_is_replay(app)) {
@@ -245,9 +333,11 @@ static int wait_frame(struct top_app *app, double delay_s)
 			if (ret < 0 || top_stop_signal)
 				return ret;
 		}
-		return 0;
+		/* serving a replay: its frames in real time */
+		return ls ? serve_until(app, ls, until) : 0;
 	}
-	until = top_mono_ns() + (uint64_t)(delay_s * 1e9);
+	if (ls)
+		return serve_until(app, ls, until);
 	for (;;) {
 		uint64_t now = top_mono_ns();
 
@@ -261,10 +351,11 @@ static int wait_frame(struct top_app *app, double delay_s)
 
 /*
  * A frame (-b or --json) to standard output: built in memory, then
- * written whole (out.c).  0 or -errno.
+ * written whole (out.c); metrics to their file and server instead.
+ * 0 or -errno (-EIO: a failed --openmetrics write, said already).
  */
 static int write_frame(const struct top_config *cfg, const struct top_view *v,
-		       const struct top_app *app)
+		       const struct top_app *app, const struct sinks *sk)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -273,7 +364,9 @@ static int write_frame(const struct top_config *cfg, const struct top_view *v,
 
 	if (!m)
 		return -ENOMEM;
-	if (cfg->output == TOP_OUT_JSON)
+	if (cfg->output == TOP_OUT_METRICS)
+		top_metrics_frame(m, v, app, cfg->root);
+	else if (cfg->output == TOP_OUT_JSON)
 		top_json_frame(m, v, app);
 	else
 		top_text_frame(m, v, app);
@@ -281,7 +374,14 @@ static int write_frame(const struct top_config *cfg, const struct top_view *v,
 		free(buf);
 		return -ENOMEM;
 	}
-	ret = top_out_write(buf, len);
+	if (cfg->output != TOP_OUT_METRICS) {
+		ret = top_out_write(buf, len);
+	} else {
+		ret = sk->listen ? top_listen_set(sk->listen, buf, len) : 0;
+		if (!ret && sk->textfile &&
+		    top_textfile_write(sk->textfile, buf, len))
+			ret = -EIO;
+	}
 	free(buf);
 	return ret;
 }
@@ -314,8 +414,9 @@ static int std_fds(void)
 	return 0;
 }
 
-/* -b and --json: frames until -n, a signal, or a replay's end. */
-static int run_frames(const struct top_config *cfg, struct top_app *app)
+/* -b, --json, metrics: frames until -n, a signal, or a replay's end. */
+static int run_frames(const struct top_config *cfg, struct top_app *app,
+		      const struct sinks *sk)
 {
 	long frame;
 	int ret;
@@ -335,13 +436,15 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 			return TOP_EXIT_ERROR;
 		}
 		t1 = top_mono_ns();
-		ret = write_frame(cfg, &v, app);
+		ret = write_frame(cfg, &v, app, sk);
 		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, v.ntasks);
 		top_view_free(&v);
 		if (ret == -ENOMEM) {
 			fprintf(stderr, PROG ": out of memory\n");
 			return TOP_EXIT_ERROR;
 		}
+		if (cfg->output == TOP_OUT_METRICS && ret)
+			return TOP_EXIT_ERROR;	/* said: textfile.c */
 		if (ret)
 			ret = top_out_error(ret);
 		/* a closed pipe (head -n): not an error; -EINTR: signal */
@@ -359,7 +462,7 @@ static int run_frames(const struct top_config *cfg, struct top_app *app)
 				goto fail;
 			top_app_set_clock(app, top_app_now(app));
 		}
-		ret = wait_frame(app, cfg->delay_s);
+		ret = wait_frame(app, cfg->delay_s, sk->listen);
 		if (ret < 0)
 			goto fail;
 		if (top_stop_signal)
@@ -405,7 +508,7 @@ static int check_patch(const struct top_config *cfg, struct top_app *app)
 enum {
 	OPT_READONLY = 256, OPT_RECORD, OPT_REPLAY, OPT_SPEED, OPT_DISABLE,
 	OPT_FORCE, OPT_WAIT_UNLOAD, OPT_UNLOAD, OPT_TIMEOUT, OPT_FALLBACK,
-	OPT_TRACEFS, OPT_ROOT,
+	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN,
 };
 
 int main(int argc, char **argv)
@@ -433,6 +536,8 @@ int main(int argc, char **argv)
 		{ "fallback", no_argument, NULL, OPT_FALLBACK },
 		{ "tracefs", required_argument, NULL, OPT_TRACEFS },
 		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "openmetrics", required_argument, NULL, OPT_OPENMETRICS },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_config cfg = {
@@ -441,6 +546,7 @@ int main(int argc, char **argv)
 		.sort = TOP_SORT_BLOCKED,
 	};
 	bool batch = false, scripted;
+	struct sinks sinks = { NULL, NULL };
 	struct top_app *app;
 	double n;
 	int c, code, ret;
@@ -543,6 +649,12 @@ int main(int argc, char **argv)
 		case OPT_ROOT:
 			cfg.root = optarg;
 			break;
+		case OPT_OPENMETRICS:
+			cfg.openmetrics = optarg;
+			break;
+		case OPT_LISTEN:
+			cfg.listen = optarg;
+			break;
 		case ':':
 			usage_error("option needs an argument",
 				    argv[optind - 1]);
@@ -596,6 +708,23 @@ int main(int argc, char **argv)
 		usage_error("-b and --json are two different outputs", NULL);
 		return TOP_EXIT_ERROR;
 	}
+	if ((cfg.openmetrics || cfg.listen) &&
+	    (batch || cfg.output == TOP_OUT_JSON)) {
+		usage_error("--openmetrics and --listen are an output of their "
+			    "own, not with -b or --json", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if ((cfg.openmetrics || cfg.listen) && scripted) {
+		usage_error("--openmetrics and --listen are not for the "
+			    "scripted flow", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (cfg.openmetrics || cfg.listen) {
+		cfg.output = TOP_OUT_METRICS;
+		/* the metrics' top blockers: the longest blocked first */
+		cfg.sort = TOP_SORT_BLOCKED;
+		cfg.sort_reverse = false;
+	}
 	if (batch || (cfg.output == TOP_OUT_SCREEN && !isatty(STDOUT_FILENO)))
 		cfg.output = cfg.output == TOP_OUT_JSON ? TOP_OUT_JSON :
 			     TOP_OUT_BATCH;
@@ -610,11 +739,22 @@ int main(int argc, char **argv)
 		return TOP_EXIT_ERROR;
 	}
 	top_signals_install();
-	if (top_app_open(&cfg, &app))
+	if ((cfg.openmetrics &&
+	     top_textfile_open(cfg.openmetrics, &sinks.textfile)) ||
+	    (cfg.listen && top_listen_open(cfg.listen, &sinks.listen))) {
+		top_textfile_close(sinks.textfile);
 		return TOP_EXIT_ERROR;
+	}
+	if (top_app_open(&cfg, &app)) {
+		top_textfile_close(sinks.textfile);
+		top_listen_close(sinks.listen);
+		return TOP_EXIT_ERROR;
+	}
 	top_framelog_open();
 	if (check_patch(&cfg, app)) {
 		top_app_close(app);
+		top_textfile_close(sinks.textfile);
+		top_listen_close(sinks.listen);
 		return TOP_EXIT_ERROR;
 	}
 	if (scripted) {
@@ -627,8 +767,10 @@ int main(int argc, char **argv)
 	} else if (cfg.output == TOP_OUT_SCREEN) {
 		code = top_screen_run(&cfg, app);
 	} else {
-		code = run_frames(&cfg, app);
+		code = run_frames(&cfg, app, &sinks);
 	}
+	top_textfile_close(sinks.textfile);
+	top_listen_close(sinks.listen);
 	top_framelog_close();
 	top_app_close(app);
 	/* The scripted flow's lines: the first failed write's error. */

@@ -466,6 +466,7 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		top_utf8_cut(p->name, sizeof(p->name));
 		p->freed = p->released = true;
+		p->module_only = true;
 		p->target = KLPT_UNDEFINED;
 		p->module_loaded = true;
 		p->refcnt = klpt_module_refcnt(m);

@@ -261,6 +261,43 @@ t_corrupt_recordings() {
 	done
 }
 
+# ------------------------------------------------------- --openmetrics
+
+# Frames 1.. of a replay as --openmetrics writes them (klptop -n N for
+# each N: the file holds the last frame), into $work/om/frame-N.prom,
+# until the replay ends; promtool check metrics on each.
+om_frames() {	# KLPTOP ARGS...
+	local k=$1 n=1 prev=
+	shift
+	rm -rf "$work/om" && mkdir -p "$work/om" || return 1
+	while [ $n -le 60 ]; do
+		"$k" "$@" --openmetrics "$work/om/klptrace.prom" -n $n ||
+			fail "--openmetrics -n $n exited $?" || return 1
+		cp "$work/om/klptrace.prom" "$work/om/frame-$n.prom"
+		promtool check metrics <"$work/om/frame-$n.prom" >"$work/om/lint" 2>&1 ||
+			fail "promtool check metrics, frame $n: $(cat "$work/om/lint")" || return 1
+		# the replay ended: the same last frame again
+		cmp -s "$work/om/frame-$n.prom" "$prev" && { rm "$work/om/frame-$n.prom"; return 0; }
+		prev=$work/om/frame-$n.prom
+		n=$((n + 1))
+	done
+}
+
+# Each exposition of the fixture replay passes promtool's check and
+# says what the VM's ground truth says (check_metrics.py): the blocked
+# sleeper and its reason as snap/blocked and trace.txt, the unload
+# verdict one-hot, no series of the module once rmmod'ed.
+t_openmetrics_replay() {
+	command -v promtool >/dev/null || fail "no promtool (scripts/deps.sh: prometheus)" || return 1
+	om_frames "$san" --replay "$fix/vm-recording" -d 0.5 || return 1
+	# shellcheck disable=SC2046
+	python3 "$here/check_metrics.py" "$cap" $(ls -v "$work/om"/frame-*.prom) || return 1
+	# a trace.dat replay too (its tasks' kthread flags are unknown)
+	om_frames "$klptop" --replay "$fix/vm-recording.dat" -d 0.5 2>/dev/null || return 1
+	# shellcheck disable=SC2046
+	python3 "$here/check_metrics.py" "$cap" $(ls -v "$work/om"/frame-*.prom)
+}
+
 # ------------------------- the scripted flow when the patch is gone
 
 # A fake system (fakesys.c on lib/tests/fake_tracefs.h): the patch's
@@ -1097,6 +1134,7 @@ run_test unknown_tracedat t_unknown_tracedat
 run_test known_recording t_known_recording
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
+run_test openmetrics_replay t_openmetrics_replay
 run_test joined_window t_joined_window
 run_test unknown_values t_unknown_values
 run_test gone_ready t_gone_ready
