@@ -8,7 +8,9 @@
 # for 30 retry passes a second apart, and the baseline "small", 1k
 # threads and 100 blocked, same shape.  klptop replays each with one
 # frame a second (-d 1: every frame takes in one pass's events) in text
-# (-b) and JSON (--json) mode, KLPTOP_FRAME_LOG giving each frame's
+# (-b), JSON (--json) and metrics (--openmetrics FILE, FILE in
+# BENCH_BUILD_DIR: written, fsync()ed and renamed as in production)
+# mode, KLPTOP_FRAME_LOG giving each frame's
 # build and draw times and RSS, $KLPTB_TUI_RUNS times [5], big and small
 # interleaved.  Raw output: BENCH_BUILD_DIR/tui/ (gen-*.txt, frames/);
 # report.py makes the table.  Benchmark 4 (latency) is the VM scenario
@@ -45,9 +47,14 @@ frames=$((passes + 2))
 for i in $(seq 1 "$runs"); do
 	for s in "${sizes[@]}"; do
 		set -- $s
-		for mode in b json; do
+		for mode in b json om; do
 			f=$out/frames/$1.$mode.$i
-			KLPTOP_FRAME_LOG=$f "$klptop" --replay "$out/rec-$1" "--$mode" -d 1 -n "$frames" \
+			if [ $mode = om ]; then
+				set -- "$1" --openmetrics "$out/metrics.$1.prom"
+			else
+				set -- "$1" "--$mode"
+			fi
+			KLPTOP_FRAME_LOG=$f "$klptop" --replay "$out/rec-$1" "${@:2}" -d 1 -n "$frames" \
 				>"$out/last.$1.$mode" 2>"$out/err.$1.$mode" ||
 				{ say "klptop --replay $1 --$mode failed: $(cat "$out/err.$1.$mode")"; exit 1; }
 			[ "$(wc -l <"$f")" = "$frames" ] ||
@@ -60,7 +67,8 @@ done
 for s in big small; do
 	tail -n 70 "$out/last.$s.b" >"$out/last-frame.$s.txt"
 	wc -c <"$out/last.$s.json" >"$out/json-bytes.$s"
-	rm -f "$out/last.$s.json" "$out/last.$s.b"
+	wc -c <"$out/metrics.$s.prom" >"$out/om-bytes.$s"
+	rm -f "$out/last.$s.json" "$out/last.$s.b" "$out/last.$s.om"
 done
 # the recordings are cheap to make again
 rm -rf "$out"/rec-*

@@ -298,6 +298,197 @@ t_openmetrics_replay() {
 	python3 "$here/check_metrics.py" "$cap" $(ls -v "$work/om"/frame-*.prom)
 }
 
+# Hostile names in labels: a comm with a backslash, a quote, a newline,
+# a control and a byte that is not UTF-8, a module name with an OSC
+# sequence.  promtool reads the exposition; each label value, unescaped,
+# is the name with controls and bad bytes as U+FFFD, one sample a line.
+t_openmetrics_names() {
+	local comm mod
+	comm=$(printf 'a\\b"c\nd\001e\377f')
+	mod=$(printf 'm\033]0;t\ax')
+	build_fakesys || return 1
+	fake patch:lp:0:1 module:lp:1:1 "module:$mod:0:1" "task:100:1:0:$comm" \
+		task:2:0:1 -- "$san" --openmetrics "$work/names.prom" -n 1 \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	[ "$got" = 0 ] && [ ! -s "$work/out" ] && [ ! -s "$work/err" ] ||
+		fail "exit $got: $(cat "$work/out" "$work/err")" || return 1
+	promtool check metrics <"$work/names.prom" >"$work/lint" 2>&1 ||
+		fail "promtool: $(cat "$work/lint")" || return 1
+	python3 - "$here" "$work/names.prom" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import check_metrics as cm
+raw = open(sys.argv[2], "rb").read()
+assert all(c >= 0x20 and c != 0x7f for c in raw.replace(b"\n", b"")), "raw control"
+s = cm.parse(raw.decode("utf-8", errors="strict"))
+info = [lab for n, lab, v in s if n == "klp_blocker_info"]
+assert len(info) == 1, info
+want = 'a\\b"c\nd\ufffde\ufffdf'
+assert info[0]["comm"] == want, (info[0]["comm"], want)
+mod = "m\ufffd]0;t\ufffdx"
+assert cm.get(s, "klp_module_unload_ready", module=mod) == [1.0], s
+assert cm.get(s, "klp_module_unload_ready", module="lp") == [0.0], s
+assert cm.get(s, "klp_module_unload_verdict", module="lp", verdict="tasks") == [1.0], s
+assert cm.get(s, "klp_blocked_tasks", patch="lp", reason="unknown") == [1.0], s
+# joined under way: the longest blocked time is not known exactly
+assert not cm.get(s, "klp_blocked_longest_seconds"), s
+assert not cm.get(s, "klp_patch_transition_seconds"), s
+PY
+}
+
+# The file klptop writes as root, in a directory someone else may own:
+# a link planted at the temporary's name or at FILE itself is replaced,
+# never written through (the victim stays as it was); the file is 0644
+# whatever the umask; no temporary is left; a FILE whose directory is a
+# link or missing, or a name that is no file name, is one line, exit 2.
+t_openmetrics_links() {
+	local d=$work/tf
+	rm -rf "$d" && mkdir -p "$d/dir" || return 1
+	echo victim >"$d/victim"
+	ln -s ../victim "$d/dir/.klptrace.prom.tmp"
+	ln -s ../victim "$d/dir/klptrace.prom"
+	(umask 077 && exec "$san" --replay "$fix/vm-recording" -d 0.5 -n 3 \
+		--openmetrics "$d/dir/klptrace.prom") >"$work/out" 2>"$work/err" ||
+		fail "exit $?: $(cat "$work/err")" || return 1
+	[ "$(cat "$d/victim")" = victim ] || fail "the link's target was written" || return 1
+	[ -f "$d/dir/klptrace.prom" ] && [ ! -L "$d/dir/klptrace.prom" ] ||
+		fail "FILE is not a regular file" || return 1
+	[ "$(stat -c %a "$d/dir/klptrace.prom")" = 644 ] ||
+		fail "mode $(stat -c %a "$d/dir/klptrace.prom")" || return 1
+	[ "$(ls -A "$d/dir")" = klptrace.prom ] || fail "left: $(ls -A "$d/dir")" || return 1
+	ln -s dir "$d/link"
+	expect_error 2 "link/klptrace.prom: its directory: Not a directory" \
+		"$klptop" --replay "$fix/vm-recording" -n 1 --openmetrics "$d/link/klptrace.prom" || return 1
+	expect_error 2 "nodir/x.prom: its directory: No such file" \
+		"$klptop" --replay "$fix/vm-recording" -n 1 --openmetrics "$d/nodir/x.prom" || return 1
+	expect_error 2 "openmetrics $d/dir/: not a file name" \
+		"$klptop" --replay "$fix/vm-recording" -n 1 --openmetrics "$d/dir/" || return 1
+	expect_error 2 "not with -b or --json" \
+		"$klptop" --replay "$fix/vm-recording" -b --openmetrics "$d/x" || return 1
+	expect_error 2 "not for the scripted flow" \
+		"$klptop" --disable lp --openmetrics "$d/x"
+}
+
+# A user racing root: links to a root-owned file planted again and again
+# at the temporary's name and at FILE while klptop rewrites FILE 30
+# times (a live fake session, a frame every 0.1 s).  The victim is never
+# written; klptop either wins every round or gives up with its one line
+# (a planter who owns the directory can deny service, not redirect).
+t_openmetrics_race() {
+	local d=$work/race pid planter
+	rm -rf "$d" && mkdir -p "$d/dir" || return 1
+	echo victim >"$d/victim"
+	chmod a+x "$work" "$d" && chown nobody "$d/dir" && chmod 755 "$d/dir"
+	build_fakesys || return 1
+	setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c '
+		while :; do
+			ln -sfn ../victim "$1/.klptrace.prom.tmp" 2>/dev/null
+			ln -sfn ../victim "$1/klptrace.prom.x" 2>/dev/null &&
+				mv -fT "$1/klptrace.prom.x" "$1/klptrace.prom" 2>/dev/null
+		done' _ "$d/dir" &
+	planter=$!
+	fake patch:lp:1:0 module:lp:1:1 task:100:1:0 -- "$san" -d 0.1 -n 30 \
+		--openmetrics "$d/dir/klptrace.prom" >"$work/out" 2>"$work/err"
+	got=$?
+	kill "$planter"; wait "$planter" 2>/dev/null
+	[ "$(cat "$d/victim")" = victim ] || fail "the victim was written" || return 1
+	[ "$got" = 0 ] || grep -q "creating its temporary file: File exists" "$work/err" ||
+		fail "exit $got: $(cat "$work/err")"
+}
+
+# A full disk (RLIMIT_FSIZE, SIGXFSZ ignored, stands for it): one line,
+# exit 2, the previous frame's FILE intact and no temporary left.
+t_openmetrics_full() {
+	local d=$work/full
+	rm -rf "$d" && mkdir -p "$d" || return 1
+	"$klptop" --replay "$fix/vm-recording" -n 1 --openmetrics "$d/k.prom" ||
+		fail "first frame: exit $?" || return 1
+	cp "$d/k.prom" "$work/k.before"
+	expect_error 2 "^klptop: --openmetrics $d/k.prom: writing: File too large$" \
+		bash -c 'trap "" XFSZ; exec prlimit --fsize=1024 -- "$@"' _ \
+		"$san" --replay "$fix/vm-recording" -d 0.5 -n 5 --openmetrics "$d/k.prom" || return 1
+	cmp -s "$d/k.prom" "$work/k.before" || fail "the old file changed" || return 1
+	[ "$(ls -A "$d")" = k.prom ] || fail "left: $(ls -A "$d")"
+}
+
+# --listen on a live (fake) session: GET /metrics answers the exposition
+# (promtool reads it), another path 404, another method 405, a head over
+# 4 KiB 431; 8 idle connections (the limit) and one that sends half a
+# request do not stop the frames, and a GET is answered once the idle
+# ones timed out (5 s); klptop ends after its -n frames with exit 0.
+t_listen() {
+	local url pid
+	build_fakesys || return 1
+	fake patch:lp:1:1 module:lp:1:1 task:100:0:0 -- "$san" -d 0.2 -n 60 \
+		--listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+	pid=$!
+	loop_until 10 grep -q "serving http://" "$work/err" || fail "no server: $(cat "$work/err")" || return 1
+	url=$(grep -o 'http://[^ ]*' "$work/err")
+	python3 - "$url" <<'PY' || { kill "$pid"; return 1; }
+import socket, subprocess, sys, time, urllib.request, urllib.error
+url = sys.argv[1]
+host, port = url.split("/")[2].rsplit(":", 1)
+def get(path, method="GET", timeout=3):
+    req = urllib.request.Request("http://%s:%s%s" % (host, port, path), method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+st, h, body = get("/metrics")
+assert st == 200, st
+assert h["Content-Type"].startswith("text/plain; version=0.0.4"), h["Content-Type"]
+p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True)
+assert p.returncode == 0, p.stdout + p.stderr
+assert b'klp_patch_transition{patch="lp",direction="patching"} 1' in body, body
+assert get("/")[0] == 404 and get("/metricsx")[0] == 404
+assert get("/metrics", "POST")[0] == 405
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000)
+assert s.recv(100).startswith(b"HTTP/1.1 431"), "no 431"
+s.close()
+idle = [socket.create_connection((host, int(port))) for _ in range(8)]
+idle[0].sendall(b"GET /met")
+t0 = time.monotonic()
+st, h, body = get("/metrics", timeout=20)
+dt = time.monotonic() - t0
+assert st == 200 and 3 < dt < 15, (st, dt)
+PY
+	wait "$pid"
+	got=$?
+	[ "$got" = 0 ] || fail "klptop exit $got: $(cat "$work/err")" || return 1
+	[ "$(wc -l <"$work/err")" = 1 ] || fail "stderr: $(cat "$work/err")"
+}
+
+# Addresses: numeric only, IPv6 in brackets, a bare port is loopback.
+t_listen_addresses() {
+	local pid
+	expect_error 2 "listen localhost:9: not a numeric ADDR:PORT" \
+		"$klptop" --replay "$fix/vm-recording" --listen localhost:9 || return 1
+	expect_error 2 "listen ::1:9: not a numeric" \
+		"$klptop" --replay "$fix/vm-recording" --listen ::1:9 || return 1
+	expect_error 2 "listen 70000: not a numeric" \
+		"$klptop" --replay "$fix/vm-recording" --listen 70000 || return 1
+	"$klptop" --replay "$fix/vm-recording" -n 1 --listen 0 2>"$work/err" >/dev/null ||
+		fail "--listen 0: exit $?" || return 1
+	grep -q "^klptop: serving http://127.0.0.1:[0-9]*/metrics$" "$work/err" ||
+		fail "a bare port: $(cat "$work/err")" || return 1
+	if [ -e /proc/net/if_inet6 ]; then
+		"$klptop" --replay "$fix/vm-recording" -n 1 --listen '[::1]:0' 2>"$work/err" >/dev/null ||
+			fail "--listen [::1]:0: exit $?: $(cat "$work/err")" || return 1
+		grep -q "^klptop: serving http://\[::1\]:[0-9]*/metrics$" "$work/err" ||
+			fail "[::1]: $(cat "$work/err")" || return 1
+	fi
+	# the port is taken: one line, exit 2
+	python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(10)' >"$work/port" &
+	pid=$!
+	loop_until 5 test -s "$work/port" || return 1
+	expect_error 2 "cannot listen: Address already in use" \
+		"$klptop" --replay "$fix/vm-recording" -n 1 --listen "$(cat "$work/port")"
+	kill "$pid"
+}
+
 # ------------------------- the scripted flow when the patch is gone
 
 # A fake system (fakesys.c on lib/tests/fake_tracefs.h): the patch's
@@ -1135,6 +1326,12 @@ run_test known_recording t_known_recording
 run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
 run_test openmetrics_replay t_openmetrics_replay
+run_test openmetrics_names t_openmetrics_names
+run_test openmetrics_links t_openmetrics_links
+run_test openmetrics_race t_openmetrics_race
+run_test openmetrics_full t_openmetrics_full
+run_test listen t_listen
+run_test listen_addresses t_listen_addresses
 run_test joined_window t_joined_window
 run_test unknown_values t_unknown_values
 run_test gone_ready t_gone_ready
