@@ -2,7 +2,8 @@
 # klptop's bash completion (completion/klptop) under bash-completion:
 # every option of `klptop --help` completes, -p/--disable/--force offer
 # the patch directories of a fake /sys/kernel/livepatch, --record offers
-# directories only and --replay directories and *.dat files.
+# directories only, --replay directories and *.dat files, --openmetrics
+# directories and *.prom files.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 klptop=${KLPTOP:-$top/build/tui/klptop}
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/sys/lp_one" "$tmp/sys/lp_two" "$tmp/cwd/recdir" "$tmp/cwd/other"
 # names the shell would split or glob: offered quoted, each as one word
 mkdir -p "$tmp/sys2/lp a" "$tmp/sys2/lp*b" "$tmp/sys2/lp_c"
-touch "$tmp/cwd/trace.dat" "$tmp/cwd/notes.txt"
+touch "$tmp/cwd/trace.dat" "$tmp/cwd/notes.txt" "$tmp/cwd/klptrace.prom"
 
 # complete LINE: the candidates bash would offer for LINE, sorted.
 complete_line() {
@@ -60,6 +61,7 @@ expect "klptop --disable lp_t" "lp_two"
 expect "klptop --force " "lp_one lp_two"
 expect "klptop --record " "other recdir"
 expect "klptop --replay " "other recdir trace.dat"
+expect "klptop --openmetrics " "klptrace.prom other recdir"
 expect "klptop -s c" "checks comm"
 SYSFS=$tmp/sys2 expect "klptop -p " 'lp\ a lp\*b lp_c'
 SYSFS=$tmp/sys2 expect "klptop -p lp\\*" 'lp\*b'
