@@ -282,17 +282,10 @@ static void patch(FILE *f, const struct top_patch *p)
 void top_json_frame(FILE *f, const struct top_view *v,
 		    const struct top_app *app)
 {
-	static const char *const modes[] = {
-		[KLPT_MODE_EVENTS] = "events",
-		[KLPT_MODE_FALLBACK] = "fallback",
-		[KLPT_MODE_REPLAY] = "replay",
-	};
 	int i;
 
 	fprintf(f, "{\"klptop\":1,\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
-		(unsigned long long)v->now,
-		v->mode >= KLPT_MODE_EVENTS && v->mode <= KLPT_MODE_REPLAY ?
-		modes[v->mode] : "?");
+		(unsigned long long)v->now, top_mode_name(v->mode));
 	top_esc_json(f, top_app_is_replay(app) ? "" : top_kernel_release());
 	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
 		"\"patches\":[", (unsigned long long)v->events,

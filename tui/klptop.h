@@ -264,6 +264,8 @@ const char *top_reason_key(int reason);
 /* "sleeping", ... (the screen's narrow REASON column) */
 const char *top_reason_column(int reason);
 const char *top_state_name(int state);	/* "patched", "unpatched", ... */
+/* "events", "fallback", "replay" (the session's mode), or "?" */
+const char *top_mode_name(enum klpt_mode m);
 /* "patching", "unpatching" or "-" */
 const char *top_direction(const struct top_patch *p);
 /* Format a duration in ns as "12.3s", "4m05s", "2h13m" (never > 7 chars). */

@@ -190,19 +190,6 @@ static void patch_u(struct mw *w, enum metric m, const char *key,
 	end_u(w, v);
 }
 
-static const char *mode_label(enum klpt_mode m)
-{
-	switch (m) {
-	case KLPT_MODE_EVENTS:
-		return "events";
-	case KLPT_MODE_FALLBACK:
-		return "fallback";
-	case KLPT_MODE_REPLAY:
-		return "replay";
-	}
-	return "unknown";
-}
-
 static void tool(struct mw *w, const struct top_view *v,
 		 const struct top_app *app, const char *root)
 {
@@ -211,7 +198,7 @@ static void tool(struct mw *w, const struct top_view *v,
 	begin(w, M_INFO);
 	label(w, "version", KLPTOP_VERSION);
 	label(w, "kernel", top_app_is_replay(app) ? "" : top_kernel_release());
-	label(w, "mode", mode_label(v->mode));
+	label(w, "mode", top_mode_name(v->mode));
 	end_u(w, 1);
 	begin(w, M_EVENTS);
 	end_u(w, v->events);
@@ -383,20 +370,6 @@ static void blockers(struct mw *w, const struct top_view *v)
 	}
 }
 
-static const char *const verdict_labels[] = {
-	[KLPT_READY] = "ready",
-	[KLPT_HOLD_ENABLED] = "enabled",
-	[KLPT_HOLD_TASKS] = "tasks",
-	[KLPT_HOLD_TRANSITION] = "transition",
-	[KLPT_HOLD_NOT_FREED] = "not_freed",
-	[KLPT_HOLD_NOT_RELEASED] = "not_released",
-	[KLPT_HOLD_REFS] = "refs",
-	[KLPT_HOLD_FORCED] = "forced",
-	[KLPT_HOLD_UNKNOWN] = "unknown",
-};
-
-#define NVERDICTS ((int)(sizeof(verdict_labels) / sizeof(*verdict_labels)))
-
 /* Loaded livepatch modules only: after rmmod their series are gone. */
 static void modules(struct mw *w, const struct top_view *v)
 {
@@ -421,10 +394,11 @@ static void modules(struct mw *w, const struct top_view *v)
 
 		if (!p->module_loaded)
 			continue;
-		for (k = 0; k < NVERDICTS; k++) {
+		/* the library's names, every verdict (one-hot) */
+		for (k = KLPT_READY; k <= KLPT_HOLD_UNKNOWN; k++) {
 			begin(w, M_MOD_VERDICT);
 			label(w, "module", p->name);
-			label(w, "verdict", verdict_labels[k]);
+			label(w, "verdict", klpt_verdict_name(k));
 			end_u(w, (int)p->verdict == k);
 		}
 	}

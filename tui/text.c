@@ -20,19 +20,6 @@
 /* Blocker rows per patch in a batch frame: the rest is counted. */
 #define TEXT_MAX_BLOCKERS 50
 
-static const char *mode_name(enum klpt_mode m)
-{
-	switch (m) {
-	case KLPT_MODE_EVENTS:
-		return "events";
-	case KLPT_MODE_FALLBACK:
-		return "fallback";
-	case KLPT_MODE_REPLAY:
-		return "replay";
-	}
-	return "?";
-}
-
 static void header(FILE *f, const struct top_view *v,
 		   const struct top_app *app)
 {
@@ -54,7 +41,7 @@ static void header(FILE *f, const struct top_view *v,
 	fprintf(f, "klptop %s  kernel %s  mode %s  events %llu  lost %llu  "
 		"tasks %d\n", when,
 		top_app_is_replay(app) ? "(replay)" : top_kernel_release(),
-		mode_name(v->mode), (unsigned long long)v->events,
+		top_mode_name(v->mode), (unsigned long long)v->events,
 		(unsigned long long)v->lost, v->ntasks);
 }
 

@@ -66,6 +66,19 @@ const char *top_reason_column(int reason)
 	return reason_ok(reason) ? reasons[reason].column : "?";
 }
 
+const char *top_mode_name(enum klpt_mode m)
+{
+	switch (m) {
+	case KLPT_MODE_EVENTS:
+		return "events";
+	case KLPT_MODE_FALLBACK:
+		return "fallback";
+	case KLPT_MODE_REPLAY:
+		return "replay";
+	}
+	return "?";
+}
+
 const char *top_state_name(int state)
 {
 	switch (state) {

@@ -25,6 +25,9 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frames as fr  # noqa: E402
+
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)')
 
@@ -87,16 +90,7 @@ def main():
             errors.append("%s: %s" % (path, e))
     if len(frames) < 3:
         errors.append("only %d frames" % len(frames))
-    unpatched = set()
-    for line in open(os.path.join(cap, "snap/blocked/tasks")):
-        tid, _tgid, state = line.split()[:3]
-        if state == "0":
-            unpatched.add(int(tid))
-    funcs = {}
-    for line in open(os.path.join(cap, "trace.txt")):
-        m = re.search(r"klp_task_blocked: pid=(\d+) .* func=(\S*)", line)
-        if m:
-            funcs[int(m.group(1))] = m.group(2)
+    _sleeper, unpatched, funcs = fr.capture_truth(cap)
 
     lp = "klpt_lp_sleep"
     blocked = [f for f in frames

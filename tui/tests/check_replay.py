@@ -16,7 +16,6 @@ and trace.txt, the kernel's own text of the recorded buffer.  Checks:
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,17 +29,7 @@ def main():
     errors = []
     if len(frames) < 3:
         errors.append("only %d frames" % len(frames))
-    sleeper = int(open(os.path.join(cap, "sleeper_pid")).read())
-    unpatched = set()
-    for line in open(os.path.join(cap, "snap/blocked/tasks")):
-        tid, _tgid, state = line.split()[:3]
-        if state == "0":
-            unpatched.add(int(tid))
-    funcs = {}
-    for line in open(os.path.join(cap, "trace.txt")):
-        m = re.search(r"klp_task_blocked: pid=(\d+) .* func=(\S*)", line)
-        if m:
-            funcs[int(m.group(1))] = m.group(2)
+    sleeper, unpatched, funcs = fr.capture_truth(cap)
     if sleeper not in unpatched:
         errors.append("fixture: sleeper %d not unpatched in snap/blocked" %
                       sleeper)

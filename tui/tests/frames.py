@@ -26,6 +26,7 @@ lower bound in "switched_at_least" / "checks_since_open".
 """
 
 import json
+import os
 import re
 
 HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
@@ -150,3 +151,22 @@ def parse(text):
     """Either format, told apart by the first character."""
     return parse_json(text) if text.lstrip().startswith("{") \
         else parse_text(text)
+
+
+def capture_truth(cap):
+    """The fixture's ground truth (lib/tests/fixtures/vm-capture): the
+    sleeper's pid, the threads snap/blocked shows still unpatched
+    (patch_state 0), and the function trace.txt names for each blocked
+    thread: (sleeper, {tid}, {tid: function})."""
+    sleeper = int(open(os.path.join(cap, "sleeper_pid")).read())
+    unpatched = set()
+    for line in open(os.path.join(cap, "snap/blocked/tasks")):
+        tid, _tgid, state = line.split()[:3]
+        if state == "0":
+            unpatched.add(int(tid))
+    funcs = {}
+    for line in open(os.path.join(cap, "trace.txt")):
+        m = re.search(r"klp_task_blocked: pid=(\d+) .* func=(\S*)", line)
+        if m:
+            funcs[int(m.group(1))] = m.group(2)
+    return sleeper, unpatched, funcs

@@ -218,7 +218,12 @@ t_valgrind() {
 	command -v valgrind >/dev/null || { echo "no valgrind"; return 1; }
 	valgrind -q --error-exitcode=99 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect \
-		"$klptop" --replay "$fix/vm-recording" -b -d 0.5 >/dev/null
+		"$klptop" --replay "$fix/vm-recording" -b -d 0.5 >/dev/null || return 1
+	# the metrics' writer and server too (a client set's buffers, the body)
+	valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect \
+		"$klptop" --replay "$fix/vm-recording" -d 0.5 --listen 0 \
+		--openmetrics "$work/vg.prom" 2>/dev/null
 }
 
 t_corrupt_recordings() {
