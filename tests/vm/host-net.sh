@@ -27,13 +27,21 @@ for s in socks:
 EOF
 }
 
-# klpt_listening PORT...: every PORT has a listening socket on 127.0.0.1
-# (/proc/net/tcp: local address 0100007F:PORT in hex, state 0A).
+# klpt_listening PID PORT...: process PID itself listens on 127.0.0.1:PORT
+# for every PORT (/proc/net/tcp: local address 0100007F:PORT in hex,
+# state 0A, and that socket's inode among PID's open files; someone else
+# listening there means qemu's forwarding failed).
 klpt_listening() {
-	local p
+	local pid=$1 p inode socks found
+	shift
+	socks=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null)
 	for p in "$@"; do
-		grep -qE "^ *[0-9]+: 0100007F:$(printf %04X "$p") 00000000:0000 0A " /proc/net/tcp ||
-			return 1
+		found=0
+		for inode in $(awk -v a="0100007F:$(printf %04X "$p")" \
+			'$2 == a && $4 == "0A" { print $10 }' /proc/net/tcp); do
+			grep -qxF "socket:[$inode]" <<<"$socks" && found=1
+		done
+		[ "$found" = 1 ] || return 1
 	done
 }
 

@@ -326,10 +326,12 @@ run_vm() {
 			</dev/null >"$res/qemu.log" 2>&1 &
 		qpid=$!
 		[ "$s_net" = 1 ] || break
-		# slirp listens on the forwarded ports before the guest boots
+		# slirp listens on the forwarded ports before the guest boots;
+		# qemu is timeout(1)'s child
 		end=$(($(date +%s) + 30))
 		# shellcheck disable=SC2086 # ports: a list
-		while kill -0 "$qpid" 2>/dev/null && ! klpt_listening $ports &&
+		while kill -0 "$qpid" 2>/dev/null &&
+			! klpt_listening "$(pgrep -P "$qpid" | head -n 1)" $ports &&
 			[ "$(date +%s)" -lt "$end" ]; do
 			sleep 0.1
 		done
