@@ -91,15 +91,22 @@ mstep up kernel="$(uname -r)" lp_present="$(lp_exists $LP && echo 1 || echo 0)" 
 start_sleeper || guest_fail "klpt_sleeper is not asleep in klpt_sleep_fn"
 mark "prometheus: insmod $LP"
 expect_success insmod_rc insmod_test $LP
-# pass 0 from insmod, then one a second: by the third every other task
-# had its chance to switch, and klptop knows why the rest are blocked
+# pass 0 from insmod, then one a second: by the third klptop knows why
+# the rest are blocked.  Wait too until klpt_sleeper is the only task
+# left (a task running at a pass is refused then, switched later): the
+# count the host compares must hold still.
 loop_until_timeout 120 has_since "prometheus: insmod $LP" klp_transition_pass 3 ||
 	guest_fail "fewer than 3 transition passes of $LP"
+sleeper=$(param $TGT pid)
+only_sleeper() {
+	[ "$(unswitched 1)" = 1 ] && [ "$(patch_state "$sleeper")" = 0 ]
+}
+loop_until only_sleeper || guest_fail "tasks other than klpt_sleeper stay unswitched"
 n=$(unswitched 1)
 s=$(sleeping_unswitched 1)
 tr=$(lp_transition $LP)
 mstep blocked patch=$LP transition="$tr" unswitched="$n" sleeping="$s" \
-	sleeper="$(param $TGT pid)" || guest_fail "step blocked"
+	sleeper="$sleeper" || guest_fail "step blocked"
 expect_eq "transition of $LP after the blocked step" "$tr" "$(lp_transition $LP)"
 expect_eq "unswitched tasks after the blocked step" "$n" "$(unswitched 1)"
 expect_eq "sleeping unswitched tasks after the blocked step" "$s" "$(sleeping_unswitched 1)"
