@@ -324,12 +324,19 @@ def tui_scale(build, out):
                 continue
             allf = [f for r in runs for f in r]
             tot = [(f["build_ns"] + f["draw_ns"]) / 1e6 for f in allf]
+            # without the file's write, fsync and rename (io_ns, --openmetrics)
+            cpu = [(f["build_ns"] + f["draw_ns"] - f.get("io_ns", 0)) / 1e6 for f in allf]
             rows.append((rec, mode, g, len(runs), len(allf),
                          med([med([(f["build_ns"] + f["draw_ns"]) / 1e6 for f in r]) for r in runs]),
                          pct(tot, 99),
                          med([f["build_ns"] / 1e6 for f in allf]),
-                         med([f["draw_ns"] / 1e6 for f in allf]),
-                         max(f["rss_kb"] for f in allf)))
+                         med([(f["draw_ns"] - f.get("io_ns", 0)) / 1e6 for f in allf]),
+                         max(f["rss_kb"] for f in allf),
+                         med([f.get("io_ns", 0) / 1e6 for f in allf]),
+                         pct([f.get("io_ns", 0) / 1e6 for f in allf], 99),
+                         pct(cpu, 99),
+                         med([med([(f["build_ns"] + f["draw_ns"] - f.get("io_ns", 0)) / 1e6
+                                   for f in r]) for r in runs])))
     if not rows:
         out.append("No klptop scale runs (build/bench/tui).\n")
         return
@@ -343,21 +350,30 @@ def tui_scale(build, out):
                "renamed over FILE, the directory fsync()ed, as in production), not the event "
                "intake between frames. Median of the runs' medians; p99 over "
                "all frames of all runs; RSS: the largest seen; ratio to -b: the median frame "
-               "over -b's of the same recording in the same run.\n")
-    out.append("| recording | mode | runs x frames | median frame ms | p99 frame ms | median build ms | median draw/print ms | max RSS MiB | median ratio to 1k/100 | ratio to -b | target (p99) | |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "over -b's of the same recording in the same run (`--openmetrics`: without "
+               "its file write). `--openmetrics`' file "
+               "write (median / p99 ms) is apart: two fsync()s, the disk's time more than "
+               "klptop's; its target (exposition < 5 ms) is judged on the p99 of the frame "
+               "without it, and the p99 with it is in the frame column.\n")
+    out.append("| recording | mode | runs x frames | median frame ms | p99 frame ms | median build ms | median draw/print ms | file write ms | max RSS MiB | median ratio to 1k/100 | ratio to -b | target (p99) | |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = {m: r[5] for r in rows for m in (r[1],) if r[0] == "small"}
     text = {r[0]: r[5] for r in rows if r[1] == "b"}
     names = {"b": "-b", "json": "--json", "om": "--openmetrics"}
-    for rec, mode, g, nr, nf, m, p99, b, dr, rss in rows:
+    for rec, mode, g, nr, nf, m, p99, b, dr, rss, io, io99, cpu99, cpum in rows:
         label = f"{int(g.get('tasks', 0)):,} threads, {int(g.get('blocked', 0)):,} blocked"
         ratio = f"{m / base[mode]:.0f}x" if rec == "big" and base.get(mode) else ""
-        to_b = f"{m / text[rec]:.2f}x" if mode != "b" and text.get(rec) else ""
+        # --openmetrics: its exposition (build + format), the write apart
+        to_b = f"{(cpum if mode == 'om' else m) / text[rec]:.2f}x" \
+            if mode != "b" and text.get(rec) else ""
         limit = 5 if mode == "om" else 10
-        tgt = f"< {limit} ms" if rec == "big" else ""
-        verdict = yes(p99 < limit) if rec == "big" else ""
+        judged = cpu99 if mode == "om" else p99
+        tgt = (f"< {limit} ms" + (f" ({cpu99:.2f} without the write)" if mode == "om" else "")) \
+            if rec == "big" else ""
+        verdict = yes(judged < limit) if rec == "big" else ""
+        write = f"{io:.2f} / {io99:.2f}" if mode == "om" else ""
         out.append(f"| {label} | {names[mode]} | {nr} x {nf // nr} | {m:.2f} | "
-                   f"{p99:.2f} | {b:.2f} | {dr:.2f} | {rss / 1024:.0f} | {ratio} | {to_b} | {tgt} | {verdict} |")
+                   f"{p99:.2f} | {b:.2f} | {dr:.2f} | {write} | {rss / 1024:.0f} | {ratio} | {to_b} | {tgt} | {verdict} |")
     jb = {r: lines(os.path.join(d, f"json-bytes.{r}")) for r in ("big", "small")}
     if jb["big"]:
         out.append("")

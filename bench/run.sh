@@ -12,7 +12,7 @@
 #              1k/10k/50k threads: libklptrace vs a kpatch-style scan
 # 4. tui       VM: latency from the kernel's event to libklptrace's
 #              callback and to klptop's screen (-b and interactive)
-# 5. tui       host: klptop frame time and memory replaying 100k threads
+# 5. tui       host: klptop frame time and memory (-b, --json, --openmetrics) replaying 100k threads
 #              with 10k blockers vs 1k with 100 (bench/tui.sh)
 #
 # Prints the tables and writes them, with the machine's description, to

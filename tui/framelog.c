@@ -4,10 +4,13 @@
  * the environment, klptop appends one line per frame it builds:
  *
  *   frame done_ns=N build_ns=N draw_ns=N rss_kb=N first_new_ts=N tasks=N
+ *         io_ns=N
  *
  * done_ns is CLOCK_MONOTONIC when the frame was on the screen (or
  * written); build_ns the time to build the view, draw_ns to draw or
- * print it; first_new_ts the trace time of the oldest event this frame
+ * print it, io_ns the part of draw_ns that replaced --openmetrics' file
+ * (write, fsync, rename, fsync of the directory) and set --listen's
+ * body (0 for the other outputs); first_new_ts the trace time of the oldest event this frame
  * shows for the first time (0 if none).  A live session's trace clock is
  * the monotonic clock, so done_ns - first_new_ts is the latency from the
  * kernel's event to the screen.  Without the variable nothing is
@@ -53,15 +56,16 @@ static long rss_kb(void)
 }
 
 void top_framelog_frame(struct top_app *app, uint64_t build_ns,
-			uint64_t draw_ns, int tasks)
+			uint64_t draw_ns, uint64_t io_ns, int tasks)
 {
 	uint64_t first = top_app_take_unshown(app);
 
 	if (!flog)
 		return;
 	fprintf(flog, "frame done_ns=%llu build_ns=%llu draw_ns=%llu "
-		"rss_kb=%ld first_new_ts=%llu tasks=%d\n",
+		"rss_kb=%ld first_new_ts=%llu tasks=%d io_ns=%llu\n",
 		(unsigned long long)top_mono_ns(),
 		(unsigned long long)build_ns, (unsigned long long)draw_ns,
-		rss_kb(), (unsigned long long)first, tasks);
+		rss_kb(), (unsigned long long)first, tasks,
+		(unsigned long long)io_ns);
 }

@@ -224,6 +224,14 @@ struct top_patch {
 	int nblockers;			/* after the filter */
 	int nblockers_all;		/* before it */
 	struct top_blocker *blockers;
+	/*
+	 * Of all blockers (before the filter): how many per reason (enum
+	 * klpt_reason), the longest blocked time seen, and whether every
+	 * one's checks are exact (then so is that time).
+	 */
+	unsigned int nreason[KLPT_REASON_UNKNOWN + 1];
+	uint64_t longest_ns;
+	bool all_exact;
 };
 
 struct top_view {
@@ -243,6 +251,14 @@ struct top_view {
 int top_view_build(struct top_view *v, const struct top_app *app,
 		   const char *patch, const char *filter,
 		   enum top_sort sort, bool reverse);
+/*
+ * The same with only the keep longest blocked tasks of each patch as
+ * its blockers (sorted: the longest first), without a filter: the
+ * counts above are still of all of them.  A frame that shows no list
+ * (the metrics) need not copy and sort 10k of them.
+ */
+int top_view_build_top(struct top_view *v, const struct top_app *app,
+		       const char *patch, int keep);
 void top_view_free(struct top_view *v);
 
 /* A task as a blocker row (also the task details' BLOCKED, CHECKS). */
@@ -377,8 +393,9 @@ void top_json_frame(FILE *f, const struct top_view *v,
 /*
  * The Prometheus text exposition (format 0.0.4) of v to f: every metric
  * of the table in metrics.c with # HELP and # TYPE; a value the session
- * does not know has no sample.  v is built with the default sort (the
- * longest blocked first).  root: --root (tests), for klptrace.ko's hooks.
+ * does not know has no sample.  v is top_view_build_top()'s (its
+ * blockers the longest blocked first).  root: --root (tests), for
+ * klptrace.ko's hooks.
  */
 void top_metrics_frame(FILE *f, const struct top_view *v,
 		       const struct top_app *app, const char *root);
@@ -466,9 +483,13 @@ int top_proc_stack(const char *root, int pid, char *buf, size_t size);
 
 void top_framelog_open(void);
 void top_framelog_close(void);
-/* After a frame: its build and draw times (ns) and task count. */
+/*
+ * After a frame: its build and draw times (ns), of the draw time the part
+ * that wrote --openmetrics' file and --listen's body (io_ns), and the
+ * task count.
+ */
 void top_framelog_frame(struct top_app *app, uint64_t build_ns,
-			uint64_t draw_ns, int tasks);
+			uint64_t draw_ns, uint64_t io_ns, int tasks);
 /* The oldest event not yet shown (trace ns, 0 if none); resets it. */
 uint64_t top_app_take_unshown(struct top_app *app);
 

@@ -355,7 +355,8 @@ static int wait_frame(struct top_app *app, double delay_s,
  * 0 or -errno (-EIO: a failed --openmetrics write, said already).
  */
 static int write_frame(const struct top_config *cfg, const struct top_view *v,
-		       const struct top_app *app, const struct sinks *sk)
+		       const struct top_app *app, const struct sinks *sk,
+		       uint64_t *io_ns)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -377,10 +378,13 @@ static int write_frame(const struct top_config *cfg, const struct top_view *v,
 	if (cfg->output != TOP_OUT_METRICS) {
 		ret = top_out_write(buf, len);
 	} else {
+		uint64_t t0 = top_mono_ns();
+
 		ret = sk->listen ? top_listen_set(sk->listen, buf, len) : 0;
 		if (!ret && sk->textfile &&
 		    top_textfile_write(sk->textfile, buf, len))
 			ret = -EIO;
+		*io_ns = top_mono_ns() - t0;
 	}
 	free(buf);
 	return ret;
@@ -427,17 +431,22 @@ static int run_frames(const struct top_config *cfg, struct top_app *app,
 		top_app_set_clock(app, 0);
 	}
 	for (frame = 0;; frame++) {
-		uint64_t t0 = top_mono_ns(), t1;
+		uint64_t t0 = top_mono_ns(), t1, io_ns = 0;
 		struct top_view v;
 
-		if (top_view_build(&v, app, cfg->patch, NULL, cfg->sort,
+		/* the metrics list only the longest blocked tasks */
+		if (cfg->output == TOP_OUT_METRICS ?
+		    top_view_build_top(&v, app, cfg->patch,
+				       TOP_METRICS_TOP_BLOCKERS) :
+		    top_view_build(&v, app, cfg->patch, NULL, cfg->sort,
 				   cfg->sort_reverse)) {
 			fprintf(stderr, PROG ": out of memory\n");
 			return TOP_EXIT_ERROR;
 		}
 		t1 = top_mono_ns();
-		ret = write_frame(cfg, &v, app, sk);
-		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, v.ntasks);
+		ret = write_frame(cfg, &v, app, sk, &io_ns);
+		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, io_ns,
+				   v.ntasks);
 		top_view_free(&v);
 		if (ret == -ENOMEM) {
 			fprintf(stderr, PROG ": out of memory\n");
@@ -719,12 +728,8 @@ int main(int argc, char **argv)
 			    "scripted flow", NULL);
 		return TOP_EXIT_ERROR;
 	}
-	if (cfg.openmetrics || cfg.listen) {
+	if (cfg.openmetrics || cfg.listen)
 		cfg.output = TOP_OUT_METRICS;
-		/* the metrics' top blockers: the longest blocked first */
-		cfg.sort = TOP_SORT_BLOCKED;
-		cfg.sort_reverse = false;
-	}
 	if (batch || (cfg.output == TOP_OUT_SCREEN && !isatty(STDOUT_FILENO)))
 		cfg.output = cfg.output == TOP_OUT_JSON ? TOP_OUT_JSON :
 			     TOP_OUT_BATCH;

@@ -303,8 +303,8 @@ static void blockers(struct mw *w, const struct top_view *v)
 
 		if (p->module_only || (p->transition && !blockers_known(p)))
 			continue;
-		for (k = 0; k < p->nblockers; k++)
-			count[reason_index(p->blockers[k].reason)]++;
+		for (k = 0; k <= KLPT_REASON_UNKNOWN; k++)
+			count[reason_index(k)] += p->nreason[k];
 		for (r = 0; r < R__COUNT; r++) {
 			begin(w, M_BLOCKED);
 			label(w, "patch", p->name);
@@ -314,40 +314,25 @@ static void blockers(struct mw *w, const struct top_view *v)
 	}
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
-		bool exact = true;
-		uint64_t longest = 0;
 
 		if (p->module_only || !blockers_known(p) ||
-		    p->phase != KLPT_PHASE_STARTED)
+		    p->phase != KLPT_PHASE_STARTED || !p->all_exact)
 			continue;
-		for (k = 0; k < p->nblockers; k++) {
-			const struct top_blocker *b = &p->blockers[k];
-
-			exact &= b->checks_known;
-			if (b->first_blocked_ns && b->blocked_ns > longest)
-				longest = b->blocked_ns;
-		}
-		if (exact) {
-			begin(w, M_LONGEST);
-			label(w, "patch", p->name);
-			end_s(w, longest);
-		}
+		begin(w, M_LONGEST);
+		label(w, "patch", p->name);
+		end_s(w, p->longest_ns);
 	}
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
-		uint64_t longest = 0;
 
 		if (p->module_only || !blockers_known(p) ||
 		    p->phase != KLPT_PHASE_STARTED)
 			continue;
-		for (k = 0; k < p->nblockers; k++)
-			if (p->blockers[k].blocked_ns > longest)
-				longest = p->blockers[k].blocked_ns;
 		begin(w, M_LONGEST_SEEN);
 		label(w, "patch", p->name);
-		end_s(w, longest);
+		end_s(w, p->longest_ns);
 	}
-	/* the view's default sort: the longest blocked first */
+	/* top_view_build_top(): the longest blocked first */
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
 

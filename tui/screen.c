@@ -1259,7 +1259,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			draw(&ui);
 			if (built)
 				top_framelog_frame(app, t1 - t0, top_mono_ns() - t1,
-						   ui.view.ntasks);
+						   0, ui.view.ntasks);
 			last_draw = now;
 			rebuild_due = dirty = false;
 			if (cfg->iterations && frames >= cfg->iterations)

@@ -334,14 +334,54 @@ void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
 	b->checks_known = klpt_task_checks_exact(t);
 }
 
+/*
+ * keep > 0: p->blockers holds the keep longest blocked so far (the
+ * default sort's order: blocked, checks, pid); a task that would not
+ * enter is not filled (its comm and function not copied).
+ */
+static bool enters_top(const struct top_patch *p, int keep,
+		       const struct klpt_task *t, uint64_t now)
+{
+	uint64_t first = klpt_task_first_blocked_ns(t);
+	struct top_blocker key = {
+		.pid = klpt_task_pid(t),
+		.blocked_ns = first && now > first ? now - first : 0,
+		.checks = klpt_task_checks(t),
+	};
+
+	sort_by.key = TOP_SORT_BLOCKED;
+	sort_by.reverse = false;
+	return p->nblockers < keep ||
+	       cmp_blocker(&key, &p->blockers[keep - 1]) < 0;
+}
+
+/* b into the sorted top keep of p->blockers (room for keep). */
+static void insert_top(struct top_patch *p, int keep,
+		       const struct top_blocker *b)
+{
+	int k = p->nblockers < keep ? p->nblockers++ : keep - 1;
+
+	while (k > 0 && cmp_blocker(b, &p->blockers[k - 1]) < 0) {
+		p->blockers[k] = p->blockers[k - 1];
+		k--;
+	}
+	p->blockers[k] = *b;
+}
+
 /* Tasks of the transition of p, counted; blockers collected. */
 static int collect_tasks(struct top_patch *p, const struct top_app *app,
-			 uint64_t now, const char *filter)
+			 uint64_t now, const char *filter, int keep)
 {
 	struct klpt_session *s = top_app_session(app);
 	int i, n = klpt_task_count(s), cap = 0;
 
 	p->blockers = NULL;
+	p->all_exact = true;
+	if (keep > 0) {
+		p->blockers = calloc((size_t)keep, sizeof(*p->blockers));
+		if (!p->blockers)
+			return -ENOMEM;
+	}
 	for (i = 0; i < n; i++) {
 		const struct klpt_task *t = klpt_task_at(s, i);
 		int state = klpt_task_state(t);
@@ -367,7 +407,27 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 		if (p->phase != KLPT_PHASE_STARTED)
 			continue;
 		p->nblockers_all++;
+		if (keep > 0) {
+			uint64_t first = klpt_task_first_blocked_ns(t);
+			int reason = klpt_task_reason(t);
+
+			if (reason >= 0 && reason <= KLPT_REASON_UNKNOWN)
+				p->nreason[reason]++;
+			if (first && now > first && now - first > p->longest_ns)
+				p->longest_ns = now - first;
+			p->all_exact &= klpt_task_checks_exact(t);
+			if (enters_top(p, keep, t, now)) {
+				top_blocker_fill(&b, t, now);
+				insert_top(p, keep, &b);
+			}
+			continue;
+		}
 		top_blocker_fill(&b, t, now);
+		if (b.reason >= 0 && b.reason <= KLPT_REASON_UNKNOWN)
+			p->nreason[b.reason]++;
+		if (b.blocked_ns > p->longest_ns)
+			p->longest_ns = b.blocked_ns;
+		p->all_exact &= b.checks_known;
 		if (!matches(&b, filter))
 			continue;
 		if (p->nblockers == cap) {
@@ -386,7 +446,7 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 
 static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 		      const struct top_app *app, uint64_t now,
-		      const char *filter)
+		      const char *filter, int keep)
 {
 	struct klpt_session *s = top_app_session(app);
 	const struct klpt_module *m = klpt_patch_module(s, kp);
@@ -418,12 +478,13 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 	}
 	if (!p->transition)
 		return 0;
-	return collect_tasks(p, app, now, filter);
+	return collect_tasks(p, app, now, filter, keep);
 }
 
-int top_view_build(struct top_view *v, const struct top_app *app,
-		   const char *patch, const char *filter,
-		   enum top_sort sort, bool reverse)
+/* keep > 0: top_view_build_top() (filter NULL, the default sort). */
+static int build(struct top_view *v, const struct top_app *app,
+		 const char *patch, const char *filter, enum top_sort sort,
+		 bool reverse, int keep)
 {
 	struct klpt_session *s = top_app_session(app);
 	int i, n = klpt_patch_count(s), ret;
@@ -443,7 +504,7 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		if (patch && strcmp(patch, klpt_patch_name(kp)))
 			continue;
 		ret = fill_patch(&v->patches[v->npatches++], kp, app, v->now,
-				 filter);
+				 filter, keep);
 		if (ret) {
 			top_view_free(v);
 			return ret;
@@ -497,11 +558,25 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
 	sort_by.key = sort;
 	sort_by.reverse = reverse;
-	for (i = 0; i < v->npatches; i++)
+	for (i = 0; i < v->npatches && keep <= 0; i++)
 		if (v->patches[i].nblockers > 1)
 			qsort(v->patches[i].blockers, v->patches[i].nblockers,
 			      sizeof(struct top_blocker), cmp_blocker);
 	return 0;
+}
+
+int top_view_build(struct top_view *v, const struct top_app *app,
+		   const char *patch, const char *filter,
+		   enum top_sort sort, bool reverse)
+{
+	return build(v, app, patch, filter, sort, reverse, 0);
+}
+
+int top_view_build_top(struct top_view *v, const struct top_app *app,
+		       const char *patch, int keep)
+{
+	return build(v, app, patch, NULL, TOP_SORT_BLOCKED, false,
+		     keep > 0 ? keep : 1);
 }
 
 void top_view_free(struct top_view *v)

@@ -342,6 +342,37 @@ assert not cm.get(s, "klp_patch_transition_seconds"), s
 PY
 }
 
+# The metrics' view keeps only the 5 longest blocked (view.c,
+# top_view_build_top()): 8 pending tasks, 3 of them with checks seen
+# (blocked: events), must give klp_blocker_info = --json's first five
+# blockers of the default sort, in order, and counts of all eight.
+t_openmetrics_top() {
+	local spec=(patch:lp:1:1 module:lp:1:1)
+	local t
+	for t in 101 102 103 104 105 106 107 108; do spec+=("task:$t:0:0"); done
+	spec+=(blocked:106:lp:1 blocked:103:lp:1 blocked:108:lp:1)
+	build_fakesys || return 1
+	fake "${spec[@]}" -- "$san" -d 1.5 -n 2 --openmetrics "$work/top.prom" \
+		>"$work/out" 2>"$work/err" || fail "--openmetrics: $(cat "$work/err")" || return 1
+	fake "${spec[@]}" -- "$san" -d 1.5 -n 2 --json >"$work/top.json" 2>"$work/err" ||
+		fail "--json: $(cat "$work/err")" || return 1
+	python3 - "$here" "$work/top.prom" "$work/top.json" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import check_metrics as cm
+s = cm.parse(open(sys.argv[2]).read())
+frame = json.loads(open(sys.argv[3]).read().splitlines()[-1])
+lp = [p for p in frame["patches"] if p["name"] == "lp"][0]
+want = [str(b["pid"]) for b in lp["blockers"][:5]]
+info = sorted((int(l["rank"]), l["pid"]) for n, l, v in s if n == "klp_blocker_info")
+got = [pid for _, pid in info]
+assert got == want, (got, want)
+assert set(want[:3]) == {"103", "106", "108"}, want
+assert sum(cm.get(s, "klp_blocked_tasks", patch="lp")) == lp["blockers_total"] == 8, lp["blockers_total"]
+assert cm.get(s, "klp_blocked_tasks", patch="lp", reason="running") == [3.0], s
+PY
+}
+
 # The file klptop writes as root, in a directory someone else may own:
 # a link planted at the temporary's name or at FILE itself is replaced,
 # never written through (the victim stays as it was); the file is 0644
@@ -1332,6 +1363,7 @@ run_test valgrind_replay t_valgrind
 run_test corrupt_recordings t_corrupt_recordings
 run_test openmetrics_replay t_openmetrics_replay
 run_test openmetrics_names t_openmetrics_names
+run_test openmetrics_top t_openmetrics_top
 run_test openmetrics_links t_openmetrics_links
 run_test openmetrics_race t_openmetrics_race
 run_test openmetrics_full t_openmetrics_full
