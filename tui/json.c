@@ -12,7 +12,8 @@
  *  "why":"...","blockers_total":N,"blockers":[{"pid":N,"tgid":N,
  *  "comm":"...","kthread":true,"state":"unpatched",
  *  "reason":"sleeping_in_func","function":"...","blocked_s":F,
- *  "checks":N}]}]}
+ *  "checks":N}],"funcs":[{"object":"...","func":"...","sympos":N,
+ *  "patched":true,"live":true,"runs":"...","switching":false}]}]}
  *
  * Unknown is null, never a guessed value: "pass", "signals", "elapsed_s"
  * of a transition the session joined under way; "target", "switched",
@@ -221,6 +222,40 @@ static void blocker(FILE *f, const struct top_blocker *b)
 	fprintf(f, ",\"checks_since_open\":%u}", b->checks);
 }
 
+/*
+ * ,"funcs": null (not known), or per function "object", "func",
+ * "sympos", "patched" (its object's), "live" (this patch's version
+ * runs), "runs" (whose version runs: "" the original), "switching"
+ * (that patch is in transition); "live" and "runs" null when unknown.
+ */
+static void funcs(FILE *f, const struct top_patch *p)
+{
+	int i;
+
+	if (p->nfuncs < 0) {
+		fputs(",\"funcs\":null", f);
+		return;
+	}
+	fputs(",\"funcs\":[", f);
+	for (i = 0; i < p->nfuncs; i++) {
+		const struct top_func *fn = &p->funcs[i];
+
+		fputs(i ? ",{\"object\":" : "{\"object\":", f);
+		top_esc_json(f, fn->object);
+		fputs(",\"func\":", f);
+		top_esc_json(f, fn->name);
+		fprintf(f, ",\"sympos\":%lu,\"patched\":%s,\"live\":%s,"
+			"\"runs\":", fn->sympos, bool_s(fn->patched),
+			fn->known ? bool_s(fn->live) : "null");
+		if (fn->known)
+			top_esc_json(f, fn->runs);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"switching\":%s}", bool_s(fn->switching));
+	}
+	fputc(']', f);
+}
+
 static void patch(FILE *f, const struct top_patch *p)
 {
 	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
@@ -276,7 +311,9 @@ static void patch(FILE *f, const struct top_patch *p)
 			fputc(',', f);
 		blocker(f, &p->blockers[i]);
 	}
-	fputs("]}", f);
+	fputs("]", f);
+	funcs(f, p);
+	fputs("}", f);
 }
 
 void top_json_frame(FILE *f, const struct top_view *v,

@@ -184,6 +184,21 @@ struct top_blocker {
 	bool checks_known;
 };
 
+/*
+ * A function a patch patches (klpt_patch_func_*()) and which patch's
+ * version of it runs.
+ */
+struct top_func {
+	char object[64];
+	char name[128];
+	unsigned long sympos;
+	bool patched;			/* its object's `patched` */
+	bool known;			/* which version runs is known */
+	bool live;			/* this patch's version runs */
+	char runs[64];			/* whose version runs: "" the original */
+	bool switching;			/* runs' patch is in transition */
+};
+
 struct top_patch {
 	char name[64];
 	bool enabled, transition, forced, freed, released;
@@ -220,6 +235,9 @@ struct top_patch {
 	int refcnt;			/* -1 unknown or not loaded: ? / null */
 	enum klpt_verdict verdict;
 	char why[256];
+	/* Its functions: nfuncs -1 when the session does not know them. */
+	int nfuncs;
+	struct top_func *funcs;
 	/* Blockers: only the patch in transition has any. */
 	int nblockers;			/* after the filter */
 	int nblockers_all;		/* before it */

@@ -8,6 +8,8 @@
  *   PATCH ... header
  *   NAME ENABLED STATE PASS ELAPSED SWITCHED SIGNALS FORCED REFCNT VERDICT
  *     unload: VERDICT: WHY
+ *     funcs: ?                      (not known to the session), or per function:
+ *     func OBJECT/FUNCTION,SYMPOS live yes|no|? runs PATCH|-|?[ switching]
  *     blockers: N of M tasks not switched (K shown)
  *       PID TGID COMM KT REASON FUNCTION BLOCKED CHECKS
  *       ...
@@ -60,6 +62,35 @@ static void blocker_row(FILE *f, const struct top_blocker *b)
 		blocked, checks);
 }
 
+/*
+ * A patch's functions: whose version runs ("-" the original, "?" not
+ * known), whether that is this patch's, and "switching" while that
+ * patch is in transition (tasks not yet switched run the one below).
+ */
+static void func_rows(FILE *f, const struct top_patch *p)
+{
+	char obj[sizeof(p->funcs->object) * 4], name[sizeof(p->funcs->name) * 4];
+	char runs[sizeof(p->funcs->runs) * 4];
+	int i;
+
+	if (p->nfuncs < 0) {
+		fprintf(f, "  funcs: ?\n");
+		return;
+	}
+	for (i = 0; i < p->nfuncs; i++) {
+		const struct top_func *fn = &p->funcs[i];
+
+		fprintf(f, "  func %s/%s,%lu live %s runs %s%s%s\n",
+			top_esc_text(obj, sizeof(obj), fn->object),
+			top_esc_text(name, sizeof(name), fn->name), fn->sympos,
+			!fn->known ? "?" : fn->live ? "yes" : "no",
+			!fn->known ? "?" : !fn->runs[0] ? "-" :
+			top_esc_text(runs, sizeof(runs), fn->runs),
+			fn->switching ? " switching" : "",
+			fn->patched ? "" : " (not patched)");
+	}
+}
+
 void top_text_frame(FILE *f, const struct top_view *v,
 		    const struct top_app *app)
 {
@@ -93,6 +124,7 @@ void top_text_frame(FILE *f, const struct top_view *v,
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
 			p->verdict == KLPT_READY ? "rmmod is safe now" :
 			top_esc_text(why, sizeof(why), p->why));
+		func_rows(f, p);
 		if (!p->transition)
 			continue;
 		if (p->phase == KLPT_PHASE_UNKNOWN) {

@@ -444,6 +444,42 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 	return 0;
 }
 
+/* The functions kp patches, and whose version of each runs. */
+static int collect_funcs(struct top_patch *p, const struct klpt_patch *kp,
+			 struct klpt_session *s)
+{
+	int i, n = klpt_patch_func_count(kp);
+
+	p->nfuncs = n < 0 ? -1 : n;
+	p->funcs = NULL;
+	if (n <= 0)
+		return 0;
+	p->funcs = calloc((size_t)n, sizeof(*p->funcs));
+	if (!p->funcs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct top_func *f = &p->funcs[i];
+		const struct klpt_patch *live = NULL;
+
+		snprintf(f->object, sizeof(f->object), "%s",
+			 klpt_patch_func_object(kp, i));
+		snprintf(f->name, sizeof(f->name), "%s",
+			 klpt_patch_func_name(kp, i));
+		top_utf8_cut(f->object, sizeof(f->object));
+		top_utf8_cut(f->name, sizeof(f->name));
+		f->sympos = klpt_patch_func_sympos(kp, i);
+		f->patched = klpt_patch_func_patched(kp, i);
+		f->known = klpt_patch_func_live(s, kp, i, &live) == 1;
+		if (!f->known || !live)
+			continue;
+		f->live = live == kp;
+		f->switching = klpt_patch_in_transition(live);
+		snprintf(f->runs, sizeof(f->runs), "%s", klpt_patch_name(live));
+		top_utf8_cut(f->runs, sizeof(f->runs));
+	}
+	return 0;
+}
+
 static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 		      const struct top_app *app, uint64_t now,
 		      const char *filter, int keep)
@@ -476,6 +512,8 @@ static int fill_patch(struct top_patch *p, const struct klpt_patch *kp,
 		p->verdict = KLPT_HOLD_UNKNOWN;
 		snprintf(p->why, sizeof(p->why), "module not loaded");
 	}
+	if (collect_funcs(p, kp, s))
+		return -ENOMEM;
 	if (!p->transition)
 		return 0;
 	return collect_tasks(p, app, now, filter, keep);
@@ -542,6 +580,7 @@ static int build(struct top_view *v, const struct top_app *app,
 		p->freed = p->released = true;
 		p->module_only = true;
 		p->target = KLPT_UNDEFINED;
+		p->nfuncs = -1;		/* its directory went before a read */
 		p->module_loaded = true;
 		p->refcnt = klpt_module_refcnt(m);
 		p->verdict = klpt_module_verdict(s, m, p->why, sizeof(p->why));
@@ -583,8 +622,10 @@ void top_view_free(struct top_view *v)
 {
 	int i;
 
-	for (i = 0; i < v->npatches; i++)
+	for (i = 0; i < v->npatches; i++) {
 		free(v->patches[i].blockers);
+		free(v->patches[i].funcs);
+	}
 	free(v->patches);
 	memset(v, 0, sizeof(*v));
 }

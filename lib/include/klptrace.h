@@ -437,6 +437,41 @@ unsigned int klpt_patch_pending(const struct klpt_patch *p);
 const struct klpt_module *klpt_patch_module(const struct klpt_session *s,
 					    const struct klpt_patch *p);
 
+/*
+ * The functions patch p patches, as a live session reads them from
+ * /sys/kernel/livepatch/<p>/<object>/<function,sympos>: their number, or
+ * -ENODATA when the session does not know them (a replay; a patch whose
+ * directory went before the session read it).  During an atomic
+ * replace's patching transition its directory also lists the functions
+ * it nops (6.1 klp_add_nops(): those of the replaced patches it does not
+ * patch itself), until the transition completes.  i: 0..count-1.
+ */
+int klpt_patch_func_count(const struct klpt_patch *p);
+/* "vmlinux" or the patched module's name; NULL (ENOENT) if no such i. */
+const char *klpt_patch_func_object(const struct klpt_patch *p, int i);
+const char *klpt_patch_func_name(const struct klpt_patch *p, int i);
+/* The directory's sympos (a patch's 0 shows as 1); 0 if no such i. */
+unsigned long klpt_patch_func_sympos(const struct klpt_patch *p, int i);
+/*
+ * The object's `patched`: its functions are on their func_stacks (false
+ * while the object's module is not loaded, and once the patch is
+ * unpatched or replaced).
+ */
+bool klpt_patch_func_patched(const struct klpt_patch *p, int i);
+/*
+ * Which patch's version of function i of p runs: the one last on the
+ * kernel's klp_patches among the patches whose version is on the
+ * function's stack (6.1 runs the first entry of the stack; in a
+ * transition of that patch, tasks not yet switched run the next one).
+ * Returns 1 and sets *live to it (p itself when p is live; NULL when the
+ * original function runs), 0 when the session cannot know (a patch
+ * that may have the function has functions or order unknown), or
+ * -ENOENT (no such i, or p's functions unknown).
+ */
+int klpt_patch_func_live(const struct klpt_session *s,
+			 const struct klpt_patch *p, int i,
+			 const struct klpt_patch **live);
+
 int klpt_task_count(const struct klpt_session *s);
 const struct klpt_task *klpt_task_at(const struct klpt_session *s, int i);
 const struct klpt_task *klpt_task_find(const struct klpt_session *s,

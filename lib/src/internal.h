@@ -219,6 +219,37 @@ int klpt_cpulist_parse(const char *list, int **out);
 int klpt_truth_save(const struct klpt_truth *t, FILE *f);
 int klpt_truth_load(FILE *f, struct klpt_truth **out);	/* -EBADMSG */
 
+/* ------------------------------------------------------------ pfuncs.c */
+
+/* One <object>/<function,sympos> directory of a patch. */
+struct klpt_pfunc {
+	char object[64];	/* "vmlinux" or a module's name */
+	char name[512];		/* KSYM_NAME_LEN of 6.1 */
+	unsigned long sympos;	/* as the directory says: 1 for 0 */
+	bool patched;		/* the object's `patched`: on the stacks */
+};
+
+/* What sysfs shows of a patch's functions and its place (pfuncs.c). */
+struct klpt_pinfo {
+	/*
+	 * The patch directory's inode number: larger is later on
+	 * klp_patches (kernfs numbers nodes in creation order); 0 unknown.
+	 */
+	uint64_t order;
+	int enabled;		/* its `enabled` as read with it; -1 unknown */
+	int nfuncs;
+	struct klpt_pfunc *funcs;
+};
+
+/*
+ * Read <root>/sys/kernel/livepatch/<patch>: 0, or -ENOENT (no such
+ * directory, gone), -E2BIG (more than 4096 functions), another -errno.
+ * An object freed meanwhile is left out.  Free with klpt_pinfo_free().
+ */
+int klpt_pinfo_take(const char *root, const char *patch,
+		    struct klpt_pinfo *out);
+void klpt_pinfo_free(struct klpt_pinfo *pi);
+
 /* ------------------------------------------------------------- model.c */
 
 struct klpt_model;
@@ -281,6 +312,29 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 				     const struct klpt_module *mod,
 				     char *why, size_t size);
 bool klpt_model_stale(const struct klpt_model *m);
+
+/*
+ * (Added with pfuncs.c.)  What a live session read of patch's directory
+ * (klpt_pinfo_take()); the model takes pi's functions over (pi is
+ * emptied).  A directory that shows no object any more (6.1
+ * klp_free_patch_start() freed them) keeps the functions known, none of
+ * them patched.  Ignored for a patch the model does not have.  `enabled`
+ * 0 of a patch the model has enabled and out of transition: in 6.1 only
+ * an atomic replace's completion does that (klp_unpatch_replaced_patches()
+ * clears patch->enabled, no transition of its own): the model marks it
+ * replaced, its free work to come.
+ */
+void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
+			  struct klpt_pinfo *pi);
+/*
+ * Whose version of function i of patch p runs: 1 and *live the patch
+ * (NULL: the original function), or 0 when the session cannot know (a
+ * patch that may have it is of unknown functions or order); -ENOENT
+ * for no such function (p's functions unknown, or i out of range).
+ */
+int klpt_model_func_live(const struct klpt_model *m,
+			 const struct klpt_patch *p, int i,
+			 const struct klpt_patch **live);
 
 /*
  * The public model accessors of klptrace.h (klpt_patch_*, klpt_task_*,

@@ -81,6 +81,21 @@ struct klpt_patch {
 	 */
 	bool checks_seen;
 	bool seen;		/* reconcile mark */
+	/*
+	 * Its functions and place on klp_patches as a live session read
+	 * them from sysfs (pfuncs.c); unknown (info_known false) in a
+	 * replay, and for a patch whose directory went before a read.
+	 */
+	struct klpt_pinfo info;
+	bool info_known;
+	/*
+	 * Unpatched by an atomic replace's completion (klpt_model_set_pinfo
+	 * saw `enabled` 0 without a transition of its own): by the patch
+	 * named here, the last one the model saw complete a patching
+	 * transition ("" if none).
+	 */
+	bool replaced;
+	char replaced_by[NAME_LEN];
 };
 
 struct klpt_task {
@@ -151,7 +166,16 @@ struct table {
 	uint32_t nslots;	/* power of two, > 2 n */
 	uint32_t (*hash_obj)(const void *obj);
 	bool (*eq)(const void *obj, const void *key);
+	void (*free_obj)(void *obj);	/* NULL: free() */
 };
+
+static void table_free_obj(const struct table *t, void *obj)
+{
+	if (t->free_obj)
+		t->free_obj(obj);
+	else
+		free(obj);
+}
 
 static uint32_t hash_int(int k)
 {
@@ -185,6 +209,14 @@ static uint32_t patch_hash(const void *o)
 static bool patch_eq(const void *o, const void *key)
 {
 	return !strcmp(((const struct klpt_patch *)o)->name, key);
+}
+
+static void patch_free(void *o)
+{
+	struct klpt_patch *p = o;
+
+	klpt_pinfo_free(&p->info);
+	free(p);
 }
 
 static uint32_t module_hash(const void *o)
@@ -271,7 +303,7 @@ static void table_compact(struct table *t, bool (*drop)(void *obj, void *ctx),
 
 	for (i = 0; i < t->n; i++) {
 		if (drop(t->obj[i], ctx))
-			free(t->obj[i]);
+			table_free_obj(t, t->obj[i]);
 		else
 			t->obj[n++] = t->obj[i];
 	}
@@ -328,7 +360,7 @@ static void table_remove_at(struct table *t, int i)
 		t->slot[j] = 0;
 		hole = j;
 	}
-	free(t->obj[i]);
+	table_free_obj(t, t->obj[i]);
 	if (i != last) {
 		t->slot[table_slot_of(t, last)] = (uint32_t)i + 1;
 		t->obj[i] = t->obj[last];
@@ -342,7 +374,7 @@ static void table_clear(struct table *t)
 	int i;
 
 	for (i = 0; i < t->n; i++)
-		free(t->obj[i]);
+		table_free_obj(t, t->obj[i]);
 	t->n = 0;
 	if (t->slot)
 		memset(t->slot, 0, t->nslots * sizeof(*t->slot));
@@ -353,7 +385,7 @@ static void table_free(struct table *t)
 	int i;
 
 	for (i = 0; i < t->n; i++)
-		free(t->obj[i]);
+		table_free_obj(t, t->obj[i]);
 	free(t->obj);
 	free(t->slot);
 }
@@ -403,6 +435,8 @@ struct klpt_model {
 	 * a module is removed or stops being a livepatch module.
 	 */
 	struct klpt_patch *last_patch;
+	/* the patch that last completed a patching transition ("" none) */
+	char last_patched[NAME_LEN];
 };
 
 struct klpt_model *klpt_model_new(void)
@@ -415,6 +449,7 @@ struct klpt_model *klpt_model_new(void)
 	}
 	m->patches.hash_obj = patch_hash;
 	m->patches.eq = patch_eq;
+	m->patches.free_obj = patch_free;
 	m->tasks.hash_obj = task_hash;
 	m->tasks.eq = task_eq;
 	m->modules.hash_obj = module_hash;
@@ -928,6 +963,7 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 	p->begun = false;
 	p->target = target;
 	p->force_seen = false;
+	p->replaced = false;	/* a transition of its own: not replaced */
 	/*
 	 * The core sets patch->enabled only right after
 	 * klp_start_transition(): until then sysfs shows the old value
@@ -972,6 +1008,7 @@ static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
 	m->gen++;
 	p->in_transition = true;
 	p->begun = true;
+	p->replaced = false;
 	p->target = target;
 	p->enabled = target == KLPT_PATCHED;
 	/* klp_start_transition() resets the retry counter */
@@ -1061,6 +1098,7 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 		return;
 	if (target_ok(target))
 		p->target = target;
+	p->replaced = false;
 	p->in_transition = false;
 	p->enabled = p->target == KLPT_PATCHED;
 	p->pending = 0;
@@ -1078,6 +1116,8 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 	if (ev->transition.forced && p->target == KLPT_UNPATCHED &&
 	    !p->force_seen)
 		p->forced = true;
+	if (p->target == KLPT_PATCHED)
+		copy_name(m->last_patched, p->name, sizeof(m->last_patched));
 	m->gen++;
 	/* klp_complete_transition() resets every task to undefined */
 	all_tasks(m, KLPT_UNDEFINED);
@@ -1997,6 +2037,101 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 	reconcile_tasks(m, t, tp, missed);
 }
 
+/* ------------------------------------------ functions and the live patch */
+
+void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
+			  struct klpt_pinfo *pi)
+{
+	struct klpt_patch *p = m && patch ? patch_find(m, patch) : NULL;
+	int i;
+
+	if (!p || !pi)
+		return;
+	if (!pi->enabled && p->enabled && !p->in_transition && !p->freed &&
+	    strcmp(m->last_patched, p->name)) {
+		/* klp_unpatch_replaced_patches(): replaced, free to come */
+		p->enabled = false;
+		p->target = KLPT_UNPATCHED;
+		p->replaced = true;
+		copy_name(p->replaced_by, m->last_patched,
+			  sizeof(p->replaced_by));
+	}
+	if (!pi->nfuncs && p->info_known) {
+		/*
+		 * klp_free_patch_start() freed the objects (their
+		 * directories go first): same functions, off their stacks.
+		 */
+		for (i = 0; i < p->info.nfuncs; i++)
+			p->info.funcs[i].patched = false;
+		if (pi->order)
+			p->info.order = pi->order;
+		klpt_pinfo_free(pi);
+		return;
+	}
+	klpt_pinfo_free(&p->info);
+	p->info = *pi;
+	p->info_known = true;
+	memset(pi, 0, sizeof(*pi));
+}
+
+static bool same_func(const struct klpt_pfunc *a, const struct klpt_pfunc *b)
+{
+	return a->sympos == b->sympos && !strcmp(a->name, b->name) &&
+	       !strcmp(a->object, b->object);
+}
+
+/*
+ * q's version of f is on f's func_stack: q has f, its object is
+ * patched, and q is live or in transition (a patch disabled or replaced
+ * since the last read of its directory is off, whatever the read said).
+ */
+static int on_stack(const struct klpt_patch *q, const struct klpt_pfunc *f)
+{
+	int i;
+
+	if (q->freed || (!q->enabled && !q->in_transition))
+		return 0;
+	if (!q->info_known)
+		return -1;	/* may have it */
+	for (i = 0; i < q->info.nfuncs; i++)
+		if (same_func(&q->info.funcs[i], f))
+			return q->info.funcs[i].patched;
+	return 0;
+}
+
+/*
+ * The ftrace handler runs the first klp_func of the function's stack
+ * (6.1 klp_ftrace_handler(); in a transition, a task not yet at the
+ * target runs the next one): the patch last on klp_patches among those
+ * whose version is on the stack, i.e. the largest order.
+ */
+int klpt_model_func_live(const struct klpt_model *m,
+			 const struct klpt_patch *p, int i,
+			 const struct klpt_patch **live)
+{
+	const struct klpt_pfunc *f;
+	const struct klpt_patch *top = NULL;
+	int k;
+
+	*live = NULL;
+	if (!m || !p || !p->info_known || i < 0 || i >= p->info.nfuncs)
+		return -ENOENT;
+	f = &p->info.funcs[i];
+	for (k = 0; k < m->patches.n; k++) {
+		const struct klpt_patch *q = m->patches.obj[k];
+		int on = on_stack(q, f);
+
+		if (!on)
+			continue;
+		if (on < 0 || !q->info.order)
+			return 0;
+		if (!top || q->info.order > top->info.order)
+			top = q;
+	}
+	*live = top;
+	return 1;
+}
+
 /* ------------------------------------------------------------- verdict */
 
 struct why {
@@ -2090,6 +2225,29 @@ static void why_holders(struct why *w, const struct klpt_model *m,
 }
 
 /*
+ * An enabled patch: disable it first.  While another patch is in
+ * transition, 6.1 refuses that disable (__klp_disable_patch(): EBUSY
+ * while klp_transition_patch is set), and if that patch is an atomic
+ * replace (sysfs does not say so in 6.1), its completion frees this one
+ * without a disable.
+ */
+static void why_enabled(struct why *w, const struct klpt_model *m,
+			const struct klpt_patch *p)
+{
+	const struct klpt_patch *q = patch_in_transition(m);
+
+	why_add(w, "patch %s is enabled%s: disable it first", p->name,
+		!p->in_transition ? "" :
+		!p->begun ? " (a transition is starting)" :
+		" (patching transition in progress)");
+	if (q && q != p)
+		why_add(w, ", once the transition of %s completes (the kernel "
+			"runs one at a time; if %s is an atomic replace, it "
+			"frees %s without a disable)", q->name, q->name,
+			p->name);
+}
+
+/*
  * The verdict, most basic hold first.  Every hold is a step of the
  * disable that has not happened yet (docs: livepatch-6.1.md):
  *
@@ -2145,10 +2303,7 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 	p = patch_find(m, mod->name);
 	if (p) {
 		if (p->enabled) {
-			why_add(&w, "patch %s is enabled%s: disable it first",
-				p->name, !p->in_transition ? "" :
-				!p->begun ? " (a transition is starting)" :
-				" (patching transition in progress)");
+			why_enabled(&w, m, p);
 			return KLPT_HOLD_ENABLED;
 		}
 		if (p->forced) {
@@ -2190,6 +2345,10 @@ enum klpt_verdict klpt_model_verdict(const struct klpt_model *m,
 		if (!p->freed) {
 			why_add(&w, "the free work of patch %s has not run yet",
 				p->name);
+			if (p->replaced)
+				why_add(&w, " (replaced by %s: no disable "
+					"needed)", p->replaced_by[0] ?
+					p->replaced_by : "an atomic replace");
 			return KLPT_HOLD_NOT_FREED;
 		}
 		if (!p->released) {
@@ -2394,6 +2553,62 @@ klpt_patch_module(const struct klpt_session *s, const struct klpt_patch *p)
 		return NULL;
 	}
 	return klpt_model_module_find(klpt_session_model(s), p->name);
+}
+
+static const struct klpt_pfunc *pfunc_at(const struct klpt_patch *p, int i)
+{
+	if (!p || !p->info_known || i < 0 || i >= p->info.nfuncs) {
+		errno = p ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return &p->info.funcs[i];
+}
+
+KLPT_API int klpt_patch_func_count(const struct klpt_patch *p)
+{
+	if (!p)
+		return klpt_err(EINVAL);
+	return p->info_known ? p->info.nfuncs : klpt_err(ENODATA);
+}
+
+KLPT_API const char *klpt_patch_func_object(const struct klpt_patch *p, int i)
+{
+	const struct klpt_pfunc *f = pfunc_at(p, i);
+
+	return f ? f->object : NULL;
+}
+
+KLPT_API const char *klpt_patch_func_name(const struct klpt_patch *p, int i)
+{
+	const struct klpt_pfunc *f = pfunc_at(p, i);
+
+	return f ? f->name : NULL;
+}
+
+KLPT_API unsigned long klpt_patch_func_sympos(const struct klpt_patch *p,
+					      int i)
+{
+	const struct klpt_pfunc *f = pfunc_at(p, i);
+
+	return f ? f->sympos : 0;
+}
+
+KLPT_API bool klpt_patch_func_patched(const struct klpt_patch *p, int i)
+{
+	const struct klpt_pfunc *f = pfunc_at(p, i);
+
+	return f && f->patched;
+}
+
+KLPT_API int klpt_patch_func_live(const struct klpt_session *s,
+				  const struct klpt_patch *p, int i,
+				  const struct klpt_patch **live)
+{
+	const struct klpt_patch *dummy;
+	int ret = klpt_model_func_live(klpt_session_model(s), p, i,
+				       live ? live : &dummy);
+
+	return ret < 0 ? klpt_err(-ret) : ret;
 }
 
 KLPT_API int klpt_task_count(const struct klpt_session *s)

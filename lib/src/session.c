@@ -202,6 +202,50 @@ static void model_lost(struct klpt_session *s, const struct klpt_event *ev)
 	klpt_model_apply(s->model, ev);
 }
 
+/*
+ * A live session reads the patches' functions and places on klp_patches
+ * from sysfs (pfuncs.c) whenever they may have changed: at every
+ * reconcile, and after the events that make, start, reverse, complete
+ * or free a patch, or load or free a module (6.1 klp_module_coming()
+ * and klp_module_going() patch and unpatch its objects).  A replay has
+ * no sysfs: its patches' functions stay unknown.
+ */
+static void pinfo_refresh(struct klpt_session *s)
+{
+	char name[64];
+	int i, n;
+
+	if (s->mode == KLPT_MODE_REPLAY)
+		return;
+	n = klpt_model_patch_count(s->model);
+	for (i = 0; i < n; i++) {
+		const struct klpt_patch *p = klpt_model_patch_at(s->model, i);
+		struct klpt_pinfo pi;
+
+		snprintf(name, sizeof(name), "%s", klpt_patch_name(p));
+		if (!klpt_pinfo_take(s->root, name, &pi))
+			klpt_model_set_pinfo(s->model, name, &pi);
+	}
+}
+
+static bool pinfo_event(enum klpt_event_type type)
+{
+	switch (type) {
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_MODULE_LOAD:
+	case KLPT_EV_MODULE_FREE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Reconcile with the pending snapshot; RESYNC unless starting up. */
 static int sync_finish(struct klpt_session *s, int *n)
 {
@@ -214,6 +258,7 @@ static int sync_finish(struct klpt_session *s, int *n)
 	if (ev.ts > s->last_ts)
 		s->last_ts = ev.ts;	/* at start-up too (silent) */
 	klpt_model_reconcile(s->model, s->sync);
+	pinfo_refresh(s);
 	sync_drop(s);
 	return s->silent ? 0 : emit(s, &ev, n);
 }
@@ -274,6 +319,8 @@ static int step(struct klpt_session *s, struct tep_record *rec,
 		return 0;
 	}
 	klpt_model_apply(s->model, &ev);
+	if (pinfo_event(ev.type))
+		pinfo_refresh(s);
 	return s->silent ? 0 : emit(s, &ev, n);
 }
 

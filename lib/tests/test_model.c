@@ -2582,6 +2582,203 @@ static void test_newtask_after_switch(void)
 	CHECK_INT(state(800), KLPT_STATE_UNKNOWN);
 }
 
+/* ------------------------------------------ stacked and replaced patches */
+
+#define LP3 "klpt_lp_sleep3"
+#define LP2 "klpt_lp_sleep2"
+
+/*
+ * What a live session reads of patch's directory (pfuncs.c): its order
+ * (the directory's inode) and klpt_sleep_fn,1 of TARGET with the object's
+ * `patched`, and its `enabled`; with_func false: the objects are gone
+ * (freed).
+ */
+static void pinfo(const char *patch, uint64_t order, bool with_func,
+		  bool patched, int enabled)
+{
+	struct klpt_pinfo pi = { .order = order, .enabled = enabled };
+
+	if (with_func) {
+		pi.funcs = calloc(1, sizeof(*pi.funcs));
+		if (!pi.funcs)
+			abort();
+		pi.nfuncs = 1;
+		snprintf(pi.funcs->object, sizeof(pi.funcs->object), TARGET);
+		snprintf(pi.funcs->name, sizeof(pi.funcs->name), FUNC);
+		pi.funcs->sympos = 1;
+		pi.funcs->patched = patched;
+	}
+	klpt_model_set_pinfo(M, patch, &pi);
+	klpt_pinfo_free(&pi);
+}
+
+/* Whose klpt_sleep_fn runs, seen from patch: a name, "-", "?". */
+static const char *runs(const char *patch)
+{
+	const struct klpt_patch *live;
+	int r = klpt_model_func_live(M, P(patch), 0, &live);
+
+	if (r < 0)
+		return "ENOENT";
+	return !r ? "?" : live ? klpt_patch_name(live) : "-";
+}
+
+/* An enable of lp up to its completion, with what sysfs shows. */
+static void enable_stacked(const char *lp, uint64_t order)
+{
+	load_and_init(lp);
+	pinfo(lp, order, true, true, 1);
+	switch_all(PAT, 0);
+	pass(lp, PAT, 0, 6, 0);
+	complete(lp, PAT, false);
+	ref(lp, false, 1);
+}
+
+/* The free of a disabled or replaced patch, up to its module's put. */
+static void free_chain(const char *lp)
+{
+	patch_ev(KLPT_EV_PATCH_FREE, lp, false);
+	pinfo(lp, 0, false, false, 0);	/* its objects are gone */
+	patch_ev(KLPT_EV_PATCH_RELEASE, lp, false);
+}
+
+/*
+ * LP then LP3 on klpt_sleep_fn, the sleeper asleep in LP3's version, and
+ * the atomic replace LP2 loaded: its transition held up by the sleeper.
+ */
+static void replace_blocked(void)
+{
+	fresh();
+	enable_stacked(LP, 10);
+	enable_stacked(LP3, 20);
+	load_and_init(LP2);
+	pinfo(LP2, 30, true, true, 1);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP2, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP2, PAT, 1, 6, 1);
+}
+
+/*
+ * Two non-replace patches of one function: the one enabled last runs
+ * (6.1 klp_patch_func() adds at the head of the func_stack); disabling
+ * it makes the lower one live again; an unknown order or function list
+ * is "?", never a guess.
+ */
+static void test_stacked_live(void)
+{
+	fresh();
+	enable_stacked(LP, 10);
+	CHECK_STR(runs(LP), LP);
+	load_and_init(LP3);
+	/* LP3's functions not read yet: it may patch klpt_sleep_fn */
+	CHECK_STR(runs(LP), "?");
+	pinfo(LP3, 20, true, true, 1);
+	CHECK_STR(runs(LP), LP3);
+	switch_all(PAT, 0);
+	pass(LP3, PAT, 0, 6, 0);
+	complete(LP3, PAT, false);
+	ref(LP3, false, 1);
+	CHECK_STR(runs(LP), LP3);
+	CHECK_STR(runs(LP3), LP3);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	/*
+	 * The top one disabled: from the complete on, the lower one runs.
+	 * sysfs read before the disable's events came: `enabled` 0 looks
+	 * like a replace, until the patch's own transition event says not.
+	 */
+	pinfo(LP3, 20, true, true, 0);
+	tr(KLPT_EV_TRANSITION_INIT, LP3, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP3, UNP);
+	CHECK_STR(runs(LP), LP3);
+	switch_all(UNP, 0);
+	pass(LP3, UNP, 0, 6, 0);
+	complete(LP3, UNP, false);
+	CHECK_STR(runs(LP), LP);
+	CHECK_STR(runs(LP3), LP);
+	CHECK_V(LP3, KLPT_HOLD_NOT_FREED);
+	CHECK(!strstr(why, "replaced"), "a disabled patch taken for replaced: %s",
+	      why);
+	free_chain(LP3);
+	CHECK_INT(klpt_patch_func_count(P(LP3)), 1);
+	CHECK(!klpt_patch_func_patched(P(LP3), 0), "freed patch still patched");
+	CHECK_V(LP3, KLPT_HOLD_REFS);
+	ref(LP3, false, 0);
+	CHECK_V(LP3, KLPT_READY);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	/* an order the session could not read */
+	pinfo(LP, 0, true, true, 1);
+	CHECK_STR(runs(LP), "?");
+	/* its object's module not loaded: not on the stack, the original */
+	pinfo(LP, 10, true, false, 1);
+	CHECK_STR(runs(LP), "-");
+	CHECK_INT(klpt_model_func_live(M, P(LP), 1, &(const struct klpt_patch *){ 0 }),
+		  -ENOENT);
+}
+
+/*
+ * An atomic replace over a stack of two: in its transition it is on
+ * top (tasks not switched run the old top); once complete the core
+ * unpatches and frees the replaced ones; each is READY only after its
+ * free, release and module put, with no disable.
+ */
+static void test_replace_over_stack(void)
+{
+	replace_blocked();
+	CHECK_STR(runs(LP), LP2);
+	CHECK_STR(runs(LP3), LP2);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	CHECK_V(LP3, KLPT_HOLD_ENABLED);
+	CHECK_WHY("once the transition of " LP2 " completes");
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP2, PAT, 2, 6, 0);
+	complete(LP2, PAT, false);
+	ref(LP2, false, 1);
+	/* klp_unpatch_replaced_patches(): their objects are unpatched */
+	pinfo(LP, 10, true, false, 0);
+	pinfo(LP3, 20, true, false, 0);
+	CHECK_STR(runs(LP), LP2);
+	free_chain(LP);
+	CHECK_V(LP, KLPT_HOLD_REFS);	/* not before the put */
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+	/* sysfs: enabled 0, no transition: no disable asked of the user */
+	CHECK_V(LP3, KLPT_HOLD_NOT_FREED);
+	CHECK_WHY("replaced by " LP2 ": no disable needed");
+	free_chain(LP3);
+	ref(LP3, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP3);
+	CHECK_V(LP3, KLPT_READY);
+	CHECK_STR(runs(LP3), LP2);
+	CHECK_V(LP2, KLPT_HOLD_ENABLED);
+}
+
+/*
+ * The replace reversed before it completes: it unpatches itself only,
+ * the stack below it is untouched and its top runs again.
+ */
+static void test_replace_reversed(void)
+{
+	replace_blocked();
+	tr(KLPT_EV_TRANSITION_REVERSE, LP2, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP2, UNP);
+	CHECK_STR(runs(LP), LP2);
+	CHECK_V(LP2, KLPT_HOLD_TASKS);
+	switch_all(UNP, SLEEPER);
+	pass(LP2, UNP, 0, 6, 0);
+	complete(LP2, UNP, false);
+	CHECK_STR(runs(LP), LP3);
+	CHECK_STR(runs(LP2), LP3);
+	free_chain(LP2);
+	ref(LP2, false, 0);
+	CHECK_V(LP2, KLPT_READY);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+	CHECK_V(LP3, KLPT_HOLD_ENABLED);
+	CHECK(klpt_patch_enabled(P(LP)) && klpt_patch_enabled(P(LP3)),
+	      "the stack below the reversed replace is not enabled");
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -2634,6 +2831,9 @@ int main(void)
 	RUN(test_fallback_new_not_exact);
 	RUN(test_fork_in_init_window);
 	RUN(test_newtask_after_switch);
+	RUN(test_stacked_live);
+	RUN(test_replace_over_stack);
+	RUN(test_replace_reversed);
 	klpt_model_free(M);
 	return check_summary();
 }

@@ -724,6 +724,67 @@ static void test_unreadable(void)
 	chmod(path, 0644);
 }
 
+/*
+ * A patch's functions as 6.1 lays them out: <object>/patched and a
+ * directory "<old_name>,<sympos>" per function; files, odd names and an
+ * object without `patched` are no functions.  The directory's inode is
+ * its order.
+ */
+/* mkdir -p <root>/sys/kernel/livepatch/lp/<rel> */
+static void lp_dir(const char *rel)
+{
+	char path[2 * PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/lp/%s", root, rel);
+	mkdirs(path);
+}
+
+static void test_pinfo(void)
+{
+	struct klpt_pinfo pi;
+	struct stat st;
+	char path[2 * PATH_MAX];
+	int i, sleep_fn = -1, cmdline = -1;
+
+	make_root();
+	patch("lp", 1, 0);
+	put("1\n", "%s/sys/kernel/livepatch/lp/klpt_target_sleep/patched", root);
+	lp_dir("klpt_target_sleep/klpt_sleep_fn,1");
+	put("0\n", "%s/sys/kernel/livepatch/lp/vmlinux/patched", root);
+	lp_dir("vmlinux/cmdline_proc_show,2");
+	/* not functions: no sympos, sympos 0, a file, an object w/o patched */
+	lp_dir("vmlinux/nocomma");
+	lp_dir("vmlinux/f,0");
+	put("", "%s/sys/kernel/livepatch/lp/vmlinux/g,1", root);
+	lp_dir("junk/h,1");
+
+	CHECK_INT(klpt_pinfo_take(root, "lp", &pi), 0);
+	CHECK_INT(pi.nfuncs, 2);
+	for (i = 0; i < pi.nfuncs; i++) {
+		if (!strcmp(pi.funcs[i].name, "klpt_sleep_fn"))
+			sleep_fn = i;
+		if (!strcmp(pi.funcs[i].name, "cmdline_proc_show"))
+			cmdline = i;
+	}
+	CHECK(sleep_fn >= 0 && cmdline >= 0, "functions not found");
+	if (sleep_fn >= 0 && cmdline >= 0) {
+		CHECK_STR(pi.funcs[sleep_fn].object, "klpt_target_sleep");
+		CHECK(pi.funcs[sleep_fn].sympos == 1 &&
+		      pi.funcs[sleep_fn].patched, "klpt_sleep_fn,1 patched");
+		CHECK_STR(pi.funcs[cmdline].object, "vmlinux");
+		CHECK(pi.funcs[cmdline].sympos == 2 &&
+		      !pi.funcs[cmdline].patched, "cmdline_proc_show,2 not patched");
+	}
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/lp", root);
+	CHECK(!stat(path, &st) && pi.order == (uint64_t)st.st_ino,
+	      "order is not the directory's inode");
+	klpt_pinfo_free(&pi);
+	CHECK_INT(klpt_pinfo_take(root, "gone", &pi), -ENOENT);
+	CHECK_INT(klpt_pinfo_take(root, "../lp", &pi), -EINVAL);
+	CHECK_INT(klpt_pinfo_take(root, "..", &pi), -EINVAL);
+	rmtree(root);
+}
+
 int main(void)
 {
 	RUN(test_take);
@@ -736,6 +797,7 @@ int main(void)
 	RUN(test_mangled);
 	RUN(test_unreadable);
 	RUN(test_no_livepatch);
+	RUN(test_pinfo);
 	rmtree(root);
 	return check_summary();
 }

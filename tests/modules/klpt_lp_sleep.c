@@ -22,13 +22,22 @@
 
 #include "klpt_targets.h"
 
+/* klpt_lp_sleep3.c builds this patch again, as a second one to stack. */
+#ifdef KLPT_LP_SLEEP_STACKED
+#define KLPT_LP_IMPL	KLPT_IMPL_STACKED
+#define KLPT_LP_DESC	"klptrace test: second stacked livepatch of klpt_sleep_fn() in klpt_target_sleep"
+#else
+#define KLPT_LP_IMPL	KLPT_IMPL_PATCHED
+#define KLPT_LP_DESC	"klptrace test: livepatch of klpt_sleep_fn() in klpt_target_sleep"
+#endif
+
 static unsigned int calls;
 module_param(calls, uint, 0444);
 MODULE_PARM_DESC(calls, "Number of returns from livepatch_klpt_sleep_fn()");
 
 static noinline void livepatch_klpt_sleep_fn(void)
 {
-	klpt_sleep_mark_impl(KLPT_IMPL_PATCHED);
+	klpt_sleep_mark_impl(KLPT_LP_IMPL);
 	klpt_sleep_wait_released();
 	/* Work after the call: no sibling call, this frame stays on the stack. */
 	WRITE_ONCE(calls, calls + 1);
@@ -65,5 +74,5 @@ static void __exit klpt_lp_sleep_exit(void)
 module_init(klpt_lp_sleep_init);
 module_exit(klpt_lp_sleep_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("klptrace test: livepatch of klpt_sleep_fn() in klpt_target_sleep");
+MODULE_DESCRIPTION(KLPT_LP_DESC);
 MODULE_INFO(livepatch, "Y");

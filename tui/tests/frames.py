@@ -13,7 +13,10 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
                         "why": str, "blockers_total": int or None,
                         "blockers": [{"pid", "tid", "comm", "kthread",
                                       "reason", "function", "checks",
-                                      "checks_since_open"}]}},
+                                      "checks_since_open"}],
+                        "funcs": None (unknown) or [{"object", "func",
+                                  "sympos", "live", "runs", "switching",
+                                  "patched"}]}},
      "events": int, "lost": int, "mode": str}
 
 In the batch text the thread id is PID and the thread group TGID; the
@@ -34,6 +37,9 @@ HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
 PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
                    r"\s+(\d+|\?)\s+(yes|no|\?)\s+(\S+)\s+(\S+)$")
 BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
+FUNC = re.compile(r"^  func (\S+)/(\S+),(\d+) live (yes|no|\?) runs (\S+)"
+                  r"( switching)?( \(not patched\))?$")
+LIVE = {"yes": True, "no": False, "?": None}
 ROW = re.compile(r"^    \s*(\d+)\s+(\d+) (.{16}) (K|-|\?)\s+(.{24}) (.{24})"
                  r"\s+(\S+)\s+(>=\d+|\d+|\?)$")
 KTHREAD = {"K": True, "-": False, "?": None}
@@ -87,11 +93,24 @@ def parse_text(text):
                      "refcnt": None if m.group(9) in ("-", "?")
                      else int(m.group(9)),
                      "verdict": m.group(10), "why": "",
-                     "blockers_total": None, "blockers": []}
+                     "blockers_total": None, "blockers": [], "funcs": []}
             cur["patches"][m.group(1)] = patch
             continue
         if line.startswith("  unload: ") and patch is not None:
             patch["why"] = line.split(": ", 2)[-1]
+            continue
+        if line == "  funcs: ?" and patch is not None:
+            patch["funcs"] = None
+            continue
+        m = FUNC.match(line)
+        if m and patch is not None:
+            runs = m.group(5)
+            patch["funcs"].append({
+                "object": m.group(1), "func": m.group(2),
+                "sympos": int(m.group(3)), "live": LIVE[m.group(4)],
+                "runs": None if runs == "?" else "" if runs == "-" else runs,
+                "switching": bool(m.group(6)),
+                "patched": not m.group(7)})
             continue
         m = BLOCKERS.match(line)
         if m and patch is not None:
@@ -142,7 +161,11 @@ def parse_json(text):
                               "reason": b["reason"], "function": b["function"],
                               "checks": b["checks"],
                               "checks_since_open": b.get("checks_since_open")}
-                             for b in p["blockers"]]}
+                             for b in p["blockers"]],
+                "funcs": None if p.get("funcs") is None else
+                [{k: fn[k] for k in ("object", "func", "sympos", "live",
+                                     "runs", "switching", "patched")}
+                 for fn in p["funcs"]]}
         frames.append(frame)
     return frames
 

@@ -575,6 +575,19 @@ start_sleeper() {
 KLPT_TOP_BIN=/klpt/bin/klptop
 KLPT_TOP_DIR=$KLPT_OUT/klptop
 
+# klptop_run NAME ARGS...: after the marker "$KLPT_SCENARIO: NAME", run
+# klptop ARGS (standard input /dev/null), its standard output and error
+# to $KLPT_OUT/NAME.txt and NAME.err, its exit status as fact NAME_rc.
+klptop_run() {
+	_klpt_rn=$1
+	shift
+	mark "$KLPT_SCENARIO: $_klpt_rn"
+	log "klptop $*"
+	"$KLPT_TOP_BIN" "$@" >"$KLPT_OUT/$_klpt_rn.txt" 2>"$KLPT_OUT/$_klpt_rn.err" </dev/null
+	fact "${_klpt_rn}_rc" $?
+	log "$_klpt_rn: exit $(cat "$KLPT_OUT/facts/${_klpt_rn}_rc"): $(cat "$KLPT_OUT/$_klpt_rn.txt" "$KLPT_OUT/$_klpt_rn.err")"
+}
+
 # klptop_check NAME: at a point where the state holds still, run klptop
 # twice at once, --json and -b, each for two frames 1.2 s apart (the
 # second one after at least one transition pass, so blocked tasks have

@@ -55,6 +55,20 @@ def stacks(path):
     return out
 
 
+def check_funcs(j, where, name, p, lp):
+    """A live session reads a patch's functions from its directory: each
+    function's object is one of the snapshot's with its `patched`; none
+    known (null) only where the session could not read them."""
+    if p.get("funcs") is None:
+        return
+    for fn in p["funcs"]:
+        patched = lp["objects"].get(fn["object"])
+        j.check(patched is not None and bool(patched) == fn["patched"],
+                "%s: %s function %s/%s patched %s, sysfs %s/patched %s" %
+                (where, name, fn["object"], fn["func"], fn["patched"],
+                 fn["object"], patched))
+
+
 def check_frame(j, where, frame, snap, zombies, stack):
     j.check(frame["mode"] == "events", "%s: mode %s, not events" %
             (where, frame["mode"]))
@@ -71,6 +85,7 @@ def check_frame(j, where, frame, snap, zombies, stack):
         j.check(int(shown_tr) == lp["transition"],
                 "%s: %s shown %s, sysfs transition %d" %
                 (where, name, p["direction"], lp["transition"]))
+        check_funcs(j, where, name, p, lp)
     for name, p in frame["patches"].items():
         refcnt = snap.refcnt.get(name)
         if name not in snap.livepatch:

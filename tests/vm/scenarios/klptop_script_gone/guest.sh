@@ -28,18 +28,6 @@ LP=klpt_lp_sleep
 LP2=klpt_lp_sleep2
 TOP=$KLPT_TOP_BIN
 
-# top NAME ARGS...: klptop ARGS, stdout/stderr to NAME.txt/.err, its exit
-# status as fact NAME_rc.
-top() {
-	_n=$1
-	shift
-	mark "klptop_script_gone: $_n"
-	log "klptop $*"
-	$TOP "$@" >"$KLPT_OUT/$_n.txt" 2>"$KLPT_OUT/$_n.err" </dev/null
-	fact "${_n}_rc" $?
-	log "$_n: exit $(cat "$KLPT_OUT/facts/${_n}_rc"): $(cat "$KLPT_OUT/$_n.txt" "$KLPT_OUT/$_n.err")"
-}
-
 need_modules klptrace $TGT $LP $LP2 || guest_fail "modules missing from the image"
 [ -x "$TOP" ] || guest_fail "$TOP not in the image: klptop is not built (make -C tui)"
 load_klptrace || guest_fail "load_klptrace failed"
@@ -58,10 +46,10 @@ wait_transition_done $LP2 || guest_fail "patching transition of $LP2 did not fin
 # module reference may still be held (the window): klptop waits then
 wait_lp_gone $LP || guest_fail "$LP's directory still there after the replace"
 snap a_before
-top a_wait -p $LP --wait-unload --timeout 60
+klptop_run a_wait -p $LP --wait-unload --timeout 60
 snap a_waited
 module_loaded $LP || guest_fail "$LP went away without an unload"
-top a_unload --disable $LP --wait-unload --unload --yes --timeout 60
+klptop_run a_unload --disable $LP --wait-unload --unload --yes --timeout 60
 snap a_after
 module_loaded $LP && guest_fail "$LP still loaded after klptop --unload"
 
@@ -70,10 +58,10 @@ mark "klptop_script_gone: disable $LP2"
 lp_disable $LP2 || guest_fail "writing 0 to $LP2/enabled failed"
 wait_lp_gone $LP2 || guest_fail "$LP2's directory still there after the disable"
 snap b_before
-top b_wait --fallback -p $LP2 --wait-unload --timeout 60
+klptop_run b_wait --fallback -p $LP2 --wait-unload --timeout 60
 snap b_waited
 module_loaded $LP2 || guest_fail "$LP2 went away without an unload"
-top b_unload --disable $LP2 --wait-unload --unload --yes --timeout 60
+klptop_run b_unload --disable $LP2 --wait-unload --unload --yes --timeout 60
 snap b_after
 module_loaded $LP2 && guest_fail "$LP2 still loaded after klptop --unload"
 
@@ -90,7 +78,7 @@ mark "klptop_script_gone: force"
 lp_force $LP || guest_fail "writing 1 to $LP/force failed"
 wait_lp_gone $LP || guest_fail "$LP's directory still there after the force"
 snap c_before
-top c_unload --disable $LP --wait-unload --unload --yes --timeout 60
+klptop_run c_unload --disable $LP --wait-unload --unload --yes --timeout 60
 snap c_after
 module_loaded $LP || guest_fail "$LP was unloaded although forced"
 mark "klptop_script_gone: rmmod forced"
@@ -100,8 +88,8 @@ module_loaded $LP || guest_fail "rmmod removed the forced $LP"
 set_param $TGT block 0 || guest_fail "cannot set block=0"
 
 # --- (d) unknown names -------------------------------------------------------
-top d_unknown --disable no_such_patch --wait-unload --unload --yes --timeout 60
-top d_unknown_p -p no_such_patch --wait-unload --timeout 60
-top d_not_lp --disable $TGT --wait-unload --unload --yes --timeout 60
+klptop_run d_unknown --disable no_such_patch --wait-unload --unload --yes --timeout 60
+klptop_run d_unknown_p -p no_such_patch --wait-unload --timeout 60
+klptop_run d_not_lp --disable $TGT --wait-unload --unload --yes --timeout 60
 snap end
 exit 0

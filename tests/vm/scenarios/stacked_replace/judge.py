@@ -9,10 +9,15 @@ guest's own write to enabled and of rmmod.  judge/libmodel.py compares
 the model at every watch_dump and judge/klptop.py the frames of
 klptop_check; here what the kernel did and what each klptop run said."""
 
+import os
 import sys
 
 import checks
 from klptjudge import Judge
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "..", "tui", "tests"))
+import frames as fr  # noqa: E402
 
 TG = "klpt_target_sleep"
 LP1, LP2, LP3 = "klpt_lp_sleep", "klpt_lp_sleep2", "klpt_lp_sleep3"
@@ -35,10 +40,37 @@ def impl(j, fact, want, why):
             (fact, j.fact(fact), want, why))
 
 
+def runs(j, name, want):
+    """In klptop's last frames of klptop_check NAME (JSON and text), the
+    klpt_sleep_fn of every patch in WANT ({patch: (live, runs, switching)})
+    says that: whose version runs, as impl showed it."""
+    for ext in (".json", ".txt"):
+        text = j.read("klptop", name + ext)
+        try:
+            frame = fr.parse(text)[-1]
+        except (ValueError, IndexError) as e:
+            j.check(False, "klptop %s%s: no frame (%s)" % (name, ext, e))
+            continue
+        for lp, (live, who, switching) in want.items():
+            p = frame["patches"].get(lp)
+            if not j.check(p is not None and p["funcs"] is not None,
+                           "klptop %s%s: %s or its functions not shown"
+                           % (name, ext, lp)):
+                continue
+            got = [(f["live"], f["runs"], f["switching"]) for f in p["funcs"]
+                   if f["object"] == TG and f["func"] == "klpt_sleep_fn"
+                   and f["sympos"] == 1]
+            j.check(got == [(live, who, switching)],
+                    "klptop %s%s: %s's %s/klpt_sleep_fn,1 shown as %r, "
+                    "expected %r" % (name, ext, lp, TG, got,
+                                     [(live, who, switching)]))
+
+
 def main():
     j = Judge(sys.argv[1])
     # (a) the last enabled patch of a function is the live one
     impl(j, "impl_stacked", 3, "%s enabled after %s runs" % (LP3, LP1))
+    runs(j, "stacked", {LP1: (False, LP3, False), LP3: (True, LP3, False)})
     s = checks.snap(j, "stacked")
     if s:
         for lp in (LP1, LP3):
@@ -61,18 +93,26 @@ def main():
     if rc(j, "a_unload3", 0):
         has(j, "a_unload3", ".txt", "%s: unloaded" % LP3)
     impl(j, "impl_after_a", 1, "%s gone, %s left" % (LP3, LP1))
+    runs(j, "lower_live", {LP1: (True, LP1, False)})
     s = checks.snap(j, "lower_live")
     if s:
         checks.check_lp(j, s, LP1, 1, 0)
         checks.check_lp_gone(j, s, LP3)
         checks.check_refcnt(j, s, LP3, None, " (klptop unloaded it)")
 
+    # no stack order in 6.1: the lower one disabled first, the top stays
+    impl(j, "impl_top_again", 3, "%s on top again" % LP3)
+    if rc(j, "a_lower", 0):
+        has(j, "a_lower", ".txt", "%s: disabled" % LP1)
+        has(j, "a_lower", ".txt", "%s: unloaded" % LP1)
+    impl(j, "impl_lower_gone", 3, "%s (lower) gone, %s live" % (LP1, LP3))
+
     # (c) the replace reversed before it completed: the stack stays
-    impl(j, "impl_restacked", 3, "%s stacked again" % LP3)
+    impl(j, "impl_restacked", 1, "%s stacked again, on top" % LP1)
     s = checks.snap(j, "replacing1")
     if s:
         checks.check_lp(j, s, LP2, 1, 1, why=" (the sleeper in %s's "
-                        "function)" % LP3)
+                        "function)" % LP1)
     if rc(j, "c_reverse", 0):
         has(j, "c_reverse", ".txt", "%s: disabled" % LP2)
         has(j, "c_reverse", ".txt", "%s: unloaded" % LP2)
@@ -83,7 +123,8 @@ def main():
         for lp in (LP1, LP3):
             checks.check_lp(j, s, lp, 1, 0, why=" (the replace reversed)")
             checks.check_refcnt(j, s, lp, 1)
-    impl(j, "impl_reversed", 3, "the replace reversed: %s still on top" % LP3)
+    impl(j, "impl_reversed", 1, "the replace reversed: %s still on top" % LP1)
+    runs(j, "reversed", {LP1: (True, LP1, False), LP3: (False, LP1, False)})
 
     # (b) the replace completes: both replaced modules unload-ready
     s = checks.snap(j, "replacing2")
@@ -92,6 +133,10 @@ def main():
         for lp in (LP1, LP3):
             checks.check_lp(j, s, lp, 1, 0)
             checks.check_refcnt(j, s, lp, 1)
+    # in its transition the replace is on top, the tasks not yet switched
+    # run the one below (the sleeper: impl stays 3 until it switches)
+    runs(j, "replacing2", {LP1: (False, LP2, True), LP3: (False, LP2, True),
+                           LP2: (True, LP2, True)})
     for name, lp in (("b_wait1", LP1), ("b_wait3", LP3)):
         if rc(j, name, 0):
             has(j, name, ".txt", "%s: ready to unload" % lp)
@@ -102,6 +147,7 @@ def main():
             checks.check_lp_gone(j, s, lp)
             checks.check_refcnt(j, s, lp, 0, " (replaced, never disabled)")
     impl(j, "impl_replaced", 2, "the replace completed")
+    runs(j, "replaced", {LP2: (True, LP2, False)})
     if rc(j, "b_unload3", 0):
         has(j, "b_unload3", ".txt", "%s: already disabled: its patch is "
             "gone" % LP3)
