@@ -597,6 +597,76 @@ int klpt_module_unload(struct klpt_session *s, const char *module,
 int klpt_wait_unload_ready(struct klpt_session *s, const char *module,
 			   int timeout_ms);
 
+/* ------------------------------------------------- load and transition */
+
+/*
+ * Load the livepatch module in the file path with one finit_module()
+ * call (params: its parameters, "a=1 b=2", or NULL), never retried with
+ * init_module(): a failing module_init runs once.  In 6.1 the call
+ * returns after the module's init, i.e. after klp_enable_patch(): the
+ * patch /sys/kernel/livepatch/<name> exists, named after the module,
+ * and its transition has started and may be complete already.  Open
+ * the session first to see the whole transition.
+ *
+ * Before the kernel sees the file, from the descriptor it reads: path
+ * must not be a symbolic link (-ELOOP), must be a regular file
+ * (-EINVAL), owned by root or the caller and writable by nobody else
+ * (-EPERM: a root tool must not load what another user can change), a
+ * 64-bit ELF module (-ENOEXEC; compressed modules are not read) whose
+ * .modinfo says livepatch=Y (-EINVAL: a plain module would load and
+ * stay).  The directories leading to it are the caller's to trust.
+ * -EEXIST: a module of that name is loaded.  Otherwise the kernel's
+ * errno: its verdict on the module, or the module's init's (a pre_patch
+ * callback's -ENODEV, klp_enable_patch()'s -EINVAL).
+ *
+ * name (if not NULL) gets the module's name from its .modinfo, also on
+ * a failed load once known; why (if not NULL) one line saying why it
+ * failed, followed by the kernel log's lines of the load that explain
+ * it ("; " between them; warnings or worse and the module's own, from
+ * /dev/kmsg when it is readable).  -EOPNOTSUPP for a replay, or a
+ * session on a root other than the real system's.
+ */
+int klpt_patch_load(struct klpt_session *s, const char *path,
+		    const char *params, char *name, size_t name_size,
+		    char *why, size_t why_size);
+
+struct klpt_wait_opts {
+	size_t sz;		/* sizeof(struct klpt_wait_opts) */
+	int timeout_ms;		/* give up after this long (0: never) */
+	/*
+	 * Stalled: no task switched for stall_ms (0: never stalls).  The
+	 * model's count of the tasks not yet in the target state has not
+	 * reached a new low (a task that switches or exits lowers it; a
+	 * reverse starts the count afresh).  Before the transition starts
+	 * (pre-patch callbacks) nothing can switch: that counts too.
+	 */
+	int stall_ms;
+	int interval_ms;	/* progress calls, default 1000 */
+	/*
+	 * Called every interval_ms while the transition runs, with the
+	 * lowest count of tasks not switched so far (KLPT_UNKNOWN_COUNT
+	 * when the model cannot count them: its direction is unknown, it
+	 * has not started) and how long since it last went down.  Return 0
+	 * to go on; anything else ends the wait and is returned (a negative
+	 * value as an error).  May be NULL.
+	 */
+	int (*progress)(struct klpt_session *s, const struct klpt_patch *p,
+			unsigned int pending, uint64_t stalled_ms, void *ctx);
+	void *ctx;
+};
+
+/*
+ * Process events until patch's transition is over: 0 when it is not in
+ * transition (any direction: read klpt_patch_enabled()), or when its
+ * directory went after it was seen (a disable's end).  -EBUSY: stalled
+ * (opts->stall_ms); -ETIMEDOUT: opts->timeout_ms passed, or a replay
+ * ended; -ENOENT: no such patch.  opts may be NULL (wait forever).
+ * The kernel signals the pending tasks itself every 15 passes
+ * (klpt_patch_signals() counts them): this function sends nothing.
+ */
+int klpt_wait_transition(struct klpt_session *s, const char *patch,
+			 const struct klpt_wait_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

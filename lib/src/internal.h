@@ -12,6 +12,7 @@
  *   record.c   writes a recording
  *   session.c  the public session object; ties the parts together
  *   actions.c  disable, force, unload, wait
+ *   load.c     load a livepatch module, wait for its transition
  *
  * Everything here has hidden visibility (the default of the build); only
  * KLPT_API functions are exported.
@@ -534,5 +535,33 @@ int klpt_open_regular(const char *path);
  * negative errno.
  */
 extern int (*klpt_unload_module_fn)(const char *root, const char *module);
+
+/* -------------------------------------------------------------- load.c */
+
+/*
+ * How klpt_patch_load() hands the checked file to the kernel: the
+ * default calls finit_module(fd, params, 0) only when root is the real
+ * system and fails with -EOPNOTSUPP under any other root (as
+ * klpt_unload_module_fn).  Tests point it at a function that edits
+ * their fake tree.  Returns 0 or a negative errno.
+ */
+extern int (*klpt_load_module_fn)(const char *root, int fd,
+				  const char *params);
+
+/*
+ * The stall decision of klpt_wait_transition(), apart from any clock or
+ * session so that it can be tested on a scripted sequence: progress is
+ * a new low of the tasks not yet switched, or a new target.
+ */
+struct klpt_stall {
+	unsigned int best;	/* lowest count seen, KLPT_UNKNOWN_COUNT */
+	int target;		/* enum klpt_state of the last step */
+	uint64_t since_ns;	/* the last progress */
+};
+
+void klpt_stall_init(struct klpt_stall *st, uint64_t now_ns);
+/* ns since the last progress, after this observation. */
+uint64_t klpt_stall_step(struct klpt_stall *st, uint64_t now_ns, int target,
+			 unsigned int pending);
 
 #endif /* KLPT_INTERNAL_H */
