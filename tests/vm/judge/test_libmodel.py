@@ -286,6 +286,36 @@ class Replay(unittest.TestCase):
         self.assertEqual(self.compare(DUMP, rep + "task 80 80 -1 kw\n"),
                          [])
 
+    def test_idle_unknown_in_the_replay(self):
+        live = DUMP + "task 0 0 1 swapper/0\n"
+        rep = DUMP + "task 0 0 -2 swapper/0\n"
+        j = Judge("/nonexistent")
+        libmodel.compare_replay(j, "t", libmodel.Model(live, "live"),
+                                libmodel.Model(rep, "rep"), True)
+        self.assertEqual(j.failures, [])
+        # without a pass before the recording: the replay must know it
+        self.assertEqual(len(self.compare(live, rep)), 1)
+        # known on both sides, and different: never excused
+        j = Judge("/nonexistent")
+        libmodel.compare_replay(j, "t", libmodel.Model(live, "live"),
+                                libmodel.Model(rep.replace(" -2 ", " 0 "),
+                                               "rep"), True)
+        self.assertEqual(len(j.failures), 1)
+
+    def test_anchor_before(self):
+        with tempfile.TemporaryDirectory() as d:
+            log, truth = os.path.join(d, "events.log"), \
+                os.path.join(d, "truth.txt")
+            with open(truth, "w") as f:
+                f.write("klptrace-truth 1\nts 100\n")
+            with open(log, "w") as f:
+                f.write("90 klp_task_switch pid=5 comm=x\n"
+                        "110 klp_transition_pass patch=lp\n")
+            self.assertFalse(libmodel.anchor_before(log, truth))
+            with open(log, "a") as f:
+                f.write("dump 1\n95 klp_transition_pass patch=lp\n")
+            self.assertTrue(libmodel.anchor_before(log, truth))
+
     def test_differs(self):
         rep = DUMP.replace("task 50 50 -1", "task 50 50 0")
         self.assertEqual(len(self.compare(DUMP, rep)), 1)
