@@ -77,6 +77,8 @@ MODULE_EVENTS = {"klp_module_ref", "klp_module_unload_ready",
 # events.log names after which the model knows where a task walk began
 ANCHOR_EVENTS = {"klp_transition_pass", "klp_transition_start",
                  "klp_transition_reverse", "klp_transition_init"}
+# ... and after which no transition of that patch runs
+ENDING_EVENTS = {"klp_transition_complete", "klp_transition_cancel"}
 UNKNOWN = -2    # a state the model does not know (KLPT_STATE_UNKNOWN)
 TASK_EVENTS = {"klp_task_switch", "sched_process_exit",
                "klp_task_fork_failed"}
@@ -200,11 +202,13 @@ def order_breaks(path):
 
 
 def anchor_before(events_log, truth):
-    """Whether events.log has a transition's pass, start, reverse or init
-    dated before the recording's snapshot (truth.txt's "ts N"): an
-    event the live model counts passes from that the recording may lack
-    (the session reads whole pages; its recording starts with the next
-    ones)."""
+    """Whether a transition was under way at the recording's snapshot
+    (truth.txt's "ts N") with a pass, start, reverse or init of it in
+    events.log dated before that: an event the live model counts passes
+    from that the recording may lack (the session reads whole pages; its
+    recording starts with the next ones).  A transition that completed
+    or was cancelled before the snapshot does not count: the one after
+    it starts inside the recording."""
     ts = None
     if not os.path.exists(truth):
         return False            # no recording: klpt_watch --replay says so
@@ -214,12 +218,20 @@ def anchor_before(events_log, truth):
             break
     if ts is None:
         return False
+    anchored = set()            # patches whose transition has an anchor
     for line in read(events_log).splitlines():
-        words = line.split(" ", 2)
-        if len(words) > 1 and words[0].isdigit() and int(words[0]) < ts \
-                and words[1] in ANCHOR_EVENTS:
-            return True
-    return False
+        words = line.split(" ")
+        if len(words) < 2 or not words[0].isdigit():
+            continue            # "dump N"
+        if int(words[0]) >= ts:
+            continue            # late lines may follow
+        patch = next((w[6:] for w in words[2:] if w.startswith("patch=")),
+                     "?")
+        if words[1] in ANCHOR_EVENTS:
+            anchored.add(patch)
+        elif words[1] in ENDING_EVENTS:
+            anchored.discard(patch)
+    return bool(anchored)
 
 
 def late_lines(path):

@@ -315,6 +315,10 @@ class Replay(unittest.TestCase):
             with open(log, "a") as f:
                 f.write("dump 1\n95 klp_transition_pass patch=lp\n")
             self.assertTrue(libmodel.anchor_before(log, truth))
+            # a transition that completed before the snapshot: none
+            with open(log, "a") as f:
+                f.write("97 klp_transition_complete patch=lp target=1\n")
+            self.assertFalse(libmodel.anchor_before(log, truth))
 
     def test_differs(self):
         rep = DUMP.replace("task 50 50 -1", "task 50 50 0")
