@@ -11,6 +11,7 @@
  *   json.c     NDJSON frames (--json)
  *   screen.c   the ncurses interface: panels, keys, dialogs
  *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
+ *   load.c     --load MODULE.ko [--wait-complete ...], the screen's L
  *   sysinfo.c  what the model does not hold: kernel release, klptrace.ko
  *              hooks, /proc/PID/{cmdline,stack}
  *   framelog.c KLPTOP_FRAME_LOG: per-frame times, memory and latency
@@ -51,6 +52,13 @@ enum top_output {
 	TOP_OUT_METRICS,	/* --openmetrics, --listen */
 };
 
+/* --on-stall: what a load whose transition stalls does. */
+enum top_on_stall {
+	TOP_STALL_REPORT,		/* say who blocks it, change nothing */
+	TOP_STALL_DISABLE,		/* reverse it (write 0 to enabled) */
+	TOP_STALL_DISABLE_UNLOAD,	/* reverse it, then rmmod the module */
+};
+
 /* Blocker sort keys, in the order the 's' key cycles through them. */
 enum top_sort {
 	TOP_SORT_BLOCKED,	/* longest blocked first */
@@ -83,6 +91,10 @@ struct top_config {
 	bool sort_reverse;
 	const char *openmetrics;	/* --openmetrics FILE */
 	const char *listen;		/* --listen ADDR:PORT */
+	const char *load;		/* --load MODULE.ko */
+	bool wait_complete;		/* --wait-complete (or implied) */
+	enum top_on_stall on_stall;	/* --on-stall */
+	double stall_after_s;		/* --stall-after */
 };
 
 /* ---------------------------------------------------------------- app.c */
@@ -475,6 +487,28 @@ int top_term_check(void);
 /* ------------------------------------------------------------- script.c */
 
 int top_script_run(const struct top_config *cfg, struct top_app *app);
+/* Used by the load flow too (load.c): see script.c. */
+void top_script_blockers(const struct top_patch *p);
+void top_script_report(const struct top_config *cfg, struct top_app *app,
+		       const char *patch, const char *tag);
+int top_script_disable(struct top_app *app, const char *patch, bool gone,
+		       const char *module);
+int top_script_unload(const struct top_config *cfg, struct top_app *app,
+		      const char *patch, const char *module);
+
+/* --------------------------------------------------------------- load.c */
+
+/* Defaults of --stall-after and --on-stall (documented in --help). */
+#define TOP_STALL_AFTER_S 60.0
+
+/* klptop --load: the whole flow, an exit code (every line said). */
+int top_load_run(const struct top_config *cfg, struct top_app *app);
+/*
+ * The screen's L: load the module at path; the outcome as one line in
+ * msg (escaped).  Returns true when it loaded (name: its module).
+ */
+bool top_load_key(struct top_app *app, const char *path, char *name,
+		  size_t name_size, char *msg, size_t msg_size);
 
 /* ------------------------------------------------------------ sysinfo.c */
 

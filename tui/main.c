@@ -40,6 +40,8 @@ static const char usage[] =
 "           [--replay PATH] [--fallback]\n"
 "    klptop --disable PATCH [--wait-unload [--timeout SECS]] [--unload --yes]\n"
 "    klptop --force PATCH --yes [--wait-unload [--timeout SECS]]\n"
+"    klptop --load MODULE.ko [--wait-complete] [--timeout SECS]\n"
+"           [--on-stall=report|disable|disable-unload] [--stall-after SECS]\n"
 "    klptop -h | -V\n"
 "\n"
 "DESCRIPTION\n"
@@ -130,6 +132,36 @@ static const char usage[] =
 "    -y, --yes           confirm --force and --unload (no prompt is shown:\n"
 "                        the scripted flow runs unattended)\n"
 "\n"
+"  Loading a patch\n"
+"    --load MODULE.ko    load the livepatch module in that file with one\n"
+"                        finit_module() (never retried: a failing init runs\n"
+"                        once).  Refused before the kernel sees it, in one\n"
+"                        line: a symbolic link, not a regular file, a file\n"
+"                        not root's or yours or writable by group or\n"
+"                        others, not a livepatch module (livepatch=Y in its\n"
+"                        .modinfo), a module of that name loaded.  The\n"
+"                        kernel's refusal (or the module init's, as a\n"
+"                        pre-patch callback's) is shown with its errno and\n"
+"                        the kernel log's lines of the load.  Without\n"
+"                        --wait-complete, exit 0 once loaded\n"
+"    --wait-complete     then follow the patching transition: a line for\n"
+"                        every change (tasks left, the blockers and their\n"
+"                        reasons, the kernel's own signals every 15\n"
+"                        passes: klptop sends none) until it completes\n"
+"                        (exit 0), stalls or --timeout SECS (default:\n"
+"                        none) passes (exit 1, after the --on-stall\n"
+"                        policy)\n"
+"    --stall-after SECS  stalled: no task switched for SECS (default 60:\n"
+"                        three of the kernel's signal rounds, about kpatch's\n"
+"                        15 s + 60 s).  Implies --wait-complete\n"
+"    --on-stall=POLICY   what a stall or a timeout does (implies\n"
+"                        --wait-complete): report (default) changes\n"
+"                        nothing, the transition goes on; disable reverses\n"
+"                        it (0 to enabled), follows the reverse and waits\n"
+"                        until the module can be removed; disable-unload\n"
+"                        then removes it.  A reverse that stalls too is\n"
+"                        said with the kernel's state, nothing more done\n"
+"\n"
 "    PATCH names a patch or its module: in 6.1 the directory\n"
 "    /sys/kernel/livepatch/PATCH is named after the patch's module.  When\n"
 "    that directory is gone (the patch was disabled, replaced by an atomic\n"
@@ -174,15 +206,22 @@ static const char usage[] =
 "    f, F8        force its transition (asks for the patch name: a forced\n"
 "                 patch's module can never be unloaded)\n"
 "    u, F9        unload its module when READY (else says what holds it)\n"
+"    L            load a livepatch module (asks for its path; as --load,\n"
+"                 the outcome in the message line; not in a replay)\n"
 "    replay:      space play/pause, . one event, + and - speed\n"
 "\n"
 "EXIT STATUS\n"
 "    0     quit, or the scripted flow ended ready/unloaded (or the\n"
 "          module went: unloaded by someone else meanwhile)\n"
 "    1     scripted: the timeout expired or the patch was forced (seen,\n"
-"          or inferred as above; what still holds the module is listed)\n"
+"          or inferred as above; what still holds the module is listed);\n"
+"          --load: the transition stalled or timed out (the last lines say\n"
+"          what --on-stall did: nothing, a disable whose reverse\n"
+"          completed, or that and the unload; or that the reverse\n"
+"          stalled too), or it ended disabled by someone else\n"
 "    2     an error: bad arguments, not root, no tracefs or livepatch,\n"
-"          unknown patch, corrupt recording, a terminal the screen cannot\n"
+"          unknown patch, corrupt recording, a module refused or whose\n"
+"          init failed (--load), a terminal the screen cannot\n"
 "          use (TERM, standard input not a terminal), standard output\n"
 "          closed or failing (one line on stderr says which)\n"
 "    128+N ended by signal N (SIGINT, SIGTERM, SIGHUP): the terminal and\n"
@@ -223,6 +262,7 @@ static const char usage[] =
 "    klptop                                  watch\n"
 "    klptop -b -n 1 -p klpt_lp_sleep          one text frame\n"
 "    klptop --disable lp --wait-unload --timeout 60 --unload --yes\n"
+"    klptop --load lp.ko --on-stall=disable-unload --stall-after 30\n"
 "    klptop --replay /root/lp-rec --speed 0   step through a recording\n"
 "    klptop --openmetrics /var/lib/prometheus/node-exporter/klptrace.prom -d 5\n";
 
@@ -524,8 +564,67 @@ static int check_patch(const struct top_config *cfg, struct top_app *app)
 enum {
 	OPT_READONLY = 256, OPT_RECORD, OPT_REPLAY, OPT_SPEED, OPT_DISABLE,
 	OPT_FORCE, OPT_WAIT_UNLOAD, OPT_UNLOAD, OPT_TIMEOUT, OPT_FALLBACK,
-	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN,
+	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN, OPT_LOAD,
+	OPT_WAIT_COMPLETE, OPT_ON_STALL, OPT_STALL_AFTER,
 };
+
+static int parse_on_stall(const char *arg, enum top_on_stall *p)
+{
+	static const char *const names[] = {
+		[TOP_STALL_REPORT] = "report",
+		[TOP_STALL_DISABLE] = "disable",
+		[TOP_STALL_DISABLE_UNLOAD] = "disable-unload",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(arg, names[i])) {
+			*p = (enum top_on_stall)i;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * --load's combinations, checked before the session opens: one line
+ * and -1 for a bad one.  stall_opts: --on-stall or --stall-after given.
+ */
+static int check_load(const struct top_config *cfg, bool batch,
+		      bool stall_opts, bool scripted)
+{
+	if (!cfg->load && stall_opts) {
+		usage_error("--on-stall and --stall-after are for --load", NULL);
+		return -1;
+	}
+	if (!cfg->load && cfg->wait_complete) {
+		usage_error("--wait-complete is for --load", NULL);
+		return -1;
+	}
+	if (!cfg->load)
+		return 0;
+	if (scripted || cfg->patch) {
+		usage_error("--load is a flow of its own: not with --disable, "
+			    "--force, --wait-unload, --unload or -p", NULL);
+		return -1;
+	}
+	if (cfg->replay || cfg->openmetrics || cfg->listen || batch ||
+	    cfg->output == TOP_OUT_JSON || cfg->iterations) {
+		usage_error("--load acts on the running kernel and prints its "
+			    "own lines: not with --replay, -b, --json, -n, "
+			    "--openmetrics or --listen", NULL);
+		return -1;
+	}
+	if (cfg->timeout_s > 0 && !cfg->wait_complete) {
+		usage_error("--timeout with --load bounds --wait-complete: add "
+			    "it", NULL);
+		return -1;
+	}
+	if (cfg->readonly) {
+		usage_error("--load writes: not with --readonly", NULL);
+		return -1;
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -554,14 +653,19 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "openmetrics", required_argument, NULL, OPT_OPENMETRICS },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "load", required_argument, NULL, OPT_LOAD },
+		{ "wait-complete", no_argument, NULL, OPT_WAIT_COMPLETE },
+		{ "on-stall", required_argument, NULL, OPT_ON_STALL },
+		{ "stall-after", required_argument, NULL, OPT_STALL_AFTER },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_config cfg = {
 		.delay_s = 1.0,
 		.speed = 1.0,
 		.sort = TOP_SORT_BLOCKED,
+		.stall_after_s = TOP_STALL_AFTER_S,
 	};
-	bool batch = false, scripted;
+	bool batch = false, scripted, stall_opts = false;
 	struct sinks sinks = { NULL, NULL };
 	struct top_app *app;
 	double n;
@@ -671,6 +775,28 @@ int main(int argc, char **argv)
 		case OPT_LISTEN:
 			cfg.listen = optarg;
 			break;
+		case OPT_LOAD:
+			cfg.load = optarg;
+			break;
+		case OPT_WAIT_COMPLETE:
+			cfg.wait_complete = true;
+			break;
+		case OPT_ON_STALL:
+			if (parse_on_stall(optarg, &cfg.on_stall)) {
+				usage_error("bad --on-stall (report, disable or "
+					    "disable-unload)", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			stall_opts = cfg.wait_complete = true;
+			break;
+		case OPT_STALL_AFTER:
+			if (parse_double(optarg, 0.1, 1e7, &cfg.stall_after_s)) {
+				usage_error("bad --stall-after (seconds, 0.1 at "
+					    "least)", optarg);
+				return TOP_EXIT_ERROR;
+			}
+			stall_opts = cfg.wait_complete = true;
+			break;
 		case ':':
 			usage_error("option needs an argument",
 				    argv[optind - 1]);
@@ -694,6 +820,8 @@ int main(int argc, char **argv)
 
 	/* Every combination is checked before the session opens. */
 	scripted = cfg.disable || cfg.force || cfg.wait_unload;
+	if (check_load(&cfg, batch, stall_opts, scripted))
+		return TOP_EXIT_ERROR;
 	if (cfg.disable && cfg.force) {
 		usage_error("--disable and --force are separate steps", NULL);
 		return TOP_EXIT_ERROR;
@@ -769,12 +897,13 @@ int main(int argc, char **argv)
 		top_listen_close(sinks.listen);
 		return TOP_EXIT_ERROR;
 	}
-	if (scripted) {
+	if (scripted || cfg.load) {
 		if (top_out_stdio()) {
 			fprintf(stderr, PROG ": out of memory\n");
 			code = TOP_EXIT_ERROR;
 		} else {
-			code = top_script_run(&cfg, app);
+			code = cfg.load ? top_load_run(&cfg, app) :
+			       top_script_run(&cfg, app);
 		}
 	} else if (cfg.output == TOP_OUT_SCREEN) {
 		code = top_screen_run(&cfg, app);
@@ -786,7 +915,7 @@ int main(int argc, char **argv)
 	top_framelog_close();
 	top_app_close(app);
 	/* The scripted flow's lines: the first failed write's error. */
-	ret = scripted ? top_out_error(0) : 0;
+	ret = scripted || cfg.load ? top_out_error(0) : 0;
 	if (ret == -EINTR && code == TOP_EXIT_OK)	/* its lines cut */
 		code = TOP_EXIT_SIGNAL + top_stop_signal;
 	else if (ret && ret != -EPIPE && code == TOP_EXIT_OK)

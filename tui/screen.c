@@ -40,6 +40,7 @@ enum prompt {
 	PROMPT_DISABLE,		/* y/N */
 	PROMPT_FORCE,		/* type the patch name */
 	PROMPT_FILTER,		/* type the filter */
+	PROMPT_LOAD,		/* type a module's path */
 };
 
 enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL };
@@ -65,7 +66,7 @@ struct ui {
 	enum focus focus;
 	enum overlay overlay;
 	enum prompt prompt;
-	char input[64];
+	char input[256];		/* a typed name, filter or path */
 	char prompt_patch[64];		/* the patch a prompt is about */
 	/* selections, kept by identity across rebuilds */
 	char sel_patch[64];
@@ -79,7 +80,7 @@ struct ui {
 	char detail_comm[KLPT_COMM_LEN];
 	bool show_log;
 	bool paused;
-	char filter[64];
+	char filter[256];
 	char msg[256];
 	bool msg_warn;
 	/* rows per page of the panels, from the last layout */
@@ -467,6 +468,11 @@ static void draw_message(struct ui *ui)
 		put(ui, y, 0, ui->cols, attr_of(ui, C_WARN), "Type %s to force "
 		    "(Esc cancels): %s_", ui->prompt_patch, ui->input);
 		return;
+	case PROMPT_LOAD:
+		put(ui, y, 0, ui->cols, A_BOLD, "Load the livepatch module "
+		    "(path of its .ko; Enter loads, Esc cancels): %s_",
+		    ui->input);
+		return;
 	case PROMPT_NONE:
 		break;
 	}
@@ -514,6 +520,7 @@ static void draw_help(struct ui *ui)
 		"  d  F7         disable the selected patch (asks y/N)",
 		"  f  F8         force its transition (type its name)",
 		"  u  F9         unload its module when READY",
+		"  L             load a livepatch module (asks for its path)",
 		"  replay:  space play/pause   .  one event   + -  speed",
 		"",
 		"UNLOAD says what holds a patch module: ENABLED, TASKS,",
@@ -899,6 +906,20 @@ static int key_force(struct ui *ui)
 	return UI_REDRAW;
 }
 
+static int key_load(struct ui *ui)
+{
+	/* a replay is read-only: nothing to load into */
+	if (ui->cfg->readonly) {
+		message(ui, true, "read-only (%s): load is off",
+			top_app_is_replay(ui->app) ? "a replay" :
+			geteuid() ? "not root" : "--readonly");
+		return UI_REDRAW;
+	}
+	ui->input[0] = '\0';
+	ui->prompt = PROMPT_LOAD;
+	return UI_REDRAW;
+}
+
 /*
  * The module is being unloaded: /sys/module/<module>/initstate reads
  * "going" (6.1 delete_module() after try_stop_module(); another
@@ -1016,6 +1037,7 @@ static const struct {
 	{ 'd', key_disable }, { KEY_F(7), key_disable },
 	{ 'f', key_force }, { KEY_F(8), key_force },
 	{ 'u', key_unload }, { KEY_F(9), key_unload },
+	{ 'L', key_load },
 	{ ' ', key_play }, { '.', key_step },
 	{ '+', key_faster }, { '=', key_faster }, { '-', key_slower },
 	{ KEY_RESIZE, key_resize },
@@ -1026,7 +1048,7 @@ static bool is_enter(int ch)
 	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
 }
 
-/* Text input of the filter and force prompts; true when done. */
+/* Text input of the filter, force and load prompts; true when done. */
 static bool edit_input(struct ui *ui, int ch)
 {
 	size_t len = strlen(ui->input);
@@ -1045,7 +1067,8 @@ static int prompt_key(struct ui *ui, int ch)
 {
 	struct klpt_session *s = top_app_session(ui->app);
 	enum prompt pr = ui->prompt;
-	char busy[320];
+	char busy[320], name[64] = "";
+	bool ok;
 	int ret;
 
 	if (ch == 27) {		/* Esc */
@@ -1100,6 +1123,26 @@ static int prompt_key(struct ui *ui, int ch)
 				"not in transition any more" : strerror(-ret));
 		else
 			message(ui, true, "%s: forced", ui->prompt_patch);
+		return UI_REBUILD;
+	case PROMPT_LOAD:
+		if (!edit_input(ui, ch))
+			return UI_REDRAW;
+		ui->prompt = PROMPT_NONE;
+		if (!ui->input[0]) {
+			message(ui, false, "nothing loaded (no path)");
+			return UI_REDRAW;
+		}
+		/*
+		 * finit_module() returns after the module's init: the screen
+		 * waits for it (events are read after); success selects the
+		 * new patch, whose transition the screen then shows.
+		 */
+		ok = top_load_key(ui->app, ui->input, name, sizeof(name),
+				  ui->msg, sizeof(ui->msg));
+		if (ok)
+			snprintf(ui->sel_patch, sizeof(ui->sel_patch), "%s",
+				 name);
+		ui->msg_warn = !ok;
 		return UI_REBUILD;
 	case PROMPT_NONE:
 		break;

@@ -45,9 +45,34 @@ static double now_s(void)
 	return (double)top_mono_ns() / 1e9;
 }
 
+/*
+ * A patch's blockers, one line each (at most SCRIPT_BLOCKERS, then how
+ * many more): who, why its last check failed, for how long.
+ */
+void top_script_blockers(const struct top_patch *p)
+{
+	int j;
+
+	for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
+		const struct top_blocker *b = &p->blockers[j];
+		char blocked[16], checks[16], comm[sizeof(b->comm)];
+		char func[sizeof(b->func)];
+
+		printf("    blocker %s[%d]%s: %s%s%s, blocked %s, %s checks\n",
+		       top_esc_text(comm, sizeof(comm), b->comm), b->pid,
+		       b->kthread > 0 ? " (kthread)" : "",
+		       top_reason_text(b->reason), b->func[0] ? " " : "",
+		       top_esc_text(func, sizeof(func), b->func),
+		       top_fmt_blocked(blocked, sizeof(blocked), b),
+		       top_fmt_checks(checks, sizeof(checks), b));
+	}
+	if (p->nblockers > SCRIPT_BLOCKERS)
+		printf("    ... and %d more\n", p->nblockers - SCRIPT_BLOCKERS);
+}
+
 /* The patch's state and what holds its module, prefixed by tag. */
-static void report(const struct top_config *cfg, struct top_app *app,
-		   const char *patch, const char *tag)
+void top_script_report(const struct top_config *cfg, struct top_app *app,
+		       const char *patch, const char *tag)
 {
 	struct top_view v;
 	int i;
@@ -64,7 +89,6 @@ static void report(const struct top_config *cfg, struct top_app *app,
 		const struct top_patch *p = &v.patches[i];
 		char pass[16], name[sizeof(p->name)], why[sizeof(p->why)];
 		char switched[32];
-		int j;
 
 		printf("%s %s: %s: %s", tag,
 		       top_esc_text(name, sizeof(name), p->name),
@@ -77,24 +101,7 @@ static void report(const struct top_config *cfg, struct top_app *app,
 							      p->pass),
 			       top_fmt_switched(switched, sizeof(switched), p));
 		putchar('\n');
-		for (j = 0; j < p->nblockers && j < SCRIPT_BLOCKERS; j++) {
-			const struct top_blocker *b = &p->blockers[j];
-			char blocked[16], checks[16], comm[sizeof(b->comm)];
-			char func[sizeof(b->func)];
-
-			printf("    blocker %s[%d]%s: %s%s%s, blocked %s, "
-			       "%s checks\n",
-			       top_esc_text(comm, sizeof(comm), b->comm), b->pid,
-			       b->kthread > 0 ? " (kthread)" : "",
-			       top_reason_text(b->reason),
-			       b->func[0] ? " " : "",
-			       top_esc_text(func, sizeof(func), b->func),
-			       top_fmt_blocked(blocked, sizeof(blocked), b),
-			       top_fmt_checks(checks, sizeof(checks), b));
-		}
-		if (p->nblockers > SCRIPT_BLOCKERS)
-			printf("    ... and %d more\n",
-			       p->nblockers - SCRIPT_BLOCKERS);
+		top_script_blockers(p);
 	}
 	top_view_free(&v);
 }
@@ -315,7 +322,7 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		}
 		v = klpt_module_verdict(s, m, NULL, 0);
 		if (v == KLPT_HOLD_FORCED) {
-			report(cfg, app, patch, "forced:");
+			top_script_report(cfg, app, patch, "forced:");
 			fprintf(stderr, PROG ": %s was forced: its module can "
 				"never be unloaded\n",
 				top_esc_text(patch_s, sizeof(patch_s), patch));
@@ -331,14 +338,14 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 			gone_refs = -1;
 		/* with a --timeout, its end: the reference may still go */
 		if (held && timeout <= 0) {
-			report(cfg, app, patch, "forced:");
+			top_script_report(cfg, app, patch, "forced:");
 			held_line(mod_s, gone_refs, now_s() - gone_since);
 			return TOP_EXIT_TIMEOUT;
 		}
 		if (timeout > 0 && elapsed >= timeout) {
 			snprintf(tag, sizeof(tag), "timeout after %.0fs:",
 				 elapsed);
-			report(cfg, app, patch, tag);
+			top_script_report(cfg, app, patch, tag);
 			if (held)
 				held_line(mod_s, gone_refs,
 					  now_s() - gone_since);
@@ -348,8 +355,87 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		if (timeout > 0 && timeout - elapsed < 0.05)
 			continue;
 		snprintf(tag, sizeof(tag), "[%4.0fs]", elapsed);
-		report(cfg, app, patch, tag);
+		top_script_report(cfg, app, patch, tag);
 	}
+}
+
+/*
+ * Write 0 to patch's enabled (see top_script_run()); gone: its directory
+ * is known to be gone; module: its module's name, NULL if not loaded.  Says what it
+ * did; TOP_EXIT_OK when the patch is disabled now (or was), else
+ * TOP_EXIT_ERROR after one line on stderr.
+ */
+int top_script_disable(struct top_app *app, const char *patch, bool gone,
+		       const char *module)
+{
+	struct klpt_session *s = top_app_session(app);
+	char why[512], patch_s[256], mod_s[64];
+	int ret = -EALREADY;
+
+	top_esc_text(patch_s, sizeof(patch_s), patch);
+	/*
+	 * Written whatever enabled reads: an enable's pre-patch window
+	 * reads 0 and the kernel reverses it (see klpt_patch_disable());
+	 * its EINVAL says disabled.
+	 */
+	if (!gone)
+		ret = klpt_patch_disable(s, patch);
+	if (ret == -ENOENT && module) {
+		gone = true;	/* the directory went meanwhile */
+		ret = -EALREADY;
+	} else if (ret == -EINVAL) {
+		ret = -EALREADY;	/* the kernel: disabled already */
+	}
+	if (!ret) {
+		printf("%s: disabled: the unpatch transition started\n",
+		       patch_s);
+	} else if (ret == -EBUSY) {
+		top_busy_text(why, sizeof(why), s);
+		fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
+			top_esc_text(why, sizeof(why), why));
+		return TOP_EXIT_ERROR;
+	} else if (ret != -EALREADY) {
+		fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
+			strerror(-ret));
+		return TOP_EXIT_ERROR;
+	} else if (gone) {
+		printf("%s: already disabled: its patch is gone from "
+		       "/sys/kernel/livepatch (disabled, replaced or forced); "
+		       "acting on module %s\n", patch_s,
+		       top_esc_text(mod_s, sizeof(mod_s), module ? module : patch));
+	} else {
+		printf("%s: already disabled\n", patch_s);
+	}
+	return TOP_EXIT_OK;
+}
+
+/*
+ * Wait until module can be unloaded (cfg->timeout_s), then with
+ * cfg->unload remove it.  An exit code, said.
+ */
+int top_script_unload(const struct top_config *cfg, struct top_app *app,
+		      const char *patch, const char *module)
+{
+	struct klpt_session *s = top_app_session(app);
+	char why[512], mod_s[64];
+	int ret, code;
+
+	top_esc_text(mod_s, sizeof(mod_s), module);
+	code = wait_ready(cfg, app, patch, module);
+	if (code != TOP_EXIT_OK || !cfg->unload ||
+	    !klpt_module_find(s, module))
+		return code;
+	ret = klpt_module_unload(s, module, why, sizeof(why));
+	if (ret == -EBUSY && going(cfg, module))
+		return wait_ready(cfg, app, patch, module);	/* rmmod'ed */
+	if (ret) {
+		fprintf(stderr, PROG ": cannot unload %s: %s\n", mod_s,
+			ret == -EBUSY ? top_esc_text(why, sizeof(why), why) :
+			strerror(-ret));
+		return TOP_EXIT_ERROR;
+	}
+	printf("%s: unloaded\n", mod_s);
+	return TOP_EXIT_OK;
 }
 
 int top_script_run(const struct top_config *cfg, struct top_app *app)
@@ -359,9 +445,8 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 			    cfg->force ? cfg->force : cfg->patch;
 	const struct klpt_patch *p;
 	const struct klpt_module *m;
-	char module[64], why[512], patch_s[256], mod_s[64];
-	bool gone;
-	int ret, code;
+	char module[64], patch_s[256], mod_s[64];
+	int ret;
 
 	/* what is printed: escaped (esc.c); patch and module are looked up */
 	top_esc_text(patch_s, sizeof(patch_s), patch);
@@ -396,43 +481,10 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	}
 
 	/* the directory is gone: the patch was freed and released */
-	gone = !p || klpt_patch_released(p);
-	if (cfg->disable) {
-		/*
-		 * Written whatever enabled reads: an enable's pre-patch
-		 * window reads 0 and the kernel reverses it (see
-		 * klpt_patch_disable()); its EINVAL says disabled.
-		 */
-		ret = -EALREADY;
-		if (!gone)
-			ret = klpt_patch_disable(s, patch);
-		if (ret == -ENOENT && m) {
-			gone = true;	/* the directory went meanwhile */
-			ret = -EALREADY;
-		} else if (ret == -EINVAL) {
-			ret = -EALREADY;	/* the kernel: disabled already */
-		}
-		if (!ret) {
-			printf("%s: disabled: the unpatch transition "
-			       "started\n", patch_s);
-		} else if (ret == -EBUSY) {
-			top_busy_text(why, sizeof(why), s);
-			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
-				top_esc_text(why, sizeof(why), why));
-			return TOP_EXIT_ERROR;
-		} else if (ret != -EALREADY) {
-			fprintf(stderr, PROG ": cannot disable %s: %s\n", patch_s,
-				strerror(-ret));
-			return TOP_EXIT_ERROR;
-		} else if (gone) {
-			printf("%s: already disabled: its patch is gone from "
-			       "/sys/kernel/livepatch (disabled, replaced or "
-			       "forced); acting on module %s\n", patch_s,
-			       mod_s);
-		} else {
-			printf("%s: already disabled\n", patch_s);
-		}
-	}
+	if (cfg->disable &&
+	    top_script_disable(app, patch, !p || klpt_patch_released(p),
+			       m ? module : NULL) != TOP_EXIT_OK)
+		return TOP_EXIT_ERROR;
 	if (cfg->force) {
 		ret = klpt_patch_force(s, patch);
 		if (ret) {
@@ -446,19 +498,5 @@ int top_script_run(const struct top_config *cfg, struct top_app *app)
 	}
 	if (!cfg->wait_unload)
 		return TOP_EXIT_OK;
-	code = wait_ready(cfg, app, patch, module);
-	if (code != TOP_EXIT_OK || !cfg->unload ||
-	    !klpt_module_find(s, module))
-		return code;
-	ret = klpt_module_unload(s, module, why, sizeof(why));
-	if (ret == -EBUSY && going(cfg, module))
-		return wait_ready(cfg, app, patch, module);	/* rmmod'ed */
-	if (ret) {
-		fprintf(stderr, PROG ": cannot unload %s: %s\n", mod_s,
-			ret == -EBUSY ? top_esc_text(why, sizeof(why), why) :
-			strerror(-ret));
-		return TOP_EXIT_ERROR;
-	}
-	printf("%s: unloaded\n", mod_s);
-	return TOP_EXIT_OK;
+	return top_script_unload(cfg, app, patch, module);
 }
