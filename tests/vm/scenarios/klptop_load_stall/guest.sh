@@ -1,0 +1,56 @@
+#!/bin/sh
+# klptop_load_stall: klptop --load of klpt_lp_sleep while klpt_sleeper
+# sleeps in klpt_sleep_fn (the function it patches): the patching
+# transition cannot complete, klptop calls it stalled after
+# --stall-after 3 (no task switched for 3 s) and applies --on-stall:
+#
+#   report          exit 1, nothing written: transition still 1
+#                   (then disabled and removed by hand, lib.sh)
+#   disable         exit 1, the reverse completed: no patch directory,
+#                   the module loaded with refcnt 0 (then rmmod)
+#   disable-unload  exit 1, the reverse completed and the module gone
+#
+# Snapshots right after each exit are the judge's ground truth, with
+# the kernel log lines of each run (dmesg_NAME.txt).
+# shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
+. /klpt/lib.sh
+
+TGT=klpt_target_sleep
+LP=klpt_lp_sleep
+
+need_modules klptrace $TGT $LP || guest_fail "modules missing from the image"
+[ -x "$KLPT_TOP_BIN" ] || guest_fail "no klptop in the image (make -C tui)"
+load_klptrace || guest_fail "load_klptrace failed"
+start_sleeper || guest_fail "start_sleeper failed"
+
+# load_run NAME ARGS...: klptop_run NAME ARGS, its kernel log lines
+# (those dmesg gained meanwhile) in dmesg_NAME.txt, then snap NAME.
+load_run() {
+	_n=$(dmesg | wc -l)
+	klptop_run "$@"
+	snap "$1"
+	dmesg | tail -n +$((_n + 1)) >"$KLPT_OUT/dmesg_$1.txt"
+}
+
+load_run report --load "$KLPT_MODDIR/$LP.ko" --on-stall=report --stall-after 3
+expect_eq "sleeper's patch_state after report" 0 \
+	"$(patch_state "$(param $TGT pid)")"
+lp_disable $LP || guest_fail "disable $LP after report"
+wait_lp_gone $LP && rmmod_wait $LP || guest_fail "rmmod $LP after report"
+loop_until file_is /sys/module/$TGT/parameters/in_func 1 ||
+	guest_fail "the sleeper left klpt_sleep_fn"
+
+load_run disable --load "$KLPT_MODDIR/$LP.ko" --on-stall=disable --stall-after 3
+fact disable_refcnt "$(refcnt $LP 2>/dev/null || echo gone)"
+rmmod $LP || guest_fail "rmmod $LP after disable"
+
+load_run unload --load "$KLPT_MODDIR/$LP.ko" --on-stall=disable-unload \
+	--stall-after 3
+[ -e /sys/module/$LP ] && fact unload_sysmodule present
+[ -e "$KLPT_LP/$LP" ] && fact unload_lpdir present
+if rmmod $LP 2>/dev/null; then fact unload_rmmod ok; else fact unload_rmmod failed; fi
+
+set_param $TGT block 0 || guest_fail "block=0"
+rmmod $TGT || guest_fail "rmmod $TGT"
+unload_klptrace
+exit 0
