@@ -214,8 +214,19 @@ static int follow(struct follow *f, int timeout_ms)
 		.ctx = f,
 	};
 
-	f->any = false;
 	return klpt_wait_transition(top_app_session(f->app), f->name, &o);
+}
+
+/*
+ * Stalled: at least --stall-after since a task last switched, though
+ * the last progress call, which saw less, may be an interval older.
+ */
+static void stalled_floor(struct follow *f)
+{
+	uint64_t ms = (uint64_t)to_ms(f->cfg->stall_after_s);
+
+	if (f->stalled_ms < ms)
+		f->stalled_ms = ms;
 }
 
 /* The patch's enabled as the model has it: 1, 0, or -1 if gone. */
@@ -254,6 +265,7 @@ static int roll_back(struct follow *f, const char *name_s)
 		return interrupted(name_s, "was disabled; its unpatch "
 				   "transition goes on");
 	if (ret == -EBUSY) {
+		stalled_floor(f);
 		look(f, f->stalled_ms, "the reverse stalled too", true);
 		printf("%s: the reverse stalled: the kernel is in an unpatch "
 		       "transition (enabled 0, transition 1) that the tasks "
@@ -345,12 +357,14 @@ int top_load_run(const struct top_config *cfg, struct top_app *app)
 			strerror(-ret));
 		return TOP_EXIT_ERROR;
 	}
-	if (ret == -EBUSY)
+	if (ret == -EBUSY) {
 		snprintf(why, sizeof(why), "stalled: no task switched for "
 			 "%.0fs", cfg->stall_after_s);
-	else
+		stalled_floor(&f);
+	} else {
 		snprintf(why, sizeof(why), "timeout after %.0fs",
 			 cfg->timeout_s);
+	}
 	if (look(&f, f.stalled_ms, why, true))
 		return TOP_EXIT_ERROR;
 	if (cfg->on_stall == TOP_STALL_REPORT) {

@@ -3,7 +3,8 @@
 # every option of `klptop --help` completes, -p/--disable/--force offer
 # the patch directories of a fake /sys/kernel/livepatch, --record offers
 # directories only, --replay directories and *.dat files, --openmetrics
-# directories and *.prom files.
+# directories and *.prom files, --load directories and *.ko files,
+# --on-stall its policies.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 klptop=${KLPTOP:-$top/build/tui/klptop}
@@ -16,7 +17,8 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/sys/lp_one" "$tmp/sys/lp_two" "$tmp/cwd/recdir" "$tmp/cwd/other"
 # names the shell would split or glob: offered quoted, each as one word
 mkdir -p "$tmp/sys2/lp a" "$tmp/sys2/lp*b" "$tmp/sys2/lp_c"
-touch "$tmp/cwd/trace.dat" "$tmp/cwd/notes.txt" "$tmp/cwd/klptrace.prom"
+touch "$tmp/cwd/trace.dat" "$tmp/cwd/notes.txt" "$tmp/cwd/klptrace.prom" \
+	"$tmp/cwd/lp.ko"
 
 # complete LINE: the candidates bash would offer for LINE, sorted.
 complete_line() {
@@ -63,6 +65,9 @@ expect "klptop --record " "other recdir"
 expect "klptop --replay " "other recdir trace.dat"
 expect "klptop --openmetrics " "klptrace.prom other recdir"
 expect "klptop -s c" "checks comm"
+expect "klptop --load " "lp.ko other recdir"
+expect "klptop --load x.ko --on-stall " "disable disable-unload report"
+expect "klptop --load x.ko --on-stall=dis" "disable disable-unload"
 SYSFS=$tmp/sys2 expect "klptop -p " 'lp\ a lp\*b lp_c'
 SYSFS=$tmp/sys2 expect "klptop -p lp\\*" 'lp\*b'
 echo "completion: $(echo "$opts" | wc -l) options, patch names, directories"

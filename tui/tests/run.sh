@@ -96,7 +96,18 @@ t_usage_errors() {
 	# irreversible or acting steps unattended need --yes
 	expect_error 2 "without --yes" "$klptop" --force some_patch || return 1
 	expect_error 2 "without --yes" "$klptop" --disable p --unload || return 1
-	expect_error 2 "needs a live session" "$klptop" --replay "$fix/vm-recording" --record "$work/rec"
+	expect_error 2 "needs a live session" "$klptop" --replay "$fix/vm-recording" --record "$work/rec" || return 1
+	# --load: a flow of its own, its options only with it
+	expect_error 2 "are for --load" "$klptop" --on-stall=report || return 1
+	expect_error 2 "are for --load" "$klptop" --stall-after 5 || return 1
+	expect_error 2 "is for --load" "$klptop" --wait-complete || return 1
+	expect_error 2 "bad --on-stall" "$klptop" --load x.ko --on-stall=rmmod || return 1
+	expect_error 2 "bad --stall-after" "$klptop" --load x.ko --stall-after 0 || return 1
+	expect_error 2 "a flow of its own" "$klptop" --load x.ko --disable lp || return 1
+	expect_error 2 "a flow of its own" "$klptop" --load x.ko -p lp || return 1
+	expect_error 2 "not with --replay" "$klptop" --load x.ko --json || return 1
+	expect_error 2 "bounds --wait-complete" "$klptop" --load x.ko --timeout 5 || return 1
+	expect_error 2 "not with --readonly" "$klptop" --load x.ko --readonly
 }
 
 # What the operator typed or pasted (an option's argument, a path) is
@@ -799,6 +810,44 @@ t_disable_window() {
 	! grep -q "already disabled" "$work/out" || fail "said already disabled: $(cat "$work/out")"
 }
 
+# modobj NAME INFO...: an ELF64 relocatable object whose .modinfo holds
+# name=NAME and the INFO strings, as a module's (klpt_patch_load reads
+# only that), in $work/NAME.ko, root's and writable by its owner only.
+modobj() {
+	local name=$1 i src=$work/$1.c
+	shift
+	{
+		echo "__attribute__((section(\".modinfo\"), used))"
+		printf 'static const char info[] = "name=%s' "$name"
+		for i in "$@"; do printf '\\0%s' "$i"; done
+		echo '";'
+	} >"$src"
+	cc -c -o "$work/$name.ko" "$src" && chmod 0644 "$work/$name.ko"
+}
+
+# --load: what the library refuses before the kernel sees the file is
+# one line with the errno's name, exit 2, nothing on stdout.
+t_load_refused() {
+	build_fakesys || return 1
+	modobj plain || return 1
+	modobj lp livepatch=Y || return 1
+	expect_error 2 "(EINVAL): .*not a livepatch module" \
+		fake task:100:1:0 -- "$san" --load "$work/plain.ko" || return 1
+	ln -sf "$work/lp.ko" "$work/link.ko"
+	expect_error 2 "(ELOOP): .*a symbolic link" \
+		fake task:100:1:0 -- "$san" --load "$work/link.ko" || return 1
+	cp "$work/lp.ko" "$work/open.ko" && chmod 0666 "$work/open.ko"
+	expect_error 2 "(EPERM): .*writable by group or others" \
+		fake task:100:1:0 -- "$san" --load "$work/open.ko" --wait-complete || return 1
+	echo "not an ELF" >"$work/text.ko"
+	expect_error 2 "(ENOEXEC): .*not a kernel module" \
+		fake task:100:1:0 -- "$san" --load "$work/text.ko" || return 1
+	expect_error 2 "(EEXIST): module lp is loaded already" \
+		fake module:lp:1:1 task:100:1:0 -- "$san" --load "$work/lp.ko" || return 1
+	expect_error 2 "(ENOENT)" \
+		fake task:100:1:0 -- "$san" --load "$work/none.ko"
+}
+
 # A module being unloaded (initstate going; delete_module() says EBUSY
 # meanwhile) with refcnt 0: wait until it is gone, exit 0, no rmmod.
 t_going() {
@@ -994,6 +1043,35 @@ t_screen_keys_window() {
 	tmx send-keys -t top u
 	loop_until 5 screen_has "lp is being unloaded (initstate going)" ||
 		fail "u: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
+# L asks for a path and loads it, the outcome in the message line (here
+# a refusal: a fake system has no kernel); a replay does not offer it.
+t_screen_load() {
+	build_fakesys || return 1
+	modobj lp livepatch=Y || return 1
+	ln -sf "$work/lp.ko" "$work/link.ko"
+	start_fake_screen task:100:1:0 --
+	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
+	tmx send-keys -t top L
+	loop_until 5 screen_has "Load the livepatch module" ||
+		fail "L: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top "$work/link.ko" Enter
+	loop_until 5 screen_has "failed (ELOOP)" ||
+		fail "L path: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top L Escape
+	loop_until 5 screen_has "cancelled" || fail "Esc: $(tmx capture-pane -p -t top)" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
+	loop_until 10 screen_has "paused" || fail "no screen: $(cat "$work/err")" || return 1
+	tmx send-keys -t top L
+	loop_until 5 screen_has "read-only (a replay): load is off" ||
+		fail "L in a replay: $(tmx capture-pane -p -t top)" || return 1
 	tmx send-keys -t top q
 	loop_until 10 exited || fail "q did not quit" || return 1
 	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
@@ -1379,6 +1457,7 @@ run_test gone_held_timeout t_gone_held_timeout
 run_test timeout_last_ms t_timeout_last_ms
 run_test disable_window t_disable_window
 run_test going t_going
+run_test load_refused t_load_refused
 run_test joined_idle t_joined_idle
 run_test joined_checks t_joined_checks
 run_test record_full t_record_full
@@ -1387,6 +1466,7 @@ run_test replay_shapes t_replay_shapes
 run_test screen_replay t_screen_replay
 run_test screen_resize t_screen_resize
 run_test screen_keys_window t_screen_keys_window
+run_test screen_load t_screen_load
 run_test screen_too_small t_screen_too_small
 run_test screen_signals t_screen_signals
 run_test escaper t_escaper

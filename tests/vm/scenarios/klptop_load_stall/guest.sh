@@ -2,11 +2,13 @@
 # klptop_load_stall: klptop --load of klpt_lp_sleep while klpt_sleeper
 # sleeps in klpt_sleep_fn (the function it patches): the patching
 # transition cannot complete, klptop calls it stalled after
-# --stall-after 3 (no task switched for 3 s) and applies --on-stall:
+# --stall-after (no task switched for that long) and applies --on-stall:
 #
-#   report          exit 1, nothing written: transition still 1
-#                   (then disabled and removed by hand, lib.sh)
-#   disable         exit 1, the reverse completed: no patch directory,
+#   report          --stall-after 20, past the kernel's first signal
+#                   round (pass 15), which klptop reports: exit 1,
+#                   nothing written: transition still 1 (then disabled
+#                   and removed by hand, lib.sh)
+#   disable         --stall-after 3 as below: exit 1, the reverse completed: no patch directory,
 #                   the module loaded with refcnt 0 (then rmmod)
 #   disable-unload  exit 1, the reverse completed and the module gone
 #
@@ -32,7 +34,7 @@ load_run() {
 	dmesg | tail -n +$((_n + 1)) >"$KLPT_OUT/dmesg_$1.txt"
 }
 
-load_run report --load "$KLPT_MODDIR/$LP.ko" --on-stall=report --stall-after 3
+load_run report --load "$KLPT_MODDIR/$LP.ko" --on-stall=report --stall-after 20
 expect_eq "sleeper's patch_state after report" 0 \
 	"$(patch_state "$(param $TGT pid)")"
 lp_disable $LP || guest_fail "disable $LP after report"

@@ -32,6 +32,12 @@ def main():
             "unpatched (0), is %d" % s.tasks[pid].state)
     j.check("unpatching complete" not in j.read("dmesg_report.txt"),
             "report: something reversed the transition")
+    # the kernel's own signal round (pass 15), reported, not duplicated
+    said = j.read("report.txt").count("the kernel signalled")
+    logged = j.read("dmesg_report.txt").count("signaling remaining tasks")
+    j.check(1 <= said <= logged, "report: klptop reported %d signal "
+            "rounds, the kernel logged %d:\n%s" %
+            (said, logged, j.read("report.txt")))
 
     # disable: the reverse completed, the module loaded with refcnt 0
     s = load_snap(j.resultdir, "disable")
