@@ -1019,6 +1019,23 @@ start_fake_screen() {
 		"$fakesys $work/fakedir $(printf '%q ' "${specs[@]}")-- $san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
 }
 
+# key_shows TEXT KEY...: the keys sent, the pane shows TEXT within 5 s.
+key_shows() {
+	local text=$1
+	shift
+	tmx send-keys -t top "$@"
+	loop_until 5 screen_has "$text" ||
+		fail "keys $*: $(tmx capture-pane -p -t top)"
+}
+
+# quit_clean: q quits with exit 0 and the terminal restored.
+quit_clean() {
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
 # d in an enable's pre-patch window (enabled 0, transition 1, every task
 # at 0: see t_disable_window) asks and writes 0; u on a module being
 # unloaded (initstate going, refcnt 0: delete_module() says EBUSY) says
@@ -1028,25 +1045,16 @@ t_screen_keys_window() {
 	build_fakesys || return 1
 	start_fake_screen patch:lp:0:1 module:lp:2:1 task:100:0:0 -- -p lp
 	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
-	tmx send-keys -t top d
-	loop_until 5 screen_has "Disable lp: start its unpatch" ||
-		fail "d: $(tmx capture-pane -p -t top)" || return 1
-	tmx send-keys -t top y
-	loop_until 5 screen_has "lp: disabled; watch" ||
-		fail "y: $(tmx capture-pane -p -t top)" || return 1
+	key_shows "Disable lp: start its unpatch" d || return 1
+	key_shows "lp: disabled; watch" y || return 1
 	lp=$(cat "$work/fakedir")/root/sys/kernel/livepatch/lp
 	[ "$lp/enabled" -nt "$lp/force" ] || fail "enabled not written" || return 1
 	tmx send-keys -t top q
 	loop_until 10 exited || fail "q did not quit" || return 1
 	start_fake_screen module:lp:0:1 initstate:lp:going -- -p lp
 	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
-	tmx send-keys -t top u
-	loop_until 5 screen_has "lp is being unloaded (initstate going)" ||
-		fail "u: $(tmx capture-pane -p -t top)" || return 1
-	tmx send-keys -t top q
-	loop_until 10 exited || fail "q did not quit" || return 1
-	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
-	terminal_sane
+	key_shows "lp is being unloaded (initstate going)" u || return 1
+	quit_clean
 }
 
 # L asks for a path and loads it, the outcome in the message line (here
@@ -1057,25 +1065,15 @@ t_screen_load() {
 	ln -sf "$work/lp.ko" "$work/link.ko"
 	start_fake_screen task:100:1:0 --
 	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
-	tmx send-keys -t top L
-	loop_until 5 screen_has "Load the livepatch module" ||
-		fail "L: $(tmx capture-pane -p -t top)" || return 1
-	tmx send-keys -t top "$work/link.ko" Enter
-	loop_until 5 screen_has "failed (ELOOP)" ||
-		fail "L path: $(tmx capture-pane -p -t top)" || return 1
-	tmx send-keys -t top L Escape
-	loop_until 5 screen_has "cancelled" || fail "Esc: $(tmx capture-pane -p -t top)" || return 1
+	key_shows "Load the livepatch module" L || return 1
+	key_shows "failed (ELOOP)" "$work/link.ko" Enter || return 1
+	key_shows "cancelled" L Escape || return 1
 	tmx send-keys -t top q
 	loop_until 10 exited || fail "q did not quit" || return 1
 	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
 	loop_until 10 screen_has "paused" || fail "no screen: $(cat "$work/err")" || return 1
-	tmx send-keys -t top L
-	loop_until 5 screen_has "read-only (a replay): load is off" ||
-		fail "L in a replay: $(tmx capture-pane -p -t top)" || return 1
-	tmx send-keys -t top q
-	loop_until 10 exited || fail "q did not quit" || return 1
-	[ "$(cat "$work/rc")" = 0 ] || fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
-	terminal_sane
+	key_shows "read-only (a replay): load is off" L || return 1
+	quit_clean
 }
 
 t_screen_resize() {
