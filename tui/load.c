@@ -307,10 +307,13 @@ static int loaded_only(const struct top_config *cfg, const char *name,
 		buf[0] = '\0';
 	if (fp)
 		fclose(fp);
-	printf("%s: its patching transition %s\n", name_s,
-	       buf[0] == '0' ? "is complete" : buf[0] == '1' ?
-	       "runs (follow it: klptop -p NAME, or --wait-complete)" :
-	       "is in an unknown state (no transition file)");
+	if (buf[0] == '1')
+		printf("%s: its patching transition runs (follow it: klptop "
+		       "-p %s)\n", name_s, name_s);
+	else
+		printf("%s: its patching transition %s\n", name_s,
+		       buf[0] == '0' ? "is complete" :
+		       "is in an unknown state (no transition file)");
 	return TOP_EXIT_OK;
 }
 

@@ -851,17 +851,23 @@ static int key_pause(struct ui *ui)
 	return UI_REBUILD;
 }
 
+/* Read-only (a replay, not root, --readonly): says that what is off. */
+static bool refused_readonly(struct ui *ui, const char *what)
+{
+	if (ui->cfg->readonly)
+		message(ui, true, "read-only (%s): %s is off",
+			top_app_is_replay(ui->app) ? "a replay" :
+			geteuid() ? "not root" : "--readonly", what);
+	return ui->cfg->readonly;
+}
+
 /* The patch an action is for, or NULL with a message saying why not. */
 static const struct top_patch *action_patch(struct ui *ui, const char *what)
 {
 	const struct top_patch *p = selected_patch(ui);
 
-	if (ui->cfg->readonly) {
-		message(ui, true, "read-only (%s): %s is off",
-			top_app_is_replay(ui->app) ? "a replay" :
-			geteuid() ? "not root" : "--readonly", what);
+	if (refused_readonly(ui, what))
 		return NULL;
-	}
 	if (!p)
 		message(ui, true, "no patch selected");
 	return p;
@@ -909,12 +915,8 @@ static int key_force(struct ui *ui)
 static int key_load(struct ui *ui)
 {
 	/* a replay is read-only: nothing to load into */
-	if (ui->cfg->readonly) {
-		message(ui, true, "read-only (%s): load is off",
-			top_app_is_replay(ui->app) ? "a replay" :
-			geteuid() ? "not root" : "--readonly");
+	if (refused_readonly(ui, "load"))
 		return UI_REDRAW;
-	}
 	ui->input[0] = '\0';
 	ui->prompt = PROMPT_LOAD;
 	return UI_REDRAW;

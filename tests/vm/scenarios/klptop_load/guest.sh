@@ -12,6 +12,7 @@
 #      ran once (one "failing on purpose" in dmesg); no module left.
 #   3. klpt_lp_vmlinux.ko --wait-complete: exit 0; then sysfs says
 #      enabled 1, transition 0 and every task's patch_state is 1 or -1.
+#   4. the same without --wait-complete: exit 0, the patch there.
 # Each run's kernel log lines are kept in dmesg_NAME.txt for the judge.
 # shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
@@ -50,8 +51,13 @@ load_run clean --load "$KLPT_MODDIR/$VM.ko" --wait-complete --timeout 120
 snap clean
 grep -q "$VM: patched" /proc/cmdline && fact cmdline_patched 1
 
-# leave as found
 lp_disable $VM || guest_fail "disable $VM"
 wait_lp_gone $VM && rmmod_wait $VM || guest_fail "rmmod $VM"
+
+# without --wait-complete: loaded, exit 0 at once
+load_run nowait --load "$KLPT_MODDIR/$VM.ko"
+snap nowait
+lp_disable $VM || guest_fail "disable $VM (nowait)"
+wait_lp_gone $VM && rmmod_wait $VM || guest_fail "rmmod $VM (nowait)"
 unload_klptrace
 exit 0

@@ -72,6 +72,14 @@ def main():
             j.read("dmesg_clean.txt"),
             "clean: the kernel did not log the completion:\n" +
             j.read("dmesg_clean.txt"))
+    # without --wait-complete: loaded, its transition started
+    j.check(j.fact("nowait_rc") == "0", "nowait: exit %s, not 0:\n%s" %
+            (j.fact("nowait_rc"), out(j, "nowait")[0]))
+    lp = load_snap(j.resultdir, "nowait").livepatch.get("klpt_lp_vmlinux")
+    j.check(lp and lp["enabled"] == 1,
+            "nowait: sysfs says %r, not enabled 1" % (lp,))
+    j.check("starting patching transition" in j.read("dmesg_nowait.txt"),
+            "nowait: the kernel did not start the transition")
     return j.done()
 
 
