@@ -28,6 +28,9 @@
  * bytes that are not as U+FFFD.
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
+ *
+ * --status --json is one such frame with "status" and "exit" after
+ * "klptop", and each patch's "status" after its "name" (status.c).
  */
 #include <float.h>
 #include <string.h>
@@ -256,7 +259,8 @@ static void funcs(FILE *f, const struct top_patch *p)
 	fputc(']', f);
 }
 
-static void patch(FILE *f, const struct top_patch *p)
+/* status: --status's word for the patch, or NULL (a plain frame). */
+static void patch(FILE *f, const struct top_patch *p, const char *status)
 {
 	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
 	char target[32], pass[16], signals[16], elapsed[32], switched[16];
@@ -290,6 +294,8 @@ static void patch(FILE *f, const struct top_patch *p)
 		snprintf(refcnt, sizeof(refcnt), "null");
 	fputs("{\"name\":", f);
 	top_esc_json(f, p->name);
+	if (status)
+		fprintf(f, ",\"status\":\"%s\"", status);
 	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
 		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
 		"\"switched\":%s,\"switched_at_least\":%s,\"state_unknown\":%u,"
@@ -316,12 +322,18 @@ static void patch(FILE *f, const struct top_patch *p)
 	fputs("}", f);
 }
 
-void top_json_frame(FILE *f, const struct top_view *v,
-		    const struct top_app *app)
+/* all, row: --status's (see top_json_status()), or row NULL. */
+static void frame(FILE *f, const struct top_view *v,
+		  const struct top_app *app, enum top_status all,
+		  const enum top_status *row)
 {
 	int i;
 
-	fprintf(f, "{\"klptop\":1,\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
+	fputs("{\"klptop\":1", f);
+	if (row)
+		fprintf(f, ",\"status\":\"%s\",\"exit\":%d",
+			top_status_name(all), top_status_exit(all));
+	fprintf(f, ",\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
 		(unsigned long long)v->now, top_mode_name(v->mode));
 	top_esc_json(f, top_app_is_replay(app) ? "" : top_kernel_release());
 	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
@@ -330,8 +342,22 @@ void top_json_frame(FILE *f, const struct top_view *v,
 	for (i = 0; i < v->npatches; i++) {
 		if (i)
 			fputc(',', f);
-		patch(f, &v->patches[i]);
+		patch(f, &v->patches[i],
+		      row ? top_status_name(row[i]) : NULL);
 	}
 	fputs("]}\n", f);
 	fflush(f);
+}
+
+void top_json_frame(FILE *f, const struct top_view *v,
+		    const struct top_app *app)
+{
+	frame(f, v, app, TOP_STATUS_OK, NULL);
+}
+
+void top_json_status(FILE *f, const struct top_view *v,
+		     const struct top_app *app, enum top_status all,
+		     const enum top_status *row)
+{
+	frame(f, v, app, all, row);
 }

@@ -12,8 +12,11 @@
  *   screen.c   the ncurses interface: panels, keys, dialogs
  *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
  *   load.c     --load MODULE.ko [--wait-complete ...], the screen's L
+ *   status.c   --status: one answer for a monitoring script, and its exit
+ *              code
  *   sysinfo.c  what the model does not hold: kernel release, klptrace.ko
- *              hooks, /proc/PID/{cmdline,stack}
+ *              hooks, /proc/PID/{cmdline,stack}, a module's holders and
+ *              initstate
  *   framelog.c KLPTOP_FRAME_LOG: per-frame times, memory and latency
  *   esc.c      names and texts klptop did not write, escaped per sink
  *   out.c      standard output's writes and their first error
@@ -37,11 +40,14 @@
 
 #define PROG "klptop"
 
-/* Exit codes (the scripted flow documents 0, 1 and 2). */
+/* Exit codes (the scripted flow documents 0, 1 and 2; --status 0-3). */
 enum top_exit {
 	TOP_EXIT_OK = 0,
-	TOP_EXIT_TIMEOUT = 1,	/* scripted: not ready in time, or forced */
+	TOP_EXIT_TIMEOUT = 1,	/* scripted: not ready in time, or forced;
+				 * --status: a transition, or a module
+				 * waiting to be removed */
 	TOP_EXIT_ERROR = 2,	/* bad usage, setup or action error */
+	TOP_EXIT_FORCED = 3,	/* --status: a forced patch's module loaded */
 	TOP_EXIT_SIGNAL = 128,	/* + the signal number */
 };
 
@@ -95,6 +101,7 @@ struct top_config {
 	bool wait_complete;		/* --wait-complete (or implied) */
 	enum top_on_stall on_stall;	/* --on-stall */
 	double stall_after_s;		/* --stall-after */
+	bool status;			/* --status */
 };
 
 /* ---------------------------------------------------------------- app.c */
@@ -415,6 +422,38 @@ void top_text_frame(FILE *f, const struct top_view *v,
 void top_json_frame(FILE *f, const struct top_view *v,
 		    const struct top_app *app);
 
+/* ------------------------------------------------------------- status.c */
+
+/*
+ * --status: where each row of the view (a patch, or a livepatch module
+ * whose patch is gone) stands, from the most benign to the most severe.
+ * The whole answer is its most severe row's.
+ */
+enum top_status {
+	TOP_STATUS_OK,		/* enabled, no transition */
+	TOP_STATUS_WAITING,	/* disabled or replaced, its module loaded */
+	TOP_STATUS_TRANSITION,	/* a transition runs */
+	TOP_STATUS_UNKNOWN,	/* the session cannot tell */
+	TOP_STATUS_FORCED,	/* its module can never be unloaded */
+	TOP_STATUS__COUNT,
+};
+
+/* "ok", "waiting", "transition", "unknown", "forced" */
+const char *top_status_name(enum top_status st);
+/* Its exit code: 0, 1, 1, 2, 3. */
+int top_status_exit(enum top_status st);
+
+/*
+ * The --json document of --status: v's frame (top_json_frame(), one
+ * line) with "status" and "exit" (all) and each patch's "status" (row,
+ * one per v->patches).
+ */
+void top_json_status(FILE *f, const struct top_view *v,
+		     const struct top_app *app, enum top_status all,
+		     const enum top_status *row);
+
+int top_status_run(const struct top_config *cfg, struct top_app *app);
+
 /* ------------------------------------------------------------ metrics.c */
 
 /* Top blockers per patch in the capped info metric. */
@@ -530,6 +569,16 @@ void top_hooks_read(const char *root, struct top_hooks *h);
 int top_proc_cmdline(const char *root, int pid, char *buf, size_t size);
 /* /proc/PID/stack; -errno if unreadable (it needs root). */
 int top_proc_stack(const char *root, int pid, char *buf, size_t size);
+/*
+ * The modules that use module (/sys/module/MODULE/holders): each holds
+ * one reference (ref_module()) until it is unloaded.  Their names,
+ * space-separated, into names (size bytes); returns how many.
+ */
+int top_module_holders(const char *root, const char *module, char *names,
+		       size_t size);
+/* /sys/module/MODULE/initstate reads want ("coming", "going"). */
+bool top_module_initstate_is(const char *root, const char *module,
+			     const char *want);
 
 /* ----------------------------------------------------------- framelog.c */
 

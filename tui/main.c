@@ -42,6 +42,7 @@ static const char usage[] =
 "    klptop --force PATCH --yes [--wait-unload [--timeout SECS]]\n"
 "    klptop --load MODULE.ko [--wait-complete] [--timeout SECS]\n"
 "           [--on-stall=report|disable|disable-unload] [--stall-after SECS]\n"
+"    klptop --status [-p PATCH] [--json] [--fallback]\n"
 "    klptop -h | -V\n"
 "\n"
 "DESCRIPTION\n"
@@ -565,7 +566,7 @@ enum {
 	OPT_READONLY = 256, OPT_RECORD, OPT_REPLAY, OPT_SPEED, OPT_DISABLE,
 	OPT_FORCE, OPT_WAIT_UNLOAD, OPT_UNLOAD, OPT_TIMEOUT, OPT_FALLBACK,
 	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN, OPT_LOAD,
-	OPT_WAIT_COMPLETE, OPT_ON_STALL, OPT_STALL_AFTER,
+	OPT_WAIT_COMPLETE, OPT_ON_STALL, OPT_STALL_AFTER, OPT_STATUS,
 };
 
 static int parse_on_stall(const char *arg, enum top_on_stall *p)
@@ -657,6 +658,7 @@ int main(int argc, char **argv)
 		{ "wait-complete", no_argument, NULL, OPT_WAIT_COMPLETE },
 		{ "on-stall", required_argument, NULL, OPT_ON_STALL },
 		{ "stall-after", required_argument, NULL, OPT_STALL_AFTER },
+		{ "status", no_argument, NULL, OPT_STATUS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_config cfg = {
@@ -797,6 +799,9 @@ int main(int argc, char **argv)
 			}
 			stall_opts = cfg.wait_complete = true;
 			break;
+		case OPT_STATUS:
+			cfg.status = true;
+			break;
 		case ':':
 			usage_error("option needs an argument",
 				    argv[optind - 1]);
@@ -863,9 +868,19 @@ int main(int argc, char **argv)
 			    "scripted flow", NULL);
 		return TOP_EXIT_ERROR;
 	}
+	/* one answer, now: no frames, no recording, no action */
+	if (cfg.status && (scripted || cfg.load || batch || cfg.replay ||
+			   cfg.record_dir || cfg.openmetrics || cfg.listen ||
+			   cfg.iterations)) {
+		usage_error("--status is one answer about the running kernel, "
+			    "not with -b, -n, --replay, --record, --openmetrics, "
+			    "--listen, --load or the scripted flow", NULL);
+		return TOP_EXIT_ERROR;
+	}
 	if (cfg.openmetrics || cfg.listen)
 		cfg.output = TOP_OUT_METRICS;
-	if (batch || (cfg.output == TOP_OUT_SCREEN && !isatty(STDOUT_FILENO)))
+	if (batch || cfg.status ||
+	    (cfg.output == TOP_OUT_SCREEN && !isatty(STDOUT_FILENO)))
 		cfg.output = cfg.output == TOP_OUT_JSON ? TOP_OUT_JSON :
 			     TOP_OUT_BATCH;
 	/* Not root: the kernel refuses every action anyway; say it early. */
@@ -905,6 +920,8 @@ int main(int argc, char **argv)
 			code = cfg.load ? top_load_run(&cfg, app) :
 			       top_script_run(&cfg, app);
 		}
+	} else if (cfg.status) {
+		code = top_status_run(&cfg, app);
 	} else if (cfg.output == TOP_OUT_SCREEN) {
 		code = top_screen_run(&cfg, app);
 	} else {

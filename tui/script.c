@@ -16,7 +16,6 @@
  * already gone, or gone while being unloaded by someone else), 1 timeout
  * or forced (never unloadable; what holds it is listed), 2 error.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,67 +106,13 @@ void top_script_report(const struct top_config *cfg, struct top_app *app,
 }
 
 /*
- * Modules that use module (/sys/module/<module>/holders): each holds one
- * reference (ref_module()), which goes when it is unloaded.  Their names
- * go to names; returns how many.
- */
-static int holders(const struct top_config *cfg, const char *module,
-		   char *names, size_t size)
-{
-	char path[512];
-	struct dirent *de;
-	size_t len = 0;
-	DIR *d;
-	int n = 0;
-
-	names[0] = '\0';
-	snprintf(path, sizeof(path), "%s/sys/module/%s/holders",
-		 cfg->root ? cfg->root : "", module);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (len + 1 < size) {
-			int k = snprintf(names + len, size - len, "%s%s",
-					 n ? " " : "", de->d_name);
-
-			len = k < 0 ? len : len + (size_t)k;
-		}
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-/* /sys/module/<module>/initstate reads want ("coming", "going"). */
-static bool initstate_is(const struct top_config *cfg, const char *module,
-			 const char *want)
-{
-	char path[512], state[16] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate",
-		 cfg->root ? cfg->root : "", module);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(state, sizeof(state), f))
-		state[0] = '\0';
-	fclose(f);
-	state[strcspn(state, "\n")] = '\0';
-	return !strcmp(state, want);
-}
-
-/*
  * The module is still in its init (initstate "coming"): a livepatch
  * module's init registers its patch (klp_enable_patch()), so no
  * directory yet does not mean gone.
  */
 static bool coming(const struct top_config *cfg, const char *module)
 {
-	return initstate_is(cfg, module, "coming");
+	return top_module_initstate_is(cfg->root, module, "coming");
 }
 
 /*
@@ -179,7 +124,7 @@ static bool coming(const struct top_config *cfg, const char *module)
  */
 static bool going(const struct top_config *cfg, const char *module)
 {
-	return initstate_is(cfg, module, "going");
+	return top_module_initstate_is(cfg->root, module, "going");
 }
 
 /*
@@ -225,7 +170,8 @@ static bool gone_forced(const struct top_config *cfg, struct klpt_session *s,
 		return false;
 	}
 	return !end_seen(s, klpt_module_name(m)) &&
-	       r > holders(cfg, klpt_module_name(m), names, sizeof(names)) &&
+	       r > top_module_holders(cfg->root, klpt_module_name(m), names,
+				      sizeof(names)) &&
 	       now_s() - *since >= GONE_SETTLE_S;
 }
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * What klptop shows that the library's model does not hold: the kernel
- * release, klptrace.ko's hooks, and a task's command line and kernel
- * stack for the detail view.  All reads are best effort: a missing file
+ * release, klptrace.ko's hooks, a task's command line and kernel stack
+ * for the detail view, and a module's holders and initstate (the
+ * scripted flow's and --status's reading of a module whose patch is
+ * gone).  All reads are best effort: a missing file
  * is reported as such, never an error of klptop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -115,4 +118,48 @@ int top_proc_stack(const char *root, int pid, char *buf, size_t size)
 		 pid);
 	n = read_small(path, buf, size);
 	return n < 0 ? (int)n : 0;
+}
+
+int top_module_holders(const char *root, const char *module, char *names,
+		       size_t size)
+{
+	char path[512];
+	struct dirent *de;
+	size_t len = 0;
+	DIR *d;
+	int n = 0;
+
+	if (size)
+		names[0] = '\0';
+	snprintf(path, sizeof(path), "%s/sys/module/%s/holders",
+		 root ? root : "", module);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (len + 1 < size) {
+			int k = snprintf(names + len, size - len, "%s%s",
+					 n ? " " : "", de->d_name);
+
+			len = k < 0 ? len : len + (size_t)k;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+bool top_module_initstate_is(const char *root, const char *module,
+			     const char *want)
+{
+	char path[512], state[16];
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate",
+		 root ? root : "", module);
+	if (read_small(path, state, sizeof(state)) < 0)
+		return false;
+	state[strcspn(state, "\n")] = '\0';
+	return !strcmp(state, want);
 }
