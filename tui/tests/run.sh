@@ -77,7 +77,7 @@ t_help() {
 	"$klptop" --help >"$work/help" || fail "--help failed" || return 1
 	for w in NAME SYNOPSIS OPTIONS "EXIT STATUS" --delay --iterations \
 		--batch --json --patch --record --replay --disable --force \
-		--wait-unload --timeout --unload --readonly --yes; do
+		--wait-unload --timeout --unload --readonly --yes --status; do
 		grep -q -- "$w" "$work/help" || fail "--help lacks $w" || return 1
 	done
 	"$klptop" --version | grep -q '^klptop [0-9]' || fail "--version"
@@ -599,6 +599,123 @@ t_gone_unknown() {
 	# nothing to force once the patch is gone
 	expect_error 2 "lp is not in transition" fake module:lp:1:1 -- \
 		"$san" --force lp --yes
+}
+
+# --status (status.c): the state of each patch and the exit code, on a
+# fake sysfs/procfs per state (6.1 rules, README "Roll out a patch").
+# status_is RC STATUS ROW...: the last fake run exited RC, its first line
+# says STATUS and exit RC, each ROW ("NAME STATUS ...", whole fields) a
+# line's start, and there is no other line.
+status_is() {
+	local rc=$1 st=$2 r
+	shift 2
+	expect_out "$rc" "$work/out" "^status $st  exit $rc  mode " || return 1
+	for r in "$@"; do
+		grep -q "^$r\(  \|\$\)" "$work/out" || fail "no row '$r': $(cat "$work/out")" || return 1
+	done
+	[ "$(wc -l <"$work/out")" = $(($# + 1)) ] || fail "not one line per row: $(cat "$work/out")" || return 1
+	[ ! -s "$work/err" ] || fail "stderr: $(cat "$work/err")"
+}
+
+t_status_states() {
+	build_fakesys || return 1
+	local t="task:100:1:0 task:101:0:0 task:2:1:1"
+	fake task:100:-1:0 -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 0 ok || return 1
+	grep -q "  patches 0$" "$work/out" || fail "$(cat "$work/out")" || return 1
+	# enabled, no transition
+	fake patch:lp:1:0 module:lp:1:1 task:100:1:0 -- "$san" --status \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	status_is 0 ok "lp ok  enabled 1  state -" || return 1
+	# a transition, either way (the tasks at 0 and 1: it started)
+	fake patch:lp:1:1 module:lp:1:1 $t -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 transition "lp transition  enabled 1  state patching  switched 2/3" || return 1
+	fake patch:lp:0:1 module:lp:1:1 $t -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 transition "lp transition  enabled 0  state unpatching  switched 1/3" || return 1
+	# disabled, its free work to come; directory gone, module loaded
+	fake patch:lp:0:0 module:lp:1:1 task:100:-1:0 -- "$san" --status \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "lp waiting  enabled 0" || return 1
+	fake module:lp:0:1 -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "lp waiting  enabled 0  state -  switched -  forced no  refcnt 0  verdict ready  why rmmod is safe now" || return 1
+	# a reference no module holds, directory gone: forced
+	fake module:lp:1:1 -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 3 forced "lp forced  enabled 0  state -  switched -  forced ?  refcnt 1  verdict refs" || return 1
+	# ... but not one a holder accounts for, nor a module's init's
+	fake module:lp:1:1 holder:lp:other -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "lp waiting" || return 1
+	fake module:lp:1:1 initstate:lp:coming -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "lp waiting" || return 1
+	# a module being unloaded reads refcnt 0 or not: waiting
+	fake module:lp:1:1 initstate:lp:going -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "lp waiting" || return 1
+	# not a livepatch module (no K): no row
+	fake module:tgt:1:0 -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 0 ok
+}
+
+# The most severe row wins: forced (3) over a transition (1) over ok
+# (0); -p asks about one patch; --fallback says its source; --json is
+# one document with the same answer.
+t_status_precedence() {
+	build_fakesys || return 1
+	local spec=(patch:lp:1:1 module:lp:1:1 module:old:1:1 module:gone:0:1
+		patch:ok:1:0 module:ok:1:1 task:100:1:0 task:101:0:0)
+	fake "${spec[@]}" -- "$san" --status >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 3 forced "lp transition" "old forced" "gone waiting" "ok ok" || return 1
+	fake "${spec[@]}" -- "$san" --status -p lp >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 transition "lp transition" || return 1
+	fake "${spec[@]}" -- "$san" --status -p gone >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 1 waiting "gone waiting" || return 1
+	fake "${spec[@]}" -- "$san" --status -p ok --fallback >"$work/out" 2>"$work/err"
+	got=$?
+	status_is 0 ok "ok ok" || return 1
+	grep -q "^status ok  exit 0  mode fallback  kernel .*  patches 1$" "$work/out" ||
+		fail "not the fallback: $(cat "$work/out")" || return 1
+	fake "${spec[@]}" -- "$san" --status --json >"$work/out" 2>"$work/err"
+	got=$?
+	[ "$got" = 3 ] || fail "--json exit $got: $(cat "$work/out" "$work/err")" || return 1
+	python3 - "$work/out" <<'PY' || return 1
+import json, sys
+text = open(sys.argv[1]).read()
+assert text.count("\n") == 1, "not one line: %r" % text
+d = json.loads(text)
+assert (d["status"], d["exit"], d["mode"]) == ("forced", 3, "events"), d
+rows = {p["name"]: p for p in d["patches"]}
+want = {"lp": "transition", "old": "forced", "gone": "waiting", "ok": "ok"}
+assert {n: p["status"] for n, p in rows.items()} == want, rows
+# the frame's fields (json.c), the same as --json's
+assert rows["lp"]["direction"] == "patching" and rows["lp"]["switched"] == 1
+assert rows["old"]["module"] == {"loaded": True, "refcnt": 1}
+assert rows["old"]["forced"] is None and rows["gone"]["forced"] is False
+PY
+	# a name that is neither a patch nor a livepatch module: 2, one line
+	expect_error 2 "no livepatch named 'nope'" fake "${spec[@]}" -- \
+		"$san" --status -p nope
+}
+
+t_status_usage() {
+	for a in -b "-n 1" "--replay $fix/vm-recording" "--record $work/r" \
+		"--openmetrics $work/m.prom" "--listen 9" "--disable x" \
+		"--force x --yes" "-p x --wait-unload"; do
+		# shellcheck disable=SC2086 # split on purpose
+		expect_error 2 "--status is one answer about the running kernel" \
+			"$klptop" --status $a || return 1
+	done
 }
 
 # Joined while a transition runs (issue 10 items 3, 7).  sysfs says
@@ -1452,6 +1569,9 @@ run_test gone_unknown t_gone_unknown
 run_test gone_window t_gone_window
 run_test gone_forced t_gone_forced
 run_test gone_held_timeout t_gone_held_timeout
+run_test status_states t_status_states
+run_test status_precedence t_status_precedence
+run_test status_usage t_status_usage
 run_test timeout_last_ms t_timeout_last_ms
 run_test disable_window t_disable_window
 run_test going t_going
