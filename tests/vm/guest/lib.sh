@@ -541,6 +541,17 @@ patch_state() {
 	cat "/proc/$1/patch_state"
 }
 
+# unswitched TARGET: print how many threads (/proc/*/task/*) have a
+# patch_state other than TARGET.
+unswitched() {
+	_klpt_n=0
+	for _klpt_f in /proc/[0-9]*/task/[0-9]*/patch_state; do
+		read -r _klpt_ps 2>/dev/null <"$_klpt_f" || continue
+		[ "$_klpt_ps" = "$1" ] || _klpt_n=$((_klpt_n + 1))
+	done
+	echo "$_klpt_n"
+}
+
 # --- klpt_target_sleep: a kthread that sleeps in a patched function --------
 # Its kthread klpt_sleeper sleeps inside klpt_sleep_fn() while the
 # parameter block is 1; in_func reads 1 while it is in there, impl says

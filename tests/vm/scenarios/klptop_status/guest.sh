@@ -57,19 +57,10 @@ st() {
 	snap "$_n"
 }
 
-# unswitched TARGET: how many threads have a patch_state other than TARGET.
-unswitched() {
-	_c=0
-	for _f in /proc/[0-9]*/task/[0-9]*/patch_state; do
-		read -r _ps 2>/dev/null <"$_f" || continue
-		[ "$_ps" = "$1" ] || _c=$((_c + 1))
-	done
-	echo "$_c"
-}
-
 # only_sleeper TARGET: klpt_sleeper is the one thread not at TARGET (the
 # others switch on their way to user space or at a pass): the count the
 # judge compares holds still.
+# shellcheck disable=SC2317 # called through loop_until
 only_sleeper() {
 	[ "$(unswitched "$1")" = 1 ] && [ "$(patch_state "$sleeper")" != "$1" ]
 }

@@ -30,17 +30,6 @@ need_modules klptrace $TGT $LP || guest_fail "modules missing from the image"
 [ -x "$KLPT_TOP_BIN" ] || guest_fail "no klptop in the image"
 [ -d /sys/class/net/eth0 ] || guest_fail "no network (init: klpt_net)"
 
-# unswitched TARGET: how many tasks (/proc/*/task/*) have a patch_state
-# other than TARGET.
-unswitched() {
-	_n=0
-	for _f in /proc/[0-9]*/task/[0-9]*/patch_state; do
-		read -r _ps 2>/dev/null <"$_f" || continue
-		[ "$_ps" = "$1" ] || _n=$((_n + 1))
-	done
-	echo "$_n"
-}
-
 # sleeping_unswitched TARGET: of those, how many sleep (state S or D).
 sleeping_unswitched() {
 	_n=0
