@@ -619,7 +619,7 @@ status_is() {
 
 t_status_states() {
 	build_fakesys || return 1
-	local t="task:100:1:0 task:101:0:0 task:2:1:1"
+	local t=(task:100:1:0 task:101:0:0 task:2:1:1)
 	fake task:100:-1:0 -- "$san" --status >"$work/out" 2>"$work/err"
 	got=$?
 	status_is 0 ok || return 1
@@ -630,10 +630,10 @@ t_status_states() {
 	got=$?
 	status_is 0 ok "lp ok  enabled 1  state -" || return 1
 	# a transition, either way (the tasks at 0 and 1: it started)
-	fake patch:lp:1:1 module:lp:1:1 $t -- "$san" --status >"$work/out" 2>"$work/err"
+	fake patch:lp:1:1 module:lp:1:1 "${t[@]}" -- "$san" --status >"$work/out" 2>"$work/err"
 	got=$?
 	status_is 1 transition "lp transition  enabled 1  state patching  switched 2/3" || return 1
-	fake patch:lp:0:1 module:lp:1:1 $t -- "$san" --status >"$work/out" 2>"$work/err"
+	fake patch:lp:0:1 module:lp:1:1 "${t[@]}" -- "$san" --status >"$work/out" 2>"$work/err"
 	got=$?
 	status_is 1 transition "lp transition  enabled 0  state unpatching  switched 1/3" || return 1
 	# disabled, its free work to come; directory gone, module loaded
