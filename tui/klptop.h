@@ -574,6 +574,8 @@ int top_proc_stack(const char *root, int pid, char *buf, size_t size);
  * one reference (ref_module()) until it is unloaded.  Their names,
  * space-separated, into names (size bytes); returns how many.
  */
+/* /sys/module/MODULE/refcnt now: the count, or -errno (-ENOENT: gone). */
+int top_module_refcnt(const char *root, const char *module);
 int top_module_holders(const char *root, const char *module, char *names,
 		       size_t size);
 /* /sys/module/MODULE/initstate reads want ("coming", "going"). */

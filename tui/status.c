@@ -28,10 +28,10 @@
  *               knows (KLPT_HOLD_FORCED), otherwise the pinned reference
  *               says it, as for the scripted flow (script.c); another
  *               user's reference (an open file the module owns) looks
- *               the same, and rmmod fails either way.  --status decides
- *               at once: in the microseconds between the directory's
- *               removal and the module_put() of an unforced free, a
- *               module looks forced;
+ *               the same, and rmmod fails either way.  Between the
+ *               directory's removal and the module_put() of an unforced
+ *               free (microseconds) a module looks forced too: the
+ *               refcnt is read again for FORCED_RECHECK_MS first;
  *   unknown     the session cannot tell (a refcnt it could not read).
  *
  * The answer is the most severe row's (enum top_status's order; ok when
@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "klptop.h"
 
@@ -68,6 +69,32 @@ int top_status_exit(enum top_status st)
 	       TOP_EXIT_ERROR;
 }
 
+/*
+ * An unforced free drops the module's reference right after the patch
+ * directory goes (klp_free_patch_finish(): kobject_put(), the release's
+ * completion, module_put()): before a row is called forced its refcnt
+ * is read again a few times, FORCED_RECHECK_MS in all.  True when it
+ * fell to what the holders explain, or the module went.
+ */
+#define FORCED_RECHECK_MS 200
+
+static bool reference_dropped(const char *root, const char *module)
+{
+	const struct timespec step = { 0, 20 * 1000 * 1000 };
+	char names[256];
+	int i, r;
+
+	for (i = 0; i < FORCED_RECHECK_MS / 20; i++) {
+		r = top_module_refcnt(root, module);
+		if (r == -ENOENT ||
+		    (r >= 0 && r <= top_module_holders(root, module, names,
+							sizeof(names))))
+			return true;
+		nanosleep(&step, NULL);
+	}
+	return false;
+}
+
 /* Where row p of the view stands (see the top of this file). */
 static enum top_status classify(const struct top_config *cfg,
 				const struct top_patch *p)
@@ -88,7 +115,8 @@ static enum top_status classify(const struct top_config *cfg,
 	if (p->refcnt < 0)
 		return TOP_STATUS_UNKNOWN;
 	if (p->refcnt > top_module_holders(cfg->root, p->name, names,
-					   sizeof(names)))
+					   sizeof(names)) &&
+	    !reference_dropped(cfg->root, p->name))
 		return TOP_STATUS_FORCED;
 	return TOP_STATUS_WAITING;
 }

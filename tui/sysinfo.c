@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -149,6 +150,25 @@ int top_module_holders(const char *root, const char *module, char *names,
 	}
 	closedir(d);
 	return n;
+}
+
+int top_module_refcnt(const char *root, const char *module)
+{
+	char path[512], buf[24], *end;
+	long v;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/sys/module/%s/refcnt",
+		 root ? root : "", module);
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v < 0 ||
+	    v > INT_MAX)
+		return -EINVAL;
+	return (int)v;
 }
 
 bool top_module_initstate_is(const char *root, const char *module,
