@@ -11,6 +11,7 @@
 
 #include <linux/kprobes.h>
 #include <linux/livepatch.h>
+#include <linux/mutex.h>
 #include <linux/tracepoint.h>
 
 #define KLPTRACE_VERSION "0.1.0"
@@ -32,6 +33,11 @@ struct klpt_hook {
 	const char *probed;		/* the symbol actually probed */
 	const char *feeds;		/* events it produces, for the report */
 	enum klpt_hook_type type;
+	/*
+	 * The function runs only with klp_mutex held: main.c registers and
+	 * unregisters the hook with klp_mutex held too (see core_lock()).
+	 */
+	bool klp_locked;
 	union {
 		struct kprobe kp;
 		struct kretprobe krp;
@@ -71,9 +77,15 @@ struct klpt_ksyms {
 	int *ftrace_enabled;			/* ftrace_enabled */
 	int *last_ftrace_enabled;		/* last_ftrace_enabled */
 	bool *kprobes_all_disarmed;		/* kprobes_all_disarmed */
+	/*
+	 * Taken only by main.c, around the (un)registration of the hooks
+	 * marked klp_locked: never in probe context, where the core may
+	 * hold it already.
+	 */
+	struct mutex *klp_mutex;		/* klp_mutex */
 };
 
-#define KLPT_NR_KSYMS 7
+#define KLPT_NR_KSYMS 8
 
 extern struct klpt_ksyms klpt_ksyms;
 

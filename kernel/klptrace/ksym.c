@@ -74,11 +74,13 @@ int klpt_ksyms_init(void)
 	klpt_ksyms.target_state = lookup_data("klp_target_state");
 	klpt_ksyms.signals_cnt = lookup_data("klp_signals_cnt");
 	klpt_ksyms.patches = lookup_data("klp_patches");
+	klpt_ksyms.klp_mutex = lookup_data("klp_mutex");
 
 	found += !!klpt_ksyms.transition_patch;
 	found += !!klpt_ksyms.target_state;
 	found += !!klpt_ksyms.signals_cnt;
 	found += !!klpt_ksyms.patches;
+	found += !!klpt_ksyms.klp_mutex;
 	return found;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/kobject.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/tracepoint.h>
@@ -188,21 +189,6 @@ static int hook_register(struct klpt_hook *h)
 	return -EINVAL;
 }
 
-static void hook_unregister(struct klpt_hook *h)
-{
-	switch (h->type) {
-	case KLPT_HOOK_KPROBE:
-		unregister_kprobe(&h->kp);
-		break;
-	case KLPT_HOOK_KRETPROBE:
-		unregister_kretprobe(&h->krp);
-		break;
-	case KLPT_HOOK_TRACEPOINT:
-		tracepoint_probe_unregister(h->tp.tp, h->tp.probe, NULL);
-		break;
-	}
-}
-
 static const char *const hook_type_name[] = {
 	[KLPT_HOOK_KPROBE] = "kprobe",
 	[KLPT_HOOK_KRETPROBE] = "kretprobe",
@@ -271,6 +257,8 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 		  "inactive(ftrace_off) state of the hooks" },
 		{ "kprobes_all_disarmed", klpt_ksyms.kprobes_all_disarmed,
 		  "inactive(kprobes_disarmed) state of the hooks" },
+		{ "klp_mutex", klpt_ksyms.klp_mutex,
+		  "transition hooks (un)registered between passes" },
 	};
 	struct klpt_hook *h;
 	int len = 0, i;
@@ -348,14 +336,98 @@ static const struct attribute_group klptrace_group = {
 
 static struct kobject *klptrace_kobj;
 
-static void unregister_all(void)
+/*
+ * klp_mutex around the (un)registration of the hooks marked klp_locked.
+ * Their functions run only with it held (the sysfs stores,
+ * klp_enable_patch() and klp_transition_work_fn() take it): holding it
+ * too, no CPU runs one of them, say klp_try_switch_task() in a retry
+ * pass, while ftrace rewrites its call site for our kprobe, and no
+ * kretprobe instance on them is in flight when they are unregistered.
+ * The wait adds none to insmod or rmmod: the kernel takes klp_mutex for
+ * every module coming and going (klp_module_coming(), before our init,
+ * and klp_module_going(), after our exit).  Without the symbol the hooks
+ * come and go as the other ones do, which kprobes permit.
+ */
+static bool core_lock(void)
+{
+	if (!klpt_ksyms.klp_mutex)
+		return false;
+	mutex_lock(klpt_ksyms.klp_mutex);
+	return true;
+}
+
+static void core_unlock(bool locked)
+{
+	if (locked)
+		mutex_unlock(klpt_ksyms.klp_mutex);
+}
+
+static void register_hooks(bool klp_locked)
 {
 	struct klpt_hook *h;
 	unsigned int i;
 
-	for (i = 0; (h = hook_at(i)); i++)
-		if (!h->status)
-			hook_unregister(h);
+	for (i = 0; (h = hook_at(i)); i++) {
+		if (h->klp_locked != klp_locked)
+			continue;
+		h->probed = h->name;
+		h->status = klpt_skipped(h->name) ? -ECANCELED :
+			    hook_register(h);
+	}
+}
+
+/* Pointers per unregister_kprobes()/unregister_kretprobes() call. */
+#define KLPT_BATCH 16
+
+/*
+ * Unregister the registered hooks marked klp_locked, or the others.  The
+ * kprobes and the kretprobes go in batches: each batch is disarmed, then
+ * waits for one synchronize_rcu() (no handler of it running any more;
+ * 6.1's rethook no longer calls the return handler of an instance still
+ * in flight), instead of one per hook.  Tracepoint probes are waited for
+ * by the caller (tracepoint_synchronize_unregister()).
+ */
+static void unregister_hooks(bool klp_locked)
+{
+	struct kprobe *kps[KLPT_BATCH];
+	struct kretprobe *rps[KLPT_BATCH];
+	unsigned int nk = 0, nr = 0, i;
+	struct klpt_hook *h;
+
+	for (i = 0; (h = hook_at(i)); i++) {
+		if (h->status || h->klp_locked != klp_locked)
+			continue;
+		switch (h->type) {
+		case KLPT_HOOK_KPROBE:
+			kps[nk++] = &h->kp;
+			break;
+		case KLPT_HOOK_KRETPROBE:
+			rps[nr++] = &h->krp;
+			break;
+		case KLPT_HOOK_TRACEPOINT:
+			tracepoint_probe_unregister(h->tp.tp, h->tp.probe, NULL);
+			break;
+		}
+		if (nk == KLPT_BATCH) {
+			unregister_kprobes(kps, nk);
+			nk = 0;
+		}
+		if (nr == KLPT_BATCH) {
+			unregister_kretprobes(rps, nr);
+			nr = 0;
+		}
+	}
+	unregister_kprobes(kps, nk);
+	unregister_kretprobes(rps, nr);
+}
+
+static void unregister_all(void)
+{
+	bool locked = core_lock();
+
+	unregister_hooks(true);
+	core_unlock(locked);
+	unregister_hooks(false);
 	/* No tracepoint probe of ours may still be running after this. */
 	tracepoint_synchronize_unregister();
 }
@@ -374,6 +446,7 @@ static int __init klptrace_init(void)
 	int nr = 0, active = 0, off = 0, syms, ret, r, len = 0, ulen = 0;
 	unsigned int i, why = 0;
 	char names[48] = "", untils[160] = "";
+	bool locked;
 
 	BUILD_BUG_ON(KLP_UNDEFINED != KLP_TRACE_STATE_UNDEFINED);
 	BUILD_BUG_ON(KLP_UNPATCHED != KLP_TRACE_STATE_UNPATCHED);
@@ -381,13 +454,15 @@ static int __init klptrace_init(void)
 
 	syms = klpt_ksyms_init();
 
+	locked = core_lock();
+	register_hooks(true);
+	core_unlock(locked);
+	register_hooks(false);
+
 	for (i = 0; (h = hook_at(i)); i++) {
 		const char *o;
 
 		nr++;
-		h->probed = h->name;
-		h->status = klpt_skipped(h->name) ? -ECANCELED :
-			    hook_register(h);
 		o = h->status ? NULL : hook_off(h);
 		if (o) {
 			for (r = 0; r < ARRAY_SIZE(reasons); r++)

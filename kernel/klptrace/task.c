@@ -175,6 +175,8 @@ static struct klpt_hook hooks[NR_HOOKS] = {
 		.name = "klp_check_and_switch_task",
 		.feeds = "klp_task_switch(via=stack_check),klp_task_blocked",
 		.type = KLPT_HOOK_KRETPROBE,
+		/* only from klp_try_switch_task(), under klp_mutex */
+		.klp_locked = true,
 		.krp = {
 			.entry_handler = check_entry,
 			.handler = check_ret,

@@ -284,6 +284,7 @@ static struct klpt_hook hooks[] = {
 		.name = "klp_init_transition",
 		.feeds = "klp_transition_init",
 		.type = KLPT_HOOK_KPROBE,
+		.klp_locked = true,
 		.kp = { .pre_handler = init_pre },
 	},
 	{
@@ -292,30 +293,35 @@ static struct klpt_hook hooks[] = {
 		.clone = "klp_start_transition.part.0",
 		.feeds = "klp_transition_start",
 		.type = KLPT_HOOK_KPROBE,
+		.klp_locked = true,
 		.kp = { .pre_handler = start_pre },
 	},
 	{
 		.name = "klp_reverse_transition",
 		.feeds = "klp_transition_reverse",
 		.type = KLPT_HOOK_KPROBE,
+		.klp_locked = true,
 		.kp = { .pre_handler = reverse_pre },
 	},
 	{
 		.name = "klp_cancel_transition",
 		.feeds = "klp_transition_cancel",
 		.type = KLPT_HOOK_KPROBE,
+		.klp_locked = true,
 		.kp = { .pre_handler = cancel_pre },
 	},
 	{
 		.name = "klp_complete_transition",
 		.feeds = "klp_transition_complete",
 		.type = KLPT_HOOK_KPROBE,
+		.klp_locked = true,
 		.kp = { .pre_handler = complete_pre },
 	},
 	{
 		.name = "klp_force_transition",
 		.feeds = "klp_transition_force,klp_task_switch(via=force),klp_patch_forced",
 		.type = KLPT_HOOK_KRETPROBE,
+		.klp_locked = true,
 		.krp = {
 			.entry_handler = force_entry,
 			.handler = force_ret,
@@ -326,6 +332,7 @@ static struct klpt_hook hooks[] = {
 		.name = "klp_try_complete_transition",
 		.feeds = "klp_transition_pass,klp_transition_signal",
 		.type = KLPT_HOOK_KRETPROBE,
+		.klp_locked = true,
 		.krp = {
 			.entry_handler = pass_entry,
 			.handler = pass_ret,
@@ -336,6 +343,7 @@ static struct klpt_hook hooks[] = {
 		.name = "klp_try_switch_task",
 		.feeds = "klp_transition_pass(checked,pending)",
 		.type = KLPT_HOOK_KRETPROBE,
+		.klp_locked = true,
 		.krp = {
 			.entry_handler = switch_try_entry,
 			.handler = switch_try_ret,

@@ -11,7 +11,7 @@ from klptjudge import Judge  # noqa: E402
 
 SYMBOLS = ("klp_transition_patch", "klp_target_state", "klp_signals_cnt",
            "klp_patches", "ftrace_enabled", "last_ftrace_enabled",
-           "kprobes_all_disarmed")
+           "kprobes_all_disarmed", "klp_mutex")
 
 
 def calls(text):
