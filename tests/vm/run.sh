@@ -8,7 +8,9 @@
 # judge.py RESULTDIR, exit 0 = pass; see judge/klptjudge.py) and
 # optionally vm.env, lines KEY=VALUE that this scenario needs and that win
 # over the environment: TIMEOUT (guest-side, s), SMP, MEM (MiB), APPEND
-# (added to the kernel command line), NET=1 (a network: host-net.sh; the
+# (added to the kernel command line), ACCEL (qemu's -accel, default tcg:
+# multi-threaded, one host thread per vCPU; tcg,thread=single runs the
+# vCPUs in turn on one thread), NET=1 (a network: host-net.sh; the
 # image gets mkinitramfs.sh's --net overlay, guest/init brings eth0 up)
 # with HOSTFWD (guest TCP ports reachable from the host, space-separated).
 # optionally peer, an executable run on the host next to the VM (below).
@@ -33,6 +35,8 @@
 #   KLPT_VM_TIMEOUT      guest-side scenario timeout, s [240]
 #   KLPT_VM_HOST_TIMEOUT host-side limit per VM, s [guest timeout + 120]
 #   KLPT_VM_APPEND       extra kernel command line
+#   KLPT_VM_ACCEL        qemu -accel for every VM, winning over a
+#                        scenario's ACCEL [tcg, or the scenario's]
 #   KLPT_VM_JOBS         VMs run at a time [2]; each verdict is printed whole,
 #                        in the order the scenarios were given
 #   KLPT_VM_KEEP=1       also keep the raw transfer (ttyS1.txt, out.tar.gz)
@@ -393,7 +397,7 @@ run_scenario() {
 	# Per-scenario VM settings.
 	s_timeout=$guest_timeout s_host_timeout=$host_timeout
 	s_smp=$smp s_mem=$mem s_append=${KLPT_VM_APPEND:-}
-	s_cols=80 s_rows=24 s_net=0 s_fwd=""
+	s_cols=80 s_rows=24 s_net=0 s_fwd="" s_accel=tcg
 	if [ -f "$scenarios_dir/$s/vm.env" ]; then
 		while IFS='=' read -r key val; do
 			case $key in
@@ -404,6 +408,7 @@ run_scenario() {
 			SMP) s_smp=$val ;;
 			MEM) s_mem=$val ;;
 			APPEND) s_append="$s_append $val" ;;
+			ACCEL) s_accel=$val ;;
 			COLS) s_cols=$val ;;
 			ROWS) s_rows=$val ;;
 			NET) s_net=$val ;;
@@ -420,7 +425,8 @@ run_scenario() {
 		s_initrd=$net_initrd
 		append+=" klpt_net=1"
 	fi
-	qemu_args=(-accel tcg -cpu max -m "$s_mem" -smp "$s_smp"
+	s_accel=${KLPT_VM_ACCEL:-$s_accel}
+	qemu_args=(-accel "$s_accel" -cpu max -m "$s_mem" -smp "$s_smp"
 		-kernel "$kernel" -initrd "$s_initrd"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot)
 	t0=$(date +%s.%N)

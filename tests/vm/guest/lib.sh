@@ -552,6 +552,19 @@ unswitched() {
 	echo "$_klpt_n"
 }
 
+# sleep_procs N: start N background processes of this shell that sleep
+# (600 s; kill or wait for them), their pids in $KLPT_SLEEP_PIDS, one a
+# word: more tasks for every transition pass to walk.
+sleep_procs() {
+	KLPT_SLEEP_PIDS=
+	_klpt_n=0
+	while [ $_klpt_n -lt "$1" ]; do
+		sleep 600 &
+		KLPT_SLEEP_PIDS="$KLPT_SLEEP_PIDS $!"
+		_klpt_n=$((_klpt_n + 1))
+	done
+}
+
 # --- klpt_target_sleep: a kthread that sleeps in a patched function --------
 # Its kthread klpt_sleeper sleeps inside klpt_sleep_fn() while the
 # parameter block is 1; in_func reads 1 while it is in there, impl says

@@ -64,13 +64,8 @@ forks() {
 	done
 }
 forks $((STORM / 4))
-kept=""
-i=0
-while [ $i -lt $KEEP ]; do
-	sleep 600 &
-	kept="$kept $!"
-	i=$((i + 1))
-done
+sleep_procs $KEEP
+kept=$KLPT_SLEEP_PIDS
 fact kept "$kept"
 forks $((STORM - STORM / 4))
 # shellcheck disable=SC2086 # one pid a word
