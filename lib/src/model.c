@@ -29,6 +29,12 @@
 #define UNKNOWN_PATCH	"?"	/* klptrace.ko loaded mid-transition */
 #define EXITED_MAX	65536	/* exited tids remembered in a transition */
 
+/* One answer of klpt_model_func_live(). */
+struct flive {
+	const struct klpt_patch *live;
+	int ret;
+};
+
 struct klpt_patch {
 	char name[NAME_LEN];
 	bool enabled;
@@ -96,6 +102,20 @@ struct klpt_patch {
 	 */
 	bool replaced;
 	char replaced_by[NAME_LEN];
+	/*
+	 * klpt_model_func_live()'s answer for each of info's functions, as
+	 * of the model version flive_of (see flive_build()).
+	 */
+	struct flive *flive;
+	/*
+	 * The transition under way began as a disable (the model saw its
+	 * init with target unpatched): 6.1 adds an atomic replace's nops
+	 * only in klp_init_patch(), before its patching transition, and
+	 * klp_complete_transition() discards them, so the patch has no nop
+	 * now.  False otherwise, also when the model joined the transition
+	 * without its init (not known).
+	 */
+	bool no_nops;
 };
 
 struct klpt_task {
@@ -216,6 +236,7 @@ static void patch_free(void *o)
 	struct klpt_patch *p = o;
 
 	klpt_pinfo_free(&p->info);
+	free(p->flive);
 	free(p);
 }
 
@@ -437,6 +458,15 @@ struct klpt_model {
 	struct klpt_patch *last_patch;
 	/* the patch that last completed a patching transition ("" none) */
 	char last_patched[NAME_LEN];
+	/*
+	 * Bumped by every change (an event, a reconcile, a patch's
+	 * functions read): the functions' answers (struct klpt_patch flive)
+	 * are of version *flive_of, rebuilt when asked after a change.  A
+	 * pointer so that the const getter can update it (a session is used
+	 * from one thread).
+	 */
+	unsigned long version;
+	unsigned long *flive_of;
 };
 
 struct klpt_model *klpt_model_new(void)
@@ -456,6 +486,13 @@ struct klpt_model *klpt_model_new(void)
 	m->modules.eq = module_eq;
 	m->exited.hash_obj = exited_hash;
 	m->exited.eq = exited_eq;
+	m->flive_of = calloc(1, sizeof(*m->flive_of));
+	if (!m->flive_of) {
+		free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	m->version = 1;		/* *flive_of 0: nothing built yet */
 	return m;
 }
 
@@ -469,6 +506,7 @@ void klpt_model_free(struct klpt_model *m)
 	table_free(&m->tasks);
 	table_free(&m->modules);
 	table_free(&m->exited);
+	free(m->flive_of);
 	free(m->hints);
 	free(m->lp);
 	for (i = 0; i < m->nfuncs; i++)
@@ -687,6 +725,7 @@ static bool checks_seen(const struct klpt_model *m)
 static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 {
 	p->in_transition = true;
+	p->no_nops = q->no_nops;
 	p->begun = q->begun;
 	p->target = q->target;
 	p->enabled = q->begun ? q->target == KLPT_PATCHED : q->enabled;
@@ -964,6 +1003,7 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 	p->target = target;
 	p->force_seen = false;
 	p->replaced = false;	/* a transition of its own: not replaced */
+	p->no_nops = target == KLPT_UNPATCHED;
 	/*
 	 * The core sets patch->enabled only right after
 	 * klp_start_transition(): until then sysfs shows the old value
@@ -1100,6 +1140,7 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 		p->target = target;
 	p->replaced = false;
 	p->in_transition = false;
+	p->no_nops = false;
 	p->enabled = p->target == KLPT_PATCHED;
 	p->pending = 0;
 	/*
@@ -1431,6 +1472,36 @@ static void apply_ref(struct klpt_model *m, const struct klpt_event *ev)
 		infer_freed(m, mod);
 }
 
+/*
+ * The atomic replace that may have unpatched p: the patch the model last
+ * saw complete a patching transition, if it is later than p on
+ * klp_patches (6.1 klp_unpatch_replaced_patches() unpatches only the
+ * patches before it).  NULL if none: a session without events (the
+ * fallback) never sees a completion, and `enabled` 0 there may as well
+ * be a disable the snapshot has not shown yet.
+ */
+static const struct klpt_patch *replacer(const struct klpt_model *m,
+					 const struct klpt_patch *p)
+{
+	const struct klpt_patch *q = patch_find(m, m->last_patched);
+
+	if (!m->last_patched[0] || !q || q == p)
+		return NULL;
+	if (q->info_known && p->info_known && q->info.order &&
+	    p->info.order && q->info.order < p->info.order)
+		return NULL;
+	return q;
+}
+
+/* klp_unpatch_replaced_patches() unpatched p, its free to come. */
+static void mark_replaced(struct klpt_patch *p, const struct klpt_patch *by)
+{
+	p->enabled = false;
+	p->target = KLPT_UNPATCHED;
+	p->replaced = true;
+	copy_name(p->replaced_by, by->name, sizeof(p->replaced_by));
+}
+
 static void apply_free_release(struct klpt_model *m,
 			       const struct klpt_event *ev, bool release)
 {
@@ -1438,6 +1509,15 @@ static void apply_free_release(struct klpt_model *m,
 
 	if (!p)
 		return;
+	/*
+	 * Freed while enabled with no transition of its own: in 6.1 only
+	 * klp_free_replaced_patches_async() does that, after the replace's
+	 * completion unpatched it (the read of its `enabled` after the
+	 * complete event may come before the kernel clears it: the probe
+	 * fires at the entry of klp_complete_transition()).
+	 */
+	if (p->enabled && !p->in_transition && !release && replacer(m, p))
+		mark_replaced(p, replacer(m, p));
 	p->enabled = false;
 	p->in_transition = false;
 	p->freed = true;
@@ -1533,6 +1613,7 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 
 	if (!m || !ev)
 		return;
+	m->version++;
 	switch (ev->type) {
 	case KLPT_EV_TRANSITION_INIT:
 		apply_init(m, ev);
@@ -1687,6 +1768,9 @@ static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
 	bool was_enabled = p->enabled;
 
 	p->enabled = tp->enabled;
+	/* a transition of its own, or enabled: not replaced (review F3) */
+	if (tp->transition || tp->enabled)
+		p->replaced = false;
 	if (tp->transition) {
 		truth_direction(p, was_in, was_enabled, tp->enabled, nstate,
 				&target, &started);
@@ -1717,6 +1801,7 @@ static void truth_patch(struct klpt_model *m, struct klpt_patch *p,
 		m->gen++;
 	}
 	p->in_transition = false;
+	p->no_nops = false;
 	p->begun = false;
 	p->target = target;
 	/* the directory exists until the kobject is released */
@@ -1940,6 +2025,7 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 
 	if (!m || !t)
 		return;
+	m->version++;
 	missed = m->stale;	/* events lost (or memory ran out) since */
 	m->stale = false;	/* set again below if memory runs out */
 	if (t->nhints && !m->hints) {
@@ -2047,15 +2133,10 @@ void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
 
 	if (!p || !pi)
 		return;
+	m->version++;
 	if (!pi->enabled && p->enabled && !p->in_transition && !p->freed &&
-	    strcmp(m->last_patched, p->name)) {
-		/* klp_unpatch_replaced_patches(): replaced, free to come */
-		p->enabled = false;
-		p->target = KLPT_UNPATCHED;
-		p->replaced = true;
-		copy_name(p->replaced_by, m->last_patched,
-			  sizeof(p->replaced_by));
-	}
+	    replacer(m, p))
+		mark_replaced(p, replacer(m, p));
 	if (!pi->nfuncs && p->info_known) {
 		/*
 		 * klp_free_patch_start() freed the objects (their
@@ -2074,29 +2155,46 @@ void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
 	memset(pi, 0, sizeof(*pi));
 }
 
-static bool same_func(const struct klpt_pfunc *a, const struct klpt_pfunc *b)
+/* A function's place in flive_build(): its key, then later patches first. */
+struct fentry {
+	const struct klpt_pfunc *f;
+	const struct klpt_patch *q;
+};
+
+static int func_cmp(const struct klpt_pfunc *a, const struct klpt_pfunc *b)
 {
-	return a->sympos == b->sympos && !strcmp(a->name, b->name) &&
-	       !strcmp(a->object, b->object);
+	int c = strcmp(a->object, b->object);
+
+	if (!c)
+		c = strcmp(a->name, b->name);
+	if (!c && a->sympos != b->sympos)
+		c = a->sympos < b->sympos ? -1 : 1;
+	return c;
+}
+
+static int fentry_cmp(const void *a, const void *b)
+{
+	const struct fentry *x = a, *y = b;
+	int c = func_cmp(x->f, y->f);
+
+	if (!c && x->q->info.order != y->q->info.order)
+		c = x->q->info.order > y->q->info.order ? -1 : 1;
+	return c;
+}
+
+static int fentry_key_cmp(const void *key, const void *e)
+{
+	return func_cmp(key, ((const struct fentry *)e)->f);
 }
 
 /*
- * q's version of f is on f's func_stack: q has f, its object is
- * patched, and q is live or in transition (a patch disabled or replaced
- * since the last read of its directory is off, whatever the read said).
+ * q's versions are on their func_stacks: q is live or in transition (a
+ * patch disabled or replaced since the last read of its directory is
+ * off, whatever the read said).
  */
-static int on_stack(const struct klpt_patch *q, const struct klpt_pfunc *f)
+static bool on_stacks(const struct klpt_patch *q)
 {
-	int i;
-
-	if (q->freed || (!q->enabled && !q->in_transition))
-		return 0;
-	if (!q->info_known)
-		return -1;	/* may have it */
-	for (i = 0; i < q->info.nfuncs; i++)
-		if (same_func(&q->info.funcs[i], f))
-			return q->info.funcs[i].patched;
-	return 0;
+	return !q->freed && (q->enabled || q->in_transition);
 }
 
 /*
@@ -2104,32 +2202,128 @@ static int on_stack(const struct klpt_patch *q, const struct klpt_pfunc *f)
  * (6.1 klp_ftrace_handler(); in a transition, a task not yet at the
  * target runs the next one): the patch last on klp_patches among those
  * whose version is on the stack, i.e. the largest order.
+ *
+ * Unknown (0): a patch on the stacks whose functions are not known (it
+ * may have any), or of unknown order among those with the function; and
+ * when the top one is in transition and another one has the function
+ * too.  6.1 klp_init_patch() gives an atomic replace a nop klp_func for
+ * every function of the patches before it that it does not patch itself
+ * (klp_add_nops()), with a sysfs directory like any other and pushed on
+ * the stack; klp_ftrace_handler() runs the original function for a nop
+ * (`if (func->nop) goto unlock`), and 6.1's sysfs tells neither a nop
+ * nor a replace.  klp_complete_transition() discards the nops
+ * (klp_discard_nops()), so a top patch out of transition has none.
  */
+static int flive_answer(const struct fentry *e, size_t n,
+			const struct klpt_patch **live)
+{
+	size_t i;
+
+	*live = NULL;
+	if (!n)
+		return 1;	/* on no stack: the original runs */
+	for (i = 0; i < n; i++)
+		if (!e[i].q->info.order)
+			return 0;
+	if (n > 1 && e[0].q->in_transition && !e[0].q->no_nops)
+		return 0;	/* e[0]'s may be a nop */
+	*live = e[0].q;
+	return 1;
+}
+
+/*
+ * Every patch's answers at once (klptop asks for all of them each
+ * frame): the patched functions of the patches on the stacks sorted by
+ * function, each function of each patch looked up there; O(n log n)
+ * per model version instead of a walk of all functions per question.
+ */
+static int flive_build(const struct klpt_model *m)
+{
+	struct fentry *all = NULL;
+	size_t n = 0, cap = 0;
+	bool unknown = false;
+	int k, i;
+
+	for (k = 0; k < m->patches.n; k++) {
+		const struct klpt_patch *q = m->patches.obj[k];
+
+		if (!on_stacks(q))
+			continue;
+		if (!q->info_known) {
+			unknown = true;	/* may have any function */
+			break;
+		}
+		for (i = 0; i < q->info.nfuncs; i++) {
+			if (!q->info.funcs[i].patched)
+				continue;
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				struct fentry *na = realloc(all, nc * sizeof(*na));
+
+				if (!na) {
+					free(all);
+					return -ENOMEM;
+				}
+				all = na;
+				cap = nc;
+			}
+			all[n].f = &q->info.funcs[i];
+			all[n++].q = q;
+		}
+	}
+	if (n)
+		qsort(all, n, sizeof(*all), fentry_cmp);
+	for (k = 0; k < m->patches.n; k++) {
+		struct klpt_patch *p = m->patches.obj[k];
+		struct flive *fl;
+
+		free(p->flive);
+		p->flive = NULL;
+		if (!p->info_known || !p->info.nfuncs)
+			continue;
+		fl = calloc((size_t)p->info.nfuncs, sizeof(*fl));
+		if (!fl) {
+			free(all);
+			return -ENOMEM;
+		}
+		p->flive = fl;
+		for (i = 0; i < p->info.nfuncs; i++) {
+			const struct fentry *e = NULL, *lo, *hi;
+
+			if (unknown)
+				continue;	/* ret 0 */
+			if (n)
+				e = bsearch(&p->info.funcs[i], all, n,
+					    sizeof(*all), fentry_key_cmp);
+			if (!e) {
+				fl[i].ret = flive_answer(NULL, 0, &fl[i].live);
+				continue;
+			}
+			for (lo = e; lo > all && !func_cmp(lo[-1].f, e->f); lo--)
+				;
+			for (hi = e + 1; hi < all + n && !func_cmp(hi->f, e->f);
+			     hi++)
+				;
+			fl[i].ret = flive_answer(lo, (size_t)(hi - lo),
+						 &fl[i].live);
+		}
+	}
+	free(all);
+	*m->flive_of = m->version;
+	return 0;
+}
+
 int klpt_model_func_live(const struct klpt_model *m,
 			 const struct klpt_patch *p, int i,
 			 const struct klpt_patch **live)
 {
-	const struct klpt_pfunc *f;
-	const struct klpt_patch *top = NULL;
-	int k;
-
 	*live = NULL;
 	if (!m || !p || !p->info_known || i < 0 || i >= p->info.nfuncs)
 		return -ENOENT;
-	f = &p->info.funcs[i];
-	for (k = 0; k < m->patches.n; k++) {
-		const struct klpt_patch *q = m->patches.obj[k];
-		int on = on_stack(q, f);
-
-		if (!on)
-			continue;
-		if (on < 0 || !q->info.order)
-			return 0;
-		if (!top || q->info.order > top->info.order)
-			top = q;
-	}
-	*live = top;
-	return 1;
+	if (*m->flive_of != m->version && flive_build(m))
+		return 0;	/* no memory: not known */
+	*live = p->flive[i].live;
+	return p->flive[i].ret;
 }
 
 /* ------------------------------------------------------------- verdict */
@@ -2228,8 +2422,8 @@ static void why_holders(struct why *w, const struct klpt_model *m,
  * An enabled patch: disable it first.  While another patch is in
  * transition, 6.1 refuses that disable (__klp_disable_patch(): EBUSY
  * while klp_transition_patch is set), and if that patch is an atomic
- * replace (sysfs does not say so in 6.1), its completion frees this one
- * without a disable.
+ * replace being enabled (sysfs does not say so in 6.1), its completion
+ * frees this one without a disable (a disable frees only that patch).
  */
 static void why_enabled(struct why *w, const struct klpt_model *m,
 			const struct klpt_patch *p)
@@ -2240,11 +2434,15 @@ static void why_enabled(struct why *w, const struct klpt_model *m,
 		!p->in_transition ? "" :
 		!p->begun ? " (a transition is starting)" :
 		" (patching transition in progress)");
-	if (q && q != p)
-		why_add(w, ", once the transition of %s completes (the kernel "
-			"runs one at a time; if %s is an atomic replace, it "
-			"frees %s without a disable)", q->name, q->name,
-			p->name);
+	if (!q || q == p)
+		return;
+	why_add(w, ", once the transition of %s completes (the kernel runs "
+		"one at a time", q->name);
+	/* klp_try_complete_transition(): only a replace's enable frees others */
+	if (q->target == KLPT_PATCHED)
+		why_add(w, "; if %s is an atomic replace, it frees %s without "
+			"a disable", q->name, p->name);
+	why_add(w, ")");
 }
 
 /*
