@@ -1472,36 +1472,6 @@ static void apply_ref(struct klpt_model *m, const struct klpt_event *ev)
 		infer_freed(m, mod);
 }
 
-/*
- * The atomic replace that may have unpatched p: the patch the model last
- * saw complete a patching transition, if it is later than p on
- * klp_patches (6.1 klp_unpatch_replaced_patches() unpatches only the
- * patches before it).  NULL if none: a session without events (the
- * fallback) never sees a completion, and `enabled` 0 there may as well
- * be a disable the snapshot has not shown yet.
- */
-static const struct klpt_patch *replacer(const struct klpt_model *m,
-					 const struct klpt_patch *p)
-{
-	const struct klpt_patch *q = patch_find(m, m->last_patched);
-
-	if (!m->last_patched[0] || !q || q == p)
-		return NULL;
-	if (q->info_known && p->info_known && q->info.order &&
-	    p->info.order && q->info.order < p->info.order)
-		return NULL;
-	return q;
-}
-
-/* klp_unpatch_replaced_patches() unpatched p, its free to come. */
-static void mark_replaced(struct klpt_patch *p, const struct klpt_patch *by)
-{
-	p->enabled = false;
-	p->target = KLPT_UNPATCHED;
-	p->replaced = true;
-	copy_name(p->replaced_by, by->name, sizeof(p->replaced_by));
-}
-
 static void apply_free_release(struct klpt_model *m,
 			       const struct klpt_event *ev, bool release)
 {
@@ -1509,15 +1479,6 @@ static void apply_free_release(struct klpt_model *m,
 
 	if (!p)
 		return;
-	/*
-	 * Freed while enabled with no transition of its own: in 6.1 only
-	 * klp_free_replaced_patches_async() does that, after the replace's
-	 * completion unpatched it (the read of its `enabled` after the
-	 * complete event may come before the kernel clears it: the probe
-	 * fires at the entry of klp_complete_transition()).
-	 */
-	if (p->enabled && !p->in_transition && !release && replacer(m, p))
-		mark_replaced(p, replacer(m, p));
 	p->enabled = false;
 	p->in_transition = false;
 	p->freed = true;
@@ -2124,6 +2085,36 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 }
 
 /* ------------------------------------------ functions and the live patch */
+
+/*
+ * The atomic replace that may have unpatched p: the patch the model last
+ * saw complete a patching transition, if it is later than p on
+ * klp_patches (6.1 klp_unpatch_replaced_patches() unpatches only the
+ * patches before it).  NULL if none: a session without events (the
+ * fallback) never sees a completion, and `enabled` 0 there may as well
+ * be a disable the snapshot has not shown yet.
+ */
+static const struct klpt_patch *replacer(const struct klpt_model *m,
+					 const struct klpt_patch *p)
+{
+	const struct klpt_patch *q = patch_find(m, m->last_patched);
+
+	if (!m->last_patched[0] || !q || q == p)
+		return NULL;
+	if (q->info_known && p->info_known && q->info.order &&
+	    p->info.order && q->info.order < p->info.order)
+		return NULL;
+	return q;
+}
+
+/* klp_unpatch_replaced_patches() unpatched p, its free to come. */
+static void mark_replaced(struct klpt_patch *p, const struct klpt_patch *by)
+{
+	p->enabled = false;
+	p->target = KLPT_UNPATCHED;
+	p->replaced = true;
+	copy_name(p->replaced_by, by->name, sizeof(p->replaced_by));
+}
 
 void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
 			  struct klpt_pinfo *pi)

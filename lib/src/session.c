@@ -83,6 +83,14 @@ struct klpt_session {
 	bool sync_owned;	/* ours to free (not the replay's) */
 	bool sync_filled;	/* a fill ran after it was taken */
 	bool silent;		/* start-up: apply to the model only */
+	/*
+	 * A completion was processed: read the patches again at the next
+	 * process() (pinfo_refresh()).  The probe fires at the entry of 6.1
+	 * klp_complete_transition(), so the read right after the event may
+	 * come before klp_unpatch_replaced_patches() cleared the replaced
+	 * patches' `enabled` and klp_discard_nops() removed the nops.
+	 */
+	bool pinfo_again;
 	/* A record already taken from the merge, handled first next time. */
 	struct tep_record *held;
 	uint64_t held_lost;
@@ -321,6 +329,8 @@ static int step(struct klpt_session *s, struct tep_record *rec,
 	klpt_model_apply(s->model, &ev);
 	if (pinfo_event(ev.type))
 		pinfo_refresh(s);
+	if (ev.type == KLPT_EV_TRANSITION_COMPLETE)
+		s->pinfo_again = true;
 	return s->silent ? 0 : emit(s, &ev, n);
 }
 
@@ -543,6 +553,10 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 	if (!s)
 		return klpt_err(EINVAL);
 	kick_clear(s);
+	if (s->pinfo_again) {
+		s->pinfo_again = false;
+		pinfo_refresh(s);
+	}
 	ret = klp_gone_check(s, &n);
 	if (ret < 0)
 		return klpt_err(-ret);

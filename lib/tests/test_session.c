@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #define LP "klpt_lp_sleep"
+#define LP2 "klpt_lp_sleep2"
 #define TARGET "klpt_target_sleep"
 #define FUNC "klpt_sleep_fn"
 #define SLEEPER 105
@@ -1819,6 +1820,56 @@ out:
 	finish(s);
 }
 
+/*
+ * An atomic replace's completion read before the kernel got there (review
+ * F2): the klp_transition_complete probe fires at the entry of 6.1
+ * klp_complete_transition(), before klp_unpatch_replaced_patches() clears
+ * the replaced patch's `enabled`.  The session reads the patches again
+ * at the next process(): the replaced one is no longer "disable it
+ * first".
+ */
+static void test_replace_complete_reread(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	struct fake_page pg;
+	char why[256], path[PATH_MAX];
+	struct stat a, b;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_patch(&ft, LP2, 1, 1), 0);
+	CHECK_INT(fake_module(&ft, LP2, 1, true), 0);
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s", ft.root, LP);
+	CHECK_INT(stat(path, &a), 0);
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s", ft.root, LP2);
+	CHECK_INT(stat(path, &b), 0);
+	if (a.st_ino > b.st_ino) {
+		/* this filesystem's inode numbers are not kernfs's order */
+		fprintf(stderr, "  skipped: %s's inode after %s's\n", LP, LP2);
+		goto out;
+	}
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "klp",
+			     "klp_transition_complete", FV("patch", LP2),
+			     FV("target", KLPT_PATCHED), FV("forced", 0)), 0);
+	deliver(s, 0, &pg, 1);
+	CHECK_INT(klpt_module_verdict(s, klpt_module_find(s, LP), why,
+				      sizeof(why)), KLPT_HOLD_ENABLED);
+	/* klp_unpatch_replaced_patches() ran meanwhile */
+	CHECK_INT(fake_patch(&ft, LP, 0, 0), 0);
+	CHECK_INT(klpt_session_process(s), 0);
+	CHECK_INT(klpt_module_verdict(s, klpt_module_find(s, LP), why,
+				      sizeof(why)), KLPT_HOLD_NOT_FREED);
+	CHECK(strstr(why, "replaced by " LP2), "why: %s", why);
+out:
+	finish(s);
+}
+
 int main(void)
 {
 	RUN(test_version_and_names);
@@ -1848,5 +1899,6 @@ int main(void)
 	RUN(test_task_new_fallback);
 	RUN(test_record_replay_tasks);
 	RUN(test_loss_makes_checks_inexact);
+	RUN(test_replace_complete_reread);
 	return check_summary();
 }
