@@ -209,7 +209,7 @@ struct top_blocker {
  */
 struct top_func {
 	char object[64];
-	char name[128];
+	char name[512];			/* KSYM_NAME_LEN of 6.1 */
 	unsigned long sympos;
 	bool patched;			/* its object's `patched` */
 	bool known;			/* which version runs is known */

@@ -64,8 +64,10 @@ static void blocker_row(FILE *f, const struct top_blocker *b)
 
 /*
  * A patch's functions: whose version runs ("-" the original, "?" not
- * known), whether that is this patch's, and "switching" while that
- * patch is in transition (tasks not yet switched run the one below).
+ * known), whether that is this patch's, "switching" while that patch is
+ * in transition (in an enable the tasks not yet switched run the one
+ * below, in a disable those switched do) and " (not patched)" when the
+ * function's object is not patched.
  */
 static void func_rows(FILE *f, const struct top_patch *p)
 {

@@ -461,12 +461,20 @@ bool klpt_patch_func_patched(const struct klpt_patch *p, int i);
 /*
  * Which patch's version of function i of p runs: the one last on the
  * kernel's klp_patches among the patches whose version is on the
- * function's stack (6.1 runs the first entry of the stack; in a
- * transition of that patch, tasks not yet switched run the next one).
+ * function's stack (6.1 runs the first entry of the stack).  In a
+ * transition of that patch the tasks at the target run it in a patching
+ * transition and the next entry in a disable; the others the other one
+ * (6.1 klp_ftrace_handler(): a task still unpatched runs the next entry).
  * Returns 1 and sets *live to it (p itself when p is live; NULL when the
- * original function runs), 0 when the session cannot know (a patch
- * that may have the function has functions or order unknown), or
- * -ENOENT (no such i, or p's functions unknown).
+ * original function runs), 0 when the session cannot know: a patch that
+ * may have the function has functions or order unknown, or that patch
+ * is in a transition that began as an enable (also reversed) and
+ * another patch has the function too - its entry may be an atomic
+ * replace's nop (6.1 klp_add_nops(); the original runs for it), and 6.1's
+ * sysfs tells neither a nop nor a replace.  -ENOENT: no such i, or p's
+ * functions unknown.  Functions are told apart by object, name and
+ * sympos: two patches naming one address by two alias symbols share one
+ * stack in the kernel (klp_find_ops() by address) but show as two here.
  */
 int klpt_patch_func_live(const struct klpt_session *s,
 			 const struct klpt_patch *p, int i,

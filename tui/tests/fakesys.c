@@ -12,6 +12,9 @@
  *   initstate:NAME:STATE            /sys/module/NAME/initstate
  *   task:TID:STATE:KTHREAD[:COMM]   /proc/TID (a thread group leader,
  *                                   comm COMM or tTID, patch_state STATE)
+ *   func:PATCH:OBJECT:DIR:PATCHED   /sys/kernel/livepatch/PATCH/OBJECT/DIR
+ *                                   (DIR "function,sympos") and the
+ *                                   object's patched file
  *   possible:LIST                   /sys/devices/system/cpu/possible
  *                                   ("0-1": the idle tasks' CPUs)
  *   blocked:TID:PATCH:TARGET        a klp_task_blocked of TID (comm
@@ -76,6 +79,16 @@ static int spec(struct fake_tracefs *ft, char *arg)
 			       FV("reason", 1), FV("err", -16)))
 			return -EINVAL;
 		return fake_page_write(ft, 0, &pg);
+	}
+	if (!strcmp(kind, "func") && b && c) {
+		char v[4];
+
+		snprintf(v, sizeof(v), "%d\n", atoi(c));
+		if (ft_mkdirs("%s/sys/kernel/livepatch/%s/%s/%s", ft->root,
+			      name, a, b))
+			return -EIO;
+		return ft_write(v, strlen(v), "%s/sys/kernel/livepatch/%s/%s/patched",
+				ft->root, name, a);
 	}
 	if (!strcmp(kind, "holder"))
 		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,

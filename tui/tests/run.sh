@@ -718,6 +718,23 @@ t_status_usage() {
 	done
 }
 
+# A function name of 200 bytes (6.1 KSYM_NAME_LEN is 512: long Rust and
+# .constprop/.isra names; a directory entry holds 255) is shown whole
+# in -b and --json (review F6: klptop cut it at 127).
+t_long_func_name() {
+	local long
+	build_fakesys || return 1
+	long=$(printf 'f%.0s' $(seq 200))
+	fake patch:lp:1:0 module:lp:1:1 "func:lp:vmlinux:$long,2:1" -- \
+		"$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^  func vmlinux/$long,2 live yes runs lp$" || return 1
+	fake patch:lp:1:0 module:lp:1:1 "func:lp:vmlinux:$long,2:1" -- \
+		"$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "\"func\":\"$long\",\"sympos\":2"
+}
+
 # Joined while a transition runs (issue 10 items 3, 7).  sysfs says
 # enabled 0, transition 1 and every task is at 0: an enable before its
 # start or the end of a disable, the direction is unknown, so are pass,
@@ -1567,6 +1584,7 @@ run_test listen_addresses t_listen_addresses
 run_test joined_window t_joined_window
 run_test unknown_values t_unknown_values
 run_test gone_ready t_gone_ready
+run_test long_func_name t_long_func_name
 run_test gone_unknown t_gone_unknown
 run_test gone_window t_gone_window
 run_test gone_forced t_gone_forced
