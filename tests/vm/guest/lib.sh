@@ -350,7 +350,8 @@ has_since() {
 #   zombies    tids of those that have exited but are not reaped yet
 #              (stat state Z or X)
 #   livepatch  "patch enabled transition" per patch, then
-#              "patch/object patched" per object
+#              "patch/object patched" per object, each followed by
+#              "patch/object/function,sympos f" per function directory
 #   modules    "name refcnt" per loaded module
 #   hooks      copy of /sys/kernel/klptrace/hooks, if present
 snap() {
@@ -404,6 +405,10 @@ _klpt_snap_livepatch() {
 			read -r _klpt_pd 2>/dev/null <"$_klpt_o" || continue
 			_klpt_o=${_klpt_o%/patched}
 			echo "${_klpt_p##*/}/${_klpt_o##*/} $_klpt_pd"
+			for _klpt_f in "$_klpt_o"/*,*; do
+				[ -d "$_klpt_f" ] || continue
+				echo "${_klpt_p##*/}/${_klpt_o##*/}/${_klpt_f##*/} f"
+			done
 		done
 	done
 }

@@ -303,7 +303,8 @@ class Snapshot:
 
     tasks     {tid: Task}  (Task unpacks as (tgid, state, kthread, comm))
     livepatch {patch: {"enabled": int, "transition": int,
-                       "objects": {object: patched}}}
+                       "objects": {object: patched},
+                       "funcs": {(object, function, sympos)}}}
     refcnt    {module: int}
     hooks     the klptrace hooks text, or None
     """
@@ -340,15 +341,20 @@ def load_snap(resultdir, name):
     livepatch = {}
     for line in _read_lines(os.path.join(d, "livepatch")):
         parts = line.split()
-        if "/" in parts[0]:
-            patch, obj = parts[0].split("/", 1)
-            livepatch.setdefault(patch, {"enabled": None, "transition": None,
-                                         "objects": {}})
-            livepatch[patch]["objects"][obj] = int(parts[1])
+        path = parts[0].split("/")
+        if len(path) > 1:
+            lp = livepatch.setdefault(path[0], {
+                "enabled": None, "transition": None, "objects": {},
+                "funcs": set()})
+            if len(path) == 3:
+                func, pos = path[2].rsplit(",", 1)
+                lp["funcs"].add((path[1], func, int(pos)))
+            else:
+                lp["objects"][path[1]] = int(parts[1])
         else:
             livepatch[parts[0]] = {"enabled": int(parts[1]),
                                    "transition": int(parts[2]),
-                                   "objects": {}}
+                                   "objects": {}, "funcs": set()}
     refcnt = {}
     for line in _read_lines(os.path.join(d, "modules")):
         mod, n = line.split()

@@ -56,17 +56,28 @@ def stacks(path):
 
 
 def check_funcs(j, where, name, p, lp):
-    """A live session reads a patch's functions from its directory: each
-    function's object is one of the snapshot's with its `patched`; none
-    known (null) only where the session could not read them."""
-    if p.get("funcs") is None:
+    """A live session reads a patch's functions from its directory: none
+    known (null) only where the session could not read them (the snapshot
+    lists no object: the directory went first); the functions are the
+    snapshot's <object>/<function,sympos> directories (an atomic replace's
+    nops too, until its transition completes), each with its object's
+    `patched`."""
+    funcs = p.get("funcs")
+    if funcs is None:
+        j.check(not lp["objects"], "%s: %s functions unknown (null), its "
+                "directory lists %s" % (where, name, sorted(lp["objects"])))
         return
-    for fn in p["funcs"]:
+    for fn in funcs:
         patched = lp["objects"].get(fn["object"])
         j.check(patched is not None and bool(patched) == fn["patched"],
                 "%s: %s function %s/%s patched %s, sysfs %s/patched %s" %
                 (where, name, fn["object"], fn["func"], fn["patched"],
                  fn["object"], patched))
+    want = lp.get("funcs")
+    if lp["objects"] and want:
+        got = set((fn["object"], fn["func"], fn["sympos"]) for fn in funcs)
+        j.check(got == want, "%s: %s functions %s, sysfs %s" %
+                (where, name, sorted(got), sorted(want)))
 
 
 def check_frame(j, where, frame, snap, zombies, stack):

@@ -150,7 +150,8 @@ class Snap(unittest.TestCase):
                 f.write("1 1 -1 0 init\n2 2 -1 1 kthreadd\n"
                         "95 95 0 1 klpt_sleeper\n96 90 1 0 my task\n")
             with open(os.path.join(s, "livepatch"), "w") as f:
-                f.write("klpt_lp_sleep 1 1\nklpt_lp_sleep/klpt_target_sleep 1\n")
+                f.write("klpt_lp_sleep 1 1\nklpt_lp_sleep/klpt_target_sleep 1\n"
+                        "klpt_lp_sleep/klpt_target_sleep/klpt_sleep_fn,1 f\n")
             with open(os.path.join(s, "modules"), "w") as f:
                 f.write("klpt_lp_sleep 1\nklptrace 0\n")
             snap = load_snap(d, "before")
@@ -160,13 +161,51 @@ class Snap(unittest.TestCase):
             self.assertEqual(snap.tasks[96].comm, "my task")
             self.assertEqual(snap.livepatch, {"klpt_lp_sleep": {
                 "enabled": 1, "transition": 1,
-                "objects": {"klpt_target_sleep": 1}}})
+                "objects": {"klpt_target_sleep": 1},
+                "funcs": {("klpt_target_sleep", "klpt_sleep_fn", 1)}}})
             self.assertEqual(snap.refcnt, {"klpt_lp_sleep": 1, "klptrace": 0})
             self.assertIsNone(snap.hooks)
             self.assertEqual([t.tid for t in snap.by_comm("kthreadd")], [2])
             with self.assertRaises(FileNotFoundError):
                 load_snap(d, "after")
             self.assertEqual(len(load_events(d)), 0)
+
+
+class KlptopFuncs(unittest.TestCase):
+    """klptop.py check_funcs: the frame's functions are the snapshot's
+    function directories (review F9: names were never compared)."""
+
+    LP = {"enabled": 1, "transition": 0,
+          "objects": {"klpt_target_sleep": 1},
+          "funcs": {("klpt_target_sleep", "klpt_sleep_fn", 1)}}
+
+    def fails(self, funcs, lp=None):
+        import klptop
+        j = Judge("/nonexistent")
+        klptop.check_funcs(j, "w", "lp", {"funcs": funcs}, lp or self.LP)
+        return j.failures
+
+    @staticmethod
+    def fn(name, sympos=1):
+        return {"object": "klpt_target_sleep", "func": name,
+                "sympos": sympos, "patched": True}
+
+    def test_same(self):
+        self.assertEqual(self.fails([self.fn("klpt_sleep_fn")]), [])
+
+    def test_other_name_or_sympos(self):
+        self.assertEqual(len(self.fails([self.fn("klpt_sleep_fx")])), 1)
+        self.assertEqual(len(self.fails([self.fn("klpt_sleep_fn", 2)])), 1)
+
+    def test_empty_or_extra(self):
+        self.assertEqual(len(self.fails([])), 1)
+        self.assertEqual(len(self.fails([self.fn("klpt_sleep_fn"),
+                                         self.fn("nop_fn")])), 1)
+
+    def test_null(self):
+        self.assertEqual(len(self.fails(None)), 1)
+        gone = dict(self.LP, objects={}, funcs=set())
+        self.assertEqual(self.fails(None, gone), [])
 
 
 class JudgeExit(unittest.TestCase):
@@ -435,7 +474,7 @@ class Checks(unittest.TestCase):
         self.assertFalse(checks.check_refcnt(self.j, s, "lp", None))
         self.assertEqual(self.failures(), [
             "snap s: expected /sys/kernel/livepatch/lp gone, got "
-            "{'enabled': 0, 'transition': 1, 'objects': {}}",
+            "{'enabled': 0, 'transition': 1, 'objects': {}, 'funcs': set()}",
             "snap s: expected lp loaded with refcnt 0 (why), got 1",
             "snap s: expected gone loaded with refcnt 0, got None",
             "snap s: expected lp not loaded, got refcnt 1"])

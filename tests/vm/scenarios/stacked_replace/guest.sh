@@ -22,7 +22,11 @@
 #      replace completes, both replaced patches are freed (directories
 #      gone, refcnt 0) and the waits exit 0; klptop --disable LP3
 #      --unload says "already disabled" and unloads; rmmod LP1
-#      succeeds.  impl 2.
+#      succeeds.  impl 2.  Before it, klpt_lp_read (LPR, another target's
+#      klpt_read_proc_read, not patched by LP2): 6.1 gives LP2 a nop for
+#      it (klp_add_nops(), a directory like its own functions; the kernel
+#      runs the original for it) until its transition completes, so klptop
+#      may not say LP2's version runs there; LPR is replaced too.
 # Ground truth: /sys/kernel/livepatch, refcnt, impl of klpt_target_sleep,
 # the writes' and rmmod's status; judge/libmodel.py compares the model
 # at every watch_dump, judge/klptop.py the klptop frames, judge.py which
@@ -34,6 +38,8 @@ TG=klpt_target_sleep
 LP1=klpt_lp_sleep
 LP2=klpt_lp_sleep2
 LP3=klpt_lp_sleep3
+TGR=klpt_target_read
+LPR=klpt_lp_read
 TOP=$KLPT_TOP_BIN
 S=stacked_replace
 
@@ -63,7 +69,7 @@ leave() {
 		loop_until file_is /sys/module/$TG/parameters/in_func 0
 }
 
-need_modules klptrace $TG $LP1 $LP2 $LP3 || guest_fail "modules missing from the image"
+need_modules klptrace $TG $LP1 $LP2 $LP3 $TGR $LPR || guest_fail "modules missing from the image"
 [ -x "$TOP" ] || guest_fail "$TOP not in the image: klptop is not built (make -C tui)"
 load_klptrace || guest_fail "load_klptrace failed"
 insmod_test $TG || guest_fail "insmod $TG failed"
@@ -142,6 +148,11 @@ fact impl_reversed "$(param $TG impl)"
 klptop_check reversed || guest_fail "klptop_check reversed failed"
 
 # --- (b) the replace completes -------------------------------------------------
+# LPR's transition checks only klpt_read_proc_read: the sleeper does not
+# hold it up.
+insmod_test $TGR || guest_fail "insmod $TGR failed"
+insmod_test $LPR || guest_fail "insmod $LPR failed"
+wait_transition_done $LPR || guest_fail "patching transition of $LPR did not finish"
 mark "$S: replace (2)"
 insmod_test $LP2 || guest_fail "insmod $LP2 (2) failed"
 loop_until has_since "$S: replace (2)" klp_transition_pass 2 ||
@@ -162,7 +173,7 @@ set_param $TG block 0 || guest_fail "cannot set block=0"
 wait_transition_done $LP2 || guest_fail "the replace transition did not finish"
 top_wait b_wait1
 top_wait b_wait3
-for lp in $LP1 $LP3; do
+for lp in $LP1 $LP3 $LPR; do
 	wait_lp_gone "$lp" || guest_fail "$lp was not freed by the replace"
 	wait_refcnt "$lp" 0 || guest_fail "refcnt of $lp did not drop to 0"
 done
