@@ -90,6 +90,7 @@ struct top_config {
 	bool wait_unload;		/* --wait-unload */
 	bool unload;			/* --unload */
 	double timeout_s;		/* --timeout, 0 = none */
+	uint64_t clock_ns;		/* --timeout's start (mono ns), 0: the wait's */
 	bool fallback;			/* --fallback */
 	const char *tracefs_dir;	/* --tracefs (tests) */
 	const char *root;		/* --root (tests) */
@@ -343,6 +344,8 @@ const char *top_fmt_checks(char *buf, size_t size,
 const char *top_fmt_switched(char *buf, size_t size,
 			     const struct top_patch *p);
 const char *top_fmt_refcnt(char *buf, size_t size, const struct top_patch *p);
+/* The patch in transition (raw name) in buf: false if none is. */
+bool top_busy_patch(struct klpt_session *s, char *buf, size_t size);
 /* Why a disable failed with EBUSY: the patch in transition (raw text). */
 const char *top_busy_text(char *buf, size_t size, struct klpt_session *s);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */

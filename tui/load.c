@@ -30,13 +30,22 @@
  * A reverse that stalls too is said with the state the kernel is in,
  * and nothing more is done: forcing it would leave a module that can
  * never be unloaded, the operator's call (--force).
+ *
+ * --timeout is one deadline counted from the load: it bounds the
+ * patching transition, the reverse and the wait for READY together, so
+ * a wrapper can rely on it as the command's bound (--stall-after, below
+ * it, leaves the policy time to act).
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "klptop.h"
+
+/* Patches enabled before a load kept to say which a replace replaced. */
+#define TOP_LOAD_BEFORE 32
 
 /* How often the transition is looked at (lines only on a change). */
 #define FOLLOW_INTERVAL_MS 250
@@ -51,6 +60,8 @@ struct follow {
 	unsigned int signals;		/* the kernel's signals said */
 	uint64_t stalled_ms;		/* since a task last switched */
 	bool any;			/* a state line was said */
+	char before[TOP_LOAD_BEFORE][64];	/* patches enabled before */
+	int nbefore;
 };
 
 /* "ENODEV" (the kernel's name for it), or "errno N". */
@@ -72,6 +83,41 @@ static int to_ms(double s)
 static double since(const struct follow *f)
 {
 	return (double)(top_mono_ns() - f->start) / 1e9;
+}
+
+/*
+ * What is left of --timeout, counted from the load, in ms for
+ * klpt_wait_transition(): 0 without a timeout (none), at least 1 (an
+ * expired deadline still gets one look, never "no timeout").
+ */
+static int left_ms(const struct follow *f)
+{
+	double left = f->cfg->timeout_s - since(f);
+
+	if (f->cfg->timeout_s <= 0)
+		return 0;
+	return left * 1000 < 1 ? 1 : to_ms(left);
+}
+
+/*
+ * /sys/kernel/livepatch/NAME/ATTR (enabled, transition) as the kernel
+ * has it now: 0 or 1, -1 if unreadable (the directory is gone).
+ */
+static int lp_attr(const struct top_config *cfg, const char *name,
+		   const char *attr)
+{
+	char path[PATH_MAX], buf[8] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s/%s",
+		 cfg->root ? cfg->root : "", name, attr);
+	fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	if (!fgets(buf, sizeof(buf), fp))
+		buf[0] = '\0';
+	fclose(fp);
+	return buf[0] == '1' ? 1 : buf[0] == '0' ? 0 : -1;
 }
 
 /* FNV-1a over n bytes, continuing h. */
@@ -247,6 +293,51 @@ static int interrupted(const char *name_s, const char *state)
 }
 
 /*
+ * A stop signal during a follow: the state the kernel's files give now
+ * (the transition may have ended between the last look and the signal).
+ */
+static int interrupted_now(const struct follow *f, const char *name_s)
+{
+	int on = lp_attr(f->cfg, f->name, "enabled");
+	int tr = lp_attr(f->cfg, f->name, "transition");
+
+	if (tr == 1)
+		return interrupted(name_s, on == 1 ? "stays loaded; its "
+				   "patching transition goes on" : "was "
+				   "disabled; its unpatch transition goes on");
+	if (tr == 0)
+		return interrupted(name_s, on == 1 ? "stays loaded; its "
+				   "patching transition completed" : "stays "
+				   "loaded; its patch is disabled (no "
+				   "transition)");
+	return interrupted(name_s, "stays loaded; its patch directory is "
+			   "gone (disabled and freed)");
+}
+
+/*
+ * The transition ended (transition 0) while the verdict was being said:
+ * the kernel has no "reverse only while in transition", so writing 0 to
+ * enabled now would start a new unpatch of a completed patch.  Checked
+ * right before the write; the window left is that of two syscalls.
+ */
+static bool completed_meanwhile(const struct follow *f, const char *name_s)
+{
+	if (lp_attr(f->cfg, f->name, "transition") != 0 ||
+	    lp_attr(f->cfg, f->name, "enabled") != 1)
+		return false;
+	printf("[%5.1fs] %s: the patching transition completed meanwhile "
+	       "(after the verdict, before the reverse): the patch is "
+	       "enabled; nothing was reversed\n", since(f), name_s);
+	return true;
+}
+
+/* The load did not complete: the closing line, what was done. */
+static void not_completed(const char *name_s, const char *done)
+{
+	printf("%s: the load did not complete; %s\n", name_s, done);
+}
+
+/*
  * After a stall or a timeout: reverse the transition and follow the
  * reverse, then wait until the module can go and (disable-unload) remove
  * it.  TOP_EXIT_TIMEOUT when all of it was done (the load did not
@@ -254,16 +345,30 @@ static int interrupted(const char *name_s, const char *state)
  */
 static int roll_back(struct follow *f, const char *name_s)
 {
+	char why[64];
 	struct top_config cfg = *f->cfg;
 	bool unload = f->cfg->on_stall == TOP_STALL_DISABLE_UNLOAD;
 	int ret, code;
 
+	if (completed_meanwhile(f, name_s))
+		return TOP_EXIT_OK;
 	if (top_script_disable(f->app, f->name, false, f->name) != TOP_EXIT_OK)
 		return TOP_EXIT_ERROR;
-	ret = follow(f, 0);
-	if (ret == -EINTR || top_stop_signal)
-		return interrupted(name_s, "was disabled; its unpatch "
-				   "transition goes on");
+	ret = follow(f, left_ms(f));
+	if (ret == -EINTR || (ret && top_stop_signal))
+		return interrupted_now(f, name_s);
+	if (ret == -ETIMEDOUT) {
+		snprintf(why, sizeof(why), "timeout after %gs (from the load)",
+			 f->cfg->timeout_s);
+		look(f, f->stalled_ms, why, true);
+		printf("%s: %s: the reverse runs: the kernel is in an unpatch "
+		       "transition (enabled 0, transition 1); nothing more was "
+		       "done (follow it: klptop -p %s --wait-unload)\n",
+		       name_s, why, name_s);
+		not_completed(name_s, "disabled; the reverse did not complete "
+			      "by the --timeout");
+		return TOP_EXIT_TIMEOUT;
+	}
 	if (ret == -EBUSY) {
 		stalled_floor(f);
 		look(f, f->stalled_ms, "the reverse stalled too", true);
@@ -272,6 +377,7 @@ static int roll_back(struct follow *f, const char *name_s)
 		       "above hold; nothing more was done (they may still "
 		       "switch; forcing it would leave a module that can never "
 		       "be unloaded)\n", name_s);
+		not_completed(name_s, "disabled; the reverse stalled");
 		return TOP_EXIT_TIMEOUT;
 	}
 	/* freed before the wait saw it: its directory is gone, it is over */
@@ -283,13 +389,18 @@ static int roll_back(struct follow *f, const char *name_s)
 	printf("[%5.1fs] %s: the reverse completed: the patch is disabled\n",
 	       since(f), name_s);
 	cfg.unload = unload;
+	cfg.clock_ns = f->start;	/* the same deadline */
 	code = top_script_unload(&cfg, f->app, f->name, f->name);
+	if (code == TOP_EXIT_TIMEOUT)
+		not_completed(name_s, "disabled (the reverse completed); the "
+			      "module is still loaded: not ready to unload by "
+			      "the --timeout");
 	if (code != TOP_EXIT_OK)
 		return code;
-	printf("%s: the load did not complete; %s\n", name_s, unload ?
-	       "disabled (the reverse completed) and unloaded: the module is "
-	       "gone" : "disabled (the reverse completed); the module is "
-	       "loaded and can be removed (rmmod)");
+	not_completed(name_s, unload ?
+		      "disabled (the reverse completed) and unloaded: the "
+		      "module is gone" : "disabled (the reverse completed); "
+		      "the module is loaded and can be removed (rmmod)");
 	return TOP_EXIT_TIMEOUT;
 }
 
@@ -297,24 +408,83 @@ static int roll_back(struct follow *f, const char *name_s)
 static int loaded_only(const struct top_config *cfg, const char *name,
 		       const char *name_s)
 {
-	char path[PATH_MAX], buf[8] = "";
-	FILE *fp;
+	int tr = lp_attr(cfg, name, "transition");
 
-	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch/%s/transition",
-		 cfg->root ? cfg->root : "", name);
-	fp = fopen(path, "re");
-	if (fp && !fgets(buf, sizeof(buf), fp))
-		buf[0] = '\0';
-	if (fp)
-		fclose(fp);
-	if (buf[0] == '1')
+	if (tr == 1)
 		printf("%s: its patching transition runs (follow it: klptop "
 		       "-p %s)\n", name_s, name_s);
 	else
 		printf("%s: its patching transition %s\n", name_s,
-		       buf[0] == '0' ? "is complete" :
+		       tr == 0 ? "is complete" :
 		       "is in an unknown state (no transition file)");
 	return TOP_EXIT_OK;
+}
+
+/*
+ * Why the kernel refused a load, in why (raw).  6.1 __klp_enable_patch()
+ * returns -EBUSY while klp_transition_patch is set, before any printk:
+ * the kernel log has no line, but the session knows the patch in
+ * transition (it is open before the load).
+ */
+static void refused(struct klpt_session *s, int ret, char *why, size_t size)
+{
+	char other[64], tail[512];
+
+	if (ret != -EBUSY)
+		return;
+	snprintf(tail, sizeof(tail), "%s", why);
+	if (top_busy_patch(s, other, sizeof(other)))
+		snprintf(why, size, "patch %s is in transition (follow it: "
+			 "klptop -p %s); the kernel runs one transition at a "
+			 "time: nothing was loaded", other, other);
+	else
+		snprintf(why, size, "no transition runs: the module's own "
+			 "init refused (%s)", tail);
+}
+
+/* The patches enabled before the load (a replace's candidates). */
+static void note_enabled(struct follow *f)
+{
+	struct klpt_session *s = top_app_session(f->app);
+	int i, n = klpt_patch_count(s);
+
+	for (i = 0; i < n && f->nbefore < TOP_LOAD_BEFORE; i++) {
+		const struct klpt_patch *p = klpt_patch_at(s, i);
+
+		if (klpt_patch_enabled(p) == 1 && !klpt_patch_released(p))
+			snprintf(f->before[f->nbefore++],
+				 sizeof(f->before[0]), "%s",
+				 klpt_patch_name(p));
+	}
+}
+
+/*
+ * After a completed load: the patches enabled before that are not now.
+ * In 6.1 an atomic replace's klp_complete_transition() sets the
+ * replaced patches' enabled to 0 (klp_unpatch_replaced_patches())
+ * before it clears klp_transition_patch (transition reads 0), then
+ * frees them: their modules stay loaded for rmmod.
+ */
+static void say_replaced(const struct follow *f)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	char s[64];
+	int i, n;
+
+	/* the model may see the end before the file reads it: up to 1 s */
+	for (n = 0; n < 100 && lp_attr(f->cfg, f->name, "transition") == 1;
+	     n++)
+		nanosleep(&tick, NULL);
+	for (i = 0; i < f->nbefore; i++) {
+		if (!strcmp(f->before[i], f->name) ||
+		    lp_attr(f->cfg, f->before[i], "enabled") == 1)
+			continue;
+		top_esc_text(s, sizeof(s), f->before[i]);
+		printf("[%5.1fs] replaced: %s (disabled by this atomic "
+		       "replace; its module stays loaded until removed: "
+		       "klptop -p %s --wait-unload --unload --yes)\n",
+		       since(f), s, s);
+	}
 }
 
 int top_load_run(const struct top_config *cfg, struct top_app *app)
@@ -329,9 +499,18 @@ int top_load_run(const struct top_config *cfg, struct top_app *app)
 			"%s\n", path_s);
 		return TOP_EXIT_ERROR;
 	}
+	note_enabled(&f);
 	f.start = top_mono_ns();
 	ret = klpt_patch_load(top_app_session(app), cfg->load, NULL, name,
 			      sizeof(name), why, sizeof(why));
+	/*
+	 * A signal while finit_module() waits for a same-named module
+	 * still being formed (add_unformed_module()): the init never ran.
+	 */
+	if (ret == -EINTR && top_stop_signal)
+		return interrupted(path_s, "before the load: nothing was "
+				   "loaded");
+	refused(top_app_session(app), ret, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, PROG ": cannot load %s (%s): %s\n", path_s,
 			err_name(-ret, e, sizeof(e)),
@@ -344,15 +523,16 @@ int top_load_run(const struct top_config *cfg, struct top_app *app)
 	if (!cfg->wait_complete)
 		return loaded_only(cfg, name, name_s);
 
-	ret = follow(&f, cfg->timeout_s > 0 ? to_ms(cfg->timeout_s) : 0);
-	if (ret == -EINTR || top_stop_signal)
-		return interrupted(name_s, "stays loaded; its transition goes "
-				   "on");
+	ret = follow(&f, left_ms(&f));
+	if (ret == -EINTR || (ret && top_stop_signal))
+		return interrupted_now(&f, name_s);
 	if (!ret) {
 		on = enabled(&f);
 		printf("[%5.1fs] %s: the patching transition %s\n", since(&f),
 		       name_s, on == 1 ? "completed: the patch is enabled" :
 		       "ended without it: the patch was disabled meanwhile");
+		if (on == 1)
+			say_replaced(&f);
 		return on == 1 ? TOP_EXIT_OK : TOP_EXIT_TIMEOUT;
 	}
 	if (ret != -EBUSY && ret != -ETIMEDOUT) {
@@ -362,10 +542,10 @@ int top_load_run(const struct top_config *cfg, struct top_app *app)
 	}
 	if (ret == -EBUSY) {
 		snprintf(why, sizeof(why), "stalled: no task switched for "
-			 "%.0fs", cfg->stall_after_s);
+			 "%gs", cfg->stall_after_s);
 		stalled_floor(&f);
 	} else {
-		snprintf(why, sizeof(why), "timeout after %.0fs",
+		snprintf(why, sizeof(why), "timeout after %gs",
 			 cfg->timeout_s);
 	}
 	if (look(&f, f.stalled_ms, why, true))
@@ -389,6 +569,7 @@ bool top_load_key(struct top_app *app, const char *path, char *name,
 
 	ret = klpt_patch_load(top_app_session(app), path, NULL, name,
 			      name_size, why, sizeof(why));
+	refused(top_app_session(app), ret, why, sizeof(why));
 	if (ret) {
 		snprintf(msg, msg_size, "loading %s failed (%s): %s", path,
 			 err_name(-ret, e, sizeof(e)), why);

@@ -193,7 +193,8 @@ static int wait_ready(const struct top_config *cfg, struct top_app *app,
 		      const char *patch, const char *module)
 {
 	struct klpt_session *s = top_app_session(app);
-	double start = now_s(), elapsed, timeout = cfg->timeout_s;
+	double start = cfg->clock_ns ? (double)cfg->clock_ns / 1e9 : now_s();
+	double elapsed, timeout = cfg->timeout_s;
 	double gone_since = 0, dying_line = 0;
 	int gone_refs = -1;
 	bool said_going = false, held;

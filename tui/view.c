@@ -216,20 +216,27 @@ void top_fmt_duration(char *buf, size_t size, uint64_t ns)
  * has no rule on stack order: once none runs, any enabled patch can be
  * disabled, the top one of its functions' stacks or not.
  */
-const char *top_busy_text(char *buf, size_t size, struct klpt_session *s)
+bool top_busy_patch(struct klpt_session *s, char *buf, size_t size)
 {
-	char other[256] = "another patch";
 	int i, n = klpt_patch_count(s);
 
 	for (i = 0; i < n; i++) {
 		const struct klpt_patch *q = klpt_patch_at(s, i);
 
 		if (klpt_patch_in_transition(q)) {
-			snprintf(other, sizeof(other), "%s",
-				 klpt_patch_name(q));
-			break;
+			snprintf(buf, size, "%s", klpt_patch_name(q));
+			return true;
 		}
 	}
+	return false;
+}
+
+const char *top_busy_text(char *buf, size_t size, struct klpt_session *s)
+{
+	char other[256];
+
+	if (!top_busy_patch(s, other, sizeof(other)))
+		snprintf(other, sizeof(other), "another patch");
 	snprintf(buf, size, "%s is in transition (the kernel runs one at a "
 		 "time: EBUSY); wait until it completes, or reverse it", other);
 	return buf;

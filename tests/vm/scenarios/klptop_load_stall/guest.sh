@@ -8,6 +8,10 @@
 #                   round (pass 15), which klptop reports: exit 1,
 #                   nothing written: transition still 1 (then disabled
 #                   and removed by hand, lib.sh)
+#   busy            meanwhile, klptop --load of klpt_lp_vmlinux: 6.1
+#                   __klp_enable_patch() refuses it (EBUSY, no kernel
+#                   log line): exit 2, klpt_lp_sleep named, nothing
+#                   left loaded, klpt_lp_sleep's transition untouched
 #   disable         --stall-after 3 as below: exit 1, the reverse completed: no patch directory,
 #                   the module loaded with refcnt 0 (then rmmod)
 #   disable-unload  exit 1, the reverse completed and the module gone
@@ -19,8 +23,9 @@
 
 TGT=klpt_target_sleep
 LP=klpt_lp_sleep
+OTHER=klpt_lp_vmlinux
 
-need_modules klptrace $TGT $LP || guest_fail "modules missing from the image"
+need_modules klptrace $TGT $LP $OTHER || guest_fail "modules missing from the image"
 [ -x "$KLPT_TOP_BIN" ] || guest_fail "no klptop in the image (make -C tui)"
 load_klptrace || guest_fail "load_klptrace failed"
 start_sleeper || guest_fail "start_sleeper failed"
@@ -37,6 +42,8 @@ load_run() {
 load_run report --load "$KLPT_MODDIR/$LP.ko" --on-stall=report --stall-after 20
 expect_eq "sleeper's patch_state after report" 0 \
 	"$(patch_state "$(param $TGT pid)")"
+load_run busy --load "$KLPT_MODDIR/$OTHER.ko" --wait-complete
+[ -e /sys/module/$OTHER ] && fact busy_sysmodule present
 lp_disable $LP || guest_fail "disable $LP after report"
 wait_lp_gone $LP && rmmod_wait $LP || guest_fail "rmmod $LP after report"
 loop_until file_is /sys/module/$TGT/parameters/in_func 1 ||

@@ -39,6 +39,23 @@ def main():
             "rounds, the kernel logged %d:\n%s" %
             (said, logged, j.read("report.txt")))
 
+    # busy: a load during klpt_lp_sleep's transition, refused by the
+    # kernel (EBUSY, nothing logged for it): the patch in transition named
+    other = "klpt_lp_vmlinux"
+    err = j.read("busy.err")
+    j.check(j.fact("busy_rc") == "2", "busy: exit %s, not 2:\n%s" %
+            (j.fact("busy_rc"), j.read("busy.txt") + err))
+    j.check("(EBUSY): patch %s is in transition" % LP in err,
+            "busy: EBUSY without the patch in transition named:\n" + err)
+    j.check(j.fact("busy_sysmodule") == "", "busy: %s left loaded" % other)
+    s = load_snap(j.resultdir, "busy")
+    lp = s.livepatch.get(LP)
+    j.check(other not in s.livepatch and lp and lp["enabled"] == 1 and
+            lp["transition"] == 1, "busy: sysfs says %r" % (s.livepatch,))
+    j.check("enabling patch '%s'" % other not in
+            j.read("dmesg_busy.txt"), "busy: the kernel started enabling "
+            "%s" % other)
+
     # disable: the reverse completed, the module loaded with refcnt 0
     s = load_snap(j.resultdir, "disable")
     j.check(LP not in s.livepatch, "disable: %s still in "
