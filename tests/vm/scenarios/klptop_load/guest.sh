@@ -13,6 +13,10 @@
 #   3. klpt_lp_vmlinux.ko --wait-complete: exit 0; then sysfs says
 #      enabled 1, transition 0 and every task's patch_state is 1 or -1.
 #   4. the same without --wait-complete: exit 0, the patch there.
+#   5. once its transition is over, klpt_lp_sleep2.ko (an atomic
+#      replace, no task in klpt_sleep_fn) --wait-complete: exit 0, and
+#      klpt_lp_vmlinux named as replaced: its patch disabled or gone
+#      (sysfs), its module still loaded, then removable (rmmod).
 # Each run's kernel log lines are kept in dmesg_NAME.txt for the judge.
 # shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
@@ -21,7 +25,9 @@ VM=klpt_lp_vmlinux
 CBF=klpt_lp_cb_fail
 PLAIN=klpt_target_busy
 
-need_modules klptrace $VM $CBF $PLAIN || guest_fail "modules missing from the image"
+REP=klpt_lp_sleep2
+
+need_modules klptrace $VM $CBF $PLAIN klpt_target_sleep $REP || guest_fail "modules missing from the image"
 [ -x "$KLPT_TOP_BIN" ] || guest_fail "no klptop in the image (make -C tui)"
 load_klptrace || guest_fail "load_klptrace failed"
 
@@ -57,7 +63,17 @@ wait_lp_gone $VM && rmmod_wait $VM || guest_fail "rmmod $VM"
 # without --wait-complete: loaded, exit 0 at once
 load_run nowait --load "$KLPT_MODDIR/$VM.ko"
 snap nowait
-lp_disable $VM || guest_fail "disable $VM (nowait)"
-wait_lp_gone $VM && rmmod_wait $VM || guest_fail "rmmod $VM (nowait)"
+
+# an atomic replace over it, completed: the replaced patch named
+loop_until file_is "$KLPT_LP/$VM/transition" 0 ||
+	guest_fail "$VM's transition did not complete"
+insmod_test klpt_target_sleep || guest_fail "insmod klpt_target_sleep"
+load_run replace --load "$KLPT_MODDIR/$REP.ko" --wait-complete --timeout 120
+snap replace
+[ -e /sys/module/$VM ] && fact replace_vmmod present
+lp_disable $REP || guest_fail "disable $REP"
+wait_lp_gone $REP && rmmod_wait $REP || guest_fail "rmmod $REP"
+rmmod_wait $VM || guest_fail "rmmod $VM (replaced)"
+rmmod klpt_target_sleep || guest_fail "rmmod klpt_target_sleep"
 unload_klptrace
 exit 0

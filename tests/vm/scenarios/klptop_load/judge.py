@@ -80,6 +80,18 @@ def main():
             "nowait: sysfs says %r, not enabled 1" % (lp,))
     j.check("starting patching transition" in j.read("dmesg_nowait.txt"),
             "nowait: the kernel did not start the transition")
+    # the atomic replace: klpt_lp_vmlinux named as replaced, and it is
+    text, _ = out(j, "replace")
+    j.check(j.fact("replace_rc") == "0", "replace: exit %s, not 0:\n%s" %
+            (j.fact("replace_rc"), text))
+    rep = load_snap(j.resultdir, "replace")
+    lp = rep.livepatch.get("klpt_lp_vmlinux")
+    j.check(not lp or lp["enabled"] == 0, "replace: klpt_lp_vmlinux still "
+            "enabled: %r" % (lp,))
+    j.check(j.fact("replace_vmmod") == "present", "replace: the module "
+            "klpt_lp_vmlinux went (the core never unloads it)")
+    j.check("] replaced: klpt_lp_vmlinux " in text,
+            "replace: the replaced patch is not named:\n" + text)
     return j.done()
 
 

@@ -15,6 +15,10 @@
 #   disable         --stall-after 3 as below: exit 1, the reverse completed: no patch directory,
 #                   the module loaded with refcnt 0 (then rmmod)
 #   disable-unload  exit 1, the reverse completed and the module gone
+#   deadline        --on-stall=disable --timeout 2.5 --stall-after 1000:
+#                   one deadline from the load covers the reverse and
+#                   the wait: exit 1 within it (uptime, slack for TCG),
+#                   a closing line, then removed by hand
 #
 # Snapshots right after each exit are the judge's ground truth, with
 # the kernel log lines of each run (dmesg_NAME.txt).
@@ -58,6 +62,12 @@ load_run unload --load "$KLPT_MODDIR/$LP.ko" --on-stall=disable-unload \
 [ -e /sys/module/$LP ] && fact unload_sysmodule present
 [ -e "$KLPT_LP/$LP" ] && fact unload_lpdir present
 if rmmod $LP 2>/dev/null; then fact unload_rmmod ok; else fact unload_rmmod failed; fi
+
+_t0=$(cut -d' ' -f1 /proc/uptime)
+klptop_run deadline --load "$KLPT_MODDIR/$LP.ko" --on-stall=disable \
+	--stall-after 1000 --timeout 2.5
+fact deadline_secs "$(awk -v t0="$_t0" '{ print $1 - t0 }' /proc/uptime)"
+wait_lp_gone $LP && rmmod_wait $LP || guest_fail "rmmod $LP after deadline"
 
 set_param $TGT block 0 || guest_fail "block=0"
 rmmod $TGT || guest_fail "rmmod $TGT"

@@ -12,14 +12,15 @@ LP = "klpt_lp_sleep"
 def main():
     j = Judge(sys.argv[1])
     pid = int(j.fact("sleeper_pid"))
-    for name in ("report", "disable", "unload"):
+    for name in ("report", "disable", "unload", "deadline"):
         text = j.read(name + ".txt") + j.read(name + ".err")
         j.check(j.fact(name + "_rc") == "1", "%s: exit %s, not 1:\n%s" %
                 (name, j.fact(name + "_rc"), text))
         j.check("klpt_sleeper[%d] (kthread): sleeping in klpt_sleep_fn"
                 % pid in text, "%s: the blocker and its reason are not "
                 "named:\n%s" % (name, text))
-        j.check("'%s': starting patching transition" % LP in
+        j.check(name == "deadline" or
+                "'%s': starting patching transition" % LP in
                 j.read("dmesg_%s.txt" % name),
                 "%s: the kernel never started the transition" % name)
 
@@ -82,6 +83,17 @@ def main():
     j.check(j.read("unload.txt").rstrip().endswith("the module is gone"),
             "unload: the last line should say the module is gone:\n" +
             j.read("unload.txt"))
+    # deadline: --timeout 2.5 bounds the reverse and the wait too
+    text = j.read("deadline.txt")
+    secs = float(j.fact("deadline_secs") or "inf")
+    j.check(secs < 2.5 + 1.5, "deadline: ran %.2f s past a --timeout "
+            "2.5:\n%s" % (secs, text))
+    j.check("timeout after 2.5s" in text, "deadline: the timeout is not "
+            "said as given (2.5s):\n" + text)
+    j.check(text.rstrip().splitlines()[-1:] and
+            text.rstrip().splitlines()[-1].startswith(
+                LP + ": the load did not complete;"),
+            "deadline: no closing line:\n" + text)
     return j.done()
 
 
