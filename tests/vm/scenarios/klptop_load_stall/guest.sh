@@ -17,7 +17,7 @@
 #   disable-unload  exit 1, the reverse completed and the module gone
 #   deadline        --on-stall=disable --timeout 2.5 --stall-after 1000:
 #                   one deadline from the load covers the reverse and
-#                   the wait: exit 1 within it (uptime, slack for TCG),
+#                   the wait: exit 1 within it (uptime, 3 s slack: TCG),
 #                   a closing line, then removed by hand
 #
 # Snapshots right after each exit are the judge's ground truth, with
