@@ -90,7 +90,7 @@ struct top_config {
 	bool wait_unload;		/* --wait-unload */
 	bool unload;			/* --unload */
 	double timeout_s;		/* --timeout, 0 = none */
-	uint64_t clock_ns;		/* --timeout's start (mono ns), 0: the wait's */
+	uint64_t clock_ns;		/* --timeout from (mono ns), 0: now */
 	bool fallback;			/* --fallback */
 	const char *tracefs_dir;	/* --tracefs (tests) */
 	const char *root;		/* --root (tests) */
