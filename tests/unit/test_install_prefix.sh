@@ -48,8 +48,10 @@ refused() {	# target, what the message names, extra variables
 	if make -s -C "$top" "$1" $fake ${3:-} >"$tmp/log" 2>&1; then
 		fail "make $1 with $2 succeeded"
 	fi
-	# One line of ours; make adds its "*** ... Error" lines.
-	if [ "$(grep -cv '^make.*: \*\*\* ' "$tmp/log")" -ne 1 ] ||
+	# One line of ours; make adds its "*** ... Error" lines (and,
+	# run from a make -jN, a warning about the jobserver).
+	if [ "$(grep -cv -e '^make.*: \*\*\* ' -e '^make.*: warning: jobserver' \
+		"$tmp/log")" -ne 1 ] ||
 		! grep -q "$2" "$tmp/log"; then
 		cat "$tmp/log"
 		fail "make $1 with $2: not one line naming $2"
