@@ -199,6 +199,17 @@ struct klpt_truth {
 	 */
 	int nhints;
 	struct klpt_truth_task *hints;
+	/*
+	 * klpt_truth_take_tasks(): the patches and some tasks' states
+	 * only (no modules, CPUs, comm or start); see
+	 * klpt_model_refresh().
+	 */
+	bool partial;
+};
+
+/* A task to read: its tid and tgid (0: unknown). */
+struct klpt_tid {
+	int tid, tgid;
 };
 
 /*
@@ -210,6 +221,15 @@ int klpt_truth_take(const char *root, struct klpt_truth **out);
 void klpt_truth_free(struct klpt_truth *t);
 
 /*
+ * The patches, and the patch_state of the n tasks of ids alone (the
+ * fallback's cheap round, fbscan.c): a partial truth, in the list's
+ * order; KLPT_STATE_UNKNOWN for a task whose file cannot be read.
+ * -EPERM/-EACCES and -ENOMEM as klpt_truth_take().
+ */
+int klpt_truth_take_tasks(const char *root, const struct klpt_tid *ids,
+			  int n, struct klpt_truth **out);
+
+/*
  * Parse a kernel CPU list ("0-3,6\n") into a malloc'd array in
  * increasing order: the number of CPUs, or -EINVAL (malformed,
  * decreasing, a CPU above 65535 or more than 8192 of them) / -ENOMEM.
@@ -219,6 +239,41 @@ int klpt_cpulist_parse(const char *list, int **out);
 /* A recording keeps the start-up snapshot as text in a file. */
 int klpt_truth_save(const struct klpt_truth *t, FILE *f);
 int klpt_truth_load(FILE *f, struct klpt_truth **out);	/* -EBADMSG */
+
+/* ------------------------------------------------------------ fbscan.c */
+
+struct klpt_model;
+
+/* The fallback's ticks: what each reads, and the interval (fbscan.c). */
+struct klpt_fbscan {
+	unsigned int base_ms;	/* poll_ms */
+	unsigned int max_ms;	/* the longest interval */
+	unsigned int cur_ms;	/* the interval now */
+	/* the patches as last read (sorted by name), if known */
+	struct klpt_truth_patch *patches;
+	int npatches;
+	bool known;
+	bool full;		/* the next tick takes a whole snapshot */
+};
+
+void klpt_fbscan_init(struct klpt_fbscan *f, unsigned int base_ms);
+void klpt_fbscan_free(struct klpt_fbscan *f);
+
+/*
+ * A tick: 1 if it must take a whole snapshot (klpt_truth_take()); 0 and
+ * in *out the cheap round's partial truth (the patches unchanged, the
+ * model's unsettled tasks read) for klpt_model_refresh(); or a negative
+ * errno.  cheap_ok: the session sees task creations and exits.
+ */
+int klpt_fbscan_begin(struct klpt_fbscan *f, const struct klpt_model *m,
+		      const char *root, bool cheap_ok,
+		      struct klpt_truth **out);
+/* A whole snapshot was applied: its patches are the ones to compare. */
+int klpt_fbscan_taken(struct klpt_fbscan *f, const struct klpt_truth *t);
+/* After a cheap round: the next interval (short if it changed things). */
+unsigned int klpt_fbscan_after(struct klpt_fbscan *f, bool changed);
+/* An event changed what a cheap round would rely on: whole, and soon. */
+unsigned int klpt_fbscan_changed(struct klpt_fbscan *f);
 
 /* ------------------------------------------------------------ pfuncs.c */
 
@@ -286,6 +341,16 @@ void klpt_model_no_exits(struct klpt_model *m);
  * (nothing reports their switches, and procfs does not list them).
  */
 void klpt_model_set_fallback(struct klpt_model *m, bool on);
+
+/*
+ * The fallback's cheap round (model.c explains why it is enough): the
+ * tasks whose patch_state may have changed since the model learned it
+ * (*out, malloc'd) and their number, or -EAGAIN if only a whole
+ * snapshot can tell, or -ENOMEM; and the application of what was read
+ * of them (klpt_truth_take_tasks()): the number of tasks that changed.
+ */
+int klpt_model_unsettled(const struct klpt_model *m, struct klpt_tid **out);
+int klpt_model_refresh(struct klpt_model *m, const struct klpt_truth *t);
 
 /*
  * (Added with model.c.)  The public accessors on a bare model, for parts

@@ -2084,6 +2084,119 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 	reconcile_tasks(m, t, tp, missed);
 }
 
+/* ---------------------------------------- the fallback's cheap round */
+
+/*
+ * The fallback sees no switch: it re-reads patch_state (fbscan.c).  In a
+ * transition that began, to a known target, a task's patch_state
+ * changes only to the target (klp_update_patch_state() from
+ * klp_try_switch_task(), klp_check_stack() passing, or the task itself
+ * on its way to user space), until klp_complete_transition() makes every
+ * task KLP_UNDEFINED or klp_reverse_transition() flips the target (6.1
+ * kernel/livepatch/transition.c).  Both show in sysfs (the patch's
+ * transition and enabled), which the round reads first.  So a task the
+ * model has at the target stays there, and only the others need
+ * reading: pending, or unknown (created by a task the model did not
+ * know, or unreadable last time).  Outside a transition no state
+ * changes until one begins, which sysfs shows: nothing to read.  Idle
+ * tasks are not in procfs: they stay unknown.
+ *
+ * The tasks to read into *out (malloc'd; NULL if none) and their number,
+ * or -EAGAIN when only a whole snapshot can tell: events were lost
+ * since the last reconcile, or the transition has not begun (the init
+ * window: the start flips enabled just after, but the tasks read in
+ * between would be taken for a transition's), or its direction or patch
+ * is unknown.  -ENOMEM.
+ */
+int klpt_model_unsettled(const struct klpt_model *m, struct klpt_tid **out)
+{
+	const struct klpt_patch *p;
+	struct klpt_tid *ids = NULL;
+	int i, n = 0, cap = 0;
+
+	*out = NULL;
+	if (m->stale)
+		return -EAGAIN;
+	p = patch_in_transition(m);
+	if (!p)
+		return 0;
+	if (!p->begun || !target_ok(p->target) ||
+	    !strcmp(p->name, UNKNOWN_PATCH))
+		return -EAGAIN;
+	for (i = 0; i < m->tasks.n; i++) {
+		const struct klpt_task *k = m->tasks.obj[i];
+
+		if (k->key <= 0 || k->state == p->target)
+			continue;
+		if (n == cap) {
+			struct klpt_tid *d;
+
+			cap = cap ? cap * 2 : 16;
+			d = realloc(ids, (size_t)cap * sizeof(*ids));
+			if (!d) {
+				free(ids);
+				return -ENOMEM;
+			}
+			ids = d;
+		}
+		ids[n].tid = k->key;
+		ids[n].tgid = k->tgid;
+		n++;
+	}
+	*out = ids;
+	return n;
+}
+
+/*
+ * Apply a partial truth (klpt_truth_take_tasks() of the tasks
+ * klpt_model_unsettled() listed; its patches were found unchanged):
+ * each task's state as read, KLPT_STATE_UNKNOWN where it could not be
+ * read, never a guess.  A task of another tgid under the same tid by
+ * now (an exit and a creation applied since the list was made) is left
+ * to the next round.  The pending count is made again as a reconcile
+ * makes it (new tasks are counted only there).  Returns how many tasks
+ * changed state.
+ */
+int klpt_model_refresh(struct klpt_model *m, const struct klpt_truth *t)
+{
+	struct klpt_patch *tp;
+	unsigned int pending = 0;
+	int i, changed = 0;
+
+	if (!m || !t)
+		return 0;
+	for (i = 0; i < t->ntasks; i++) {
+		const struct klpt_truth_task *tt = &t->tasks[i];
+		struct klpt_task *k = task_find(m, tt->tid);
+		int state = tt->state;
+
+		if (!k || tt->tid <= 0 || (tt->tgid > 0 && k->tgid != tt->tgid))
+			continue;
+		if (!state_ok(state))
+			state = KLPT_STATE_UNKNOWN;
+		if (state == k->state)
+			continue;
+		set_state(m, k, state);
+		clear_blocked(k);
+		k->touched = t->ts;
+		changed++;
+	}
+	tp = patch_in_transition(m);
+	if (!tp || !tp->begun || !target_ok(tp->target))
+		return changed;
+	for (i = 0; i < m->tasks.n; i++) {
+		struct klpt_task *k = m->tasks.obj[i];
+
+		if (k->state != !tp->target)
+			continue;
+		if (k->reason == KLPT_REASON_NONE)
+			k->reason = KLPT_REASON_UNKNOWN;
+		pending++;
+	}
+	tp->pending = pending;
+	return changed;
+}
+
 /* ------------------------------------------ functions and the live patch */
 
 /*

@@ -97,6 +97,16 @@ struct klpt_session {
 	uint64_t events, lost;
 	uint64_t bad;		/* malformed records skipped */
 	unsigned int poll_ms;	/* fallback polling period */
+	unsigned int timer_ms;	/* the timer's interval now */
+	/*
+	 * The fallback's ticks (fbscan.c).  fb_cheap: the session was
+	 * opened in the fallback and the kernel has task:task_newtask and
+	 * sched:sched_process_exit (enabled then, live.c), so the model
+	 * sees every task come and go and a tick may read only the tasks
+	 * it has as unsettled.
+	 */
+	struct klpt_fbscan fb;
+	bool fb_cheap;
 	uint64_t klp_check_ns;	/* next look for klptrace.ko's removal */
 	/*
 	 * KLPT_MODE_FALLBACK because klptrace.ko's hooks do not fire now
@@ -188,6 +198,54 @@ static int sync_begin(struct klpt_session *s)
 	return 0;
 }
 
+/*
+ * The fallback proper: no klptrace.ko, or a session that lost it.  Not
+ * a degraded one (klptrace.ko's hooks off for a while): its timer also
+ * reads the hooks' state at poll_ms, and its klp events may come back.
+ */
+static bool fb_pure(const struct klpt_session *s)
+{
+	return s->mode == KLPT_MODE_FALLBACK && !s->degraded;
+}
+
+/* The polling timer's interval (fbscan.c's backing off); best effort. */
+static void fb_schedule(struct klpt_session *s, unsigned int ms)
+{
+	struct itimerspec its = {
+		.it_interval.tv_sec = ms / 1000,
+		.it_interval.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	if (s->timerfd < 0 || ms == s->timer_ms)
+		return;
+	its.it_value = its.it_interval;
+	if (!timerfd_settime(s->timerfd, 0, &its, NULL))
+		s->timer_ms = ms;
+}
+
+/*
+ * A tick of the fallback: a whole snapshot, or the cheap round's
+ * partial one (fbscan.c), made the pending resync point either way.
+ */
+static int fb_tick(struct klpt_session *s)
+{
+	struct klpt_truth *t;
+	uint64_t ts = now_ns();	/* before reading: see the top */
+	int ret;
+
+	ret = klpt_fbscan_begin(&s->fb, s->model, s->root, s->fb_cheap, &t);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		return sync_begin(s);
+	t->ts = ts;
+	sync_drop(s);
+	s->sync = t;
+	s->sync_owned = true;
+	s->sync_filled = false;
+	return 0;
+}
+
 /* Returns 1 if on_event asked to stop, else 0. */
 static int emit(struct klpt_session *s, const struct klpt_event *ev, int *n)
 {
@@ -254,10 +312,15 @@ static bool pinfo_event(enum klpt_event_type type)
 	}
 }
 
-/* Reconcile with the pending snapshot; RESYNC unless starting up. */
+/*
+ * Reconcile with the pending snapshot; RESYNC unless starting up.  A
+ * cheap round's partial one (fbscan.c) only sets the states it read,
+ * and says RESYNC only if one changed.
+ */
 static int sync_finish(struct klpt_session *s, int *n)
 {
 	struct klpt_event ev;
+	bool changed;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = KLPT_EV_RESYNC;
@@ -265,8 +328,19 @@ static int sync_finish(struct klpt_session *s, int *n)
 	ev.cpu = -1;
 	if (ev.ts > s->last_ts)
 		s->last_ts = ev.ts;	/* at start-up too (silent) */
+	if (s->sync->partial) {
+		changed = klpt_model_refresh(s->model, s->sync) > 0;
+		fb_schedule(s, klpt_fbscan_after(&s->fb, changed));
+		sync_drop(s);
+		return changed && !s->silent ? emit(s, &ev, n) : 0;
+	}
 	klpt_model_reconcile(s->model, s->sync);
 	pinfo_refresh(s);
+	if (fb_pure(s)) {
+		/* ENOMEM leaves the patches unknown: the next tick is whole */
+		klpt_fbscan_taken(&s->fb, s->sync);
+		fb_schedule(s, s->fb.cur_ms);
+	}
 	sync_drop(s);
 	return s->silent ? 0 : emit(s, &ev, n);
 }
@@ -331,6 +405,10 @@ static int step(struct klpt_session *s, struct tep_record *rec,
 		pinfo_refresh(s);
 	if (ev.type == KLPT_EV_TRANSITION_COMPLETE)
 		s->pinfo_again = true;
+	/* a patch module came or went: the next tick reads everything */
+	if (fb_pure(s) && (ev.type == KLPT_EV_MODULE_LOAD ||
+			   ev.type == KLPT_EV_MODULE_FREE))
+		fb_schedule(s, klpt_fbscan_changed(&s->fb));
 	return s->silent ? 0 : emit(s, &ev, n);
 }
 
@@ -570,7 +648,7 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 			return n;	/* on_event asked to stop */
 		/* Fallback: the ground truth is all there is; re-read it. */
 		if (s->mode == KLPT_MODE_FALLBACK && !s->sync) {
-			ret = sync_begin(s);
+			ret = fb_pure(s) ? fb_tick(s) : sync_begin(s);
 			if (ret < 0)
 				return klpt_err(-ret);
 		}
@@ -660,6 +738,7 @@ KLPT_API void klpt_session_close(struct klpt_session *s)
 		klpt_recorder_close(s->rec);
 	}
 	sync_drop(s);
+	klpt_fbscan_free(&s->fb);
 	s->held = NULL;
 	/* The merge and decoder use the source's tep: free them first. */
 	if (s->merge)
@@ -697,6 +776,7 @@ static int start_polling(struct klpt_session *s)
 				    TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->timerfd < 0 || timerfd_settime(s->timerfd, 0, &its, NULL))
 		return -errno;
+	s->timer_ms = s->poll_ms;
 	return epoll_add(s->epfd, s->timerfd);
 }
 
@@ -736,6 +816,11 @@ static int session_new(const struct klpt_session_opts *o,
 	if (ret)
 		goto fail;
 	s->poll_ms = o->poll_ms;
+	klpt_fbscan_init(&s->fb, o->poll_ms);
+	s->fb_cheap = s->mode == KLPT_MODE_FALLBACK &&
+		      tep_find_event_by_name(src->tep, "task", "task_newtask") &&
+		      tep_find_event_by_name(src->tep, "sched",
+					     "sched_process_exit");
 	/*
 	 * klptrace.ko's hooks may be off from the start: then the fallback
 	 * until they fire (no LOST: nothing was ever seen).  The timer runs

@@ -637,6 +637,86 @@ int klpt_truth_take(const char *root, struct klpt_truth **out)
 	return 0;
 }
 
+/*
+ * The fallback's cheap round (fbscan.c): the patches, as
+ * klpt_truth_take() reads them, and the patch_state of the listed tasks
+ * only, at <root>/proc/<tgid>/task/<tid>/patch_state (the tid stands for
+ * an unknown tgid: procfs finds any thread's directory by its tid, and
+ * its task/ entry lists the thread itself).  Nothing else: no stat, no
+ * modules, no CPUs.  A task whose file cannot be read (gone, or not
+ * where the model thinks) is in the result with the state
+ * KLPT_STATE_UNKNOWN: the model cannot say what it is now.  The tasks
+ * keep the list's order; comm and start are not read.
+ */
+int klpt_truth_take_tasks(const char *root, const struct klpt_tid *ids,
+			  int n, struct klpt_truth **out)
+{
+	struct vec pv = { .elem = sizeof(struct klpt_truth_patch) };
+	struct vec tv = { .elem = sizeof(struct klpt_truth_task) };
+	struct klpt_truth *t = NULL;
+	char path[PATH_MAX];
+	int procfd = -1, err, i;
+
+	if (!out || n < 0 || (n && !ids))
+		return klpt_err(EINVAL);
+	*out = NULL;
+	if (!root)
+		root = "";
+	err = take_patches(root, &pv);
+	if (!err && n) {
+		if (snprintf(path, sizeof(path), "%s/proc", root) >=
+		    (int)sizeof(path))
+			err = -ENAMETOOLONG;
+		else if ((procfd = open(path, O_RDONLY | O_DIRECTORY |
+					O_CLOEXEC)) < 0)
+			err = -errno;
+	}
+	for (i = 0; !err && i < n; i++) {
+		struct klpt_truth_task *k = vec_push(&tv);
+		long state;
+		int e;
+
+		if (!k) {
+			err = -ENOMEM;
+			break;
+		}
+		k->tid = ids[i].tid;
+		k->tgid = ids[i].tgid;
+		snprintf(path, sizeof(path), "%d/task/%d/patch_state",
+			 ids[i].tgid > 0 ? ids[i].tgid : ids[i].tid,
+			 ids[i].tid);
+		if (read_long_at(procfd, path, -1, 1, &state, &e))
+			k->state = (int)state;
+		else if (fatal(e))
+			err = -e;
+		else
+			k->state = KLPT_STATE_UNKNOWN;
+	}
+	if (procfd >= 0)
+		close(procfd);
+	if (!err) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			err = -ENOMEM;
+	}
+	if (err) {
+		free(pv.data);
+		free(tv.data);
+		return klpt_err(-err);
+	}
+	t->patches = pv.data;
+	t->npatches = pv.n;
+	if (t->npatches)
+		qsort(t->patches, (size_t)t->npatches, sizeof(*t->patches),
+		      cmp_patch);
+	t->tasks = tv.data;
+	t->ntasks = tv.n;
+	t->npossible = -1;
+	t->partial = true;
+	*out = t;
+	return 0;
+}
+
 /* ---------------------------------------------------------- save/load */
 
 /* Write s with bytes outside printable ASCII, ' ' and '%' as %XX. */
