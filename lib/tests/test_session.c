@@ -703,6 +703,59 @@ static int open_polling(struct seen *seen, struct klpt_session **s)
 	return klpt_session_open_live(&o, s);
 }
 
+/*
+ * The fallback's cheap ticks in a session (fbscan.c; test_fbscan.c has
+ * the cases): only the unsettled tasks are read, a tick that finds
+ * nothing new says nothing, one that finds a switch says RESYNC, and a
+ * module loaded makes the next tick read everything.  The probe: the
+ * settled task's file goes back to !target, which the kernel never does
+ * in a transition; only a whole snapshot reads it.
+ */
+static void test_fallback_cheap_ticks(void)
+{
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+	const struct klpt_task *t;
+	struct fake_page pg;
+	int i;
+
+	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_NO_KLP), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_task(&ft, 300, 300, "app", 1, false), 0);
+	CHECK_INT(fake_task(&ft, SLEEPER, SLEEPER, "klpt_sleeper", 0, true), 0);
+	CHECK_INT(open_polling(&seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	/* ticks (every 5 ms, then backing off to 40) that find nothing */
+	for (i = 0; i < 10; i++)
+		CHECK(klpt_session_poll(s, 20) >= 0, "poll");
+	CHECK_INT(seen.n, 0);
+
+	CHECK_INT(fake_task_state(&ft, 300, 300, 0), 0);
+	CHECK_INT(fake_task_state(&ft, SLEEPER, SLEEPER, 1), 0);
+	poll_until(s, &seen, 1);
+	CHECK_INT(seen.type[0], KLPT_EV_RESYNC);
+	t = klpt_task_find(s, SLEEPER);
+	CHECK(t && klpt_task_state(t) == KLPT_PATCHED, "sleeper not patched");
+	t = klpt_task_find(s, 300);
+	CHECK(t && klpt_task_state(t) == KLPT_PATCHED, "300 was read");
+
+	fake_page_init(&pg);
+	CHECK_INT(FAKE_EVENT(&ft, &pg, future(), "module", "module_load",
+			     FV("name", "klpt_lp_other"), FV("taints", 0)), 0);
+	CHECK_INT(fake_page_write(&ft, 0, &pg), 0);
+	poll_until(s, &seen, 3);
+	CHECK_INT(seen.type[1], KLPT_EV_MODULE_LOAD);
+	CHECK_INT(seen.type[2], KLPT_EV_RESYNC);
+	t = klpt_task_find(s, 300);
+	CHECK(t && klpt_task_state(t) == KLPT_UNPATCHED,
+	      "the whole snapshot did not read 300");
+out:
+	finish(s);
+}
+
 /* klptrace.ko loaded, its hooks live, and ftrace on. */
 static void hooks_live(void)
 {
@@ -1881,6 +1934,7 @@ int main(void)
 	RUN(test_poll);
 	RUN(test_fallback);
 	RUN(test_forced_fallback);
+	RUN(test_fallback_cheap_ticks);
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);
