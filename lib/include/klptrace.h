@@ -244,7 +244,11 @@ struct klpt_session_opts {
 	 */
 	const char *root;
 	unsigned int buffer_kb;		/* per-CPU ring buffer, default 1024 */
-	unsigned int poll_ms;		/* fallback polling, default 500 */
+	/*
+	 * Fallback polling, default 500: the shortest interval; it doubles
+	 * while nothing changes, up to 8 times this (klpt_session_open_live(3))
+	 */
+	unsigned int poll_ms;
 };
 
 #define KLPT_OPTS_INIT(type, name, ...)					\
