@@ -11,8 +11,9 @@
  * the kernel's open/read/close of procfs files is nearly all of it.
  * So a tick is one of:
  *
- *   - cheap: the patches' enabled and transition, then the patch_state
- *     of the tasks the model does not have at the target
+ *   - cheap: the patches' enabled and transition, the patch modules'
+ *     refcnt, then the patch_state of the tasks the model does not have
+ *     at the target
  *     (klpt_model_unsettled(): only they can change before the
  *     transition ends; model.c says why).  New tasks come from
  *     task:task_newtask with their creator's state, exits from
@@ -20,7 +21,8 @@
  *     from module:*: the events the fallback subscribes to (live.c).
  *   - whole (klpt_truth_take()): at the start, after lost events, when
  *     the patches read differ from the last read (a transition began,
- *     reversed or completed, a patch came or went), after a module was
+ *     reversed or completed, a patch came or went) or a patch module's
+ *     refcnt from the model's, after a module was
  *     loaded or freed, when the model cannot list what to read (see
  *     klpt_model_unsettled()), and always when the session cannot rely
  *     on the task events (klptrace.ko's hooks off, or removed under the
@@ -78,6 +80,27 @@ static bool same_patches(const struct klpt_fbscan *f,
 	return true;
 }
 
+/*
+ * The patch modules' references as the model has them.  module_get and
+ * module_put say every change (6.1 kernel/module/main.c), but a
+ * reference is what an unload waits for, and one file per patch module
+ * is cheap: a count that differs, or a module gone (its free is an
+ * event too), makes the tick whole.
+ */
+static bool same_refcnts(const struct klpt_model *m, const char *root)
+{
+	int i, n = klpt_model_module_count(m), rc;
+
+	for (i = 0; i < n; i++) {
+		const struct klpt_module *mod = klpt_model_module_at(m, i);
+
+		if (klpt_truth_refcnt(root, klpt_module_name(mod), &rc) ||
+		    rc != klpt_module_refcnt(mod))
+			return false;
+	}
+	return true;
+}
+
 int klpt_fbscan_begin(struct klpt_fbscan *f, const struct klpt_model *m,
 		      const char *root, bool cheap_ok,
 		      struct klpt_truth **out)
@@ -87,7 +110,7 @@ int klpt_fbscan_begin(struct klpt_fbscan *f, const struct klpt_model *m,
 	int n, ret;
 
 	*out = NULL;
-	if (f->full || !cheap_ok || !f->known)
+	if (f->full || !cheap_ok || !f->known || !same_refcnts(m, root))
 		return 1;
 	n = klpt_model_unsettled(m, &ids);
 	if (n == -EAGAIN)

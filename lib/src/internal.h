@@ -228,6 +228,8 @@ void klpt_truth_free(struct klpt_truth *t);
  */
 int klpt_truth_take_tasks(const char *root, const struct klpt_tid *ids,
 			  int n, struct klpt_truth **out);
+/* <root>/sys/module/<name>/refcnt: 0, -ENOENT (gone), -errno, -EBADMSG */
+int klpt_truth_refcnt(const char *root, const char *name, int *refcnt);
 
 /*
  * Parse a kernel CPU list ("0-3,6\n") into a malloc'd array in

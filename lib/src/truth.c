@@ -717,6 +717,25 @@ int klpt_truth_take_tasks(const char *root, const struct klpt_tid *ids,
 	return 0;
 }
 
+/*
+ * <root>/sys/module/<name>/refcnt into *refcnt: 0, or -ENOENT (the
+ * module is gone), another negative errno, -EBADMSG if not a count.
+ */
+int klpt_truth_refcnt(const char *root, const char *name, int *refcnt)
+{
+	char path[PATH_MAX];
+	long rc;
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/sys/module/%s/refcnt",
+		     root ? root : "", name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (!read_long_at(AT_FDCWD, path, -1, INT_MAX, &rc, &err))
+		return err ? -err : -EBADMSG;
+	*refcnt = (int)rc;
+	return 0;
+}
+
 /* ---------------------------------------------------------- save/load */
 
 /* Write s with bytes outside printable ASCII, ' ' and '%' as %XX. */

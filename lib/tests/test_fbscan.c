@@ -203,7 +203,8 @@ static void test_unknown_tgid(void)
 
 /*
  * What a cheap tick cannot rely on makes it whole: the patches changed
- * (a completion, a reverse), a change an event announced, events lost,
+ * (a completion, a reverse) or a patch module's references, a change an
+ * event announced, events lost,
  * a session that does not see task creations and exits.
  */
 static void test_whole_when_needed(void)
@@ -238,6 +239,14 @@ static void test_whole_when_needed(void)
 	CHECK_INT(klpt_fbscan_begin(&f, m, ft.root, true, &t), 1);
 	fake_patch_remove(&ft, "klpt_lp_other");
 	CHECK_INT(cheap_tick(&f, m, &changed), 0);
+	/* the patch module's reference count moved, or it is gone */
+	CHECK_INT(fake_module(&ft, LP, 0, true), 0);
+	CHECK_INT(klpt_fbscan_begin(&f, m, ft.root, true, &t), 1);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(cheap_tick(&f, m, &changed), 0);
+	fake_module_remove(&ft, LP);
+	CHECK_INT(klpt_fbscan_begin(&f, m, ft.root, true, &t), 1);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
 
 	/* a module came or went (the session tells on its event) */
 	CHECK_INT(klpt_fbscan_changed(&f), 500);
