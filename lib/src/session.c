@@ -180,6 +180,17 @@ static void sync_drop(struct klpt_session *s)
 	s->sync_owned = false;
 }
 
+/* Make t, read from ts on, the pending resync point. */
+static void sync_set(struct klpt_session *s, struct klpt_truth *t,
+		     uint64_t ts)
+{
+	t->ts = ts;
+	sync_drop(s);
+	s->sync = t;
+	s->sync_owned = true;
+	s->sync_filled = false;
+}
+
 /* Take a snapshot now and make it the pending resync point. */
 static int sync_begin(struct klpt_session *s)
 {
@@ -190,11 +201,7 @@ static int sync_begin(struct klpt_session *s)
 	ret = klpt_truth_take(s->root, &t);
 	if (ret < 0)
 		return ret;
-	t->ts = ts;
-	sync_drop(s);
-	s->sync = t;
-	s->sync_owned = true;
-	s->sync_filled = false;
+	sync_set(s, t, ts);
 	return 0;
 }
 
@@ -238,11 +245,7 @@ static int fb_tick(struct klpt_session *s)
 		return ret;
 	if (ret > 0)
 		return sync_begin(s);
-	t->ts = ts;
-	sync_drop(s);
-	s->sync = t;
-	s->sync_owned = true;
-	s->sync_filled = false;
+	sync_set(s, t, ts);
 	return 0;
 }
 

@@ -44,6 +44,14 @@ static struct klpt_model *model_taken(struct klpt_fbscan *f)
 	return m;
 }
 
+/* A test's end: its model (NULL if none), its ticks, the fake root. */
+static void finish(struct klpt_model *m, struct klpt_fbscan *f)
+{
+	klpt_model_free(m);
+	klpt_fbscan_free(f);
+	fake_tracefs_cleanup(&ft);
+}
+
 /* LP being enabled: init at the target, PROC too, SLEEPER and THREAD not. */
 static void enabling_system(void)
 {
@@ -138,9 +146,7 @@ static void test_reads_unsettled_only(void)
 		CHECK_INT(ids[0].tid, THREAD);
 	free(ids);
 out:
-	klpt_model_free(m);
-	klpt_fbscan_free(&f);
-	fake_tracefs_cleanup(&ft);
+	finish(m, &f);
 }
 
 /*
@@ -175,9 +181,7 @@ static void test_unreadable_is_unknown(void)
 	CHECK_INT(cheap_tick(&f, m, &changed), 0);
 	CHECK_INT(changed, 0);
 out:
-	klpt_model_free(m);
-	klpt_fbscan_free(&f);
-	fake_tracefs_cleanup(&ft);
+	finish(m, &f);
 }
 
 /* A tgid the model does not know: procfs is asked under the tid. */
@@ -262,9 +266,7 @@ static void test_whole_when_needed(void)
 	CHECK_INT(klpt_fbscan_begin(&f, m, ft.root, true, &t), 1);
 	CHECK(!t, "a truth with a whole tick");
 out:
-	klpt_model_free(m);
-	klpt_fbscan_free(&f);
-	fake_tracefs_cleanup(&ft);
+	finish(m, &f);
 }
 
 /* No transition: no task can change; a tick reads the patches alone. */
@@ -287,9 +289,7 @@ static void test_no_transition(void)
 	CHECK_INT(cheap_tick(&f, m, &changed), 0);
 	CHECK_INT(changed, 0);
 out:
-	klpt_model_free(m);
-	klpt_fbscan_free(&f);
-	fake_tracefs_cleanup(&ft);
+	finish(m, &f);
 }
 
 /*
