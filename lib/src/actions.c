@@ -15,21 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-#define NAME_MAX_LEN	64	/* a module name (MODULE_NAME_LEN) fits */
-
-static bool real_root(const char *root)
-{
-	return !root || !*root || !strcmp(root, "/");
-}
-
 static int unload_default(const char *root, const char *module)
 {
-	if (!real_root(root))
+	if (!klpt_real_root(root))
 		return -EOPNOTSUPP;	/* a fake system: never the real one */
 	if (syscall(SYS_delete_module, module, O_NONBLOCK) == 0)
 		return 0;
@@ -38,20 +30,6 @@ static int unload_default(const char *root, const char *module)
 
 int (*klpt_unload_module_fn)(const char *root, const char *module) =
 	unload_default;
-
-/* A name that can be a patch or module: one path component. */
-static bool name_ok(const char *name)
-{
-	size_t n = strnlen(name, NAME_MAX_LEN);
-
-	return n && n < NAME_MAX_LEN && !strchr(name, '/') &&
-	       strcmp(name, ".") && strcmp(name, "..");
-}
-
-static int perm(int err)
-{
-	return err == EACCES ? EPERM : err;
-}
 
 /* Common checks; the session's root in *root. */
 static int begin(struct klpt_session *s, const char *name, const char **root)
@@ -63,7 +41,7 @@ static int begin(struct klpt_session *s, const char *name, const char **root)
 	*root = klpt_session_root(s);
 	if (!*root)
 		*root = "";
-	return name_ok(name) ? 0 : -ENOENT;
+	return klpt_name_ok(name) ? 0 : -ENOENT;
 }
 
 static int attr_path(char *buf, size_t size, const char *root,
@@ -83,12 +61,12 @@ static int patch_exists(const char *root, const char *patch)
 
 	snprintf(path, sizeof(path), "%s/sys/kernel/livepatch", root);
 	if (stat(path, &st))
-		return errno == ENOENT ? -EOPNOTSUPP : -perm(errno);
+		return errno == ENOENT ? -EOPNOTSUPP : -klpt_perm(errno);
 	if (attr_path(path, sizeof(path), root, patch, ""))
 		return -ENOENT;
 	if (stat(path, &st))
 		return errno == ENOENT || errno == ENOTDIR ? -ENOENT :
-		       -perm(errno);
+		       -klpt_perm(errno);
 	return S_ISDIR(st.st_mode) ? 0 : -ENOENT;
 }
 
@@ -107,12 +85,12 @@ static int read_attr(const char *root, const char *patch, const char *file,
 		return err;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -perm(errno);	/* ENOENT: freed meanwhile */
+		return -klpt_perm(errno);	/* ENOENT: freed meanwhile */
 	n = read(fd, buf, sizeof(buf) - 1);
 	err = errno;
 	close(fd);
 	if (n < 0)
-		return -perm(err);
+		return -klpt_perm(err);
 	buf[n] = '\0';
 	if (buf[0] != '0' && buf[0] != '1')
 		return -EIO;
@@ -134,13 +112,13 @@ static int write_attr(const char *root, const char *patch, const char *file,
 	/* no O_CREAT: only attributes the kernel made are written */
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -perm(errno);
+		return -klpt_perm(errno);
 	n = write(fd, val, len);
 	err = errno;
 	if (close(fd) && n >= 0)
-		return -perm(errno);
+		return -klpt_perm(errno);
 	if (n < 0)
-		return -perm(err);	/* the store's errno: EINVAL, EBUSY */
+		return -klpt_perm(err);	/* the store's errno: EINVAL, EBUSY */
 	return (size_t)n == len ? 0 : -EIO;
 }
 
@@ -183,12 +161,6 @@ KLPT_API int klpt_patch_force(struct klpt_session *s, const char *patch)
 	return err ? klpt_err(-err) : 0;
 }
 
-static void set_why(char *why, size_t size, const char *fmt, const char *arg)
-{
-	if (why && size)
-		snprintf(why, size, fmt, arg);
-}
-
 KLPT_API int klpt_module_unload(struct klpt_session *s, const char *module,
 				char *why, size_t size)
 {
@@ -200,12 +172,12 @@ KLPT_API int klpt_module_unload(struct klpt_session *s, const char *module,
 		why[0] = '\0';
 	if (err) {
 		if (err == -ENOENT)
-			set_why(why, size, "no livepatch module %s", module);
+			klpt_why_set(why, size, "no livepatch module %s", module);
 		return klpt_err(-err);
 	}
 	m = klpt_module_find(s, module);
 	if (!m) {
-		set_why(why, size, "no livepatch module %s", module);
+		klpt_why_set(why, size, "no livepatch module %s", module);
 		return klpt_err(ENOENT);
 	}
 	if (klpt_module_verdict(s, m, why, size) != KLPT_READY)
@@ -214,19 +186,16 @@ KLPT_API int klpt_module_unload(struct klpt_session *s, const char *module,
 	       unload_default)(root, module);
 	if (err == -EWOULDBLOCK || err == -EBUSY) {
 		/* a reference the model did not see yet, or a user */
-		set_why(why, size, "the kernel still counts references to %s",
+		klpt_why_set(why, size, "the kernel still counts references to %s",
 			module);
 		return klpt_err(EBUSY);
 	}
-	return err ? klpt_err(perm(-err)) : 0;
+	return err ? klpt_err(klpt_perm(-err)) : 0;
 }
 
 static uint64_t now_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+	return klpt_mono_ns() / 1000000;
 }
 
 /* 1 ready, 0 not yet, -ENOENT gone (or never a livepatch module). */

@@ -13,6 +13,7 @@
  *   session.c  the public session object; ties the parts together
  *   actions.c  disable, force, unload, wait
  *   load.c     load a livepatch module, wait for its transition
+ *   util.c     small helpers the actions and the load share
  *
  * Everything here has hidden visibility (the default of the build); only
  * KLPT_API functions are exported.
@@ -21,8 +22,10 @@
 #define KLPT_INTERNAL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <event-parse.h>
 #include <kbuffer.h>
 
@@ -36,6 +39,48 @@ static inline int klpt_err(int err)
 	errno = err;
 	return -err;
 }
+
+/* -------------------------------------------------------------- util.c */
+
+/* MODULE_NAME_LEN on 64-bit (64 - sizeof(unsigned long)), with its NUL */
+#define KLPT_MODULE_NAME_LEN	56
+
+/* The real system's root: only there may a module be loaded or removed. */
+static inline bool klpt_real_root(const char *root)
+{
+	return !root || !*root || !strcmp(root, "/");
+}
+
+/* A module or patch name as the kernel takes it: one path component. */
+static inline bool klpt_name_ok(const char *name)
+{
+	size_t n = strnlen(name, KLPT_MODULE_NAME_LEN);
+
+	return n && n < KLPT_MODULE_NAME_LEN && !strchr(name, '/') &&
+	       strcmp(name, ".") && strcmp(name, "..");
+}
+
+/* A kernel errno as the actions report it: EACCES folded into EPERM. */
+static inline int klpt_perm(int err)
+{
+	return err == EACCES ? EPERM : err;
+}
+
+/* CLOCK_MONOTONIC in ns (live.c's instances use trace_clock mono). */
+uint64_t klpt_mono_ns(void);
+
+/* snprintf into why (one line for the caller) unless why is NULL/size 0. */
+void klpt_why_set(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Copy a caller's options struct (in, its sz field in_sz; its first
+ * member is size_t sz) into out (size bytes, zeroed first), as libbpf
+ * does: sz smaller than the sz field itself is -EINVAL, a larger struct
+ * of a newer header is fine if what this library does not know is
+ * zero.  out's sz becomes size.  in NULL: all zero.
+ */
+int klpt_opts_copy(void *out, size_t size, const void *in, size_t in_sz);
 
 /* ------------------------------------------------------------- pages.c */
 
@@ -364,6 +409,18 @@ int klpt_model_refresh(struct klpt_model *m, const struct klpt_truth *t);
 int klpt_model_patch_count(const struct klpt_model *m);
 const struct klpt_patch *klpt_model_patch_at(const struct klpt_model *m,
 					     int i);
+/*
+ * Progress of p's transitions: a count that grows by one whenever a task
+ * that was there when the transition began leaves !target (switches to
+ * the target, or exits).  A task created during the transition (it
+ * copies its creator's state) counts nothing, nor does a state becoming
+ * unknown; a state found at the target after being unknown counts if
+ * it was !target before.  In the fallback, a task first seen by a poll
+ * during a transition the model knew counts as created then.
+ */
+uint64_t klpt_patch_moved(const struct klpt_patch *p);
+/* Its place on klp_patches (the st_ino of its directory); 0 unknown. */
+uint64_t klpt_patch_order(const struct klpt_patch *p);
 const struct klpt_patch *klpt_model_patch_find(const struct klpt_model *m,
 					       const char *name);
 int klpt_model_task_count(const struct klpt_model *m);
@@ -417,6 +474,23 @@ struct klpt_model *klpt_session_model(const struct klpt_session *s);
  * <root>/sys/kernel/livepatch and reads the truth there too.
  */
 const char *klpt_session_root(const struct klpt_session *s);
+/*
+ * The session's time in ns: CLOCK_MONOTONIC live (the events' clock),
+ * the last event's time in a replay (the recording's clock, which
+ * advances only as the replay does).
+ */
+uint64_t klpt_session_now_ns(const struct klpt_session *s);
+/*
+ * A waiter inside the library (klpt_wait_transition()) that must look at
+ * the model right after some events, not only after a whole batch (a
+ * replay's batch, or a live one's, may hold a transition's end and the
+ * next one's start): processing stops after an event for which fn
+ * returns true (applied to the model and given to on_event), as when
+ * on_event asks to stop.  fn NULL: none.
+ */
+typedef bool (*klpt_stop_fn)(const struct klpt_event *ev, void *ctx);
+void klpt_session_set_stop(struct klpt_session *s, klpt_stop_fn fn,
+			   void *ctx);
 
 /* ---------------------------------------------------------- instance.c */
 
@@ -618,17 +692,19 @@ extern int (*klpt_load_module_fn)(const char *root, int fd,
 /*
  * The stall decision of klpt_wait_transition(), apart from any clock or
  * session so that it can be tested on a scripted sequence: progress is
- * a new low of the tasks not yet switched, or a new target.
+ * the transition's progress count growing (klpt_patch_moved()), or a
+ * new target after a known one (a reverse).
  */
 struct klpt_stall {
-	unsigned int best;	/* lowest count seen, KLPT_UNKNOWN_COUNT */
-	int target;		/* enum klpt_state of the last step */
+	uint64_t moved;		/* the count at the last step */
+	bool known;		/* a step was taken */
+	int target;		/* enum klpt_state, the last known */
 	uint64_t since_ns;	/* the last progress */
 };
 
 void klpt_stall_init(struct klpt_stall *st, uint64_t now_ns);
 /* ns since the last progress, after this observation. */
 uint64_t klpt_stall_step(struct klpt_stall *st, uint64_t now_ns, int target,
-			 unsigned int pending);
+			 uint64_t moved);
 
 #endif /* KLPT_INTERNAL_H */

@@ -116,6 +116,13 @@ struct klpt_patch {
 	 * without its init (not known).
 	 */
 	bool no_nops;
+	/*
+	 * Progress of its transitions (klpt_patch_moved()): tasks seen
+	 * reaching the target from !target, or exiting at !target, counting
+	 * only tasks that were there when the transition began (see
+	 * set_state()).
+	 */
+	uint64_t moved;
 };
 
 struct klpt_task {
@@ -143,6 +150,14 @@ struct klpt_task {
 	 * created by a creator unknown to the model (task_newtask)
 	 */
 	int state;
+	/*
+	 * Created during the transition under way, at the state its creator
+	 * had: its switch or exit is no progress of the transition (a task
+	 * that forks while unswitched would fake it).  And: at !target when
+	 * its state became unknown (an idle task after lost events), so
+	 * that the target found later is a switch.
+	 */
+	bool newborn, was_pending;
 	int reason, err;
 	const char *func;	/* interned in the model, "" if none */
 	uint64_t first_blocked, last_blocked;
@@ -840,8 +855,37 @@ static void exited_del(struct klpt_model *m, int key)
 		table_remove_at(&m->exited, i);
 }
 
+/* A task of p's transition left !target (switched, or exited). */
+static bool moved(const struct klpt_patch *p, const struct klpt_task *t,
+		  int state)
+{
+	if (!p || !target_ok(p->target) || t->newborn)
+		return false;
+	if (t->state == KLPT_STATE_UNKNOWN && t->was_pending)
+		return state == p->target;
+	return t->state == !p->target && state != t->state &&
+	       state != KLPT_STATE_UNKNOWN;
+}
+
+/*
+ * Every change of a task's state goes through here, and so does the
+ * progress count of the patch in transition: a known !target becoming
+ * the target counts; becoming unknown (lost events) does not, but
+ * the target found after it does (was_pending).
+ */
 static void set_state(struct klpt_model *m, struct klpt_task *t, int state)
 {
+	struct klpt_patch *p = patch_in_transition(m);
+
+	if (moved(p, t, state))
+		p->moved++;
+	if (state == KLPT_STATE_UNKNOWN)
+		t->was_pending = (t->state == KLPT_STATE_UNKNOWN &&
+				  t->was_pending) ||
+				 (p && target_ok(p->target) &&
+				  t->state == !p->target);
+	else
+		t->was_pending = false;
 	m->nstate[NS(t->state)]--;
 	t->state = state;
 	m->nstate[NS(state)]++;
@@ -929,6 +973,7 @@ static void all_tasks(struct klpt_model *m, int state)
 		set_state(m, t, state);
 		clear_blocked(t);
 		t->exact = true;
+		t->newborn = false;	/* there when it began */
 	}
 }
 
@@ -1236,6 +1281,7 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 	if (ev->task.via == KLPT_VIA_FORK) {
 		t->exact = true;	/* no check before its birth */
 		t->fork_seen = true;
+		t->newborn = patch_in_transition(m) != NULL;
 	}
 	if (ev->task.via != KLPT_VIA_FORK && t->state != to)
 		pending_switched(m, to);
@@ -1282,6 +1328,7 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 	t->tgid = ev->task.tgid > 0 ? ev->task.tgid : parent ? parent->tgid : 0;
 	t->kthread = ev->task.kthread >= 0 ? (ev->task.kthread > 0) :
 		     hint_kthread(m, key, ev->task.comm);
+	t->newborn = patch_in_transition(m) != NULL;
 	set_state(m, t, state);
 	t->touched = ev->ts;
 	/* every check since its birth is seen, but not in the fallback */
@@ -1293,10 +1340,16 @@ static void apply_new(struct klpt_model *m, const struct klpt_event *ev)
 static void task_drop(struct klpt_model *m, int key)
 {
 	int i = table_find_index(&m->tasks, hash_int(key), &key);
+	struct klpt_patch *p;
+	struct klpt_task *t;
 
 	if (i < 0)
 		return;
-	m->nstate[NS(((struct klpt_task *)m->tasks.obj[i])->state)]--;
+	t = m->tasks.obj[i];
+	p = patch_in_transition(m);
+	if (p && moved(p, t, p->target))
+		p->moved++;	/* it holds the transition no more */
+	m->nstate[NS(t->state)]--;
 	table_remove_at(&m->tasks, i);
 }
 
@@ -1784,12 +1837,17 @@ static bool drop_unseen_module(void *obj, void *ctx)
 }
 
 /* Tasks that left procfs; idle tasks (pid 0) are never in it. */
+/* ctx: the patch in transition, whose progress a gone task may be. */
 static bool drop_unseen_task(void *obj, void *ctx)
 {
 	struct klpt_task *t = obj;
+	struct klpt_patch *p = ctx;
 
-	(void)ctx;
-	return !t->seen && t->key > 0;
+	if (t->seen || t->key <= 0)
+		return false;
+	if (p && moved(p, t, p->target))
+		p->moved++;	/* exited since the last look */
+	return true;
 }
 
 static void recount(struct klpt_model *m)
@@ -1919,6 +1977,11 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 	unsigned int pending = 0;
 	/* tasks are pending only once the transition started, to a target */
 	bool pend = tp && tp->begun && target_ok(target);
+	/*
+	 * A task first seen now was born since the last look, if the model
+	 * knew the tasks and this transition then; else it was there.
+	 */
+	bool born = pend && m->tasks.n > 0;
 
 	for (i = 0; i < m->tasks.n; i++)
 		((struct klpt_task *)m->tasks.obj[i])->seen = false;
@@ -1931,12 +1994,18 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		exited_del(m, tt->tid);		/* alive: a reused id */
 		if (k && !same_task(k, tt, missed)) {
 			/* the id was reused, or may have been: another task */
+			if (tp && moved(tp, k, tp->target))
+				tp->moved++;	/* the old one exited */
 			clear_blocked(k);
 			k->touched = t->ts;
 			k->exact = checks_seen(m);
+			k->newborn = born;
 		}
-		if (!k)
+		if (!k) {
 			k = task_get(m, tt->tid, tt->comm, t->ts);
+			if (k)
+				k->newborn = born;
+		}
 		if (!k)
 			continue;
 		k->tgid = tt->tgid;
@@ -1951,7 +2020,7 @@ static void reconcile_tasks(struct klpt_model *m, const struct klpt_truth *t,
 		}
 		k->seen = true;
 	}
-	table_compact(&m->tasks, drop_unseen_task, NULL);
+	table_compact(&m->tasks, drop_unseen_task, tp);
 	idle_tasks(m, t);
 	for (i = 0; i < m->tasks.n; i++) {
 		struct klpt_task *k = m->tasks.obj[i];
@@ -2835,6 +2904,16 @@ KLPT_API bool klpt_patch_forced(const struct klpt_patch *p)
 KLPT_API bool klpt_patch_freed(const struct klpt_patch *p)
 {
 	return p && p->freed;
+}
+
+uint64_t klpt_patch_moved(const struct klpt_patch *p)
+{
+	return p ? p->moved : 0;
+}
+
+uint64_t klpt_patch_order(const struct klpt_patch *p)
+{
+	return p && p->info_known ? p->info.order : 0;
 }
 
 KLPT_API bool klpt_patch_released(const struct klpt_patch *p)

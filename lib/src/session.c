@@ -70,6 +70,9 @@ struct klpt_session {
 	struct klpt_decoder *dec;
 	struct klpt_model *model;
 	klpt_event_fn on_event;
+	/* an internal waiter's stop (klpt_session_set_stop()) */
+	klpt_stop_fn stop;
+	void *stop_ctx;
 	void *ctx;
 	enum klpt_mode mode;
 	char *root;		/* prefix of /sys and /proc, "" for real */
@@ -137,12 +140,14 @@ const char *klpt_session_root(const struct klpt_session *s)
 	return s ? s->root : "";
 }
 
-static uint64_t now_ns(void)
+/*
+ * The session's clock: the monotonic clock live (its events' clock), the
+ * recording's time in a replay (the last event's), which runs only as
+ * the replay goes on.
+ */
+uint64_t klpt_session_now_ns(const struct klpt_session *s)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	return s->mode == KLPT_MODE_REPLAY ? s->last_ts : klpt_mono_ns();
 }
 
 /* ------------------------------------------------------ the event loop */
@@ -195,7 +200,7 @@ static void sync_set(struct klpt_session *s, struct klpt_truth *t,
 static int sync_begin(struct klpt_session *s)
 {
 	struct klpt_truth *t;
-	uint64_t ts = now_ns();	/* before reading: see the top */
+	uint64_t ts = klpt_mono_ns();	/* before reading: see the top */
 	int ret;
 
 	ret = klpt_truth_take(s->root, &t);
@@ -249,14 +254,25 @@ static int fb_tick(struct klpt_session *s)
 	return 0;
 }
 
-/* Returns 1 if on_event asked to stop, else 0. */
+/* Returns 1 if on_event or the internal waiter asked to stop, else 0. */
 static int emit(struct klpt_session *s, const struct klpt_event *ev, int *n)
 {
+	bool stop = s->stop && s->stop(ev, s->stop_ctx);
+
 	if (ev->ts > s->last_ts)
 		s->last_ts = ev->ts;
 	s->events++;
 	(*n)++;
-	return s->on_event && s->on_event(s, ev, s->ctx) ? 1 : 0;
+	if (s->on_event && s->on_event(s, ev, s->ctx))
+		stop = true;
+	return stop ? 1 : 0;
+}
+
+void klpt_session_set_stop(struct klpt_session *s, klpt_stop_fn fn,
+			   void *ctx)
+{
+	s->stop = fn;
+	s->stop_ctx = ctx;
 }
 
 /*
@@ -537,7 +553,7 @@ static int start_polling(struct klpt_session *s);
  */
 static int klp_gone_check(struct klpt_session *s, int *n)
 {
-	uint64_t now = now_ns();
+	uint64_t now = klpt_mono_ns();
 	int ret;
 
 	if (s->mode != KLPT_MODE_EVENTS || !s->src->klp_gone ||
@@ -704,18 +720,10 @@ KLPT_API int klpt_session_poll(struct klpt_session *s, int timeout_ms)
 static int opts_get(const struct klpt_session_opts *in,
 		    struct klpt_session_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	if (in) {
-		size_t i;
+	int err = klpt_opts_copy(o, sizeof(*o), in, in ? in->sz : 0);
 
-		if (in->sz < sizeof(in->sz))
-			return -EINVAL;
-		for (i = sizeof(*o); i < in->sz; i++)
-			if (((const unsigned char *)in)[i])
-				return -EINVAL;
-		memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
-	}
-	o->sz = sizeof(*o);
+	if (err)
+		return err;
 	if (!o->buffer_kb)
 		o->buffer_kb = 1024;
 	if (!o->poll_ms)
@@ -1098,7 +1106,7 @@ KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
 		return klpt_err(EOPNOTSUPP);
 	if (s->rec)
 		return klpt_err(EBUSY);
-	ts = now_ns();
+	ts = klpt_mono_ns();
 	ret = klpt_truth_take(s->root, &t);
 	if (ret < 0)
 		return klpt_err(-ret);

@@ -2983,9 +2983,70 @@ static void test_func_live_many(void)
 	      (double)large / (double)(small ? small : 1));
 }
 
+/*
+ * The progress count of a transition (klpt_patch_moved(), the stall rule
+ * of klpt_wait_transition()): switches and exits of the tasks that were
+ * there when it began; a child of an unswitched task (it copies !target,
+ * 6.1 klp_copy_process()) counts nothing when it switches or exits, nor
+ * do states becoming unknown after lost events, while a switch found by
+ * the reconcile that follows counts.
+ */
+static void test_progress_count(void)
+{
+	const struct klpt_patch *p;
+	struct tb b;
+	int i;
+
+	fresh();
+	load_and_init(LP);
+	p = P(LP);
+	CHECK_INT(klpt_patch_moved(p), 0);
+	sw(INIT, INIT, "init", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	CHECK_INT(klpt_patch_moved(p), 1);
+	/* the unswitched sleeper forks, again and again */
+	for (i = 0; i < 3; i++) {
+		sw(200 + i, 200 + i, "sleep", U, UNP, KLPT_VIA_FORK);
+		task_new(200 + i, 200 + i, "sleep", UNP, 0, SLEEPER);
+		if (i == 1)	/* switched by a pass: it is not the sleeper */
+			sw(200 + i, 200 + i, "sleep", UNP, PAT,
+			   KLPT_VIA_STACK_CHECK);
+		task_exit(200 + i, "sleep");
+	}
+	CHECK_INT(klpt_patch_moved(p), 1);
+	/* a task there at the start exits unswitched: one less to wait on */
+	task_exit(SH, "sh");
+	CHECK_INT(klpt_patch_moved(p), 2);
+	/* events lost: idle tasks become unknown, which is no progress */
+	lost();
+	CHECK_INT(klpt_patch_moved(p), 2);
+	/* the reconcile: kthreadd switched unseen, the sleeper did not */
+	tb_init(&b);
+	tb_module(&b, TARGET, 1, false);
+	tb_module(&b, LP, 2, true);
+	tb_patch(&b, LP, 1, 1);
+	tb_task(&b, INIT, INIT, PAT, false, "init");
+	tb_task(&b, KTHREADD, KTHREADD, PAT, true, "kthreadd");
+	tb_task(&b, SLEEPER, SLEEPER, UNP, true, "klpt_sleeper");
+	klpt_model_reconcile(M, &b.t);
+	p = P(LP);
+	CHECK_INT(klpt_patch_phase(p), KLPT_PHASE_STARTED);
+	CHECK_INT(klpt_patch_moved(p), 3);
+	/* a task first seen by this later look was born meanwhile */
+	tb_task(&b, 300, 300, UNP, false, "sleep");
+	klpt_model_reconcile(M, &b.t);
+	b.t.ntasks--;
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_patch_moved(p), 3);
+	/* a reverse: the count goes on; the sleeper switches back */
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	sw(INIT, INIT, "init", PAT, UNP, KLPT_VIA_STACK_CHECK);
+	CHECK_INT(klpt_patch_moved(p), 4);
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
+	RUN(test_progress_count);
 	RUN(test_reused_same_tgid);
 	RUN(test_blocked_sleeper);
 	RUN(test_disable_unload);
