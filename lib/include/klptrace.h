@@ -620,23 +620,34 @@ int klpt_wait_unload_ready(struct klpt_session *s, const char *module,
  * and its transition has started and may be complete already.  Open
  * the session first to see the whole transition.
  *
- * Before the kernel sees the file, from the descriptor it reads: path
- * must not be a symbolic link (-ELOOP), must be a regular file
- * (-EINVAL), owned by root or the caller and writable by nobody else
- * (-EPERM: a root tool must not load what another user can change), a
- * 64-bit ELF module (-ENOEXEC; compressed modules are not read) whose
- * .modinfo says livepatch=Y (-EINVAL: a plain module would load and
- * stay).  The directories leading to it are the caller's to trust.
- * -EEXIST: a module of that name is loaded.  Otherwise the kernel's
- * errno: its verdict on the module, or the module's init's (a pre_patch
- * callback's -ENODEV, klp_enable_patch()'s -EINVAL).
+ * Before the kernel sees the file, from the descriptor it reads (opened
+ * O_PATH first, so that no device or FIFO is ever opened): path must
+ * not be a symbolic link (-ELOOP), must be a regular file (-EINVAL),
+ * owned by root or the caller and writable by nobody else (-EPERM: a
+ * root tool must not load what another user can change; this does not
+ * stop a writer that opened the file before, nor a filesystem that
+ * ignores modes), an ELF64 module of this machine's byte order
+ * (-ENOEXEC; compressed modules are not read) whose .modinfo (the
+ * first allocated one, as the kernel takes it) says livepatch=Y
+ * (-EINVAL: a plain module would load and stay).  The module's name is
+ * its struct module's on x86_64 (.gnu.linkonce.this_module, the name
+ * the kernel registers), which .modinfo's name= must match (-ENOEXEC).
+ * The directories leading to it are the caller's to trust.  -EEXIST: a
+ * module of that name is loaded.  Otherwise the kernel's errno, EACCES
+ * folded into EPERM as for the actions (why keeps the kernel's words):
+ * its verdict on the module, or the module's init's (a pre_patch
+ * callback's -ENODEV, klp_enable_patch()'s -EINVAL).  -EINVAL: s or
+ * path NULL or empty; -ENOMEM.
  *
- * name (if not NULL) gets the module's name from its .modinfo, also on
- * a failed load once known; why (if not NULL) one line saying why it
- * failed, followed by the kernel log's lines of the load that explain
- * it ("; " between them; warnings or worse and the module's own, from
- * /dev/kmsg when it is readable).  -EOPNOTSUPP for a replay, or a
- * session on a root other than the real system's.
+ * name (if not NULL) gets the module's name, also on a failed load once
+ * known; why (if not NULL) one line saying why it failed, followed by
+ * the kernel log's lines of the load that explain it ("; " between
+ * them; control characters shown as '?'): from /dev/kmsg when it is
+ * readable, the kernel's records (not user space's) logged during the
+ * call that are the module's own ("<name>: ...") or, at warning level or
+ * worse, the livepatch core's, lockdown's or the module loader's.
+ * -EOPNOTSUPP for a replay, or a session on a root other than the real
+ * system's.
  */
 int klpt_patch_load(struct klpt_session *s, const char *path,
 		    const char *params, char *name, size_t name_size,
@@ -646,21 +657,26 @@ struct klpt_wait_opts {
 	size_t sz;		/* sizeof(struct klpt_wait_opts) */
 	int timeout_ms;		/* give up after this long (0: never) */
 	/*
-	 * Stalled: no task switched for stall_ms (0: never stalls).  The
-	 * model's count of the tasks not yet in the target state has not
-	 * reached a new low (a task that switches or exits lowers it; a
-	 * reverse starts the count afresh).  Before the transition starts
-	 * (pre-patch callbacks) nothing can switch: that counts too.
+	 * Stalled: for stall_ms no task that was there when the transition
+	 * began switched to the target or exited (0: never stalls).  A
+	 * reverse is progress.  Tasks created during the
+	 * transition count nothing (a task that forks while unswitched
+	 * makes children at its state: their switches and exits are no
+	 * progress), nor does a state becoming unknown (lost events); a
+	 * switch that a reconcile finds afterwards counts.  Before the
+	 * transition starts (pre-patch callbacks), or while the session
+	 * does not know the patch yet, nothing moves: that counts too.
 	 */
 	int stall_ms;
 	int interval_ms;	/* progress calls, default 1000 */
 	/*
 	 * Called every interval_ms while the transition runs, with the
-	 * lowest count of tasks not switched so far (KLPT_UNKNOWN_COUNT
-	 * when the model cannot count them: its direction is unknown, it
-	 * has not started) and how long since it last went down.  Return 0
-	 * to go on; anything else ends the wait and is returned (a negative
-	 * value as an error).  May be NULL.
+	 * count of tasks not yet in the target state now
+	 * (KLPT_UNKNOWN_COUNT when the model cannot count them: its
+	 * direction is unknown, it has not started) and how long since a
+	 * task last switched (as for stall_ms).  Return 0 to go on;
+	 * anything else ends the wait and is returned (a negative value as
+	 * an error).  May be NULL.
 	 */
 	int (*progress)(struct klpt_session *s, const struct klpt_patch *p,
 			unsigned int pending, uint64_t stalled_ms, void *ctx);
@@ -670,11 +686,23 @@ struct klpt_wait_opts {
 /*
  * Process events until patch's transition is over: 0 when it is not in
  * transition (any direction: read klpt_patch_enabled()), or when its
- * directory went after it was seen (a disable's end).  -EBUSY: stalled
+ * directory went after it was seen (a disable's end).  Events already
+ * pending are processed first, and the model is looked at after each
+ * event about the patch.  A live session waits on the patch whose
+ * directory exists: one of the same name the model still holds from
+ * before (freed, or another directory) is not it, and the wait goes on
+ * until the session knows the new one.  -EBUSY: stalled
  * (opts->stall_ms); -ETIMEDOUT: opts->timeout_ms passed, or a replay
- * ended; -ENOENT: no such patch.  opts may be NULL (wait forever).
- * The kernel signals the pending tasks itself every 15 passes
- * (klpt_patch_signals() counts them): this function sends nothing.
+ * ended with the patch in transition; -ENOENT: no such patch (a
+ * replay: none in the rest of the recording); -EINVAL: bad arguments,
+ * or opts->sz smaller than the sz field or a larger struct with fields
+ * this library does not know set (as klpt_session_opts).  opts may be
+ * NULL (wait forever).  Live, the clocks are the monotonic clock from
+ * the call; in a replay they are the recording's, from the first event
+ * that shows the patch (the wait follows the recording, never the
+ * host's /sys).  The kernel signals the pending tasks itself every 15
+ * passes (klpt_patch_signals() counts them): this function sends
+ * nothing.
  */
 int klpt_wait_transition(struct klpt_session *s, const char *patch,
 			 const struct klpt_wait_opts *opts);

@@ -21,14 +21,13 @@
  *
  * When the kernel refuses the module, its reason is in the kernel log:
  * /dev/kmsg is read without blocking from where it was before the call,
- * keeping the lines of warning level or worse and the module's own
- * ("<name>: ...", pr_fmt's convention).
+ * keeping the kernel's lines of this load (kmsg_explain()).
  *
- * The wait: a transition is stalled when no task switched for a while
- * (the model's count of tasks not yet in the target state did not go
- * down), not merely when a clock ran out; the kernel's own signals to
- * pending tasks (every 15 passes) are its business and show in the
- * model (klpt_patch_signals()).
+ * The wait: a transition is stalled when no task that was there when it
+ * began switched or exited for a while (the model's progress count,
+ * klpt_patch_moved()), not merely when a clock ran out; the kernel's own
+ * signals to pending tasks (every 15 passes) are its business and show
+ * in the model (klpt_patch_signals()).
  */
 #include <elf.h>
 #include <fcntl.h>
