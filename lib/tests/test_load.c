@@ -151,21 +151,40 @@ struct this_module {
 #define LP_INFO "livepatch=Y\0license=GPL\0name=" LP "\0vermagic=6.1\0"
 #define PLAIN_INFO "license=GPL\0name=klpt_target_sleep\0"
 
-static struct klpt_session *setup(void)
+/* A live session on the fake system ft (no polling: the events only). */
+static struct klpt_session *open_fake(void)
 {
 	KLPT_OPTS_INIT(klpt_session_opts, o, .poll_ms = 3600 * 1000);
 	struct klpt_session *s = NULL;
 
+	o.tracefs_dir = ft.tracefs;
+	o.root = ft.root;
+	CHECK_INT(klpt_session_open_live(&o, &s), 0);
+	return s;
+}
+
+static struct klpt_session *setup(void)
+{
 	loads = 0;
 	load_ret = 0;
 	klpt_load_module_fn = fake_load;
 	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
 	CHECK_INT(fake_task(&ft, 1, 1, "init", 1, false), 0);
 	CHECK_INT(ft_write("", 0, "%s/dev/kmsg", ft.root), 0);
-	o.tracefs_dir = ft.tracefs;
-	o.root = ft.root;
-	CHECK_INT(klpt_session_open_live(&o, &s), 0);
-	return s;
+	return open_fake();
+}
+
+/* LP in transition, held by a sleeper that never switches. */
+static struct klpt_session *sleeper_system(void)
+{
+	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
+	CHECK_INT(fake_task(&ft, 1, 1, "init", 1, false), 0);
+	CHECK_INT(fake_task(&ft, 105, 105, "klpt_sleeper", 0, true), 0);
+	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
+	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
+	CHECK_INT(fake_patch(&ft, "idle_lp", 1, 0), 0);
+	CHECK_INT(fake_module(&ft, "idle_lp", 1, true), 0);
+	return open_fake();
 }
 
 static void teardown(struct klpt_session *s)
@@ -344,22 +363,11 @@ static int count_progress(struct klpt_session *s, const struct klpt_patch *p,
 
 static void test_wait(void)
 {
-	struct klpt_session *s = NULL;
+	struct klpt_session *s = sleeper_system();
 	KLPT_OPTS_INIT(klpt_wait_opts, o, .stall_ms = 300, .interval_ms = 100,
 		       .progress = count_progress);
-	KLPT_OPTS_INIT(klpt_session_opts, so, .poll_ms = 3600 * 1000);
 	uint64_t t0;
 
-	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
-	CHECK_INT(fake_task(&ft, 1, 1, "init", 1, false), 0);
-	CHECK_INT(fake_task(&ft, 105, 105, "klpt_sleeper", 0, true), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
-	CHECK_INT(fake_patch(&ft, "idle_lp", 1, 0), 0);
-	CHECK_INT(fake_module(&ft, "idle_lp", 1, true), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	so.tracefs_dir = ft.tracefs;
-	so.root = ft.root;
-	CHECK_INT(klpt_session_open_live(&so, &s), 0);
 	if (!s)
 		goto out;
 	CHECK_INT(klpt_wait_transition(s, "idle_lp", NULL), 0);
@@ -395,19 +403,10 @@ out:
  */
 static void test_wait_no_callback(void)
 {
-	struct klpt_session *s = NULL;
+	struct klpt_session *s = sleeper_system();
 	KLPT_OPTS_INIT(klpt_wait_opts, o, .stall_ms = 100);
-	KLPT_OPTS_INIT(klpt_session_opts, so, .poll_ms = 3600 * 1000);
 	uint64_t t0, dt;
 
-	CHECK_INT(fake_tracefs_init(&ft, 2, FAKE_KLP), 0);
-	CHECK_INT(fake_task(&ft, 1, 1, "init", 1, false), 0);
-	CHECK_INT(fake_task(&ft, 105, 105, "klpt_sleeper", 0, true), 0);
-	CHECK_INT(fake_patch(&ft, LP, 1, 1), 0);
-	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
-	so.tracefs_dir = ft.tracefs;
-	so.root = ft.root;
-	CHECK_INT(klpt_session_open_live(&so, &s), 0);
 	if (!s)
 		goto out;
 	t0 = mono_ms();
@@ -470,14 +469,7 @@ static void test_wait_stale_patch(void)
 	CHECK_INT(fake_module(&ft, LP, 1, true), 0);
 	CHECK_INT(fake_patch(&ft, LP, 1, 0), 0);
 	klpt_session_close(s);		/* reopen: the model reads it */
-	s = NULL;
-	{
-		KLPT_OPTS_INIT(klpt_session_opts, so, .poll_ms = 3600 * 1000);
-
-		so.tracefs_dir = ft.tracefs;
-		so.root = ft.root;
-		CHECK_INT(klpt_session_open_live(&so, &s), 0);
-	}
+	s = open_fake();
 	if (!s)
 		goto out;
 	p = klpt_patch_find(s, LP);
