@@ -242,7 +242,7 @@ static void fb_schedule(struct klpt_session *s, unsigned int ms)
 static int fb_tick(struct klpt_session *s)
 {
 	struct klpt_truth *t;
-	uint64_t ts = now_ns();	/* before reading: see the top */
+	uint64_t ts = klpt_mono_ns();	/* before reading: see the top */
 	int ret;
 
 	ret = klpt_fbscan_begin(&s->fb, s->model, s->root, s->fb_cheap, &t);
