@@ -1344,8 +1344,9 @@ PY
 	expect_out 1 "$work/out" "^timeout after 1s: lp: tasks: .* $row\[100\]" \
 		"^    blocker $row\[100\]: " || return 1
 	no_controls "$work/out" && no_controls "$work/err" || return 1
-	# the screen: the row stays one row, the screen is not cleared
-	start_fake_screen "$@" -- -p lp
+	# the screen: the row stays one row, the screen is not cleared (in
+	# a UTF-8 locale, as the -b case above: a fresh system has none set)
+	LC_ALL=C.UTF-8 start_fake_screen "$@" -- -p lp
 	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
 	loop_until 5 screen_has "^ *100  *100 $row  *- *sleeping\|^ *100  *100 $row " ||
 		fail "screen row: $(tmx capture-pane -p -t top)" || return 1
