@@ -1559,6 +1559,15 @@ if rc != 128 + 15:
 PY
 }
 
+# More tests, one file per concern: tui/tests/t_CONCERN.sh defines t_NAME
+# functions (with the helpers above) and lists them: more_tests+=(NAME).
+more_tests=()
+for f in "$here"/t_*.sh; do
+	[ -e "$f" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
 [ -x "$klptop" ] && [ -x "$san" ] || { echo "tui/tests/run.sh: build klptop first (make -C tui)" >&2; exit 2; }
 [ -n "${ONLY:-}" ] && { for t in $ONLY; do run_test "$t" "t_$t"; done; echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 run_test help t_help
@@ -1615,5 +1624,6 @@ run_test screen_stdin t_screen_stdin
 run_test screen_hangup t_screen_hangup
 run_test stdout_errors t_stdout_errors
 run_test stdout_nonblock t_stdout_nonblock
+for t in "${more_tests[@]}"; do run_test "$t" "t_$t"; done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
