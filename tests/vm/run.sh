@@ -190,6 +190,20 @@ splat_re='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|Call Trace:|
 harmless_re='livepatch: forcing remaining tasks to the patched state'
 
 indent() { sed 's/^/      /'; }
+# console_tail RESULTDIR: what a hung guest's console says: the first
+# kernel splat (its first 25 lines: the BUG line, RIP and the top of the
+# call trace, which the last lines of a repeating soft-lockup report have
+# long scrolled past), then the last 20 lines.
+console_tail() {
+	local log=$1/console.log first
+	first=$(tr -d '\r' <"$log" | grep -nE "$splat_re" | grep -vE "$harmless_re" | head -n 1 | cut -d: -f1)
+	if [ -n "$first" ]; then
+		echo "[first kernel splat, line $first]"
+		tr -d '\r' <"$log" | sed -n "${first},$((first + 24))p"
+		echo "[last lines]"
+	fi
+	tail -n 20 "$log" | tr -d '\r'
+}
 
 # extract RESULTDIR: decode the guest's ttyS1 stream into RESULTDIR.
 # Fails (with a reason on stdout) unless the transfer is complete.
@@ -462,7 +476,7 @@ run_scenario() {
 	fi
 	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		add "VM killed after the host timeout of $s_host_timeout s" \
-			"console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"
+			"console.log" "$(console_tail "$res" | indent)"
 	elif [ "$qrc" -ne 0 ]; then
 		add "qemu exited with status $qrc" "qemu.log" "$(tail -n 20 "$res/qemu.log" | indent)"
 	fi
@@ -502,7 +516,7 @@ run_scenario() {
 			printf '%s\n' "$lout" >"$res/libmodel.log"
 		fi
 	else
-		add "$why" "console.log, last lines" "$(tail -n 20 "$res/console.log" | tr -d '\r' | indent)"
+		add "$why" "console.log" "$(console_tail "$res" | indent)"
 	fi
 
 	if [ ${#reasons[@]} -eq 0 ]; then

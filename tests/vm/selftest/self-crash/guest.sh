@@ -1,6 +1,6 @@
 #!/bin/sh
 # The kernel panics: no results come back; run.sh must say so and show
-# the end of the console.
+# the first splat and the end of the console.
 # shellcheck source-path=SCRIPTDIR source=../../guest/lib.sh
 . /klpt/lib.sh
 echo c >/proc/sysrq-trigger
