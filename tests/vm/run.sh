@@ -17,7 +17,8 @@
 #
 # Per scenario: build/vm/results/NAME/ gets the guest's /out
 # (events.txt, snap/, lib/, dmesg.txt, scenario.log, status, failures,
-# meta, trace_stats.txt, build-info) plus console.log (ttyS0).  A
+# meta, trace_stats.txt, build-info) plus console.log (ttyS0) and
+# qemu.cmdline (accelerator, CPUs, memory, kernel command line).  A
 # scenario passes when the guest status is 0 with no recorded failures,
 # dmesg has no kernel splat, judge.py (if any) exits 0 and, when a
 # klpt_watch ran (lib/, see guest/lib.sh), judge/libmodel.py finds
@@ -443,6 +444,10 @@ run_scenario() {
 	qemu_args=(-accel "$s_accel" -cpu max -m "$s_mem" -smp "$s_smp"
 		-kernel "$kernel" -initrd "$s_initrd"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot)
+	# What the VM was, for whoever reads the results (the accelerator: a
+	# failure under multi-threaded TCG may be the emulator's).
+	printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" -append "$append" >"$res/qemu.cmdline"
+	echo >>"$res/qemu.cmdline"
 	t0=$(date +%s.%N)
 	if [ -x "$scenarios_dir/$s/host.sh" ]; then
 		# The console is a terminal that host.sh drives (run_console).
