@@ -9,7 +9,8 @@
  *              verdicts, blockers (filtered, sorted); every output uses it
  *   text.c     batch frames (-b), also the scripted flow's lines
  *   json.c     NDJSON frames (--json)
- *   screen.c   the ncurses interface: panels, keys, dialogs
+ *   screen.c   the ncurses interface (ui.h: with panel.c, keymap.c and
+ *              term.c): panels, keys, dialogs
  *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
  *   load.c     --load MODULE.ko [--wait-complete ...], the screen's L
  *   status.c   --status: one answer for a monitoring script, and its exit

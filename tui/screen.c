@@ -9,16 +9,12 @@
  *   message     what the last key did, prompts
  *   F-key bar
  *
- * Keys go through a table (keymap[]) whose handlers return what must
- * happen next (redraw, rebuild the view, quit), as htop's actions do.
- * Prompts (y/N, typed confirmation, the filter) and the overlays (help,
- * task details) take the keys while they are open; events keep being
- * read meanwhile, so nothing is lost while the operator thinks.
- *
- * The terminal is restored on every way out (quit, SIGINT/SIGTERM/SIGHUP,
- * errors): endwin() runs before the session closes.
+ * This file composes those from the view and runs the loop; every list
+ * is a panel (panel.c), keys go through the key map (keymap.c), the
+ * terminal is term.c's (ui.h says who does what).  Events keep being
+ * read while a prompt or an overlay is open, so nothing is lost while
+ * the operator thinks.
  */
-#include <curses.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -27,112 +23,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "klptop.h"
+#include "ui.h"
 
-#define MIN_COLS 64
-#define MIN_ROWS 16
 #define REDRAW_MIN_MS 50	/* at most 20 frames a second on events */
 
-enum focus { FOCUS_PATCHES, FOCUS_BLOCKERS, FOCUS_LOG, FOCUS__COUNT };
-
-enum prompt {
-	PROMPT_NONE,
-	PROMPT_DISABLE,		/* y/N */
-	PROMPT_FORCE,		/* type the patch name */
-	PROMPT_FILTER,		/* type the filter */
-	PROMPT_LOAD,		/* type a module's path */
-};
-
-enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL };
-
-/* What a key handler asks for. */
-enum {
-	UI_REDRAW = 1 << 0,
-	UI_REBUILD = 1 << 1,	/* the view, then redraw */
-	UI_QUIT = 1 << 2,
-};
-
-enum colour {
-	C_HEADER = 1, C_TITLE, C_SELECTED, C_READY, C_HOLD, C_KEY, C_WARN,
-	C_DIM,
-};
-
-struct ui {
-	struct top_config *cfg;
-	struct top_app *app;
-	struct top_view view;
-	bool colour;
-	int rows, cols;
-	enum focus focus;
-	enum overlay overlay;
-	enum prompt prompt;
-	char input[256];		/* a typed name, filter or path */
-	char prompt_patch[64];		/* the patch a prompt is about */
-	/* selections, kept by identity across rebuilds */
-	char sel_patch[64];
-	int sel_pid;
-	char sel_comm[KLPT_COMM_LEN];
-	int patch_i, patch_top;
-	int blocker_i, blocker_top;
-	int log_back;			/* lines scrolled back from the end */
-	int detail_scroll;
-	int detail_pid;
-	char detail_comm[KLPT_COMM_LEN];
-	bool show_log;
-	bool paused;
-	char filter[256];
-	char msg[256];
-	bool msg_warn;
-	/* rows per page of the panels, from the last layout */
-	int patch_rows, blocker_rows, log_rows;
-	int exit_code;
-	SCREEN *term;			/* newterm()'s */
-};
-
 /* ---------------------------------------------------------- drawing */
-
-static attr_t attr_of(const struct ui *ui, enum colour c)
-{
-	if (ui->colour)
-		return COLOR_PAIR(c) | (c == C_HOLD || c == C_WARN ? A_BOLD : 0);
-	switch (c) {
-	case C_HEADER:
-	case C_TITLE:
-	case C_SELECTED:
-	case C_KEY:
-		return A_REVERSE;
-	case C_HOLD:
-	case C_WARN:
-		return A_BOLD;
-	case C_DIM:
-		return A_DIM;
-	default:
-		return A_NORMAL;
-	}
-}
-
-static void colours_init(struct ui *ui)
-{
-	ui->colour = has_colors() && start_color() == OK;
-	if (!ui->colour)
-		return;
-	use_default_colors();
-	init_pair(C_HEADER, COLOR_BLACK, COLOR_CYAN);
-	init_pair(C_TITLE, COLOR_BLACK, COLOR_GREEN);
-	init_pair(C_SELECTED, COLOR_BLACK, COLOR_CYAN);
-	init_pair(C_READY, COLOR_GREEN, -1);
-	init_pair(C_HOLD, COLOR_RED, -1);
-	init_pair(C_KEY, COLOR_BLACK, COLOR_CYAN);
-	init_pair(C_WARN, COLOR_YELLOW, -1);
-	init_pair(C_DIM, COLOR_BLUE, -1);
-}
 
 /*
  * Write text at (y, x), cut to the screen; pads to width w if w > 0.
  * Every string on the screen comes this way: escaped (esc.c), so a name
  * can neither move the cursor nor break the row, and cut by columns.
  */
-static void put(struct ui *ui, int y, int x, int w, attr_t attr,
+void ui_put(struct ui *ui, int y, int x, int w, attr_t attr,
 		const char *fmt, ...)
 {
 	char buf[1024];
@@ -156,7 +58,7 @@ static void put(struct ui *ui, int y, int x, int w, attr_t attr,
 	attroff((int)attr);
 }
 
-static const char *verdict_label(enum klpt_verdict v)
+const char *ui_verdict_label(enum klpt_verdict v)
 {
 	switch (v) {
 	case KLPT_READY:
@@ -180,21 +82,24 @@ static const char *verdict_label(enum klpt_verdict v)
 	}
 }
 
-static const struct top_patch *selected_patch(const struct ui *ui)
+const struct top_patch *ui_selected_patch(const struct ui *ui)
 {
-	if (ui->patch_i < 0 || ui->patch_i >= ui->view.npatches)
+	int i = ui->panel[FOCUS_PATCHES].sel;
+
+	if (i < 0 || i >= ui->view.npatches)
 		return NULL;
-	return &ui->view.patches[ui->patch_i];
+	return &ui->view.patches[i];
 }
 
 /* The patch whose blockers are shown: the selected one. */
-static const struct top_blocker *selected_blocker(const struct ui *ui)
+const struct top_blocker *ui_selected_blocker(const struct ui *ui)
 {
-	const struct top_patch *p = selected_patch(ui);
+	const struct top_patch *p = ui_selected_patch(ui);
+	int i = ui->panel[FOCUS_BLOCKERS].sel;
 
-	if (!p || ui->blocker_i < 0 || ui->blocker_i >= p->nblockers)
+	if (!p || i < 0 || i >= p->nblockers)
 		return NULL;
-	return &p->blockers[ui->blocker_i];
+	return &p->blockers[i];
 }
 
 static void draw_header(struct ui *ui)
@@ -233,18 +138,19 @@ static void draw_header(struct ui *ui)
 		strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&t, &tm));
 	}
 	/* the time stays whole at the right; the rest is cut before it */
-	put(ui, 0, 0, ui->cols, attr_of(ui, C_HEADER), "");
-	put(ui, 0, 0, ui->cols - (int)strlen(when) - 2, attr_of(ui, C_HEADER),
-	    " klptop  kernel %s  %s", top_app_is_replay(ui->app) ?
-	    "(recorded)" : top_kernel_release(), mode);
-	put(ui, 0, ui->cols - (int)strlen(when) - 1, 0,
-	    attr_of(ui, C_HEADER), "%s", when);
-	put(ui, 1, 0, ui->cols, v->lost ? attr_of(ui, C_WARN) : A_NORMAL,
-	    " events %llu  lost %llu  tasks %d  patches %d%s%s%s",
-	    (unsigned long long)v->events, (unsigned long long)v->lost,
-	    v->ntasks, v->npatches, ui->paused ? "  [PAUSED: p resumes]" : "",
-	    ui->cfg->readonly ? "  [read-only]" : "",
-	    ui->cfg->patch ? "  [-p]" : "");
+	ui_put(ui, 0, 0, ui->cols, ui_attr(ui, C_HEADER), "%s", "");
+	ui_put(ui, 0, 0, ui->cols - (int)strlen(when) - 2,
+	       ui_attr(ui, C_HEADER), " klptop  kernel %s  %s", top_app_is_replay(ui->app) ?
+	       "(recorded)" : top_kernel_release(), mode);
+	ui_put(ui, 0, ui->cols - (int)strlen(when) - 1, 0,
+	       ui_attr(ui, C_HEADER), "%s", when);
+	ui_put(ui, 1, 0, ui->cols, v->lost ? ui_attr(ui, C_WARN) : A_NORMAL,
+	       " events %llu  lost %llu  tasks %d  patches %d%s%s%s",
+	       (unsigned long long)v->events, (unsigned long long)v->lost,
+	       v->ntasks, v->npatches,
+	       ui->paused ? "  [PAUSED: p resumes]" : "",
+	       ui->cfg->readonly ? "  [read-only]" : "",
+	       ui->cfg->patch ? "  [-p]" : "");
 }
 
 /* "[####  ] 85/86" in w columns. */
@@ -278,148 +184,143 @@ static void progress(char *buf, size_t size, const struct top_patch *p,
 	snprintf(buf, size, "[%s] %s", bar, count);
 }
 
-/* Patch panel: title row, rows, then the verdict line; returns next y. */
-static int draw_patches(struct ui *ui, int y, int rows)
+/* The PATCH column: what the other columns leave, within 14..32. */
+static int patch_name_width(const struct ui *ui)
 {
-	const struct top_view *v = &ui->view;
-	int namew = ui->cols - 66, i;
-	char b1[128], b2[64];
+	int w = ui->cols - 66;
 
-	if (namew < 14)
-		namew = 14;
-	if (namew > 32)
-		namew = 32;
-	put(ui, y++, 0, ui->cols, attr_of(ui, ui->focus == FOCUS_PATCHES ?
-					     C_TITLE : C_HEADER),
-	    "%-*s E %-10s %4s %7s %-14s %3s F %3s %s", namew, "PATCH", "STATE",
-	    "PASS", "ELAPSED", "SWITCHED", "SIG", "REF", "UNLOAD");
-	if (!v->npatches)
-		put(ui, y, 1, 0, attr_of(ui, C_DIM), "no livepatch loaded%s",
-		    ui->cfg->patch ? " (or none named as -p says)" : "");
-	if (ui->patch_i < ui->patch_top)
-		ui->patch_top = ui->patch_i;
-	if (ui->patch_i >= ui->patch_top + rows)
-		ui->patch_top = ui->patch_i - rows + 1;
-	if (ui->patch_top < 0)
-		ui->patch_top = 0;
-	for (i = 0; i < rows && ui->patch_top + i < v->npatches; i++) {
-		int idx = ui->patch_top + i;
-		const struct top_patch *p = &v->patches[idx];
-		char elapsed[16], ref[16], bar[80], pass[16], sig[16];
-		bool sel = idx == ui->patch_i;
-		attr_t attr = sel ? attr_of(ui, C_SELECTED) : A_NORMAL;
+	return w < 14 ? 14 : w > 32 ? 32 : w;
+}
 
-		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
-		top_fmt_refcnt(ref, sizeof(ref), p);
-		progress(bar, sizeof(bar), p, 14);
-		put(ui, y + i, 0, ui->cols - 13, attr,
-		    "%s %c %-10s %4s %7s %-14s %3s %s %3s ",
-		    top_esc_col(b1, sizeof(b1), p->name, namew, namew),
-		    p->enabled ? '1' : '0',
-		    top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
-		    elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
-		    top_forced_flag(p), ref);
-		put(ui, y + i, ui->cols - 13, 13,
-		    sel ? attr : attr_of(ui, p->verdict == KLPT_READY ?
-					 C_READY : C_HOLD),
-		    "%s", verdict_label(p->verdict));
-	}
-	y += rows;
+static void patch_row(struct ui *ui, int idx, int y, bool sel)
+{
+	const struct top_patch *p = &ui->view.patches[idx];
+	char elapsed[16], ref[16], bar[80], pass[16], sig[16], b1[128];
+	attr_t attr = sel ? ui_attr(ui, C_SELECTED) : A_NORMAL;
+	int namew = patch_name_width(ui);
+
+	top_fmt_elapsed(elapsed, sizeof(elapsed), p);
+	top_fmt_refcnt(ref, sizeof(ref), p);
+	progress(bar, sizeof(bar), p, 14);
+	ui_put(ui, y, 0, ui->cols - 13, attr,
+	       "%s %c %-10s %4s %7s %-14s %3s %s %3s ",
+	       top_esc_col(b1, sizeof(b1), p->name, namew, namew),
+	       p->enabled ? '1' : '0',
+	       top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
+	       elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
+	       top_forced_flag(p), ref);
+	ui_put(ui, y, ui->cols - 13, 13,
+	       sel ? attr : ui_attr(ui, p->verdict == KLPT_READY ?
+				    C_READY : C_HOLD),
+	       "%s", ui_verdict_label(p->verdict));
+}
+
+/* Patch panel: title row, rows, then the verdict line; returns next y. */
+static int draw_patches(struct ui *ui, int y)
+{
+	const struct top_patch *p = ui_selected_patch(ui);
+	char b2[64];
+
+	ui_put(ui, y++, 0, ui->cols,
+	       ui_attr(ui, ui->focus == FOCUS_PATCHES ? C_TITLE : C_HEADER),
+	       "%-*s E %-10s %4s %7s %-14s %3s F %3s %s",
+	       patch_name_width(ui), "PATCH", "STATE", "PASS", "ELAPSED",
+	       "SWITCHED", "SIG", "REF", "UNLOAD");
+	if (!ui->view.npatches)
+		ui_put(ui, y, 1, 0, ui_attr(ui, C_DIM), "no livepatch loaded%s",
+		       ui->cfg->patch ? " (or none named as -p says)" : "");
+	y = panel_draw(ui, &ui->panel[FOCUS_PATCHES], y, patch_row);
 	/* the selected patch's verdict, in words */
-	if (selected_patch(ui)) {
-		const struct top_patch *p = selected_patch(ui);
-
-		put(ui, y, 0, ui->cols, attr_of(ui, p->verdict == KLPT_READY ?
-						C_READY : C_HOLD),
-		    " %s: %s", top_esc_col(b2, sizeof(b2), p->name, 0, 32),
-		    p->verdict == KLPT_READY ?
-		    "READY: rmmod is safe now (u unloads)" : p->why);
-	}
+	if (p)
+		ui_put(ui, y, 0, ui->cols,
+		       ui_attr(ui, p->verdict == KLPT_READY ? C_READY : C_HOLD),
+		       " %s: %s", top_esc_col(b2, sizeof(b2), p->name, 0, 32),
+		       p->verdict == KLPT_READY ?
+		       "READY: rmmod is safe now (u unloads)" : p->why);
 	return y + 1;
 }
 
-static int draw_blockers(struct ui *ui, int y, int rows)
+/* The FUNCTION column: what the other columns leave, at least 8. */
+static int func_width(const struct ui *ui)
 {
-	const struct top_patch *p = selected_patch(ui);
-	int funcw = ui->cols - 62, i;
-	char b1[1024], b2[32];	/* padded to funcw (as put()'s buffer) */
-
-	if (funcw < 8)
-		funcw = 8;
-	if (!p || !p->transition)
-		put(ui, y, 0, ui->cols, attr_of(ui, ui->focus == FOCUS_BLOCKERS ?
-						C_TITLE : C_HEADER),
-		    " BLOCKERS: no transition%s", p ? " of this patch" : "");
-	else
-		put(ui, y, 0, ui->cols, attr_of(ui, ui->focus == FOCUS_BLOCKERS ?
-						C_TITLE : C_HEADER),
-		    " BLOCKERS of %s: %d of %u tasks not switched%s  "
-		    "sort: %s%s%s%s%s", p->name, p->nblockers_all, p->total,
-		    p->unknown ? " (some unknown)" : "",
-		    top_sort_name(ui->cfg->sort),
-		    ui->cfg->sort_reverse ? " (reversed)" : "",
-		    ui->filter[0] ? "  filter: \"" : "", ui->filter,
-		    ui->filter[0] ? "\"" : "");
-	y++;
-	put(ui, y++, 0, ui->cols, A_BOLD, "%7s %7s %-15s K %-10s %-*s %7s %6s",
-	    "PID", "TID", "COMMAND", "REASON", funcw, "FUNCTION", "BLOCKED",
-	    "CHECKS");
-	rows -= 2;
-	if (!p || !p->transition || rows <= 0)
-		return y + (rows > 0 ? rows : 0);
-	if (!p->nblockers && rows > 0)
-		put(ui, y, 1, 0, attr_of(ui, C_DIM), "%s", p->nblockers_all ?
-		    "no blocker matches the filter (/ changes it)" :
-		    "none: every task switched");
-	if (ui->blocker_i < ui->blocker_top)
-		ui->blocker_top = ui->blocker_i;
-	if (ui->blocker_i >= ui->blocker_top + rows)
-		ui->blocker_top = ui->blocker_i - rows + 1;
-	if (ui->blocker_top < 0)
-		ui->blocker_top = 0;
-	for (i = 0; i < rows && ui->blocker_top + i < p->nblockers; i++) {
-		int idx = ui->blocker_top + i;
-		const struct top_blocker *b = &p->blockers[idx];
-		char blocked[16], checks[16];
-		bool sel = idx == ui->blocker_i && ui->focus == FOCUS_BLOCKERS;
-
-		top_fmt_blocked(blocked, sizeof(blocked), b);
-		top_fmt_checks(checks, sizeof(checks), b);
-		put(ui, y + i, 0, ui->cols, sel ? attr_of(ui, C_SELECTED) :
-		    b->reason == KLPT_REASON_NONE ? attr_of(ui, C_DIM) :
-		    A_NORMAL, "%7d %7d %s %s %-10s %s %7s %6s", b->tgid,
-		    b->pid, top_esc_col(b2, sizeof(b2), b->comm, 15, 0),
-		    top_kthread_flag(b->kthread),
-		    top_reason_column(b->reason),
-		    top_esc_col(b1, sizeof(b1), b->func[0] ? b->func : "-",
-				funcw, funcw),
-		    blocked, checks);
-	}
-	return y + rows;
+	return ui->cols - 62 < 8 ? 8 : ui->cols - 62;
 }
 
-static void draw_log(struct ui *ui, int y, int rows)
+static void blocker_row(struct ui *ui, int idx, int y, bool sel)
 {
-	int n = top_app_log_count(ui->app), i, first;
+	const struct top_blocker *b = &ui_selected_patch(ui)->blockers[idx];
+	char b1[1024], b2[32];	/* b1 padded to funcw (as ui_put()'s) */
+	char blocked[16], checks[16];
+	int funcw = func_width(ui);
+
+	sel = sel && ui->focus == FOCUS_BLOCKERS;
+	top_fmt_blocked(blocked, sizeof(blocked), b);
+	top_fmt_checks(checks, sizeof(checks), b);
+	ui_put(ui, y, 0, ui->cols, sel ? ui_attr(ui, C_SELECTED) :
+	       b->reason == KLPT_REASON_NONE ? ui_attr(ui, C_DIM) :
+	       A_NORMAL, "%7d %7d %s %s %-10s %s %7s %6s", b->tgid,
+	       b->pid, top_esc_col(b2, sizeof(b2), b->comm, 15, 0),
+	       top_kthread_flag(b->kthread),
+	       top_reason_column(b->reason),
+	       top_esc_col(b1, sizeof(b1), b->func[0] ? b->func : "-",
+			   funcw, funcw),
+	       blocked, checks);
+}
+
+/* Title, column heads, then the panel's rows; returns the next y. */
+static int draw_blockers(struct ui *ui, int y)
+{
+	const struct top_patch *p = ui_selected_patch(ui);
+	struct panel *panel = &ui->panel[FOCUS_BLOCKERS];
+	attr_t title = ui_attr(ui, ui->focus == FOCUS_BLOCKERS ?
+			       C_TITLE : C_HEADER);
+
+	if (!p || !p->transition)
+		ui_put(ui, y, 0, ui->cols, title, " BLOCKERS: no transition%s",
+		       p ? " of this patch" : "");
+	else
+		ui_put(ui, y, 0, ui->cols, title,
+		       " BLOCKERS of %s: %d of %u tasks not switched%s  "
+		       "sort: %s%s%s%s%s", p->name, p->nblockers_all, p->total,
+		       p->unknown ? " (some unknown)" : "",
+		       top_sort_name(ui->cfg->sort),
+		       ui->cfg->sort_reverse ? " (reversed)" : "",
+		       ui->filter[0] ? "  filter: \"" : "", ui->filter,
+		       ui->filter[0] ? "\"" : "");
+	y++;
+	ui_put(ui, y++, 0, ui->cols, A_BOLD,
+	       "%7s %7s %-15s K %-10s %-*s %7s %6s", "PID", "TID", "COMMAND",
+	       "REASON", func_width(ui), "FUNCTION", "BLOCKED", "CHECKS");
+	if (!p || !p->transition || panel->rows <= 0)
+		return y + (panel->rows > 0 ? panel->rows : 0);
+	if (!p->nblockers)
+		ui_put(ui, y, 1, 0, ui_attr(ui, C_DIM), "%s", p->nblockers_all ?
+		       "no blocker matches the filter (/ changes it)" :
+		       "none: every task switched");
+	return panel_draw(ui, panel, y, blocker_row);
+}
+
+static void log_row(struct ui *ui, int idx, int y, bool sel)
+{
+	const struct top_logline *l = top_app_log_at(ui->app, idx);
 	uint64_t start = top_app_is_replay(ui->app) ?
 			 top_app_replay_start(ui->app) : 0;
+	double t = (double)(l->ts - (start && l->ts >= start ? start : 0)) /
+		   1e9;
 
-	put(ui, y++, 0, ui->cols, attr_of(ui, ui->focus == FOCUS_LOG ?
-					  C_TITLE : C_HEADER),
-	    " EVENT LOG (%d kept%s)", n, ui->log_back ? ", scrolled back" : "");
-	rows--;
-	if (ui->log_back > n - rows)
-		ui->log_back = n - rows > 0 ? n - rows : 0;
-	first = n - rows - ui->log_back;
-	if (first < 0)
-		first = 0;
-	for (i = 0; i < rows && first + i < n; i++) {
-		const struct top_logline *l = top_app_log_at(ui->app, first + i);
-		double t = (double)(l->ts - (start && l->ts >= start ? start :
-					     0)) / 1e9;
+	(void)sel;	/* the log has no selection */
+	ui_put(ui, y, 0, ui->cols, A_NORMAL, "%12.6f %s", t, l->text);
+}
 
-		put(ui, y + i, 0, ui->cols, A_NORMAL, "%12.6f %s", t, l->text);
-	}
+static void draw_log(struct ui *ui, int y)
+{
+	struct panel *panel = &ui->panel[FOCUS_LOG];
+
+	ui_put(ui, y++, 0, ui->cols,
+	       ui_attr(ui, ui->focus == FOCUS_LOG ? C_TITLE : C_HEADER),
+	       " EVENT LOG (%d kept%s)", panel->n,
+	       panel->back ? ", scrolled back" : "");
+	panel_draw(ui, panel, y, log_row);
 }
 
 static void draw_bar(struct ui *ui)
@@ -441,8 +342,9 @@ static void draw_bar(struct ui *ui)
 
 		if (x + kl + ll > ui->cols)
 			break;
-		put(ui, y, x, 0, A_NORMAL, "%s", keys[i].key);
-		put(ui, y, x + kl, ll, attr_of(ui, C_KEY), "%s", keys[i].label);
+		ui_put(ui, y, x, 0, A_NORMAL, "%s", keys[i].key);
+		ui_put(ui, y, x + kl, ll, ui_attr(ui, C_KEY), "%s",
+		       keys[i].label);
 		x += kl + ll;
 		if (x < ui->cols)
 			x++;
@@ -457,28 +359,28 @@ static void draw_message(struct ui *ui)
 	clrtoeol();
 	switch (ui->prompt) {
 	case PROMPT_FILTER:
-		put(ui, y, 0, ui->cols, A_BOLD, "Filter (pid, command or "
-		    "function; Enter applies, Esc clears): %s_", ui->input);
+		ui_put(ui, y, 0, ui->cols, A_BOLD, "Filter (pid, command or "
+		       "function; Enter applies, Esc clears): %s_", ui->input);
 		return;
 	case PROMPT_DISABLE:
-		put(ui, y, 0, ui->cols, attr_of(ui, C_WARN), "Disable %s: start "
-		    "its unpatch transition? [y/N] ", ui->prompt_patch);
+		ui_put(ui, y, 0, ui->cols, ui_attr(ui, C_WARN), "Disable %s: "
+		       "start its unpatch transition? [y/N] ", ui->prompt_patch);
 		return;
 	case PROMPT_FORCE:
-		put(ui, y, 0, ui->cols, attr_of(ui, C_WARN), "Type %s to force "
-		    "(Esc cancels): %s_", ui->prompt_patch, ui->input);
+		ui_put(ui, y, 0, ui->cols, ui_attr(ui, C_WARN), "Type %s to "
+		       "force (Esc cancels): %s_", ui->prompt_patch, ui->input);
 		return;
 	case PROMPT_LOAD:
-		put(ui, y, 0, ui->cols, A_BOLD, "Load the livepatch module "
-		    "(path of its .ko; Enter loads, Esc cancels): %s_",
-		    ui->input);
+		ui_put(ui, y, 0, ui->cols, A_BOLD, "Load the livepatch module "
+		       "(path of its .ko; Enter loads, Esc cancels): %s_",
+		       ui->input);
 		return;
 	case PROMPT_NONE:
 		break;
 	}
 	if (ui->msg[0])
-		put(ui, y, 0, ui->cols, ui->msg_warn ? attr_of(ui, C_WARN) :
-		    A_NORMAL, "%s", ui->msg);
+		ui_put(ui, y, 0, ui->cols, ui->msg_warn ? ui_attr(ui, C_WARN) :
+		       A_NORMAL, "%s", ui->msg);
 }
 
 /* The force warning stays on screen while the name is typed. */
@@ -497,41 +399,12 @@ static void draw_force_warning(struct ui *ui)
 	y0 = (ui->rows - h) / 2;
 	x0 = (ui->cols - w) / 2;
 	for (i = 0; i < h; i++)
-		put(ui, y0 + i, x0, w, attr_of(ui, C_HEADER), "%s",
-		    i > 0 && i <= 4 ? lines[i - 1] : "");
-	put(ui, y0, x0, w, attr_of(ui, C_HEADER), "  Force %s?",
-	    ui->prompt_patch);
+		ui_put(ui, y0 + i, x0, w, ui_attr(ui, C_HEADER), "%s",
+		       i > 0 && i <= 4 ? lines[i - 1] : "");
+	ui_put(ui, y0, x0, w, ui_attr(ui, C_HEADER), "  Force %s?",
+	       ui->prompt_patch);
 }
 
-static void draw_help(struct ui *ui)
-{
-	static const char *const lines[] = {
-		"klptop keys (klptop --help for the whole manual)",
-		"",
-		"  ?  F1         this help (any key closes it)",
-		"  q  F10        quit",
-		"  Up Down PgUp PgDn Home End   move in the focused panel",
-		"  Tab  S-Tab    next / previous panel",
-		"  Enter  F3     details of the selected blocker",
-		"  /  F2         filter blockers (pid, command, function)",
-		"  s  F6         next sort key      r  reverse the sort",
-		"  l  F4         show / hide the event log",
-		"  p  F5         pause the screen (events are still read)",
-		"  d  F7         disable the selected patch (asks y/N)",
-		"  f  F8         force its transition (type its name)",
-		"  u  F9         unload its module when READY",
-		"  L             load a livepatch module (asks for its path)",
-		"  replay:  space play/pause   .  one event   + -  speed",
-		"",
-		"UNLOAD says what holds a patch module: ENABLED, TASKS,",
-		"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
-	};
-	int i, n = (int)(sizeof(lines) / sizeof(*lines));
-
-	erase();
-	for (i = 0; i < n && i < ui->rows; i++)
-		put(ui, i, 1, 0, i == 0 ? A_BOLD : A_NORMAL, "%s", lines[i]);
-}
 
 static void draw_detail(struct ui *ui)
 {
@@ -545,14 +418,14 @@ static void draw_detail(struct ui *ui)
 			 top_app_replay_start(ui->app) : 0;
 
 	erase();
-	put(ui, 0, 0, ui->cols, attr_of(ui, C_HEADER), " task %s[%d]  (Esc "
-	    "or Enter closes, Up/Down scroll)", ui->detail_comm, pid);
+	ui_put(ui, 0, 0, ui->cols, ui_attr(ui, C_HEADER), " task %s[%d]  (Esc "
+	       "or Enter closes, Up/Down scroll)", ui->detail_comm, pid);
 #define LINE(...) do {							\
 		snprintf(line, sizeof(line), __VA_ARGS__);		\
 		if (skip > 0)						\
 			skip--;						\
 		else if (y < ui->rows - 1)				\
-			put(ui, y++, 1, 0, A_NORMAL, "%s", line);	\
+			ui_put(ui, y++, 1, 0, A_NORMAL, "%s", line);	\
 	} while (0)
 	t = klpt_task_find(top_app_session(ui->app), pid);
 	if (!t) {
@@ -611,15 +484,15 @@ static void draw(struct ui *ui)
 
 	getmaxyx(stdscr, ui->rows, ui->cols);
 	erase();
-	if (ui->rows < MIN_ROWS || ui->cols < MIN_COLS) {
-		put(ui, ui->rows / 2, 0, 0, A_BOLD, "terminal too small: "
-		    "%dx%d, klptop needs %dx%d", ui->cols, ui->rows, MIN_COLS,
-		    MIN_ROWS);
+	if (ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS) {
+		ui_put(ui, ui->rows / 2, 0, 0, A_BOLD, "terminal too small: "
+		       "%dx%d, klptop needs %dx%d", ui->cols, ui->rows,
+		       UI_MIN_COLS, UI_MIN_ROWS);
 		refresh();
 		return;
 	}
 	if (ui->overlay == OVERLAY_HELP) {
-		draw_help(ui);
+		ui_draw_help(ui);
 		refresh();
 		return;
 	}
@@ -628,23 +501,24 @@ static void draw(struct ui *ui)
 		refresh();
 		return;
 	}
+	ui_count(ui);
 	draw_header(ui);
 	/* 2 header, patch title + rows + verdict, the rest shared */
 	avail = ui->rows - 2 - 2;	/* message and F-key bar */
 	prows = ui->view.npatches < 1 ? 1 : ui->view.npatches;
 	if (prows > 4)
 		prows = 4;
-	ui->patch_rows = prows;
-	y = draw_patches(ui, 2, prows);
+	ui->panel[FOCUS_PATCHES].rows = prows;
+	y = draw_patches(ui, 2);
 	avail -= prows + 2;
 	lrows = ui->show_log ? avail / 3 : 0;
 	if (ui->show_log && lrows < 4)
 		lrows = avail >= 8 ? 4 : 0;
-	ui->blocker_rows = avail - lrows - 2;
-	ui->log_rows = lrows - 1;
-	y = draw_blockers(ui, y, avail - lrows);
+	ui->panel[FOCUS_BLOCKERS].rows = avail - lrows - 2;
+	ui->panel[FOCUS_LOG].rows = lrows - 1;
+	y = draw_blockers(ui, y);
 	if (lrows > 0)
-		draw_log(ui, y, lrows);
+		draw_log(ui, y);
 	if (ui->prompt == PROMPT_FORCE)
 		draw_force_warning(ui);
 	draw_message(ui);
@@ -654,7 +528,7 @@ static void draw(struct ui *ui)
 
 /* ---------------------------------------------------------- the view */
 
-static void message(struct ui *ui, bool warn, const char *fmt, ...)
+void ui_message(struct ui *ui, bool warn, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -675,35 +549,45 @@ static int rebuild(struct ui *ui)
 			     ui->cfg->sort, ui->cfg->sort_reverse);
 	if (ret)
 		return ret;
-	ui->patch_i = ui->view.npatches ? 0 : -1;
+	ui->panel[FOCUS_PATCHES].sel = ui->view.npatches ? 0 : -1;
 	for (i = 0; i < ui->view.npatches; i++)
 		if (!strcmp(ui->view.patches[i].name, ui->sel_patch))
-			ui->patch_i = i;
-	p = selected_patch(ui);
+			ui->panel[FOCUS_PATCHES].sel = i;
+	p = ui_selected_patch(ui);
 	if (p)
 		snprintf(ui->sel_patch, sizeof(ui->sel_patch), "%s", p->name);
 	if (!p || !p->nblockers) {
-		ui->blocker_i = 0;
+		ui->panel[FOCUS_BLOCKERS].sel = 0;
 		return 0;
 	}
-	if (ui->blocker_i >= p->nblockers)
-		ui->blocker_i = p->nblockers - 1;
+	if (ui->panel[FOCUS_BLOCKERS].sel >= p->nblockers)
+		ui->panel[FOCUS_BLOCKERS].sel = p->nblockers - 1;
 	for (i = 0; i < p->nblockers; i++)
 		if (p->blockers[i].pid == ui->sel_pid &&
 		    !strcmp(p->blockers[i].comm, ui->sel_comm)) {
-			ui->blocker_i = i;
+			ui->panel[FOCUS_BLOCKERS].sel = i;
 			break;
 		}
-	ui->sel_pid = p->blockers[ui->blocker_i].pid;
-	memcpy(ui->sel_comm, p->blockers[ui->blocker_i].comm, KLPT_COMM_LEN);
+	ui->sel_pid = p->blockers[ui->panel[FOCUS_BLOCKERS].sel].pid;
+	memcpy(ui->sel_comm, p->blockers[ui->panel[FOCUS_BLOCKERS].sel].comm,
+	       KLPT_COMM_LEN);
 	return 0;
 }
 
-/* After a move: remember what is selected now. */
-static void remember(struct ui *ui)
+void ui_count(struct ui *ui)
 {
-	const struct top_patch *p = selected_patch(ui);
-	const struct top_blocker *b = selected_blocker(ui);
+	const struct top_patch *p = ui_selected_patch(ui);
+
+	ui->panel[FOCUS_PATCHES].n = ui->view.npatches;
+	ui->panel[FOCUS_BLOCKERS].n = p ? p->nblockers : 0;
+	ui->panel[FOCUS_LOG].n = top_app_log_count(ui->app);
+}
+
+/* After a move: remember what is selected now. */
+void ui_remember(struct ui *ui)
+{
+	const struct top_patch *p = ui_selected_patch(ui);
+	const struct top_blocker *b = ui_selected_blocker(ui);
 
 	if (p)
 		snprintf(ui->sel_patch, sizeof(ui->sel_patch), "%s", p->name);
@@ -713,546 +597,14 @@ static void remember(struct ui *ui)
 	}
 }
 
-/* ------------------------------------------------------------- keys */
-
-static int key_quit(struct ui *ui)
-{
-	(void)ui;
-	return UI_QUIT;
-}
-
-static int key_help(struct ui *ui)
-{
-	ui->overlay = OVERLAY_HELP;
-	return UI_REDRAW;
-}
-
-static int move_sel(struct ui *ui, int delta, bool absolute)
-{
-	const struct top_patch *p = selected_patch(ui);
-	int *i, n, log_n;
-
-	switch (ui->focus) {
-	case FOCUS_PATCHES:
-		i = &ui->patch_i;
-		n = ui->view.npatches;
-		break;
-	case FOCUS_BLOCKERS:
-		i = &ui->blocker_i;
-		n = p ? p->nblockers : 0;
-		break;
-	default:
-		/* the log scrolls back from its end: up is older */
-		log_n = top_app_log_count(ui->app);
-		if (absolute)
-			ui->log_back = delta < 0 ? log_n : 0;
-		else
-			ui->log_back -= delta;
-		if (ui->log_back < 0)
-			ui->log_back = 0;
-		return UI_REDRAW;
-	}
-	if (!n)
-		return 0;
-	*i = absolute ? (delta < 0 ? 0 : n - 1) : *i + delta;
-	if (*i < 0)
-		*i = 0;
-	if (*i >= n)
-		*i = n - 1;
-	if (ui->focus == FOCUS_PATCHES)
-		ui->blocker_i = 0;
-	remember(ui);
-	return ui->focus == FOCUS_PATCHES ? UI_REBUILD : UI_REDRAW;
-}
-
-static int page(const struct ui *ui)
-{
-	int rows = ui->focus == FOCUS_PATCHES ? ui->patch_rows :
-		   ui->focus == FOCUS_BLOCKERS ? ui->blocker_rows :
-		   ui->log_rows;
-
-	return rows > 1 ? rows - 1 : 1;
-}
-
-static int key_up(struct ui *ui) { return move_sel(ui, -1, false); }
-static int key_down(struct ui *ui) { return move_sel(ui, 1, false); }
-static int key_pgup(struct ui *ui) { return move_sel(ui, -page(ui), false); }
-static int key_pgdn(struct ui *ui) { return move_sel(ui, page(ui), false); }
-static int key_home(struct ui *ui) { return move_sel(ui, -1, true); }
-static int key_end(struct ui *ui) { return move_sel(ui, 1, true); }
-
-static int key_tab(struct ui *ui)
-{
-	do
-		ui->focus = (ui->focus + 1) % FOCUS__COUNT;
-	while (ui->focus == FOCUS_LOG && !ui->show_log);
-	return UI_REDRAW;
-}
-
-static int key_backtab(struct ui *ui)
-{
-	do
-		ui->focus = (ui->focus + FOCUS__COUNT - 1) % FOCUS__COUNT;
-	while (ui->focus == FOCUS_LOG && !ui->show_log);
-	return UI_REDRAW;
-}
-
-static int key_detail(struct ui *ui)
-{
-	const struct top_blocker *b = selected_blocker(ui);
-
-	if (!b) {
-		message(ui, false, "no blocker selected (Tab moves to the "
-			"blocker panel)");
-		return UI_REDRAW;
-	}
-	ui->detail_pid = b->pid;
-	memcpy(ui->detail_comm, b->comm, KLPT_COMM_LEN);
-	ui->detail_scroll = 0;
-	ui->overlay = OVERLAY_DETAIL;
-	return UI_REDRAW;
-}
-
-static int key_filter(struct ui *ui)
-{
-	ui->prompt = PROMPT_FILTER;
-	snprintf(ui->input, sizeof(ui->input), "%s", ui->filter);
-	return UI_REDRAW;
-}
-
-static int key_sort(struct ui *ui)
-{
-	ui->cfg->sort = (ui->cfg->sort + 1) % TOP_SORT__COUNT;
-	message(ui, false, "blockers sorted by %s", top_sort_name(ui->cfg->sort));
-	return UI_REBUILD;
-}
-
-static int key_reverse(struct ui *ui)
-{
-	ui->cfg->sort_reverse = !ui->cfg->sort_reverse;
-	return UI_REBUILD;
-}
-
-static int key_log(struct ui *ui)
-{
-	ui->show_log = !ui->show_log;
-	if (!ui->show_log && ui->focus == FOCUS_LOG)
-		ui->focus = FOCUS_PATCHES;
-	return UI_REDRAW;
-}
-
-static int key_pause(struct ui *ui)
-{
-	ui->paused = !ui->paused;
-	if (top_app_is_replay(ui->app))
-		top_app_set_playing(ui->app, !ui->paused);
-	message(ui, false, ui->paused ? "paused: the screen is frozen, "
-		"events are still read (p resumes)" : "resumed");
-	return UI_REBUILD;
-}
-
-/* Read-only (a replay, not root, --readonly): says that what is off. */
-static bool refused_readonly(struct ui *ui, const char *what)
-{
-	if (ui->cfg->readonly)
-		message(ui, true, "read-only (%s): %s is off",
-			top_app_is_replay(ui->app) ? "a replay" :
-			geteuid() ? "not root" : "--readonly", what);
-	return ui->cfg->readonly;
-}
-
-/* The patch an action is for, or NULL with a message saying why not. */
-static const struct top_patch *action_patch(struct ui *ui, const char *what)
-{
-	const struct top_patch *p = selected_patch(ui);
-
-	if (refused_readonly(ui, what))
-		return NULL;
-	if (!p)
-		message(ui, true, "no patch selected");
-	return p;
-}
-
-static int key_disable(struct ui *ui)
-{
-	const struct top_patch *p = action_patch(ui, "disable");
-
-	if (!p)
-		return UI_REDRAW;
-	/*
-	 * enabled reads 0 also in an enable's pre-patch window (6.1
-	 * __klp_enable_patch() sets it after klp_start_transition()), where
-	 * a 0 written reverses the enable: only a transition known to
-	 * unpatch, or none, is disabled already.  The kernel decides on
-	 * the write (EINVAL: disabled).
-	 */
-	if (!p->enabled && (!p->transition || p->target == KLPT_UNPATCHED)) {
-		message(ui, false, "%s is already disabled", p->name);
-		return UI_REDRAW;
-	}
-	snprintf(ui->prompt_patch, sizeof(ui->prompt_patch), "%s", p->name);
-	ui->prompt = PROMPT_DISABLE;
-	return UI_REDRAW;
-}
-
-static int key_force(struct ui *ui)
-{
-	const struct top_patch *p = action_patch(ui, "force");
-
-	if (!p)
-		return UI_REDRAW;
-	if (!p->transition) {
-		message(ui, false, "%s is not in transition: nothing to force",
-			p->name);
-		return UI_REDRAW;
-	}
-	snprintf(ui->prompt_patch, sizeof(ui->prompt_patch), "%s", p->name);
-	ui->input[0] = '\0';
-	ui->prompt = PROMPT_FORCE;
-	return UI_REDRAW;
-}
-
-static int key_load(struct ui *ui)
-{
-	/* a replay is read-only: nothing to load into */
-	if (refused_readonly(ui, "load"))
-		return UI_REDRAW;
-	ui->input[0] = '\0';
-	ui->prompt = PROMPT_LOAD;
-	return UI_REDRAW;
-}
-
-/*
- * The module is being unloaded: /sys/module/<module>/initstate reads
- * "going" (6.1 delete_module() after try_stop_module(); another
- * delete_module() fails with EBUSY meanwhile, while refcnt may read 0).
- */
-static bool module_going(const struct ui *ui, const char *module)
-{
-	char path[512], state[16] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/sys/module/%s/initstate",
-		 ui->cfg->root ? ui->cfg->root : "", module);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(state, sizeof(state), f))
-		state[0] = '\0';
-	fclose(f);
-	return !strcmp(state, "going\n");
-}
-
-static int key_unload(struct ui *ui)
-{
-	const struct top_patch *p = action_patch(ui, "unload");
-	char why[256], name[64];
-	int ret;
-
-	if (!p)
-		return UI_REDRAW;
-	if (p->module_loaded && module_going(ui, p->name)) {
-		message(ui, false, "%s is being unloaded (initstate going)",
-			p->name);
-		return UI_REDRAW;
-	}
-	if (p->verdict != KLPT_READY) {
-		message(ui, true, "%s cannot be unloaded: %s: %s", p->name,
-			verdict_label(p->verdict), p->why);
-		return UI_REDRAW;
-	}
-	snprintf(name, sizeof(name), "%s", p->name);
-	ret = klpt_module_unload(top_app_session(ui->app), name, why,
-				 sizeof(why));
-	if (ret == -EBUSY && module_going(ui, name))
-		message(ui, false, "%s is being unloaded (initstate going)",
-			name);
-	else if (ret == -EBUSY)
-		message(ui, true, "%s cannot be unloaded: %s", name, why);
-	else if (ret)
-		message(ui, true, "unloading %s failed: %s", name,
-			strerror(-ret));
-	else
-		message(ui, false, "%s: unloaded", name);
-	return UI_REBUILD;
-}
-
-static int key_play(struct ui *ui)
-{
-	if (!top_app_is_replay(ui->app))
-		return 0;
-	top_app_set_playing(ui->app, !top_app_playing(ui->app));
-	ui->paused = false;
-	return UI_REBUILD;
-}
-
-static int key_step(struct ui *ui)
-{
-	if (!top_app_is_replay(ui->app))
-		return 0;
-	top_app_set_playing(ui->app, false);
-	if (top_app_step(ui->app) == 0)
-		message(ui, false, "end of the recording");
-	return UI_REBUILD;
-}
-
-static int key_faster(struct ui *ui)
-{
-	double s = top_app_speed(ui->app) * 2;
-
-	top_app_set_speed(ui->app, s > 1000 ? 1000 : s);
-	return UI_REDRAW;
-}
-
-static int key_slower(struct ui *ui)
-{
-	double s = top_app_speed(ui->app) / 2;
-
-	top_app_set_speed(ui->app, s < 1.0 / 64 ? 1.0 / 64 : s);
-	return UI_REDRAW;
-}
-
-static int key_resize(struct ui *ui)
-{
-	(void)ui;
-	return UI_REDRAW;
-}
-
-/* The key map, htop style: one handler per key, no switch in the loop. */
-static const struct {
-	int key;
-	int (*fn)(struct ui *ui);
-} keymap[] = {
-	{ 'q', key_quit }, { KEY_F(10), key_quit },
-	{ '?', key_help }, { 'h', key_help }, { KEY_F(1), key_help },
-	{ KEY_UP, key_up }, { 'k', key_up },
-	{ KEY_DOWN, key_down }, { 'j', key_down },
-	{ KEY_PPAGE, key_pgup }, { KEY_NPAGE, key_pgdn },
-	{ KEY_HOME, key_home }, { KEY_END, key_end },
-	{ '\t', key_tab }, { KEY_BTAB, key_backtab },
-	{ '\n', key_detail }, { '\r', key_detail }, { KEY_ENTER, key_detail },
-	{ KEY_F(3), key_detail },
-	{ '/', key_filter }, { KEY_F(2), key_filter },
-	{ 's', key_sort }, { KEY_F(6), key_sort }, { 'r', key_reverse },
-	{ 'l', key_log }, { KEY_F(4), key_log },
-	{ 'p', key_pause }, { KEY_F(5), key_pause },
-	{ 'd', key_disable }, { KEY_F(7), key_disable },
-	{ 'f', key_force }, { KEY_F(8), key_force },
-	{ 'u', key_unload }, { KEY_F(9), key_unload },
-	{ 'L', key_load },
-	{ ' ', key_play }, { '.', key_step },
-	{ '+', key_faster }, { '=', key_faster }, { '-', key_slower },
-	{ KEY_RESIZE, key_resize },
-};
-
-static bool is_enter(int ch)
-{
-	return ch == '\n' || ch == '\r' || ch == KEY_ENTER;
-}
-
-/* Text input of the filter, force and load prompts; true when done. */
-static bool edit_input(struct ui *ui, int ch)
-{
-	size_t len = strlen(ui->input);
-
-	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (len)
-			ui->input[len - 1] = '\0';
-	} else if (ch >= 0x20 && ch < 0x7f && len < sizeof(ui->input) - 1) {
-		ui->input[len] = (char)ch;
-		ui->input[len + 1] = '\0';
-	}
-	return is_enter(ch);
-}
-
-static int prompt_key(struct ui *ui, int ch)
-{
-	struct klpt_session *s = top_app_session(ui->app);
-	enum prompt pr = ui->prompt;
-	char busy[320], name[64] = "";
-	bool ok;
-	int ret;
-
-	if (ch == 27) {		/* Esc */
-		ui->prompt = PROMPT_NONE;
-		if (pr == PROMPT_FILTER) {
-			ui->filter[0] = '\0';
-			message(ui, false, "filter cleared");
-			return UI_REBUILD;
-		}
-		message(ui, false, "cancelled");
-		return UI_REDRAW;
-	}
-	switch (pr) {
-	case PROMPT_FILTER:
-		if (!edit_input(ui, ch))
-			return UI_REDRAW;
-		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->input);
-		ui->prompt = PROMPT_NONE;
-		ui->blocker_i = 0;
-		ui->sel_pid = -1;
-		return UI_REBUILD;
-	case PROMPT_DISABLE:
-		ui->prompt = PROMPT_NONE;
-		if (ch != 'y' && ch != 'Y') {
-			message(ui, false, "not disabled");
-			return UI_REDRAW;
-		}
-		ret = klpt_patch_disable(s, ui->prompt_patch);
-		if (ret == -EINVAL)
-			message(ui, false, "%s is already disabled",
-				ui->prompt_patch);
-		else if (ret)
-			message(ui, true, "disabling %s failed: %s",
-				ui->prompt_patch, ret != -EBUSY ? strerror(-ret) :
-				top_busy_text(busy, sizeof(busy), s));
-		else
-			message(ui, false, "%s: disabled; watch the unpatch "
-				"transition and UNLOAD", ui->prompt_patch);
-		return UI_REBUILD;
-	case PROMPT_FORCE:
-		if (!edit_input(ui, ch))
-			return UI_REDRAW;
-		ui->prompt = PROMPT_NONE;
-		if (strcmp(ui->input, ui->prompt_patch)) {
-			message(ui, false, "not forced (the name did not match)");
-			return UI_REDRAW;
-		}
-		ret = klpt_patch_force(s, ui->prompt_patch);
-		if (ret)
-			message(ui, true, "forcing %s failed: %s",
-				ui->prompt_patch, ret == -EINVAL ?
-				"not in transition any more" : strerror(-ret));
-		else
-			message(ui, true, "%s: forced", ui->prompt_patch);
-		return UI_REBUILD;
-	case PROMPT_LOAD:
-		if (!edit_input(ui, ch))
-			return UI_REDRAW;
-		ui->prompt = PROMPT_NONE;
-		if (!ui->input[0]) {
-			message(ui, false, "nothing loaded (no path)");
-			return UI_REDRAW;
-		}
-		/*
-		 * finit_module() returns after the module's init: the screen
-		 * waits for it (events are read after); success selects the
-		 * new patch, whose transition the screen then shows.
-		 */
-		ok = top_load_key(ui->app, ui->input, name, sizeof(name),
-				  ui->msg, sizeof(ui->msg));
-		if (ok)
-			snprintf(ui->sel_patch, sizeof(ui->sel_patch), "%s",
-				 name);
-		ui->msg_warn = !ok;
-		return UI_REBUILD;
-	case PROMPT_NONE:
-		break;
-	}
-	return 0;
-}
-
-static int overlay_key(struct ui *ui, int ch)
-{
-	if (ch == KEY_RESIZE)
-		return UI_REDRAW;
-	if (ui->overlay == OVERLAY_HELP) {
-		ui->overlay = OVERLAY_NONE;
-		return UI_REDRAW;
-	}
-	switch (ch) {
-	case KEY_UP:
-	case 'k':
-		if (ui->detail_scroll > 0)
-			ui->detail_scroll--;
-		return UI_REDRAW;
-	case KEY_DOWN:
-	case 'j':
-		ui->detail_scroll++;
-		return UI_REDRAW;
-	case KEY_PPAGE:
-		ui->detail_scroll -= ui->rows / 2;
-		if (ui->detail_scroll < 0)
-			ui->detail_scroll = 0;
-		return UI_REDRAW;
-	case KEY_NPAGE:
-		ui->detail_scroll += ui->rows / 2;
-		return UI_REDRAW;
-	case 27:
-	case 'q':
-	case KEY_LEFT:
-	case KEY_F(3):
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-		ui->overlay = OVERLAY_NONE;
-		return UI_REDRAW;
-	}
-	return 0;
-}
-
-static int handle_key(struct ui *ui, int ch)
-{
-	size_t i;
-
-	if (ui->prompt != PROMPT_NONE)
-		return prompt_key(ui, ch);
-	if (ui->overlay != OVERLAY_NONE)
-		return overlay_key(ui, ch);
-	if (ch != KEY_RESIZE)
-		ui->msg[0] = '\0';
-	for (i = 0; i < sizeof(keymap) / sizeof(*keymap); i++)
-		if (keymap[i].key == ch)
-			return keymap[i].fn(ui);
-	return 0;
-}
-
 /* ------------------------------------------------------------- loop */
-
-/* The terminal as it was, ncurses' memory freed. */
-static void terminal_end(struct ui *ui)
-{
-	endwin();
-	delscreen(ui->term);
-	ui->term = NULL;
-}
-
-static int terminal_setup(struct ui *ui)
-{
-	int rows, cols;
-
-	if (top_term_check())
-		return -1;
-	ui->term = newterm(NULL, stdout, stdin);
-	if (!ui->term) {
-		fprintf(stderr, PROG ": ncurses cannot start on this "
-			"terminal: use -b or --json\n");
-		return -1;
-	}
-	getmaxyx(stdscr, rows, cols);
-	if (rows < MIN_ROWS || cols < MIN_COLS) {
-		terminal_end(ui);
-		fprintf(stderr, PROG ": the terminal is %dx%d; klptop needs at "
-			"least %dx%d (or use -b)\n", cols, rows, MIN_COLS,
-			MIN_ROWS);
-		return -1;
-	}
-	cbreak();
-	noecho();
-	nonl();
-	keypad(stdscr, TRUE);
-	nodelay(stdscr, TRUE);
-	set_escdelay(25);
-	curs_set(0);
-	colours_init(ui);
-	return 0;
-}
 
 int top_screen_run(struct top_config *cfg, struct top_app *app)
 {
 	struct ui ui = {
 		.cfg = cfg,
 		.app = app,
+		.panel[FOCUS_LOG].tail = true,	/* follows the newest */
 		.sel_pid = -1,
 		.show_log = true,
 		.exit_code = TOP_EXIT_OK,
@@ -1262,15 +614,15 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 	bool dirty = true, rebuild_due = true;
 	int ret;
 
-	if (terminal_setup(&ui))
+	if (ui_term_setup(&ui))
 		return TOP_EXIT_ERROR;
 	if (cfg->patch)
 		snprintf(ui.sel_patch, sizeof(ui.sel_patch), "%s", cfg->patch);
 	if (cfg->readonly && !top_app_is_replay(app))
-		message(&ui, false, "read-only: d, f and u are off");
+		ui_message(&ui, false, "read-only: d, f and u are off");
 	else if (top_app_is_replay(app))
-		message(&ui, false, "replay: space plays/pauses, . steps one "
-			"event, + and - change the speed");
+		ui_message(&ui, false, "replay: space plays/pauses, . steps "
+			   "one event, + and - change the speed");
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
@@ -1329,7 +681,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		 * poll() would return at once forever (a spinning CPU).
 		 */
 		if (ret > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
-			terminal_end(&ui);
+			ui_term_end(&ui);
 			fprintf(stderr, PROG ": the terminal went away (standard "
 				"input hung up)\n");
 			top_view_free(&ui.view);
@@ -1337,7 +689,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		}
 		/* keys (KEY_RESIZE comes this way after SIGWINCH too) */
 		while ((ch = getch()) != ERR) {
-			act |= handle_key(&ui, ch);
+			act |= ui_key(&ui, ch);
 			if (act & UI_QUIT)
 				break;
 		}
@@ -1350,7 +702,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		top_app_tick(app);
 		ret = top_app_process(app, 30);
 		if (ret < 0 && ret != -EINTR) {
-			terminal_end(&ui);
+			ui_term_end(&ui);
 			fprintf(stderr, PROG ": reading events: %s\n",
 				strerror(-ret));
 			top_view_free(&ui.view);
@@ -1359,7 +711,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		if (ret > 0)
 			rebuild_due = true;
 	}
-	terminal_end(&ui);
+	ui_term_end(&ui);
 	top_view_free(&ui.view);
 	return ui.exit_code;
 }

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The interactive screen's parts and what they share (htop's shape):
+ *
+ *   screen.c   composes the screen from the view, rebuilds the view,
+ *              runs the loop (keys, events, frames)
+ *   panel.c    one scrolling list, used by every list on the screen
+ *   keymap.c   the key map, its actions, the prompts and the help
+ *   term.c     the terminal: ncurses set up and given back, colours
+ *
+ * Only these files include it; the rest of klptop sees top_screen_run().
+ */
+#ifndef KLPTOP_UI_H
+#define KLPTOP_UI_H
+
+#include <curses.h>
+
+#include "klptop.h"
+
+#define UI_MIN_COLS 64
+#define UI_MIN_ROWS 16
+
+/* The panels, in Tab order; the focused one takes the movement keys. */
+enum focus { FOCUS_PATCHES, FOCUS_BLOCKERS, FOCUS_LOG, FOCUS__COUNT };
+
+enum prompt {
+	PROMPT_NONE,
+	PROMPT_DISABLE,		/* y/N */
+	PROMPT_FORCE,		/* type the patch name */
+	PROMPT_FILTER,		/* type the filter */
+	PROMPT_LOAD,		/* type a module's path */
+};
+
+enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL };
+
+/* What a key handler asks for. */
+enum {
+	UI_REDRAW = 1 << 0,
+	UI_REBUILD = 1 << 1,	/* the view, then redraw */
+	UI_QUIT = 1 << 2,
+};
+
+enum colour {
+	C_HEADER = 1, C_TITLE, C_SELECTED, C_READY, C_HOLD, C_KEY, C_WARN,
+	C_DIM,
+};
+
+/*
+ * A scrolling list (panel.c): n items of which rows fit.  A list with a
+ * selection keeps it on screen; a tail list (the event log) has none and
+ * stays at its end unless scrolled back.
+ */
+struct panel {
+	int n;			/* items */
+	int sel;		/* the selected item, -1: none */
+	int top;		/* the first item shown */
+	int rows;		/* item rows, from the last layout */
+	bool tail;		/* no selection, anchored at the end */
+	int back;		/* a tail list: items scrolled back */
+};
+
+struct ui;
+
+/* Draws item idx on row y; sel: it is the panel's selected item. */
+typedef void (*panel_row_fn)(struct ui *ui, int idx, int y, bool sel);
+
+struct ui {
+	struct top_config *cfg;
+	struct top_app *app;
+	struct top_view view;
+	bool colour;
+	int rows, cols;
+	enum focus focus;
+	struct panel panel[FOCUS__COUNT];	/* by focus */
+	enum overlay overlay;
+	enum prompt prompt;
+	char input[256];		/* a typed name, filter or path */
+	char prompt_patch[64];		/* the patch a prompt is about */
+	/* selections, kept by identity across rebuilds */
+	char sel_patch[64];
+	int sel_pid;
+	char sel_comm[KLPT_COMM_LEN];
+	int detail_scroll;
+	int detail_pid;
+	char detail_comm[KLPT_COMM_LEN];
+	bool show_log;
+	bool paused;
+	char filter[256];
+	char msg[256];
+	bool msg_warn;
+	int exit_code;
+	SCREEN *term;			/* newterm()'s */
+};
+
+/* ------------------------------------------------------------ panel.c */
+
+/* Keeps the selection (or a tail's end) within the panel's rows. */
+void panel_fit(struct panel *p);
+/*
+ * Moves the selection by delta, or to the first (delta < 0) or last item
+ * when absolute; a tail list scrolls back instead.  False: no items.
+ */
+bool panel_move(struct panel *p, int delta, bool absolute);
+/* Items a page key moves: one row of the old page stays in sight. */
+int panel_page(const struct panel *p);
+/* Fits, then draws the visible items from row y on; returns y + rows. */
+int panel_draw(struct ui *ui, struct panel *p, int y, panel_row_fn row);
+
+/* ----------------------------------------------------------- screen.c */
+
+/* Writes text at (y, x), escaped and cut to the screen; pads to w > 0. */
+void ui_put(struct ui *ui, int y, int x, int w, attr_t attr,
+	    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The message line's text (what the last key did). */
+void ui_message(struct ui *ui, bool warn, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *ui_verdict_label(enum klpt_verdict v);
+const struct top_patch *ui_selected_patch(const struct ui *ui);
+const struct top_blocker *ui_selected_blocker(const struct ui *ui);
+/* After a move: remember what is selected now, across rebuilds. */
+void ui_remember(struct ui *ui);
+/* The panels' item counts, from the view and the event log. */
+void ui_count(struct ui *ui);
+
+/* ----------------------------------------------------------- keymap.c */
+
+/* One key: UI_* flags saying what must happen next. */
+int ui_key(struct ui *ui, int ch);
+/* The key help overlay (next to the map, so they change together). */
+void ui_draw_help(struct ui *ui);
+
+/* ------------------------------------------------------------- term.c */
+
+/* ncurses on stdin/stdout: 0, or -1 after one line on stderr. */
+int ui_term_setup(struct ui *ui);
+/* The terminal as it was, ncurses' memory freed. */
+void ui_term_end(struct ui *ui);
+attr_t ui_attr(const struct ui *ui, enum colour c);
+
+#endif
