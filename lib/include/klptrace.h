@@ -327,6 +327,24 @@ int klpt_session_poll(struct klpt_session *s, int timeout_ms);
  */
 bool klpt_session_sees_exits(const struct klpt_session *s);
 
+/*
+ * The release of the kernel the session watches (uname -r): live, the
+ * running one; a replay, the one its recording says (key
+ * kernel_release), or "" when it does not say (recordings made before
+ * it was kept, trace.dat files).
+ */
+const char *klpt_session_kernel(const struct klpt_session *s);
+
+/*
+ * A replay: start again from its beginning, as klpt_session_open_replay()
+ * left it (the model at the start-up snapshot, no event handled; the
+ * event and loss counts at 0); on_event then sees every event again as
+ * they are processed.  Seeking is this and processing up to the time
+ * wanted.  0, -EOPNOTSUPP for a live session, or the errors of the
+ * open (the session is unchanged then).
+ */
+int klpt_session_rewind(struct klpt_session *s);
+
 /* Events handled and events lost to ring-buffer overruns so far. */
 uint64_t klpt_session_events(const struct klpt_session *s);
 uint64_t klpt_session_lost(const struct klpt_session *s);
@@ -483,6 +501,68 @@ bool klpt_patch_func_patched(const struct klpt_patch *p, int i);
 int klpt_patch_func_live(const struct klpt_session *s,
 			 const struct klpt_patch *p, int i,
 			 const struct klpt_patch **live);
+
+/*
+ * Patch p's life as this session saw it, oldest first: one step per
+ * event about it (type: TRANSITION_INIT, _START, _REVERSE, _PASS,
+ * _SIGNAL, _FORCE, _CANCEL, _COMPLETE, PATCH_FORCED, PATCH_FREE,
+ * PATCH_RELEASE, and of its module MODULE_REF and MODULE_UNLOAD_READY),
+ * and KLPT_EV_LOST where events were lost (steps may be missing there).
+ * Consecutive passes are one step (first_pass..pass, passes of them).
+ * Bounded: the first steps and the most recent ones are kept, the
+ * number left out between them is klpt_patch_history_dropped() (they
+ * come after the step klpt_patch_history_gap() returns, -1 none).
+ * Pointers stay valid until the next klpt_session_process()/poll().
+ */
+struct klpt_patch_step {
+	enum klpt_event_type type;
+	uint64_t ts;		/* the step's; a run of passes: its last */
+	uint64_t first_ts;	/* a run of passes: its first; else ts */
+	int target;		/* transitions: enum klpt_state */
+	unsigned int first_pass, pass, passes;	/* PASS; SIGNAL: pass */
+	unsigned int checked, pending;	/* PASS (the last), SIGNAL */
+	bool forced;		/* COMPLETE, PATCH_FORCED/FREE/RELEASE */
+	bool get;		/* MODULE_REF: get (true) or put */
+	int refcnt;		/* MODULE_REF */
+	char caller[48];	/* MODULE_REF: symbol, "" if unknown */
+};
+int klpt_patch_history_count(const struct klpt_patch *p);
+const struct klpt_patch_step *
+klpt_patch_history_at(const struct klpt_patch *p, int i);
+unsigned int klpt_patch_history_dropped(const struct klpt_patch *p);
+int klpt_patch_history_gap(const struct klpt_patch *p);
+/*
+ * true: the history starts where the patch did (the session saw the
+ * init of its enable).  false: it was there before the session knew it
+ * (a snapshot at open or a resync, a replay's start, or an event of a
+ * transition under way): what came before *since (the session's time
+ * when it first knew p; may be NULL) is unknown, e.g. an enabled patch
+ * has no init time.
+ */
+bool klpt_patch_history_whole(const struct klpt_patch *p, uint64_t *since);
+
+/*
+ * The tasks that blocked p's last transition (its klp_task_blocked
+ * events since its init; a reverse keeps them, each with the target it
+ * blocked), the most checks first.  Bounded: the tasks with most checks
+ * are kept; klpt_patch_blocked_tasks() counts every task seen blocked
+ * (once per direction) and says in *exact whether the session saw the
+ * whole transition (else checks and counts are lower bounds).
+ */
+struct klpt_patch_blocker {
+	int pid, tgid;
+	char comm[KLPT_COMM_LEN];
+	int target;		/* enum klpt_state: the direction blocked */
+	int reason;		/* enum klpt_reason, of the last check */
+	char func[64];		/* "" unless sleeping in a function */
+	uint64_t first_ns, last_ns;
+	unsigned int checks;
+};
+int klpt_patch_blocker_count(const struct klpt_patch *p);
+const struct klpt_patch_blocker *
+klpt_patch_blocker_at(const struct klpt_patch *p, int i);
+unsigned int klpt_patch_blocked_tasks(const struct klpt_patch *p,
+				      bool *exact);
 
 int klpt_task_count(const struct klpt_session *s);
 const struct klpt_task *klpt_task_at(const struct klpt_session *s, int i);

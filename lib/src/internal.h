@@ -45,6 +45,9 @@ static inline int klpt_err(int err)
 /* MODULE_NAME_LEN on 64-bit (64 - sizeof(unsigned long)), with its NUL */
 #define KLPT_MODULE_NAME_LEN	56
 
+/* A kernel release as uname(2) has it (struct utsname's 65), its NUL */
+#define KLPT_KERNEL_LEN	65
+
 /* The real system's root: only there may a module be loaded or removed. */
 static inline bool klpt_real_root(const char *root)
 {
@@ -353,6 +356,49 @@ int klpt_pinfo_take(const char *root, const char *patch,
 		    struct klpt_pinfo *out);
 void klpt_pinfo_free(struct klpt_pinfo *pi);
 
+/* ------------------------------------------------------------- phist.c */
+
+/*
+ * A patch's history (klpt_patch_history_*(), klpt_patch_blocker_*()):
+ * fixed arrays inside the patch, so that no event allocates.  The first
+ * PHIST_HEAD steps stay; after them a ring of the most recent ones.
+ */
+#define KLPT_PHIST_HEAD		8
+#define KLPT_PHIST_MAX		64
+#define KLPT_PHIST_BLOCKERS	8
+
+struct klpt_phist {
+	struct klpt_patch_step step[KLPT_PHIST_MAX];
+	int n;			/* steps kept */
+	int ring;		/* the oldest of the ring, once full */
+	unsigned int dropped;	/* steps left out after the head */
+	bool whole;		/* it starts at the patch's enable */
+	uint64_t since;		/* the session first knew the patch; 0 not yet */
+	struct klpt_patch_blocker blk[KLPT_PHIST_BLOCKERS]; /* most checks first */
+	int nblk;
+	unsigned int blocked_tasks;
+	bool blk_exact;
+};
+
+/* A new life (whole: from its enable's init) or a new transition. */
+void klpt_phist_begin(struct klpt_phist *h, uint64_t ts, bool whole);
+void klpt_phist_transition(struct klpt_phist *h);
+/* ev, an event about the patch (klptrace.h's list), as a step. */
+void klpt_phist_event(struct klpt_phist *h, const struct klpt_event *ev);
+void klpt_phist_add(struct klpt_phist *h, const struct klpt_patch_step *st);
+/*
+ * A klp_task_blocked of the patch's transition: first, the task's first
+ * check in this direction; exact, every check of it was seen so far.
+ * checks, first_ns: the task's count after this one, its first check.
+ */
+void klpt_phist_blocked(struct klpt_phist *h, const struct klpt_event *ev,
+			unsigned int checks, uint64_t first_ns, bool first,
+			bool exact);
+/* Events were lost at ts: a step, and a transition's counts are bounds. */
+void klpt_phist_lost(struct klpt_phist *h, uint64_t ts, bool in_transition);
+const struct klpt_patch_step *klpt_phist_at(const struct klpt_phist *h,
+					    int i);
+
 /* ------------------------------------------------------------- model.c */
 
 struct klpt_model;
@@ -556,6 +602,11 @@ struct klpt_source {
 	struct klpt_truth *truth;	/* start-up snapshot (may be NULL) */
 	enum klpt_mode mode;
 	/*
+	 * The traced kernel's release (klpt_session_kernel()): live, filled
+	 * by session.c; a replay's, from its header ("" unknown).
+	 */
+	char kernel[KLPT_KERNEL_LEN];
+	/*
 	 * No sched_process_exit in this source (a trace.dat recorded
 	 * with -e klp only): the model cannot see tasks leave
 	 * (klpt_model_no_exits()).
@@ -643,6 +694,12 @@ void klpt_recorder_close(struct klpt_recorder *r);
  * until set: the top-level tracefs_dir may use another clock.
  */
 int klpt_recorder_set_clock(struct klpt_recorder *r, const char *clock);
+/*
+ * (Added for the replay's header.)  The traced kernel's release for the
+ * header's kernel_release ("" or never set: no such key); one word of
+ * at most 64 bytes, else -EINVAL.
+ */
+int klpt_recorder_set_kernel(struct klpt_recorder *r, const char *release);
 /*
  * Where the ground truth is (klpt_session_root()): at close the recorder
  * writes a snapshot of it as truth-end.txt, so that a replay knows which

@@ -123,6 +123,8 @@ struct klpt_patch {
 	 * set_state()).
 	 */
 	uint64_t moved;
+	/* the steps of its life and its last transition's blockers */
+	struct klpt_phist hist;
 };
 
 struct klpt_task {
@@ -736,6 +738,20 @@ static bool checks_seen(const struct klpt_model *m)
 	return !p || p->checks_seen;
 }
 
+/* What "?" q saw of the transition p now has (steps, blockers). */
+static void adopt_history(struct klpt_patch *p, const struct klpt_patch *q)
+{
+	int i;
+
+	for (i = 0; i < q->hist.n; i++)
+		klpt_phist_add(&p->hist, klpt_phist_at(&q->hist, i));
+	p->hist.dropped += q->hist.dropped;
+	memcpy(p->hist.blk, q->hist.blk, sizeof(p->hist.blk));
+	p->hist.nblk = q->hist.nblk;
+	p->hist.blocked_tasks = q->hist.blocked_tasks;
+	p->hist.blk_exact = q->hist.blk_exact;
+}
+
 /* p takes over the transition that "?" q stood for. */
 static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 {
@@ -759,6 +775,7 @@ static void adopt(struct klpt_patch *p, const struct klpt_patch *q)
 	p->anchor_known = q->anchor_known;
 	p->checks_seen = q->checks_seen;
 	p->freed = p->released = false;
+	adopt_history(p, q);
 }
 
 /*
@@ -1493,6 +1510,8 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	t->blocked_gen = m->gen;
 	t->blocked_seq = p->seq;
 	p->blocked++;
+	klpt_phist_blocked(&p->hist, ev, t->checks, t->first_blocked,
+			   t->checks == 1, p->checks_seen && t->exact);
 }
 
 /*
@@ -1621,6 +1640,84 @@ static void apply_load(struct klpt_model *m, const struct klpt_event *ev)
 
 static void forget_tasks(struct klpt_model *m);
 
+/* The patch an event names, as patch_for() but never created. */
+static struct klpt_patch *patch_named(const struct klpt_model *m,
+				      const char *name)
+{
+	struct klpt_patch *p;
+
+	if (!name || !*name || !strcmp(name, UNKNOWN_PATCH)) {
+		p = patch_in_transition(m);
+		return p ? p : patch_find(m, UNKNOWN_PATCH);
+	}
+	if (m->last_patch && !strcmp(name, m->last_patch->name))
+		return m->last_patch;
+	return patch_find(m, name);
+}
+
+/*
+ * The event as a step of its patch's history (phist.c), once applied.
+ * Task events other than the blocked checks (apply_blocked()) are no
+ * step: they are the many, and tell nothing of the patch's life.
+ */
+static void history(struct klpt_model *m, const struct klpt_event *ev)
+{
+	struct klpt_patch *p = NULL;
+	int i;
+
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_PASS:
+	case KLPT_EV_TRANSITION_SIGNAL:
+	case KLPT_EV_TRANSITION_FORCE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+		p = patch_named(m, ev->transition.patch);
+		break;
+	case KLPT_EV_PATCH_FORCED:
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+		p = patch_named(m, ev->patch.patch);
+		break;
+	case KLPT_EV_MODULE_REF:
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		/* in 6.1 a patch is named after its module */
+		if (ev->module.module && *ev->module.module)
+			p = patch_find(m, ev->module.module);
+		break;
+	case KLPT_EV_LOST:
+		for (i = 0; i < m->patches.n; i++) {
+			p = m->patches.obj[i];
+			klpt_phist_lost(&p->hist, ev->ts, p->in_transition);
+		}
+		return;
+	default:
+		return;
+	}
+	if (!p)
+		return;
+	if (ev->type == KLPT_EV_TRANSITION_INIT) {
+		/* an enable's init is where a patch begins (apply_init()) */
+		if (ev->transition.target == KLPT_PATCHED)
+			klpt_phist_begin(&p->hist, ev->ts, true);
+		else
+			klpt_phist_transition(&p->hist);
+	} else if (ev->type == KLPT_EV_TRANSITION_START && p->hist.n) {
+		enum klpt_event_type prev =
+			klpt_phist_at(&p->hist, p->hist.n - 1)->type;
+
+		/* a start after neither init nor reverse: its init unseen */
+		if (prev != KLPT_EV_TRANSITION_INIT &&
+		    prev != KLPT_EV_TRANSITION_REVERSE) {
+			klpt_phist_transition(&p->hist);
+			p->hist.blk_exact = p->checks_seen;
+		}
+	}
+	klpt_phist_event(&p->hist, ev);
+}
+
 void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 {
 	struct klpt_patch *p;
@@ -1732,6 +1829,7 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 	default:
 		break;
 	}
+	history(m, ev);
 }
 
 /* ------------------------------------------------------------ reconcile */
@@ -2118,6 +2216,8 @@ void klpt_model_reconcile(struct klpt_model *m, const struct klpt_truth *t)
 			continue;
 		truth_patch(m, p, ptp, nstate);
 		p->seen = true;
+		if (!p->hist.since)	/* first known here: from a snapshot */
+			p->hist.since = t->ts ? t->ts : 1;
 		if (ptp->transition)
 			tp = p;
 	}
@@ -2990,6 +3090,63 @@ KLPT_API int klpt_patch_func_live(const struct klpt_session *s,
 				       live ? live : &dummy);
 
 	return ret < 0 ? klpt_err(-ret) : ret;
+}
+
+KLPT_API int klpt_patch_history_count(const struct klpt_patch *p)
+{
+	return p ? p->hist.n : 0;
+}
+
+KLPT_API const struct klpt_patch_step *
+klpt_patch_history_at(const struct klpt_patch *p, int i)
+{
+	const struct klpt_patch_step *st = p ? klpt_phist_at(&p->hist, i) :
+					   NULL;
+
+	if (!st)
+		errno = p ? ENOENT : EINVAL;
+	return st;
+}
+
+KLPT_API unsigned int klpt_patch_history_dropped(const struct klpt_patch *p)
+{
+	return p ? p->hist.dropped : 0;
+}
+
+KLPT_API int klpt_patch_history_gap(const struct klpt_patch *p)
+{
+	return p && p->hist.dropped ? KLPT_PHIST_HEAD - 1 : -1;
+}
+
+KLPT_API bool klpt_patch_history_whole(const struct klpt_patch *p,
+				       uint64_t *since)
+{
+	if (since)
+		*since = p && p->hist.since > 1 ? p->hist.since : 0;
+	return p && p->hist.whole;
+}
+
+KLPT_API int klpt_patch_blocker_count(const struct klpt_patch *p)
+{
+	return p ? p->hist.nblk : 0;
+}
+
+KLPT_API const struct klpt_patch_blocker *
+klpt_patch_blocker_at(const struct klpt_patch *p, int i)
+{
+	if (!p || i < 0 || i >= p->hist.nblk) {
+		errno = p ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return &p->hist.blk[i];
+}
+
+KLPT_API unsigned int klpt_patch_blocked_tasks(const struct klpt_patch *p,
+					       bool *exact)
+{
+	if (exact)
+		*exact = p && p->hist.blk_exact;
+	return p ? p->hist.blocked_tasks : 0;
 }
 
 KLPT_API int klpt_task_count(const struct klpt_session *s)

@@ -23,7 +23,8 @@
  *                                   born meanwhile are kernel threads
  *
  * The header is text, one "key value" a line, the first line
- * "klptrace-recording VERSION"; replay.c documents the keys.
+ * "klptrace-recording VERSION"; replay.c documents the keys (the
+ * traced kernel's release, kernel_release, since klptop shows it).
  *
  * klptop records as root, often into a path a user named: nothing in
  * that path may steer where root writes.  So the recording directory is
@@ -64,6 +65,7 @@ struct klpt_recorder {
 	int long_size;
 	unsigned char *zero;	/* page_size zero bytes for the padding */
 	char clock[32];
+	char kernel[KLPT_KERNEL_LEN];	/* "" none */
 	char *root;		/* klpt_recorder_set_root(), NULL: none */
 };
 
@@ -365,17 +367,20 @@ static int put_header(FILE *f, const void *arg)
 {
 	const struct klpt_recorder *r = arg;
 
-	return fprintf(f,
-		       "klptrace-recording 1\n"
-		       "page_size %zu\n"
-		       "ncpus %d\n"
-		       "trace_clock %s\n"
-		       "long_size %d\n"
-		       "endian %s\n"
-		       "klptrace_version %s\n",
-		       r->page_size, r->ncpus, r->clock, r->long_size,
-		       tep_is_bigendian() ? "big" : "little", VERSION) < 0 ?
-	       -EIO : 0;
+	if (fprintf(f,
+		    "klptrace-recording 1\n"
+		    "page_size %zu\n"
+		    "ncpus %d\n"
+		    "trace_clock %s\n"
+		    "long_size %d\n"
+		    "endian %s\n"
+		    "klptrace_version %s\n",
+		    r->page_size, r->ncpus, r->clock, r->long_size,
+		    tep_is_bigendian() ? "big" : "little", VERSION) < 0)
+		return -EIO;
+	if (r->kernel[0] && fprintf(f, "kernel_release %s\n", r->kernel) < 0)
+		return -EIO;
+	return 0;
 }
 
 static int write_header(struct klpt_recorder *r)
@@ -659,6 +664,18 @@ int klpt_recorder_set_clock(struct klpt_recorder *r, const char *clock)
 	    strpbrk(clock, " \t\n"))
 		return klpt_err(EINVAL);
 	snprintf(r->clock, sizeof(r->clock), "%s", clock);
+	ret = write_header(r);
+	return ret ? klpt_err(-ret) : 0;
+}
+
+int klpt_recorder_set_kernel(struct klpt_recorder *r, const char *release)
+{
+	int ret;
+
+	if (!r || !release || strlen(release) >= sizeof(r->kernel) ||
+	    strpbrk(release, " \t\n"))
+		return klpt_err(EINVAL);
+	snprintf(r->kernel, sizeof(r->kernel), "%s", release);
 	ret = write_header(r);
 	return ret ? klpt_err(-ret) : 0;
 }

@@ -12,6 +12,9 @@
  *   long_size 4|8       the traced kernel's long (default: header_page)
  *   endian little|big   byte order of the pages (default: little)
  *   klptrace_version V  informational
+ *   kernel_release R    the traced kernel's release (uname -r), one
+ *                       word; recordings made before it was kept have
+ *                       none (klpt_session_kernel() says "")
  *
  * Unknown keys are ignored.  page_size is at most REPLAY_PAGE_MAX and
  * page_size * ncpus at most REPLAY_PAGES_MAX: the bytes of pages held at
@@ -282,13 +285,13 @@ static int pages_fit(size_t page_size, int ncpus, const char *what)
 		    REPLAY_PAGES_MAX >> 20);
 }
 
-/* Parse the header; fills page_size, ncpus, long_size, big. */
+/* Parse the header; fills page_size, ncpus, long_size, big, kernel. */
 static int parse_header(const char *buf, size_t *page_size, int *ncpus,
-			int *long_size, bool *big)
+			int *long_size, bool *big, char *kernel)
 {
 	const char *line = buf;
 	int version = -1;
-	char key[32], val[64];
+	char key[32], val[KLPT_KERNEL_LEN];
 
 	if (sscanf(buf, "klptrace-recording %d", &version) != 1)
 		return fail(EBADMSG, "klptrace-recording: not a klptrace "
@@ -305,7 +308,7 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 		unsigned long v;
 		char *end;
 
-		if (sscanf(line, "%31s %63s", key, val) != 2)
+		if (sscanf(line, "%31s %64s", key, val) != 2)
 			continue;
 		v = strtoul(val, &end, 10);
 		if (!strcmp(key, "page_size")) {
@@ -329,6 +332,9 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 				return fail(EBADMSG, "klptrace-recording: bad "
 					    "long_size %s", val);
 			*long_size = v;
+		} else if (!strcmp(key, "kernel_release")) {
+			/* %64s above: one word, at most 64 bytes */
+			snprintf(kernel, KLPT_KERNEL_LEN, "%s", val);
 		} else if (!strcmp(key, "endian")) {
 			if (strcmp(val, "little") && strcmp(val, "big"))
 				return fail(EBADMSG, "klptrace-recording: bad "
@@ -458,7 +464,8 @@ static int open_dir(const char *dir, struct replay *r)
 	if (ret)
 		return fail(ret == -EINVAL ? EBADMSG : -ret, "%s: %s", path,
 			    file_error(-ret));
-	ret = parse_header(buf, &r->page_size, &ncpus, &long_size, &big);
+	ret = parse_header(buf, &r->page_size, &ncpus, &long_size, &big,
+			   src->kernel);
 	free(buf);
 	if (ret)
 		return ret;

@@ -77,6 +77,7 @@ struct klpt_session {
 	enum klpt_mode mode;
 	char *root;		/* prefix of /sys and /proc, "" for real */
 	char *tracefs_dir;	/* live: where the formats are (recordings) */
+	char *replay_path;	/* a replay's recording (rewind) */
 	struct klpt_recorder *rec;
 	int epfd;		/* klpt_session_fd() */
 	int timerfd;		/* fallback polling, else -1 */
@@ -768,6 +769,7 @@ KLPT_API void klpt_session_close(struct klpt_session *s)
 		close(s->epfd);
 	free(s->root);
 	free(s->tracefs_dir);
+	free(s->replay_path);
 	free(s);
 }
 
@@ -789,6 +791,25 @@ static int start_polling(struct klpt_session *s)
 		return -errno;
 	s->timer_ms = s->poll_ms;
 	return epoll_add(s->epfd, s->timerfd);
+}
+
+/*
+ * A live session's kernel: <root>/proc/sys/kernel/osrelease (the same
+ * string as uname -r), so that a test's fake root has its own; "" if it
+ * cannot be read.
+ */
+static void kernel_read(struct klpt_session *s)
+{
+	char path[4096], *buf = NULL;
+
+	s->src->kernel[0] = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s/proc/sys/kernel/osrelease",
+			     s->root) >= sizeof(path) ||
+	    klpt_read_file(path, 4096, &buf, NULL))
+		return;
+	buf[strcspn(buf, " \t\n")] = '\0';
+	snprintf(s->src->kernel, sizeof(s->src->kernel), "%s", buf);
+	free(buf);
 }
 
 static int session_new(const struct klpt_session_opts *o,
@@ -813,6 +834,8 @@ static int session_new(const struct klpt_session_opts *o,
 	s->model = klpt_model_new();
 	if (!s->root || !s->merge || !s->dec || !s->model)
 		goto fail;
+	if (s->mode != KLPT_MODE_REPLAY)
+		kernel_read(s);
 	/* Module references come from module:* only in the fallback. */
 	klpt_decoder_set_fallback(s->dec, s->mode == KLPT_MODE_FALLBACK);
 	klpt_model_set_fallback(s->model, s->mode == KLPT_MODE_FALLBACK);
@@ -1039,7 +1062,69 @@ KLPT_API int klpt_session_open_replay(const char *path,
 		ret = session_new(&o, src, out);
 	if (!ret && src->no_exits)
 		klpt_model_no_exits((*out)->model);
+	if (!ret) {
+		(*out)->replay_path = strdup(path);
+		if (!(*out)->replay_path) {
+			klpt_session_close(*out);
+			*out = NULL;
+			ret = -ENOMEM;
+		}
+	}
 	return ret ? klpt_err(-ret) : 0;
+}
+
+/*
+ * A new session on the same recording (probed already at the first
+ * open) takes this one's place: everything but what the caller holds,
+ * the descriptor of klpt_session_fd() (and the eventfd in it) and an
+ * internal waiter's stop.
+ */
+KLPT_API int klpt_session_rewind(struct klpt_session *s)
+{
+	struct klpt_session_opts o;
+	struct klpt_session *n, tmp;
+	struct klpt_source *src;
+	int ret, fd;
+
+	if (!s)
+		return klpt_err(EINVAL);
+	if (s->mode != KLPT_MODE_REPLAY || !s->replay_path)
+		return klpt_err(EOPNOTSUPP);
+	ret = opts_get(NULL, &o);
+	if (ret)
+		return klpt_err(-ret);
+	o.on_event = s->on_event;
+	o.ctx = s->ctx;
+	o.root = s->root;
+	o.poll_ms = s->poll_ms;
+	ret = klpt_replay_open(s->replay_path, &src);
+	if (!ret)
+		ret = session_new(&o, src, &n);
+	if (ret)
+		return klpt_err(-ret);
+	if (src->no_exits)
+		klpt_model_no_exits(n->model);
+	tmp = *s;
+	*s = *n;
+	*n = tmp;
+	fd = s->epfd;
+	s->epfd = n->epfd;
+	n->epfd = fd;
+	fd = s->kick;
+	s->kick = n->kick;
+	n->kick = fd;
+	s->stop = n->stop;
+	s->stop_ctx = n->stop_ctx;
+	s->replay_path = n->replay_path;
+	n->replay_path = NULL;
+	klpt_session_close(n);
+	kick_set(s);		/* a replay always has work until its end */
+	return 0;
+}
+
+KLPT_API const char *klpt_session_kernel(const struct klpt_session *s)
+{
+	return s ? s->src->kernel : "";
 }
 
 KLPT_API bool klpt_session_recording(const struct klpt_session *s)
@@ -1119,6 +1204,8 @@ KLPT_API int klpt_session_record(struct klpt_session *s, const char *dir)
 		ret = klpt_recorder_set_clock(s->rec, "mono");
 	if (!ret)
 		ret = klpt_recorder_set_root(s->rec, s->root);
+	if (!ret && s->src->kernel[0])
+		ret = klpt_recorder_set_kernel(s->rec, s->src->kernel);
 	if (ret < 0) {
 		klpt_recorder_close(s->rec);
 		s->rec = NULL;

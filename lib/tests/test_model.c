@@ -3043,6 +3043,202 @@ static void test_progress_count(void)
 	CHECK_INT(klpt_patch_moved(p), 4);
 }
 
+/* The step i of p's history, or a zeroed one (a failed check says i). */
+static struct klpt_patch_step step_at(const struct klpt_patch *p, int i)
+{
+	const struct klpt_patch_step *st = klpt_patch_history_at(p, i);
+	struct klpt_patch_step none = { .type = KLPT_EV__COUNT };
+
+	return st ? *st : none;
+}
+
+/*
+ * A patch's history (phist.c): a blocked enable, its passes one step,
+ * the signal, a reverse, the completion, free, release, the module's
+ * last put and unload-ready, each with its time; the blockers.
+ */
+static void test_history(void)
+{
+	const struct klpt_patch *p;
+	const struct klpt_patch_blocker *b;
+	struct klpt_patch_step st;
+	uint64_t t_init, t_pass0, since;
+	bool exact;
+	unsigned int i;
+
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	t_init = T;
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	switch_all(PAT, SLEEPER);
+	p = P(LP);
+	CHECK(klpt_patch_history_whole(p, &since), "seen from its init");
+	CHECK_INT(since, t_init);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	t_pass0 = T;
+	for (i = 1; i <= 15; i++) {
+		blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+			KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+		blocked(SH, "sh", LP, PAT, KLPT_REASON_RUNNING, "");
+		pass(LP, PAT, i, 6, 2);
+	}
+	signal_(LP, PAT, 15, 2);
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+
+	p = P(LP);
+	/* the load's get came before the patch existed: not its step */
+	CHECK_INT(klpt_patch_history_count(p), 12);
+	CHECK_INT(klpt_patch_history_dropped(p), 0);
+	CHECK_INT(klpt_patch_history_gap(p), -1);
+	st = step_at(p, 0);
+	CHECK_INT(st.type, KLPT_EV_TRANSITION_INIT);
+	CHECK_INT(st.ts, t_init);
+	CHECK_INT(st.target, PAT);
+	CHECK_INT(step_at(p, 1).type, KLPT_EV_TRANSITION_START);
+	st = step_at(p, 2);	/* passes 0..15: one step */
+	CHECK_INT(st.type, KLPT_EV_TRANSITION_PASS);
+	CHECK_INT(st.first_pass, 0);
+	CHECK_INT(st.pass, 15);
+	CHECK_INT(st.passes, 16);
+	CHECK_INT(st.first_ts, t_pass0);
+	CHECK_INT(st.pending, 2);
+	CHECK(st.ts > st.first_ts, "the run's last time");
+	st = step_at(p, 3);
+	CHECK_INT(st.type, KLPT_EV_TRANSITION_SIGNAL);
+	CHECK_INT(st.pass, 15);
+	CHECK_INT(st.pending, 2);
+	st = step_at(p, 4);
+	CHECK_INT(st.type, KLPT_EV_TRANSITION_REVERSE);
+	CHECK_INT(st.target, UNP);
+	CHECK_INT(step_at(p, 5).type, KLPT_EV_TRANSITION_START);
+	st = step_at(p, 6);	/* the other direction: a run of its own */
+	CHECK_INT(st.type, KLPT_EV_TRANSITION_PASS);
+	CHECK_INT(st.target, UNP);
+	CHECK_INT(st.passes, 1);
+	CHECK_INT(step_at(p, 7).type, KLPT_EV_TRANSITION_COMPLETE);
+	CHECK_INT(step_at(p, 8).type, KLPT_EV_PATCH_FREE);
+	CHECK_INT(step_at(p, 9).type, KLPT_EV_PATCH_RELEASE);
+	st = step_at(p, 10);
+	CHECK_INT(st.type, KLPT_EV_MODULE_REF);
+	CHECK(!st.get, "the put");
+	CHECK_INT(st.refcnt, 0);
+	CHECK_INT(step_at(p, 11).type, KLPT_EV_MODULE_UNLOAD_READY);
+	CHECK_INT(step_at(p, 11).ts, T);
+	CHECK(!klpt_patch_history_at(p, 12), "no step 12");
+
+	/* the blockers: most checks first, each with its direction */
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 2);
+	CHECK(exact, "the whole transition was seen");
+	CHECK_INT(klpt_patch_blocker_count(p), 2);
+	b = klpt_patch_blocker_at(p, 0);
+	CHECK(b && b->pid == SLEEPER, "the sleeper first");
+	if (b) {
+		CHECK_INT(b->checks, 16);
+		CHECK_INT(b->target, PAT);
+		CHECK_INT(b->reason, KLPT_REASON_SLEEPING_IN_FUNC);
+		CHECK_STR(b->func, FUNC);
+		CHECK_STR(b->comm, "klpt_sleeper");
+		CHECK(b->first_ns < b->last_ns, "first before last");
+	}
+	b = klpt_patch_blocker_at(p, 1);
+	CHECK(b && b->pid == SH && b->checks == 15 &&
+	      b->reason == KLPT_REASON_RUNNING, "sh second");
+	CHECK(!klpt_patch_blocker_at(p, 2), "two kept");
+
+	/* the module's free: the patch and its history go */
+	mod_ev(KLPT_EV_MODULE_FREE, LP);
+	CHECK(!P(LP), "gone");
+}
+
+/*
+ * Bounded: a transition stuck for long (passes and a signal every 15)
+ * keeps its first steps and the latest; many blockers keep those with
+ * most checks.  A patch known from a snapshot has no whole history.
+ */
+static void test_history_bounded(void)
+{
+	const struct klpt_patch *p;
+	uint64_t since;
+	bool exact;
+	unsigned int i, last = 0;
+	int n, pid;
+
+	fresh();
+	enabled_lp();
+	p = P(LP);
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	for (i = 0; i < 1500; i++) {
+		pass(LP, UNP, i, 6, 1);
+		if (i && i % 15 == 0)
+			signal_(LP, UNP, i, 1);
+	}
+	n = klpt_patch_history_count(p);
+	CHECK_INT(n, KLPT_PHIST_MAX);
+	CHECK(klpt_patch_history_dropped(p) > 0, "some dropped");
+	CHECK_INT(klpt_patch_history_gap(p), KLPT_PHIST_HEAD - 1);
+	CHECK_INT(step_at(p, 0).type, KLPT_EV_TRANSITION_INIT);
+	CHECK_INT(step_at(p, 0).target, PAT);	/* the enable's, first */
+	/* the newest last, in order */
+	CHECK_INT(step_at(p, n - 1).type, KLPT_EV_TRANSITION_PASS);
+	CHECK_INT(step_at(p, n - 1).pass, 1499);
+	for (i = KLPT_PHIST_HEAD; i < (unsigned int)n; i++) {
+		CHECK(step_at(p, i).ts > last, "step %u in order", i);
+		last = step_at(p, i).ts;
+	}
+
+	/* 20 blockers, pid k blocked k times: the 8 with most checks */
+	for (pid = 1000; pid < 1020; pid++)
+		for (i = 0; i < (unsigned int)(pid - 999); i++)
+			blocked(pid, "w", LP, UNP, KLPT_REASON_RUNNING, "");
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 20);
+	CHECK_INT(klpt_patch_blocker_count(p), KLPT_PHIST_BLOCKERS);
+	for (i = 0; i < KLPT_PHIST_BLOCKERS; i++) {
+		const struct klpt_patch_blocker *b =
+			klpt_patch_blocker_at(p, (int)i);
+
+		CHECK(b && b->pid == 1019 - (int)i && b->checks == 20 - i,
+		      "blocker %u: pid %d checks %u", i, b ? b->pid : -1,
+		      b ? b->checks : 0);
+	}
+
+	/* a lost stretch is a step; the counts become lower bounds */
+	lost();
+	CHECK_INT(step_at(p, klpt_patch_history_count(p) - 1).type,
+		  KLPT_EV_LOST);
+	klpt_patch_blocked_tasks(p, &exact);
+	CHECK(!exact, "lost in the transition: not exact");
+
+	/* known from a snapshot: no init, history not whole */
+	{
+		struct tb b;
+
+		new_model();
+		tb_base(&b, U);
+		tb_patch(&b, LP, 1, 0);
+		tb_module(&b, LP, 1, true);
+		b.t.ts = 4242;
+		klpt_model_reconcile(M, &b.t);
+		p = P(LP);
+		CHECK(p, "from the snapshot");
+		CHECK(!klpt_patch_history_whole(p, &since), "not whole");
+		CHECK_INT(since, 4242);
+		CHECK_INT(klpt_patch_history_count(p), 0);
+	}
+}
+
 int main(void)
 {
 	RUN(test_enable_vmlinux);
@@ -3103,6 +3299,8 @@ int main(void)
 	RUN(test_replace_nops);
 	RUN(test_replaced_not_guessed);
 	RUN(test_why_other_disable);
+	RUN(test_history);
+	RUN(test_history_bounded);
 	klpt_model_free(M);
 	return check_summary();
 }

@@ -581,6 +581,8 @@ static void test_record_roundtrip(void)
 		return;
 	CHECK_INT(klpt_recorder_set_clock(r, "global"), 0);
 	CHECK_INT(klpt_recorder_set_clock(r, "two words"), -EINVAL);
+	CHECK_INT(klpt_recorder_set_kernel(r, "6.1.0-56-amd64"), 0);
+	CHECK_INT(klpt_recorder_set_kernel(r, "two words"), -EINVAL);
 	for (c = 0; c < 2; c++) {
 		int fd;
 		ssize_t n;
@@ -608,7 +610,9 @@ static void test_record_roundtrip(void)
 	hdr = slurp_file(path, NULL);
 	CHECK(hdr && strstr(hdr, "klptrace-recording 1\n") == hdr &&
 	      strstr(hdr, "\npage_size 4096\n") && strstr(hdr, "\nncpus 2\n") &&
-	      strstr(hdr, "\ntrace_clock global\n"), "header:\n%s", hdr);
+	      strstr(hdr, "\ntrace_clock global\n") &&
+	      strstr(hdr, "\nkernel_release 6.1.0-56-amd64\n"),
+	      "header:\n%s", hdr);
 	free(hdr);
 	snprintf(path, sizeof(path), "%s/events/klp/klp_task_switch/format",
 		 dir);
@@ -859,6 +863,122 @@ static void test_end_hints(void)
 	CHECK(access(path, R_OK) == 0, "no %s", path);
 }
 
+/* ------------------------------------------------------------ seeking */
+
+struct seen {
+	int n, cap;
+	struct { int type; uint64_t ts; } *ev;
+	int stop_at;		/* on_event stops after this many (0: never) */
+	unsigned int pass_at_first_pass;	/* the model then */
+};
+
+static int collect(struct klpt_session *s, const struct klpt_event *ev,
+		   void *ctx)
+{
+	struct seen *w = ctx;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 256;
+		w->ev = realloc(w->ev, (size_t)w->cap * sizeof(*w->ev));
+		if (!w->ev)
+			abort();
+	}
+	w->ev[w->n].type = ev->type;
+	w->ev[w->n++].ts = ev->ts;
+	if (ev->type == KLPT_EV_TRANSITION_PASS && !w->pass_at_first_pass)
+		w->pass_at_first_pass = 1 + klpt_patch_pass(
+			klpt_patch_find(s, ev->transition.patch));
+	return w->stop_at && w->n >= w->stop_at;
+}
+
+/*
+ * klpt_session_rewind(): the replay starts again as opened; the same
+ * events come in the same order, the counts start from 0, the
+ * descriptor stays; a step-wise run (on_event stopping after each) is
+ * the same sequence, and the model at an event is the same as the
+ * first time.  The kernel: an old recording has none; one with
+ * kernel_release says it (vm-capture/info is the VM's own word).
+ */
+static void test_rewind(void)
+{
+	struct seen a = { 0 }, b = { 0 };
+	KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = collect, .ctx = &a);
+	struct klpt_session *s = NULL;
+	char rec[1024], path[4096], want[128] = "", *info, *k;
+	FILE *f;
+	int fd, i, rounds;
+
+	CHECK_INT(klpt_session_rewind(NULL), -EINVAL);
+	if (klpt_session_open_replay(fixture("vm-recording"), &o, &s) < 0) {
+		CHECK(0, "open");
+		return;
+	}
+	CHECK_STR(klpt_session_kernel(s), "");
+	fd = klpt_session_fd(s);
+	run_to_end(s);
+	CHECK(a.n > 10, "%d events", a.n);
+	CHECK_INT(klpt_session_events(s), a.n);
+
+	/* the same session, again, one event per process() */
+	CHECK_INT(klpt_session_rewind(s), 0);
+	CHECK_INT(klpt_session_events(s), 0);
+	CHECK_INT(klpt_session_fd(s), fd);
+	klpt_session_close(s);
+	s = NULL;
+	o.ctx = &b;
+	b.stop_at = 1;
+	if (klpt_session_open_replay(fixture("vm-recording"), &o, &s) < 0) {
+		CHECK(0, "open again");
+		return;
+	}
+	run_to_end(s);		/* to the end with stops: whole */
+	CHECK_INT(klpt_session_rewind(s), 0);
+	b.n = 0;
+	b.pass_at_first_pass = 0;
+	for (rounds = 0; rounds < 100000; rounds++) {
+		b.stop_at = b.n + 1;
+		if (klpt_session_process(s) <= 0)
+			break;
+	}
+	CHECK_INT(b.n, a.n);
+	for (i = 0; i < a.n && i < b.n; i++)
+		if (a.ev[i].type != b.ev[i].type || a.ev[i].ts != b.ev[i].ts) {
+			CHECK(0, "event %d differs after the rewind", i);
+			break;
+		}
+	CHECK(a.pass_at_first_pass && a.pass_at_first_pass ==
+	      b.pass_at_first_pass, "the model at the first pass: %u, %u",
+	      a.pass_at_first_pass, b.pass_at_first_pass);
+	klpt_session_close(s);
+	free(a.ev);
+	free(b.ev);
+
+	/* a recording that says its kernel (the VM's uname, info) */
+	info = slurp_file(fixture("vm-capture/info"), NULL);
+	k = info ? strstr(info, "kernel ") : NULL;
+	if (k)
+		sscanf(k, "kernel %127s", want);
+	CHECK(want[0], "no kernel in vm-capture/info");
+	free(info);
+	snprintf(rec, sizeof(rec), "%s/with-kernel", tmp);
+	check_sh("rm -rf '%s' && cp -r '%s' '%s'", rec, fixture("vm-recording"),
+		 rec);
+	snprintf(path, sizeof(path), "%s/klptrace-recording", rec);
+	f = fopen(path, "a");
+	CHECK(f && fprintf(f, "kernel_release %s\n", want) > 0, "append");
+	if (f)
+		fclose(f);
+	s = NULL;
+	if (klpt_session_open_replay(rec, NULL, &s) < 0) {
+		CHECK(0, "open %s", rec);
+		return;
+	}
+	CHECK_STR(klpt_session_kernel(s), want);
+	CHECK_INT(klpt_session_rewind(s), 0);
+	CHECK_STR(klpt_session_kernel(s), want);
+	klpt_session_close(s);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -877,6 +997,7 @@ int main(void)
 	RUN(test_session);
 	RUN(test_unknown);
 	RUN(test_end_hints);
+	RUN(test_rewind);
 	free(lines);
 	check_sh("rm -rf '%s'", tmp);
 	return check_summary();
