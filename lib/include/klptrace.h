@@ -733,6 +733,19 @@ int klpt_patch_load(struct klpt_session *s, const char *path,
 		    const char *params, char *name, size_t name_size,
 		    char *why, size_t why_size);
 
+/*
+ * The value of key in the .modinfo of the module file path ("description",
+ * "srcversion", "name": what modinfo -F KEY prints first), read as the
+ * kernel reads it (the first allocated .modinfo section of an ELF64
+ * module of this machine's byte order), opened as klpt_patch_load()
+ * opens it (never a link, a device or a FIFO).  0 and the value in val
+ * (size bytes, cut to fit); -ENOENT no such key (or file); -ELOOP a
+ * symbolic link; -EINVAL not a regular file, or bad arguments;
+ * -ENOEXEC not a module (a compressed one included); another -errno.
+ */
+int klpt_module_file_info(const char *path, const char *key, char *val,
+			  size_t size);
+
 struct klpt_wait_opts {
 	size_t sz;		/* sizeof(struct klpt_wait_opts) */
 	int timeout_ms;		/* give up after this long (0: never) */

@@ -333,6 +333,32 @@ static int check_file(const char *path, int *fdp, char *name, size_t nsize,
 	return 0;
 }
 
+KLPT_API int klpt_module_file_info(const char *path, const char *key,
+				   char *val, size_t size)
+{
+	struct modfile mf;
+	const char *v;
+	struct stat st;
+	int fd, err;
+
+	if (!path || !*path || !key || !*key || strchr(key, '=') || !val ||
+	    !size)
+		return klpt_err(EINVAL);
+	val[0] = '\0';
+	fd = open_regular(path, &st, NULL, 0);
+	if (fd < 0)
+		return klpt_err(-fd);
+	err = read_modfile(fd, (uint64_t)st.st_size, &mf);
+	close(fd);
+	if (err)
+		return klpt_err(err == -EFBIG ? ENOEXEC : -err);
+	v = modinfo_get(mf.info, mf.len, key);
+	if (v)
+		snprintf(val, size, "%s", v);
+	free(mf.info);
+	return v ? 0 : klpt_err(ENOENT);
+}
+
 /*
  * The kernel log from here on (without blocking): -1 if unreadable
  * (not root, dmesg_restrict, no /dev/kmsg).

@@ -647,6 +647,45 @@ out:
 	teardown(s);
 }
 
+/*
+ * klpt_module_file_info(): a key of a module file's .modinfo, as
+ * modinfo -F prints it; what is no module or no such key says so.
+ */
+static void test_module_file_info(void)
+{
+	static const char info[] = "description=a test patch\0livepatch=Y\0"
+				   "name=" LP "\0srcversion=0123456789ABCDEF\0";
+	struct klpt_session *s = setup();
+	char val[64], small[5];
+
+	if (!s)
+		goto out;
+	write_module(file("info.ko"), info, sizeof(info), 0644);
+	CHECK_INT(klpt_module_file_info(file("info.ko"), "description", val,
+					sizeof(val)), 0);
+	CHECK_STR(val, "a test patch");
+	CHECK_INT(klpt_module_file_info(file("info.ko"), "srcversion", val,
+					sizeof(val)), 0);
+	CHECK_STR(val, "0123456789ABCDEF");
+	CHECK_INT(klpt_module_file_info(file("info.ko"), "name", small,
+					sizeof(small)), 0);
+	CHECK_STR(small, "klpt");	/* cut to fit */
+	CHECK_INT(klpt_module_file_info(file("info.ko"), "version", val,
+					sizeof(val)), -ENOENT);
+	CHECK_STR(val, "");
+	CHECK_INT(klpt_module_file_info(file("nonexistent.ko"), "name", val,
+					sizeof(val)), -ENOENT);
+	CHECK_INT(klpt_module_file_info("/dev/null", "name", val,
+					sizeof(val)), -EINVAL);
+	CHECK_INT(klpt_module_file_info(file("info.ko"), "a=b", val,
+					sizeof(val)), -EINVAL);
+	ft_puts("not an ELF", "%s/plain.txt", ft.dir);
+	CHECK_INT(klpt_module_file_info(file("plain.txt"), "name", val,
+					sizeof(val)), -ENOEXEC);
+out:
+	teardown(s);
+}
+
 int main(void)
 {
 	default_load = klpt_load_module_fn;
@@ -663,5 +702,6 @@ int main(void)
 	RUN(test_load_kmsg_filter);
 	RUN(test_load_sections);
 	RUN(test_load_device);
+	RUN(test_module_file_info);
 	return check_summary();
 }
