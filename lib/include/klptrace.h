@@ -540,6 +540,13 @@ int klpt_patch_history_gap(const struct klpt_patch *p);
  * has no init time.
  */
 bool klpt_patch_history_whole(const struct klpt_patch *p, uint64_t *since);
+/*
+ * The atomic replace whose completion unpatched p (6.1
+ * klp_unpatch_replaced_patches(): no transition of p's own), as the
+ * session saw it: its name, "" when the session did not see which
+ * patch it was; NULL (errno ENOENT) when p was not seen replaced.
+ */
+const char *klpt_patch_replaced_by(const struct klpt_patch *p);
 
 /*
  * The tasks that blocked p's last transition (its klp_task_blocked

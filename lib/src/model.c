@@ -3126,6 +3126,15 @@ KLPT_API bool klpt_patch_history_whole(const struct klpt_patch *p,
 	return p && p->hist.whole;
 }
 
+KLPT_API const char *klpt_patch_replaced_by(const struct klpt_patch *p)
+{
+	if (!p || !p->replaced) {
+		errno = p ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return p->replaced_by;
+}
+
 KLPT_API int klpt_patch_blocker_count(const struct klpt_patch *p)
 {
 	return p ? p->hist.nblk : 0;

@@ -2747,6 +2747,9 @@ static void test_replace_over_stack(void)
 	/* sysfs: enabled 0, no transition: no disable asked of the user */
 	CHECK_V(LP3, KLPT_HOLD_NOT_FREED);
 	CHECK_WHY("replaced by " LP2 ": no disable needed");
+	CHECK_STR(klpt_patch_replaced_by(P(LP3)), LP2);
+	CHECK(!klpt_patch_replaced_by(P(LP2)) && errno == ENOENT,
+	      "the replace itself was not replaced");
 	free_chain(LP3);
 	ref(LP3, false, 0);
 	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP3);
