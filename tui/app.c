@@ -19,6 +19,7 @@
 #define LOG_LINES	1024	/* event log panel: the most recent */
 #define HIST_LINES	16	/* per blocked task */
 #define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
+#define MOD_FILES	8	/* modules loaded by this klptop remembered */
 
 struct history {
 	int pid;		/* 0: free slot (idle tasks get none) */
@@ -51,6 +52,13 @@ struct top_app {
 	/* --record: while it is written (recording_ended()) */
 	const char *record_dir;
 	bool screen;		/* stderr is the screen's: say it in the log */
+	const char *root;	/* --root, "" the real system */
+	/* the files modules were loaded from (the patch page's modinfo) */
+	struct {
+		char module[64];
+		char path[PATH_MAX];
+	} mod_file[MOD_FILES];
+	int mod_file_next;
 };
 
 uint64_t top_mono_ns(void)
@@ -365,6 +373,7 @@ int top_app_open(const struct top_config *cfg, struct top_app **out)
 	opts.root = cfg->root;
 	if (cfg->fallback)
 		opts.flags |= KLPT_F_FALLBACK;
+	app->root = cfg->root ? cfg->root : "";
 	app->speed = cfg->speed;
 	app->playing = cfg->speed > 0;
 	if (app->speed <= 0)
@@ -425,6 +434,40 @@ struct klpt_session *top_app_session(const struct top_app *app)
 bool top_app_is_replay(const struct top_app *app)
 {
 	return app->replay;
+}
+
+const char *top_app_root(const struct top_app *app)
+{
+	return app->root;
+}
+
+const char *top_app_module_file(const struct top_app *app,
+				const char *module)
+{
+	int i;
+
+	for (i = 0; i < MOD_FILES; i++)
+		if (app->mod_file[i].path[0] &&
+		    !strcmp(app->mod_file[i].module, module))
+			return app->mod_file[i].path;
+	return NULL;
+}
+
+void top_app_note_module_file(struct top_app *app, const char *module,
+			      const char *path)
+{
+	int i;
+
+	/* a module loaded again: its newest file */
+	for (i = 0; i < MOD_FILES; i++)
+		if (!strcmp(app->mod_file[i].module, module))
+			app->mod_file[i].path[0] = '\0';
+	i = app->mod_file_next;
+	app->mod_file_next = (i + 1) % MOD_FILES;
+	snprintf(app->mod_file[i].module, sizeof(app->mod_file[i].module),
+		 "%s", module);
+	snprintf(app->mod_file[i].path, sizeof(app->mod_file[i].path), "%s",
+		 path);
 }
 
 /* ------------------------------------------------------------ running */

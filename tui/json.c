@@ -29,6 +29,8 @@
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
  *
+ * --patch-details adds each patch's "details" (details.c).
+ *
  * --status --json is one such frame with "status" and "exit" after
  * "klptop", and each patch's "status" after its "name" (status.c).
  */
@@ -259,8 +261,12 @@ static void funcs(FILE *f, const struct top_patch *p)
 	fputc(']', f);
 }
 
-/* status: --status's word for the patch, or NULL (a plain frame). */
-static void patch(FILE *f, const struct top_patch *p, const char *status)
+/*
+ * status: --status's word for the patch, or NULL (a plain frame);
+ * app: its page too (--patch-details, details.c), or NULL.
+ */
+static void patch(FILE *f, const struct top_patch *p, const char *status,
+		  const struct top_app *app)
 {
 	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
 	char target[32], pass[16], signals[16], elapsed[32], switched[16];
@@ -319,6 +325,15 @@ static void patch(FILE *f, const struct top_patch *p, const char *status)
 	}
 	fputs("]", f);
 	funcs(f, p);
+	if (app) {
+		struct top_details d;
+
+		if (top_details_build(&d, app, p))
+			fputs(",\"details\":null", f);
+		else
+			top_details_json(f, &d);
+		top_details_free(&d);
+	}
 	fputs("}", f);
 }
 
@@ -343,7 +358,8 @@ static void frame(FILE *f, const struct top_view *v,
 		if (i)
 			fputc(',', f);
 		patch(f, &v->patches[i],
-		      row ? top_status_name(row[i]) : NULL);
+		      row ? top_status_name(row[i]) : NULL,
+		      v->details ? app : NULL);
 	}
 	fputs("]}\n", f);
 	fflush(f);

@@ -7,6 +7,8 @@
  *              events: the event log, per-task histories, replay pacing
  *   view.c     one frame's content, built from the model: patches,
  *              verdicts, blockers (filtered, sorted); every output uses it
+ *   details.c  a patch's page (Enter, --patch-details): its module,
+ *              objects, history and blockers; its -b and JSON lines
  *   text.c     batch frames (-b), also the scripted flow's lines
  *   json.c     NDJSON frames (--json)
  *   screen.c   the ncurses interface (ui.h: with panel.c, keymap.c and
@@ -104,6 +106,7 @@ struct top_config {
 	enum top_on_stall on_stall;	/* --on-stall */
 	double stall_after_s;		/* --stall-after */
 	bool status;			/* --status */
+	bool patch_details;		/* --patch-details (-b, --json) */
 };
 
 /* ---------------------------------------------------------------- app.c */
@@ -127,6 +130,16 @@ void top_app_close(struct top_app *app);
 
 struct klpt_session *top_app_session(const struct top_app *app);
 bool top_app_is_replay(const struct top_app *app);
+/* --root ("" for the real system): where sysfs and procfs are read. */
+const char *top_app_root(const struct top_app *app);
+/*
+ * The file a module was loaded from by this klptop (the screen's L), or
+ * NULL; top_app_note_module_file() remembers one (the last few).
+ */
+const char *top_app_module_file(const struct top_app *app,
+				const char *module);
+void top_app_note_module_file(struct top_app *app, const char *module,
+			      const char *path);
 
 /*
  * ret, an error of the session, ended --record (a full disk): the
@@ -274,6 +287,8 @@ struct top_patch {
 };
 
 struct top_view {
+	/* -b and --json add each patch's page (--patch-details) */
+	bool details;
 	uint64_t now;
 	enum klpt_mode mode;
 	uint64_t events, lost;
@@ -351,6 +366,69 @@ bool top_busy_patch(struct klpt_session *s, char *buf, size_t size);
 const char *top_busy_text(char *buf, size_t size, struct klpt_session *s);
 const char *top_forced_flag(const struct top_patch *p);	/* Y - ? */
 const char *top_forced_word(const struct top_patch *p);	/* yes no ? */
+
+/* ------------------------------------------------------------- details.c */
+
+/* A value of the patch page: known, known to be none/no, unknown (?). */
+enum top_tri {
+	TOP_UNKNOWN = -1,
+	TOP_NONE = 0,
+	TOP_KNOWN = 1,
+};
+
+/* An object of a patch: vmlinux or a module, and its functions. */
+struct top_object {
+	char name[64];
+	int loaded;			/* enum top_tri: vmlinux always */
+	bool patched;			/* its `patched` */
+	int nfuncs;
+};
+
+/*
+ * A livepatch's page (details.c says where each value comes from and
+ * when it is unknown); its functions are the view's top_patch funcs.
+ */
+struct top_details {
+	char name[64];
+	bool live;			/* not a replay */
+	bool module_only;		/* no patch left, only its module */
+	int srcversion_state;		/* enum top_tri (NONE: it has none) */
+	char srcversion[48];
+	char srcversion_why[200];
+	int description_state;
+	char description[256];
+	char description_why[200];
+	char file[256];			/* the .ko read, "" none */
+	int replace;			/* enum top_tri */
+	char replace_why[160];
+	long long stack_order;		/* -1: no such file (before 6.13) */
+	bool objects_known;		/* its functions are known */
+	int nobjects;
+	struct top_object *objects;
+	/* the library's history (klpt_patch_history_*()), copied */
+	int nsteps;
+	struct klpt_patch_step *steps;
+	unsigned int dropped;
+	int gap;			/* steps dropped after this one */
+	bool whole;			/* from its enable's init */
+	uint64_t since;			/* known to the session since, 0 ? */
+	int nblk;
+	struct klpt_patch_blocker *blk;
+	unsigned int blocked_tasks;
+	bool blk_exact;
+};
+
+/* The page of p (a row of a view of app): 0 or -ENOMEM. */
+int top_details_build(struct top_details *d, const struct top_app *app,
+		      const struct top_patch *p);
+void top_details_free(struct top_details *d);
+/* A step's word ("init", "passes", "put", ...) and what it means. */
+const char *top_step_name(const struct klpt_patch_step *st);
+void top_step_text(char *buf, size_t size, const struct klpt_patch_step *st);
+/* -b's lines after the patch's own, and --json's ,"details":{...}. */
+void top_details_text(FILE *f, const struct top_details *d,
+		      const struct top_patch *p);
+void top_details_json(FILE *f, const struct top_details *d);
 
 /* ----------------------------------------------------------------- out.c */
 

@@ -575,6 +575,7 @@ bool top_load_key(struct top_app *app, const char *path, char *name,
 			 err_name(-ret, e, sizeof(e)), why);
 		return false;
 	}
+	top_app_note_module_file(app, name, path);
 	snprintf(msg, msg_size, "%s: loaded; its patching transition started "
 		 "(watch SWITCHED)", name);
 	return true;

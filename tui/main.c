@@ -34,8 +34,9 @@ static const char usage[] =
 "\n"
 "SYNOPSIS\n"
 "    klptop [-b | --json] [-d SECS] [-n N] [-p PATCH] [-s KEY] [--readonly]\n"
-"           [--record DIR] [--fallback]\n"
+"           [--record DIR] [--fallback] [--patch-details]\n"
 "    klptop --replay DIR|FILE.dat [--speed X] [-b | --json] [-d SECS] [-n N]\n"
+"           [-p PATCH] [--patch-details]\n"
 "    klptop --openmetrics FILE [--listen ADDR:PORT] [-d SECS] [-n N]\n"
 "           [--replay PATH] [--fallback]\n"
 "    klptop --disable PATCH [--wait-unload [--timeout SECS]] [--unload --yes]\n"
@@ -67,6 +68,19 @@ static const char usage[] =
 "    and while that one is in a patching transition and another patch\n"
 "    has the function too (it may be an atomic replace's nop: the\n"
 "    original runs).\n"
+"\n"
+"    A patch's page (Enter on a patch; with -b or --json,\n"
+"    --patch-details) shows its module's srcversion (none: built without\n"
+"    MODULE_VERSION) and description (from the .ko's .modinfo when\n"
+"    klptop knows the file: loaded with L, or listed in modules.dep; ?\n"
+"    otherwise), whether it is an atomic replace (6.1's sysfs does not\n"
+"    say: yes once seen replacing another, else ?), its objects (vmlinux\n"
+"    or a module, loaded or not) and functions, the steps of its life\n"
+"    this session saw with their times (init, start, passes, signal,\n"
+"    reverse, force, complete, free, release, the module's put,\n"
+"    unload-ready; a patch there before the session has no init time:\n"
+"    its history starts with the session) and the tasks that blocked its\n"
+"    last transition, most checks first.\n"
 "\n"
 "    Values the session cannot know show as unknown, never guessed: ?\n"
 "    (unknown), or >=N and >=TIME where the session joined a transition\n"
@@ -113,6 +127,8 @@ static const char usage[] =
 "                        trace.dat of `trace-cmd record -e klp -e module`\n"
 "    --speed X           replay speed (default 1; 0: start paused)\n"
 "    --fallback          do not use klptrace.ko's events even if loaded\n"
+"    --patch-details     with -b or --json: each patch's page too (as\n"
+"                        Enter on a patch shows it)\n"
 "    --openmetrics FILE  write each frame's metrics to FILE, replaced\n"
 "                        atomically (Prometheus text format 0.0.4, for\n"
 "                        node_exporter's textfile collector: a FILE.prom\n"
@@ -544,6 +560,7 @@ static int run_frames(const struct top_config *cfg, struct top_app *app,
 			fprintf(stderr, PROG ": out of memory\n");
 			return TOP_EXIT_ERROR;
 		}
+		v.details = cfg->patch_details;
 		t1 = top_mono_ns();
 		ret = write_frame(cfg, &v, app, sk, &io_ns);
 		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, io_ns,
@@ -620,6 +637,7 @@ enum {
 	OPT_FORCE, OPT_WAIT_UNLOAD, OPT_UNLOAD, OPT_TIMEOUT, OPT_FALLBACK,
 	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN, OPT_LOAD,
 	OPT_WAIT_COMPLETE, OPT_ON_STALL, OPT_STALL_AFTER, OPT_STATUS,
+	OPT_PATCH_DETAILS,
 };
 
 static int parse_on_stall(const char *arg, enum top_on_stall *p)
@@ -712,6 +730,7 @@ int main(int argc, char **argv)
 		{ "on-stall", required_argument, NULL, OPT_ON_STALL },
 		{ "stall-after", required_argument, NULL, OPT_STALL_AFTER },
 		{ "status", no_argument, NULL, OPT_STATUS },
+		{ "patch-details", no_argument, NULL, OPT_PATCH_DETAILS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_config cfg = {
@@ -855,6 +874,9 @@ int main(int argc, char **argv)
 		case OPT_STATUS:
 			cfg.status = true;
 			break;
+		case OPT_PATCH_DETAILS:
+			cfg.patch_details = true;
+			break;
 		case ':':
 			usage_error("option needs an argument",
 				    argv[optind - 1]);
@@ -928,6 +950,11 @@ int main(int argc, char **argv)
 		usage_error("--status is one answer about the running kernel, "
 			    "not with -b, -n, --replay, --record, --openmetrics, "
 			    "--listen, --load or the scripted flow", NULL);
+		return TOP_EXIT_ERROR;
+	}
+	if (cfg.patch_details && (scripted || cfg.load || cfg.status ||
+				  cfg.openmetrics || cfg.listen)) {
+		usage_error("--patch-details is for -b and --json frames", NULL);
 		return TOP_EXIT_ERROR;
 	}
 	if (cfg.openmetrics || cfg.listen)

@@ -10,6 +10,7 @@
  *     unload: VERDICT: WHY
  *     funcs: ?                      (not known to the session), or per function:
  *     func OBJECT/FUNCTION,SYMPOS live yes|no|? runs PATCH|-|?[ switching]
+ *     details: ...                 (--patch-details: details.c)
  *     blockers: N of M tasks not switched (K shown)
  *       PID TGID COMM KT REASON FUNCTION BLOCKED CHECKS
  *       ...
@@ -93,6 +94,19 @@ static void func_rows(FILE *f, const struct top_patch *p)
 	}
 }
 
+/* --patch-details: the patch's page (details.c). */
+static void details_rows(FILE *f, const struct top_app *app,
+			 const struct top_patch *p)
+{
+	struct top_details d;
+
+	if (top_details_build(&d, app, p))
+		fprintf(f, "  details: ? (out of memory)\n");
+	else
+		top_details_text(f, &d, p);
+	top_details_free(&d);
+}
+
 void top_text_frame(FILE *f, const struct top_view *v,
 		    const struct top_app *app)
 {
@@ -127,6 +141,8 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			p->verdict == KLPT_READY ? "rmmod is safe now" :
 			top_esc_text(why, sizeof(why), p->why));
 		func_rows(f, p);
+		if (v->details)
+			details_rows(f, app, p);
 		if (!p->transition)
 			continue;
 		if (p->phase == KLPT_PHASE_UNKNOWN) {

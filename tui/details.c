@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * A livepatch's page (Enter on a patch, --patch-details): what its
+ * module is, whether it is an atomic replace, its objects and functions
+ * (and which patch's version of each runs: view.c's top_func), the
+ * steps of its life with their times and the tasks that blocked its
+ * last transition (the library's history, phist.c).  Built here once
+ * for every renderer: the screen's page, -b and --json.
+ *
+ * What 6.1 shows and what it does not:
+ *   - /sys/module/M/srcversion exists only for a module built with
+ *     MODULE_VERSION (or CONFIG_MODULE_SRCVERSION_ALL, off in Debian):
+ *     "none" then, not unknown;
+ *   - the description is in the .ko's .modinfo only, never in sysfs: it
+ *     is read from the file when klptop knows which (the screen's L
+ *     loaded it, or <root>/lib/modules/<kernel>/modules.dep lists the
+ *     module), and only if the file is that module (its srcversion
+ *     agrees with the loaded one's when both have one);
+ *   - `replace` and `stack_order` are sysfs files of 6.11+ and 6.13+:
+ *     read where they exist; on 6.1 a patch is known to be an atomic
+ *     replace only once the session saw it replace another
+ *     (klpt_patch_replaced_by()), else it is unknown;
+ *   - an object is a module's name or vmlinux; a module object is
+ *     loaded when /sys/module/OBJ exists (vmlinux always is).
+ * A replay has none of the running system's files: those values are
+ * unknown there.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "klptop.h"
+
+/* Read <root>/fmt... into buf, first line only: 0 or -errno. */
+static int __attribute__((format(printf, 4, 5)))
+read_line(const char *root, char *buf, size_t size, const char *fmt, ...)
+{
+	char rel[PATH_MAX], path[PATH_MAX + 256];
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s%s", root ? root : "", rel);
+	buf[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)size, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static bool exists(const char *root, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s%s/%s", root ? root : "", dir, name);
+	return !access(path, F_OK);
+}
+
+/* Module names: '-' and '_' are the same to the kernel. */
+static bool same_modname(const char *a, const char *b, size_t blen)
+{
+	size_t i;
+
+	for (i = 0; i < blen; i++, a++) {
+		char x = *a == '-' ? '_' : *a, y = b[i] == '-' ? '_' : b[i];
+
+		if (!*a || x != y)
+			return false;
+	}
+	return !*a;
+}
+
+/*
+ * The file of module name as modules.dep of the watched kernel lists
+ * it ("kernel/.../name.ko: deps"), into path: true if found.
+ */
+static bool modules_dep(const char *root, const char *kernel,
+			const char *name, char *path, size_t size)
+{
+	char dep[PATH_MAX], line[4096];
+	bool found = false;
+	FILE *f;
+
+	if (!kernel[0])
+		return false;
+	snprintf(dep, sizeof(dep), "%s/lib/modules/%s/modules.dep",
+		 root ? root : "", kernel);
+	f = fopen(dep, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *base, *dot;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		dot = strstr(base, ".ko");
+		if (!dot || !same_modname(name, base, (size_t)(dot - base)))
+			continue;
+		/* a path cut to fit is no file of the module: not found */
+		if (line[0] == '/')
+			found = (size_t)snprintf(path, size, "%s%s",
+						 root ? root : "", line) < size;
+		else
+			found = (size_t)snprintf(path, size,
+						 "%s/lib/modules/%s/%s",
+						 root ? root : "", kernel,
+						 line) < size;
+	}
+	fclose(f);
+	return found;
+}
+
+/* srcversion and description (module p->name, live). */
+static void modinfo(struct top_details *d, const struct top_app *app,
+		    const char *root)
+{
+	char dir[80], file_src[64], path[PATH_MAX];
+	const char *known = top_app_module_file(app, d->name);
+	bool have_src;
+
+	snprintf(dir, sizeof(dir), "/sys/module/%s", d->name);
+	if (!exists(root, dir, "")) {
+		d->srcversion_state = TOP_UNKNOWN;
+		snprintf(d->srcversion_why, sizeof(d->srcversion_why),
+			 "the module is not loaded");
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "the module is not loaded");
+		return;
+	}
+	if (!read_line(root, d->srcversion, sizeof(d->srcversion),
+		       "%s/srcversion", dir) && d->srcversion[0]) {
+		d->srcversion_state = TOP_KNOWN;
+	} else {
+		d->srcversion_state = TOP_NONE;
+		snprintf(d->srcversion_why, sizeof(d->srcversion_why),
+			 "no %s/srcversion: built without MODULE_VERSION",
+			 dir);
+	}
+	if (known)
+		snprintf(path, sizeof(path), "%s", known);
+	else if (!modules_dep(root, klpt_session_kernel(top_app_session(app)),
+			      d->name, path, sizeof(path))) {
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "the module's file is not known (not loaded by "
+			 "klptop, not in modules.dep)");
+		return;
+	}
+	/* shown cut if it must be; the file read is path */
+	if ((size_t)snprintf(d->file, sizeof(d->file), "%s", path) >=
+	    sizeof(d->file))
+		top_utf8_cut(d->file, sizeof(d->file));
+	if (klpt_module_file_info(path, "name", file_src, sizeof(file_src)) ||
+	    !same_modname(d->name, file_src, strlen(file_src))) {
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "its file is not that module's (no .modinfo name %s)",
+			 d->name);
+		return;
+	}
+	have_src = !klpt_module_file_info(path, "srcversion", file_src,
+					  sizeof(file_src));
+	if (have_src != (d->srcversion_state == TOP_KNOWN) ||
+	    (have_src && strcmp(file_src, d->srcversion))) {
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "its file is another build (srcversion %s, loaded "
+			 "%s)", have_src ? file_src : "none",
+			 d->srcversion_state == TOP_KNOWN ? d->srcversion :
+			 "none");
+		return;
+	}
+	if (klpt_module_file_info(path, "description", d->description,
+				  sizeof(d->description))) {
+		d->description_state = TOP_NONE;
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "its .modinfo has no description");
+		return;
+	}
+	top_utf8_cut(d->description, sizeof(d->description));
+	d->description_state = TOP_KNOWN;
+}
+
+/* replace and stack_order: sysfs where the kernel has them, else seen. */
+static void replace(struct top_details *d, const struct top_app *app,
+		    const char *root, bool live)
+{
+	struct klpt_session *s = top_app_session(app);
+	char dir[128], val[32];
+	int i, n = klpt_patch_count(s);
+
+	d->stack_order = -1;
+	snprintf(dir, sizeof(dir), "/sys/kernel/livepatch/%s", d->name);
+	if (live && !read_line(root, val, sizeof(val), "%s/stack_order", dir))
+		d->stack_order = strtol(val, NULL, 10);
+	if (live && !read_line(root, val, sizeof(val), "%s/replace", dir)) {
+		d->replace = val[0] == '1' ? TOP_KNOWN : TOP_NONE;
+		snprintf(d->replace_why, sizeof(d->replace_why),
+			 "%s/replace", dir);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *by = klpt_patch_replaced_by(klpt_patch_at(s, i));
+
+		if (by && !strcmp(by, d->name)) {
+			d->replace = TOP_KNOWN;
+			snprintf(d->replace_why, sizeof(d->replace_why),
+				 "seen replacing %s",
+				 klpt_patch_name(klpt_patch_at(s, i)));
+			top_utf8_cut(d->replace_why, sizeof(d->replace_why));
+			return;
+		}
+	}
+	d->replace = TOP_UNKNOWN;
+	snprintf(d->replace_why, sizeof(d->replace_why), "%s",
+		 live ? "this kernel's sysfs has no replace file (6.11+), "
+		 "and no replace by it was seen" :
+		 "a replay: no replace by it was seen");
+}
+
+/* The objects of p's functions, in their order of first appearance. */
+static int objects(struct top_details *d, const struct top_patch *p,
+		   const char *root, bool live)
+{
+	int i, k;
+
+	d->objects_known = p->nfuncs >= 0;
+	if (p->nfuncs <= 0)
+		return 0;
+	d->objects = calloc((size_t)p->nfuncs, sizeof(*d->objects));
+	if (!d->objects)
+		return -ENOMEM;
+	for (i = 0; i < p->nfuncs; i++) {
+		const struct top_func *f = &p->funcs[i];
+		struct top_object *o = NULL;
+
+		for (k = 0; k < d->nobjects; k++)
+			if (!strcmp(d->objects[k].name, f->object))
+				o = &d->objects[k];
+		if (!o) {
+			o = &d->objects[d->nobjects++];
+			snprintf(o->name, sizeof(o->name), "%s", f->object);
+			o->patched = f->patched;
+			if (!strcmp(f->object, "vmlinux"))
+				o->loaded = TOP_KNOWN;
+			else if (!live)
+				o->loaded = TOP_UNKNOWN;
+			else
+				o->loaded = exists(root, "/sys/module",
+						   f->object) ? TOP_KNOWN :
+					    TOP_NONE;
+		}
+		o->nfuncs++;
+	}
+	return 0;
+}
+
+int top_details_build(struct top_details *d, const struct top_app *app,
+		      const struct top_patch *p)
+{
+	struct klpt_session *s = top_app_session(app);
+	const struct klpt_patch *kp = klpt_patch_find(s, p->name);
+	const char *root = top_app_root(app);
+	bool live = !top_app_is_replay(app);
+	int i, n;
+
+	memset(d, 0, sizeof(*d));
+	d->live = live;
+	snprintf(d->name, sizeof(d->name), "%s", p->name);
+	d->module_only = p->module_only || !kp;
+	d->srcversion_state = d->description_state = TOP_UNKNOWN;
+	if (live) {
+		modinfo(d, app, root);
+	} else {
+		snprintf(d->srcversion_why, sizeof(d->srcversion_why),
+			 "a replay: the recording has no sysfs");
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "a replay: the recording has no module file");
+	}
+	replace(d, app, root, live);
+	if (objects(d, p, root, live))
+		return -ENOMEM;
+	if (!kp)
+		return 0;
+	d->whole = klpt_patch_history_whole(kp, &d->since);
+	d->dropped = klpt_patch_history_dropped(kp);
+	d->gap = klpt_patch_history_gap(kp);
+	n = klpt_patch_history_count(kp);
+	if (n > 0) {
+		d->steps = calloc((size_t)n, sizeof(*d->steps));
+		if (!d->steps)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			d->steps[d->nsteps++] = *klpt_patch_history_at(kp, i);
+	}
+	d->blocked_tasks = klpt_patch_blocked_tasks(kp, &d->blk_exact);
+	n = klpt_patch_blocker_count(kp);
+	if (n > 0) {
+		d->blk = calloc((size_t)n, sizeof(*d->blk));
+		if (!d->blk)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			d->blk[d->nblk++] = *klpt_patch_blocker_at(kp, i);
+	}
+	return 0;
+}
+
+void top_details_free(struct top_details *d)
+{
+	free(d->objects);
+	free(d->steps);
+	free(d->blk);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---------------------------------------------------------- the steps */
+
+const char *top_step_name(const struct klpt_patch_step *st)
+{
+	switch (st->type) {
+	case KLPT_EV_TRANSITION_INIT:	return "init";
+	case KLPT_EV_TRANSITION_START:	return "start";
+	case KLPT_EV_TRANSITION_PASS:	return "passes";
+	case KLPT_EV_TRANSITION_SIGNAL:	return "signal";
+	case KLPT_EV_TRANSITION_REVERSE: return "reverse";
+	case KLPT_EV_TRANSITION_FORCE:	return "force";
+	case KLPT_EV_TRANSITION_CANCEL:	return "cancel";
+	case KLPT_EV_TRANSITION_COMPLETE: return "complete";
+	case KLPT_EV_PATCH_FORCED:	return "forced";
+	case KLPT_EV_PATCH_FREE:	return "free";
+	case KLPT_EV_PATCH_RELEASE:	return "release";
+	case KLPT_EV_MODULE_REF:	return st->get ? "get" : "put";
+	case KLPT_EV_MODULE_UNLOAD_READY: return "unload-ready";
+	case KLPT_EV_LOST:		return "lost";
+	default:			return "?";
+	}
+}
+
+/*
+ * What the kernel did at the step (6.1 kernel/livepatch/{core,
+ * transition}.c; tracepoints/README.md says where each event fires).
+ */
+void top_step_text(char *buf, size_t size, const struct klpt_patch_step *st)
+{
+	const char *to = top_state_name(st->target);
+	const char *from = top_state_name(st->target == KLPT_PATCHED ?
+					   KLPT_UNPATCHED : KLPT_PATCHED);
+
+	switch (st->type) {
+	case KLPT_EV_TRANSITION_INIT:
+		snprintf(buf, size, "%s: every task set %s; pre-%s "
+			 "callbacks next", st->target == KLPT_PATCHED ?
+			 "enable" : "disable", from,
+			 st->target == KLPT_PATCHED ? "patch" : "unpatch");
+		break;
+	case KLPT_EV_TRANSITION_START:
+		snprintf(buf, size, "tasks not %s marked pending", to);
+		break;
+	case KLPT_EV_TRANSITION_PASS:
+		if (st->passes > 1)
+			snprintf(buf, size, "stack checks #%u-#%u (%u passes): "
+				 "%u checked, %u pending at the last",
+				 st->first_pass, st->pass, st->passes,
+				 st->checked, st->pending);
+		else
+			snprintf(buf, size, "stack checks #%u: %u checked, "
+				 "%u pending", st->pass, st->checked,
+				 st->pending);
+		break;
+	case KLPT_EV_TRANSITION_SIGNAL:
+		snprintf(buf, size, "after pass #%u: %u pending tasks "
+			 "signalled (kthreads woken)", st->pass, st->pending);
+		break;
+	case KLPT_EV_TRANSITION_REVERSE:
+		snprintf(buf, size, "reversed: the target is %s now", to);
+		break;
+	case KLPT_EV_TRANSITION_FORCE:
+		snprintf(buf, size, "1 written to force: every task set %s",
+			 to);
+		break;
+	case KLPT_EV_TRANSITION_CANCEL:
+		snprintf(buf, size, "the enable failed before its start");
+		break;
+	case KLPT_EV_TRANSITION_COMPLETE:
+		snprintf(buf, size, "every task %s%s", to,
+			 st->forced ? " (forced)" : "");
+		break;
+	case KLPT_EV_PATCH_FORCED:
+		snprintf(buf, size, "marked forced: its module can never be "
+			 "unloaded");
+		break;
+	case KLPT_EV_PATCH_FREE:
+		snprintf(buf, size, "free work: objects gone from sysfs%s",
+			 st->forced ? " (forced)" : "");
+		break;
+	case KLPT_EV_PATCH_RELEASE:
+		snprintf(buf, size, "kobject released: its directory is gone");
+		break;
+	case KLPT_EV_MODULE_REF:
+		snprintf(buf, size, "module reference %s: refcnt %d%s%s",
+			 st->get ? "taken" : "dropped", st->refcnt,
+			 st->caller[0] ? " by " : "", st->caller);
+		break;
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		snprintf(buf, size, "last reference dropped: rmmod is safe");
+		break;
+	case KLPT_EV_LOST:
+		snprintf(buf, size, "events lost: steps may be missing here");
+		break;
+	default:
+		snprintf(buf, size, "?");
+	}
+}
+
+/* ------------------------------------------------------------------ -b */
+
+/* ns in the trace clock as the event log shows it (seconds.micro). */
+static const char *fmt_ts(char *buf, size_t size, uint64_t ns)
+{
+	snprintf(buf, size, "%llu.%06llu", (unsigned long long)(ns / 1000000000u),
+		 (unsigned long long)(ns % 1000000000u / 1000u));
+	return buf;
+}
+
+static const char *tri_word(int state)
+{
+	return state == TOP_KNOWN ? "yes" : state == TOP_NONE ? "no" : "?";
+}
+
+void top_details_text(FILE *f, const struct top_details *d,
+		      const struct top_patch *p)
+{
+	char e1[512], e2[512], ts[32], ts2[32], text[160];
+	int i, k;
+
+	fprintf(f, "  details:\n");
+	fprintf(f, "    srcversion: %s%s%s%s\n",
+		d->srcversion_state == TOP_KNOWN ?
+		top_esc_text(e1, sizeof(e1), d->srcversion) :
+		d->srcversion_state == TOP_NONE ? "none" : "?",
+		d->srcversion_why[0] ? " (" : "", d->srcversion_why,
+		d->srcversion_why[0] ? ")" : "");
+	fprintf(f, "    description: %s%s%s%s\n",
+		d->description_state == TOP_KNOWN ?
+		top_esc_text(e1, sizeof(e1), d->description) :
+		d->description_state == TOP_NONE ? "none" : "?",
+		d->description_why[0] ? " (" : "",
+		top_esc_text(e2, sizeof(e2), d->description_why),
+		d->description_why[0] ? ")" : "");
+	if (d->file[0])
+		fprintf(f, "    file: %s\n", top_esc_text(e1, sizeof(e1),
+							  d->file));
+	fprintf(f, "    replace: %s (%s)\n", tri_word(d->replace),
+		top_esc_text(e1, sizeof(e1), d->replace_why));
+	if (d->stack_order >= 0)
+		fprintf(f, "    stack_order: %lld\n", d->stack_order);
+	if (p->nfuncs < 0)
+		fprintf(f, "    objects: ? (%s)\n", d->live ?
+			"its directory went before it was read" :
+			"a replay: the recording has no sysfs");
+	for (k = 0; k < d->nobjects; k++) {
+		const struct top_object *o = &d->objects[k];
+
+		fprintf(f, "    object %s loaded %s patched %s funcs %d\n",
+			top_esc_text(e1, sizeof(e1), o->name),
+			tri_word(o->loaded), o->patched ? "yes" : "no",
+			o->nfuncs);
+	}
+	if (!d->whole)
+		fprintf(f, "    history: from %s only: what came before is "
+			"unknown\n", d->since ? fmt_ts(ts, sizeof(ts), d->since) :
+			"?");
+	for (i = 0; i < d->nsteps; i++) {
+		const struct klpt_patch_step *st = &d->steps[i];
+
+		top_step_text(text, sizeof(text), st);
+		if (st->first_ts != st->ts)
+			fprintf(f, "    step %s-%s %s %s\n",
+				fmt_ts(ts, sizeof(ts), st->first_ts),
+				fmt_ts(ts2, sizeof(ts2), st->ts),
+				top_step_name(st),
+				top_esc_text(e1, sizeof(e1), text));
+		else
+			fprintf(f, "    step %s %s %s\n",
+				fmt_ts(ts, sizeof(ts), st->ts),
+				top_step_name(st),
+				top_esc_text(e1, sizeof(e1), text));
+		if (i == d->gap)
+			fprintf(f, "    ... %u steps not kept\n", d->dropped);
+	}
+	fprintf(f, "    blocked by: %s%u tasks%s\n", d->blk_exact ? "" : ">=",
+		d->blocked_tasks, d->nblk < (int)d->blocked_tasks ?
+		" (those with most checks shown)" : "");
+	for (i = 0; i < d->nblk; i++) {
+		const struct klpt_patch_blocker *b = &d->blk[i];
+
+		fprintf(f, "    blocker %d %s ->%s %s%s%s checks %s%u %s-%s\n",
+			b->pid, top_esc_text(e1, sizeof(e1), b->comm),
+			top_state_name(b->target), top_reason_key(b->reason),
+			b->func[0] ? " " : "",
+			top_esc_text(e2, sizeof(e2), b->func),
+			d->blk_exact ? "" : ">=", b->checks,
+			fmt_ts(ts, sizeof(ts), b->first_ns),
+			fmt_ts(ts2, sizeof(ts2), b->last_ns));
+	}
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static const char *tri_json(int state)
+{
+	return state == TOP_KNOWN ? "true" : state == TOP_NONE ? "false" :
+	       "null";
+}
+
+/* key: the value if known, "" if none, null if unknown; then key_why. */
+static void json_tri_str(FILE *f, const char *key, int state,
+			 const char *val, const char *why)
+{
+	fprintf(f, ",\"%s\":", key);
+	if (state == TOP_KNOWN)
+		top_esc_json(f, val);
+	else
+		fputs(state == TOP_NONE ? "\"\"" : "null", f);
+	fprintf(f, ",\"%s_why\":", key);
+	top_esc_json(f, why);
+}
+
+/*
+ * ,"details":{"srcversion":S|""|null,"srcversion_why":"...",
+ *  "description":...,"description_why":"...","file":"..."|null,
+ *  "replace":true|false|null,"replace_why":"...","stack_order":N|null,
+ *  "objects":[{"name":"vmlinux","loaded":true|false|null,
+ *  "patched":true,"funcs":N}]|null,"history_whole":false,
+ *  "history_since_ns":N|null,"history_dropped":N,"history":[{"step":
+ *  "init","ts_ns":N,"first_ts_ns":N,"target":"patched"|null,"text":
+ *  "...", ...}],"blocked_tasks":N,"blocked_tasks_exact":true,
+ *  "blockers":[{"pid":N,"tgid":N,"comm":"...","target":"patched",
+ *  "reason":"running","function":"...","checks":N,"first_ns":N,
+ *  "last_ns":N}]}
+ */
+void top_details_json(FILE *f, const struct top_details *d)
+{
+	char text[160];
+	int i;
+
+	fputs(",\"details\":{", f);
+	fputs("\"name\":", f);
+	top_esc_json(f, d->name);
+	json_tri_str(f, "srcversion", d->srcversion_state, d->srcversion,
+		     d->srcversion_why);
+	json_tri_str(f, "description", d->description_state,
+		     d->description, d->description_why);
+	fputs(",\"file\":", f);
+	if (d->file[0])
+		top_esc_json(f, d->file);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"replace\":%s,\"replace_why\":",
+		tri_json(d->replace));
+	top_esc_json(f, d->replace_why);
+	if (d->stack_order >= 0)
+		fprintf(f, ",\"stack_order\":%lld", d->stack_order);
+	else
+		fputs(",\"stack_order\":null", f);
+	if (!d->nobjects && !d->objects_known)
+		fputs(",\"objects\":null", f);
+	else
+		fputs(",\"objects\":[", f);
+	for (i = 0; i < d->nobjects; i++) {
+		const struct top_object *o = &d->objects[i];
+
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		top_esc_json(f, o->name);
+		fprintf(f, ",\"loaded\":%s,\"patched\":%s,\"funcs\":%d}",
+			tri_json(o->loaded), o->patched ? "true" : "false",
+			o->nfuncs);
+	}
+	if (d->nobjects || d->objects_known)
+		fputc(']', f);
+	fprintf(f, ",\"history_whole\":%s,\"history_since_ns\":",
+		d->whole ? "true" : "false");
+	if (d->since)
+		fprintf(f, "%llu", (unsigned long long)d->since);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"history_dropped\":%u,\"history_gap\":%d,"
+		"\"history\":[", d->dropped, d->gap);
+	for (i = 0; i < d->nsteps; i++) {
+		const struct klpt_patch_step *st = &d->steps[i];
+
+		top_step_text(text, sizeof(text), st);
+		fprintf(f, "%s{\"step\":\"%s\",\"ts_ns\":%llu,"
+			"\"first_ts_ns\":%llu,\"target\":", i ? "," : "",
+			top_step_name(st), (unsigned long long)st->ts,
+			(unsigned long long)st->first_ts);
+		if (st->target == KLPT_PATCHED || st->target == KLPT_UNPATCHED)
+			fprintf(f, "\"%s\"", top_state_name(st->target));
+		else
+			fputs("null", f);
+		if (st->type == KLPT_EV_TRANSITION_PASS)
+			fprintf(f, ",\"first_pass\":%u,\"pass\":%u,"
+				"\"passes\":%u,\"checked\":%u,\"pending\":%u",
+				st->first_pass, st->pass, st->passes,
+				st->checked, st->pending);
+		else if (st->type == KLPT_EV_TRANSITION_SIGNAL)
+			fprintf(f, ",\"pass\":%u,\"pending\":%u", st->pass,
+				st->pending);
+		else if (st->type == KLPT_EV_MODULE_REF) {
+			fprintf(f, ",\"refcnt\":%d,\"caller\":", st->refcnt);
+			top_esc_json(f, st->caller);
+		}
+		fprintf(f, ",\"forced\":%s,\"text\":",
+			st->forced ? "true" : "false");
+		top_esc_json(f, text);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"blocked_tasks\":%u,\"blocked_tasks_exact\":%s,"
+		"\"blockers\":[", d->blocked_tasks,
+		d->blk_exact ? "true" : "false");
+	for (i = 0; i < d->nblk; i++) {
+		const struct klpt_patch_blocker *b = &d->blk[i];
+
+		fprintf(f, "%s{\"pid\":%d,\"tgid\":%d,\"comm\":",
+			i ? "," : "", b->pid, b->tgid);
+		top_esc_json(f, b->comm);
+		fprintf(f, ",\"target\":\"%s\",\"reason\":\"%s\","
+			"\"function\":", top_state_name(b->target),
+			top_reason_key(b->reason));
+		top_esc_json(f, b->func);
+		fprintf(f, ",\"checks\":%u,\"first_ns\":%llu,"
+			"\"last_ns\":%llu}", b->checks,
+			(unsigned long long)b->first_ns,
+			(unsigned long long)b->last_ns);
+	}
+	fputs("]}", f);
+}
