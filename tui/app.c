@@ -20,6 +20,7 @@
 #define HIST_LINES	16	/* per blocked task */
 #define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
 #define MOD_FILES	8	/* modules loaded by this klptop remembered */
+#define MARKS_MAX	(1 << 20)	/* passes and transitions of a replay */
 
 struct history {
 	int pid;		/* 0: free slot (idle tasks get none) */
@@ -59,6 +60,21 @@ struct top_app {
 		char path[PATH_MAX];
 	} mod_file[MOD_FILES];
 	int mod_file_next;
+	/*
+	 * Replay navigation: the times of the passes and transitions seen
+	 * (marks, in order, kept across rewinds: a rewind replays the same
+	 * events), what stops a step (stop_kind), and -p's check of the
+	 * whole recording (want: a name looked for, want_seen).
+	 */
+	struct mark {
+		uint64_t ts;
+		unsigned char kind;	/* enum top_seek */
+	} *marks;
+	int nmarks, capmarks;
+	int stop_kind;		/* enum top_seek while stepping */
+	bool stopped;		/* a step stopped at its kind */
+	const char *want;
+	bool want_seen;
 };
 
 uint64_t top_mono_ns(void)
@@ -229,6 +245,77 @@ int top_app_history(const struct top_app *app, int pid,
 
 /* ------------------------------------------------------------ events */
 
+/* ev names patch or module name (-p's check of a replay). */
+static bool names(const struct klpt_event *ev, const char *name)
+{
+	const char *n = NULL;
+
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_PASS:
+	case KLPT_EV_TRANSITION_SIGNAL:
+	case KLPT_EV_TRANSITION_FORCE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+		n = ev->transition.patch;
+		break;
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_PATCH_FORCED:
+		n = ev->patch.patch;
+		break;
+	case KLPT_EV_MODULE_REF:
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		n = ev->module.module;	/* livepatch modules only */
+		break;
+	default:
+		break;
+	}
+	return n && !strcmp(n, name);
+}
+
+/*
+ * What an event is to the replay's navigation: a pass, a transition's
+ * beginning or end (init, reverse, cancel, complete), or any other.
+ */
+static int seek_kind(const struct klpt_event *ev)
+{
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_PASS:
+		return TOP_SEEK_PASS;
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+		return TOP_SEEK_TRANSITION;
+	default:
+		return TOP_SEEK_EVENT;
+	}
+}
+
+/* A mark, unless a rewind replays what is marked already. */
+static void mark_add(struct top_app *app, uint64_t ts, int kind)
+{
+	if (app->nmarks && ts <= app->marks[app->nmarks - 1].ts)
+		return;
+	if (app->nmarks == app->capmarks) {
+		int cap = app->capmarks ? 2 * app->capmarks : 256;
+		struct mark *m;
+
+		if (cap > MARKS_MAX)
+			return;		/* a huge recording: no more marks */
+		m = realloc(app->marks, (size_t)cap * sizeof(*m));
+		if (!m)
+			return;
+		app->marks = m;
+		app->capmarks = cap;
+	}
+	app->marks[app->nmarks].ts = ts;
+	app->marks[app->nmarks++].kind = (unsigned char)kind;
+}
+
 static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		    void *ctx)
 {
@@ -236,6 +323,7 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	struct top_logline *l = &app->log[app->log_head];
 	struct history *e = NULL;
 	bool quiet = false;
+	int kind;
 
 	(void)s;
 	switch (ev->type) {
@@ -283,8 +371,16 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	/* Synthetic events (LOST, RESYNC) have no time of their own. */
 	if (ev->ts > app->last_ts)
 		app->last_ts = ev->ts;
-	if (app->stepping && !quiet)
+	if (app->want && names(ev, app->want))
+		app->want_seen = true;
+	kind = seek_kind(ev);
+	if (kind != TOP_SEEK_EVENT)
+		mark_add(app, ev->ts, kind);
+	if (app->stepping && !quiet &&
+	    (app->stop_kind == TOP_SEEK_EVENT || app->stop_kind == kind)) {
+		app->stopped = true;
 		return 1;
+	}
 	return 0;
 }
 
@@ -423,6 +519,7 @@ void top_app_close(struct top_app *app)
 		return;
 	klpt_session_close(app->s);
 	free(app->hist);
+	free(app->marks);
 	free(app);
 }
 
@@ -472,19 +569,33 @@ void top_app_note_module_file(struct top_app *app, const char *module,
 
 /* ------------------------------------------------------------ running */
 
+/*
+ * Apply replay events up to the next one of kind (enum top_seek: any
+ * event that is not a task's fork, exec, rename or exit, a pass, a
+ * transition's beginning or end); 0 at the end.
+ */
+static int replay_step_to(struct top_app *app, int kind)
+{
+	int ret, n = 0;
+
+	app->stop_kind = kind;
+	app->stepping = true;
+	do {
+		ret = app->ended ? 0 : klpt_session_process(app->s);
+		if (ret == 0)
+			app->ended = true;
+		if (ret > 0)
+			n += ret;
+	} while (ret > 0 && kind != TOP_SEEK_EVENT && !app->stopped);
+	app->stepping = app->stopped = false;
+	app->stop_kind = TOP_SEEK_EVENT;
+	return ret < 0 ? ret : n;
+}
+
 /* Apply one replay event; 0 at the end. */
 static int replay_step(struct top_app *app)
 {
-	int ret;
-
-	if (app->ended)
-		return 0;
-	app->stepping = true;
-	ret = klpt_session_process(app->s);
-	app->stepping = false;
-	if (ret == 0)
-		app->ended = true;
-	return ret;
+	return replay_step_to(app, TOP_SEEK_EVENT);
 }
 
 /*
@@ -587,7 +698,9 @@ uint64_t top_app_now(const struct top_app *app)
 {
 	if (!app->replay)
 		return top_mono_ns();
-	if (app->clock == UINT64_MAX || app->last_ts > app->clock)
+	/* the clock stops at the recording's end: its last event */
+	if (app->clock == UINT64_MAX || app->last_ts > app->clock ||
+	    app->ended)
 		return app->last_ts;
 	return app->clock;
 }
@@ -598,9 +711,105 @@ void top_app_tick(struct top_app *app)
 
 	app->last_tick = now;
 	if (!app->replay || !app->playing || app->clock == UINT64_MAX ||
-	    !app->first_ts)
+	    !app->first_ts || app->ended)
 		return;
 	app->clock += (uint64_t)((double)dt * app->speed);
+}
+
+const char *top_app_kernel(const struct top_app *app)
+{
+	const char *k = klpt_session_kernel(app->s);
+
+	/* live: the root's osrelease (a test's fake has its own), or uname */
+	return k[0] || app->replay ? k : top_kernel_release();
+}
+
+/*
+ * Back to the recording's start (klpt_session_rewind()): what was fed by
+ * its events goes too, and comes again as they are replayed.
+ */
+static int rewind_replay(struct top_app *app)
+{
+	int ret = klpt_session_rewind(app->s);
+
+	if (ret)
+		return ret;
+	app->log_head = app->log_n = 0;
+	if (app->hist)
+		memset(app->hist, 0, HIST_TASKS * sizeof(*app->hist));
+	app->nhist = 0;
+	app->last_ts = 0;
+	app->unshown_ts = 0;
+	app->ended = false;
+	return 0;
+}
+
+int top_app_seek(struct top_app *app, uint64_t ts)
+{
+	int ret;
+
+	if (!app->replay)
+		return 0;
+	app->playing = false;
+	if (ts < app->last_ts || (app->ended && ts < UINT64_MAX)) {
+		ret = rewind_replay(app);
+		if (ret)
+			return ret;
+	}
+	while (!app->ended && app->last_ts < ts) {
+		ret = replay_step(app);
+		if (ret < 0)
+			return ret;
+	}
+	app->clock = app->last_ts > app->first_ts ? app->last_ts :
+		     app->first_ts;
+	return 0;
+}
+
+int top_app_seek_mark(struct top_app *app, int kind, int dir)
+{
+	int i, ret;
+
+	if (!app->replay)
+		return 0;
+	app->playing = false;
+	if (dir > 0) {
+		ret = replay_step_to(app, kind);
+		if (ret < 0)
+			return ret;
+		app->clock = app->last_ts;
+		return app->ended ? 0 : 1;
+	}
+	/* the last mark of kind before what is shown (all seen by now) */
+	for (i = app->nmarks - 1; i >= 0; i--)
+		if (app->marks[i].kind == kind &&
+		    app->marks[i].ts < app->last_ts)
+			break;
+	if (i < 0) {
+		ret = top_app_seek(app, 0);
+		return ret < 0 ? ret : 0;
+	}
+	ret = top_app_seek(app, app->marks[i].ts);
+	return ret < 0 ? ret : 1;
+}
+
+bool top_app_replay_names(struct top_app *app, const char *name)
+{
+	struct klpt_session *s = app->s;
+	int ret;
+
+	if (klpt_patch_find(s, name) || klpt_module_find(s, name))
+		return true;
+	app->want = name;
+	app->want_seen = false;
+	do {
+		ret = klpt_session_process(s);
+	} while (ret > 0 && !app->want_seen);
+	app->want = NULL;
+	/* from the start again: the frames begin where they would have */
+	if (rewind_replay(app))
+		return true;	/* cannot tell: the replay says it */
+	return app->want_seen;
 }
 
 void top_app_set_clock(struct top_app *app, uint64_t clock)
@@ -645,6 +854,11 @@ int top_app_step(struct top_app *app)
 	if (ret > 0 && app->clock != UINT64_MAX)
 		app->clock = app->last_ts;
 	return ret;
+}
+
+uint64_t top_app_replay_last(const struct top_app *app)
+{
+	return app->last_ts;
 }
 
 bool top_app_ended(const struct top_app *app)

@@ -497,9 +497,13 @@ void top_details_text(FILE *f, const struct top_details *d,
 		if (i == d->gap)
 			fprintf(f, "    ... %u steps not kept\n", d->dropped);
 	}
-	fprintf(f, "    blocked by: %s%u tasks%s\n", d->blk_exact ? "" : ">=",
-		d->blocked_tasks, d->nblk < (int)d->blocked_tasks ?
-		" (those with most checks shown)" : "");
+	if (!d->blk_exact && !d->blocked_tasks)
+		fprintf(f, "    blocked by: ? (no transition of it seen whole)\n");
+	else
+		fprintf(f, "    blocked by: %s%u tasks%s\n",
+			d->blk_exact ? "" : ">=", d->blocked_tasks,
+			d->nblk < (int)d->blocked_tasks ?
+			" (those with most checks shown)" : "");
 	for (i = 0; i < d->nblk; i++) {
 		const struct klpt_patch_blocker *b = &d->blk[i];
 
@@ -624,8 +628,12 @@ void top_details_json(FILE *f, const struct top_details *d)
 		top_esc_json(f, text);
 		fputc('}', f);
 	}
-	fprintf(f, "],\"blocked_tasks\":%u,\"blocked_tasks_exact\":%s,"
-		"\"blockers\":[", d->blocked_tasks,
+	/* none seen of a transition not seen whole: unknown, not 0 */
+	if (!d->blk_exact && !d->blocked_tasks)
+		fputs("],\"blocked_tasks\":null", f);
+	else
+		fprintf(f, "],\"blocked_tasks\":%u", d->blocked_tasks);
+	fprintf(f, ",\"blocked_tasks_exact\":%s,\"blockers\":[",
 		d->blk_exact ? "true" : "false");
 	for (i = 0; i < d->nblk; i++) {
 		const struct klpt_patch_blocker *b = &d->blk[i];

@@ -29,6 +29,10 @@
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
  *
+ * "kernel" is the recorded kernel in a replay (null when the recording
+ * does not say); a replay's frames have "replay_end", true once its last
+ * event is shown.
+ *
  * --patch-details adds each patch's "details" (details.c).
  *
  * --status --json is one such frame with "status" and "exit" after
@@ -350,7 +354,13 @@ static void frame(FILE *f, const struct top_view *v,
 			top_status_name(all), top_status_exit(all));
 	fprintf(f, ",\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
 		(unsigned long long)v->now, top_mode_name(v->mode));
-	top_esc_json(f, top_app_is_replay(app) ? "" : top_kernel_release());
+	if (top_app_kernel(app)[0])	/* a replay's may be unknown */
+		top_esc_json(f, top_app_kernel(app));
+	else
+		fputs("null", f);
+	if (top_app_is_replay(app))
+		fprintf(f, ",\"replay_end\":%s",
+			top_app_ended(app) ? "true" : "false");
 	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
 		"\"patches\":[", (unsigned long long)v->events,
 		(unsigned long long)v->lost, v->ntasks);

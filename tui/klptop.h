@@ -185,6 +185,39 @@ uint64_t top_app_clock(const struct top_app *app);
 bool top_app_ended(const struct top_app *app);
 /* Replay: the time of the first event (0 before any). */
 uint64_t top_app_replay_start(const struct top_app *app);
+/* Replay: the time of the last event applied (0 before any). */
+uint64_t top_app_replay_last(const struct top_app *app);
+
+/* What a replay's step or jump stops at (top_app_seek_mark()). */
+enum top_seek {
+	TOP_SEEK_EVENT,		/* any event but a task's fork/exec/exit */
+	TOP_SEEK_PASS,		/* a transition's pass */
+	TOP_SEEK_TRANSITION,	/* a transition's init, reverse, complete */
+};
+/*
+ * Replay: pause and show the recording as it was at ts (trace ns; 0 its
+ * start, UINT64_MAX its end): from the start again (the library's
+ * rewind; the event log and histories are rebuilt) when ts is before
+ * what is shown.  0 or a negative errno.
+ */
+int top_app_seek(struct top_app *app, uint64_t ts);
+/*
+ * Replay: pause and go to the next (dir > 0) or previous (dir < 0)
+ * event of kind: 1 when there was one, 0 at the end or start.
+ */
+int top_app_seek_mark(struct top_app *app, int kind, int dir);
+/*
+ * Replay: whether any event or the snapshot of the whole recording
+ * names a patch or livepatch module name (-p's check, as live checks
+ * sysfs).  The replay starts again from its beginning afterwards.
+ */
+bool top_app_replay_names(struct top_app *app, const char *name);
+/*
+ * The watched kernel's release: the running one's, or the one the
+ * replay's recording says ("" when it does not: an old recording or a
+ * trace.dat).
+ */
+const char *top_app_kernel(const struct top_app *app);
 
 /* Event log: n most recent lines, i = 0 the oldest of those kept. */
 int top_app_log_count(const struct top_app *app);

@@ -604,7 +604,8 @@ fail:
  * Checks that need the open session: the patch named by -p, --disable or
  * --force is a patch in /sys/kernel/livepatch or, once that directory is
  * gone, a loaded livepatch module of the same name (6.1 names the
- * directory after the module).  One line on stderr if not.
+ * directory after the module); in a replay, one the recording names
+ * anywhere.  One line on stderr if not.
  */
 static int check_patch(const struct top_config *cfg, struct top_app *app)
 {
@@ -614,8 +615,17 @@ static int check_patch(const struct top_config *cfg, struct top_app *app)
 	char path[512], shown_buf[256];
 	const char *shown;
 
-	if (!name || top_app_is_replay(app))
+	if (!name)
 		return 0;
+	if (top_app_is_replay(app)) {
+		/* the recording as a whole is the replay's system */
+		if (top_app_replay_names(app, name))
+			return 0;
+		fprintf(stderr, PROG ": no livepatch named '%s': no snapshot "
+			"or event of the recording names it\n",
+			top_esc_text(shown_buf, sizeof(shown_buf), name));
+		return -1;
+	}
 	if (klpt_patch_find(s, name) || klpt_module_find(s, name))
 		return 0;
 	snprintf(path, sizeof(path), "%s/sys/module/%s/refcnt",

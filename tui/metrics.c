@@ -197,7 +197,7 @@ static void tool(struct mw *w, const struct top_view *v,
 
 	begin(w, M_INFO);
 	label(w, "version", KLPTOP_VERSION);
-	label(w, "kernel", top_app_is_replay(app) ? "" : top_kernel_release());
+	label(w, "kernel", top_app_kernel(app));
 	label(w, "mode", top_mode_name(v->mode));
 	end_u(w, 1);
 	begin(w, M_EVENTS);

@@ -5,6 +5,8 @@
  * are stable in shape so that scripts (and the tests) can read them:
  *
  *   klptop HH:MM:SS  kernel K  MODE  events N  lost N  tasks N
+ *     (a replay: +SECONDS from its start, K the recorded kernel or
+ *     unknown, and "  end" once its last event is shown)
  *   PATCH ... header
  *   NAME ENABLED STATE PASS ELAPSED SWITCHED SIGNALS FORCED REFCNT VERDICT
  *     unload: VERDICT: WHY
@@ -42,10 +44,11 @@ static void header(FILE *f, const struct top_view *v,
 			 localtime_r(&t, &tm));
 	}
 	fprintf(f, "klptop %s  kernel %s  mode %s  events %llu  lost %llu  "
-		"tasks %d\n", when,
-		top_app_is_replay(app) ? "(replay)" : top_kernel_release(),
+		"tasks %d%s\n", when,
+		top_app_kernel(app)[0] ? top_app_kernel(app) : "unknown",
 		top_mode_name(v->mode), (unsigned long long)v->events,
-		(unsigned long long)v->lost, v->ntasks);
+		(unsigned long long)v->lost, v->ntasks,
+		top_app_ended(app) ? "  end" : "");
 }
 
 static void blocker_row(FILE *f, const struct top_blocker *b)

@@ -17,6 +17,8 @@
  *                                   object's patched file
  *   possible:LIST                   /sys/devices/system/cpu/possible
  *                                   ("0-1": the idle tasks' CPUs)
+ *   file:REL:TEXT                   <root>/REL holding TEXT and a newline
+ *   copy:REL:HOSTPATH               <root>/REL, a copy of HOSTPATH
  *   blocked:TID:PATCH:TARGET        a klp_task_blocked of TID (comm
  *                                   tTID, running) in cpu0's buffer,
  *                                   dated 1 s after the spec is made:
@@ -89,6 +91,23 @@ static int spec(struct fake_tracefs *ft, char *arg)
 			return -EIO;
 		return ft_write(v, strlen(v), "%s/sys/kernel/livepatch/%s/%s/patched",
 				ft->root, name, a);
+	}
+	if (!strcmp(kind, "file")) {
+		char v[256];
+
+		snprintf(v, sizeof(v), "%s\n", a);
+		return ft_write(v, strlen(v), "%s/%s", ft->root, name);
+	}
+	if (!strcmp(kind, "copy")) {
+		char buf[1 << 16];
+		FILE *f = fopen(a, "rb");
+		size_t n;
+
+		if (!f)
+			return -errno;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		return ft_write(buf, n, "%s/%s", ft->root, name);
 	}
 	if (!strcmp(kind, "holder"))
 		return ft_mkdirs("%s/sys/module/%s/holders/%s", ft->root,

@@ -1,0 +1,247 @@
+# shellcheck shell=bash
+# Sourced by tui/tests/run.sh (its helpers: fail, expect_error, fake,
+# build_fakesys, start_screen, screen_has, loop_until, tmx, ...).
+#
+# A patch's page (details.c: -b, --json --patch-details, Enter on the
+# screen) and the replay you can navigate (the clock stops at the end,
+# the recorded kernel, -p on a replay, Home/End, g, [ ], { }, . and ,).
+# The judge is the kernel's own text of the recorded buffer
+# (vm-capture/trace.txt) and what the VM said of itself (info), never
+# klptop's output replayed.
+
+# ----------------------------------------------------- -b and --json
+
+# The history and blockers of every --json --patch-details frame equal
+# what trace.txt says happened to the patch up to the frame's time.
+t_details_json() {
+	"$klptop" --replay "$fix/vm-recording" --json --patch-details -d 0.2 \
+		>"$work/frames.json" 2>"$work/err" ||
+		fail "exit $?: $(cat "$work/err")" || return 1
+	python3 - "$work/frames.json" "$cap/trace.txt" <<'PY'
+import json, re, sys
+frames = [json.loads(l) for l in open(sys.argv[1])]
+ev = []
+pat = re.compile(r"\s(\d+)\.(\d{6}): (\w+): (.*)$")
+for line in open(sys.argv[2]):
+    m = pat.search(line)
+    if not m:
+        continue
+    us = int(m.group(1)) * 1000000 + int(m.group(2))
+    f = dict(kv.split("=", 1) for kv in m.group(4).split() if "=" in kv)
+    ev.append((us, m.group(3), f))
+NAMES = {"klp_transition_init": "init", "klp_transition_start": "start",
+         "klp_transition_reverse": "reverse",
+         "klp_transition_signal": "signal", "klp_transition_force": "force",
+         "klp_transition_cancel": "cancel",
+         "klp_transition_complete": "complete", "klp_patch_free": "free",
+         "klp_patch_release": "release", "klp_patch_forced": "forced",
+         "klp_module_unload_ready": "unload-ready"}
+
+def expected(patch, until_us):
+    """(step, first_us, last_us, target) from the patch's enable on."""
+    steps, blk, born = [], {}, False
+    for us, name, f in ev:
+        if us > until_us:
+            break
+        mine = f.get("patch", f.get("module")) == patch
+        if not mine:
+            continue
+        if name == "klp_transition_init":
+            if f["target"] == "patched":
+                steps, born = [], True
+            blk = {}
+        if not born:
+            continue
+        if name == "klp_task_blocked":
+            b = blk.setdefault((int(f["pid"]), f["target"]), [0, us, us])
+            b[0] += 1
+            b[2] = us
+            continue
+        if name == "klp_transition_pass":
+            last = steps[-1] if steps else None
+            if last and last[0] == "passes" and last[3] == f["target"]:
+                last[2] = us
+                continue
+            steps.append(["passes", us, us, f["target"]])
+        elif name == "klp_module_ref":
+            steps.append([f["op"], us, us, None])
+        elif name in NAMES:
+            steps.append([NAMES[name], us, us, f.get("target")])
+    return steps, blk
+
+def close(ns, us):
+    return abs(ns / 1000 - us) <= 1     # trace.txt rounds to the us
+
+seen = 0
+for fr in frames:
+    for p in fr["patches"]:
+        d = p["details"]
+        steps, blk = expected(p["name"], fr["ts_ns"] / 1000 + 1)
+        got = d["history"]
+        if [s["step"] for s in got] != [s[0] for s in steps]:
+            sys.exit("%s at %d: steps %s, trace.txt %s" % (
+                p["name"], fr["ts_ns"], [s["step"] for s in got],
+                [s[0] for s in steps]))
+        for g, w in zip(got, steps):
+            if not close(g["first_ts_ns"], w[1]) or not close(g["ts_ns"], w[2]):
+                sys.exit("%s: step %s at %d-%d, trace.txt %d-%d us" % (
+                    p["name"], g["step"], g["first_ts_ns"], g["ts_ns"],
+                    w[1], w[2]))
+            if w[3] and g["target"] != w[3]:
+                sys.exit("%s: step %s target %s, trace.txt %s" % (
+                    p["name"], g["step"], g["target"], w[3]))
+        if not d["history_whole"] or d["history_dropped"]:
+            sys.exit("%s: the recording saw its enable: whole, none dropped" % p["name"])
+        # the last transition's blockers: tasks, counts, first and last
+        if d["blocked_tasks"] != len(blk) or not d["blocked_tasks_exact"]:
+            sys.exit("%s at %d: %d blocked tasks, trace.txt %d" % (
+                p["name"], fr["ts_ns"], d["blocked_tasks"], len(blk)))
+        for b in d["blockers"]:
+            w = blk.get((b["pid"], b["target"]))
+            if not w or b["checks"] != w[0] or not close(b["first_ns"], w[1]) \
+               or not close(b["last_ns"], w[2]):
+                sys.exit("%s: blocker %s, trace.txt %s" % (p["name"], b, w))
+        # a replay has no sysfs and no module file: unknown, not guessed
+        if d["srcversion"] is not None or d["description"] is not None \
+           or d["replace"] is not None or d["objects"] is not None:
+            sys.exit("%s: a replay's modinfo/replace/objects are known: %s" % (p["name"], d))
+        seen += 1
+if seen < 5:
+    sys.exit("only %d frames with a patch" % seen)
+PY
+}
+
+# The same page in -b: its lines say the same steps as the JSON frame.
+t_details_batch() {
+	"$klptop" --replay "$fix/vm-recording" -b --patch-details -d 0.5 \
+		>"$work/frames.txt" 2>"$work/err" ||
+		fail "exit $?: $(cat "$work/err")" || return 1
+	local pid
+	pid=$(cat "$cap/sleeper_pid")
+	grep -q "^    srcversion: ? (a replay" "$work/frames.txt" &&
+	grep -q "^    description: ? (a replay" "$work/frames.txt" &&
+	grep -q "^    replace: ? (a replay" "$work/frames.txt" &&
+	grep -q "^    step [0-9.]* init enable: every task set unpatched" "$work/frames.txt" &&
+	grep -q "^    step [0-9.]* passes stack checks #0: [0-9]* checked, 1 pending" "$work/frames.txt" &&
+	grep -q "^    step [0-9.]* put module reference dropped: refcnt 1 by do_init_module" "$work/frames.txt" &&
+	grep -q "^    blocker $pid klpt_sleeper ->patched sleeping_in_func klpt_sleep_fn checks " "$work/frames.txt" ||
+		fail "-b page: $(grep -A 20 'details:' "$work/frames.txt" | head -40)" || return 1
+	# the page's lines come only with --patch-details
+	"$klptop" --replay "$fix/vm-recording" -b -d 0.5 >"$work/plain.txt" 2>&1
+	! grep -q "details:" "$work/plain.txt" || fail "a page without --patch-details"
+}
+
+# A live session (fake system): the module's srcversion from sysfs, its
+# description from its file in modules.dep when that file is the loaded
+# build, objects loaded or not, a patch there before the session.
+t_details_live() {
+	build_fakesys || return 1
+	local kver=6.1.0-test ko=$work/lp.ko
+	printf '%s\n' '__attribute__((section(".modinfo"), used)) static const char mi[] =' \
+		'	"livepatch=Y\0name=lp\0srcversion=5A6B7C8D9E\0description=lp: a test patch\0";' >"$work/mi.c"
+	cc -c -o "$ko" "$work/mi.c" || fail "cc .modinfo" || return 1
+	printf 'extra/lp.ko:\n' >"$work/modules.dep"
+	fake patch:lp:1:0 module:lp:1:1 module:tgt:1:0 \
+		func:lp:vmlinux:cmdline_proc_show,1:1 \
+		func:lp:tgt:tgt_fn,1:1 func:lp:gone:gone_fn,1:0 \
+		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
+		-- "$san" -b -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop [0-9:]*  kernel $kver " \
+		"^    srcversion: 5A6B7C8D9E$" \
+		"^    description: lp: a test patch$" \
+		"^    file: .*/lib/modules/$kver/extra/lp.ko$" \
+		"^    replace: ? (this kernel's sysfs has no replace file" \
+		"^    object vmlinux loaded yes patched yes funcs 1$" \
+		"^    object tgt loaded yes patched yes funcs 1$" \
+		"^    object gone loaded no patched no funcs 1$" \
+		"^    history: from [0-9.]* only: what came before is unknown$" \
+		"^    blocked by: ? (no transition of it seen whole)$" || return 1
+	# another build of lp in modules.dep: its description is not lp's
+	fake patch:lp:1:0 module:lp:1:1 \
+		file:sys/module/lp/srcversion:0000000000 \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
+		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another build (srcversion 5A6B7C8D9E, loaded 0000000000)"' \
+		'"srcversion":"0000000000"' '"history_whole":false' || return 1
+	# no srcversion file: built without MODULE_VERSION, and no modules.dep
+	fake patch:lp:1:0 module:lp:1:1 -- "$san" --json -n 1 --patch-details \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"srcversion":"","srcversion_why":"no /sys/module/lp/srcversion: built without MODULE_VERSION"' \
+		'"description":null,"description_why":"the module'"'"'s file is not known'
+}
+
+# ------------------------------------------------------------ replays
+
+# The recorded kernel: an old recording says none (unknown), one with
+# kernel_release says it (the VM's own word: vm-capture/info).
+t_replay_kernel() {
+	local k rec=$work/with-kernel
+	k=$(sed -n 's/^kernel //p' "$cap/info")
+	[ -n "$k" ] || fail "fixture: no kernel in info" || return 1
+	"$klptop" --replay "$fix/vm-recording" -b -n 1 >"$work/out" 2>&1
+	grep -q "^klptop +[0-9.]*s  kernel unknown  mode replay " "$work/out" ||
+		fail "old recording: $(head -1 "$work/out")" || return 1
+	"$klptop" --replay "$fix/vm-recording" --json -n 1 >"$work/out" 2>&1
+	grep -q '"kernel":null' "$work/out" || fail "JSON: $(head -c 300 "$work/out")" || return 1
+	rm -rf "$rec" && cp -r "$fix/vm-recording" "$rec" &&
+		echo "kernel_release $k" >>"$rec/klptrace-recording"
+	"$klptop" --replay "$rec" -b -n 1 >"$work/out" 2>&1
+	grep -q "^klptop +[0-9.]*s  kernel $k  mode replay " "$work/out" ||
+		fail "recorded kernel: $(head -1 "$work/out")" || return 1
+	"$klptop" --replay "$rec" --json -n 1 >"$work/out" 2>&1
+	grep -q "\"kernel\":\"$k\"" "$work/out" || fail "JSON: $(head -c 300 "$work/out")"
+}
+
+# The clock stops at the recording's end: the last frame is at its last
+# event (trace.txt), says end, and none comes after it.
+t_replay_end() {
+	"$klptop" --replay "$fix/vm-recording" -b -d 1 >"$work/out" 2>&1 ||
+		fail "exit $?" || return 1
+	python3 - "$work/out" "$cap/trace.txt" "$fix/vm-recording/truth.txt" <<'PY'
+import re, sys
+heads = [l for l in open(sys.argv[1]) if l.startswith("klptop ")]
+t0 = int(re.search(r"^ts (\d+)", open(sys.argv[3]).read(), re.M).group(1))
+us = [int(m.group(1)) * 10**6 + int(m.group(2)) for m in
+      (re.search(r"\s(\d+)\.(\d{6}): (klp_|module_)", l)
+       for l in open(sys.argv[2])) if m]
+after = [u for u in us if u * 1000 >= t0]
+want = (max(after) - min(after)) / 1e6
+last = heads[-1]
+m = re.match(r"klptop \+([0-9.]+)s ", last)
+if not m or abs(float(m.group(1)) - want) > 0.002 or not last.rstrip().endswith("  end"):
+    sys.exit("last frame %r, the recording lasts %.3f s" % (last, want))
+if any(l.rstrip().endswith("  end") for l in heads[:-1]):
+    sys.exit("end before the last frame")
+if any(float(re.match(r"klptop \+([0-9.]+)s", l).group(1)) > want + 0.002 for l in heads):
+    sys.exit("a frame after the end: %r" % heads)
+PY
+}
+
+# -p names a patch the recording has, or it is the live error's shape:
+# one line, exit 2, before any frame.
+t_replay_nosuch() {
+	expect_error 2 "no livepatch named 'NOSUCH'" "$klptop" --replay \
+		"$fix/vm-recording" -b -p NOSUCH || return 1
+	# a trace.dat too (its warning of no exits comes first)
+	"$klptop" --replay "$fix/vm-recording.dat" --json -p NOSUCH \
+		>"$work/out" 2>"$work/err"
+	[ $? = 2 ] && [ ! -s "$work/out" ] &&
+		tail -1 "$work/err" | grep -q "no livepatch named 'NOSUCH'" ||
+		fail "trace.dat -p NOSUCH: $(cat "$work/err")" || return 1
+	"$klptop" --replay "$fix/vm-recording" -b -p klpt_lp_sleep -d 0.5 \
+		>"$work/out" 2>"$work/err" || fail "exit $?: $(cat "$work/err")" || return 1
+	# the frames start at the start all the same (the check rewound)
+	head -1 "$work/out" | grep -q "^klptop +0.000s " &&
+	grep -q "^klpt_lp_sleep " "$work/out" || fail "frames: $(head -5 "$work/out")"
+}
+
+more_tests+=(details_json details_batch details_live replay_kernel replay_end
+	replay_nosuch)
