@@ -33,7 +33,7 @@ import os
 import re
 
 HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
-                    r"\s+lost (\d+)\s+tasks (\d+)$")
+                    r"\s+lost (\d+)\s+tasks (\d+)(?:  end)?$")
 PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
                    r"\s+(\d+|\?)\s+(yes|no|\?)\s+(\S+)\s+(\S+)$")
 BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
