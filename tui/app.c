@@ -245,37 +245,6 @@ int top_app_history(const struct top_app *app, int pid,
 
 /* ------------------------------------------------------------ events */
 
-/* ev names patch or module name (-p's check of a replay). */
-static bool names(const struct klpt_event *ev, const char *name)
-{
-	const char *n = NULL;
-
-	switch (ev->type) {
-	case KLPT_EV_TRANSITION_INIT:
-	case KLPT_EV_TRANSITION_START:
-	case KLPT_EV_TRANSITION_REVERSE:
-	case KLPT_EV_TRANSITION_PASS:
-	case KLPT_EV_TRANSITION_SIGNAL:
-	case KLPT_EV_TRANSITION_FORCE:
-	case KLPT_EV_TRANSITION_CANCEL:
-	case KLPT_EV_TRANSITION_COMPLETE:
-		n = ev->transition.patch;
-		break;
-	case KLPT_EV_PATCH_FREE:
-	case KLPT_EV_PATCH_RELEASE:
-	case KLPT_EV_PATCH_FORCED:
-		n = ev->patch.patch;
-		break;
-	case KLPT_EV_MODULE_REF:
-	case KLPT_EV_MODULE_UNLOAD_READY:
-		n = ev->module.module;	/* livepatch modules only */
-		break;
-	default:
-		break;
-	}
-	return n && !strcmp(n, name);
-}
-
 /*
  * What an event is to the replay's navigation: a pass, a transition's
  * beginning or end (init, reverse, cancel, complete), or any other.
@@ -371,7 +340,8 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	/* Synthetic events (LOST, RESYNC) have no time of their own. */
 	if (ev->ts > app->last_ts)
 		app->last_ts = ev->ts;
-	if (app->want && names(ev, app->want))
+	if (app->want && klpt_event_patch(ev) &&
+	    !strcmp(klpt_event_patch(ev), app->want))
 		app->want_seen = true;
 	kind = seek_kind(ev);
 	if (kind != TOP_SEEK_EVENT)

@@ -202,6 +202,16 @@ struct klpt_event {
 	};
 };
 
+/*
+ * The patch an event is about, as the event names it: a transition's,
+ * a patch event's, or the module of a MODULE_REF or MODULE_UNLOAD_READY
+ * (a patch is named after its module in 6.1; the module may be none's
+ * in the fallback, where every module's references come).  NULL for
+ * other events, and for an empty name.  "?" when klptrace.ko, loaded
+ * during a transition, could not name its patch.
+ */
+const char *klpt_event_patch(const struct klpt_event *ev);
+
 /* ------------------------------------------------------------- sessions */
 
 struct klpt_session;

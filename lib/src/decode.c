@@ -228,6 +228,39 @@ KLPT_API const char *klpt_event_type_name(enum klpt_event_type type)
 	return type_names[type];
 }
 
+KLPT_API const char *klpt_event_patch(const struct klpt_event *ev)
+{
+	const char *n = NULL;
+
+	if (!ev)
+		return NULL;
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_PASS:
+	case KLPT_EV_TRANSITION_SIGNAL:
+	case KLPT_EV_TRANSITION_FORCE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+		n = ev->transition.patch;
+		break;
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+	case KLPT_EV_PATCH_FORCED:
+		n = ev->patch.patch;
+		break;
+	case KLPT_EV_MODULE_REF:
+	case KLPT_EV_MODULE_UNLOAD_READY:
+		/* in 6.1 a patch is named after its module */
+		n = ev->module.module;
+		break;
+	default:
+		break;
+	}
+	return n && *n ? n : NULL;
+}
+
 /* Is f usable as a field of kind k? */
 static bool field_ok(const struct tep_format_field *f, enum fkind k)
 {

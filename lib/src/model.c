@@ -1662,40 +1662,25 @@ static struct klpt_patch *patch_named(const struct klpt_model *m,
  */
 static void history(struct klpt_model *m, const struct klpt_event *ev)
 {
-	struct klpt_patch *p = NULL;
+	const char *name = klpt_event_patch(ev);
+	struct klpt_patch *p;
 	int i;
 
-	switch (ev->type) {
-	case KLPT_EV_TRANSITION_INIT:
-	case KLPT_EV_TRANSITION_START:
-	case KLPT_EV_TRANSITION_REVERSE:
-	case KLPT_EV_TRANSITION_PASS:
-	case KLPT_EV_TRANSITION_SIGNAL:
-	case KLPT_EV_TRANSITION_FORCE:
-	case KLPT_EV_TRANSITION_CANCEL:
-	case KLPT_EV_TRANSITION_COMPLETE:
-		p = patch_named(m, ev->transition.patch);
-		break;
-	case KLPT_EV_PATCH_FORCED:
-	case KLPT_EV_PATCH_FREE:
-	case KLPT_EV_PATCH_RELEASE:
-		p = patch_named(m, ev->patch.patch);
-		break;
-	case KLPT_EV_MODULE_REF:
-	case KLPT_EV_MODULE_UNLOAD_READY:
-		/* in 6.1 a patch is named after its module */
-		if (ev->module.module && *ev->module.module)
-			p = patch_find(m, ev->module.module);
-		break;
-	case KLPT_EV_LOST:
+	if (ev->type == KLPT_EV_LOST) {
 		for (i = 0; i < m->patches.n; i++) {
 			p = m->patches.obj[i];
 			klpt_phist_lost(&p->hist, ev->ts, p->in_transition);
 		}
 		return;
-	default:
-		return;
 	}
+	if (!name)
+		return;
+	/* a module's events: its patch's, never a "?" */
+	if (ev->type == KLPT_EV_MODULE_REF ||
+	    ev->type == KLPT_EV_MODULE_UNLOAD_READY)
+		p = patch_find(m, name);
+	else
+		p = patch_named(m, name);
 	if (!p)
 		return;
 	if (ev->type == KLPT_EV_TRANSITION_INIT) {

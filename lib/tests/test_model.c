@@ -374,6 +374,22 @@ static void enabled_lp(void)
 	ref(LP, false, 1);		/* do_init_module */
 }
 
+/*
+ * LP's unpatch once started, nothing holding it: every task switches,
+ * the pass, the completion, the free, the release, the last put and
+ * unload-ready.
+ */
+static void unpatched_to_ready(void)
+{
+	switch_all(UNP, 0);
+	pass(LP, UNP, 0, 6, 0);
+	complete(LP, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+}
+
 /* ---------------------------------------------------------- scenarios */
 
 /* enable_vmlinux: insmod of a patch of a vmlinux function. */
@@ -695,13 +711,7 @@ static void test_force_patching(void)
 
 	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
 	tr(KLPT_EV_TRANSITION_START, LP, UNP);
-	switch_all(UNP, 0);
-	pass(LP, UNP, 0, 6, 0);
-	complete(LP, UNP, false);
-	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
-	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
-	ref(LP, false, 0);
-	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	unpatched_to_ready();
 	CHECK_V(LP, KLPT_READY);
 }
 
@@ -3092,13 +3102,7 @@ static void test_history(void)
 	signal_(LP, PAT, 15, 2);
 	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
 	tr(KLPT_EV_TRANSITION_START, LP, UNP);
-	switch_all(UNP, 0);
-	pass(LP, UNP, 0, 6, 0);
-	complete(LP, UNP, false);
-	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
-	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
-	ref(LP, false, 0);
-	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	unpatched_to_ready();
 
 	p = P(LP);
 	/* the load's get came before the patch existed: not its step */

@@ -29,13 +29,10 @@ for line in open(sys.argv[2]):
     us = int(m.group(1)) * 1000000 + int(m.group(2))
     f = dict(kv.split("=", 1) for kv in m.group(4).split() if "=" in kv)
     ev.append((us, m.group(3), f))
-NAMES = {"klp_transition_init": "init", "klp_transition_start": "start",
-         "klp_transition_reverse": "reverse",
-         "klp_transition_signal": "signal", "klp_transition_force": "force",
-         "klp_transition_cancel": "cancel",
-         "klp_transition_complete": "complete", "klp_patch_free": "free",
-         "klp_patch_release": "release", "klp_patch_forced": "forced",
-         "klp_module_unload_ready": "unload-ready"}
+# the page's word for an event: klp_transition_init -> init,
+# klp_module_unload_ready -> unload-ready (passes and refs: below)
+def names(name):
+    return name.split("_", 2)[2].replace("_", "-")
 
 def expected(patch, until_us):
     """(step, first_us, last_us, target) from the patch's enable on."""
@@ -65,8 +62,9 @@ def expected(patch, until_us):
             steps.append(["passes", us, us, f["target"]])
         elif name == "klp_module_ref":
             steps.append([f["op"], us, us, None])
-        elif name in NAMES:
-            steps.append([NAMES[name], us, us, f.get("target")])
+        elif name.startswith(("klp_transition_", "klp_patch_",
+                              "klp_module_unload")):
+            steps.append([names(name), us, us, f.get("target")])
     return steps, blk
 
 def close(ns, us):

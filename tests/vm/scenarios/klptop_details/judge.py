@@ -2,7 +2,7 @@
 """klptop_details: a patch's page against the kernel's own account.
 
 At the stacked point (snapshots stacked and stacked_after around the
-one-shot frames stacked.json and stacked_b.txt) every page's objects,
+one-shot frames stacked.txt (--json) and stacked_b.txt (-b)) every page's objects,
 their patched flags and loaded state, and its functions are those of
 /sys/kernel/livepatch/P/OBJ/FUNC,POS and /sys/module; which patch's
 version of klpt_sleep_fn runs is the one impl (the target module's own
@@ -30,13 +30,10 @@ LP1, LP3, LPV = "klpt_lp_sleep", "klpt_lp_sleep3", "klpt_lp_vmlinux"
 FUNC = "klpt_sleep_fn"
 IMPL = {1: LP1, 3: LP3}
 
-STEP = {"klp_transition_init": "init", "klp_transition_start": "start",
-        "klp_transition_reverse": "reverse",
-        "klp_transition_signal": "signal", "klp_transition_force": "force",
-        "klp_transition_cancel": "cancel",
-        "klp_transition_complete": "complete", "klp_patch_free": "free",
-        "klp_patch_release": "release", "klp_patch_forced": "forced",
-        "klp_module_unload_ready": "unload-ready"}
+# the page's word for an event: klp_transition_init -> init,
+# klp_module_unload_ready -> unload-ready (passes and refs: below)
+def step(name):
+    return name.split("_", 2)[2].replace("_", "-")
 
 
 def frames(j, name):
@@ -63,9 +60,9 @@ def check_stacked(j):
     s, s2 = load_snap(j.resultdir, "stacked"), load_snap(j.resultdir, "stacked_after")
     impl = int(j.fact("impl_stacked") or -1)
     j.check(impl in IMPL, "impl %d: neither patch's version ran" % impl)
-    fr = frames(j, "stacked.json")
+    fr = frames(j, "stacked.txt")
     if not j.check(len(fr) == 1 and j.fact("stacked_rc") == "0",
-                   "stacked.json: %d frames, exit %s" % (len(fr), j.fact("stacked_rc"))):
+                   "stacked.txt: %d frames, exit %s" % (len(fr), j.fact("stacked_rc"))):
         return
     pages = {p["name"]: p for p in fr[0]["patches"]}
     text = j.read("stacked_b.txt")
@@ -136,8 +133,9 @@ def lp3_steps(ev):
             steps.append(["passes", e["target"], e["pass"], e["pass"]])
         elif e.name == "klp_module_ref":
             steps.append([e["op"], None, None, None])
-        elif e.name in STEP:
-            steps.append([STEP[e.name], e.get("target"), None, None])
+        elif e.name.startswith(("klp_transition_", "klp_patch_",
+                                "klp_module_unload")):
+            steps.append([step(e.name), e.get("target"), None, None])
     return steps
 
 
