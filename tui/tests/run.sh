@@ -202,7 +202,7 @@ for path in sys.argv[2:]:
     for b in rows:
         want = True if b["tid"] == 0 else None
         assert b["kthread"] is want, "%s: %r kthread %r" % (path, b["comm"], b["kthread"])
-    counts = [int(l.split("tasks ")[-1]) for l in open(path) if l.startswith("klptop ")] \
+    counts = [int(l.split("tasks ")[-1].split()[0]) for l in open(path) if l.startswith("klptop ")] \
         if path.endswith(".txt") else []
     assert not counts or counts[-1] <= 4, "%s: %d tasks at the end" % (path, counts[-1])
 ' "$here" "$work/dat.txt" "$work/dat.json" || fail "unknown kthread shown as a value"
