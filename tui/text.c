@@ -28,7 +28,7 @@
 static void header(FILE *f, const struct top_view *v,
 		   const struct top_app *app)
 {
-	char when[32];
+	char when[32], kernel[256];
 
 	if (top_app_is_replay(app)) {
 		uint64_t start = top_app_replay_start(app);
@@ -45,7 +45,9 @@ static void header(FILE *f, const struct top_view *v,
 	}
 	fprintf(f, "klptop %s  kernel %s  mode %s  events %llu  lost %llu  "
 		"tasks %d%s\n", when,
-		top_app_kernel(app)[0] ? top_app_kernel(app) : "unknown",
+		top_app_kernel(app)[0] ? top_esc_text(kernel, sizeof(kernel),
+						       top_app_kernel(app)) :
+		"unknown",
 		top_mode_name(v->mode), (unsigned long long)v->events,
 		(unsigned long long)v->lost, v->ntasks,
 		top_app_ended(app) ? "  end" : "");

@@ -306,6 +306,7 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 	*big = false;
 	while ((line = strchr(line, '\n')) && *++line) {
 		unsigned long v;
+		const char *c;
 		char *end;
 
 		if (sscanf(line, "%31s %64s", key, val) != 2)
@@ -333,7 +334,15 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 					    "long_size %s", val);
 			*long_size = v;
 		} else if (!strcmp(key, "kernel_release")) {
-			/* %64s above: one word, at most 64 bytes */
+			/*
+			 * %64s above: one word, at most 64 bytes.  A release
+			 * (UTS_RELEASE) is printable ASCII: anything else is
+			 * not a recording of ours, and would reach terminals.
+			 */
+			for (c = val; *c; c++)
+				if (*c < 0x21 || *c > 0x7e)
+					return fail(EBADMSG, "klptrace-recording: "
+						    "bad kernel_release");
 			snprintf(kernel, KLPT_KERNEL_LEN, "%s", val);
 		} else if (!strcmp(key, "endian")) {
 			if (strcmp(val, "little") && strcmp(val, "big"))

@@ -977,6 +977,15 @@ static void test_rewind(void)
 	CHECK_INT(klpt_session_rewind(s), 0);
 	CHECK_STR(klpt_session_kernel(s), want);
 	klpt_session_close(s);
+
+	/* a release with a terminal's escapes in it: not ours, refused */
+	check_sh("cp -r '%s' '%s.esc' && printf 'kernel_release 6.1\\033]0;x\\007\\n' "
+		 ">>'%s.esc/klptrace-recording'", fixture("vm-recording"), rec,
+		 rec);
+	snprintf(path, sizeof(path), "%s.esc", rec);
+	s = NULL;
+	CHECK_INT(klpt_session_open_replay(path, NULL, &s), -EBADMSG);
+	CHECK(!s, "a session for a bad kernel_release");
 }
 
 int main(void)
