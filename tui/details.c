@@ -424,8 +424,9 @@ void top_step_text(char *buf, size_t size, const struct klpt_patch_step *st)
 /* ------------------------------------------------------------------ -b */
 
 /* ns in the trace clock as the event log shows it (seconds.micro). */
-static const char *fmt_ts(char *buf, size_t size, uint64_t ns)
+static const char *fmt_ts(char *buf, size_t size, uint64_t ns, uint64_t base)
 {
+	ns = base && ns >= base ? ns - base : ns;
 	snprintf(buf, size, "%llu.%06llu", (unsigned long long)(ns / 1000000000u),
 		 (unsigned long long)(ns % 1000000000u / 1000u));
 	return buf;
@@ -436,8 +437,21 @@ static const char *tri_word(int state)
 	return state == TOP_KNOWN ? "yes" : state == TOP_NONE ? "no" : "?";
 }
 
+/* Function fn of an object, as -b's func rows say it (text.c). */
+static void func_line(FILE *f, const struct top_func *fn)
+{
+	char name[sizeof(fn->name) * 4], runs[sizeof(fn->runs) * 4];
+
+	fprintf(f, "      func %s,%lu live %s runs %s%s\n",
+		top_esc_text(name, sizeof(name), fn->name), fn->sympos,
+		!fn->known ? "?" : fn->live ? "yes" : "no",
+		!fn->known ? "?" : !fn->runs[0] ? "-" :
+		top_esc_text(runs, sizeof(runs), fn->runs),
+		fn->switching ? " switching" : "");
+}
+
 void top_details_text(FILE *f, const struct top_details *d,
-		      const struct top_patch *p)
+		      const struct top_patch *p, uint64_t base, bool funcs)
 {
 	char e1[512], e2[512], ts[32], ts2[32], text[160];
 	int i, k;
@@ -474,10 +488,13 @@ void top_details_text(FILE *f, const struct top_details *d,
 			top_esc_text(e1, sizeof(e1), o->name),
 			tri_word(o->loaded), o->patched ? "yes" : "no",
 			o->nfuncs);
+		for (i = 0; funcs && i < p->nfuncs; i++)
+			if (!strcmp(p->funcs[i].object, o->name))
+				func_line(f, &p->funcs[i]);
 	}
 	if (!d->whole)
 		fprintf(f, "    history: from %s only: what came before is "
-			"unknown\n", d->since ? fmt_ts(ts, sizeof(ts), d->since) :
+			"unknown\n", d->since ? fmt_ts(ts, sizeof(ts), d->since, base) :
 			"?");
 	for (i = 0; i < d->nsteps; i++) {
 		const struct klpt_patch_step *st = &d->steps[i];
@@ -485,13 +502,13 @@ void top_details_text(FILE *f, const struct top_details *d,
 		top_step_text(text, sizeof(text), st);
 		if (st->first_ts != st->ts)
 			fprintf(f, "    step %s-%s %s %s\n",
-				fmt_ts(ts, sizeof(ts), st->first_ts),
-				fmt_ts(ts2, sizeof(ts2), st->ts),
+				fmt_ts(ts, sizeof(ts), st->first_ts, base),
+				fmt_ts(ts2, sizeof(ts2), st->ts, base),
 				top_step_name(st),
 				top_esc_text(e1, sizeof(e1), text));
 		else
 			fprintf(f, "    step %s %s %s\n",
-				fmt_ts(ts, sizeof(ts), st->ts),
+				fmt_ts(ts, sizeof(ts), st->ts, base),
 				top_step_name(st),
 				top_esc_text(e1, sizeof(e1), text));
 		if (i == d->gap)
@@ -513,8 +530,8 @@ void top_details_text(FILE *f, const struct top_details *d,
 			b->func[0] ? " " : "",
 			top_esc_text(e2, sizeof(e2), b->func),
 			d->blk_exact ? "" : ">=", b->checks,
-			fmt_ts(ts, sizeof(ts), b->first_ns),
-			fmt_ts(ts2, sizeof(ts2), b->last_ns));
+			fmt_ts(ts, sizeof(ts), b->first_ns, base),
+			fmt_ts(ts2, sizeof(ts2), b->last_ns, base));
 	}
 }
 

@@ -8,6 +8,8 @@
  * describes.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,7 +24,8 @@ void ui_draw_help(struct ui *ui)
 		"  q  F10        quit",
 		"  Up Down PgUp PgDn Home End   move in the focused panel",
 		"  Tab  S-Tab    next / previous panel",
-		"  Enter  F3     details of the selected blocker",
+		"  Enter  F3     the selected patch's page (patch panel) or",
+		"                the selected blocker's details",
 		"  /  F2         filter blockers (pid, command, function)",
 		"  s  F6         next sort key      r  reverse the sort",
 		"  l  F4         show / hide the event log",
@@ -31,7 +34,9 @@ void ui_draw_help(struct ui *ui)
 		"  f  F8         force its transition (type its name)",
 		"  u  F9         unload its module when READY",
 		"  L             load a livepatch module (asks for its path)",
-		"  replay:  space play/pause   .  one event   + -  speed",
+		"  replay:  space play/pause   + -  speed   .  one event",
+		"           , ]  next pass   [  previous   } {  transition",
+		"           Home End  start, end   g  go to a time",
 		"",
 		"UNLOAD says what holds a patch module: ENABLED, TASKS,",
 		"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
@@ -78,8 +83,6 @@ static int key_up(struct ui *ui) { return move_sel(ui, -1, false); }
 static int key_down(struct ui *ui) { return move_sel(ui, 1, false); }
 static int key_pgup(struct ui *ui) { return move_sel(ui, -page(ui), false); }
 static int key_pgdn(struct ui *ui) { return move_sel(ui, page(ui), false); }
-static int key_home(struct ui *ui) { return move_sel(ui, -1, true); }
-static int key_end(struct ui *ui) { return move_sel(ui, 1, true); }
 
 static int key_tab(struct ui *ui)
 {
@@ -100,6 +103,16 @@ static int key_backtab(struct ui *ui)
 static int key_detail(struct ui *ui)
 {
 	const struct top_blocker *b = ui_selected_blocker(ui);
+	const struct top_patch *p = ui_selected_patch(ui);
+
+	if (ui->focus == FOCUS_PATCHES) {
+		if (!p) {
+			ui_message(ui, false, "no patch to show");
+			return UI_REDRAW;
+		}
+		ui_page_open(ui, p->name);
+		return UI_REDRAW;
+	}
 
 	if (!b) {
 		ui_message(ui, false, "no blocker selected (Tab moves to the "
@@ -297,6 +310,71 @@ static int key_step(struct ui *ui)
 	return UI_REBUILD;
 }
 
+/* A replay's jump, and what it says when there is nowhere to go. */
+static int seeked(struct ui *ui, int ret, const char *none)
+{
+	if (ret < 0)
+		ui_message(ui, true, "replaying from the start failed: %s",
+			   strerror(-ret));
+	else if (ret == 0 && none)
+		ui_message(ui, false, "%s", none);
+	ui->paused = false;
+	return UI_REBUILD;
+}
+
+/* Home and End: a replay's start and end; else the focused panel's. */
+static int key_home(struct ui *ui)
+{
+	if (!top_app_is_replay(ui->app))
+		return move_sel(ui, -1, true);
+	return seeked(ui, top_app_seek(ui->app, 0), NULL);
+}
+
+static int key_end(struct ui *ui)
+{
+	if (!top_app_is_replay(ui->app))
+		return move_sel(ui, 1, true);
+	return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL);
+}
+
+static int key_goto(struct ui *ui)
+{
+	if (!top_app_is_replay(ui->app))
+		return 0;
+	ui->input[0] = '\0';
+	ui->prompt = PROMPT_GOTO;
+	return UI_REDRAW;
+}
+
+static int jump(struct ui *ui, int kind, int dir)
+{
+	if (!top_app_is_replay(ui->app))
+		return 0;
+	return seeked(ui, top_app_seek_mark(ui->app, kind, dir),
+		      dir > 0 ? "end of the recording" :
+		      "start of the recording");
+}
+
+static int key_pass_next(struct ui *ui)
+{
+	return jump(ui, TOP_SEEK_PASS, 1);
+}
+
+static int key_pass_prev(struct ui *ui)
+{
+	return jump(ui, TOP_SEEK_PASS, -1);
+}
+
+static int key_tr_next(struct ui *ui)
+{
+	return jump(ui, TOP_SEEK_TRANSITION, 1);
+}
+
+static int key_tr_prev(struct ui *ui)
+{
+	return jump(ui, TOP_SEEK_TRANSITION, -1);
+}
+
 static int key_faster(struct ui *ui)
 {
 	double s = top_app_speed(ui->app) * 2;
@@ -341,7 +419,9 @@ static const struct {
 	{ 'f', key_force }, { KEY_F(8), key_force },
 	{ 'u', key_unload }, { KEY_F(9), key_unload },
 	{ 'L', key_load },
-	{ ' ', key_play }, { '.', key_step },
+	{ ' ', key_play }, { '.', key_step }, { ',', key_pass_next },
+	{ ']', key_pass_next }, { '[', key_pass_prev },
+	{ '}', key_tr_next }, { '{', key_tr_prev }, { 'g', key_goto },
 	{ '+', key_faster }, { '=', key_faster }, { '-', key_slower },
 	{ KEY_RESIZE, key_resize },
 };
@@ -364,6 +444,31 @@ static bool edit_input(struct ui *ui, int ch)
 		ui->input[len + 1] = '\0';
 	}
 	return is_enter(ch);
+}
+
+/*
+ * g's answer: seconds from the replay's start ("1.5", "+1.5": the event
+ * log's times), or start / end.
+ */
+static int goto_time(struct ui *ui)
+{
+	const char *in = ui->input[0] == '+' ? ui->input + 1 : ui->input;
+	uint64_t start = top_app_replay_start(ui->app);
+	char *end;
+	double sec;
+
+	if (!strcmp(in, "end"))
+		return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL);
+	if (!strcmp(in, "start"))
+		return seeked(ui, top_app_seek(ui->app, 0), NULL);
+	sec = strtod(in, &end);
+	if (!*in || *end || sec < 0 || sec > 1e9) {
+		ui_message(ui, true, "not a time: %s (seconds from the start, "
+			   "start or end)", ui->input);
+		return UI_REDRAW;
+	}
+	return seeked(ui, top_app_seek(ui->app, start +
+				       (uint64_t)(sec * 1e9)), NULL);
 }
 
 static int prompt_key(struct ui *ui, int ch)
@@ -450,6 +555,11 @@ static int prompt_key(struct ui *ui, int ch)
 				 name);
 		ui->msg_warn = !ok;
 		return UI_REBUILD;
+	case PROMPT_GOTO:
+		if (!edit_input(ui, ch))
+			return UI_REDRAW;
+		ui->prompt = PROMPT_NONE;
+		return goto_time(ui);
 	case PROMPT_NONE:
 		break;
 	}
@@ -460,6 +570,8 @@ static int overlay_key(struct ui *ui, int ch)
 {
 	if (ch == KEY_RESIZE)
 		return UI_REDRAW;
+	if (ui->overlay == OVERLAY_PAGE)
+		return ui_page_key(ui, ch);
 	if (ui->overlay == OVERLAY_HELP) {
 		ui->overlay = OVERLAY_NONE;
 		return UI_REDRAW;

@@ -458,9 +458,13 @@ void top_details_free(struct top_details *d);
 /* A step's word ("init", "passes", "put", ...) and what it means. */
 const char *top_step_name(const struct klpt_patch_step *st);
 void top_step_text(char *buf, size_t size, const struct klpt_patch_step *st);
-/* -b's lines after the patch's own, and --json's ,"details":{...}. */
+/*
+ * -b's lines after the patch's own (and the screen's page: funcs, each
+ * object's functions too; times less base, a replay's start, or 0: the
+ * trace clock), and --json's ,"details":{...}.
+ */
 void top_details_text(FILE *f, const struct top_details *d,
-		      const struct top_patch *p);
+		      const struct top_patch *p, uint64_t base, bool funcs);
 void top_details_json(FILE *f, const struct top_details *d);
 
 /* ----------------------------------------------------------------- out.c */

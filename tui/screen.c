@@ -140,8 +140,9 @@ static void draw_header(struct ui *ui)
 	/* the time stays whole at the right; the rest is cut before it */
 	ui_put(ui, 0, 0, ui->cols, ui_attr(ui, C_HEADER), "%s", "");
 	ui_put(ui, 0, 0, ui->cols - (int)strlen(when) - 2,
-	       ui_attr(ui, C_HEADER), " klptop  kernel %s  %s", top_app_is_replay(ui->app) ?
-	       "(recorded)" : top_kernel_release(), mode);
+	       ui_attr(ui, C_HEADER), " klptop  %s%s  %s",
+	       top_app_kernel(ui->app)[0] ? "kernel " : "unknown kernel",
+	       top_app_kernel(ui->app), mode);
 	ui_put(ui, 0, ui->cols - (int)strlen(when) - 1, 0,
 	       ui_attr(ui, C_HEADER), "%s", when);
 	ui_put(ui, 1, 0, ui->cols, v->lost ? ui_attr(ui, C_WARN) : A_NORMAL,
@@ -375,6 +376,11 @@ static void draw_message(struct ui *ui)
 		       "(path of its .ko; Enter loads, Esc cancels): %s_",
 		       ui->input);
 		return;
+	case PROMPT_GOTO:
+		ui_put(ui, y, 0, ui->cols, A_BOLD, "Go to (seconds from the "
+		       "start, as the log shows them; end; Esc cancels): %s_",
+		       ui->input);
+		return;
 	case PROMPT_NONE:
 		break;
 	}
@@ -501,6 +507,11 @@ static void draw(struct ui *ui)
 		refresh();
 		return;
 	}
+	if (ui->overlay == OVERLAY_PAGE) {
+		ui_draw_page(ui);
+		refresh();
+		return;
+	}
 	ui_count(ui);
 	draw_header(ui);
 	/* 2 header, patch title + rows + verdict, the rest shared */
@@ -549,6 +560,7 @@ static int rebuild(struct ui *ui)
 			     ui->cfg->sort, ui->cfg->sort_reverse);
 	if (ret)
 		return ret;
+	ui->page_stale = true;	/* an open page follows the view */
 	ui->panel[FOCUS_PATCHES].sel = ui->view.npatches ? 0 : -1;
 	for (i = 0; i < ui->view.npatches; i++)
 		if (!strcmp(ui->view.patches[i].name, ui->sel_patch))
@@ -685,6 +697,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			fprintf(stderr, PROG ": the terminal went away (standard "
 				"input hung up)\n");
 			top_view_free(&ui.view);
+			ui_page_free(&ui);
 			return TOP_EXIT_ERROR;
 		}
 		/* keys (KEY_RESIZE comes this way after SIGWINCH too) */
@@ -706,6 +719,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			fprintf(stderr, PROG ": reading events: %s\n",
 				strerror(-ret));
 			top_view_free(&ui.view);
+			ui_page_free(&ui);
 			return TOP_EXIT_ERROR;
 		}
 		if (ret > 0)
@@ -713,5 +727,6 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 	}
 	ui_term_end(&ui);
 	top_view_free(&ui.view);
+	ui_page_free(&ui);
 	return ui.exit_code;
 }

@@ -108,7 +108,7 @@ static void details_rows(FILE *f, const struct top_app *app,
 	if (top_details_build(&d, app, p))
 		fprintf(f, "  details: ? (out of memory)\n");
 	else
-		top_details_text(f, &d, p);
+		top_details_text(f, &d, p, 0, false);
 	top_details_free(&d);
 }
 

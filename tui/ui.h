@@ -7,6 +7,7 @@
  *   panel.c    one scrolling list, used by every list on the screen
  *   keymap.c   the key map, its actions, the prompts and the help
  *   term.c     the terminal: ncurses set up and given back, colours
+ *   ppage.c    the patch page (Enter on a patch): details.c's lines
  *
  * Only these files include it; the rest of klptop sees top_screen_run().
  */
@@ -29,9 +30,10 @@ enum prompt {
 	PROMPT_FORCE,		/* type the patch name */
 	PROMPT_FILTER,		/* type the filter */
 	PROMPT_LOAD,		/* type a module's path */
+	PROMPT_GOTO,		/* a replay: type a time to go to */
 };
 
-enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL };
+enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL, OVERLAY_PAGE };
 
 /* What a key handler asks for. */
 enum {
@@ -90,6 +92,12 @@ struct ui {
 	bool msg_warn;
 	int exit_code;
 	SCREEN *term;			/* newterm()'s */
+	/* the patch page (ppage.c): its patch, lines, made again if stale */
+	char page_patch[64];
+	struct panel page_panel;
+	char *page_text;
+	const char **page_line;
+	bool page_stale;
 };
 
 /* ------------------------------------------------------------ panel.c */
@@ -128,6 +136,15 @@ void ui_count(struct ui *ui);
 int ui_key(struct ui *ui, int ch);
 /* The key help overlay (next to the map, so they change together). */
 void ui_draw_help(struct ui *ui);
+
+/* ------------------------------------------------------------ ppage.c */
+
+/* Opens the page of patch over the panels (OVERLAY_PAGE). */
+void ui_page_open(struct ui *ui, const char *patch);
+void ui_draw_page(struct ui *ui);
+/* A key while the page is open: UI_* flags (Esc, Enter close it). */
+int ui_page_key(struct ui *ui, int ch);
+void ui_page_free(struct ui *ui);
 
 /* ------------------------------------------------------------- term.c */
 

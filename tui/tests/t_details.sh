@@ -243,3 +243,108 @@ t_replay_nosuch() {
 
 more_tests+=(details_json details_batch details_live replay_kernel replay_end
 	replay_nosuch)
+
+# ------------------------------------------------------- on a terminal
+
+# pane: the screen as text
+pane() {
+	tmx capture-pane -p -t top
+}
+
+# header_at SECONDS WORD: the header's replay clock reads +SECONDS WORD
+# (paused, end).
+header_at() {
+	pane | head -1 | grep -q "+$1s $2 "
+}
+
+# The times a replay's screen must show, from the kernel's own text of
+# the recording (trace.txt, rounded to the us as the kernel prints) and
+# its start-up snapshot's time: the first event after it, the init of
+# the patch, its passes, the last event.  Printed as "name seconds"
+# from the first event (the screen's clock), to 3 decimals.
+replay_times() {
+	python3 - "$cap/trace.txt" "$fix/vm-recording/truth.txt" <<'PY'
+import re, sys
+t0 = int(re.search(r"^ts (\d+)", open(sys.argv[2]).read(), re.M).group(1))
+ev = []
+for l in open(sys.argv[1]):
+    m = re.search(r"\s(\d+)\.(\d{6}): ((?:klp|module)_\w+): (.*)$", l)
+    if m:
+        us = int(m.group(1)) * 10**6 + int(m.group(2))
+        if us * 1000 >= t0:
+            ev.append((us, m.group(3), m.group(4)))
+first = ev[0][0]
+rel = lambda us: "%.3f" % ((us - first) / 1e6)
+print("end", rel(ev[-1][0]))
+inits = [e for e in ev if e[1] == "klp_transition_init"]
+print("init", rel(inits[0][0]))
+print("init2", rel(inits[1][0]))
+for i, e in enumerate(x for x in ev if x[1] == "klp_transition_pass"):
+    print("pass%d" % i, rel(e[0]), re.search(r"pass=(\d+)", e[2]).group(1))
+PY
+}
+
+# The patch page and the replay's navigation at a terminal's size: the
+# clock stops at the end and says so, Home/End/g/[ ]/{ } go where the
+# recording's own times say, Enter on a patch opens its page, Esc closes
+# it, and the old recording's kernel is unknown.
+screen_nav() {	# COLS ROWS
+	local cols=$1 rows=$2 t end init init2 p1 n1
+	t=$(replay_times) || fail "fixture times" || return 1
+	end=$(echo "$t" | awk '$1 == "end" {print $2}')
+	init=$(echo "$t" | awk '$1 == "init" {print $2}')
+	init2=$(echo "$t" | awk '$1 == "init2" {print $2}')
+	p1=$(echo "$t" | awk '$1 == "pass1" {print $2}')
+	n1=$(echo "$t" | awk '$1 == "pass1" {print $3}')
+	start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
+	loop_until 10 header_at 0.000 paused || fail "$cols x $rows: no screen: $(pane)" || return 1
+	pane | head -1 | grep -q "klptop  unknown kernel  replay of" ||
+		fail "$cols x $rows: kernel: $(pane | head -1)" || return 1
+	# } the first transition: the init, pre-patch
+	tmx send-keys -t top '}'
+	loop_until 5 header_at "$init" paused || fail "} went to $(pane | head -1), init at $init" || return 1
+	pane | grep -q "^klpt_lp_sleep .* pre-patch " || fail "not pre-patch: $(pane)" || return 1
+	# ] ] the second pass (pass1), [ back to the first
+	tmx send-keys -t top ']'
+	tmx send-keys -t top ']'
+	loop_until 5 header_at "$p1" paused || fail "] ] went to $(pane | head -1), pass #$n1 at $p1" || return 1
+	pane | grep -q "^klpt_lp_sleep  *1 patching  *$n1 " || fail "pass $n1: $(pane)" || return 1
+	tmx send-keys -t top '['
+	loop_until 5 eval 'pane | grep -q "^klpt_lp_sleep  *1 patching  *0 "' ||
+		fail "[ : $(pane)" || return 1
+	# Enter: the page of the selected patch, its steps so far
+	tmx send-keys -t top Enter
+	loop_until 5 eval 'pane | head -1 | grep -q "^ patch klpt_lp_sleep  (Esc"' ||
+		fail "no page: $(pane)" || return 1
+	pane | grep -q "^  step $init[0-9]* init enable: every task set unpatched" &&
+		pane | grep -q "^  srcversion: ? (a replay" &&
+		pane | grep -q "^  blocked by: 1 tasks" ||
+		fail "$cols x $rows page: $(pane)" || return 1
+	tmx send-keys -t top Escape
+	loop_until 5 eval 'pane | grep -q "F10Quit"' || fail "page did not close" || return 1
+	# g 'end': the clock stops at the last event and says end
+	tmx send-keys -t top g
+	tmx send-keys -t top e n d Enter
+	loop_until 10 header_at "$end" end || fail "g end: $(pane | head -1), end at $end" || return 1
+	pane | grep -q "no livepatch loaded" || fail "end: $(pane)" || return 1
+	# Home: the start again (the snapshot: no patch); End: the end
+	tmx send-keys -t top Home
+	loop_until 10 header_at 0.000 paused || fail "Home: $(pane | head -1)" || return 1
+	pane | grep -q "no livepatch loaded" || fail "start: $(pane)" || return 1
+	tmx send-keys -t top End
+	loop_until 10 header_at "$end" end || fail "End: $(pane | head -1)" || return 1
+	# { from the end: the last transition's beginning (the disable)
+	tmx send-keys -t top '{' '{'
+	loop_until 5 header_at "$init2" paused || fail "{ {: $(pane | head -1), init2 at $init2" || return 1
+	tmx send-keys -t top q
+	loop_until 10 exited || fail "q did not quit" || return 1
+	[ "$(cat "$work/rc")" = 0 ] && [ ! -s "$work/err" ] ||
+		fail "exit $(cat "$work/rc"): $(cat "$work/err")" || return 1
+	terminal_sane
+}
+
+t_screen_details() {
+	screen_nav 80 24 && screen_nav 120 40 && screen_nav 200 50
+}
+
+more_tests+=(screen_details)
