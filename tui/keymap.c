@@ -566,6 +566,12 @@ static int prompt_key(struct ui *ui, int ch)
 	return 0;
 }
 
+bool ui_closes(int ch)
+{
+	return ch == 27 || ch == 'q' || ch == KEY_LEFT || ch == KEY_F(3) ||
+	       is_enter(ch);
+}
+
 static int overlay_key(struct ui *ui, int ch)
 {
 	if (ch == KEY_RESIZE)
@@ -594,13 +600,8 @@ static int overlay_key(struct ui *ui, int ch)
 	case KEY_NPAGE:
 		ui->detail_scroll += ui->rows / 2;
 		return UI_REDRAW;
-	case 27:
-	case 'q':
-	case KEY_LEFT:
-	case KEY_F(3):
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	}
+	if (ui_closes(ch)) {
 		ui->overlay = OVERLAY_NONE;
 		return UI_REDRAW;
 	}

@@ -133,13 +133,8 @@ int ui_page_key(struct ui *ui, int ch)
 	case KEY_END:
 		panel_move(p, 1, true);
 		return UI_REDRAW;
-	case 27:
-	case 'q':
-	case KEY_LEFT:
-	case KEY_F(3):
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	}
+	if (ui_closes(ch)) {
 		ui->overlay = OVERLAY_NONE;
 		ui_page_free(ui);
 		return UI_REDRAW;

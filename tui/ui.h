@@ -134,6 +134,8 @@ void ui_count(struct ui *ui);
 
 /* One key: UI_* flags saying what must happen next. */
 int ui_key(struct ui *ui, int ch);
+/* ch closes an overlay (Esc, q, Left, F3, Enter). */
+bool ui_closes(int ch);
 /* The key help overlay (next to the map, so they change together). */
 void ui_draw_help(struct ui *ui);
 
