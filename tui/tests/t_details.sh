@@ -168,6 +168,15 @@ t_details_live() {
 	got=$?
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another build (srcversion 5A6B7C8D9E, loaded 0000000000)"' \
 		'"srcversion":"0000000000"' '"history_whole":false' || return 1
+	# a recording keeps the kernel's release, and its replay says it
+	rm -rf "$work/krec"
+	fake patch:lp:1:0 module:lp:1:1 file:proc/sys/kernel/osrelease:$kver \
+		-- "$san" -b -n 1 --record "$work/krec" >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/krec/klptrace-recording" "^kernel_release $kver\$" || return 1
+	"$san" --replay "$work/krec" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop +[0-9.]*s  kernel $kver  mode replay " || return 1
 	# no srcversion file: built without MODULE_VERSION, and no modules.dep
 	fake patch:lp:1:0 module:lp:1:1 -- "$san" --json -n 1 --patch-details \
 		>"$work/out" 2>"$work/err"
