@@ -424,10 +424,12 @@ void top_step_text(char *buf, size_t size, const struct klpt_patch_step *st)
 /* ------------------------------------------------------------------ -b */
 
 /* ns in the trace clock as the event log shows it (seconds.micro). */
-static const char *fmt_ts(char *buf, size_t size, uint64_t ns, uint64_t base)
+static const char *fmt_ts(char *buf, size_t size, uint64_t ns,
+			  uint64_t base)
 {
 	ns = base && ns >= base ? ns - base : ns;
-	snprintf(buf, size, "%llu.%06llu", (unsigned long long)(ns / 1000000000u),
+	snprintf(buf, size, "%llu.%06llu",
+		 (unsigned long long)(ns / 1000000000u),
 		 (unsigned long long)(ns % 1000000000u / 1000u));
 	return buf;
 }
@@ -494,8 +496,8 @@ void top_details_text(FILE *f, const struct top_details *d,
 	}
 	if (!d->whole)
 		fprintf(f, "    history: from %s only: what came before is "
-			"unknown\n", d->since ? fmt_ts(ts, sizeof(ts), d->since, base) :
-			"?");
+			"unknown\n", d->since ?
+			fmt_ts(ts, sizeof(ts), d->since, base) : "?");
 	for (i = 0; i < d->nsteps; i++) {
 		const struct klpt_patch_step *st = &d->steps[i];
 
@@ -515,7 +517,8 @@ void top_details_text(FILE *f, const struct top_details *d,
 			fprintf(f, "    ... %u steps not kept\n", d->dropped);
 	}
 	if (!d->blk_exact && !d->blocked_tasks)
-		fprintf(f, "    blocked by: ? (no transition of it seen whole)\n");
+		fprintf(f, "    blocked by: ? (no transition of it seen "
+			"whole)\n");
 	else
 		fprintf(f, "    blocked by: %s%u tasks%s\n",
 			d->blk_exact ? "" : ">=", d->blocked_tasks,

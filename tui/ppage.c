@@ -55,7 +55,8 @@ static void page_make(struct ui *ui)
 			switched, top_forced_word(p),
 			top_fmt_refcnt(refcnt, sizeof(refcnt), p));
 		fprintf(f, "unload: %s: %s\n", ui_verdict_label(p->verdict),
-			p->verdict == KLPT_READY ? "rmmod is safe now" : p->why);
+			p->verdict == KLPT_READY ? "rmmod is safe now" :
+			p->why);
 		top_details_text(f, &d, p, base, true);
 		top_details_free(&d);
 	}
