@@ -4,7 +4,8 @@
  *
  *   <root>/sys/kernel/livepatch/<patch>/{enabled,transition}
  *   <root>/sys/module/<module>/{refcnt,taint}
- *   <root>/proc/<tgid>/task/<tid>/{patch_state,stat}
+ *   <root>/proc/<tgid>/task/<tid>/{patch_state,stat}   (patch_state
+ *                          only during a transition: take_states_if())
  *   <root>/sys/devices/system/cpu/possible   (the idle tasks' CPUs)
  *
  * The snapshot is not atomic: tasks and modules come and go while it is
@@ -382,7 +383,15 @@ static void strip_wq_desc(char *comm, unsigned int flags)
 		*p = '\0';
 }
 
-static int take_threads(int procfd, const char *tgid_s, struct vec *v)
+/*
+ * *states: read each thread's patch_state; without, every thread is
+ * KLP_UNDEFINED (no transition: see take_states_if()) and only the
+ * first one read, when *probe is set, tells whether this reader may
+ * read them (0400: root's, or the owner's) so that an unprivileged
+ * snapshot fails with -EACCES with or without a transition.
+ */
+static int take_threads(int procfd, const char *tgid_s, bool states,
+			bool *probe, struct vec *v)
 {
 	struct dirent *de;
 	char path[NAME_MAX + 16];
@@ -405,7 +414,7 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 		struct klpt_truth_task *t;
 		char buf[1024], comm[KLPT_COMM_LEN], st;
 		unsigned int flags;
-		long tid, state;
+		long tid, state = -1;
 		unsigned long long start = 0;
 		bool has_start;
 		int n, err;
@@ -414,13 +423,18 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 		    !parse_long(de->d_name, 1, INT_MAX, &tid))
 			continue;
 		snprintf(path, sizeof(path), "%s/patch_state", de->d_name);
-		if (!read_long_at(dirfd(d), path, -1, 1, &state, &err)) {
+		if ((states || *probe) &&
+		    !read_long_at(dirfd(d), path, -1, 1, &state, &err)) {
 			if (fatal(err)) {
 				/* 0400: only root (or the owner) reads it */
 				closedir(d);
 				return -err;
 			}
 			continue;	/* exited meanwhile */
+		}
+		if (!states) {
+			*probe = false;
+			state = -1;
 		}
 		snprintf(path, sizeof(path), "%s/stat", de->d_name);
 		n = read_at(dirfd(d), path, buf, sizeof(buf));
@@ -465,9 +479,10 @@ static int take_threads(int procfd, const char *tgid_s, struct vec *v)
 	return 0;
 }
 
-static int take_tasks(const char *root, struct vec *v)
+static int take_tasks(const char *root, bool states, struct vec *v)
 {
 	struct dirent *de;
+	bool probe = true;
 	DIR *d;
 	int err = open_dir(root, "/proc", &d);
 
@@ -478,7 +493,7 @@ static int take_tasks(const char *root, struct vec *v)
 	while ((de = readdir(d))) {
 		if (!all_digits(de->d_name))
 			continue;
-		err = take_threads(dirfd(d), de->d_name, v);
+		err = take_threads(dirfd(d), de->d_name, states, &probe, v);
 		if (err)
 			break;
 	}
@@ -593,6 +608,50 @@ static int take_possible(const char *root, struct klpt_truth *t)
 	return 0;
 }
 
+/* Some patch of v is in transition. */
+static bool in_transition(const struct vec *v)
+{
+	const struct klpt_truth_patch *p = v->data;
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		if (p[i].transition)
+			return true;
+	return false;
+}
+
+/*
+ * No patch in transition, before the task walk and after it (read
+ * again): then every task's patch_state was KLP_UNDEFINED throughout,
+ * and the walk need not read it.  In 6.1 a task's state is other than
+ * KLP_UNDEFINED only from klp_init_transition(), which sets
+ * klp_transition_patch (what `transition` shows) before it sets any
+ * task's, to the end of klp_complete_transition(), which resets every
+ * task's before it clears klp_transition_patch; a fork copies its
+ * parent's.  A transition that began and ended during the walk left
+ * every state undefined again, and its events, which come after the
+ * snapshot's time, tell the rest.  Half the files of a walk, which
+ * reads stat for every thread anyway.
+ */
+static int take_states_if(const char *root, const struct vec *pv,
+			  struct vec *tv)
+{
+	struct vec again = { .elem = sizeof(struct klpt_truth_patch) };
+	bool states = in_transition(pv);
+	int err = take_tasks(root, states, tv);
+
+	if (err || states)
+		return err;
+	err = take_patches(root, &again);
+	states = err || in_transition(&again);
+	free(again.data);
+	if (!states)
+		return 0;
+	/* one began meanwhile: the walk again, with the states */
+	tv->n = 0;
+	return take_tasks(root, true, tv);
+}
+
 int klpt_truth_take(const char *root, struct klpt_truth **out)
 {
 	struct vec pv = { .elem = sizeof(struct klpt_truth_patch) };
@@ -610,7 +669,7 @@ int klpt_truth_take(const char *root, struct klpt_truth **out)
 	if (!err)
 		err = take_modules(root, &mv);
 	if (!err)
-		err = take_tasks(root, &tv);
+		err = take_states_if(root, &pv, &tv);
 	t = err ? NULL : truth_from(&pv, &mv, &tv);
 	if (!t) {
 		free(pv.data);

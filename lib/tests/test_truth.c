@@ -694,14 +694,12 @@ static int take_unprivileged(void)
 	return ret;
 }
 
-static void test_unreadable(void)
+/* The snapshot of a reader who may not read path (a patch_state). */
+static void check_unreadable(const char *path)
 {
-	char path[PATH_MAX + 64];
 	int ret, status;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/proc/108/task/108/patch_state",
-		 root);
 	chmod(path, geteuid() ? 0 : 0400);
 	if (geteuid()) {
 		ret = take_unprivileged();
@@ -722,6 +720,63 @@ static void test_unreadable(void)
 	}
 	CHECK_INT(ret, -EACCES);
 	chmod(path, 0644);
+}
+
+static void test_unreadable(void)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/proc/108/task/108/patch_state",
+		 root);
+	check_unreadable(path);
+}
+
+/*
+ * No patch in transition: every task is KLP_UNDEFINED without reading
+ * its patch_state (the files of make_system() say 0 and 1, which 6.1
+ * never shows then), and an unprivileged reader still gets -EACCES
+ * (the walk reads the first thread's file).
+ */
+static void test_no_transition(void)
+{
+	const struct klpt_truth_task *k;
+	struct klpt_truth *t = NULL;
+	char path[PATH_MAX + 64];
+	int i;
+
+	patch("klpt_lp_sleep", 1, 0);
+	CHECK_INT(klpt_truth_take(root, &t), 0);
+	if (t) {
+		CHECK(t->ntasks > 5, "%d tasks", t->ntasks);
+		for (i = 0; i < t->ntasks; i++)
+			CHECK(t->tasks[i].state == -1, "task %d state %d",
+			      t->tasks[i].tid, t->tasks[i].state);
+		k = find_task(t, 611);
+		CHECK(k && k->tgid == 610, "the live thread of a zombie leader");
+		CHECK(!find_task(t, 600) && !find_task(t, 620),
+		      "a zombie or an exiting task taken");
+	}
+	klpt_truth_free(t);
+
+	/* the first thread /proc lists; root-owned on a real system */
+	snprintf(path, sizeof(path), "%s/proc", root);
+	{
+		struct dirent *de;
+		DIR *d = opendir(path);
+		int first = 0;
+
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] >= '1' && de->d_name[0] <= '9') {
+				first = atoi(de->d_name);
+				break;
+			}
+		if (d)
+			closedir(d);
+		snprintf(path, sizeof(path),
+			 "%s/proc/%d/task/%d/patch_state", root, first, first);
+	}
+	check_unreadable(path);
+	patch("klpt_lp_sleep", 1, 1);
 }
 
 /*
@@ -796,6 +851,7 @@ int main(void)
 	RUN(test_corrupt);
 	RUN(test_mangled);
 	RUN(test_unreadable);
+	RUN(test_no_transition);
 	RUN(test_no_livepatch);
 	RUN(test_pinfo);
 	rmtree(root);
