@@ -99,8 +99,14 @@ def live(build, out):
         cpu = b["cpu_s"] - a["cpu_s"]
         tr = cyc[0]["total_ms"] / 1e3 if cyc else float("nan")
         cl = [kv(l).get("close_s", -1) for l in lines(os.path.join(d, "live.txt.close"))]
+        # the session opens (start-up CPU to the "open" line) and the
+        # one-shot scans interleaved with them
+        opens = [kv(l.split(None, 1)[1])["cpu_s"]
+                 for f in ("open1.txt", "open2.txt")
+                 for l in lines(os.path.join(d, f))[:1]] + [ls[0]["cpu_s"]]
+        scans = [kv(l)["cpu_s"] for l in lines(os.path.join(d, "scan1.txt"))]
         rows.append((s, int(cyc[0]["tasks"]) if cyc else 0, int(ev),
-                     int(b["lost"]), cpu, tr, ls[0]["cpu_s"],
+                     int(b["lost"]), cpu, tr, opens, scans,
                      "> 30 (killed)" if cl and cl[0] < 0 else (f"{cl[0]:.0f}" if cl else "?")))
     if not rows:
         out.append("No live runs (watch_* scenarios).\n")
@@ -110,21 +116,35 @@ def live(build, out):
                "marks, its CPU time for them, and the transition time for scale. "
                "One run per VM (a second would need a second boot); the VM's "
                "emulated CPU is many times slower than the host's.\n")
-    out.append("| scenario | threads | events | lost | watcher CPU s | events per CPU-s | both transitions s | session open CPU s | session close wall s |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
-    for s, n, ev, lost, cpu, tr, op, cl in rows:
+    out.append("Session open: the watcher's CPU time up to its \"open\" line "
+               "(process start, tracefs instance, the ground-truth snapshot, "
+               "the model), median of the opens; its baseline is one "
+               "kpatch-style scan (`klptb_scan`: one pass over "
+               "/proc/*/task/*/patch_state), median of three run "
+               "between the opens in the same VM.\n")
+    out.append("| scenario | threads | events | lost | watcher CPU s | events per CPU-s | both transitions s | session open CPU s (runs) | one scan CPU s (runs) | open / scan | target | | session close wall s |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for s, n, ev, lost, cpu, tr, opens, scans, cl in rows:
         rate = ev / cpu if cpu > 0 else float("inf")
-        out.append(f"| {s} | {n} | {ev} | {lost} | {cpu:.3f} | {fmt_rate(rate)} | {tr:.2f} | {op:.2f} | {cl} |")
+        op = med(opens)
+        sc = med(scans) if scans else float("nan")
+        ratio = op / sc if scans and sc > 0 else float("nan")
+        tgt, verdict = ("<= 1.5x", yes(ratio <= 1.5)) if n >= 50000 else ("", "")
+        out.append(f"| {s} | {n} | {ev} | {lost} | {cpu:.3f} | {fmt_rate(rate)} | {tr:.2f} | "
+                   f"{op:.2f} ({len(opens)}) | {sc:.2f} ({len(scans)}) | {ratio:.2f}x | {tgt} | {verdict} | {cl} |")
     out.append("")
 
 
 def overhead(build, out):
     out.append("## 2. Kernel overhead of a full patch transition (VM, TCG, 1 CPU)\n")
+    out.append("Guest time under `-icount shift=0,sleep=off`: 1 ms = a million "
+               "guest instructions, independent of the host's load "
+               "(bench/README.md).\n")
     any_rows = False
     tab = ["| threads | config | runs | median total ms | enable (load + 1st pass) ms | disable until freed ms | ratio to none | target | |",
            "|---|---|---|---|---|---|---|---|---|"]
     notes = []
-    for s in ("overhead_1k", "overhead_10k"):
+    for s in ("overhead_1k", "overhead_10k", "overhead_50k"):
         d = os.path.join(build, "vm", "results", s, "bench")
         recs = [kv(l) for l in lines(os.path.join(d, "overhead.txt"))]
         recs = [r for r in recs if r.get("rep", 0) >= 1]   # rep 0: warm-up

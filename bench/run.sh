@@ -6,7 +6,7 @@
 # 1. decode    host: 10M synthetic klp events through libklptrace's
 #              replay, a minimal libtraceevent loop and `trace-cmd
 #              report`; the live part runs in the watch VMs
-# 2. overhead  VM: a full patch transition with 1k/10k threads, with no
+# 2. overhead  VM: a full patch transition with 1k/10k/50k threads, with no
 #              klptrace, with klptrace.ko + events, with dynamic debug
 # 3. watch     VM: CPU per second watching a stalled transition with
 #              1k/10k/50k threads: libklptrace vs a kpatch-style scan
@@ -135,7 +135,7 @@ vm() {
 }
 vm_ok=1
 scen=()
-want overhead && scen+=(overhead_1k overhead_10k)
+want overhead && scen+=(overhead_1k overhead_10k overhead_50k)
 want watch && scen+=(watch_1k watch_10k watch_50k)
 want tui && scen+=(latency)
 if [ ${#scen[@]} -gt 0 ]; then
@@ -167,7 +167,7 @@ kver=$(sh "$root/scripts/kver.sh" 2>/dev/null || echo unknown)
 	echo "| host kernel | $(uname -r) |"
 	echo "| guest kernel | $kver (Debian), qemu $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM): guest times are emulated and noisy; compare only ratios within one run |"
 	echo "| libraries | libtraceevent $(pkg-config --modversion libtraceevent), libtracefs $(pkg-config --modversion libtracefs), trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1) |"
-	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 6 VMs, klptop replays) |"
+	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 7 VMs, klptop replays) |"
 	echo
 	python3 "$here/report.py" "$build"
 	[ "$vm_ok" = 1 ] || echo "Some VM scenarios failed: see build/bench/vm/results/."

@@ -10,7 +10,9 @@
 # over the environment: TIMEOUT (guest-side, s), SMP, MEM (MiB), APPEND
 # (added to the kernel command line), ACCEL (qemu's -accel, default tcg:
 # multi-threaded, one host thread per vCPU; tcg,thread=single runs the
-# vCPUs in turn on one thread), NET=1 (a network: host-net.sh; the
+# vCPUs in turn on one thread), ICOUNT (qemu's -icount, e.g.
+# shift=0,sleep=off: the guest's clocks count executed instructions, so
+# its timings do not depend on the host's load; one vCPU thread), NET=1 (a network: host-net.sh; the
 # image gets mkinitramfs.sh's --net overlay, guest/init brings eth0 up)
 # with HOSTFWD (guest TCP ports reachable from the host, space-separated).
 # optionally peer, an executable run on the host next to the VM (below).
@@ -412,7 +414,7 @@ run_scenario() {
 	# Per-scenario VM settings.
 	s_timeout=$guest_timeout s_host_timeout=$host_timeout
 	s_smp=$smp s_mem=$mem s_append=${KLPT_VM_APPEND:-}
-	s_cols=80 s_rows=24 s_net=0 s_fwd="" s_accel=tcg
+	s_cols=80 s_rows=24 s_net=0 s_fwd="" s_accel=tcg s_icount=
 	if [ -f "$scenarios_dir/$s/vm.env" ]; then
 		while IFS='=' read -r key val; do
 			case $key in
@@ -424,6 +426,7 @@ run_scenario() {
 			MEM) s_mem=$val ;;
 			APPEND) s_append="$s_append $val" ;;
 			ACCEL) s_accel=$val ;;
+			ICOUNT) s_icount=$val ;;
 			COLS) s_cols=$val ;;
 			ROWS) s_rows=$val ;;
 			NET) s_net=$val ;;
@@ -444,6 +447,7 @@ run_scenario() {
 	qemu_args=(-accel "$s_accel" -cpu max -m "$s_mem" -smp "$s_smp"
 		-kernel "$kernel" -initrd "$s_initrd"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot)
+	[ -z "$s_icount" ] || qemu_args+=(-icount "$s_icount")
 	# What the VM was, for whoever reads the results (the accelerator: a
 	# failure under multi-threaded TCG may be the emulator's).
 	printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" -append "$append" >"$res/qemu.cmdline"

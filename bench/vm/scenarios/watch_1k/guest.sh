@@ -6,6 +6,10 @@
 #        klptb_cycle takes klpt_lp_vmlinux through a full lifecycle: two
 #        transitions that switch every thread, one klp_task_switch each.
 #        Between its marks: events delivered and the watcher's CPU time.
+# open:  before it, three one-shot scans (klptb_scan, one pass over
+#        /proc/*/task/*/patch_state) interleaved with two more session
+#        opens (klptb_watch until its "open" line): the snapshot's CPU
+#        against the scan it is compared with.
 # watch: a transition stalled by klpt_sleeper (sleeping in the patched
 #        klpt_sleep_fn), then $reps windows of $win s each of
 #          libklptrace  klptb_watch in events mode (still running)
@@ -61,6 +65,16 @@ watcher_stop() {
 		echo "close_s -1" >>"$_wf.close"
 	fi
 }
+
+# --- session open (the ground-truth snapshot) vs one kpatch-style scan,
+# its baseline: interleaved, three of each (the live watcher's open is
+# the third open)
+for i in 1 2 3; do
+	klptb_line scan1.txt "tasks $n $(/tmp/bin/klptb_scan 0.001 1)" || guest_fail "scan"
+	[ "$i" = 3 ] && break
+	watcher_start open$i -m klpt_lp_vmlinux || guest_fail "watcher (open $i)"
+	watcher_stop || guest_fail "watcher stop (open $i)"
+done
 
 # --- live event rate
 watcher_start live -m klpt_lp_vmlinux || guest_fail "watcher (live)"

@@ -1,0 +1,1 @@
+../overhead_1k/guest.sh
