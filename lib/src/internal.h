@@ -48,6 +48,19 @@ static inline int klpt_err(int err)
 /* A kernel release as uname(2) has it (struct utsname's 65), its NUL */
 #define KLPT_KERNEL_LEN	65
 
+/*
+ * A kernel release as a recording keeps it: one word of printable ASCII
+ * (UTS_RELEASE), never a byte that would reach a terminal raw.
+ */
+static inline bool klpt_release_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < KLPT_KERNEL_LEN &&
+	       strspn(s, "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNO"
+		      "PQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~") == n;
+}
+
 /* The real system's root: only there may a module be loaded or removed. */
 static inline bool klpt_real_root(const char *root)
 {

@@ -672,8 +672,7 @@ int klpt_recorder_set_kernel(struct klpt_recorder *r, const char *release)
 {
 	int ret;
 
-	if (!r || !release || strlen(release) >= sizeof(r->kernel) ||
-	    strpbrk(release, " \t\n"))
+	if (!r || !release || !klpt_release_ok(release))
 		return klpt_err(EINVAL);
 	snprintf(r->kernel, sizeof(r->kernel), "%s", release);
 	ret = write_header(r);

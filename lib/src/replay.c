@@ -306,7 +306,6 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 	*big = false;
 	while ((line = strchr(line, '\n')) && *++line) {
 		unsigned long v;
-		const char *c;
 		char *end;
 
 		if (sscanf(line, "%31s %64s", key, val) != 2)
@@ -339,10 +338,9 @@ static int parse_header(const char *buf, size_t *page_size, int *ncpus,
 			 * (UTS_RELEASE) is printable ASCII: anything else is
 			 * not a recording of ours, and would reach terminals.
 			 */
-			for (c = val; *c; c++)
-				if (*c < 0x21 || *c > 0x7e)
-					return fail(EBADMSG, "klptrace-recording: "
-						    "bad kernel_release");
+			if (!klpt_release_ok(val))
+				return fail(EBADMSG, "klptrace-recording: "
+					    "bad kernel_release");
 			snprintf(kernel, KLPT_KERNEL_LEN, "%s", val);
 		} else if (!strcmp(key, "endian")) {
 			if (strcmp(val, "little") && strcmp(val, "big"))

@@ -807,8 +807,9 @@ static void kernel_read(struct klpt_session *s)
 			     s->root) >= sizeof(path) ||
 	    klpt_read_file(path, 4096, &buf, NULL))
 		return;
-	buf[strcspn(buf, " \t\n")] = '\0';
-	snprintf(s->src->kernel, sizeof(s->src->kernel), "%s", buf);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (klpt_release_ok(buf))	/* else unknown, as a replay's */
+		snprintf(s->src->kernel, sizeof(s->src->kernel), "%s", buf);
 	free(buf);
 }
 

@@ -583,6 +583,7 @@ static void test_record_roundtrip(void)
 	CHECK_INT(klpt_recorder_set_clock(r, "two words"), -EINVAL);
 	CHECK_INT(klpt_recorder_set_kernel(r, "6.1.0-56-amd64"), 0);
 	CHECK_INT(klpt_recorder_set_kernel(r, "two words"), -EINVAL);
+	CHECK_INT(klpt_recorder_set_kernel(r, "6.1\x1b[2J"), -EINVAL);
 	for (c = 0; c < 2; c++) {
 		int fd;
 		ssize_t n;
