@@ -15,37 +15,76 @@
 
 #include "ui.h"
 
+static const char *const help_lines[] = {
+	"  ?  h  F1       this help; Up Down PgUp PgDn scroll it, any other",
+	"                 key closes it",
+	"  q  F10         quit",
+	"  Up Down  k j   move in the focused panel; PgUp PgDn Home End",
+	"  Tab  S-Tab     next / previous panel",
+	"  Enter  F3      the selected patch's page (patch panel) or",
+	"                 the selected blocker's details",
+	"  /  F2          filter the blockers as you type (pid, command,",
+	"                 function); Enter keeps it, Ctrl-U empties it,",
+	"                 Esc clears it",
+	"  F6  <  >       choose the column the blockers are sorted by",
+	"  s              sort by the next column   r  reverse this sort",
+	"  l  F4          show / hide the event log",
+	"  p  F5          pause the screen (events are still read)",
+	"  Ctrl-L         draw the whole screen again",
+	"  d  F7          disable the selected patch (asks y/N)",
+	"  f  F8          force its transition (type its name; a forced",
+	"                 patch's module can never be unloaded)",
+	"  u  F9          unload its module when READY",
+	"  L              load a livepatch module (asks for its path)",
+	"  replay:  space play/pause   + -  speed   .  one event",
+	"           , ]  next pass   [  previous   } {  transition",
+	"           Home End  start, end   g  go to a time",
+	"",
+	"UNLOAD says what holds a patch module: ENABLED, TASKS,",
+	"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
+};
+
+static void help_row(struct ui *ui, int idx, int y, bool sel)
+{
+	(void)sel;
+	ui_put(ui, y, 1, 0, A_NORMAL, "%s", help_lines[idx]);
+}
+
 void ui_draw_help(struct ui *ui)
 {
-	static const char *const lines[] = {
-		"klptop keys (klptop --help for the whole manual)",
-		"",
-		"  ?  F1         this help (any key closes it)",
-		"  q  F10        quit",
-		"  Up Down PgUp PgDn Home End   move in the focused panel",
-		"  Tab  S-Tab    next / previous panel",
-		"  Enter  F3     the selected patch's page (patch panel) or",
-		"                the selected blocker's details",
-		"  /  F2         filter blockers (pid, command, function)",
-		"  s  F6         next sort key      r  reverse the sort",
-		"  l  F4         show / hide the event log",
-		"  p  F5         pause the screen (events are still read)",
-		"  d  F7         disable the selected patch (asks y/N)",
-		"  f  F8         force its transition (type its name)",
-		"  u  F9         unload its module when READY",
-		"  L             load a livepatch module (asks for its path)",
-		"  replay:  space play/pause   + -  speed   .  one event",
-		"           , ]  next pass   [  previous   } {  transition",
-		"           Home End  start, end   g  go to a time",
-		"",
-		"UNLOAD says what holds a patch module: ENABLED, TASKS,",
-		"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
-	};
-	int i, n = (int)(sizeof(lines) / sizeof(*lines));
+	struct panel *p = &ui->help;
 
 	erase();
-	for (i = 0; i < n && i < ui->rows; i++)
-		ui_put(ui, i, 1, 0, i == 0 ? A_BOLD : A_NORMAL, "%s", lines[i]);
+	p->n = (int)(sizeof(help_lines) / sizeof(*help_lines));
+	p->rows = ui->rows - 2;
+	ui_put(ui, 0, 1, 0, A_BOLD, "klptop keys (klptop --help for the "
+	       "whole manual)");
+	panel_draw(ui, p, 1, help_row);
+	panel_fit(p);
+	ui_put(ui, ui->rows - 1, 0, ui->cols, ui_attr(ui, C_HEADER),
+	       " %s", p->top + p->rows < p->n ?
+	       "more below: Down or PgDn scrolls; any other key closes" :
+	       "any key closes the help");
+}
+
+/* The sort menu's items: the blocker columns, as enum top_sort. */
+static void sort_row(struct ui *ui, int idx, int y, bool sel)
+{
+	ui_put(ui, y, 0, 16, sel ? ui_attr(ui, C_SELECTED) : A_NORMAL,
+	       " %s", top_sort_name(idx));
+}
+
+void ui_draw_sort_menu(struct ui *ui, int y, int rows)
+{
+	struct panel *p = &ui->sort_menu;
+	int i;
+
+	p->n = TOP_SORT__COUNT;
+	p->rows = rows - 1;
+	ui_put(ui, y, 0, 16, ui_attr(ui, C_TITLE), " Sort by");
+	for (i = 1; i < rows; i++)
+		ui_put(ui, y + i, 0, 16, A_NORMAL, "%s", "");
+	panel_draw(ui, p, y + 1, sort_row);
 }
 
 /* ------------------------------------------------------------- keys */
@@ -126,25 +165,54 @@ static int key_detail(struct ui *ui)
 	return UI_REDRAW;
 }
 
+/* The filter as typed so far applies at once (htop's incremental one). */
+static int set_filter(struct ui *ui, const char *filter)
+{
+	snprintf(ui->filter, sizeof(ui->filter), "%s", filter);
+	ui->panel[FOCUS_BLOCKERS].sel = 0;
+	ui->sel_pid = -1;
+	return UI_REBUILD;
+}
+
 static int key_filter(struct ui *ui)
 {
 	ui->prompt = PROMPT_FILTER;
-	snprintf(ui->input, sizeof(ui->input), "%s", ui->filter);
-	return UI_REDRAW;
+	ui->input[0] = '\0';
+	return set_filter(ui, "");
+}
+
+/*
+ * A new sort column sorts its own way (longest blocked first, pids up):
+ * r reverses only the column it was pressed on, as in htop.
+ */
+static int sort_by(struct ui *ui, enum top_sort s)
+{
+	if (s != ui->cfg->sort)
+		ui->cfg->sort_reverse = false;
+	ui->cfg->sort = s;
+	ui_message(ui, false, "blockers sorted by %s%s", top_sort_name(s),
+		   ui->cfg->sort_reverse ? ", reversed" : "");
+	return UI_REBUILD;
 }
 
 static int key_sort(struct ui *ui)
 {
-	ui->cfg->sort = (ui->cfg->sort + 1) % TOP_SORT__COUNT;
-	ui_message(ui, false, "blockers sorted by %s",
-		   top_sort_name(ui->cfg->sort));
-	return UI_REBUILD;
+	return sort_by(ui, (ui->cfg->sort + 1) % TOP_SORT__COUNT);
+}
+
+static int key_sort_menu(struct ui *ui)
+{
+	ui->sort_menu.sel = ui->cfg->sort;
+	ui->overlay = OVERLAY_SORT;
+	ui_message(ui, false, "sort the blockers by: Up/Down choose, Enter "
+		   "sorts, Esc cancels");
+	return UI_REDRAW;
 }
 
 static int key_reverse(struct ui *ui)
 {
 	ui->cfg->sort_reverse = !ui->cfg->sort_reverse;
-	return UI_REBUILD;
+	return sort_by(ui, ui->cfg->sort);
 }
 
 static int key_log(struct ui *ui)
@@ -391,12 +459,6 @@ static int key_slower(struct ui *ui)
 	return UI_REDRAW;
 }
 
-static int key_resize(struct ui *ui)
-{
-	(void)ui;
-	return UI_REDRAW;
-}
-
 /* The key map, htop style: one handler per key, no switch in the loop. */
 static const struct {
 	int key;
@@ -412,7 +474,9 @@ static const struct {
 	{ '\n', key_detail }, { '\r', key_detail }, { KEY_ENTER, key_detail },
 	{ KEY_F(3), key_detail },
 	{ '/', key_filter }, { KEY_F(2), key_filter },
-	{ 's', key_sort }, { KEY_F(6), key_sort }, { 'r', key_reverse },
+	{ 's', key_sort }, { 'r', key_reverse },
+	{ KEY_F(6), key_sort_menu }, { '<', key_sort_menu },
+	{ '>', key_sort_menu },
 	{ 'l', key_log }, { KEY_F(4), key_log },
 	{ 'p', key_pause }, { KEY_F(5), key_pause },
 	{ 'd', key_disable }, { KEY_F(7), key_disable },
@@ -423,7 +487,6 @@ static const struct {
 	{ ']', key_pass_next }, { '[', key_pass_prev },
 	{ '}', key_tr_next }, { '{', key_tr_prev }, { 'g', key_goto },
 	{ '+', key_faster }, { '=', key_faster }, { '-', key_slower },
-	{ KEY_RESIZE, key_resize },
 };
 
 static bool is_enter(int ch)
@@ -436,7 +499,9 @@ static bool edit_input(struct ui *ui, int ch)
 {
 	size_t len = strlen(ui->input);
 
-	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+	if (ch == UI_CTRL('u')) {
+		ui->input[0] = '\0';
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
 		if (len)
 			ui->input[len - 1] = '\0';
 	} else if (ch >= 0x20 && ch < 0x7f && len < sizeof(ui->input) - 1) {
@@ -491,13 +556,10 @@ static int prompt_key(struct ui *ui, int ch)
 	}
 	switch (pr) {
 	case PROMPT_FILTER:
-		if (!edit_input(ui, ch))
-			return UI_REDRAW;
-		snprintf(ui->filter, sizeof(ui->filter), "%s", ui->input);
-		ui->prompt = PROMPT_NONE;
-		ui->panel[FOCUS_BLOCKERS].sel = 0;
-		ui->sel_pid = -1;
-		return UI_REBUILD;
+		if (edit_input(ui, ch))
+			ui->prompt = PROMPT_NONE;
+		return strcmp(ui->filter, ui->input) ?
+		       set_filter(ui, ui->input) : UI_REDRAW;
 	case PROMPT_DISABLE:
 		ui->prompt = PROMPT_NONE;
 		if (ch != 'y' && ch != 'Y') {
@@ -572,14 +634,26 @@ bool ui_closes(int ch)
 	       is_enter(ch);
 }
 
+static int sort_menu_key(struct ui *ui, int ch)
+{
+	if (panel_key(&ui->sort_menu, ch))
+		return UI_REDRAW;
+	ui->overlay = OVERLAY_NONE;
+	if (is_enter(ch) || ch == KEY_F(6))
+		return sort_by(ui, ui->sort_menu.sel);
+	ui_message(ui, false, "sort not changed");
+	return UI_REDRAW;
+}
+
 static int overlay_key(struct ui *ui, int ch)
 {
-	if (ch == KEY_RESIZE)
-		return UI_REDRAW;
 	if (ui->overlay == OVERLAY_PAGE)
 		return ui_page_key(ui, ch);
+	if (ui->overlay == OVERLAY_SORT)
+		return sort_menu_key(ui, ch);
 	if (ui->overlay == OVERLAY_HELP) {
-		ui->overlay = OVERLAY_NONE;
+		if (!panel_key(&ui->help, ch))
+			ui->overlay = OVERLAY_NONE;
 		return UI_REDRAW;
 	}
 	switch (ch) {
@@ -612,12 +686,16 @@ int ui_key(struct ui *ui, int ch)
 {
 	size_t i;
 
+	/* whatever is open: the terminal changed, or was written over */
+	if (ch == KEY_RESIZE || ch == UI_CTRL('l')) {
+		ui_term_repaint();
+		return UI_REDRAW;
+	}
 	if (ui->prompt != PROMPT_NONE)
 		return prompt_key(ui, ch);
 	if (ui->overlay != OVERLAY_NONE)
 		return overlay_key(ui, ch);
-	if (ch != KEY_RESIZE)
-		ui->msg[0] = '\0';
+	ui->msg[0] = '\0';
 	ui_count(ui);	/* the log grew since the last frame */
 	for (i = 0; i < sizeof(keymap) / sizeof(*keymap); i++)
 		if (keymap[i].key == ch)

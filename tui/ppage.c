@@ -110,31 +110,8 @@ void ui_draw_page(struct ui *ui)
 
 int ui_page_key(struct ui *ui, int ch)
 {
-	struct panel *p = &ui->page_panel;
-
-	switch (ch) {
-	case KEY_UP:
-	case 'k':
-		panel_move(p, -1, false);
+	if (panel_key(&ui->page_panel, ch))
 		return UI_REDRAW;
-	case KEY_DOWN:
-	case 'j':
-		panel_move(p, 1, false);
-		return UI_REDRAW;
-	case KEY_PPAGE:
-		panel_move(p, -panel_page(p), false);
-		return UI_REDRAW;
-	case KEY_NPAGE:
-	case ' ':
-		panel_move(p, panel_page(p), false);
-		return UI_REDRAW;
-	case KEY_HOME:
-		panel_move(p, -1, true);
-		return UI_REDRAW;
-	case KEY_END:
-		panel_move(p, 1, true);
-		return UI_REDRAW;
-	}
 	if (ui_closes(ch)) {
 		ui->overlay = OVERLAY_NONE;
 		ui_page_free(ui);

@@ -341,6 +341,11 @@ static void draw_bar(struct ui *ui)
 	for (i = 0; i < (int)(sizeof(keys) / sizeof(*keys)); i++) {
 		int kl = (int)strlen(keys[i].key), ll = (int)strlen(keys[i].label);
 
+		/* read-only: F7-F9 (d, f, u) do nothing, so are not offered */
+		if (ui->cfg->readonly && keys[i].key[1] >= '7' &&
+		    keys[i].key[1] <= '9' && !keys[i].key[2])
+			continue;
+
 		if (x + kl + ll > ui->cols)
 			break;
 		ui_put(ui, y, x, 0, A_NORMAL, "%s", keys[i].key);
@@ -360,16 +365,20 @@ static void draw_message(struct ui *ui)
 	clrtoeol();
 	switch (ui->prompt) {
 	case PROMPT_FILTER:
-		ui_put(ui, y, 0, ui->cols, A_BOLD, "Filter (pid, command or "
-		       "function; Enter applies, Esc clears): %s_", ui->input);
+		/* what is typed first: 80 columns keep it */
+		ui_put(ui, y, 0, ui->cols, A_BOLD, "Filter: %s_   (pid, "
+		       "command or function; Enter keeps it, Ctrl-U empties, "
+		       "Esc clears)", ui->input);
 		return;
 	case PROMPT_DISABLE:
 		ui_put(ui, y, 0, ui->cols, ui_attr(ui, C_WARN), "Disable %s: "
 		       "start its unpatch transition? [y/N] ", ui->prompt_patch);
 		return;
 	case PROMPT_FORCE:
-		ui_put(ui, y, 0, ui->cols, ui_attr(ui, C_WARN), "Type %s to "
-		       "force (Esc cancels): %s_", ui->prompt_patch, ui->input);
+		/* the warning first: 80 columns keep it */
+		ui_put(ui, y, 0, ui->cols, ui_attr(ui, C_WARN), "A forced "
+		       "module can never be unloaded. Type %s to force: %s_",
+		       ui->prompt_patch, ui->input);
 		return;
 	case PROMPT_LOAD:
 		ui_put(ui, y, 0, ui->cols, A_BOLD, "Load the livepatch module "
@@ -389,16 +398,24 @@ static void draw_message(struct ui *ui)
 		       A_NORMAL, "%s", ui->msg);
 }
 
-/* The force warning stays on screen while the name is typed. */
+/*
+ * The force warning stays on screen while the name is typed.  6.1's
+ * klp_force_transition() marks forced the patch being disabled, or the
+ * patches an atomic replace replaces: klp_free_patch_finish() never puts
+ * a forced patch's module.
+ */
 static void draw_force_warning(struct ui *ui)
 {
 	static const char *const lines[] = {
 		"FORCE: every task still in the old code is marked as",
-		"switched without a check.  If the patch is being disabled,",
-		"its module can NEVER be unloaded afterwards (until reboot).",
+		"switched without a check.  A forced module can NEVER be",
+		"unloaded afterwards (until reboot): the module of a patch",
+		"being disabled, or of the patches a replace patch replaces.",
 		"Only force when you know no task runs the patched code.",
+		"Type its name to force it; Esc cancels.",
 	};
-	int w = 64, h = 6, y0, x0, i;
+	int n = (int)(sizeof(lines) / sizeof(*lines));
+	int w = 64, h = n + 2, y0, x0, i;
 
 	if (w > ui->cols - 2)
 		w = ui->cols - 2;
@@ -406,7 +423,7 @@ static void draw_force_warning(struct ui *ui)
 	x0 = (ui->cols - w) / 2;
 	for (i = 0; i < h; i++)
 		ui_put(ui, y0 + i, x0, w, ui_attr(ui, C_HEADER), "%s",
-		       i > 0 && i <= 4 ? lines[i - 1] : "");
+		       i > 0 && i <= n ? lines[i - 1] : "");
 	ui_put(ui, y0, x0, w, ui_attr(ui, C_HEADER), "  Force %s?",
 	       ui->prompt_patch);
 }
@@ -486,8 +503,9 @@ static void draw_detail(struct ui *ui)
 
 static void draw(struct ui *ui)
 {
-	int y, avail, prows, lrows;
+	int y, avail, prows, lrows, blockers_y;
 
+	ui_term_follow_size();
 	getmaxyx(stdscr, ui->rows, ui->cols);
 	erase();
 	if (ui->rows < UI_MIN_ROWS || ui->cols < UI_MIN_COLS) {
@@ -527,9 +545,13 @@ static void draw(struct ui *ui)
 		lrows = avail >= 8 ? 4 : 0;
 	ui->panel[FOCUS_BLOCKERS].rows = avail - lrows - 2;
 	ui->panel[FOCUS_LOG].rows = lrows - 1;
+	blockers_y = y;
 	y = draw_blockers(ui, y);
 	if (lrows > 0)
 		draw_log(ui, y);
+	/* htop's place: at the left of the list it sorts */
+	if (ui->overlay == OVERLAY_SORT)
+		ui_draw_sort_menu(ui, blockers_y, y - blockers_y);
 	if (ui->prompt == PROMPT_FORCE)
 		draw_force_warning(ui);
 	draw_message(ui);
@@ -616,7 +638,8 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 	struct ui ui = {
 		.cfg = cfg,
 		.app = app,
-		.panel[FOCUS_LOG].tail = true,	/* follows the newest */
+		.panel[FOCUS_LOG].kind = PANEL_TAIL,	/* follows the newest */
+		.help.kind = PANEL_TEXT,
 		.sel_pid = -1,
 		.show_log = true,
 		.exit_code = TOP_EXIT_OK,
@@ -700,7 +723,9 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			ui_page_free(&ui);
 			return TOP_EXIT_ERROR;
 		}
-		/* keys (KEY_RESIZE comes this way after SIGWINCH too) */
+		/* a resize (term.c) is drawn whole at the next frame */
+		if (ui_term_winched())
+			act |= UI_REDRAW;
 		while ((ch = getch()) != ERR) {
 			act |= ui_key(&ui, ch);
 			if (act & UI_QUIT)

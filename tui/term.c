@@ -3,10 +3,18 @@
  * The screen's terminal (htop's CRT): ncurses set up on stdin/stdout,
  * the colours, and the terminal given back as it was.  Every way out of
  * the screen (quit, a stop signal, errors, the terminal hanging up) ends
- * here before the session closes.  A resize comes as KEY_RESIZE from
- * ncurses' own SIGWINCH handler; the stop signals are main.c's (every
- * mode shares them).
+ * here before the session closes.  SIGWINCH is handled here (below); the
+ * stop signals are main.c's (every mode shares them).
+ *
+ * Not every terminal has an alternate screen (TERM=linux, a VM's serial
+ * console, has none): the screen is cleared before it is given back, so
+ * what the shell prints next is not written over klptop's last frame.
  */
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "ui.h"
 
 attr_t ui_attr(const struct ui *ui, enum colour c)
@@ -47,19 +55,71 @@ static void colours_init(struct ui *ui)
 
 void ui_term_end(struct ui *ui)
 {
+	erase();
+	refresh();
 	endwin();
 	delscreen(ui->term);
 	ui->term = NULL;
+	signal(SIGWINCH, SIG_DFL);
+}
+
+void ui_term_repaint(void)
+{
+	/* the next refresh() rewrites every cell, trusting none */
+	clearok(curscr, TRUE);
+}
+
+/*
+ * SIGWINCH is klptop's, not ncurses': ncurses' own handler has it learn
+ * of a resize inside the refresh() that shows a frame, which it then
+ * sends for the old size as a diff against a screen the terminal no
+ * longer shows (tmux, for one, pulls scrolled-off lines back in as it
+ * grows): rows stayed torn or blank, measured under repeated resizes.
+ * Here the signal only sets a flag (and ends poll()); the size is taken
+ * between frames, and a change is a resize and a whole repaint.
+ */
+static volatile sig_atomic_t winched;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winched = 1;
+}
+
+bool ui_term_follow_size(void)
+{
+	struct winsize ws;
+
+	winched = 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row ||
+	    !ws.ws_col || (ws.ws_row == LINES && ws.ws_col == COLS))
+		return false;
+	resize_term(ws.ws_row, ws.ws_col);
+	ui_term_repaint();
+	return true;
+}
+
+bool ui_term_winched(void)
+{
+	return winched;
 }
 
 int ui_term_setup(struct ui *ui)
 {
 	int rows, cols;
 
+	struct sigaction sa;
+
 	if (top_term_check())
 		return -1;
+	/* before newterm(): ncurses installs its own only over SIG_DFL */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_winch;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
 	ui->term = newterm(NULL, stdout, stdin);
 	if (!ui->term) {
+		signal(SIGWINCH, SIG_DFL);
 		fprintf(stderr, PROG ": ncurses cannot start on this "
 			"terminal: use -b or --json\n");
 		return -1;

@@ -20,6 +20,7 @@
 
 #define UI_MIN_COLS 64
 #define UI_MIN_ROWS 16
+#define UI_CTRL(c) ((c) & 0x1f)	/* the key Ctrl-c */
 
 /* The panels, in Tab order; the focused one takes the movement keys. */
 enum focus { FOCUS_PATCHES, FOCUS_BLOCKERS, FOCUS_LOG, FOCUS__COUNT };
@@ -33,7 +34,9 @@ enum prompt {
 	PROMPT_GOTO,		/* a replay: type a time to go to */
 };
 
-enum overlay { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL, OVERLAY_PAGE };
+enum overlay {
+	OVERLAY_NONE, OVERLAY_HELP, OVERLAY_DETAIL, OVERLAY_PAGE, OVERLAY_SORT,
+};
 
 /* What a key handler asks for. */
 enum {
@@ -47,18 +50,22 @@ enum colour {
 	C_DIM,
 };
 
-/*
- * A scrolling list (panel.c): n items of which rows fit.  A list with a
- * selection keeps it on screen; a tail list (the event log) has none and
- * stays at its end unless scrolled back.
- */
+/* How a panel scrolls. */
+enum panel_kind {
+	PANEL_LIST,		/* a selection, kept on screen */
+	PANEL_TAIL,		/* no selection, at its end unless scrolled
+				 * back (the event log) */
+	PANEL_TEXT,		/* no selection, from its start (the help) */
+};
+
+/* A scrolling list (panel.c): n items of which rows fit. */
 struct panel {
+	enum panel_kind kind;
 	int n;			/* items */
-	int sel;		/* the selected item, -1: none */
+	int sel;		/* PANEL_LIST: the selected item, -1: none */
 	int top;		/* the first item shown */
 	int rows;		/* item rows, from the last layout */
-	bool tail;		/* no selection, anchored at the end */
-	int back;		/* a tail list: items scrolled back */
+	int back;		/* PANEL_TAIL: items scrolled back */
 };
 
 struct ui;
@@ -82,6 +89,8 @@ struct ui {
 	char sel_patch[64];
 	int sel_pid;
 	char sel_comm[KLPT_COMM_LEN];
+	struct panel help;		/* the help's lines */
+	struct panel sort_menu;		/* F6's columns to sort by */
 	int detail_scroll;
 	int detail_pid;
 	char detail_comm[KLPT_COMM_LEN];
@@ -102,15 +111,20 @@ struct ui {
 
 /* ------------------------------------------------------------ panel.c */
 
-/* Keeps the selection (or a tail's end) within the panel's rows. */
+/* Keeps the selection (or a tail's end, a text's page) in the rows. */
 void panel_fit(struct panel *p);
 /*
  * Moves the selection by delta, or to the first (delta < 0) or last item
- * when absolute; a tail list scrolls back instead.  False: no items.
+ * when absolute; a tail or a text scrolls instead.  False: no items.
  */
 bool panel_move(struct panel *p, int delta, bool absolute);
 /* Items a page key moves: one row of the old page stays in sight. */
 int panel_page(const struct panel *p);
+/*
+ * Up/k, Down/j, PgUp, PgDn/space, Home, End moved p (an overlay's own
+ * panel: the help, the sort menu, the patch page); false: not one.
+ */
+bool panel_key(struct panel *p, int ch);
 /* Fits, then draws the visible items from row y on; returns y + rows. */
 int panel_draw(struct ui *ui, struct panel *p, int y, panel_row_fn row);
 
@@ -138,6 +152,8 @@ int ui_key(struct ui *ui, int ch);
 bool ui_closes(int ch);
 /* The key help overlay (next to the map, so they change together). */
 void ui_draw_help(struct ui *ui);
+/* F6's menu of the blocker columns to sort by, over the blockers. */
+void ui_draw_sort_menu(struct ui *ui, int y, int rows);
 
 /* ------------------------------------------------------------ ppage.c */
 
@@ -152,8 +168,20 @@ void ui_page_free(struct ui *ui);
 
 /* ncurses on stdin/stdout: 0, or -1 after one line on stderr. */
 int ui_term_setup(struct ui *ui);
-/* The terminal as it was, ncurses' memory freed. */
+/* The terminal as it was (cleared), ncurses' memory freed. */
 void ui_term_end(struct ui *ui);
+/*
+ * The next frame is drawn whole: after a resize, or Ctrl-L when something
+ * else wrote on the terminal.
+ */
+void ui_term_repaint(void);
+/*
+ * Between frames: ncurses' size made the terminal's, and the next frame
+ * a whole repaint, if they differ (true).
+ */
+bool ui_term_follow_size(void);
+/* A SIGWINCH came since the last ui_term_follow_size(). */
+bool ui_term_winched(void);
 attr_t ui_attr(const struct ui *ui, enum colour c);
 
 #endif
