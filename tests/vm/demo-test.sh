@@ -2,7 +2,9 @@
 # `make demo`, played by a script instead of a person: tests/vm/demo.sh
 # runs in a detached tmux terminal (120x40) and gets the keys the README
 # tells a user to press: Enter at the guide, d and y to disable the patch
-# once the blocker shows, u once the module is READY, q to quit.
+# once the blocker shows, u once the module is READY, q to quit.  Before
+# d, the terminal is resized to 100x30: klptop in the guest must follow
+# (demo.sh passes the size on) with one whole frame of the new size.
 #
 #   tests/vm/demo-test.sh            prints PASS/FAIL e2e/demo, exits 0/1
 #
@@ -61,6 +63,18 @@ tm new-session -d -s demo -x 120 -y 40 \
 wait_screen 400 'Press Enter to start klptop'
 tm send-keys -t demo Enter
 wait_screen 120 'klpt_lp_sleep' 'klpt_sleeper' 'sleeping'
+tm resize-window -t demo -x 100 -y 30
+# one header, on the first row; the F-key bar on the 30th, the last
+deadline=$(($(date +%s) + 60))
+until tm capture-pane -p -t demo >"$out/screen.txt" &&
+	[ "$(wc -l <"$out/screen.txt")" = 30 ] &&
+	[ "$(grep -c 'klptop  kernel' "$out/screen.txt")" = 1 ] &&
+	head -n 1 "$out/screen.txt" | grep -q '^ klptop  kernel' &&
+	sed -n 30p "$out/screen.txt" | grep -q '^F1Help'; do
+	[ "$(date +%s)" -lt "$deadline" ] ||
+		fail "after the resize to 100x30, not one whole frame of 30 rows"
+	sleep 0.5
+done
 tm send-keys -t demo d
 wait_screen 30 'Disable klpt_lp_sleep.*\[y/N\]'
 tm send-keys -t demo y

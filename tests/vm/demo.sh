@@ -31,16 +31,18 @@ kernel=$(klpt_kernel "$build")
 initrd=$build/initramfs-demo.cpio.gz
 "$here/mkinitramfs.sh" "$initrd"
 
-# The guest console gets this terminal's size (guest/init: stty rows/cols).
+# The guest console gets this terminal's size (guest/init: stty rows/cols),
+# and each change of it (console-size.sh, on the guest's ttyS2).
 rows=24 cols=80
 if [ -t 0 ] && size=$(stty size 2>/dev/null) && [ -n "$size" ]; then
 	read -r rows cols <<<"$size"
 fi
 
-# qemu -nographic puts the terminal in raw mode; put it back however
-# qemu ends (quit, kill, crash).
+# qemu -nographic puts the terminal in raw mode, and SeaBIOS turns line
+# wrap off on it (ESC [?7l): put both back however qemu ends (quit, kill,
+# crash).
 if [ -t 0 ]; then
-	trap 'stty sane 2>/dev/null; echo' EXIT
+	trap 'stty sane 2>/dev/null; printf "\033[?7h"; echo' EXIT
 fi
 
 # The demo runs klptop in the guest: without it there is nothing to show.
@@ -56,12 +58,13 @@ echo "demo.sh: booting $scenario; Ctrl-A x quits qemu, 'exit' in the guest shell
 # -nographic: serial console and qemu monitor multiplexed on stdio
 # (Ctrl-A c switches); -no-reboot: a guest panic or reboot ends qemu.
 qrc=0
-qemu-system-x86_64 \
+"$here/console-size.sh" "$build/demo-winsize" qemu-system-x86_64 \
 	-accel tcg -cpu max -m "${KLPT_VM_MEM:-512}" -smp "${KLPT_VM_SMP:-2}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "$KLPT_VM_CMDLINE klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols ${KLPT_VM_APPEND:-}" \
+	-append "$KLPT_VM_CMDLINE klpt_scenario=$scenario klpt_interactive=1 klpt_rows=$rows klpt_cols=$cols klpt_winsize=1 ${KLPT_VM_APPEND:-}" \
 	-nodefaults -no-user-config -nographic -serial mon:stdio \
-	-serial file:"$status" -no-reboot || qrc=$?
+	-serial file:"$status" -serial pipe:"$build/demo-winsize" \
+	-no-reboot || qrc=$?
 
 [ "$scenario" = demo ] || exit "$qrc"
 # make demo fails unless klptop ran and exited 0.

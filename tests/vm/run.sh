@@ -252,13 +252,16 @@ run_console() {
 	local tmx="tmux -L $sock"
 	command -v tmux >/dev/null || { echo "tmux missing (apt-get install tmux)" >"$res/qemu.log"; return 1; }
 	$tmx kill-server 2>/dev/null
-	# qemu's stdio is the pane: -serial stdio, keys in, screen out.
+	# qemu's stdio is the pane: -serial stdio, keys in, screen out; the
+	# pane's size changes reach the guest on ttyS2 (console-size.sh).
 	{
 		# --foreground: qemu reads the pane, from the pane's process group
-		printf '%q ' timeout --foreground -k 10 "$s_host_timeout" qemu-system-x86_64 \
+		printf '%q ' "$here/console-size.sh" "$res/winsize" \
+			timeout --foreground -k 10 "$s_host_timeout" qemu-system-x86_64 \
 			"${qemu_args[@]}" \
-			-append "$append klpt_console=1 klpt_rows=$s_rows klpt_cols=$s_cols" \
-			-serial stdio -serial "file:$res/ttyS1.txt"
+			-append "$append klpt_console=1 klpt_rows=$s_rows klpt_cols=$s_cols klpt_winsize=1" \
+			-serial stdio -serial "file:$res/ttyS1.txt" \
+			-serial "pipe:$res/winsize"
 		printf '2>%q\necho $? >%q\n' "$res/qemu.log" "$res/qemu.rc"
 	} >"$res/qemu.sh"
 	$tmx new-session -d -s vm -x "$s_cols" -y "$s_rows" \
