@@ -5,11 +5,11 @@
 # A program drawing for another size, or a frame drawn over another,
 # fails it.  (tui/tests/t_screen_keys.sh, the klptop_screen scenario.)
 { line[NR] = $0 }
-/ klptop  kernel/ { head++ }
+/^ klptop  / { head++ }
 /^F1Help/ { bar++ }
 length($0) > cols { wide++ }
 END {
 	exit !(NR == rows && head == 1 && bar == 1 && !wide &&
-	       line[1] ~ /^ klptop  kernel / &&
+	       line[1] ~ /^ klptop  / &&
 	       length(line[1]) == cols - 1 && line[rows] ~ /^F1Help/)
 }
