@@ -1533,11 +1533,22 @@ def waits_on_stdout(pid):
             sc = open("/proc/%d/syscall" % q).read().split()
         except OSError:
             continue
-        # x86_64: 1 write (fd 1), 7 poll (one pollfd)
+        # x86_64: 1 write (fd 1), 7 poll (one pollfd, on fd 1: a replay's
+        # open also polls one descriptor, its checking child's pipe)
         if sc and ((sc[0] == "1" and int(sc[1], 16) == 1) or
-                   (sc[0] == "7" and int(sc[2], 16) == 1)):
+                   (sc[0] == "7" and int(sc[2], 16) == 1 and
+                    pollfd_fd(q, int(sc[1], 16)) == 1)):
             return q
     return 0
+
+def pollfd_fd(pid, addr):
+    """The fd of the struct pollfd at addr in pid's memory, or -1."""
+    try:
+        with open("/proc/%d/mem" % pid, "rb") as m:
+            m.seek(addr)
+            return int.from_bytes(m.read(4), "little", signed=True)
+    except (OSError, ValueError, OverflowError):
+        return -1
 
 cmd = [san, "--replay", rec, "-b", "-d", "0.1", "-n", "3"]
 want = subprocess.run(cmd, stdout=subprocess.PIPE, check=True).stdout
