@@ -49,57 +49,42 @@
 
 /* Transition events that carry only the patch and its target state. */
 DECLARE_EVENT_CLASS(klp_transition_class,
-
-	TP_PROTO(const char *patch, int target),
-
-	TP_ARGS(patch, target),
-
-	TP_STRUCT__entry(
-		__string(patch,		patch)
-		__field(int,		target)
-	),
-
-	TP_fast_assign(
-		__assign_str(patch, patch);
-		__entry->target = target;
-	),
-
-	TP_printk("patch=%s target=%s",
-		  __get_str(patch), klpt_show_state(__entry->target))
-);
+		    TP_PROTO(const char *patch, int target),
+		    TP_ARGS(patch, target),
+		    TP_STRUCT__entry(__string(patch,		patch)
+				     __field(int,		target)),
+		    TP_fast_assign(__assign_str(patch, patch);
+				   __entry->target = target;),
+		    TP_printk("patch=%s target=%s",
+			      __get_str(patch), klpt_show_state(__entry->target)));
 
 /* klp_init_transition(): every task gets the initial state (!target). */
 DEFINE_EVENT(klp_transition_class, klp_transition_init,
-	TP_PROTO(const char *patch, int target),
-	TP_ARGS(patch, target)
-);
+	     TP_PROTO(const char *patch, int target),
+	     TP_ARGS(patch, target));
 
 /* klp_start_transition(): pending flags set, retry counter reset. */
 DEFINE_EVENT(klp_transition_class, klp_transition_start,
-	TP_PROTO(const char *patch, int target),
-	TP_ARGS(patch, target)
-);
+	     TP_PROTO(const char *patch, int target),
+	     TP_ARGS(patch, target));
 
 /* klp_reverse_transition(): target is the new, reversed target. */
 DEFINE_EVENT(klp_transition_class, klp_transition_reverse,
-	TP_PROTO(const char *patch, int target),
-	TP_ARGS(patch, target)
-);
+	     TP_PROTO(const char *patch, int target),
+	     TP_ARGS(patch, target));
 
 /*
  * klp_force_transition() is entered: the admin wrote 1 to .../force.
  * Which patches the core marks forced follows as klp_patch_forced.
  */
 DEFINE_EVENT(klp_transition_class, klp_transition_force,
-	TP_PROTO(const char *patch, int target),
-	TP_ARGS(patch, target)
-);
+	     TP_PROTO(const char *patch, int target),
+	     TP_ARGS(patch, target));
 
 /* klp_cancel_transition(): enable failed before the transition started. */
 DEFINE_EVENT(klp_transition_class, klp_transition_cancel,
-	TP_PROTO(const char *patch, int target),
-	TP_ARGS(patch, target)
-);
+	     TP_PROTO(const char *patch, int target),
+	     TP_ARGS(patch, target));
 
 /*
  * One klp_try_complete_transition() pass finished.  pass is the retry
@@ -107,62 +92,42 @@ DEFINE_EVENT(klp_transition_class, klp_transition_cancel,
  * the tasks it could not switch.
  */
 TRACE_EVENT(klp_transition_pass,
-
-	TP_PROTO(const char *patch, int target, unsigned int pass,
-		 unsigned int checked, unsigned int pending),
-
-	TP_ARGS(patch, target, pass, checked, pending),
-
-	TP_STRUCT__entry(
-		__string(patch,		patch)
-		__field(int,		target)
-		__field(unsigned int,	pass)
-		__field(unsigned int,	checked)
-		__field(unsigned int,	pending)
-	),
-
-	TP_fast_assign(
-		__assign_str(patch, patch);
-		__entry->target = target;
-		__entry->pass = pass;
-		__entry->checked = checked;
-		__entry->pending = pending;
-	),
-
-	TP_printk("patch=%s target=%s pass=%u checked=%u pending=%u",
-		  __get_str(patch), klpt_show_state(__entry->target),
-		  __entry->pass, __entry->checked, __entry->pending)
-);
+	    TP_PROTO(const char *patch, int target, unsigned int pass,
+		     unsigned int checked, unsigned int pending),
+	    TP_ARGS(patch, target, pass, checked, pending),
+	    TP_STRUCT__entry(__string(patch,		patch)
+			     __field(int,		target)
+			     __field(unsigned int,	pass)
+			     __field(unsigned int,	checked)
+			     __field(unsigned int,	pending)),
+	    TP_fast_assign(__assign_str(patch, patch);
+			   __entry->target = target;
+			   __entry->pass = pass;
+			   __entry->checked = checked;
+			   __entry->pending = pending;),
+	    TP_printk("patch=%s target=%s pass=%u checked=%u pending=%u",
+		      __get_str(patch), klpt_show_state(__entry->target),
+		      __entry->pass, __entry->checked, __entry->pending));
 
 /*
  * The core signalled the pending tasks on this pass: user tasks got a
  * fake signal, interruptible kthreads were woken (every 15th retry).
  */
 TRACE_EVENT(klp_transition_signal,
-
-	TP_PROTO(const char *patch, int target, unsigned int pass,
-		 unsigned int pending),
-
-	TP_ARGS(patch, target, pass, pending),
-
-	TP_STRUCT__entry(
-		__string(patch,		patch)
-		__field(int,		target)
-		__field(unsigned int,	pass)
-		__field(unsigned int,	pending)
-	),
-
-	TP_fast_assign(
-		__assign_str(patch, patch);
-		__entry->target = target;
-		__entry->pass = pass;
-		__entry->pending = pending;
-	),
-
-	TP_printk("patch=%s target=%s pass=%u pending=%u",
-		  __get_str(patch), klpt_show_state(__entry->target),
-		  __entry->pass, __entry->pending)
-);
+	    TP_PROTO(const char *patch, int target, unsigned int pass,
+		     unsigned int pending),
+	    TP_ARGS(patch, target, pass, pending),
+	    TP_STRUCT__entry(__string(patch,		patch)
+			     __field(int,		target)
+			     __field(unsigned int,	pass)
+			     __field(unsigned int,	pending)),
+	    TP_fast_assign(__assign_str(patch, patch);
+			   __entry->target = target;
+			   __entry->pass = pass;
+			   __entry->pending = pending;),
+	    TP_printk("patch=%s target=%s pass=%u pending=%u",
+		      __get_str(patch), klpt_show_state(__entry->target),
+		      __entry->pass, __entry->pending));
 
 /*
  * klp_complete_transition(): every task reached target.  forced is the
@@ -170,58 +135,38 @@ TRACE_EVENT(klp_transition_signal,
  * unpatch, or during the reverse of an enable), not "a force ran".
  */
 TRACE_EVENT(klp_transition_complete,
-
-	TP_PROTO(const char *patch, int target, bool forced),
-
-	TP_ARGS(patch, target, forced),
-
-	TP_STRUCT__entry(
-		__string(patch,		patch)
-		__field(int,		target)
-		__field(u8,		forced)
-	),
-
-	TP_fast_assign(
-		__assign_str(patch, patch);
-		__entry->target = target;
-		__entry->forced = forced;
-	),
-
-	TP_printk("patch=%s target=%s forced=%u",
-		  __get_str(patch), klpt_show_state(__entry->target),
-		  __entry->forced)
-);
+	    TP_PROTO(const char *patch, int target, bool forced),
+	    TP_ARGS(patch, target, forced),
+	    TP_STRUCT__entry(__string(patch,		patch)
+			     __field(int,		target)
+			     __field(u8,		forced)),
+	    TP_fast_assign(__assign_str(patch, patch);
+			   __entry->target = target;
+			   __entry->forced = forced;),
+	    TP_printk("patch=%s target=%s forced=%u",
+		      __get_str(patch), klpt_show_state(__entry->target),
+		      __entry->forced));
 
 /* A task moved from one patch state to another. */
 TRACE_EVENT(klp_task_switch,
-
-	TP_PROTO(struct task_struct *task, int from, int to, int via),
-
-	TP_ARGS(task, from, to, via),
-
-	TP_STRUCT__entry(
-		__field(pid_t,		pid)
-		__field(pid_t,		tgid)
-		__array(char,		comm,	TASK_COMM_LEN)
-		__field(s8,		from)
-		__field(s8,		to)
-		__field(u8,		via)
-	),
-
-	TP_fast_assign(
-		__entry->pid = task->pid;
-		__entry->tgid = task->tgid;
-		memcpy(__entry->comm, task->comm, TASK_COMM_LEN);
-		__entry->from = from;
-		__entry->to = to;
-		__entry->via = via;
-	),
-
-	TP_printk("pid=%d tgid=%d comm=%s from=%s to=%s via=%s",
-		  __entry->pid, __entry->tgid, __entry->comm,
-		  klpt_show_state(__entry->from), klpt_show_state(__entry->to),
-		  klpt_show_via(__entry->via))
-);
+	    TP_PROTO(struct task_struct *task, int from, int to, int via),
+	    TP_ARGS(task, from, to, via),
+	    TP_STRUCT__entry(__field(pid_t,		pid)
+			     __field(pid_t,		tgid)
+			     __array(char,		comm,	TASK_COMM_LEN)
+			     __field(s8,		from)
+			     __field(s8,		to)
+			     __field(u8,		via)),
+	    TP_fast_assign(__entry->pid = task->pid;
+			   __entry->tgid = task->tgid;
+			   memcpy(__entry->comm, task->comm, TASK_COMM_LEN);
+			   __entry->from = from;
+			   __entry->to = to;
+			   __entry->via = via;),
+	    TP_printk("pid=%d tgid=%d comm=%s from=%s to=%s via=%s",
+		      __entry->pid, __entry->tgid, __entry->comm,
+		      klpt_show_state(__entry->from), klpt_show_state(__entry->to),
+		      klpt_show_via(__entry->via)));
 
 /*
  * A task was created: klp_copy_process() is called by copy_process() for
@@ -232,31 +177,21 @@ TRACE_EVENT(klp_task_switch,
  * sets, at this fork, and nothing clears later.
  */
 TRACE_EVENT(klp_task_new,
-
-	TP_PROTO(struct task_struct *child, int state),
-
-	TP_ARGS(child, state),
-
-	TP_STRUCT__entry(
-		__field(pid_t,		pid)
-		__field(pid_t,		tgid)
-		__array(char,		comm,	TASK_COMM_LEN)
-		__field(s8,		state)
-		__field(u8,		kthread)
-	),
-
-	TP_fast_assign(
-		__entry->pid = child->pid;
-		__entry->tgid = child->tgid;
-		memcpy(__entry->comm, child->comm, TASK_COMM_LEN);
-		__entry->state = state;
-		__entry->kthread = !!(child->flags & PF_KTHREAD);
-	),
-
-	TP_printk("pid=%d tgid=%d comm=%s state=%s kthread=%u",
-		  __entry->pid, __entry->tgid, __entry->comm,
-		  klpt_show_state(__entry->state), __entry->kthread)
-);
+	    TP_PROTO(struct task_struct *child, int state),
+	    TP_ARGS(child, state),
+	    TP_STRUCT__entry(__field(pid_t,		pid)
+			     __field(pid_t,		tgid)
+			     __array(char,		comm,	TASK_COMM_LEN)
+			     __field(s8,		state)
+			     __field(u8,		kthread)),
+	    TP_fast_assign(__entry->pid = child->pid;
+			   __entry->tgid = child->tgid;
+			   memcpy(__entry->comm, child->comm, TASK_COMM_LEN);
+			   __entry->state = state;
+			   __entry->kthread = !!(child->flags & PF_KTHREAD);),
+	    TP_printk("pid=%d tgid=%d comm=%s state=%s kthread=%u",
+		      __entry->pid, __entry->tgid, __entry->comm,
+		      klpt_show_state(__entry->state), __entry->kthread));
 
 /*
  * copy_process() failed after klp_copy_process() had announced the child
@@ -266,28 +201,18 @@ TRACE_EVENT(klp_task_new,
  * fatal signal).
  */
 TRACE_EVENT(klp_task_fork_failed,
-
-	TP_PROTO(pid_t pid, pid_t tgid, const char *comm, int err),
-
-	TP_ARGS(pid, tgid, comm, err),
-
-	TP_STRUCT__entry(
-		__field(pid_t,		pid)
-		__field(pid_t,		tgid)
-		__array(char,		comm,	TASK_COMM_LEN)
-		__field(int,		err)
-	),
-
-	TP_fast_assign(
-		__entry->pid = pid;
-		__entry->tgid = tgid;
-		memcpy(__entry->comm, comm, TASK_COMM_LEN);
-		__entry->err = err;
-	),
-
-	TP_printk("pid=%d tgid=%d comm=%s err=%d",
-		  __entry->pid, __entry->tgid, __entry->comm, __entry->err)
-);
+	    TP_PROTO(pid_t pid, pid_t tgid, const char *comm, int err),
+	    TP_ARGS(pid, tgid, comm, err),
+	    TP_STRUCT__entry(__field(pid_t,		pid)
+			     __field(pid_t,		tgid)
+			     __array(char,		comm,	TASK_COMM_LEN)
+			     __field(int,		err)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->tgid = tgid;
+			   memcpy(__entry->comm, comm, TASK_COMM_LEN);
+			   __entry->err = err;),
+	    TP_printk("pid=%d tgid=%d comm=%s err=%d",
+		      __entry->pid, __entry->tgid, __entry->comm, __entry->err));
 
 /*
  * A stack check could not switch the task.  err is the negative errno
@@ -295,40 +220,30 @@ TRACE_EVENT(klp_task_fork_failed,
  * found on the stack (reason sleeping_in_func), else empty.
  */
 TRACE_EVENT(klp_task_blocked,
-
-	TP_PROTO(struct task_struct *task, const char *patch, int target,
-		 int reason, int err, const char *func),
-
-	TP_ARGS(task, patch, target, reason, err, func),
-
-	TP_STRUCT__entry(
-		__field(pid_t,		pid)
-		__field(pid_t,		tgid)
-		__array(char,		comm,	TASK_COMM_LEN)
-		__string(patch,		patch)
-		__field(int,		target)
-		__field(u8,		reason)
-		__field(int,		err)
-		__string(func,		func)
-	),
-
-	TP_fast_assign(
-		__entry->pid = task->pid;
-		__entry->tgid = task->tgid;
-		memcpy(__entry->comm, task->comm, TASK_COMM_LEN);
-		__assign_str(patch, patch);
-		__entry->target = target;
-		__entry->reason = reason;
-		__entry->err = err;
-		__assign_str(func, func);
-	),
-
-	TP_printk("pid=%d tgid=%d comm=%s patch=%s target=%s reason=%s err=%d func=%s",
-		  __entry->pid, __entry->tgid, __entry->comm,
-		  __get_str(patch), klpt_show_state(__entry->target),
-		  klpt_show_reason(__entry->reason), __entry->err,
-		  __get_str(func))
-);
+	    TP_PROTO(struct task_struct *task, const char *patch, int target,
+		     int reason, int err, const char *func),
+	    TP_ARGS(task, patch, target, reason, err, func),
+	    TP_STRUCT__entry(__field(pid_t,		pid)
+			     __field(pid_t,		tgid)
+			     __array(char,		comm,	TASK_COMM_LEN)
+			     __string(patch,		patch)
+			     __field(int,		target)
+			     __field(u8,		reason)
+			     __field(int,		err)
+			     __string(func,		func)),
+	    TP_fast_assign(__entry->pid = task->pid;
+			   __entry->tgid = task->tgid;
+			   memcpy(__entry->comm, task->comm, TASK_COMM_LEN);
+			   __assign_str(patch, patch);
+			   __entry->target = target;
+			   __entry->reason = reason;
+			   __entry->err = err;
+			   __assign_str(func, func);),
+	    TP_printk("pid=%d tgid=%d comm=%s patch=%s target=%s reason=%s err=%d func=%s",
+		      __entry->pid, __entry->tgid, __entry->comm,
+		      __get_str(patch), klpt_show_state(__entry->target),
+		      klpt_show_reason(__entry->reason), __entry->err,
+		      __get_str(func)));
 
 /*
  * A reference to a livepatch module was taken or dropped.  refcnt is
@@ -336,64 +251,42 @@ TRACE_EVENT(klp_task_blocked,
  * it; caller the code that took or dropped it.
  */
 TRACE_EVENT(klp_module_ref,
-
-	TP_PROTO(const char *module, int op, int refcnt, unsigned long ip,
-		 const char *caller),
-
-	TP_ARGS(module, op, refcnt, ip, caller),
-
-	TP_STRUCT__entry(
-		__string(module,	module)
-		__field(u8,		op)
-		__field(int,		refcnt)
-		__field(unsigned long,	ip)
-		__string(caller,	caller)
-	),
-
-	TP_fast_assign(
-		__assign_str(module, module);
-		__entry->op = op;
-		__entry->refcnt = refcnt;
-		__entry->ip = ip;
-		__assign_str(caller, caller);
-	),
-
-	TP_printk("module=%s op=%s refcnt=%d caller=%s",
-		  __get_str(module), klpt_show_ref_op(__entry->op),
-		  __entry->refcnt, __get_str(caller))
-);
+	    TP_PROTO(const char *module, int op, int refcnt, unsigned long ip,
+		     const char *caller),
+	    TP_ARGS(module, op, refcnt, ip, caller),
+	    TP_STRUCT__entry(__string(module,	module)
+			     __field(u8,		op)
+			     __field(int,		refcnt)
+			     __field(unsigned long,	ip)
+			     __string(caller,	caller)),
+	    TP_fast_assign(__assign_str(module, module);
+			   __entry->op = op;
+			   __entry->refcnt = refcnt;
+			   __entry->ip = ip;
+			   __assign_str(caller, caller);),
+	    TP_printk("module=%s op=%s refcnt=%d caller=%s",
+		      __get_str(module), klpt_show_ref_op(__entry->op),
+		      __entry->refcnt, __get_str(caller)));
 
 /* Patch lifecycle events that carry the patch and its forced flag. */
 DECLARE_EVENT_CLASS(klp_patch_class,
-
-	TP_PROTO(const char *patch, bool forced),
-
-	TP_ARGS(patch, forced),
-
-	TP_STRUCT__entry(
-		__string(patch,		patch)
-		__field(u8,		forced)
-	),
-
-	TP_fast_assign(
-		__assign_str(patch, patch);
-		__entry->forced = forced;
-	),
-
-	TP_printk("patch=%s forced=%u", __get_str(patch), __entry->forced)
-);
+		    TP_PROTO(const char *patch, bool forced),
+		    TP_ARGS(patch, forced),
+		    TP_STRUCT__entry(__string(patch,		patch)
+				     __field(u8,		forced)),
+		    TP_fast_assign(__assign_str(patch, patch);
+				   __entry->forced = forced;),
+		    TP_printk("patch=%s forced=%u", __get_str(patch), __entry->forced));
 
 /* The free work of a disabled (or replaced) patch starts. */
 DEFINE_EVENT(klp_patch_class, klp_patch_free,
-	TP_PROTO(const char *patch, bool forced),
-	TP_ARGS(patch, forced)
-);
+	     TP_PROTO(const char *patch, bool forced),
+	     TP_ARGS(patch, forced));
 
 /* The patch kobject was released: patch->finish is completed. */
 DEFINE_EVENT(klp_patch_class, klp_patch_release,
-	TP_PROTO(const char *patch, bool forced),
-	TP_ARGS(patch, forced)
-);
+	     TP_PROTO(const char *patch, bool forced),
+	     TP_ARGS(patch, forced));
 
 /*
  * klp_force_transition() returned and marked this patch forced
@@ -406,42 +299,29 @@ DEFINE_EVENT(klp_patch_class, klp_patch_release,
  * to patched).  A patch marked by an earlier force is reported again.
  */
 DEFINE_EVENT(klp_patch_class, klp_patch_forced,
-	TP_PROTO(const char *patch, bool forced),
-	TP_ARGS(patch, forced)
-);
+	     TP_PROTO(const char *patch, bool forced),
+	     TP_ARGS(patch, forced));
 
 /* Module events of livepatch modules. */
 DECLARE_EVENT_CLASS(klp_module_class,
-
-	TP_PROTO(const char *module),
-
-	TP_ARGS(module),
-
-	TP_STRUCT__entry(
-		__string(module,	module)
-	),
-
-	TP_fast_assign(
-		__assign_str(module, module);
-	),
-
-	TP_printk("module=%s", __get_str(module))
-);
+		    TP_PROTO(const char *module),
+		    TP_ARGS(module),
+		    TP_STRUCT__entry(__string(module,	module)),
+		    TP_fast_assign(__assign_str(module, module);),
+		    TP_printk("module=%s", __get_str(module)));
 
 /*
  * The last reference of a livepatch module is gone after its patch was
  * freed and released: rmmod is safe from now on.
  */
 DEFINE_EVENT(klp_module_class, klp_module_unload_ready,
-	TP_PROTO(const char *module),
-	TP_ARGS(module)
-);
+	     TP_PROTO(const char *module),
+	     TP_ARGS(module));
 
 /* A livepatch module is being freed (rmmod, or a failed load). */
 DEFINE_EVENT(klp_module_class, klp_module_free,
-	TP_PROTO(const char *module),
-	TP_ARGS(module)
-);
+	     TP_PROTO(const char *module),
+	     TP_ARGS(module));
 
 #endif /* _KLP_TRACE_H */
 

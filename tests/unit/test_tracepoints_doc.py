@@ -15,7 +15,8 @@ TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 def header_events(text):
     """{event: [fields]} from klp_trace.h."""
     def fields_of(body):
-        entry = re.search(r"TP_STRUCT__entry\((.*?)\n\t\)", body, re.S).group(1)
+        entry = re.search(r"TP_STRUCT__entry\((.*?)\),\s*TP_fast_assign", body,
+                          re.S).group(1)
         out = []
         for kind, args in re.findall(r"__(field|string|array)\(([^)]*)\)", entry):
             parts = [a.strip() for a in args.split(",")]
