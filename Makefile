@@ -7,6 +7,10 @@
 #   make unit       only the tests that need no kernel
 #   make e2e [SCENARIOS="a b"]   only the VM scenarios
 #   make deps       install the Debian packages (idempotent; run by the above)
+#   make native-kernel   Debian's linux-source-6.1 with the native klp trace
+#                   events (kernel/native/: the patch series), configured
+#                   small for the test VM, built with ccache into
+#                   build/native (tests/run.sh boots it: KFLAVOURS=native)
 #   make check-fresh   make check in a fresh debootstrap'd bookworm (CI)
 #   make install [PREFIX=/usr/local] [DESTDIR=]   what the Debian packages
 #                   hold: klptop, libklptrace (.so, .a, header, .pc), the
@@ -99,6 +103,9 @@ bench: deps
 check-fresh:
 	@tests/check-fresh.sh check
 
+native-kernel: deps
+	@kernel/native/build.sh
+
 # No kernel module is built here: the DKMS source is installed, and dkms
 # builds it for each kernel (kernel/Makefile: dkms-install registers it).
 install:
@@ -125,4 +132,5 @@ clean:
 	rm -rf build
 
 .PHONY: all build deps deps-build modules kernel-module test-modules check \
-	unit e2e demo bench check-fresh install uninstall deb clean
+	unit e2e demo bench check-fresh native-kernel install uninstall deb \
+	clean

@@ -24,7 +24,10 @@ set -eu
 #          ports of its own: their services are not used (a chroot
 #          without init starts none; under systemd they may run aside).
 #          The man pages' and the completion's tests: mandoc, man-db
-#          (man, lexgrog), bash-completion.
+#          (man, lexgrog), bash-completion.  The native kernel (make
+#          native-kernel, kernel/native/build.sh, booted by the flavour
+#          native): ccache, flex, bison, bc, patch, libssl-dev (and
+#          libelf-dev, above).
 #   pkg:   the Debian packages (tests/pkg/): debhelper, dh-dkms, dkms,
 #          fakeroot and lintian to build and lint them, debootstrap for
 #          the chroot they are installed into.
@@ -36,7 +39,8 @@ build_pkgs="build-essential pkg-config kmod libelf-dev
 vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
 	xz-utils qemu-system-x86 busybox-static cpio python3 tmux
-	prometheus prometheus-node-exporter"
+	prometheus prometheus-node-exporter
+	ccache flex bison bc patch libssl-dev"
 pkg_pkgs="debhelper dh-dkms dkms fakeroot lintian debootstrap"
 fresh_pkgs="debootstrap"
 

@@ -103,8 +103,16 @@ if ! sync_series; then
 	sync_series || die "the series does not apply to $tarball"
 fi
 # The series' trace header is the one definition, generated.
-"$here/gen-trace-header.sh" --check "$src/include/trace/events/livepatch.h" ||
-	die "the series' include/trace/events/livepatch.h is stale"
+"$here/gen-trace-header.sh" --check "$src/include/trace/events/klp.h" ||
+	die "the series' include/trace/events/klp.h is stale"
+# checkpatch --strict on every patch: nothing but the reminder that a new
+# file may need a MAINTAINERS entry (the selftest's directory has one).
+for p in $series; do
+	cp_out=$(cd "$src" && scripts/checkpatch.pl --strict --no-tree -q "$p" 2>&1 |
+		grep -E '^(ERROR|WARNING|CHECK):' |
+		grep -v '^WARNING: added, moved or deleted file(s), does MAINTAINERS need updating?$') || true
+	[ -z "$cp_out" ] || die "checkpatch --strict ${p##*/}: $cp_out"
+done
 
 # The config: tinyconfig plus vm.config, every line of which must hold.
 cfg_id=$(md5sum <"$here/vm.config" | cut -d' ' -f1)
@@ -125,8 +133,8 @@ fi
 
 # Fixed build stamps: the same sources give the same objects (ccache).
 echo "native-kernel: building in $obj (make -j$jobs, ccache $CCACHE_DIR)"
-make -s -C "$src" O="$obj" -j"$jobs" CC="ccache gcc" \
+make -s -C "$src" O="$obj" -j"$jobs" CC="ccache gcc" LOCALVERSION= \
 	KBUILD_BUILD_TIMESTAMP="klptrace native" KBUILD_BUILD_USER=klptrace \
 	KBUILD_BUILD_HOST=native vmlinux modules
-make -s -C "$src" O="$obj" kernelrelease >"$out/kernelrelease"
+make -s -C "$src" O="$obj" LOCALVERSION= kernelrelease >"$out/kernelrelease"
 echo "native-kernel: $(cat "$out/kernelrelease") in $obj/vmlinux, $(( $(date +%s) - start )) s"

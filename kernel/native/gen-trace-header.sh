@@ -1,17 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Print include/trace/events/livepatch.h of the native series, generated
+# Print include/trace/events/klp.h of the native series, generated
 # from the one definition of the klp events: tracepoints/klp_trace.h and
 # the codes of tracepoints/klp_trace_abi.h.
 #
-#   kernel/native/gen-trace-header.sh >include/trace/events/livepatch.h
+#   kernel/native/gen-trace-header.sh >include/trace/events/klp.h
 #   kernel/native/gen-trace-header.sh --check FILE   (exit 1 if FILE differs)
 #
 # Only the wrapping changes: the file comment, the include guard, the
 # codes inlined in place of #include "klp_trace_abi.h" (with that file's
-# own guard, so both may meet in one object) and the kernel's
-# TRACE_INCLUDE_FILE.  Every TRACE_EVENT is copied as it is, so the
+# own guard, so both may meet in one object) and the kernel's include
+# path (the file is named after the system: no TRACE_INCLUDE_FILE, which
+# would leak into the next trace header of a file that includes several).
+# Every TRACE_EVENT is copied as it is, so the
 # events' names, fields and formats are those libklptrace decodes.
 set -eu
 
@@ -50,19 +52,17 @@ EOF
 		# skip the source file comment and SPDX line: ours is above
 		!started { if ($0 ~ /^#undef TRACE_SYSTEM/) started = 1; else next }
 		$0 == "#if !defined(_KLP_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)" {
-			print "#if !defined(_TRACE_LIVEPATCH_H) || defined(TRACE_HEADER_MULTI_READ)"; next }
-		$0 == "#define _KLP_TRACE_H" { print "#define _TRACE_LIVEPATCH_H"; next }
+			print "#if !defined(_TRACE_KLP_H) || defined(TRACE_HEADER_MULTI_READ)"; next }
+		$0 == "#define _KLP_TRACE_H" { print "#define _TRACE_KLP_H"; next }
 		$0 == "#include \"klp_trace_abi.h\"" {
 			print "\n/* The codes the events carry (klp_trace_abi.h). */"
 			print "#ifndef KLP_TRACE_ABI_H"; print abi; print "#endif"; next }
-		$0 == "#endif /* _KLP_TRACE_H */" { print "#endif /* _TRACE_LIVEPATCH_H */"; tail = 1; next }
+		$0 == "#endif /* _KLP_TRACE_H */" { print "#endif /* _TRACE_KLP_H */"; tail = 1; next }
 		tail { next }
 		{ print }
 		END {
 			print ""
 			print "/* This part must be outside protection */"
-			print "#undef TRACE_INCLUDE_FILE"
-			print "#define TRACE_INCLUDE_FILE livepatch"
 			print "#include <trace/define_trace.h>"
 		}
 	' "$def"
