@@ -148,6 +148,20 @@ static void tp_match(struct tracepoint *tp, void *priv)
 		l->tp = tp;
 }
 
+/*
+ * The kernel emits the klp events itself (the native series of
+ * kernel/native/ adds them to the livepatch core): its own tracepoints
+ * have our events' names.  Ours would duplicate every event, and the
+ * kernel's come from where the core decides, without a probe per task.
+ */
+static bool kernel_has_klp_events(void)
+{
+	struct tp_lookup l = { .name = "klp_transition_init" };
+
+	for_each_kernel_tracepoint(tp_match, &l);
+	return l.tp;
+}
+
 static int kprobe_register(struct klpt_hook *h, const char *symbol)
 {
 	struct kprobe *kp = h->type == KLPT_HOOK_KPROBE ? &h->kp : &h->krp.kp;
@@ -451,6 +465,11 @@ static int __init klptrace_init(void)
 	BUILD_BUG_ON(KLP_UNDEFINED != KLP_TRACE_STATE_UNDEFINED);
 	BUILD_BUG_ON(KLP_UNPATCHED != KLP_TRACE_STATE_UNPATCHED);
 	BUILD_BUG_ON(KLP_PATCHED != KLP_TRACE_STATE_PATCHED);
+
+	if (kernel_has_klp_events()) {
+		pr_err("this kernel has the klp trace events itself (events/klp in tracefs): use them; klptrace.ko is not needed and does not load\n");
+		return -EEXIST;
+	}
 
 	syms = klpt_ksyms_init();
 

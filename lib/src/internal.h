@@ -655,6 +655,13 @@ struct klpt_source {
 	 */
 	int (*hooks)(struct klpt_source *src, struct klpt_hooks_state *st);
 	/*
+	 * A live source in the events mode whose klp events are the
+	 * kernel's own (the native series, kernel/native/): they were in
+	 * tracefs at open with no klptrace.ko loaded.  Nothing to poll:
+	 * hooks is NULL.
+	 */
+	bool native;
+	/*
 	 * A live source: enable the fallback's module events and say
 	 * KLPT_MODE_FALLBACK (on), or disable them and say
 	 * KLPT_MODE_EVENTS again (off).  The klp events stay enabled.

@@ -874,6 +874,34 @@ static int check_system(const struct klpt_session_opts *o,
 	return ret ? perm_err(-ret) : 0;
 }
 
+/*
+ * 1 if the klp events are the kernel's own (kernel/native/): in the
+ * events mode with no trace of klptrace.ko, neither its module
+ * directory (there from before its events are added to after they are
+ * gone) nor its /sys/kernel/klptrace.  0 if not, or a negative errno.
+ */
+static int native_events(struct live *l)
+{
+	static const char *const dirs[] = {
+		"sys/module/klptrace", "sys/kernel/klptrace",
+	};
+	char path[PATH_MAX];
+	size_t i;
+	int ret;
+
+	if (l->src.mode != KLPT_MODE_EVENTS)
+		return 0;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		ret = join(path, sizeof(path), l->root, dirs[i]);
+		if (ret)
+			return ret;
+		ret = is_dir(path);
+		if (ret != -ENOENT)
+			return ret == 0 || ret == -ENOTDIR ? 0 : perm_err(-ret);
+	}
+	return 1;
+}
+
 int klpt_live_open(const struct klpt_session_opts *opts,
 		   struct klpt_source **out)
 {
@@ -928,6 +956,13 @@ int klpt_live_open(const struct klpt_session_opts *opts,
 		goto fail;
 	l->src.mode = !(opts->flags & KLPT_F_FALLBACK) && !is_dir(path) ?
 		      KLPT_MODE_EVENTS : KLPT_MODE_FALLBACK;
+	ret = native_events(l);
+	if (ret < 0)
+		goto fail;
+	if (ret) {
+		l->src.native = true;
+		l->src.hooks = NULL;
+	}
 
 	ret = load_formats(tracing_dir, l->src.mode == KLPT_MODE_EVENTS,
 			   &l->src.tep);
