@@ -57,6 +57,9 @@
 # kernel/klptrace OUT=..., tests/run.sh does for every flavour); the
 # selftests scenario's test_klp_*.ko from build/kmod/KVER/selftests
 # (built here with make -C tests/selftests when that scenario runs).
+#   SELFTESTS_SRC        kernel tree of the selftests scenario's scripts and
+#                        test_klp_*.c [the tarball's, extracted by
+#                        tests/selftests]; the native flavour: its tree
 #   LIB_BUILD            libklptrace's build directory [<repo>/build/lib]:
 #                        klpt_watch and disable_wait for the image,
 #                        klpt_watch --replay for libmodel.py
@@ -141,8 +144,9 @@ export SELFTESTS_KO=${SELFTESTS_KO:-$kbuild/selftests}
 for s in "${scenarios[@]}"; do
 	if [ "$s" = selftests ]; then
 		mkdir -p "$build"
-		make -s -C "$root/tests/selftests" KVER="$KVER" KDIR="/lib/modules/$KVER/build" \
-			OUT="$SELFTESTS_KO" >"$build/selftests-build.log" 2>&1 ||
+		make -s -C "$root/tests/selftests" KVER="$KVER" KDIR="${KDIR:-/lib/modules/$KVER/build}" \
+			OUT="$SELFTESTS_KO" ${SELFTESTS_SRC:+TREE="$SELFTESTS_SRC"} \
+			>"$build/selftests-build.log" 2>&1 ||
 			{ echo "run.sh: building the selftest modules failed:" >&2; tail -n 20 "$build/selftests-build.log" >&2; }
 	fi
 done

@@ -141,9 +141,17 @@ have_module() {
 	[ -f "$KLPT_MODDIR/$1.ko" ]
 }
 
-# have_klptrace: true if klptrace.ko is in the image.
+# klpt_native: true if the kernel emits the klp events itself (the native
+# series, kernel/native/): they are in tracefs while klptrace.ko is not
+# loaded.  Such a kernel needs no klptrace.ko (which refuses to load there).
+klpt_native() {
+	[ -d "$KLPT_TRACING/events/klp" ] && [ ! -d /sys/module/klptrace ]
+}
+
+# have_klptrace: true if the klp events can be had: klptrace.ko is in the
+# image, or the kernel has them (klpt_native).
 have_klptrace() {
-	have_module klptrace
+	have_module klptrace || klpt_native
 }
 
 # need_modules NAME...: true if every /klpt/modules/NAME.ko is in the
@@ -151,6 +159,7 @@ have_klptrace() {
 need_modules() {
 	_klpt_missing=
 	for _klpt_m in "$@"; do
+		[ "$_klpt_m" = klptrace ] && klpt_native && continue
 		have_module "$_klpt_m" || _klpt_missing="$_klpt_missing $_klpt_m.ko"
 	done
 	[ -z "$_klpt_missing" ] && return 0
@@ -161,13 +170,16 @@ need_modules() {
 # load_klptrace [ARGS]: insmod klptrace.ko ARGS, then enable the klp and
 # module event systems in klpt_e2e (klp exists only once the module is
 # loaded), then start klpt_watch (watch_start).  Prints
-# /sys/kernel/klptrace/hooks when it exists.
+# /sys/kernel/klptrace/hooks when it exists.  On a kernel with the native
+# events (klpt_native) there is nothing to load: ARGS are ignored.
 # shellcheck disable=SC2120 # ARGS are optional
 load_klptrace() {
-	insmod "$KLPT_MODDIR/klptrace.ko" "$@" || {
+	if klpt_native; then
+		log "load_klptrace: the kernel has the klp events (native): no klptrace.ko"
+	elif ! insmod "$KLPT_MODDIR/klptrace.ko" "$@"; then
 		echo "load_klptrace: insmod klptrace.ko $* failed" >&2
 		return 1
-	}
+	fi
 	enable_events klp module || return 1
 	if [ -r /sys/kernel/klptrace/hooks ]; then
 		log "klptrace hooks:"
@@ -187,6 +199,8 @@ unload_klptrace() {
 	fi
 	events_sync "$KLPT_LOOP_TIMEOUT" || return 1
 	echo 0 >"$KLPT_INST/events/klp/enable" 2>/dev/null
+	# native events: nothing to remove
+	[ -d /sys/module/klptrace ] || return 0
 	rmmod klptrace
 }
 

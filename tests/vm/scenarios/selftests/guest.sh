@@ -24,6 +24,9 @@ fi
 grep -q ' /sys/kernel/debug ' /proc/mounts ||
 	mount -t debugfs debugfs /sys/kernel/debug || guest_fail "cannot mount debugfs"
 ln -sf /klpt/st/bin/stat /bin/stat
+# check_result's diff of a failed test reads bash's <(...) through /dev/fd
+# (udev's link, which devtmpfs lacks)
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 ST_PATH=/klpt/st/bin:$PATH
 
 # run_selftests RUN: every test-*.sh in order, as the kselftest runner
