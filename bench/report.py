@@ -65,8 +65,9 @@ def decode(build, out):
     w = {m: med([r["wall_s"] for r in runs.get(m, [])]) for _, m in rows}
     out.append(f"{int(n):,} synthetic events (mix: `build/bench/decode/gen.txt`), "
                "same page-cached files; median CPU time of the runs (the "
-               "process's own user + system time: other load on the machine "
-               "stretches wall time, shown for information).\n")
+               "process's user + system time and its children's: libklptrace's "
+               "replay may check a recording in a child first; other load on "
+               "the machine stretches wall time, shown for information).\n")
     out.append("| path | runs | median CPU s | events per CPU-s | ns/event | median wall s |")
     out.append("|---|---|---|---|---|---|")
     for name, m in rows:
@@ -78,7 +79,7 @@ def decode(build, out):
     out.append("|---|---|---|---|")
     if "tep" in runs:
         r = t["tep"] / t["klpt"]
-        out.append(f"| vs minimal libtraceevent loop | {r:.2f}x | >= 0.7x | {yes(r >= 0.7)} |")
+        out.append(f"| vs minimal libtraceevent loop | {r:.2f}x | >= 0.85x | {yes(r >= 0.85)} |")
     if "trace-cmd" in runs:
         r = t["trace-cmd"] / t["klpt"]
         out.append(f"| vs `trace-cmd report` | {r:.1f}x | >= 10x | {yes(r >= 10)} |")

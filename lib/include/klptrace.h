@@ -282,10 +282,13 @@ int klpt_session_open_live(const struct klpt_session_opts *opts,
  * Open a recording made by klpt_session_record() (a directory) or a
  * trace.dat of `trace-cmd record -e klp`.  Nothing is read from the
  * running system.  -EINVAL/-EBADMSG for a corrupt or foreign recording.
- * The recording is first read once in a child process, because
- * libtraceevent and libtracecmd can crash on corrupt files: such a
- * recording is -EBADMSG too (KLPT_REPLAY_NO_PROBE=1 in the environment
- * skips that read).  That read is bounded: -ETIMEDOUT after 60 s, and
+ * The recording is first opened in a child process (and a trace.dat
+ * read once to its end there), because libtraceevent and libtracecmd
+ * can crash on corrupt files: such a recording is -EBADMSG too
+ * (KLPT_REPLAY_NO_PROBE=1 in the environment skips that probe; a
+ * directory's pages and records are read by libklptrace's own checked
+ * code only, so its probe stops after the formats are parsed).  That
+ * probe is bounded: -ETIMEDOUT after 60 s, and
  * -EINTR if a signal is caught meanwhile (the child is killed and
  * reaped either way).  Only regular files are read (a FIFO, a device
  * or a link in the recording is -EBADMSG), and a recording whose pages

@@ -4,11 +4,14 @@
  *
  * klpt_decoder_new() looks every event we know up in the tep once, with
  * its fields, and builds a table from event id to decoder entry; a
- * record then costs a bounds check, a table lookup and a few
- * tep_read_number() calls.  libtraceevent does not sign-extend numbers
- * (from/to are s8 holding -1): we do, by field size and
- * TEP_FIELD_IS_SIGNED.  Nothing is read outside the record: the fixed
- * fields of an event are checked against rec->size once, and every
+ * record then costs a bounds check, a table lookup and a few reads of
+ * numbers.  The numbers are read here (rd_num(): a load and, for a
+ * foreign byte order, a swap), not with tep_read_number() and
+ * tep_data_type(), whose calls were a tenth of a replay's CPU time: so
+ * no libtraceevent code reads a record.  We sign-extend numbers
+ * (from/to are s8 holding -1) by field size and TEP_FIELD_IS_SIGNED,
+ * which libtraceevent does not.  Nothing is read outside the record: the
+ * fixed fields of an event are checked against rec->size once, and every
  * __data_loc string against its own offset and length.
  */
 #include <assert.h>
@@ -189,6 +192,8 @@ struct klpt_decoder {
 	int16_t *table;		/* event id -> index in known, -1 */
 	int table_len;
 	int hdr_size;		/* end of common_type */
+	int type_off, type_size;	/* common_type */
+	bool swap;		/* the records' byte order is not ours */
 	bool has_klp;
 	bool has_task_new;	/* klp_task_new is known */
 	bool fallback;
@@ -324,6 +329,8 @@ struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep)
 	if (!d)
 		return NULL;
 	d->tep = tep;
+	/* as tep_read_number() decides */
+	d->swap = tep_is_file_bigendian(tep) != tep_is_local_bigendian(tep);
 	for (i = 0; i < NDEFS; i++) {
 		struct known *k = &d->known[d->nknown];
 		struct tep_format_field *ct;
@@ -331,14 +338,21 @@ struct klpt_decoder *klpt_decoder_new(struct tep_handle *tep)
 		if (!find_event(d, &defs[i], k))
 			continue;
 		/*
-		 * tep_data_type() reads common_type without looking at
-		 * rec->size: remember where it ends to check first.
+		 * Every record starts with the same common header: an event
+		 * whose common_type is elsewhere is not one of the kernel's
+		 * (the first event we know sets where it is).
 		 */
 		ct = tep_find_common_field(k->event, "common_type");
-		if (!ct)
+		if (!ct || ct->offset < 0 || !field_ok(ct, K_NUM))
 			continue;
-		if (ct->offset + ct->size > d->hdr_size)
+		if (!d->nknown) {
+			d->type_off = ct->offset;
+			d->type_size = ct->size;
 			d->hdr_size = ct->offset + ct->size;
+		} else if (ct->offset != d->type_off ||
+			   ct->size != d->type_size) {
+			continue;
+		}
 		if (k->event->id > maxid)
 			maxid = k->event->id;
 		if (!strcmp(defs[i].sys, "klp"))
@@ -381,12 +395,35 @@ void klpt_decoder_set_fallback(struct klpt_decoder *d, bool fallback)
 		d->fallback = fallback;
 }
 
+/* An unsigned number of size 1, 2, 4 or 8 (field_ok()) at p. */
+static inline uint64_t rd_num(const struct klpt_decoder *d,
+			      const unsigned char *p, int size)
+{
+	uint16_t v2;
+	uint32_t v4;
+	uint64_t v8;
+
+	switch (size) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&v2, p, 2);
+		return d->swap ? __builtin_bswap16(v2) : v2;
+	case 4:
+		memcpy(&v4, p, 4);
+		return d->swap ? __builtin_bswap32(v4) : v4;
+	default:
+		memcpy(&v8, p, 8);
+		return d->swap ? __builtin_bswap64(v8) : v8;
+	}
+}
+
 /* A number field, sign-extended from its size when it is signed. */
 static int64_t num(const struct klpt_decoder *d, const struct known *k,
 		   enum fld i, const unsigned char *data)
 {
 	const struct tep_format_field *f = k->f[i];
-	uint64_t v = tep_read_number(d->tep, data + f->offset, f->size);
+	uint64_t v = rd_num(d, data + f->offset, f->size);
 	unsigned int bits = f->size * 8;
 
 	if ((f->flags & TEP_FIELD_IS_SIGNED) && bits < 64 &&
@@ -406,7 +443,7 @@ static const char *str(const struct klpt_decoder *d, const struct known *k,
 {
 	const struct tep_format_field *f = k->f[i];
 	const unsigned char *data = rec->data;
-	uint32_t loc = tep_read_number(d->tep, data + f->offset, 4);
+	uint32_t loc = (uint32_t)rd_num(d, data + f->offset, 4);
 	size_t off = loc & 0xffff, len = loc >> 16;
 
 	if (f->flags & TEP_FIELD_IS_RELATIVE)
@@ -415,7 +452,8 @@ static const char *str(const struct klpt_decoder *d, const struct known *k,
 		return "";
 	if (off + len > (size_t)rec->size)
 		return NULL;
-	if (!memchr(data + off, '\0', len))
+	/* the kernel's length counts the NUL (__string()): look there first */
+	if (data[off + len - 1] && !memchr(data + off, '\0', len))
 		return NULL;
 	return (const char *)data + off;
 }
@@ -535,7 +573,8 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 	const unsigned char *data;
 	const struct known *k;
 	const char *file;
-	int type, idx;
+	uint64_t id;
+	int idx;
 	int64_t v;
 
 	if (!d || !rec || !ev)
@@ -544,8 +583,9 @@ int klpt_decode(struct klpt_decoder *d, struct tep_record *rec,
 		return 0;
 	if (rec->size < d->hdr_size || !rec->data)
 		return klpt_err(EBADMSG);
-	type = tep_data_type(d->tep, rec);
-	if (type < 0 || type >= d->table_len || (idx = d->table[type]) < 0)
+	id = rd_num(d, (const unsigned char *)rec->data + d->type_off,
+		    d->type_size);
+	if (id >= (uint64_t)d->table_len || (idx = d->table[id]) < 0)
 		return 0;
 	k = &d->known[idx];
 	if (k->def->only == 2 && !d->fallback && d->has_task_new)

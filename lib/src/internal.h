@@ -626,6 +626,14 @@ struct klpt_source {
 	 */
 	bool no_exits;
 	/*
+	 * A replay whose records third-party code reads (libtracecmd for a
+	 * trace.dat): session.c's probe child reads them all before the
+	 * real open.  A recording directory's pages and records are read
+	 * by our code only (pages.c, decode.c); libtraceevent parses its
+	 * formats, at the open, which the probe covers either way.
+	 */
+	bool probe_records;
+	/*
 	 * Push whatever pages are available now into m without blocking.
 	 * Returns pages pushed, 0 if none now (for a replay: the end), or
 	 * a negative errno.

@@ -2,13 +2,18 @@
 /*
  * Per-CPU ring-buffer pages -> records in timestamp order.
  *
- * Every CPU has a FIFO of page copies and a kbuffer that walks the page
- * at its head.  klpt_merge_next() picks, among the current records of
- * all CPUs, the one with the smallest timestamp.  kbuffer decodes the
- * event headers (time extends, absolute time stamps, padding); this file
- * validates every page before kbuffer sees it, because kbuffer trusts
- * the page: a garbage commit or event length would make it read past
- * the page or loop forever.
+ * Every CPU has a FIFO of page copies and a cursor in the page at its
+ * head.  klpt_merge_next() picks, among the current records of all
+ * CPUs, the one with the smallest timestamp.  The event headers (time
+ * extends, absolute time stamps, padding: kernel/trace/ring_buffer.c)
+ * are decoded here, in two walks: check_page() validates a whole page
+ * once, when it is pushed (every event inside the committed data, every
+ * step forward; a page that fails is refused whole), and next_event()
+ * then walks the page it accepted without a bounds check per event.
+ * That is the libtraceevent kbuffer walk without its per-event library
+ * calls, which were a third of the replay's CPU time (bench/results).
+ * The queued copy is immutable, so what check_page() saw is what
+ * next_event() reads.
  *
  * A live source also sets a horizon: the time its last fill began.
  * Records at or after it are held back (klpt_merge_held()) until a later
@@ -45,29 +50,33 @@
 #define RB_MISSED_EVENTS	(1ull << 31)	/* events were dropped before */
 #define RB_MISSED_STORED	(1ull << 30)	/* ... and how many follows */
 
-/* Event header type_len values (kbuffer.h has them as KBUFFER_TYPE_*). */
+/* Event header type_len values (ring_buffer.h: RINGBUF_TYPE_*). */
 #define RB_TYPE_DATA_MAX	28
-
-/*
- * Zeroed bytes after every page copy: kbuffer may look at the word after
- * the last event header of a page (the length of a padding event) even
- * when the page was read short.
- */
-#define PAGE_SLACK		16
+#define RB_TYPE_PADDING		29
+#define RB_TYPE_TIME_EXTEND	30
+#define RB_TYPE_TIME_STAMP	31
+#define RB_DELTA_BITS		27	/* ring_buffer.c: TS_SHIFT */
+#define RB_DELTA_MASK		((1u << RB_DELTA_BITS) - 1)
+/* An absolute time stamp lacks the 5 MSB (ring_buffer.c: TS_MSB). */
+#define RB_TS_MSB		(0xf8ull << 56)
 
 struct page {
 	struct page *next;
-	size_t len;
+	size_t cap;		/* bytes data[] can hold */
+	unsigned int size;	/* committed bytes after the header */
 	uint64_t lost;		/* dropped before it, from its header */
-	unsigned char data[];	/* header + commit, then PAGE_SLACK zeros */
+	unsigned char data[];	/* the header, then the committed data */
 };
 
 struct cpu_queue {
 	struct page *head, *tail;
+	struct page *spare;	/* a popped page kept for the next push */
 	int npages;
-	struct kbuffer *kbuf;
-	bool loaded;		/* head is loaded into kbuf */
-	void *cur;		/* current event of the head page, or NULL */
+	bool loaded;		/* the cursor is in head */
+	unsigned int next;	/* offset in head's data of the next header */
+	const unsigned char *cur;	/* current event's payload, or NULL */
+	unsigned int cur_size;	/* its bytes (rounded up to 4) */
+	unsigned int cur_off;	/* its header's offset in the page */
 	unsigned long long ts;
 	uint64_t lost;		/* dropped before cur (UINT64_MAX: unknown) */
 	bool more;		/* more pages will be pushed (replay) */
@@ -114,10 +123,7 @@ static uint64_t rdlong(const struct klpt_merge *m, const unsigned char *p)
 
 struct klpt_merge *klpt_merge_new(struct tep_handle *tep, int ncpus)
 {
-	enum kbuffer_long_size lsize;
-	enum kbuffer_endian endian;
 	struct klpt_merge *m;
-	int i;
 
 	if (!tep || ncpus <= 0 || ncpus > 65536) {
 		errno = EINVAL;
@@ -149,20 +155,10 @@ struct klpt_merge *klpt_merge_new(struct tep_handle *tep, int ncpus)
 	if (m->long_size != 4 && m->long_size != 8)
 		m->long_size = 8;
 	m->data_off = 8 + m->long_size;
-	lsize = m->long_size == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4;
-	endian = m->big ? KBUFFER_ENDIAN_BIG : KBUFFER_ENDIAN_LITTLE;
-
-	for (i = 0; i < ncpus; i++) {
-		m->cpu[i].kbuf = kbuffer_alloc(lsize, endian);
-		if (!m->cpu[i].kbuf) {
-			klpt_merge_free(m);
-			errno = ENOMEM;
-			return NULL;
-		}
-	}
 	return m;
 }
 
+/* Done with the head page: keep it as the spare if there is none. */
 static void pop_page(struct cpu_queue *q)
 {
 	struct page *p = q->head;
@@ -175,7 +171,10 @@ static void pop_page(struct cpu_queue *q)
 	q->npages--;
 	q->loaded = false;
 	q->cur = NULL;
-	free(p);
+	if (!q->spare)
+		q->spare = p;
+	else
+		free(p);
 }
 
 void klpt_merge_free(struct klpt_merge *m)
@@ -187,7 +186,7 @@ void klpt_merge_free(struct klpt_merge *m)
 	for (i = 0; i < m->ncpus; i++) {
 		while (m->cpu[i].head)
 			pop_page(&m->cpu[i]);
-		kbuffer_free(m->cpu[i].kbuf);
+		free(m->cpu[i].spare);
 	}
 	free(m->cpu);
 	free(m);
@@ -203,9 +202,8 @@ static void add_lost(struct cpu_queue *q, uint64_t n)
 }
 
 /*
- * Walk the page the way kbuffer will (kbuffer-parse.c: translate_data)
- * and accept it only if every event lies inside the committed data and
- * every step moves forward.  Sets *size to the committed length, *lost
+ * Walk the page the way next_event() will and accept it only if every
+ * event lies inside the committed data and every step moves forward.  Sets *size to the committed length, *lost
  * to the dropped events the header announces, *events to the number of
  * data events.
  */
@@ -246,12 +244,13 @@ static int check_page(const struct klpt_merge *m, const unsigned char *page,
 		hdr = rd32(m, data + off);
 		type_len = m->big ? hdr >> 27 : hdr & 31;
 		switch (type_len) {
-		case KBUFFER_TYPE_PADDING:
+		case RB_TYPE_PADDING:
 			/*
-			 * kbuffer skips array[0] bytes after the header and
-			 * stops once that reaches the commit.  It keeps the
-			 * length in an int: a huge one would move it
-			 * backwards (an endless loop), so refuse it.
+			 * A discarded event: array[0] bytes after the header
+			 * (ring_buffer.c: rb_event_discard()); the walk stops
+			 * once that reaches the commit.  Refuse a length past
+			 * INT32_MAX, which no page can hold (kbuffer, which
+			 * walked these pages before, kept it in an int).
 			 */
 			if (*size - off == 4)
 				return 0;
@@ -264,8 +263,8 @@ static int check_page(const struct klpt_merge *m, const unsigned char *page,
 			if (next >= *size)
 				return 0;
 			break;
-		case KBUFFER_TYPE_TIME_EXTEND:
-		case KBUFFER_TYPE_TIME_STAMP:
+		case RB_TYPE_TIME_EXTEND:
+		case RB_TYPE_TIME_STAMP:
 			next = off + 8;
 			if (next > *size)
 				return -EBADMSG;
@@ -313,19 +312,25 @@ int klpt_merge_push(struct klpt_merge *m, int cpu, const void *page,
 		return 0;
 	/*
 	 * Keep only the header and the committed data: a live page is
-	 * mostly empty.  The slack covers the stored lost count kbuffer
-	 * reads after the data (we took it from the original already).
+	 * mostly empty (the stored lost count after the data was read
+	 * above).  The last page popped is reused when it is big enough:
+	 * a replay's pages are all of one size.
 	 */
 	len = m->data_off + size;
 	q = &m->cpu[cpu];
-	p = malloc(sizeof(*p) + len + PAGE_SLACK);
-	if (!p)
-		return klpt_err(ENOMEM);
+	if (q->spare && q->spare->cap >= len) {
+		p = q->spare;
+		q->spare = NULL;
+	} else {
+		p = malloc(sizeof(*p) + len);
+		if (!p)
+			return klpt_err(ENOMEM);
+		p->cap = len;
+	}
 	p->next = NULL;
-	p->len = len;
+	p->size = size;
 	p->lost = lost;
 	memcpy(p->data, page, len);
-	memset(p->data + len, 0, PAGE_SLACK);
 	if (q->tail)
 		q->tail->next = p;
 	else
@@ -348,21 +353,85 @@ int klpt_merge_queued(const struct klpt_merge *m, int cpu)
 	return m->cpu[cpu].npages;
 }
 
+/* An absolute time stamp's 5 MSB from the time before (rb_fix_abs_ts()). */
+static uint64_t fix_abs_ts(uint64_t abs, uint64_t before)
+{
+	if (before & RB_TS_MSB) {
+		abs |= before & RB_TS_MSB;
+		if (abs < before)
+			abs += 1ull << 59;
+	}
+	return abs;
+}
+
+/*
+ * Move q's cursor to the next data event of its head page (q->cur, or
+ * NULL at the end of the page), adding up the time deltas on the way.
+ * No bounds check: check_page() walked this page the same way and
+ * accepted it, so every header and length read here lies inside the
+ * committed data.  A padding event's delta counts, as in kbuffer.
+ */
+static void next_event(const struct klpt_merge *m, struct cpu_queue *q)
+{
+	const unsigned char *data = q->head->data + m->data_off;
+	unsigned int size = q->head->size;
+
+	q->cur = NULL;
+	while (q->next < size) {
+		unsigned int off = q->next;
+		uint32_t hdr = rd32(m, data + off);
+		uint32_t type_len = m->big ? hdr >> RB_DELTA_BITS : hdr & 31;
+		uint32_t delta = m->big ? hdr & RB_DELTA_MASK : hdr >> 5;
+
+		switch (type_len) {
+		case RB_TYPE_PADDING:
+			if (size - off < 8) {
+				q->next = size;
+				return;
+			}
+			q->ts += delta;
+			q->next = off + 4 + rd32(m, data + off + 4);
+			break;
+		case RB_TYPE_TIME_EXTEND:
+			q->ts += ((uint64_t)rd32(m, data + off + 4) <<
+				  RB_DELTA_BITS) + delta;
+			q->next = off + 8;
+			break;
+		case RB_TYPE_TIME_STAMP:
+			q->ts = fix_abs_ts(((uint64_t)rd32(m, data + off + 4) <<
+					    RB_DELTA_BITS) + delta, q->ts);
+			q->next = off + 8;
+			break;
+		case 0:
+			q->ts += delta;
+			q->cur_off = m->data_off + off;
+			q->cur = data + off + 8;
+			q->cur_size = (rd32(m, data + off + 4) - 4 + 3) & ~3u;
+			q->next = off + 8 + q->cur_size;
+			return;
+		default:
+			q->ts += delta;
+			q->cur_off = m->data_off + off;
+			q->cur = data + off + 4;
+			q->cur_size = type_len * 4;
+			q->next = off + 4 + q->cur_size;
+			return;
+		}
+	}
+}
+
 /* Make q->cur the CPU's next event, loading queued pages as needed. */
-static void prime(struct cpu_queue *q)
+static void prime(const struct klpt_merge *m, struct cpu_queue *q)
 {
 	while (!q->cur && q->head) {
 		if (!q->loaded) {
-			/* cannot fail: the page was checked */
-			if (kbuffer_load_subbuffer(q->kbuf, q->head->data)) {
-				pop_page(q);
-				continue;
-			}
 			q->loaded = true;
 			/* the page's lost count belongs to its first record */
 			if (q->head->lost)
 				add_lost(q, q->head->lost);
-			q->cur = kbuffer_read_event(q->kbuf, &q->ts);
+			q->ts = rd64(m, q->head->data);
+			q->next = 0;
+			next_event(m, q);
 		}
 		if (!q->cur)
 			pop_page(q);
@@ -370,11 +439,11 @@ static void prime(struct cpu_queue *q)
 }
 
 /* Step past the record returned last; drop its page when done. */
-static void advance(struct cpu_queue *q)
+static void advance(const struct klpt_merge *m, struct cpu_queue *q)
 {
 	if (!q->cur)
 		return;
-	q->cur = kbuffer_next_event(q->kbuf, &q->ts);
+	next_event(m, q);
 	if (!q->cur)
 		pop_page(q);
 }
@@ -391,13 +460,13 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 	m->held = false;
 	m->last_late = false;
 	if (m->last >= 0) {
-		advance(&m->cpu[m->last]);
+		advance(m, &m->cpu[m->last]);
 		m->last = -1;
 	}
 	for (i = 0; i < m->ncpus; i++) {
 		struct cpu_queue *q = &m->cpu[i];
 
-		prime(q);
+		prime(m, q);
 		if (!q->cur) {
 			/*
 			 * This CPU's next page is still to come: records of
@@ -434,10 +503,11 @@ struct tep_record *klpt_merge_next(struct klpt_merge *m, uint64_t *lost)
 
 	memset(&m->rec, 0, sizeof(m->rec));
 	m->rec.ts = best->ts;
-	m->rec.data = best->cur;
-	m->rec.size = kbuffer_event_size(best->kbuf);
-	m->rec.record_size = kbuffer_curr_size(best->kbuf);
-	m->rec.offset = kbuffer_curr_offset(best->kbuf);
+	m->rec.data = (void *)best->cur;
+	m->rec.size = best->cur_size;
+	m->rec.record_size = best->cur_size + (best->cur - best->head->data -
+					       best->cur_off);
+	m->rec.offset = best->cur_off;
 	m->rec.cpu = besti;
 	m->rec.missed_events = best->lost == UINT64_MAX ? -1 :
 			       (long long)best->lost;

@@ -769,6 +769,7 @@ static int open_tracedat(const char *path, struct replay *r)
 	if (!r->page || !r->done || !r->tcc)
 		return fail(ENOMEM, "out of memory");
 	src->fill = tc_fill;
+	src->probe_records = true;
 	return 0;
 }
 

@@ -82,6 +82,8 @@ struct klpt_session {
 	int epfd;		/* klpt_session_fd() */
 	int timerfd;		/* fallback polling, else -1 */
 	int kick;		/* eventfd: readable while records wait */
+	bool kicked;		/* kick is set: its counter is not 0 */
+	bool kick_want;		/* this process() call leaves it set */
 	/* The pending snapshot (see the top of this file), or NULL. */
 	struct klpt_truth *sync;
 	bool sync_owned;	/* ours to free (not the replay's) */
@@ -153,22 +155,29 @@ uint64_t klpt_session_now_ns(const struct klpt_session *s)
 
 /* ------------------------------------------------------ the event loop */
 
-static void kick_set(struct klpt_session *s)
+/*
+ * Make kick readable (on) or not.  Only we read or write it, so kicked
+ * says its state and only a change costs a syscall: a replay's
+ * process() calls (one a page or so) would otherwise clear and set it
+ * every time.
+ */
+static void kick(struct klpt_session *s, bool on)
 {
-	uint64_t one = 1;
+	uint64_t v = 1;
 
-	if (write(s->kick, &one, sizeof(one)) < 0) {
-		/* EAGAIN: the counter is at its maximum, i.e. set */
+	if (on == s->kicked)
+		return;
+	s->kicked = on;
+	if ((on ? write(s->kick, &v, sizeof(v)) :
+		  read(s->kick, &v, sizeof(v))) < 0) {
+		/* EAGAIN: at its maximum (set), or not set */
 	}
 }
 
-static void kick_clear(struct klpt_session *s)
+/* Records wait: kick stays readable after this process() call. */
+static void kick_set(struct klpt_session *s)
 {
-	uint64_t v;
-
-	if (read(s->kick, &v, sizeof(v)) < 0) {
-		/* EAGAIN: was not set */
-	}
+	s->kick_want = true;
 }
 
 static void hold(struct klpt_session *s, struct tep_record *rec,
@@ -644,13 +653,10 @@ static int hooks_check(struct klpt_session *s, int *n)
 	return lose(s, grew, changed || switched, n);
 }
 
-KLPT_API int klpt_session_process(struct klpt_session *s)
+static int process(struct klpt_session *s)
 {
 	int n = 0, ret;
 
-	if (!s)
-		return klpt_err(EINVAL);
-	kick_clear(s);
 	if (s->pinfo_again) {
 		s->pinfo_again = false;
 		pinfo_refresh(s);
@@ -689,6 +695,20 @@ KLPT_API int klpt_session_process(struct klpt_session *s)
 	if (ret > 0 || (s->mode == KLPT_MODE_REPLAY && n > 0))
 		kick_set(s);
 	return n;
+}
+
+KLPT_API int klpt_session_process(struct klpt_session *s)
+{
+	int ret, err;
+
+	if (!s)
+		return klpt_err(EINVAL);
+	s->kick_want = false;
+	ret = process(s);
+	err = errno;	/* process()'s, for a negative ret */
+	kick(s, s->kick_want);
+	errno = err;
+	return ret;
 }
 
 KLPT_API int klpt_session_poll(struct klpt_session *s, int timeout_ms)
@@ -898,9 +918,8 @@ static int session_new(const struct klpt_session_opts *o,
 		if (ret < 0)
 			goto fail;
 	}
-	if (s->held || klpt_merge_held(s->merge) ||
-	    s->mode == KLPT_MODE_REPLAY)
-		kick_set(s);
+	kick(s, s->held || klpt_merge_held(s->merge) ||
+	     s->mode == KLPT_MODE_REPLAY);
 	*out = s;
 	return 0;
 fail_errno:
@@ -949,12 +968,17 @@ KLPT_API int klpt_session_open_live(const struct klpt_session_opts *opts,
  * libtraceevent and libtracecmd trust the files they parse: a corrupt
  * format file or trace.dat can make them dereference NULL or read far
  * out of bounds (lib/fuzz found both, inside those libraries).  So a
- * replay is first read to its end in a child process; if the child dies
- * (a signal, or a sanitizer's exit), the recording is reported corrupt
- * (-EBADMSG) and the caller is never taken down.  The cost is a second
- * read of the recording.  KLPT_REPLAY_NO_PROBE=1 skips it (the fuzzers,
- * which want to see such crashes).  If no child can be made, the replay
- * goes on unprotected.
+ * replay is first opened in a child process, and a trace.dat read to
+ * its end there (libtracecmd reads its records: src->probe_records); if
+ * the child dies (a signal, or a sanitizer's exit), the recording is
+ * reported corrupt (-EBADMSG) and the caller is never taken down.  A
+ * recording directory's pages and records are read by our code alone,
+ * which checks them (pages.c, decode.c; fuzzed without the probe): its
+ * child stops after the open, where libtraceevent parses the formats,
+ * rather than cost a second read of the whole recording (it doubled a
+ * replay's CPU time).  KLPT_REPLAY_NO_PROBE=1 skips the probe (the
+ * fuzzers, which want to see such crashes).  If no child can be made,
+ * the replay goes on unprotected.
  *
  * The child is bounded: PROBE_SECONDS of wall time, then it is killed
  * (-ETIMEDOUT); a signal the caller catches meanwhile (klptop's SIGTERM)
@@ -1021,7 +1045,8 @@ static int probe_replay(const char *path)
 			ret = klpt_replay_open(path, &src);
 		if (!ret)
 			ret = session_new(&o, src, &s);
-		while (!ret && klpt_session_process(s) > 0)
+		while (!ret && src->probe_records &&
+		       klpt_session_process(s) > 0)
 			;
 		/* errors are the real open's to report: only a crash counts */
 		_exit(0);
