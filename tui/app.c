@@ -659,8 +659,12 @@ int top_app_poll(struct top_app *app, int timeout_ms)
 		ret = 1;
 	if (ret <= 0)
 		return ret;
-	/* and whatever came meanwhile */
-	ret += top_app_process(app, 50) > 0;
+	/*
+	 * and whatever came meanwhile, within the caller's time: a steady
+	 * stream would otherwise hold a -b frame back by the whole budget
+	 */
+	ret += top_app_process(app, timeout_ms >= 0 && timeout_ms < 50 ?
+				    timeout_ms : 50) > 0;
 	return ret;
 }
 

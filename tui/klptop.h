@@ -159,8 +159,9 @@ bool top_app_recording_ended(struct top_app *app, int ret);
 int top_app_process(struct top_app *app, int budget_ms);
 
 /*
- * Wait up to timeout_ms for session data (live) and process it; a replay
- * just processes.  Returns as top_app_process().
+ * Wait up to timeout_ms for session data (live) and process it, for at
+ * most timeout_ms (50 ms) more; a replay just processes.  Returns as
+ * top_app_process().
  */
 int top_app_poll(struct top_app *app, int timeout_ms);
 

@@ -439,7 +439,8 @@ static int serve_until(struct top_app *app, struct top_listen *ls,
 			continue;
 		top_listen_handle(ls, pfd + 1, n - 1);
 		if (pfd[0].revents) {
-			ret = top_app_process(app, 50);
+			/* not past the frame's time (50 ms at most) */
+			ret = top_app_process(app, timeout < 50 ? timeout : 50);
 			if (ret < 0)
 				return ret;
 		}
