@@ -57,10 +57,11 @@
  */
 #include <langinfo.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
-#include "klptop.h"
+#include "fields.h"
 
 static bool utf8_locale;
 
@@ -197,6 +198,11 @@ size_t top_text_fit(const char *s, int cols, int *used)
 	return (size_t)(p - (const unsigned char *)s);
 }
 
+const char *top_ellipsis(void)
+{
+	return utf8_locale ? "\xe2\x80\xa6" : "~";	/* U+2026 */
+}
+
 const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 			int max)
 {
@@ -206,9 +212,14 @@ const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 	top_esc_text(buf, size, s);
 	n = top_text_fit(buf, INT_MAX, &cols);
 	if (max > 1 && cols > max) {
+		/* an ellipsis where the charset has one (one column) */
+		const char *more = top_ellipsis();
+		size_t ml = strlen(more);
+
 		n = top_text_fit(buf, max - 1, &cols);
-		if (n + 1 < size) {
-			buf[n++] = '~';
+		if (n + ml < size) {
+			memcpy(buf + n, more, ml);
+			n += ml;
 			cols++;
 		}
 	}
@@ -219,52 +230,73 @@ const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 }
 
 /* \uXXXX, or a UTF-16 surrogate pair above U+FFFF (RFC 8259, 7). */
-static void json_u(FILE *f, uint32_t cp)
+static char *json_u(char *o, uint32_t cp)
 {
 	if (cp > 0xffff) {
 		cp -= 0x10000;
-		fprintf(f, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
-			0xdc00 + (cp & 0x3ff));
-	} else {
-		fprintf(f, "\\u%04x", cp);
+		return o + sprintf(o, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+				   0xdc00 + (cp & 0x3ff));
 	}
+	return o + sprintf(o, "\\u%04x", cp);
 }
 
-void top_esc_json(FILE *f, const char *s)
+/*
+ * The JSON string into o (6 bytes an input byte at most, and the quotes:
+ * a refused code point of n >= 2 bytes takes 6 * n at most, a 4-byte one
+ * 12).  Plain ASCII, what nearly every name is, goes through at once.
+ */
+char *top_put_json_str(char *o, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	fputc('"', f);
+	*o++ = '"';
 	while (*p) {
 		uint32_t cp;
 		int n;
 
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+			*o++ = (char)*p++;
+			continue;
+		}
 		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
+			*o++ = '\\';
+			*o++ = (char)*p++;
 			continue;
 		}
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			fputc(*p++, f);
+		if (*p < 0x80) {	/* C0 controls and DEL */
+			o += sprintf(o, "\\u%04x", *p++);
 			continue;
 		}
 		n = utf8_seq(p, &cp);
 		if (!n) {
-			fputs("\\ufffd", f);	/* not UTF-8: one byte */
+			memcpy(o, "\\ufffd", 6);	/* not UTF-8: one byte */
+			o += 6;
 			p++;
 		} else if (!cp_shown(cp, false)) {
-			json_u(f, cp);
+			o = json_u(o, cp);
 			p += n;
 		} else {
-			fwrite(p, 1, (size_t)n, f);
+			memcpy(o, p, (size_t)n);
+			o += n;
 			p += n;
 		}
 	}
-	fputc('"', f);
+	*o++ = '"';
+	return o;
+}
+
+void top_esc_json(FILE *f, const char *s)
+{
+	size_t need = strlen(s) * 6 + 3;
+	char small[1024], *buf = need <= sizeof(small) ? small : malloc(need);
+
+	if (!buf) {	/* out of memory: still valid JSON */
+		fputs("\"\"", f);
+		return;
+	}
+	fwrite(buf, 1, (size_t)(top_put_json_str(buf, s) - buf), f);
+	if (buf != small)
+		free(buf);
 }
 
 void top_esc_label(FILE *f, const char *s)

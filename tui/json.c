@@ -9,11 +9,21 @@
  *  "target":"patched","pass":N,"elapsed_s":F,"switched":N,"total":N,
  *  "pending":N,"signals":N,"forced":false,"freed":false,"released":false,
  *  "module":{"loaded":true,"refcnt":N},"verdict":"transition",
- *  "why":"...","blockers_total":N,"blockers":[{"pid":N,"tgid":N,
- *  "comm":"...","kthread":true,"state":"unpatched",
+ *  "why":"...","blockers_total":N,"blockers":[{"tgid":N,"tid":N,
+ *  "pid":N,"comm":"...","kthread":true,"state":"unpatched",
  *  "reason":"sleeping_in_func","function":"...","blocked_s":F,
  *  "checks":N}],"funcs":[{"object":"...","func":"...","sympos":N,
  *  "patched":true,"live":true,"runs":"...","switching":false}]}]}
+ *
+ * "kernel" is the recorded kernel in a replay (null when the recording
+ * does not say); a replay's frames have "replay_end", true once its last
+ * event is shown.
+ *
+ * --patch-details adds each patch's "details" (details.c).
+ *
+ * The keys, their order and their values are the field table's
+ * (fields.c: a field's JSON key, its json_put()); this file only walks
+ * it.  "pid" is the thread, as "tid" (klptop 0.1's key, kept).
  *
  * Unknown is null, never a guessed value: "pass", "signals", "elapsed_s"
  * of a transition the session joined under way; "target", "switched",
@@ -29,361 +39,251 @@
  * "phase" is "none", "init" (before klp_start_transition(): no task is
  * pending), "started" or "unknown"; "direction" is top_direction().
  *
- * "kernel" is the recorded kernel in a replay (null when the recording
- * does not say); a replay's frames have "replay_end", true once its last
- * event is shown.
- *
- * --patch-details adds each patch's "details" (details.c).
- *
  * --status --json is one such frame with "status" and "exit" after
  * "klptop", and each patch's "status" after its "name" (status.c).
  */
-#include <float.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "klptop.h"
+#include "fields.h"
 
-/* s needs no escaping: it can go out as it is, in one piece. */
-static bool json_plain(const char *s)
+/*
+ * A row type's JSON, compiled once from the table: per field the bytes
+ * before its value (a comma, an object's end or start, its "key":) and
+ * its writer.  A frame writes 10k blockers: walking the table's keys
+ * every time (nesting, lengths) cost more than the values.
+ */
+struct step {
+	char pre[48];
+	size_t len;
+	char *(*put)(char *p, const void *row);
+	bool (*has)(const void *row);
+};
+
+static struct plan {
+	int n;
+	struct step s[32];
+	bool close;		/* the last field is in an object: "}" */
+	size_t need;		/* a row's bytes at most */
+} plans[TOP_ROW__COUNT];
+
+static const struct plan *plan_of(enum top_row type)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct plan *pl = &plans[type];
+	const struct top_field *t;
+	const char *obj = NULL;
+	size_t objlen = 0;
+	int i, n;
 
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f)
-			return false;
+	if (pl->n)
+		return pl;
+	t = top_fields(type, &n);
+	for (i = 0; i < n && pl->n < 32; i++) {
+		struct step *st = &pl->s[pl->n];
+		const char *key = t[i].json, *dot;
+		int len = 0;
+
+		if (!key)
+			continue;
+		dot = strchr(key, '.');
+		if (obj && !(dot && (size_t)(dot - key) == objlen &&
+			     !strncmp(key, obj, objlen))) {
+			st->pre[len++] = '}';	/* the object ends */
+			obj = NULL;
+		}
+		if (pl->n)
+			st->pre[len++] = ',';
+		if (dot && !obj) {		/* an object starts */
+			obj = key;
+			objlen = (size_t)(dot - key);
+			len += snprintf(st->pre + len, sizeof(st->pre) - len,
+					"\"%.*s\":{", (int)objlen, key);
+		}
+		len += snprintf(st->pre + len, sizeof(st->pre) - len,
+				"\"%s\":", dot ? dot + 1 : key);
+		st->len = (size_t)len;
+		st->put = t[i].json_put;
+		st->has = t[i].has;
+		pl->need += st->len + TOP_FIELD_JSON_MAX;
+		pl->n++;
 	}
-	return true;
-}
-
-static const char *bool_s(bool b)
-{
-	return b ? "true" : "false";
-}
-
-static const char *tri_s(int v)
-{
-	return v > 0 ? "true" : v == 0 ? "false" : "null";
-}
-
-/* A count, or null if unknown, into buf. */
-static const char *count_s(char *buf, size_t size, unsigned int n)
-{
-	if (n == KLPT_UNKNOWN_COUNT)
-		snprintf(buf, size, "null");
-	else
-		snprintf(buf, size, "%u", n);
-	return buf;
-}
-
-static const char *phase_s(int phase)
-{
-	switch (phase) {
-	case KLPT_PHASE_INIT:
-		return "init";
-	case KLPT_PHASE_STARTED:
-		return "started";
-	case KLPT_PHASE_UNKNOWN:
-		return "unknown";
-	}
-	return "none";
+	pl->close = obj != NULL;
+	pl->need += 8;
+	return pl;
 }
 
 /*
- * The blocker fast path below formats into a buffer by hand: a frame can
- * list 10k blockers, and fprintf's format parsing was most of --json's
- * time at that scale (bench/, benchmark 5).  The bytes are the same as
- * fprintf's.
+ * lead (at most 2 bytes), the fields of row (of the table's row type)
+ * as "key":value pairs with after (raw JSON, or NULL) once the first one
+ * is out, then tail (at most 2 bytes).  Returns the end, NULL on -ENOMEM.
  */
-static char *put_s(char *p, const char *s)
+static char *fields(struct top_buf *b, char *p, const char *lead,
+		    enum top_row type, const void *row, const char *after,
+		    const char *tail)
 {
-	size_t n = strlen(s);
+	const struct plan *pl = plan_of(type);
+	int i;
 
+	b->len = (size_t)(p - b->p);
+	p = top_buf_reserve(b, pl->need + (after ? strlen(after) : 0));
+	if (!p)
+		return NULL;
+	while (*lead)
+		*p++ = *lead++;
+	for (i = 0; i < pl->n; i++) {
+		/* (never the first key, nor one of an object: fields.c) */
+		if (pl->s[i].has && !pl->s[i].has(row))
+			continue;
+		memcpy(p, pl->s[i].pre, pl->s[i].len);
+		p = pl->s[i].put(p + pl->s[i].len, row);
+		if (!i && after)
+			p = top_put_s(p, after);
+	}
+	if (pl->close)
+		*p++ = '}';
+	while (*tail)
+		*p++ = *tail++;
+	return p;
+}
+
+/* s (at most n bytes) at p, room made: the new end, NULL on -ENOMEM. */
+static char *put(struct top_buf *b, char *p, const char *s, size_t n)
+{
+	b->len = (size_t)(p - b->p);
+	p = top_buf_reserve(b, n);
+	if (!p)
+		return NULL;
 	memcpy(p, s, n);
 	return p + n;
 }
 
-static char *put_u(char *p, unsigned long long v)
-{
-	char t[24];
-	int n = 0;
+#define PUT(s) do {					\
+		p = put(b, p, s, sizeof(s) - 1);	\
+		if (!p)					\
+			return NULL;			\
+	} while (0)
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = t[--n];
+/* --patch-details: the patch's page (details.c) at p. */
+static char *details(struct top_buf *b, char *p, const struct top_app *app,
+		     const struct top_patch *pa)
+{
+	struct top_details d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	if (top_details_build(&d, app, pa))
+		fputs(",\"details\":null", m);
+	else
+		top_details_json(m, &d);
+	top_details_free(&d);
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	p = put(b, p, buf, len);
+	free(buf);
 	return p;
 }
 
-static char *put_d(char *p, long long v)
-{
-	if (v < 0) {
-		*p++ = '-';
-		return put_u(p, 0ull - (unsigned long long)v);
-	}
-	return put_u(p, (unsigned long long)v);
-}
-
 /*
- * "%.3f" of x.  printf rounds x's exact binary value, ties to even: with
- * 60+ bits of long double mantissa, x * 1000 is exact (53 + 7 bits), so
- * its integer part and the comparison of the rest with 0.5 are exact
- * too.  Elsewhere (or for odd values) snprintf does it.
+ * One patch's object; status: --status's word for it, or NULL; app: its
+ * page too (--patch-details), or NULL.
  */
-static char *put_f3(char *p, double x)
+static char *patch(struct top_buf *b, char *p, const struct top_patch *pa,
+		   const char *status, const struct top_app *app)
 {
-#if LDBL_MANT_DIG >= 60
-	if (x >= 0 && x < 1e15) {
-		long double y = (long double)x * 1000;
-		unsigned long long k = (unsigned long long)y;
-		long double rest = y - (long double)k;
-
-		if (rest > 0.5L || (rest == 0.5L && (k & 1)))
-			k++;
-		p = put_u(p, k / 1000);
-		*p++ = '.';
-		*p++ = (char)('0' + k / 100 % 10);
-		*p++ = (char)('0' + k / 10 % 10);
-		*p++ = (char)('0' + k % 10);
-		return p;
-	}
-#endif
-	return p + sprintf(p, "%.3f", x);
-}
-
-/*
- * "checks" and "blocked_s" are the kernel's (the task's whole history in
- * this transition) or null; "checks_since_open" and
- * "blocked_s_since_open" are what this session saw: the same when it saw
- * the whole history, lower bounds when it joined under way (see
- * klpt_task_checks_exact()); blocked_s_since_open is null if it saw no
- * blocked check.
- */
-static bool blocked_exact(const struct top_blocker *b)
-{
-	return b->checks_known && b->first_blocked_ns;
-}
-
-static void blocker(FILE *f, const struct top_blocker *b)
-{
-	/* the fields' lengths are bounded: 16 + 64 + names + numbers */
-	char buf[512], *p = buf;
-
-	if (json_plain(b->comm) && json_plain(b->func) &&
-	    strlen(top_state_name(b->state)) < 64 &&
-	    strlen(top_reason_key(b->reason)) < 64) {
-		p = put_s(p, "{\"pid\":");
-		p = put_d(p, b->pid);
-		p = put_s(p, ",\"tgid\":");
-		p = put_d(p, b->tgid);
-		p = put_s(p, ",\"comm\":\"");
-		p = put_s(p, b->comm);
-		p = put_s(p, "\",\"kthread\":");
-		p = put_s(p, tri_s(b->kthread));
-		p = put_s(p, ",\"state\":\"");
-		p = put_s(p, top_state_name(b->state));
-		p = put_s(p, "\",\"reason\":\"");
-		p = put_s(p, top_reason_key(b->reason));
-		p = put_s(p, "\",\"function\":\"");
-		p = put_s(p, b->func);
-		p = put_s(p, "\",\"blocked_s\":");
-		if (blocked_exact(b))
-			p = put_f3(p, (double)b->blocked_ns / 1e9);
-		else
-			p = put_s(p, "null");
-		p = put_s(p, ",\"blocked_s_since_open\":");
-		if (b->first_blocked_ns)
-			p = put_f3(p, (double)b->blocked_ns / 1e9);
-		else
-			p = put_s(p, "null");
-		p = put_s(p, ",\"checks\":");
-		if (b->checks_known)
-			p = put_u(p, b->checks);
-		else
-			p = put_s(p, "null");
-		p = put_s(p, ",\"checks_since_open\":");
-		p = put_u(p, b->checks);
-		*p++ = '}';
-		fwrite(buf, 1, (size_t)(p - buf), f);
-		return;
-	}
-	fprintf(f, "{\"pid\":%d,\"tgid\":%d,\"comm\":", b->pid, b->tgid);
-	top_esc_json(f, b->comm);
-	fprintf(f, ",\"kthread\":%s,\"state\":\"%s\",\"reason\":\"%s\","
-		"\"function\":", tri_s(b->kthread), top_state_name(b->state),
-		top_reason_key(b->reason));
-	top_esc_json(f, b->func);
-	if (blocked_exact(b))
-		fprintf(f, ",\"blocked_s\":%.3f",
-			(double)b->blocked_ns / 1e9);
-	else
-		fputs(",\"blocked_s\":null", f);
-	if (b->first_blocked_ns)
-		fprintf(f, ",\"blocked_s_since_open\":%.3f",
-			(double)b->blocked_ns / 1e9);
-	else
-		fputs(",\"blocked_s_since_open\":null", f);
-	if (b->checks_known)
-		fprintf(f, ",\"checks\":%u", b->checks);
-	else
-		fputs(",\"checks\":null", f);
-	fprintf(f, ",\"checks_since_open\":%u}", b->checks);
-}
-
-/*
- * ,"funcs": null (not known), or per function "object", "func",
- * "sympos", "patched" (its object's), "live" (this patch's version
- * runs), "runs" (whose version runs: "" the original), "switching"
- * (that patch is in transition); "live" and "runs" null when unknown.
- */
-static void funcs(FILE *f, const struct top_patch *p)
-{
+	char after[64];
 	int i;
 
-	if (p->nfuncs < 0) {
-		fputs(",\"funcs\":null", f);
-		return;
-	}
-	fputs(",\"funcs\":[", f);
-	for (i = 0; i < p->nfuncs; i++) {
-		const struct top_func *fn = &p->funcs[i];
-
-		fputs(i ? ",{\"object\":" : "{\"object\":", f);
-		top_esc_json(f, fn->object);
-		fputs(",\"func\":", f);
-		top_esc_json(f, fn->name);
-		fprintf(f, ",\"sympos\":%lu,\"patched\":%s,\"live\":%s,"
-			"\"runs\":", fn->sympos, bool_s(fn->patched),
-			fn->known ? bool_s(fn->live) : "null");
-		if (fn->known)
-			top_esc_json(f, fn->runs);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"switching\":%s}", bool_s(fn->switching));
-	}
-	fputc(']', f);
-}
-
-/*
- * status: --status's word for the patch, or NULL (a plain frame);
- * app: its page too (--patch-details, details.c), or NULL.
- */
-static void patch(FILE *f, const struct top_patch *p, const char *status,
-		  const struct top_app *app)
-{
-	bool dir_known = !p->transition || p->phase != KLPT_PHASE_UNKNOWN;
-	char target[32], pass[16], signals[16], elapsed[32], switched[16];
-	char pending[16], btotal[16], refcnt[16], at_least[16];
-	int i;
-
-	if (p->transition && !dir_known)
-		snprintf(target, sizeof(target), "null");
-	else
-		snprintf(target, sizeof(target), "\"%s\"",
-			 top_state_name(p->target));
-	if (p->transition && !p->elapsed_ns)
-		snprintf(elapsed, sizeof(elapsed), "null");
-	else
-		snprintf(elapsed, sizeof(elapsed), "%.3f",
-			 (double)p->elapsed_ns / 1e9);
-	/* with tasks of unknown state, switched is only a lower bound */
-	count_s(switched, sizeof(switched),
-		dir_known && !p->unknown ? p->switched : KLPT_UNKNOWN_COUNT);
-	count_s(at_least, sizeof(at_least),
-		dir_known ? p->switched : KLPT_UNKNOWN_COUNT);
-	count_s(pending, sizeof(pending),
-		dir_known ? p->pending : KLPT_UNKNOWN_COUNT);
-	if (dir_known)
-		snprintf(btotal, sizeof(btotal), "%d", p->nblockers_all);
-	else
-		snprintf(btotal, sizeof(btotal), "null");
-	if (p->refcnt >= 0)
-		snprintf(refcnt, sizeof(refcnt), "%d", p->refcnt);
-	else
-		snprintf(refcnt, sizeof(refcnt), "null");
-	fputs("{\"name\":", f);
-	top_esc_json(f, p->name);
 	if (status)
-		fprintf(f, ",\"status\":\"%s\"", status);
-	fprintf(f, ",\"enabled\":%s,\"transition\":%s,\"direction\":\"%s\","
-		"\"phase\":\"%s\",\"target\":%s,\"pass\":%s,\"elapsed_s\":%s,"
-		"\"switched\":%s,\"switched_at_least\":%s,\"state_unknown\":%u,"
-		"\"total\":%u,\"pending\":%s,\"signals\":%s,"
-		"\"forced\":%s,\"freed\":%s,\"released\":%s,"
-		"\"module\":{\"loaded\":%s,\"refcnt\":%s},\"verdict\":\"%s\","
-		"\"why\":", bool_s(p->enabled), bool_s(p->transition),
-		top_direction(p), phase_s(p->phase), target,
-		count_s(pass, sizeof(pass), p->pass), elapsed, switched,
-		at_least, p->unknown, p->total, pending, count_s(signals, sizeof(signals),
-					   p->signals),
-		p->forced_known ? bool_s(p->forced) : "null", bool_s(p->freed),
-		bool_s(p->released), bool_s(p->module_loaded), refcnt,
-		klpt_verdict_name(p->verdict));
-	top_esc_json(f, p->verdict == KLPT_READY ? "" : p->why);
-	fprintf(f, ",\"blockers_total\":%s,\"blockers\":[", btotal);
-	for (i = 0; i < p->nblockers; i++) {
-		if (i)
-			fputc(',', f);
-		blocker(f, &p->blockers[i]);
+		snprintf(after, sizeof(after), ",\"status\":\"%s\"", status);
+	p = fields(b, p, "{", TOP_ROW_PATCH, pa, status ? after : NULL, "");
+	if (!p)
+		return NULL;
+	PUT(",\"blockers\":[");
+	for (i = 0; i < pa->nblockers; i++) {
+		p = fields(b, p, i ? ",{" : "{", TOP_ROW_BLOCKER,
+			   &pa->blockers[i], NULL, "}");
+		if (!p)
+			return NULL;
 	}
-	fputs("]", f);
-	funcs(f, p);
+	PUT("]");
+	if (pa->nfuncs < 0) {
+		PUT(",\"funcs\":null");
+	} else {
+		PUT(",\"funcs\":[");
+		for (i = 0; i < pa->nfuncs; i++) {
+			p = fields(b, p, i ? ",{" : "{", TOP_ROW_FUNC,
+				   &pa->funcs[i], NULL, "}");
+			if (!p)
+				return NULL;
+		}
+		PUT("]");
+	}
 	if (app) {
-		struct top_details d;
-
-		if (top_details_build(&d, app, p))
-			fputs(",\"details\":null", f);
-		else
-			top_details_json(f, &d);
-		top_details_free(&d);
+		p = details(b, p, app, pa);
+		if (!p)
+			return NULL;
 	}
-	fputs("}", f);
+	PUT("}");
+	return p;
 }
 
 /* all, row: --status's (see top_json_status()), or row NULL. */
-static void frame(FILE *f, const struct top_view *v,
-		  const struct top_app *app, enum top_status all,
-		  const enum top_status *row)
+static int frame(struct top_buf *b, const struct top_view *v,
+		 const struct top_app *app, enum top_status all,
+		 const enum top_status *row)
 {
+	struct top_frame_ctx ctx = { v, app };
+	char after[96], *p;
 	int i;
 
-	fputs("{\"klptop\":1", f);
+	b->len = 0;
+	p = top_buf_reserve(b, 1);
+	if (!p)
+		return -ENOMEM;
 	if (row)
-		fprintf(f, ",\"status\":\"%s\",\"exit\":%d",
-			top_status_name(all), top_status_exit(all));
-	fprintf(f, ",\"ts_ns\":%llu,\"mode\":\"%s\",\"kernel\":",
-		(unsigned long long)v->now, top_mode_name(v->mode));
-	if (top_app_kernel(app)[0])	/* a replay's may be unknown */
-		top_esc_json(f, top_app_kernel(app));
-	else
-		fputs("null", f);
-	if (top_app_is_replay(app))
-		fprintf(f, ",\"replay_end\":%s",
-			top_app_ended(app) ? "true" : "false");
-	fprintf(f, ",\"events\":%llu,\"lost\":%llu,\"tasks\":%d,"
-		"\"patches\":[", (unsigned long long)v->events,
-		(unsigned long long)v->lost, v->ntasks);
-	for (i = 0; i < v->npatches; i++) {
+		snprintf(after, sizeof(after), ",\"status\":\"%s\",\"exit\":%d",
+			 top_status_name(all), top_status_exit(all));
+	p = fields(b, p, "{", TOP_ROW_FRAME, &ctx, row ? after : NULL, "");
+	if (!p)
+		return -ENOMEM;
+	p = put(b, p, ",\"patches\":[", 12);
+	for (i = 0; p && i < v->npatches; i++) {
 		if (i)
-			fputc(',', f);
-		patch(f, &v->patches[i],
-		      row ? top_status_name(row[i]) : NULL,
-		      v->details ? app : NULL);
+			p = put(b, p, ",", 1);
+		if (p)
+			p = patch(b, p, &v->patches[i],
+				  row ? top_status_name(row[i]) : NULL,
+				  v->details ? app : NULL);
 	}
-	fputs("]}\n", f);
-	fflush(f);
+	if (p)
+		p = put(b, p, "]}\n", 3);
+	if (!p)
+		return -ENOMEM;
+	b->len = (size_t)(p - b->p);
+	return 0;
 }
 
-void top_json_frame(FILE *f, const struct top_view *v,
-		    const struct top_app *app)
+int top_json_frame(struct top_buf *b, const struct top_view *v,
+		   const struct top_app *app)
 {
-	frame(f, v, app, TOP_STATUS_OK, NULL);
+	return frame(b, v, app, TOP_STATUS_OK, NULL);
 }
 
-void top_json_status(FILE *f, const struct top_view *v,
-		     const struct top_app *app, enum top_status all,
-		     const enum top_status *row)
+int top_json_status(FILE *f, const struct top_view *v,
+		    const struct top_app *app, enum top_status all,
+		    const enum top_status *row)
 {
-	frame(f, v, app, all, row);
+	struct top_buf b = { NULL, 0, 0 };
+	int ret = frame(&b, v, app, all, row);
+
+	if (!ret)
+		fwrite(b.p, 1, b.len, f);
+	top_buf_free(&b);
+	return ret;
 }

@@ -340,7 +340,7 @@ static int key_unload(struct ui *ui)
 	}
 	if (p->verdict != KLPT_READY) {
 		ui_message(ui, true, "%s cannot be unloaded: %s: %s", p->name,
-			   ui_verdict_label(p->verdict), p->why);
+			   top_verdict_label(p->verdict), p->why);
 		return UI_REDRAW;
 	}
 	snprintf(name, sizeof(name), "%s", p->name);

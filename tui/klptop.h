@@ -11,6 +11,8 @@
  *              objects, history and blockers; its -b and JSON lines
  *   text.c     batch frames (-b), also the scripted flow's lines
  *   json.c     NDJSON frames (--json)
+ *   fields.c   the table of every output field: its names on the screen,
+ *              in -b and JSON, its help, width and formats (fields.h)
  *   screen.c   the ncurses interface (ui.h: with panel.c, keymap.c and
  *              term.c): panels, keys, dialogs
  *   script.c   --disable PATCH --wait-unload [--unload], --force PATCH
@@ -71,10 +73,12 @@ enum top_on_stall {
 /* Blocker sort keys, in the order the 's' key cycles through them. */
 enum top_sort {
 	TOP_SORT_BLOCKED,	/* longest blocked first */
-	TOP_SORT_PID,
+	TOP_SORT_PID,		/* the process (tgid), then the thread */
 	TOP_SORT_COMM,
 	TOP_SORT_CHECKS,
 	TOP_SORT_REASON,
+	TOP_SORT_TID,
+	TOP_SORT_FUNCTION,
 	TOP_SORT__COUNT,
 };
 
@@ -352,6 +356,7 @@ void top_view_free(struct top_view *v);
 /* A task as a blocker row (also the task details' BLOCKED, CHECKS). */
 void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
 		      uint64_t now);
+/* The key of the column a sort is by (-s KEY): fields.c. */
 const char *top_sort_name(enum top_sort s);
 /*
  * Unknown shows as "?" everywhere (null in JSON): a count
@@ -510,12 +515,14 @@ const char *top_esc_text(char *buf, size_t size, const char *s);
  */
 size_t top_text_fit(const char *s, int cols, int *used);
 /*
- * s escaped for a column of the screen or -b: cut to max columns with a
- * '~' to show it was cut (max > 1; 0: never cut), then padded with
+ * s escaped for a column of the screen or -b: cut to max columns with an
+ * ellipsis to show it was cut (max > 1; 0: never cut), then padded with
  * spaces to w columns (printf's %-*s counts bytes, not columns).
  */
 const char *top_esc_col(char *buf, size_t size, const char *s, int w,
 			int max);
+/* "…" (U+2026) in a UTF-8 locale, else "~": one column either way. */
+const char *top_ellipsis(void);
 /*
  * s as a Prometheus label value, quotes excluded: \\ \" \n escaped,
  * other controls and bytes that are not UTF-8 as U+FFFD.
@@ -538,9 +545,11 @@ void top_text_frame(FILE *f, const struct top_view *v,
 
 /* ---------------------------------------------------------------- json.c */
 
-/* One NDJSON line for v. */
-void top_json_frame(FILE *f, const struct top_view *v,
-		    const struct top_app *app);
+struct top_buf;
+
+/* One NDJSON line for v, into b (emptied first).  0 or -ENOMEM. */
+int top_json_frame(struct top_buf *b, const struct top_view *v,
+		   const struct top_app *app);
 
 /* ------------------------------------------------------------- status.c */
 
@@ -568,9 +577,9 @@ int top_status_exit(enum top_status st);
  * line) with "status" and "exit" (all) and each patch's "status" (row,
  * one per v->patches).
  */
-void top_json_status(FILE *f, const struct top_view *v,
-		     const struct top_app *app, enum top_status all,
-		     const enum top_status *row);
+int top_json_status(FILE *f, const struct top_view *v,
+		    const struct top_app *app, enum top_status all,
+		    const enum top_status *row);
 
 int top_status_run(const struct top_config *cfg, struct top_app *app);
 

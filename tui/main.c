@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "klptop.h"
+#include "fields.h"
 
 #ifndef KLPTOP_VERSION
 #define KLPTOP_VERSION "0.1.0"
@@ -44,7 +44,7 @@ static const char usage[] =
 "    klptop --load MODULE.ko [--wait-complete] [--timeout SECS]\n"
 "           [--on-stall=report|disable|disable-unload] [--stall-after SECS]\n"
 "    klptop --status [-p PATCH] [--json] [--fallback]\n"
-"    klptop -h | -V\n"
+"    klptop -h | -V | --list-fields\n"
 "\n"
 "DESCRIPTION\n"
 "    Shows the kernel's livepatches as they go through their lifecycle:\n"
@@ -55,10 +55,11 @@ static const char usage[] =
 "    its code, the transition, the free work, the kobject release, module\n"
 "    references, or a forced transition (never unloadable).\n"
 "\n"
-"    The blocker panel lists the tasks the transition waits for: pid,\n"
-"    thread group, command, kernel thread or not, why the last stack\n"
-"    check failed (running, sleeping in a patched function, unreliable\n"
-"    stack), the function, for how long and how many checks.\n"
+"    The blocker panel lists the tasks the transition waits for: the\n"
+"    process (PID) and thread (TID), command, kernel thread or not, why\n"
+"    the last stack check failed (running, sleeping in a patched\n"
+"    function, unreliable stack), the function, for how long and how\n"
+"    many checks.  Every column, -b column and JSON key: FIELDS below.\n"
 "\n"
 "    For every patch, -b and --json list the functions it patches (from\n"
 "    /sys/kernel/livepatch/PATCH/OBJECT/FUNCTION,SYMPOS) and whose version\n"
@@ -115,8 +116,9 @@ static const char usage[] =
 "    -j, --json          NDJSON frames on standard output\n"
 "    -p, --patch PATCH   show only PATCH (as in /sys/kernel/livepatch, or\n"
 "                        its module once that directory is gone: below)\n"
-"    -s, --sort KEY      blockers by KEY: blocked (default), pid, comm,\n"
-"                        checks, reason\n"
+"    -s, --sort KEY      blockers by the column KEY (FIELDS): blocked\n"
+"                        (default), pid, tid, command, reason, function,\n"
+"                        checks\n"
 "    -r, --reverse       reverse the sort\n"
 "    --readonly          never act (d, f, u are refused); automatic when\n"
 "                        not root\n"
@@ -137,6 +139,9 @@ static const char usage[] =
 "                        (only that; numeric ADDR, 127.0.0.1 if only a\n"
 "                        PORT is given, [::1]:PORT for IPv6)\n"
 "    -h, --help          this help;  -V, --version: the version\n"
+"    --list-fields       the FIELDS table below, a line per field, tab\n"
+"                        separated: row, key, screen, -b, JSON, unit,\n"
+"                        sort, help\n"
 "\n"
 "  Scripted flow\n"
 "    --disable PATCH     disable PATCH: write 0 to its enabled file\n"
@@ -281,7 +286,10 @@ static const char usage[] =
 "                 Home and End the start and the end, g a time (seconds\n"
 "                 from the start, as the event log shows them): a jump\n"
 "                 back replays from the start\n"
-"\n"
+"\n";
+
+/* FIELDS (fields.c) comes between the two halves. */
+static const char usage_tail[] =
 "EXIT STATUS\n"
 "    0     quit, or the scripted flow ended ready/unloaded (or the\n"
 "          module went: unloaded by someone else meanwhile); --status:\n"
@@ -367,21 +375,6 @@ static int parse_double(const char *arg, double min, double max, double *v)
 	*v = strtod(arg, &end);
 	return errno || end == arg || *end || !isfinite(*v) || *v < min ||
 	       *v > max ? -1 : 0;
-}
-
-static int parse_sort(const char *arg, enum top_sort *s)
-{
-	static const char *const keys[] = {
-		"blocked", "pid", "comm", "checks", "reason",
-	};
-	int i;
-
-	for (i = 0; i < TOP_SORT__COUNT; i++)
-		if (!strcmp(arg, keys[i])) {
-			*s = i;
-			return 0;
-		}
-	return -1;
 }
 
 static void on_stop(int sig)
@@ -486,19 +479,23 @@ static int wait_frame(struct top_app *app, double delay_s,
  */
 static int write_frame(const struct top_config *cfg, const struct top_view *v,
 		       const struct top_app *app, const struct sinks *sk,
-		       uint64_t *io_ns)
+		       struct top_buf *jb, uint64_t *io_ns)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
+	FILE *m;
 	int ret;
 
+	/* JSON: a buffer kept from frame to frame (2 MB at 10k blockers) */
+	if (cfg->output == TOP_OUT_JSON) {
+		ret = top_json_frame(jb, v, app);
+		return ret ? ret : top_out_write(jb->p, jb->len);
+	}
+	m = open_memstream(&buf, &len);
 	if (!m)
 		return -ENOMEM;
 	if (cfg->output == TOP_OUT_METRICS)
 		top_metrics_frame(m, v, app, cfg->root);
-	else if (cfg->output == TOP_OUT_JSON)
-		top_json_frame(m, v, app);
 	else
 		top_text_frame(m, v, app);
 	if (fclose(m)) {
@@ -549,8 +546,8 @@ static int std_fds(void)
 }
 
 /* -b, --json, metrics: frames until -n, a signal, or a replay's end. */
-static int run_frames(const struct top_config *cfg, struct top_app *app,
-		      const struct sinks *sk)
+static int frames(const struct top_config *cfg, struct top_app *app,
+		  const struct sinks *sk, struct top_buf *jb)
 {
 	long frame;
 	int ret;
@@ -575,7 +572,7 @@ static int run_frames(const struct top_config *cfg, struct top_app *app,
 		}
 		v.details = cfg->patch_details;
 		t1 = top_mono_ns();
-		ret = write_frame(cfg, &v, app, sk, &io_ns);
+		ret = write_frame(cfg, &v, app, sk, jb, &io_ns);
 		top_framelog_frame(app, t1 - t0, top_mono_ns() - t1, io_ns,
 				   v.ntasks);
 		top_view_free(&v);
@@ -611,6 +608,16 @@ static int run_frames(const struct top_config *cfg, struct top_app *app,
 fail:
 	fprintf(stderr, PROG ": reading events: %s\n", strerror(-ret));
 	return TOP_EXIT_ERROR;
+}
+
+static int run_frames(const struct top_config *cfg, struct top_app *app,
+		      const struct sinks *sk)
+{
+	struct top_buf jb = { NULL, 0, 0 };
+	int ret = frames(cfg, app, sk, &jb);
+
+	top_buf_free(&jb);
+	return ret;
 }
 
 /*
@@ -661,6 +668,7 @@ enum {
 	OPT_TRACEFS, OPT_ROOT, OPT_OPENMETRICS, OPT_LISTEN, OPT_LOAD,
 	OPT_WAIT_COMPLETE, OPT_ON_STALL, OPT_STALL_AFTER, OPT_STATUS,
 	OPT_PATCH_DETAILS,
+	OPT_LIST_FIELDS,
 };
 
 static int parse_on_stall(const char *arg, enum top_on_stall *p)
@@ -754,6 +762,7 @@ int main(int argc, char **argv)
 		{ "stall-after", required_argument, NULL, OPT_STALL_AFTER },
 		{ "status", no_argument, NULL, OPT_STATUS },
 		{ "patch-details", no_argument, NULL, OPT_PATCH_DETAILS },
+		{ "list-fields", no_argument, NULL, OPT_LIST_FIELDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_config cfg = {
@@ -805,7 +814,7 @@ int main(int argc, char **argv)
 			cfg.patch = optarg;
 			break;
 		case 's':
-			if (parse_sort(optarg, &cfg.sort)) {
+			if (top_sort_parse(optarg, &cfg.sort)) {
 				usage_error("unknown sort key", optarg);
 				return TOP_EXIT_ERROR;
 			}
@@ -818,6 +827,11 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			top_fields_help(stdout);
+			fputs(usage_tail, stdout);
+			return TOP_EXIT_OK;
+		case OPT_LIST_FIELDS:
+			top_fields_list(stdout);
 			return TOP_EXIT_OK;
 		case 'V':
 			printf(PROG " %s (libklptrace %s)\n", KLPTOP_VERSION,

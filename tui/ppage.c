@@ -54,7 +54,7 @@ static void page_make(struct ui *ui)
 			top_fmt_count(pass, sizeof(pass), p->pass), elapsed,
 			switched, top_forced_word(p),
 			top_fmt_refcnt(refcnt, sizeof(refcnt), p));
-		fprintf(f, "unload: %s: %s\n", ui_verdict_label(p->verdict),
+		fprintf(f, "unload: %s: %s\n", top_verdict_label(p->verdict),
 			p->verdict == KLPT_READY ? "rmmod is safe now" :
 			p->why);
 		top_details_text(f, &d, p, base, true);

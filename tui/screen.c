@@ -39,7 +39,8 @@
 /*
  * Write text at (y, x), cut to the screen; pads to width w if w > 0.
  * Every string on the screen comes this way: escaped (esc.c), so a name
- * can neither move the cursor nor break the row, and cut by columns.
+ * can neither move the cursor nor break the row, and cut by columns,
+ * with an ellipsis where it was cut.
  */
 void ui_put(struct ui *ui, int y, int x, int w, attr_t attr,
 		const char *fmt, ...)
@@ -58,35 +59,18 @@ void ui_put(struct ui *ui, int y, int x, int w, attr_t attr,
 	if (w > max)
 		w = max;
 	len = top_text_fit(buf, w > 0 ? w : max, &cols);
+	if (buf[len] && (w > 0 ? w : max) > 1) {
+		/* cut: the last column says so */
+		len = top_text_fit(buf, (w > 0 ? w : max) - 1, &cols);
+		snprintf(buf + len, sizeof(buf) - len, "%s", top_ellipsis());
+		len = strlen(buf);
+		cols++;
+	}
 	attron((int)attr);
 	mvaddnstr(y, x, buf, (int)len);
 	for (; w > 0 && cols < w; cols++)
 		addch(' ');
 	attroff((int)attr);
-}
-
-const char *ui_verdict_label(enum klpt_verdict v)
-{
-	switch (v) {
-	case KLPT_READY:
-		return "READY";
-	case KLPT_HOLD_ENABLED:
-		return "ENABLED";
-	case KLPT_HOLD_TASKS:
-		return "TASKS";
-	case KLPT_HOLD_TRANSITION:
-		return "TRANSITION";
-	case KLPT_HOLD_NOT_FREED:
-		return "NOT FREED";
-	case KLPT_HOLD_NOT_RELEASED:
-		return "NOT RELEASED";
-	case KLPT_HOLD_REFS:
-		return "REFS";
-	case KLPT_HOLD_FORCED:
-		return "FORCED";
-	default:
-		return "UNKNOWN";
-	}
 }
 
 const struct top_patch *ui_selected_patch(const struct ui *ui)
@@ -161,66 +145,45 @@ static void draw_header(struct ui *ui)
 	       ui->cfg->patch ? "  [-p]" : "");
 }
 
-/* "[####  ] 85/86" in w columns. */
-static void progress(char *buf, size_t size, const struct top_patch *p,
-		     int w)
+/*
+ * A row of a panel's columns (fields.c: the table's screen columns,
+ * sized to their content), row NULL: their headers.  Each column is
+ * drawn at its place, so a name cut with an ellipsis never moves the
+ * next column; unload: the attribute of the UNLOAD column.
+ */
+static void columns(struct ui *ui, int y, const struct top_cols *c,
+		    const void *row, attr_t attr, attr_t unload)
 {
-	char count[32], bar[40];
-	int i, bw, fill;
+	char buf[1024], out[1100];
+	int i, x = 0;
 
-	if (!p->transition || !p->total || p->phase == KLPT_PHASE_UNKNOWN) {
-		top_fmt_switched(buf, size, p);
-		return;
-	}
-	top_fmt_switched(count, sizeof(count), p);
-	bw = w - (int)strlen(count) - 3;
-	if (bw < 3) {
-		snprintf(count, sizeof(count), "%s%u%%",
-			 p->unknown ? ">=" : "", p->switched * 100 / p->total);
-		bw = w - (int)strlen(count) - 3;
-	}
-	if (bw < 1) {
-		snprintf(buf, size, "%s", count);
-		return;
-	}
-	if (bw > (int)sizeof(bar) - 1)
-		bw = sizeof(bar) - 1;
-	fill = (int)((uint64_t)p->switched * bw / p->total);
-	for (i = 0; i < bw; i++)
-		bar[i] = i < fill ? '#' : '.';
-	bar[bw] = '\0';
-	snprintf(buf, size, "[%s] %s", bar, count);
-}
+	for (i = 0; i < c->n && x < ui->cols; i++) {
+		const struct top_field *f = c->f[i];
+		const char *v = row ? f->text(row, TOP_STYLE_SCREEN, c->w[i], buf,
+					      sizeof(buf)) : f->header;
+		int used;
 
-/* The PATCH column: what the other columns leave, within 14..32. */
-static int patch_name_width(const struct ui *ui)
-{
-	int w = ui->cols - 66;
-
-	return w < 14 ? 14 : w > 32 ? 32 : w;
+		top_esc_col(out, sizeof(out), v, 0, c->w[i]);
+		top_text_fit(out, 1 << 20, &used);
+		if (x)
+			ui_put(ui, y, x - 1, 1, attr, " ");
+		ui_put(ui, y, x, c->w[i], row && !strcmp(f->key, "unload") ?
+		       unload : attr, "%*s%s", f->flags & TOP_FIELD_RIGHT &&
+		       used < c->w[i] ? c->w[i] - used : 0, "", out);
+		x += c->w[i] + 1;
+	}
+	/* the rest of a highlighted row */
+	if (x - 1 < ui->cols && attr != A_NORMAL)
+		ui_put(ui, y, x - 1, ui->cols - x + 1, attr, "%s", "");
 }
 
 static void patch_row(struct ui *ui, int idx, int y, bool sel)
 {
 	const struct top_patch *p = &ui->view.patches[idx];
-	char elapsed[16], ref[16], bar[80], pass[16], sig[16], b1[128];
 	attr_t attr = sel ? ui_attr(ui, C_SELECTED) : A_NORMAL;
-	int namew = patch_name_width(ui);
 
-	top_fmt_elapsed(elapsed, sizeof(elapsed), p);
-	top_fmt_refcnt(ref, sizeof(ref), p);
-	progress(bar, sizeof(bar), p, 14);
-	ui_put(ui, y, 0, ui->cols - 13, attr,
-	       "%s %c %-10s %4s %7s %-14s %3s %s %3s ",
-	       top_esc_col(b1, sizeof(b1), p->name, namew, namew),
-	       p->enabled ? '1' : '0',
-	       top_direction(p), top_fmt_count(pass, sizeof(pass), p->pass),
-	       elapsed, bar, top_fmt_count(sig, sizeof(sig), p->signals),
-	       top_forced_flag(p), ref);
-	ui_put(ui, y, ui->cols - 13, 13,
-	       sel ? attr : ui_attr(ui, p->verdict == KLPT_READY ?
-				    C_READY : C_HOLD),
-	       "%s", ui_verdict_label(p->verdict));
+	columns(ui, y, &ui->pcols, p, attr, sel ? attr :
+		ui_attr(ui, p->verdict == KLPT_READY ? C_READY : C_HOLD));
 }
 
 /* Patch panel: title row, rows, then the verdict line; returns next y. */
@@ -229,11 +192,12 @@ static int draw_patches(struct ui *ui, int y)
 	const struct top_patch *p = ui_selected_patch(ui);
 	char b2[64];
 
-	ui_put(ui, y++, 0, ui->cols,
-	       ui_attr(ui, ui->focus == FOCUS_PATCHES ? C_TITLE : C_HEADER),
-	       "%-*s E %-10s %4s %7s %-14s %3s F %3s %s",
-	       patch_name_width(ui), "PATCH", "STATE", "PASS", "ELAPSED",
-	       "SWITCHED", "SIG", "REF", "UNLOAD");
+	top_cols_fit(&ui->pcols, TOP_ROW_PATCH, ui->view.patches,
+		     ui->view.npatches, sizeof(*ui->view.patches), ui->cols);
+	ui_put(ui, y, 0, ui->cols, ui_attr(ui, ui->focus == FOCUS_PATCHES ?
+					  C_TITLE : C_HEADER), "%s", "");
+	columns(ui, y++, &ui->pcols, NULL, ui_attr(ui, ui->focus ==
+		FOCUS_PATCHES ? C_TITLE : C_HEADER), 0);
 	if (!ui->view.npatches)
 		ui_put(ui, y, 1, 0, ui_attr(ui, C_DIM), "no livepatch loaded%s",
 		       ui->cfg->patch ? " (or none named as -p says)" : "");
@@ -248,31 +212,14 @@ static int draw_patches(struct ui *ui, int y)
 	return y + 1;
 }
 
-/* The FUNCTION column: what the other columns leave, at least 8. */
-static int func_width(const struct ui *ui)
-{
-	return ui->cols - 62 < 8 ? 8 : ui->cols - 62;
-}
-
 static void blocker_row(struct ui *ui, int idx, int y, bool sel)
 {
 	const struct top_blocker *b = &ui_selected_patch(ui)->blockers[idx];
-	char b1[1024], b2[32];	/* b1 padded to funcw (as ui_put()'s) */
-	char blocked[16], checks[16];
-	int funcw = func_width(ui);
 
 	sel = sel && ui->focus == FOCUS_BLOCKERS;
-	top_fmt_blocked(blocked, sizeof(blocked), b);
-	top_fmt_checks(checks, sizeof(checks), b);
-	ui_put(ui, y, 0, ui->cols, sel ? ui_attr(ui, C_SELECTED) :
-	       b->reason == KLPT_REASON_NONE ? ui_attr(ui, C_DIM) :
-	       A_NORMAL, "%7d %7d %s %s %-10s %s %7s %6s", b->tgid,
-	       b->pid, top_esc_col(b2, sizeof(b2), b->comm, 15, 0),
-	       top_kthread_flag(b->kthread),
-	       top_reason_column(b->reason),
-	       top_esc_col(b1, sizeof(b1), b->func[0] ? b->func : "-",
-			   funcw, funcw),
-	       blocked, checks);
+	columns(ui, y, &ui->bcols, b, sel ? ui_attr(ui, C_SELECTED) :
+		b->reason == KLPT_REASON_NONE ? ui_attr(ui, C_DIM) : A_NORMAL,
+		0);
 }
 
 /* Title, column heads, then the panel's rows; returns the next y. */
@@ -296,9 +243,17 @@ static int draw_blockers(struct ui *ui, int y)
 		       ui->filter[0] ? "  filter: \"" : "", ui->filter,
 		       ui->filter[0] ? "\"" : "");
 	y++;
-	ui_put(ui, y++, 0, ui->cols, A_BOLD,
-	       "%7s %7s %-15s K %-10s %-*s %7s %6s", "PID", "TID", "COMMAND",
-	       "REASON", func_width(ui), "FUNCTION", "BLOCKED", "CHECKS");
+	/* the columns fit what the panel shows */
+	panel_fit(panel);
+	if (p && p->transition && panel->top < p->nblockers)
+		top_cols_fit(&ui->bcols, TOP_ROW_BLOCKER,
+			     p->blockers + panel->top,
+			     p->nblockers - panel->top < panel->rows ?
+			     p->nblockers - panel->top : panel->rows,
+			     sizeof(*p->blockers), ui->cols);
+	else
+		top_cols_fit(&ui->bcols, TOP_ROW_BLOCKER, NULL, 0, 0, ui->cols);
+	columns(ui, y++, &ui->bcols, NULL, A_BOLD, 0);
 	if (!p || !p->transition || panel->rows <= 0)
 		return y + (panel->rows > 0 ? panel->rows : 0);
 	if (!p->nblockers)
@@ -547,9 +502,19 @@ static void draw(struct ui *ui)
 	ui->panel[FOCUS_PATCHES].rows = prows;
 	y = draw_patches(ui, 2);
 	avail -= prows + 2;
-	lrows = ui->show_log ? avail / 3 : 0;
-	if (ui->show_log && lrows < 4)
-		lrows = avail >= 8 ? 4 : 0;
+	/*
+	 * The blockers get the rows they fill (title and heads, a row
+	 * each, or one saying why none), the event log the rest, 4 rows
+	 * with its title at least: no blank rows while events scroll off.
+	 */
+	lrows = 0;
+	if (ui->show_log && avail >= 8) {
+		const struct top_patch *p = ui_selected_patch(ui);
+		int want = 2 + (p && p->transition ?
+				(p->nblockers ? p->nblockers : 1) : 0);
+
+		lrows = avail - want > 4 ? avail - want : 4;
+	}
 	ui->panel[FOCUS_BLOCKERS].rows = avail - lrows - 2;
 	ui->panel[FOCUS_LOG].rows = lrows - 1;
 	blockers_y = y;

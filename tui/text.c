@@ -4,23 +4,28 @@
  * after the other with a blank line between them, like top -b.  Lines
  * are stable in shape so that scripts (and the tests) can read them:
  *
- *   klptop HH:MM:SS  kernel K  MODE  events N  lost N  tasks N
+ *   klptop HH:MM:SS  kernel K  mode M  events N  lost N  tasks N
  *     (a replay: +SECONDS from its start, K the recorded kernel or
  *     unknown, and "  end" once its last event is shown)
- *   PATCH ... header
- *   NAME ENABLED STATE PASS ELAPSED SWITCHED SIGNALS FORCED REFCNT VERDICT
+ *   PATCH ENABLED STATE PASS ELAPSED SWITCHED SIGNALS FORCED REFCNT UNLOAD
+ *   NAME ...
  *     unload: VERDICT: WHY
  *     funcs: ?                      (not known to the session), or per function:
  *     func OBJECT/FUNCTION,SYMPOS live yes|no|? runs PATCH|-|?[ switching]
  *     details: ...                 (--patch-details: details.c)
  *     blockers: N of M tasks not switched (K shown)
- *       PID TGID COMM KT REASON FUNCTION BLOCKED CHECKS
+ *       PID TID COMMAND K REASON FUNCTION BLOCKED CHECKS
  *       ...
+ *
+ * The columns, their names, widths and values are the field table's
+ * (fields.c): PID the process, TID the thread, as on the screen.  Names
+ * are never cut (a script reads them whole): a long one shifts the rest
+ * of its row.
  */
 #include <string.h>
 #include <time.h>
 
-#include "klptop.h"
+#include "fields.h"
 
 /* Blocker rows per patch in a batch frame: the rest is counted. */
 #define TEXT_MAX_BLOCKERS 50
@@ -28,7 +33,10 @@
 static void header(FILE *f, const struct top_view *v,
 		   const struct top_app *app)
 {
-	char when[32], kernel[256];
+	struct top_frame_ctx ctx = { v, app };
+	const struct top_field *t;
+	char when[32], buf[256];
+	int i, n;
 
 	if (top_app_is_replay(app)) {
 		uint64_t start = top_app_replay_start(app);
@@ -37,35 +45,61 @@ static void header(FILE *f, const struct top_view *v,
 
 		snprintf(when, sizeof(when), "+%.3fs", at);
 	} else {
-		time_t t = time(NULL);
+		time_t tm_now = time(NULL);
 		struct tm tm;
 
 		strftime(when, sizeof(when), "%H:%M:%S",
-			 localtime_r(&t, &tm));
+			 localtime_r(&tm_now, &tm));
 	}
-	fprintf(f, "klptop %s  kernel %s  mode %s  events %llu  lost %llu  "
-		"tasks %d%s\n", when,
-		top_app_kernel(app)[0] ? top_esc_text(kernel, sizeof(kernel),
-						       top_app_kernel(app)) :
-		"unknown",
-		top_mode_name(v->mode), (unsigned long long)v->events,
-		(unsigned long long)v->lost, v->ntasks,
-		top_app_ended(app) ? "  end" : "");
+	fprintf(f, "klptop %s", when);
+	t = top_fields(TOP_ROW_FRAME, &n);
+	for (i = 0; i < n; i++)
+		if (t[i].flags & TOP_FIELD_BATCH)
+			fprintf(f, "  %s %s", t[i].batch,
+				top_esc_text(buf, sizeof(buf),
+					     t[i].text(&ctx, TOP_STYLE_BATCH, 0,
+						       buf, sizeof(buf))));
+	fputs(top_app_ended(app) ? "  end\n" : "\n", f);
 }
 
-static void blocker_row(FILE *f, const struct top_blocker *b)
+/*
+ * A row of -b's columns of a row type (row NULL: their headers), after
+ * indent: each value escaped, padded to the column's width (right-aligned
+ * ones on the left), never cut.
+ */
+static void columns(FILE *f, const char *indent, enum top_row type,
+		    const void *row)
 {
-	char blocked[16], checks[16], comm[32], func[sizeof(b->func) + 24];
+	const struct top_field *t;
+	char buf[1024], out[1100];
+	bool first = true;
+	int i, n;
 
-	top_fmt_blocked(blocked, sizeof(blocked), b);
-	top_fmt_checks(checks, sizeof(checks), b);
-	/* escaped, padded by columns: a UTF-8 name keeps the columns */
-	fprintf(f, "    %7d %7d %s %-2s %-24s %s %7s %6s\n", b->pid,
-		b->tgid, top_esc_col(comm, sizeof(comm), b->comm, 16, 0),
-		top_kthread_flag(b->kthread), top_reason_text(b->reason),
-		top_esc_col(func, sizeof(func), b->func[0] ? b->func : "-",
-			    24, 0),
-		blocked, checks);
+	fputs(indent, f);
+	t = top_fields(type, &n);
+	for (i = 0; i < n; i++) {
+		const char *v;
+		int used;
+
+		if (!(t[i].flags & TOP_FIELD_BATCH))
+			continue;
+		v = row ? t[i].text(row, TOP_STYLE_BATCH, 0, buf, sizeof(buf)) :
+		    t[i].batch;
+		top_esc_text(out, sizeof(out), v);
+		top_text_fit(out, 1 << 20, &used);
+		if (!first)
+			fputc(' ', f);
+		first = false;
+		if (t[i].flags & TOP_FIELD_RIGHT)
+			fprintf(f, "%*s%s", t[i].bw > used ? t[i].bw - used : 0,
+				"", out);
+		else if (t[i].bw)
+			fprintf(f, "%s%*s", out, t[i].bw > used ?
+				t[i].bw - used : 0, "");
+		else
+			fputs(out, f);
+	}
+	fputc('\n', f);
 }
 
 /*
@@ -118,30 +152,14 @@ void top_text_frame(FILE *f, const struct top_view *v,
 	int i, j;
 
 	header(f, v, app);
-	fprintf(f, "%-24s %-7s %-10s %4s %7s %13s %7s %6s %6s %s\n", "PATCH",
-		"ENABLED", "STATE", "PASS", "ELAPSED", "SWITCHED", "SIGNALS",
-		"FORCED", "REFCNT", "VERDICT");
+	columns(f, "", TOP_ROW_PATCH, NULL);
 	if (!v->npatches)
 		fprintf(f, "(no livepatch loaded)\n");
 	for (i = 0; i < v->npatches; i++) {
 		const struct top_patch *p = &v->patches[i];
-		char elapsed[16], switched[32] = "-", refcnt[16];
-		char pass[16], signals[16], name[sizeof(p->name) + 24];
 		char why[sizeof(p->why)];
 
-		top_fmt_elapsed(elapsed, sizeof(elapsed), p);
-		top_fmt_switched(switched, sizeof(switched), p);
-		top_fmt_refcnt(refcnt, sizeof(refcnt), p);
-		fprintf(f, "%s %-7d %-10s %4s %7s %13s %7s %-6s %6s %s\n",
-			top_esc_col(name, sizeof(name), p->name, 24, 0),
-			p->enabled,
-			top_direction(p),
-			top_fmt_count(pass, sizeof(pass), p->pass),
-			elapsed, switched,
-			top_fmt_count(signals, sizeof(signals), p->signals),
-			top_forced_word(p),
-			refcnt,
-			klpt_verdict_name(p->verdict));
+		columns(f, "", TOP_ROW_PATCH, p);
 		fprintf(f, "  unload: %s: %s\n", klpt_verdict_name(p->verdict),
 			p->verdict == KLPT_READY ? "rmmod is safe now" :
 			top_esc_text(why, sizeof(why), p->why));
@@ -163,11 +181,9 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			TEXT_MAX_BLOCKERS);
 		if (!p->nblockers)
 			continue;
-		fprintf(f, "    %7s %7s %-16s %-2s %-24s %-24s %7s %6s\n", "PID",
-			"TGID", "COMM", "KT", "REASON", "FUNCTION", "BLOCKED",
-			"CHECKS");
+		columns(f, "    ", TOP_ROW_BLOCKER, NULL);
 		for (j = 0; j < p->nblockers && j < TEXT_MAX_BLOCKERS; j++)
-			blocker_row(f, &p->blockers[j]);
+			columns(f, "    ", TOP_ROW_BLOCKER, &p->blockers[j]);
 	}
 	fputc('\n', f);
 	fflush(f);

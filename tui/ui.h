@@ -16,7 +16,7 @@
 
 #include <curses.h>
 
-#include "klptop.h"
+#include "fields.h"
 
 #define UI_MIN_COLS 64
 #define UI_MIN_ROWS 16
@@ -81,6 +81,8 @@ struct ui {
 	int rows, cols;
 	enum focus focus;
 	struct panel panel[FOCUS__COUNT];	/* by focus */
+	/* the patches' and blockers' columns, sized at the last draw */
+	struct top_cols pcols, bcols;
 	enum overlay overlay;
 	enum prompt prompt;
 	char input[256];		/* a typed name, filter or path */
@@ -136,7 +138,6 @@ void ui_put(struct ui *ui, int y, int x, int w, attr_t attr,
 /* The message line's text (what the last key did). */
 void ui_message(struct ui *ui, bool warn, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *ui_verdict_label(enum klpt_verdict v);
 const struct top_patch *ui_selected_patch(const struct ui *ui);
 const struct top_blocker *ui_selected_blocker(const struct ui *ui);
 /* After a move: remember what is selected now, across rebuilds. */

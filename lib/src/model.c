@@ -2688,19 +2688,24 @@ static void why_enabled(struct why *w, const struct klpt_model *m,
 {
 	const struct klpt_patch *q = patch_in_transition(m);
 
-	why_add(w, "patch %s is enabled%s: disable it first", p->name,
+	/* the action first: a narrow terminal keeps it (issue 13) */
+	why_add(w, "disable it first");
+	if (q && q != p) {
+		why_add(w, ", once the transition of %s completes (the "
+			"kernel runs one at a time", q->name);
+		/*
+		 * klp_try_complete_transition(): only a replace's enable
+		 * frees others
+		 */
+		if (q->target == KLPT_PATCHED)
+			why_add(w, "; if %s is an atomic replace, it frees %s "
+				"without a disable", q->name, p->name);
+		why_add(w, ")");
+	}
+	why_add(w, ": patch %s is enabled%s", p->name,
 		!p->in_transition ? "" :
 		!p->begun ? " (a transition is starting)" :
 		" (patching transition in progress)");
-	if (!q || q == p)
-		return;
-	why_add(w, ", once the transition of %s completes (the kernel runs "
-		"one at a time", q->name);
-	/* klp_try_complete_transition(): only a replace's enable frees others */
-	if (q->target == KLPT_PATCHED)
-		why_add(w, "; if %s is an atomic replace, it frees %s without "
-			"a disable", q->name, p->name);
-	why_add(w, ")");
 }
 
 /*

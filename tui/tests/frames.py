@@ -19,9 +19,10 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
                                   "patched"}]}},
      "events": int, "lost": int, "mode": str}
 
-In the batch text the thread id is PID and the thread group TGID; the
-JSON says pid and tgid: both become "tid" (the thread) and "pid" (its
-group) here, as the screen shows them.  Unknown ("?" in the text, null in
+PID is the process (the thread group) and TID the thread everywhere
+(klptop --list-fields): the batch text's PID and TID columns, the JSON's
+"tgid" and "tid" ("pid", the thread in klptop 0.1's JSON, is checked to
+equal "tid").  Unknown ("?" in the text, null in
 JSON) is None: also "forced" (True, False or None), a blocker's "kthread"
 and its "checks".  A count the session saw only in part (">=N" in the
 text; null and a *_at_least or *_since_open field in JSON) is None, its
@@ -120,7 +121,7 @@ def parse_text(text):
         if m and patch is not None:
             func = m.group(6).strip()
             patch["blockers"].append({
-                "tid": int(m.group(1)), "pid": int(m.group(2)),
+                "pid": int(m.group(1)), "tid": int(m.group(2)),
                 "comm": m.group(3).rstrip(),
                 "kthread": KTHREAD[m.group(4)],
                 "reason": REASONS.get(m.group(5).strip(), "?"),
@@ -130,6 +131,17 @@ def parse_text(text):
             continue
         raise ValueError("unexpected klptop batch line: %r" % line)
     return frames
+
+
+def _tid(b):
+    """A JSON blocker's thread: "tid", which the old key "pid" repeats
+    (klptop 0.1 had only "pid")."""
+    if "tid" not in b:
+        return b["pid"]
+    if b["pid"] != b["tid"]:
+        raise ValueError("JSON blocker pid %r is not its tid %r"
+                         % (b["pid"], b["tid"]))
+    return b["tid"]
 
 
 def parse_json(text):
@@ -156,7 +168,7 @@ def parse_json(text):
                 "verdict": p["verdict"], "why": p["why"],
                 "blockers_total": p["blockers_total"]
                 if p["transition"] else None,
-                "blockers": [{"tid": b["pid"], "pid": b["tgid"],
+                "blockers": [{"tid": _tid(b), "pid": b["tgid"],
                               "comm": b["comm"], "kthread": b["kthread"],
                               "reason": b["reason"], "function": b["function"],
                               "checks": b["checks"],

@@ -762,7 +762,7 @@ t_joined_window() {
 	expect_out 0 "$work/out" '"direction":"unpatching"' \
 		'"phase":"started"' '"target":"unpatched"' '"pass":null' \
 		'"signals":null' '"switched":1' '"blockers_total":1' \
-		'"pid":100,"tgid":100,"comm":"t100","kthread":false'
+		'"tgid":100,"tid":100,"pid":100,"comm":"t100","kthread":false'
 }
 
 # Unknown is ? in -b and null in --json, never false or 0: a module row
@@ -1110,9 +1110,9 @@ t_screen_replay() {
 		tmx send-keys -t top .
 		sleep 0.02
 	done
-	loop_until 5 screen_has " $pid  *$pid klpt_sleeper" ||
+	loop_until 5 screen_has "^ *$pid  *$pid klpt_sleeper" ||
 		fail "no blocker row for pid $pid: $(tmx capture-pane -p -t top)" || return 1
-	tmx capture-pane -p -t top | grep " $pid  *$pid klpt_sleeper" | grep -q "sleeping *$func" ||
+	tmx capture-pane -p -t top | grep "^ *$pid  *$pid klpt_sleeper" | grep -q "sleeping *$func" ||
 		fail "blocker row lacks 'sleeping $func': $(tmx capture-pane -p -t top)" || return 1
 	# the detail view of the selected blocker, with its history
 	tmx send-keys -t top Tab Enter
@@ -1131,7 +1131,7 @@ t_screen_replay() {
 	tmx send-keys -t top x / 9 9 9 9 Enter
 	loop_until 5 screen_has "no blocker matches the filter" || fail "filter" || return 1
 	tmx send-keys -t top / Escape
-	loop_until 5 screen_has " $pid  *$pid klpt_sleeper" || fail "filter not cleared" || return 1
+	loop_until 5 screen_has "^ *$pid  *$pid klpt_sleeper" || fail "filter not cleared" || return 1
 	# play to the end: the patch goes away as in snap/end
 	tmx send-keys -t top + + + + + + ' '
 	loop_until 30 screen_has "no livepatch loaded" || fail "replay did not reach the end: $(tmx capture-pane -p -t top)" || return 1
@@ -1311,13 +1311,13 @@ t_hostile_names() {
 	expect_out 0 "$work/out" "^ *100  *100 $row  " \
 		"still in the patch's code: $row\[100\]" "^m?\]0;t?  " || return 1
 	no_controls "$work/out" || return 1
-	# padded by columns: the KT column under its heading (é: 2 bytes)
+	# padded by columns: the K column under its heading (é: 2 bytes)
 	python3 - "$work/out" <<'PY' || return 1
 import sys
 lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 head = [l for l in lines if l.lstrip().startswith("PID ")][0]
 row = [l for l in lines if l.lstrip().startswith("100 ")][0]
-k = head.index(" KT ") + 1
+k = head.index(" K ") + 1
 assert row[k] == "-" and row[k - 1] == " ", (head, row)
 PY
 	LC_ALL=C fake "$@" -- "$san" -b -n 1 >"$work/out" 2>"$work/err"

@@ -207,13 +207,14 @@ static void col(void)
 	check_col(__LINE__, "caf\xc3\xa9", 6, 0, "caf\xc3\xa9  ");
 	check_col(__LINE__, "a\nb", 4, 0, "a?b ");
 	check_col(__LINE__, "abcdef", 4, 0, "abcdef");
-	check_col(__LINE__, "abcdef", 4, 4, "abc~");
-	/* 3 wide characters (6 columns) in 5: two and '~' */
+	/* cut: an ellipsis (U+2026, one column) in a UTF-8 locale */
+	check_col(__LINE__, "abcdef", 4, 4, "abc\xe2\x80\xa6");
+	/* 3 wide characters (6 columns) in 5: two and the ellipsis */
 	check_col(__LINE__, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 5, 5,
-		  "\xe6\x97\xa5\xe6\x9c\xac~");
-	/* in 4: one (the second would need columns 3-4), '~', a space */
+		  "\xe6\x97\xa5\xe6\x9c\xac\xe2\x80\xa6");
+	/* in 4: one (the second would need columns 3-4), '...', a space */
 	check_col(__LINE__, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 4, 4,
-		  "\xe6\x97\xa5~ ");
+		  "\xe6\x97\xa5\xe2\x80\xa6 ");
 }
 
 /* JSON does not depend on the locale: always UTF-8. */
@@ -286,6 +287,8 @@ int main(void)
 	setlocale(LC_CTYPE, "C");
 	top_esc_init();
 	text_c();
+	/* no ellipsis in the C locale's ASCII: '~' (one column too) */
+	check_col(__LINE__, "abcdef", 4, 4, "abc~");
 	json();
 	not_utf8(false);
 	if (failures)

@@ -29,8 +29,8 @@ In klptop:
     klpt_sleep_fn, and for how long;
   - Tab then Enter: the sleeper's details (kernel stack, its events);
   - d then y: disable the patch; the transition reverses and completes,
-    UNLOAD goes from ENABLED through TRANSITION / NOT FREED / REFS to
-    READY;
+    UNLOAD goes ENABLED -> TASKS -> NOT FREED -> READY (? lists every
+    stage);
   - u: unload the module; ? help; q quits klptop and powers the VM off.
 
 TXT

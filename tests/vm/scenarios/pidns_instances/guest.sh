@@ -92,7 +92,7 @@ loop_until_timeout 120 has_since "pidns_instances: insmod $LP" klp_transition_pa
 expect_eq "$LP transition while the sleeper sleeps" 1 "$(lp_transition $LP)"
 expect_eq "patch_state of the sleeper ($sleeper)" 0 "$(patch_state "$sleeper")"
 for s in A B; do
-	loop_until last_has $s "\"pid\":$sleeper,\"tgid\":$sleeper,\"comm\":\"klpt_sleeper\"" ||
+	loop_until last_has $s "\"tgid\":$sleeper,\"tid\":$sleeper,\"pid\":$sleeper,\"comm\":\"klpt_sleeper\"" ||
 		guest_fail "$s does not show the sleeper $sleeper blocking: $(tail -n 1 "$KLPT_OUT/$s.out")"
 	last_has $s '"lost":0,' || guest_fail "$s lost events: $(tail -n 1 "$KLPT_OUT/$s.out")"
 	last_has $s '"mode":"events"' || guest_fail "$s not in events mode"
