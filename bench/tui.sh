@@ -3,10 +3,12 @@
 #
 #   bench/tui.sh BENCH_BUILD_DIR
 #
-# klptb_gen -s writes two synthetic recordings: "big", 100k threads in
+# klptb_gen -s writes three synthetic recordings: "big", 100k threads in
 # the start-up snapshot and a transition that leaves 10k of them blocked
-# for 30 retry passes a second apart, and the baseline "small", 1k
-# threads and 100 blocked, same shape.  klptop replays each with one
+# for 30 retry passes a second apart, the baseline "small", 1k threads
+# and 100 blocked, same shape, and "huge", 1M threads and 100k blocked,
+# to show how a frame and the memory grow (replayed once, for
+# $KLPTB_TUI_HUGE_FRAMES [8] frames: each takes in 100k events).  klptop replays each with one
 # frame a second (-d 1: every frame takes in one pass's events) in text
 # (-b), JSON (--json) and metrics (--openmetrics FILE, FILE in
 # BENCH_BUILD_DIR: written, fsync()ed and renamed as in production)
@@ -31,7 +33,9 @@ rm -rf "$out"
 mkdir -p "$out/frames"
 # name tasks blocked
 sizes=("big 100000 10000" "small 1000 100")
-for s in "${sizes[@]}"; do
+huge="huge 1000000 100000"
+huge_frames=${KLPTB_TUI_HUGE_FRAMES:-8}
+for s in "${sizes[@]}" "$huge"; do
 	set -- $s
 	rec=$out/rec-$1
 	mkdir -p "$rec/per_cpu"
@@ -45,8 +49,12 @@ done
 # -n: the frame before the first event, then one per pass
 frames=$((passes + 2))
 for i in $(seq 1 "$runs"); do
-	for s in "${sizes[@]}"; do
+	runsizes=("${sizes[@]}")
+	[ "$i" != 1 ] || runsizes+=("$huge")
+	for s in "${runsizes[@]}"; do
 		set -- $s
+		n=$frames
+		[ "$1" != huge ] || n=$huge_frames
 		for mode in b json om; do
 			f=$out/frames/$1.$mode.$i
 			if [ $mode = om ]; then
@@ -54,17 +62,17 @@ for i in $(seq 1 "$runs"); do
 			else
 				set -- "$1" "--$mode"
 			fi
-			KLPTOP_FRAME_LOG=$f "$klptop" --replay "$out/rec-$1" "${@:2}" -d 1 -n "$frames" \
+			KLPTOP_FRAME_LOG=$f "$klptop" --replay "$out/rec-$1" "${@:2}" -d 1 -n "$n" \
 				>"$out/last.$1.$mode" 2>"$out/err.$1.$mode" ||
 				{ say "klptop --replay $1 --$mode failed: $(cat "$out/err.$1.$mode")"; exit 1; }
-			[ "$(wc -l <"$f")" = "$frames" ] ||
-				{ say "klptop --replay $1 --$mode: $(wc -l <"$f") frames, not $frames"; exit 1; }
+			[ "$(wc -l <"$f")" = "$n" ] ||
+				{ say "klptop --replay $1 --$mode: $(wc -l <"$f") frames, not $n"; exit 1; }
 		done
 	done
 	say "  run $i: $(awk -F'build_ns=| draw_ns=| rss_kb=' 'NR > 1 { t += $2 + $3 } END { printf "%.2f ms a frame", t / (NR - 1) / 1e6 }' "$out/frames/big.b.$i") (big, -b)"
 done
 # the last frame of each kind, for the record (the big JSON one is large)
-for s in big small; do
+for s in big small huge; do
 	tail -n 70 "$out/last.$s.b" >"$out/last-frame.$s.txt"
 	wc -c <"$out/last.$s.json" >"$out/json-bytes.$s"
 	wc -c <"$out/metrics.$s.prom" >"$out/om-bytes.$s"
