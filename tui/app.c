@@ -17,6 +17,12 @@
 #include "klptop.h"
 
 #define LOG_LINES	1024	/* event log panel: the most recent */
+/*
+ * A line that repeats one of the last LOG_WINDOW lines (the same
+ * task_blocked every pass, RESYNC after RESYNC, a pass like the one
+ * before but for its number) replaces it at the end, counted: "(x12)".
+ */
+#define LOG_WINDOW	16
 #define HIST_LINES	16	/* per blocked task */
 #define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
 #define MOD_FILES	8	/* modules loaded by this klptop remembered */
@@ -285,6 +291,59 @@ static void mark_add(struct top_app *app, uint64_t ts, int kind)
 	app->marks[app->nmarks++].kind = (unsigned char)kind;
 }
 
+/*
+ * a and b say the same: equal but for the number after a '#' (a pass's,
+ * which every pass line has).
+ */
+static bool same_line(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		if (*a++ == '#') {
+			b++;
+			while (*a >= '0' && *a <= '9')
+				a++;
+			while (*b >= '0' && *b <= '9')
+				b++;
+			continue;
+		}
+		b++;
+	}
+	return *a == *b;
+}
+
+static struct top_logline *log_at(struct top_app *app, int i)
+{
+	return &app->log[(app->log_head - app->log_n + i + LOG_LINES) %
+			 LOG_LINES];
+}
+
+/*
+ * The line written at log_head joins the log: at its end, or, when it
+ * says what one of the last LOG_WINDOW lines said, in that one's place
+ * moved to the end, its count one more.
+ */
+static void log_commit(struct top_app *app)
+{
+	struct top_logline *l = &app->log[app->log_head];
+	int i, n = app->log_n;
+
+	l->repeat = 1;
+	for (i = n - 1; i >= 0 && i >= n - LOG_WINDOW; i--) {
+		struct top_logline *old = log_at(app, i);
+
+		if (old->pid != l->pid || !same_line(old->text, l->text))
+			continue;
+		l->repeat = old->repeat + 1;
+		for (; i < n - 1; i++)
+			*log_at(app, i) = *log_at(app, i + 1);
+		*log_at(app, n - 1) = *l;
+		return;
+	}
+	app->log_head = (app->log_head + 1) % LOG_LINES;
+	if (app->log_n < LOG_LINES)
+		app->log_n++;
+}
+
 static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		    void *ctx)
 {
@@ -323,11 +382,10 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 			e = hist_slot(app, ev->task.pid,
 				      ev->type == KLPT_EV_TASK_BLOCKED);
 		}
+		l->repeat = 1;
 		if (e)
 			hist_add(e, l);
-		app->log_head = (app->log_head + 1) % LOG_LINES;
-		if (app->log_n < LOG_LINES)
-			app->log_n++;
+		log_commit(app);
 	}
 	/* the model changed either way: the next frame shows it */
 	if (!app->unshown_ts && ev->ts)
@@ -352,6 +410,15 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		return 1;
 	}
 	return 0;
+}
+
+const char *top_logline_text(const struct top_logline *l, char *buf,
+			     size_t size)
+{
+	if (l->repeat <= 1)
+		return l->text;
+	snprintf(buf, size, "%s (x%u)", l->text, l->repeat);
+	return buf;
 }
 
 int top_app_log_count(const struct top_app *app)
@@ -616,9 +683,7 @@ bool top_app_recording_ended(struct top_app *app, int ret)
 	l->pid = -1;
 	snprintf(l->text, sizeof(l->text), "recording stopped: %s",
 		 strerror(-ret));
-	app->log_head = (app->log_head + 1) % LOG_LINES;
-	if (app->log_n < LOG_LINES)
-		app->log_n++;
+	log_commit(app);
 	if (!app->screen)
 		fprintf(stderr, PROG ": recording into %s stopped: %s; tracing "
 			"goes on\n", app->record_dir, strerror(-ret));

@@ -117,8 +117,9 @@ struct top_config {
 
 /* One line of the event log, formatted when the event came. */
 struct top_logline {
-	uint64_t ts;
+	uint64_t ts;			/* of its last time */
 	int pid;			/* the task's, or -1 */
+	unsigned int repeat;		/* times said (the log collapses) */
 	char text[112];
 };
 
@@ -224,6 +225,9 @@ bool top_app_replay_names(struct top_app *app, const char *name);
  */
 const char *top_app_kernel(const struct top_app *app);
 
+/* A log line as shown: its text, and "(xN)" if it repeated. */
+const char *top_logline_text(const struct top_logline *l, char *buf,
+			     size_t size);
 /* Event log: n most recent lines, i = 0 the oldest of those kept. */
 int top_app_log_count(const struct top_app *app);
 const struct top_logline *top_app_log_at(const struct top_app *app, int i);

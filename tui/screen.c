@@ -271,8 +271,11 @@ static void log_row(struct ui *ui, int idx, int y, bool sel)
 	double t = (double)(l->ts - (start && l->ts >= start ? start : 0)) /
 		   1e9;
 
+	char text[160];
+
 	(void)sel;	/* the log has no selection */
-	ui_put(ui, y, 0, ui->cols, A_NORMAL, "%12.6f %s", t, l->text);
+	ui_put(ui, y, 0, ui->cols, A_NORMAL, "%12.6f %s", t,
+	       top_logline_text(l, text, sizeof(text)));
 }
 
 static void draw_log(struct ui *ui, int y)
