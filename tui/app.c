@@ -21,8 +21,9 @@
  * A line that repeats one of the last LOG_WINDOW lines (the same
  * task_blocked every pass, RESYNC after RESYNC, a pass like the one
  * before but for its number) replaces it at the end, counted: "(x12)".
+ * 64: a pass a second, and the forks of a busy second between them.
  */
-#define LOG_WINDOW	16
+#define LOG_WINDOW	64
 #define HIST_LINES	16	/* per blocked task */
 #define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
 #define MOD_FILES	8	/* modules loaded by this klptop remembered */
@@ -292,6 +293,23 @@ static void mark_add(struct top_app *app, uint64_t ts, int kind)
 }
 
 /*
+ * A hash of what a line says (FNV-1a), the number after a '#' left out
+ * as same_line() does: most lines are compared by it alone.
+ */
+static uint32_t line_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s) {
+		if (*s == '#')
+			while (s[1] >= '0' && s[1] <= '9')
+				s++;
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	}
+	return h;
+}
+
+/*
  * a and b say the same: equal but for the number after a '#' (a pass's,
  * which every pass line has).
  */
@@ -328,10 +346,12 @@ static void log_commit(struct top_app *app)
 	int i, n = app->log_n;
 
 	l->repeat = 1;
+	l->hash = line_hash(l->text);
 	for (i = n - 1; i >= 0 && i >= n - LOG_WINDOW; i--) {
 		struct top_logline *old = log_at(app, i);
 
-		if (old->pid != l->pid || !same_line(old->text, l->text))
+		if (old->hash != l->hash || old->pid != l->pid ||
+		    !same_line(old->text, l->text))
 			continue;
 		l->repeat = old->repeat + 1;
 		for (; i < n - 1; i++)

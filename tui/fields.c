@@ -558,9 +558,21 @@ static char *j_task_state(char *p, const void *row)
 static const char *t_reason(const void *row, enum top_style st, int w,
 			    char *buf, size_t size)
 {
-	(void)w, (void)buf, (void)size;
-	return st == TOP_STYLE_SCREEN ? top_reason_column(BLOCKER(row)->reason) :
-	       top_reason_text(BLOCKER(row)->reason);
+	const struct top_blocker *b = BLOCKER(row);
+	const char *r = st == TOP_STYLE_SCREEN ? top_reason_column(b->reason) :
+			top_reason_text(b->reason);
+
+	(void)w;
+	if (!b->stale)
+		return r;
+	/* as the events last said, not updated since */
+	snprintf(buf, size, "stale: %s", r);
+	return buf;
+}
+
+static char *j_stale(char *p, const void *row)
+{
+	return put_bool(p, BLOCKER(row)->stale);
 }
 
 static char *j_reason(char *p, const void *row)
@@ -799,8 +811,13 @@ static const struct top_field blocker_fields[] = {
 	{ TOP_ROW_BLOCKER, "reason", "REASON", "REASON", "reason", "",
 	  "why its last stack check failed: running, sleeping (in "
 	  "FUNCTION), unreliable (stack), failed, unchecked (not yet), "
-	  "pending (cause not seen)", SCR | BAT, 6, 24, 24, TOP_SORT_REASON,
-	  t_reason, j_reason, NULL },
+	  "pending (cause not seen); stale: as klptrace.ko's events last "
+	  "said, before the session went to the fallback (klptrace.ko "
+	  "removed, its hooks silent), which sees pending, not why",
+	  SCR | BAT, 6, 24, 24, TOP_SORT_REASON, t_reason, j_reason, NULL },
+	{ TOP_ROW_BLOCKER, "stale", NULL, NULL, "stale", "",
+	  "reason and function are as klptrace.ko's events last said, not "
+	  "updated since (the fallback)", 0, 0, 0, 0, -1, NULL, j_stale, NULL },
 	{ TOP_ROW_BLOCKER, "function", "FUNCTION", "FUNCTION", "function", "",
 	  "the patched function on its stack", SCR | BAT | FLEX, 8, 40, 24,
 	  TOP_SORT_FUNCTION, t_function, j_function, NULL },
@@ -976,11 +993,22 @@ void top_fields_list(FILE *f)
 		for (i = 0; i < tables[r].n; i++) {
 			const struct top_field *fl = &tables[r].f[i];
 
+			char flags[32];
+
+			/*
+			 * sort: a -s key; right: right-aligned; flex: cut
+			 * first; optional: not in every frame (a replay's)
+			 */
+			snprintf(flags, sizeof(flags), "%s%s%s%s",
+				 fl->sort >= 0 ? ",sort" : "",
+				 fl->flags & TOP_FIELD_RIGHT ? ",right" : "",
+				 fl->flags & TOP_FIELD_FLEX ? ",flex" : "",
+				 fl->has ? ",optional" : "");
 			fprintf(f, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 				tables[r].title, fl->key, or_dash(fl->header),
 				or_dash(fl->batch), or_dash(fl->json),
 				fl->unit[0] ? fl->unit : "-",
-				fl->sort >= 0 ? "sort" : "-", fl->help);
+				flags[0] ? flags + 1 : "-", fl->help);
 		}
 }
 

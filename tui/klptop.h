@@ -120,6 +120,7 @@ struct top_logline {
 	uint64_t ts;			/* of its last time */
 	int pid;			/* the task's, or -1 */
 	unsigned int repeat;		/* times said (the log collapses) */
+	uint32_t hash;			/* of what it says (app.c) */
 	char text[112];
 };
 
@@ -258,6 +259,13 @@ struct top_blocker {
 	uint64_t blocked_ns;		/* now - first blocked, 0 if none */
 	unsigned int checks;
 	bool checks_known;
+	/*
+	 * Its reason and function are as klptrace.ko's events last said,
+	 * and nothing updates them now: the session went to the fallback
+	 * (klptrace.ko removed, or its hooks silent), which sees that a
+	 * task is pending, not why.
+	 */
+	bool stale;
 };
 
 /*
@@ -326,6 +334,7 @@ struct top_patch {
 	unsigned int nreason[KLPT_REASON_UNKNOWN + 1];
 	uint64_t longest_ns;
 	bool all_exact;
+	int nstale;		/* blockers whose reason is stale */
 };
 
 struct top_view {

@@ -235,9 +235,11 @@ static int draw_blockers(struct ui *ui, int y)
 		       p ? " of this patch" : "");
 	else
 		ui_put(ui, y, 0, ui->cols, title,
-		       " BLOCKERS of %s: %d of %u tasks not switched%s  "
+		       " BLOCKERS of %s: %d of %u tasks not switched%s%s  "
 		       "sort: %s%s%s%s%s", p->name, p->nblockers_all, p->total,
 		       p->unknown ? " (some unknown)" : "",
+		       p->nstale ? " (reasons stale: no klptrace.ko events)" :
+		       "",
 		       top_sort_name(ui->cfg->sort),
 		       ui->cfg->sort_reverse ? " (reversed)" : "",
 		       ui->filter[0] ? "  filter: \"" : "", ui->filter,

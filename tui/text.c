@@ -174,9 +174,10 @@ void top_text_frame(FILE *f, const struct top_view *v,
 				"(0 shown)\n", p->total);
 			continue;
 		}
-		fprintf(f, "  blockers: %d of %u tasks not switched%s "
+		fprintf(f, "  blockers: %d of %u tasks not switched%s%s "
 			"(%d shown)\n", p->nblockers_all, p->total,
 			p->unknown ? ", some of unknown state" : "",
+			p->nstale ? ", reasons stale (the fallback)" : "",
 			p->nblockers < TEXT_MAX_BLOCKERS ? p->nblockers :
 			TEXT_MAX_BLOCKERS);
 		if (!p->nblockers)

@@ -381,12 +381,23 @@ static void insert_top(struct top_patch *p, int keep,
 	p->blockers[k] = *b;
 }
 
+/*
+ * In the fallback a reason seen in klptrace.ko's events is no longer
+ * updated (the fallback sees pending, not why): stale.
+ */
+static bool stale_reason(bool fallback, int reason)
+{
+	return fallback && reason != KLPT_REASON_NONE &&
+	       reason != KLPT_REASON_UNKNOWN;
+}
+
 /* Tasks of the transition of p, counted; blockers collected. */
 static int collect_tasks(struct top_patch *p, const struct top_app *app,
 			 uint64_t now, const char *filter, int keep)
 {
 	struct klpt_session *s = top_app_session(app);
 	int i, n = klpt_task_count(s), cap = 0;
+	bool fallback = klpt_session_mode(s) == KLPT_MODE_FALLBACK;
 
 	p->blockers = NULL;
 	p->all_exact = true;
@@ -426,16 +437,20 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 
 			if (reason >= 0 && reason <= KLPT_REASON_UNKNOWN)
 				p->nreason[reason]++;
+			p->nstale += stale_reason(fallback, reason);
 			if (first && now > first && now - first > p->longest_ns)
 				p->longest_ns = now - first;
 			p->all_exact &= klpt_task_checks_exact(t);
 			if (enters_top(p, keep, t, now)) {
 				top_blocker_fill(&b, t, now);
+				b.stale = stale_reason(fallback, b.reason);
 				insert_top(p, keep, &b);
 			}
 			continue;
 		}
 		top_blocker_fill(&b, t, now);
+		b.stale = stale_reason(fallback, b.reason);
+		p->nstale += b.stale;
 		if (b.reason >= 0 && b.reason <= KLPT_REASON_UNKNOWN)
 			p->nreason[b.reason]++;
 		if (b.blocked_ns > p->longest_ns)

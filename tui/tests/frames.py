@@ -124,13 +124,19 @@ def parse_text(text):
                 "pid": int(m.group(1)), "tid": int(m.group(2)),
                 "comm": m.group(3).rstrip(),
                 "kthread": KTHREAD[m.group(4)],
-                "reason": REASONS.get(m.group(5).strip(), "?"),
+                "reason": REASONS.get(_fresh(m.group(5).strip()), "?"),
                 "function": "" if func == "-" else func,
                 "checks": _int(m.group(8)),
                 "checks_since_open": _at_least(m.group(8))})
             continue
         raise ValueError("unexpected klptop batch line: %r" % line)
     return frames
+
+
+def _fresh(reason):
+    """A reason without its "stale: " (the fallback's: as last seen)."""
+    return reason[len("stale: "):] if reason.startswith("stale: ") \
+        else reason
 
 
 def _tid(b):

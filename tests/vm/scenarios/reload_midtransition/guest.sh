@@ -38,10 +38,27 @@ loop_until has_since load1 klp_transition_pass 2 ||
 	guest_fail "fewer than 2 transition passes after load 1"
 snap loaded1
 expect_eq "$LP transition at snap loaded1" 1 "$(lp_transition $LP)"
+# klptop across the unload: the sleeper's reason, seen in the events, is
+# said stale once klptrace.ko is gone (the fallback sees pending, not
+# why) instead of staying as if current
+top_last() {	# PATTERN: klptop's last JSON frame has it
+	tail -n 1 /out/klptop_reload.json | grep -q -- "$1"
+}
+sleeper_row="\"tid\":$sleeper,[^}]*\"reason\":\"sleeping_in_func\",\"stale\":"
+"$KLPT_TOP_BIN" --json -d 0.5 >/out/klptop_reload.json 2>/out/klptop_reload.err </dev/null &
+top_pid=$!
+loop_until top_last "${sleeper_row}false" ||
+	guest_fail "klptop never showed the sleeper sleeping (events): $(tail -c 600 /out/klptop_reload.json)"
 mark unload1
 unload_klptrace || guest_fail "unload_klptrace (1) failed"
 module_loaded klptrace && guest_fail "klptrace still loaded after unload 1"
 mark unloaded1
+loop_until top_last "${sleeper_row}true" ||
+	guest_fail "klptop's sleeper row is not stale after the unload: $(tail -c 600 /out/klptop_reload.json)"
+top_last '"mode":"fallback"' || guest_fail "klptop not in the fallback after the unload"
+expect_eq "klpt_sleeper patch_state (still pending) while klptop says stale" 0 "$(patch_state "$sleeper")"
+kill "$top_pid"
+wait "$top_pid"
 lp_transition $LP >/out/transition_unload1
 expect_eq "$LP transition after unload 1 (the transition goes on)" 1 "$(cat /out/transition_unload1)"
 
