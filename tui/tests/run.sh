@@ -1086,6 +1086,17 @@ screen_has() {	# TEXT: the pane shows TEXT
 	tmx capture-pane -p -t top | grep -q -- "$1"
 }
 
+# step_until TEXT: a paused replay stepped event by event (.) until the
+# pane shows TEXT, for 60 s at most (the caller checks it then).
+step_until() {
+	local end=$(($(date +%s) + 60))
+	until screen_has "$1"; do
+		[ "$(date +%s)" -lt "$end" ] || break
+		tmx send-keys -t top .
+		sleep 0.02
+	done
+}
+
 exited() {
 	[ -s "$work/rc" ] && [ -s "$work/stty" ]
 }
@@ -1103,13 +1114,7 @@ t_screen_replay() {
 	[ -n "$func" ] || fail "fixture: no blocked event of $pid" || return 1
 	start_screen 80 24 --replay "$fix/vm-recording" --speed 0
 	loop_until 10 screen_has "paused" || fail "no screen: $(cat "$work/err")" || return 1
-	# step event by event until the sleeper is listed (bounded)
-	local end=$(($(date +%s) + 60))
-	until screen_has "klpt_sleeper"; do
-		[ "$(date +%s)" -lt "$end" ] || break
-		tmx send-keys -t top .
-		sleep 0.02
-	done
+	step_until "klpt_sleeper"
 	loop_until 5 screen_has "^ *$pid  *$pid klpt_sleeper" ||
 		fail "no blocker row for pid $pid: $(tmx capture-pane -p -t top)" || return 1
 	tmx capture-pane -p -t top | grep "^ *$pid  *$pid klpt_sleeper" | grep -q "sleeping *$func" ||

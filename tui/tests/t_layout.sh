@@ -11,7 +11,7 @@
 # list_fields).
 
 t_layout() {
-	local pid n size cols rows end
+	local pid n size cols rows
 	list_fields || return 1
 	pid=$(cat "$cap/sleeper_pid")
 	# refusals in the patching transition: those before its last pass
@@ -23,12 +23,7 @@ t_layout() {
 		cols=$1 rows=$2
 		LC_ALL=C.UTF-8 start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
 		loop_until 10 screen_has "paused" || fail "$size: no screen: $(cat "$work/err")" || return 1
-		end=$(($(date +%s) + 60))
-		until screen_has "task_blocked klpt_sleeper\[$pid\] .* (x$n)$"; do
-			[ "$(date +%s)" -lt "$end" ] || break
-			tmx send-keys -t top .
-			sleep 0.02
-		done
+		step_until "task_blocked klpt_sleeper\[$pid\] .* (x$n)$"
 		loop_until 5 screen_has "task_blocked klpt_sleeper\[$pid\] .* (x$n)$" ||
 			fail "$size: no collapsed line (x$n): $(tmx capture-pane -p -t top)" || return 1
 		tmx capture-pane -p -t top >"$work/pane"
