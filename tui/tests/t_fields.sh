@@ -101,8 +101,9 @@ PY
 }
 
 # -s KEY takes the key of every sortable column (and comm, the key of
-# klptop 0.1), and nothing else; the demo guide's UNLOAD stages are the
-# screen's words, in the order the verdicts go.
+# klptop 0.1), and nothing else, as bash completion offers them; the demo
+# guide's UNLOAD stages are the screen's words, in the order the
+# verdicts go.
 t_fields_words() {
 	local key
 	list_fields || return 1
@@ -111,6 +112,11 @@ t_fields_words() {
 			fail "-s $key refused: $(cat "$work/err")" || return 1
 	done
 	expect_error 2 "unknown sort key" "$klptop" -s kthread || return 1
+	# bash completion offers the same keys
+	[ "$(sed -n '/-s | --sort)/{n;p}' "$top/completion/klptop" | grep -o "'[^']*'" |
+		tr -d "'" | tr ' ' '\n' | sort | tr '\n' ' ')" = \
+		"$(awk -F'\t' '$7 ~ /(^|,)sort(,|$)/ { print $2 }' "$work/fields" | sort | tr '\n' ' ')" ] ||
+		fail "completion's -s keys are not the table's" || return 1
 	python3 - "$work/fields" "$top/tests/vm/scenarios/demo/guest.sh" <<'PY'
 import re, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
