@@ -87,10 +87,10 @@ t_screen_filter() {
 	key_shows "Filter: _" / || return 1
 	# before Enter: a pid that is not there empties the panel
 	key_shows "no blocker matches the filter" 9 9 9 9 9 || return 1
-	key_shows " $pid  *$pid klpt_sleeper" C-u || return 1
+	key_shows "^ *$pid  *$pid klpt_sleeper" C-u || return 1
 	screen_has "Filter: _" || fail "Ctrl-U closed the prompt: $(pane)" || return 1
 	key_shows "no blocker matches the filter" z z || return 1
-	key_shows " $pid  *$pid klpt_sleeper" BSpace BSpace k l p t || return 1
+	key_shows "^ *$pid  *$pid klpt_sleeper" BSpace BSpace k l p t || return 1
 	tmx send-keys -t top Enter
 	loop_until 5 screen_has 'filter: "klpt"' || fail "Enter did not keep the filter: $(pane)" || return 1
 	# a new / starts empty
