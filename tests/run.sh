@@ -137,7 +137,7 @@ run_e2e() {
 CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"
 # (the scenario selftests, with the series' test-tracepoints.sh, does not
 # pass there yet: KFLAVOURS=native make e2e SCENARIOS=selftests)
-NATIVE_SCENARIOS="blocked_sleeper disable_unload reverse force signal_user fork_inherit force_replace native_refusal"
+NATIVE_SCENARIOS="blocked_sleeper disable_unload reverse force signal_user fork_inherit force_replace native_refusal selftests"
 
 # run_flavours [SCENARIO...]: the core scenarios (or SCENARIO...) on every
 # flavour of $KFLAVOURS but the default image's.
