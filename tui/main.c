@@ -990,8 +990,13 @@ int main(int argc, char **argv)
 			    "--listen, --load or the scripted flow", NULL);
 		return TOP_EXIT_ERROR;
 	}
+	/*
+	 * The screen opens a patch's page with Enter; a flag it would
+	 * ignore is refused, like the other outputs' conflicts above.
+	 */
 	if (cfg.patch_details && (scripted || cfg.load || cfg.status ||
-				  cfg.openmetrics || cfg.listen)) {
+				  cfg.openmetrics || cfg.listen ||
+				  (!batch && cfg.output != TOP_OUT_JSON))) {
 		usage_error("--patch-details is for -b and --json frames", NULL);
 		return TOP_EXIT_ERROR;
 	}

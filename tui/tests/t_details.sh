@@ -250,8 +250,15 @@ t_replay_nosuch() {
 	grep -q "^klpt_lp_sleep " "$work/out" || fail "frames: $(head -5 "$work/out")"
 }
 
+# --patch-details is for -b and --json: the screen has Enter for a page,
+# so the flag there is a conflict (one line, exit 2), not ignored.
+t_details_screen_flag() {
+	expect_error 2 "--patch-details is for -b and --json frames" \
+		"$klptop" --replay "$fix/vm-recording" --patch-details
+}
+
 more_tests+=(details_json details_batch details_live replay_kernel replay_end
-	replay_nosuch)
+	replay_nosuch details_screen_flag)
 
 # ------------------------------------------------------- on a terminal
 
