@@ -546,7 +546,8 @@ unsigned int klpt_patch_history_dropped(const struct klpt_patch *p);
 int klpt_patch_history_gap(const struct klpt_patch *p);
 /*
  * true: the history starts where the patch did (the session saw the
- * init of its enable).  false: it was there before the session knew it
+ * init of its enable; klp_enable_patch()'s get of the module, just
+ * before, is its first step when seen).  false: it was there before the session knew it
  * (a snapshot at open or a resync, a replay's start, or an event of a
  * transition under way): what came before *since (the session's time
  * when it first knew p; may be NULL) is unknown, e.g. an enabled patch

@@ -396,6 +396,8 @@ struct klpt_phist {
 /* A new life (whole: from its enable's init) or a new transition. */
 void klpt_phist_begin(struct klpt_phist *h, uint64_t ts, bool whole);
 void klpt_phist_transition(struct klpt_phist *h);
+/* ev as a step: kept aside for a patch not known yet (model.c) */
+void klpt_phist_step(struct klpt_patch_step *st, const struct klpt_event *ev);
 /* ev, an event about the patch (klptrace.h's list), as a step. */
 void klpt_phist_event(struct klpt_phist *h, const struct klpt_event *ev);
 void klpt_phist_add(struct klpt_phist *h, const struct klpt_patch_step *st);

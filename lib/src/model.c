@@ -476,6 +476,15 @@ struct klpt_model {
 	/* the patch that last completed a patching transition ("" none) */
 	char last_patched[NAME_LEN];
 	/*
+	 * The last module reference taken (a get) and its module's name:
+	 * klp_enable_patch() takes the patch module's with try_module_get()
+	 * before klp_init_transition(), both under klp_mutex, when the
+	 * patch is not known yet; its enable's init puts it first in the
+	 * patch's history (history()).
+	 */
+	struct klpt_patch_step last_get;
+	char last_get_of[NAME_LEN];
+	/*
 	 * Bumped by every change (an event, a reconcile, a patch's
 	 * functions read): the functions' answers (struct klpt_patch flive)
 	 * are of version *flive_of, rebuilt when asked after a change.  A
@@ -1675,6 +1684,10 @@ static void history(struct klpt_model *m, const struct klpt_event *ev)
 	}
 	if (!name)
 		return;
+	if (ev->type == KLPT_EV_MODULE_REF && ev->module.get) {
+		klpt_phist_step(&m->last_get, ev);
+		copy_name(m->last_get_of, name, sizeof(m->last_get_of));
+	}
 	/* a module's events: its patch's, never a "?" */
 	if (ev->type == KLPT_EV_MODULE_REF ||
 	    ev->type == KLPT_EV_MODULE_UNLOAD_READY)
@@ -1684,10 +1697,21 @@ static void history(struct klpt_model *m, const struct klpt_event *ev)
 	if (!p)
 		return;
 	if (ev->type == KLPT_EV_TRANSITION_INIT) {
-		/* an enable's init is where a patch begins (apply_init()) */
-		if (ev->transition.target == KLPT_PATCHED)
-			klpt_phist_begin(&p->hist, ev->ts, true);
-		else
+		/*
+		 * An enable's init is where a patch begins (apply_init()),
+		 * after the get of its module by klp_enable_patch(): the
+		 * last get, if of this patch's module (no other get of it
+		 * can come between, klp_mutex held).
+		 */
+		if (ev->transition.target == KLPT_PATCHED) {
+			bool got = !strcmp(m->last_get_of, p->name);
+
+			klpt_phist_begin(&p->hist, got ? m->last_get.ts :
+					 ev->ts, true);
+			if (got)
+				klpt_phist_add(&p->hist, &m->last_get);
+			m->last_get_of[0] = '\0';
+		} else
 			klpt_phist_transition(&p->hist);
 	} else if (ev->type == KLPT_EV_TRANSITION_START && p->hist.n) {
 		enum klpt_event_type prev =

@@ -79,6 +79,46 @@ void klpt_phist_add(struct klpt_phist *h, const struct klpt_patch_step *st)
 	h->dropped++;
 }
 
+void klpt_phist_step(struct klpt_patch_step *st, const struct klpt_event *ev)
+{
+	memset(st, 0, sizeof(*st));
+	st->type = ev->type;
+	st->ts = st->first_ts = ev->ts;
+	st->target = KLPT_UNDEFINED;
+	switch (ev->type) {
+	case KLPT_EV_TRANSITION_PASS:
+		st->first_pass = ev->transition.pass;
+		st->passes = 1;
+		st->checked = ev->transition.checked;
+		/* fall through */
+	case KLPT_EV_TRANSITION_SIGNAL:
+		st->pass = ev->transition.pass;
+		st->pending = ev->transition.pending;
+		/* fall through */
+	case KLPT_EV_TRANSITION_INIT:
+	case KLPT_EV_TRANSITION_START:
+	case KLPT_EV_TRANSITION_REVERSE:
+	case KLPT_EV_TRANSITION_FORCE:
+	case KLPT_EV_TRANSITION_CANCEL:
+	case KLPT_EV_TRANSITION_COMPLETE:
+		st->target = ev->transition.target;
+		st->forced = ev->transition.forced;
+		break;
+	case KLPT_EV_PATCH_FORCED:
+	case KLPT_EV_PATCH_FREE:
+	case KLPT_EV_PATCH_RELEASE:
+		st->forced = ev->patch.forced;
+		break;
+	case KLPT_EV_MODULE_REF:
+		st->get = ev->module.get;
+		st->refcnt = ev->module.refcnt;
+		copy_str(st->caller, ev->module.caller, sizeof(st->caller));
+		break;
+	default:
+		break;
+	}
+}
+
 void klpt_phist_event(struct klpt_phist *h, const struct klpt_event *ev)
 {
 	struct klpt_patch_step st, *l = last(h);
@@ -95,42 +135,7 @@ void klpt_phist_event(struct klpt_phist *h, const struct klpt_event *ev)
 		l->pending = ev->transition.pending;
 		return;
 	}
-	memset(&st, 0, sizeof(st));
-	st.type = ev->type;
-	st.ts = st.first_ts = ev->ts;
-	st.target = KLPT_UNDEFINED;
-	switch (ev->type) {
-	case KLPT_EV_TRANSITION_PASS:
-		st.first_pass = ev->transition.pass;
-		st.passes = 1;
-		st.checked = ev->transition.checked;
-		/* fall through */
-	case KLPT_EV_TRANSITION_SIGNAL:
-		st.pass = ev->transition.pass;
-		st.pending = ev->transition.pending;
-		/* fall through */
-	case KLPT_EV_TRANSITION_INIT:
-	case KLPT_EV_TRANSITION_START:
-	case KLPT_EV_TRANSITION_REVERSE:
-	case KLPT_EV_TRANSITION_FORCE:
-	case KLPT_EV_TRANSITION_CANCEL:
-	case KLPT_EV_TRANSITION_COMPLETE:
-		st.target = ev->transition.target;
-		st.forced = ev->transition.forced;
-		break;
-	case KLPT_EV_PATCH_FORCED:
-	case KLPT_EV_PATCH_FREE:
-	case KLPT_EV_PATCH_RELEASE:
-		st.forced = ev->patch.forced;
-		break;
-	case KLPT_EV_MODULE_REF:
-		st.get = ev->module.get;
-		st.refcnt = ev->module.refcnt;
-		copy_str(st.caller, ev->module.caller, sizeof(st.caller));
-		break;
-	default:
-		break;
-	}
+	klpt_phist_step(&st, ev);
 	klpt_phist_add(h, &st);
 }
 

@@ -35,17 +35,25 @@ def names(name):
     return name.split("_", 2)[2].replace("_", "-")
 
 def expected(patch, until_us):
-    """(step, first_us, last_us, target) from the patch's enable on."""
-    steps, blk, born = [], {}, False
+    """(step, first_us, last_us, target) from the patch's enable on:
+    klp_enable_patch() gets its module (try_module_get) then inits the
+    transition, under klp_mutex: the get right before that init is the
+    history's first step."""
+    steps, blk, born, get = [], {}, False, None
     for us, name, f in ev:
         if us > until_us:
             break
+        if name == "klp_module_ref" and f["op"] == "get":
+            get = (us, f.get("module"))
         mine = f.get("patch", f.get("module")) == patch
         if not mine:
             continue
         if name == "klp_transition_init":
             if f["target"] == "patched":
                 steps, born = [], True
+                if get and get[1] == patch:
+                    steps.append(["get", get[0], get[0], None])
+                get = None
             blk = {}
         if not born:
             continue

@@ -115,14 +115,21 @@ def check_stacked(j):
 
 
 def lp3_steps(ev):
-    """LP3's steps as events.txt tells them, from its enable's init."""
-    steps, started = [], False
+    """LP3's steps as events.txt tells them, from its enable's get of
+    its module: klp_enable_patch() takes it (try_module_get) right before
+    klp_init_transition(), both under klp_mutex (6.1 core.c)."""
+    steps, started, get = [], False, None
     for e in ev:
         who = e.get("patch", e.get("module"))
+        if e.name == "klp_module_ref" and e.get("op") == "get":
+            get = who
         if who != LP3:
             continue
         if e.name == "klp_transition_init" and e.get("target") == "patched":
             steps, started = [], True
+            if get == LP3:
+                steps.append(["get", None, None, None])
+            get = None
         if not started:
             continue
         if e.name == "klp_transition_pass":
