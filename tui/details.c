@@ -195,8 +195,8 @@ static void replace(struct top_details *d, const struct top_app *app,
 		    const char *root, bool live)
 {
 	struct klpt_session *s = top_app_session(app);
+	const char *one;
 	char dir[128], val[32];
-	int i, n = klpt_patch_count(s);
 
 	d->stack_order = -1;
 	snprintf(dir, sizeof(dir), "/sys/kernel/livepatch/%s", d->name);
@@ -208,17 +208,14 @@ static void replace(struct top_details *d, const struct top_app *app,
 			 "%s/replace", dir);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		const char *by = klpt_patch_replaced_by(klpt_patch_at(s, i));
-
-		if (by && !strcmp(by, d->name)) {
-			d->replace = TOP_KNOWN;
-			snprintf(d->replace_why, sizeof(d->replace_why),
-				 "seen replacing %s",
-				 klpt_patch_name(klpt_patch_at(s, i)));
-			top_utf8_cut(d->replace_why, sizeof(d->replace_why));
-			return;
-		}
+	/* on the patch itself: the replaced one may be gone with its module */
+	one = klpt_patch_seen_replacing(klpt_patch_find(s, d->name));
+	if (one) {
+		d->replace = TOP_KNOWN;
+		snprintf(d->replace_why, sizeof(d->replace_why),
+			 "seen replacing %s", one);
+		top_utf8_cut(d->replace_why, sizeof(d->replace_why));
+		return;
 	}
 	d->replace = TOP_UNKNOWN;
 	snprintf(d->replace_why, sizeof(d->replace_why), "%s",

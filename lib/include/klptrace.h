@@ -561,6 +561,12 @@ bool klpt_patch_history_whole(const struct klpt_patch *p, uint64_t *since);
  * patch it was; NULL (errno ENOENT) when p was not seen replaced.
  */
 const char *klpt_patch_replaced_by(const struct klpt_patch *p);
+/*
+ * The other way round, kept on p so that it outlives the replaced
+ * patch (gone with its module): the last patch the session saw p
+ * replace (so p is an atomic replace); NULL (errno ENOENT) if none.
+ */
+const char *klpt_patch_seen_replacing(const struct klpt_patch *p);
 
 /*
  * The tasks that blocked p's last transition (its klp_task_blocked

@@ -103,6 +103,12 @@ struct klpt_patch {
 	bool replaced;
 	char replaced_by[NAME_LEN];
 	/*
+	 * The last patch this one was seen replacing (mark_replaced()),
+	 * "" none: kept here, on the replace, because the replaced patch
+	 * goes with its module (forget_module()) and the fact with it.
+	 */
+	char replaced_one[NAME_LEN];
+	/*
 	 * klpt_model_func_live()'s answer for each of info's functions, as
 	 * of the model version flive_of (see flive_build()).
 	 */
@@ -2385,10 +2391,10 @@ int klpt_model_refresh(struct klpt_model *m, const struct klpt_truth *t)
  * fallback) never sees a completion, and `enabled` 0 there may as well
  * be a disable the snapshot has not shown yet.
  */
-static const struct klpt_patch *replacer(const struct klpt_model *m,
-					 const struct klpt_patch *p)
+static struct klpt_patch *replacer(const struct klpt_model *m,
+				   const struct klpt_patch *p)
 {
-	const struct klpt_patch *q = patch_find(m, m->last_patched);
+	struct klpt_patch *q = patch_find(m, m->last_patched);
 
 	if (!m->last_patched[0] || !q || q == p)
 		return NULL;
@@ -2399,12 +2405,13 @@ static const struct klpt_patch *replacer(const struct klpt_model *m,
 }
 
 /* klp_unpatch_replaced_patches() unpatched p, its free to come. */
-static void mark_replaced(struct klpt_patch *p, const struct klpt_patch *by)
+static void mark_replaced(struct klpt_patch *p, struct klpt_patch *by)
 {
 	p->enabled = false;
 	p->target = KLPT_UNPATCHED;
 	p->replaced = true;
 	copy_name(p->replaced_by, by->name, sizeof(p->replaced_by));
+	copy_name(by->replaced_one, p->name, sizeof(by->replaced_one));
 }
 
 void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
@@ -3147,6 +3154,15 @@ KLPT_API const char *klpt_patch_replaced_by(const struct klpt_patch *p)
 		return NULL;
 	}
 	return p->replaced_by;
+}
+
+KLPT_API const char *klpt_patch_seen_replacing(const struct klpt_patch *p)
+{
+	if (!p || !p->replaced_one[0]) {
+		errno = p ? ENOENT : EINVAL;
+		return NULL;
+	}
+	return p->replaced_one;
 }
 
 KLPT_API int klpt_patch_blocker_count(const struct klpt_patch *p)

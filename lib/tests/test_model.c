@@ -2766,6 +2766,16 @@ static void test_replace_over_stack(void)
 	CHECK_V(LP3, KLPT_READY);
 	CHECK_STR(runs(LP3), LP2);
 	CHECK_V(LP2, KLPT_HOLD_ENABLED);
+	/*
+	 * rmmod of the replaced ones (free_module(): the patches go with
+	 * their modules): LP2 is still known as a replace (review #3).
+	 */
+	CHECK(!klpt_patch_seen_replacing(P(LP3)) && errno == ENOENT,
+	      "LP3 replaced nothing");
+	mod_ev(KLPT_EV_MODULE_FREE, LP);
+	mod_ev(KLPT_EV_MODULE_FREE, LP3);
+	CHECK(!P(LP) && !P(LP3), "the replaced patches gone");
+	CHECK_STR(klpt_patch_seen_replacing(P(LP2)), LP3);
 }
 
 /*
