@@ -20,8 +20,14 @@
  *     read where they exist; on 6.1 a patch is known to be an atomic
  *     replace only once the session saw it replace another
  *     (klpt_patch_replaced_by()), else it is unknown;
- *   - an object is a module's name or vmlinux; a module object is
- *     loaded when /sys/module/OBJ exists (vmlinux always is).
+ *   - an object is a module's name or vmlinux (always loaded); a module
+ *     object is loaded when its own `patched` file says 1 (6.1 sets
+ *     obj->patched only on a loaded object) or when
+ *     /sys/module/OBJ/initstate says live or coming (only a loadable
+ *     module has it; klp_module_coming() runs in prepare_coming_module()
+ *     before mod_sysfs_setup(), and on unload the directory outlives
+ *     klp_module_going(): the directory alone tells neither, and a
+ *     built-in with parameters has one too).
  * A replay has none of the running system's files: those values are
  * unknown there.
  */
@@ -224,6 +230,26 @@ static void replace(struct top_details *d, const struct top_app *app,
 		 "a replay: no replace by it was seen");
 }
 
+/* Whether the module object obj of patch is loaded (see the top). */
+static int loaded(const char *root, const char *patch, const char *obj)
+{
+	char val[16];
+	int r;
+
+	if (!read_line(root, val, sizeof(val),
+		       "/sys/kernel/livepatch/%s/%s/patched", patch, obj) &&
+	    !strcmp(val, "1"))
+		return TOP_KNOWN;
+	r = read_line(root, val, sizeof(val), "/sys/module/%s/initstate", obj);
+	if (r == -ENOENT)	/* no such loadable module */
+		return TOP_NONE;
+	if (r)
+		return TOP_UNKNOWN;
+	if (!strcmp(val, "live") || !strcmp(val, "coming"))
+		return TOP_KNOWN;
+	return !strcmp(val, "going") ? TOP_NONE : TOP_UNKNOWN;
+}
+
 /* The objects of p's functions, in their order of first appearance. */
 static int objects(struct top_details *d, const struct top_patch *p,
 		   const char *root, bool live)
@@ -247,14 +273,9 @@ static int objects(struct top_details *d, const struct top_patch *p,
 			o = &d->objects[d->nobjects++];
 			snprintf(o->name, sizeof(o->name), "%s", f->object);
 			o->patched = f->patched;
-			if (!strcmp(f->object, "vmlinux"))
-				o->loaded = TOP_KNOWN;
-			else if (!live)
-				o->loaded = TOP_UNKNOWN;
-			else
-				o->loaded = exists(root, "/sys/module",
-						   f->object) ? TOP_KNOWN :
-					    TOP_NONE;
+			o->loaded = !strcmp(f->object, "vmlinux") ? TOP_KNOWN :
+				    !live ? TOP_UNKNOWN :
+				    loaded(root, p->name, f->object);
 		}
 		o->nfuncs++;
 	}

@@ -166,6 +166,21 @@ t_details_live() {
 		"^    object gone loaded no patched no funcs 1$" \
 		"^    history: from [0-9.]* only: what came before is unknown$" \
 		"^    blocked by: ? (no transition of it seen whole)$" || return 1
+	# an object's "loaded" (6.1): its patched file 1, or initstate live
+	# or coming (klp_module_coming() runs before the module's sysfs is
+	# set up); going, or no initstate (no such loadable module: a
+	# built-in with parameters has /sys/module/NAME all the same): no
+	fake patch:lp:1:0 module:lp:1:1 module:com:1:0 initstate:com:coming \
+		module:goi:0:0 initstate:goi:going \
+		file:sys/module/bi/parameters/p:1 \
+		func:lp:com:com_fn,1:0 func:lp:goi:goi_fn,1:0 \
+		func:lp:bi:bi_fn,1:0 \
+		-- "$san" -b -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" \
+		"^    object com loaded yes patched no funcs 1$" \
+		"^    object goi loaded no patched no funcs 1$" \
+		"^    object bi loaded no patched no funcs 1$" || return 1
 	# another build of lp in modules.dep: its description is not lp's
 	fake patch:lp:1:0 module:lp:1:1 \
 		file:sys/module/lp/srcversion:0000000000 \
