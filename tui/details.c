@@ -47,6 +47,7 @@ read_line(const char *root, char *buf, size_t size, const char *fmt, ...)
 	char rel[PATH_MAX], path[PATH_MAX + 256];
 	va_list ap;
 	FILE *f;
+	int r = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(rel, sizeof(rel), fmt, ap);
@@ -56,11 +57,15 @@ read_line(const char *root, char *buf, size_t size, const char *fmt, ...)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	if (!fgets(buf, (int)size, f))
+	errno = 0;
+	if (!fgets(buf, (int)size, f)) {
+		/* a read error is not an empty file (EISDIR, EIO, ...) */
+		r = ferror(f) ? (errno ? -errno : -EIO) : 0;
 		buf[0] = '\0';
+	}
 	fclose(f);
 	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return r;
 }
 
 static bool exists(const char *root, const char *dir, const char *name)
@@ -135,6 +140,7 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 	char dir[80], file_src[64], path[PATH_MAX];
 	const char *known = top_app_module_file(app, d->name);
 	bool have_src;
+	int r;
 
 	snprintf(dir, sizeof(dir), "/sys/module/%s", d->name);
 	if (!exists(root, dir, "")) {
@@ -145,14 +151,22 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 			 "the module is not loaded");
 		return;
 	}
-	if (!read_line(root, d->srcversion, sizeof(d->srcversion),
-		       "%s/srcversion", dir) && d->srcversion[0]) {
+	r = read_line(root, d->srcversion, sizeof(d->srcversion),
+		      "%s/srcversion", dir);
+	if (!r && d->srcversion[0]) {
 		d->srcversion_state = TOP_KNOWN;
-	} else {
+	} else if (r == -ENOENT) {
+		/* only a missing file says MODULE_VERSION was not there */
 		d->srcversion_state = TOP_NONE;
 		snprintf(d->srcversion_why, sizeof(d->srcversion_why),
 			 "no %s/srcversion: built without MODULE_VERSION",
 			 dir);
+	} else {
+		d->srcversion[0] = '\0';
+		d->srcversion_state = TOP_UNKNOWN;
+		snprintf(d->srcversion_why, sizeof(d->srcversion_why),
+			 "cannot read %s/srcversion: %s", dir,
+			 r ? strerror(-r) : "empty");
 	}
 	if (known)
 		snprintf(path, sizeof(path), "%s", known);
@@ -172,6 +186,13 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "its file is not that module's (no .modinfo name %s)",
 			 d->name);
+		return;
+	}
+	if (d->srcversion_state == TOP_UNKNOWN) {
+		/* the loaded build unknown: the file cannot be matched */
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "the loaded srcversion is unknown: its file may be "
+			 "another build");
 		return;
 	}
 	have_src = !klpt_module_file_info(path, "srcversion", file_src,

@@ -181,6 +181,17 @@ t_details_live() {
 		"^    object com loaded yes patched no funcs 1$" \
 		"^    object goi loaded no patched no funcs 1$" \
 		"^    object bi loaded no patched no funcs 1$" || return 1
+	# srcversion there but not readable (a directory: EISDIR): unknown,
+	# with why, not "built without MODULE_VERSION" (only ENOENT says so)
+	fake patch:lp:1:0 module:lp:1:1 file:sys/module/lp/srcversion/x:1 \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
+		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" \
+		'"srcversion":null,"srcversion_why":"cannot read /sys/module/lp/srcversion: Is a directory"' \
+		'"description":null,"description_why":"the loaded srcversion is unknown' || return 1
 	# another build of lp in modules.dep: its description is not lp's
 	fake patch:lp:1:0 module:lp:1:1 \
 		file:sys/module/lp/srcversion:0000000000 \
