@@ -100,8 +100,5 @@ bool klpt_skipped(const char *name);
 const char *klpt_transition_name(void);
 int klpt_transition_target(void);
 bool klpt_forcing(void);
-/* The check hook's outcome of a stack check, for the pass's counts. */
-void klpt_check_done(bool switched);
-bool klpt_check_hooked(void);
 
 #endif /* KLPTRACE_H */

@@ -59,14 +59,12 @@ static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!err) {
 		trace_klp_task_switch(d->task, !target, target,
 				      KLP_TRACE_VIA_STACK_CHECK);
-	} else {
-		/* The core sets the name only when it found one. */
-		trace_klp_task_blocked(d->task, klpt_transition_name(),
-				       target, blocked_reason(err), err,
-				       err == -EADDRINUSE ? *d->old_name : "");
+		return 0;
 	}
-	/* After the task's event: it may end the pass (transition.c). */
-	klpt_check_done(!err);
+	/* The core sets the name only when it found one on the stack. */
+	trace_klp_task_blocked(d->task, klpt_transition_name(), target,
+			       blocked_reason(err), err,
+			       err == -EADDRINUSE ? *d->old_name : "");
 	return 0;
 }
 
@@ -210,15 +208,6 @@ static struct klpt_hook hooks[NR_HOOKS] = {
 		.kp = { .pre_handler = fork_fail_pre },
 	},
 };
-
-/*
- * Registered: the pass counts the checks' outcomes here (transition.c).
- * Read only under klp_mutex, where the core runs the check.
- */
-bool klpt_check_hooked(void)
-{
-	return !hooks[HOOK_CHECK].status;
-}
 
 struct klpt_hook_set klpt_task_hooks = {
 	.hooks = hooks,

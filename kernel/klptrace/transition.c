@@ -35,14 +35,6 @@ static struct {
 	unsigned int pass;
 	unsigned int checked;
 	unsigned int pending;
-	/*
-	 * A stack check whose outcome the check hook (task.c) reports, and
-	 * whether it is the pass's last; lost: a result never came, so the
-	 * pass's counts are not known.
-	 */
-	bool awaiting;
-	bool awaiting_last;
-	bool lost;
 } tr = {
 	.name = "?",
 	.target = KLP_UNDEFINED,
@@ -96,18 +88,12 @@ bool klpt_forcing(void)
  */
 static void end_pass(void)
 {
-	/* A check result never came: pending is not known, say nothing. */
-	if (tr.awaiting)
-		tr.lost = true;
-	tr.awaiting = false;
-	tr.in_pass = false;
-	if (tr.lost)
-		return;
 	trace_klp_transition_pass(tr.name, tr.target, tr.pass, tr.checked,
 				  tr.pending);
 	if (tr.pending && tr.pass && !(tr.pass % KLPT_SIGNALS_TIMEOUT))
 		trace_klp_transition_signal(tr.name, tr.target, tr.pass,
 					    tr.pending);
+	tr.in_pass = false;
 }
 
 /* klp_init_transition(struct klp_patch *patch, int state) */
@@ -237,8 +223,6 @@ static int pass_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		  READ_ONCE(*klpt_ksyms.signals_cnt) : tr.retries;
 	tr.checked = 0;
 	tr.pending = 0;
-	tr.awaiting = false;
-	tr.lost = false;
 	return 0;
 }
 
@@ -267,49 +251,22 @@ static bool last_check_of_pass(struct task_struct *task)
 	       task_cpu(task) == cpumask_last(cpu_online_mask);
 }
 
-/*
- * The entry decides the call's outcome or who reports it, so that the
- * per-task path costs one entry+return pair (the check hook's) and not
- * two: this kretprobe's return runs only without the check hook.
- *
- * 6.1's klp_try_switch_task() returns true at once if the task is at
- * the target, false at once without reliable stacks (a compile-time
- * property, the same for this module), else !klp_check_and_switch_task()
- * through task_call_func(), which always calls it: then the check hook's
- * return (klpt_check_done()) counts the task.  If it does not come (its
- * kretprobe missed, or it is not armed yet while the hooks are being
- * registered without klp_mutex), the pass is not reported: see end_pass().
- */
 static int switch_try_entry(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
 	struct task_struct *task = (void *)regs_get_kernel_argument(regs, 0);
-	bool last = last_check_of_pass(task);
-	bool *ret_last = (void *)ri->data;
+	bool *last = (void *)ri->data;
 
-	if (tr.awaiting) {	/* the previous check went unreported */
-		tr.awaiting = false;
-		tr.lost = true;
-	}
 	tr.checked++;
-	if (READ_ONCE(task->patch_state) == tr.target ||
-	    !klp_have_reliable_stack()) {
-		if (READ_ONCE(task->patch_state) != tr.target)
-			tr.pending++;
-		if (last && tr.in_pass)
-			end_pass();
-		return 1;
-	}
-	if (klpt_check_hooked()) {
-		tr.awaiting = true;
-		tr.awaiting_last = last;
-		return 1;
-	}
-	*ret_last = last;
-	return 0;
+	*last = last_check_of_pass(task);
+	/* Already switched: the core returns true at once, skip the return. */
+	if (READ_ONCE(task->patch_state) != tr.target)
+		return 0;
+	if (*last && tr.in_pass)
+		end_pass();
+	return 1;
 }
 
-/* Only without the check hook: see switch_try_entry(). */
 static int switch_try_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	bool *last = (void *)ri->data;
@@ -320,21 +277,6 @@ static int switch_try_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (*last && tr.in_pass)
 		end_pass();
 	return 0;
-}
-
-/*
- * The check hook's return: the outcome of the stack check that
- * switch_try_entry() left to it.  Same klp_mutex section, same task.
- */
-void klpt_check_done(bool switched)
-{
-	if (!tr.awaiting)
-		return;
-	tr.awaiting = false;
-	if (!switched)
-		tr.pending++;
-	if (tr.awaiting_last && tr.in_pass)
-		end_pass();
 }
 
 static struct klpt_hook hooks[] = {
