@@ -2958,7 +2958,7 @@ static uint64_t frame_ns(int n)
 	uint64_t best = UINT64_MAX;
 	int k, i, round;
 
-	for (round = 0; round < 3; round++) {
+	for (round = 0; round < 7; round++) {	/* the best: load only adds */
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		for (k = 0; k < 3; k++)
 			for (i = 0; i < n; i++)
@@ -3001,7 +3001,12 @@ static void test_func_live_many(void)
 	small = frame_ns(250);
 	fprintf(stderr, "  func_live frame: 3 x 250: %.2f ms, 3 x 2000: "
 		"%.2f ms\n", small / 1e6, large / 1e6);
-	CHECK(large < 24 * small + 2000000,
+	/*
+	 * Linear is 8 x, the per-call walk was 64 x and 73 ms: 32 x plus
+	 * 10 ms tells them apart on a loaded machine under ASan (24 x +
+	 * 2 ms failed there once in three).
+	 */
+	CHECK(large < 32 * small + 10000000,
 	      "8 x the functions cost %.1f x (quadratic?)",
 	      (double)large / (double)(small ? small : 1));
 }
