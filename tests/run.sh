@@ -135,8 +135,6 @@ run_e2e() {
 }
 
 CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"
-# (the scenario selftests, with the series' test-tracepoints.sh, does not
-# pass there yet: KFLAVOURS=native make e2e SCENARIOS=selftests)
 NATIVE_SCENARIOS="blocked_sleeper disable_unload reverse force signal_user fork_inherit force_replace native_refusal selftests"
 
 # run_flavours [SCENARIO...]: the core scenarios (or SCENARIO...) on every
@@ -172,10 +170,13 @@ run_flavours() {
 			failed=$((failed + 1))
 			continue
 		fi
-		# shellcheck disable=SC2086 # CORE_SCENARIOS is a list
-		if [ $# -gt 0 ]; then set -- "$@"; else set -- $CORE_SCENARIOS; fi
+		# the named scenarios or the core list; never set -- here:
+		# the list would carry over to the next flavour (native)
+		local -a scen=("$@")
+		# shellcheck disable=SC2206 # CORE_SCENARIOS is a list
+		[ ${#scen[@]} -gt 0 ] || scen=($CORE_SCENARIOS)
 		KVER=$kver KDIR=/lib/modules/$kver/build KLPT_VM_FLAVOUR=$f \
-			run_suite "e2e $f" tests/vm/run.sh "$@"
+			run_suite "e2e $f" tests/vm/run.sh "${scen[@]}"
 		echo "flavour $f ($kver) took $(( $(date +%s) - t0 )) s"
 	done
 }

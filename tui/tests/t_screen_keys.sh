@@ -17,6 +17,11 @@ pane_whole() {
 	pane | awk -v cols="$1" -v rows="$2" -f "$here/whole_frame.awk"
 }
 
+# pane_moved TEXT: the pane no longer shows TEXT.
+pane_moved() {
+	[ "$(pane)" != "$1" ]
+}
+
 # The replay's clock: "+1.234s" at the header's right end.
 replay_clock() {
 	pane | sed -nE '1s/.* (\+[0-9]+\.[0-9]+s) .*/\1/p'
@@ -51,9 +56,19 @@ t_screen_keys_sizes() {
 			screen_has "more below" || fail "$size: the help does not say it scrolls: $(pane)" || return 1
 			key_shows "any key closes the help" End || return 1
 		fi
-		tmx send-keys -t top Home
-		local text
-		text=$(for _ in 1 2 3 4 5 6; do pane; tmx send-keys -t top PgDn; sleep 0.2; done)
+		# back to its top (its first line showing), then page by page
+		# until nothing is below, each page read once it has moved
+		key_shows "this help; Up Down" Home || return 1
+		local text page
+		page=$(pane)
+		text=$page
+		while grep -q "more below" <<<"$page"; do
+			tmx send-keys -t top PgDn
+			loop_until 5 pane_moved "$page" ||
+				fail "$size: PgDn did not scroll the help: $page" || return 1
+			page=$(pane)
+			text+=$'\n'$page
+		done
 		for w in "Up Down  k j" "Ctrl-L" "Ctrl-U" "F6  <  >" "FORCED (never)"; do
 			grep -qF -- "$w" <<<"$text" || fail "$size: the help lacks '$w'" || return 1
 		done
