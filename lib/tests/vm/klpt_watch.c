@@ -389,6 +389,13 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 		fprintf(f, " count=%llu",
 			(unsigned long long)ev->lost.count);
 		break;
+	case KLPT_EV_RESYNC:
+		/* which mode the session resynced in: a guest waits for
+		 * the one its last action leads to (ftrace_off) */
+		fprintf(f, " mode=%s",
+			klpt_session_mode(s) == KLPT_MODE_FALLBACK ?
+			"fallback" : "events");
+		break;
 	default:
 		break;
 	}

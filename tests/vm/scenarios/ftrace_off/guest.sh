@@ -65,12 +65,25 @@ lib_at_least() {
 	[ "$(n_lib "$1")" -ge "$2" ]
 }
 
-# lib_lost_after N WHY: with a watcher, wait until it has said lost more
-# than N times, then record the count as fact lost_WHY.
+# lib_settled MODE: the last lost or resync line of events.log is a
+# resync in MODE (events, fallback): the session has caught up with the
+# hooks' state.
+lib_settled() {
+	[ "$(awk '$2 == "lost" || $2 == "resync" { last = $2 " " $3 }
+		END { print last }' "$wdir/events.log")" = "resync mode=$1" ]
+}
+
+# lib_lost_after N WHY [MODE]: with a watcher, wait until it has said
+# lost more than N times and resynced in MODE (default events), then
+# record the count as fact lost_WHY.  The mode matters for a switch
+# and back within one poll interval: a tick that read the hooks in
+# between says lost twice (off: the fallback; on: events again).
 lib_lost_after() {
 	[ -n "$wdir" ] || return 0
 	loop_until_timeout 30 lib_at_least lost $(($1 + 1)) ||
 		guest_fail "klpt_watch said no lost after: $2"
+	loop_until_timeout 30 lib_settled "${3:-events}" ||
+		guest_fail "klpt_watch did not resync in mode ${3:-events} after: $2"
 	fact "lost_$2" "$(n_lib lost)"
 }
 
@@ -117,12 +130,8 @@ expect_eq "kernel.ftrace_enabled after writing 0" 0 "$(cat $SYSCTL)"
 save_hooks off
 [ "$(n_hooks inactive)" -gt 0 ] ||
 	guest_fail "no hook says inactive with ftrace_enabled=0: $(cat $HOOKS)"
-lib_lost_after "$n" after_off
-if [ -n "$wdir" ]; then
-	loop_until_timeout 30 lib_at_least resync 1 ||
-		guest_fail "klpt_watch did not resync after ftrace_enabled=0"
-	watch_dump off || guest_fail "watch_dump off"
-fi
+lib_lost_after "$n" after_off fallback
+watch_dump off || guest_fail "watch_dump off"
 # klptop opened now starts in the fallback (one -b frame, for the judge)
 if [ -x "$KLPT_TOP_BIN" ]; then
 	"$KLPT_TOP_BIN" -b -n 1 >"$KLPT_OUT/klptop_off.txt" 2>&1 ||

@@ -19,7 +19,9 @@ klp events of the klpt_e2e instance (events.txt).  Checked against it:
 - the library (klpt_watch's events.log, counted by the guest at each
   step) said "lost" after each switch of the sysctl (off, on, and an
   off-and-on within one poll interval: klptrace.ko counts the switches,
-  ftrace_switches), not after the refused write, and at no other time;
+  ftrace_switches; a poll tick between the two writes makes that one
+  two: the guest waits until the session resynced in the events mode),
+  not after the refused write, and at no other time;
   its model was in the
   fallback while off and in the events mode again after (dumps;
   libmodel.py compares each with its snapshot); klptop -b started while
