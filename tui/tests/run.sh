@@ -22,7 +22,21 @@ work=$(mktemp -d)
 # new one per terminal (a server being killed may still take a client)
 screen_n=0
 tmx() { tmux -L "klptop-test-$$-$screen_n" "$@"; }
-trap 'tmx kill-server 2>/dev/null; rm -rf "$work"' EXIT
+# tmx_stop: end the tmux server and everything its panes started.  What
+# still runs in a pane is killed first (SIGKILL, by the pane's session):
+# closing the pane would hang up a klptop-san that has not quit, and an
+# ASan build exiting then never ends: LeakSanitizer ptrace-stops the
+# process to scan it, and the SIGCONT the kernel sends to the process
+# group the hangup orphaned resumes it, so the scanner waits forever
+# while the process spins (orphans at 100% CPU for hours).
+tmx_stop() {
+	local p
+	for p in $(tmx list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		pkill -KILL -s "$p" 2>/dev/null
+	done
+	tmx kill-server 2>/dev/null
+}
+trap 'tmx_stop; rm -rf "$work"' EXIT
 passed=0
 failed=0
 
@@ -1076,7 +1090,7 @@ start_screen() {
 	local cols=$1 rows=$2
 	shift 2
 	rm -f "$work/rc" "$work/stty"
-	tmx kill-server 2>/dev/null
+	tmx_stop
 	screen_n=$((screen_n + 1))
 	tmx new-session -d -s top -x "$cols" -y "$rows" \
 		"$san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
@@ -1154,7 +1168,7 @@ start_fake_screen() {
 	while [ "$1" != -- ]; do specs+=("$1"); shift; done
 	shift
 	rm -f "$work/rc" "$work/stty" "$work/fakedir"
-	tmx kill-server 2>/dev/null
+	tmx_stop
 	screen_n=$((screen_n + 1))
 	tmx new-session -d -s top -x 100 -y 30 \
 		"$fakesys $work/fakedir $(printf '%q ' "${specs[@]}")-- $san $* 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
@@ -1371,7 +1385,7 @@ t_screen_term() {
 	local t
 	for t in unset nonexistent dumb; do
 		rm -f "$work/rc" "$work/stty"
-		tmx kill-server 2>/dev/null
+		tmx_stop
 		screen_n=$((screen_n + 1))
 		if [ "$t" = unset ]; then
 			tmx new-session -d -s top -x 80 -y 24 \
@@ -1391,7 +1405,7 @@ t_screen_term() {
 	mkdir -p "$work/terminfo"
 	printf 'klpthc|a hardcopy terminal,\n\thc, cols#80,\n' >"$work/hc.ti"
 	tic -o "$work/terminfo" "$work/hc.ti" || fail "tic failed" || return 1
-	tmx kill-server 2>/dev/null
+	tmx_stop
 	screen_n=$((screen_n + 1))
 	rm -f "$work/rc" "$work/stty"
 	tmx new-session -d -s top -x 80 -y 24 \

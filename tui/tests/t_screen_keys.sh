@@ -157,7 +157,7 @@ t_screen_resize_storm() {
 # under what the shell prints next.
 t_screen_quit_clean() {
 	rm -f "$work/rc" "$work/stty"
-	tmx kill-server 2>/dev/null
+	tmx_stop
 	screen_n=$((screen_n + 1))
 	tmx new-session -d -s top -x 80 -y 24 \
 		"TERM=vt100 $san --replay $fix/vm-recording --speed 0 2>$work/err; echo \$? >$work/rc; stty -a >$work/stty; sleep 60"
