@@ -912,11 +912,11 @@ const char *top_sort_name(enum top_sort s)
 
 /* --------------------------------------------------------- --help */
 
-/* s wrapped at 79 columns, continuation lines indented by indent. */
-static void wrap(FILE *f, const char *s, int col, int indent)
+/* s wrapped at width columns, continuation lines indented by indent. */
+static void wrap(FILE *f, const char *s, int col, int indent, int width)
 {
 	while (*s) {
-		int room = 79 - col, n = (int)strlen(s);
+		int room = width - col, n = (int)strlen(s);
 
 		if (n > room) {
 			n = room;
@@ -980,9 +980,28 @@ void top_fields_help(FILE *f)
 			else if (n >= 2)
 				line[n -= 2] = '\0';
 			fprintf(f, "    %s\n          ", line);
-			wrap(f, fl->help, 10, 10);
+			wrap(f, fl->help, 10, 10, 79);
 		}
 	}
+}
+
+void top_fields_legend(FILE *f, int width)
+{
+	static const enum top_row rows[] = { TOP_ROW_PATCH, TOP_ROW_BLOCKER };
+	size_t r;
+	int i;
+
+	for (r = 0; r < sizeof(rows) / sizeof(*rows); r++)
+		for (i = 0; i < tables[rows[r]].n; i++) {
+			const struct top_field *fl = &tables[rows[r]].f[i];
+
+			if (!(fl->flags & TOP_FIELD_SCREEN) ||
+			    strlen(fl->header) > TOP_LEGEND_HEAD)
+				continue;
+			fprintf(f, "  %-*s", TOP_LEGEND_HEAD + 2, fl->header);
+			wrap(f, fl->help, TOP_LEGEND_HEAD + 4,
+			     TOP_LEGEND_HEAD + 4, width);
+		}
 }
 
 void top_fields_list(FILE *f)
@@ -1014,8 +1033,14 @@ void top_fields_list(FILE *f)
 
 /* ----------------------------------------------------- screen widths */
 
+int top_col_head_width(const struct top_field *f, int sort)
+{
+	return (int)strlen(f->header ? f->header : "") +
+	       (sort >= 0 && f->sort == sort);
+}
+
 void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
-		  int n, size_t size, int cols)
+		  int n, size_t size, int cols, int sort)
 {
 	const struct top_field *t = tables[row].f;
 	char buf[1024];
@@ -1024,7 +1049,7 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 	c->n = 0;
 	for (i = 0; i < tables[row].n && c->n < 16; i++) {
 		const struct top_field *f = &t[i];
-		int w = (int)strlen(f->header ? f->header : "");
+		int w = top_col_head_width(f, sort);
 
 		if (!(f->flags & TOP_FIELD_SCREEN))
 			continue;
@@ -1041,7 +1066,7 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 			if (used > w)
 				w = used;
 		}
-		if (f->max && w > f->max && (int)strlen(f->header) <= f->max)
+		if (f->max && w > f->max && top_col_head_width(f, sort) <= f->max)
 			w = f->max;
 		c->f[c->n] = f;
 		c->w[c->n++] = w;
@@ -1049,8 +1074,8 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 	}
 	/* too wide: the FLEX columns give up what they can, down to min */
 	for (i = c->n - 1; i >= 0 && total > cols; i--) {
-		int lo = c->f[i]->min > (int)strlen(c->f[i]->header) ?
-			 c->f[i]->min : (int)strlen(c->f[i]->header);
+		int head = top_col_head_width(c->f[i], sort);
+		int lo = c->f[i]->min > head ? c->f[i]->min : head;
 		int give = c->w[i] - lo;
 
 		if (!(c->f[i]->flags & TOP_FIELD_FLEX) || give <= 0)

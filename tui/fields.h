@@ -119,6 +119,14 @@ char *top_put_json_str(char *p, const char *s);
 void top_fields_help(FILE *f);
 void top_fields_list(FILE *f);
 
+/*
+ * The legend of the screen's short column headers (TOP_LEGEND_HEAD
+ * columns at most: E, F, SIG, K, ...), their help wrapped at width
+ * columns: the screen's help shows it.
+ */
+#define TOP_LEGEND_HEAD 3
+void top_fields_legend(FILE *f, int width);
+
 /* Column widths of the screen: sized to the rows' content. */
 struct top_cols {
 	int n;
@@ -130,9 +138,12 @@ struct top_cols {
  * The screen's columns of row type row for rows (n of them, each size
  * bytes apart), in cols terminal columns: every column at least its
  * header's and its values' width (within min..max), the FLEX one the
- * rest up to its max.
+ * rest up to its max.  The column whose sort is sort (enum top_sort;
+ * -1: none) has room for the sort's marker after its header.
  */
 void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
-		  int n, size_t size, int cols);
+		  int n, size_t size, int cols, int sort);
+/* The width of f's header on the screen, with a sort marker if sort's. */
+int top_col_head_width(const struct top_field *f, int sort);
 
 #endif /* KLPTOP_FIELDS_H */

@@ -27,6 +27,7 @@ static const char *const help_lines[] = {
 	"                 function); Enter keeps it, Ctrl-U empties it,",
 	"                 Esc clears it",
 	"  F6  <  >       choose the column the blockers are sorted by",
+	"                 (its header marked v: largest first, ^: smallest)",
 	"  s              sort by the next column   r  reverse this sort",
 	"  l  F4          show / hide the event log",
 	"  p  F5          pause the screen (events are still read)",
@@ -42,12 +43,52 @@ static const char *const help_lines[] = {
 	"",
 	"UNLOAD says what holds a patch module: ENABLED, TASKS,",
 	"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
+	"",
+	"The short column headers (klptop --help: every field):",
 };
+
+#define N_HELP ((int)(sizeof(help_lines) / sizeof(*help_lines)))
+
+/*
+ * The legend of the short headers, after help_lines: the field table's
+ * own help (fields.c), wrapped once, so that it says what --help says.
+ */
+static struct {
+	char *text;
+	const char *line[64];
+	int n;
+} legend;
+
+static void legend_build(void)
+{
+	size_t size;
+	FILE *f;
+	char *s;
+
+	if (legend.text)
+		return;
+	f = open_memstream(&legend.text, &size);
+	if (!f)
+		return;		/* the help without it: nothing to say */
+	top_fields_legend(f, 76);
+	if (fclose(f) || !legend.text) {
+		free(legend.text);
+		legend.text = NULL;
+		return;
+	}
+	for (s = legend.text; *s && legend.n < 64; legend.n++) {
+		legend.line[legend.n] = s;
+		s += strcspn(s, "\n");
+		if (*s)
+			*s++ = '\0';
+	}
+}
 
 static void help_row(struct ui *ui, int idx, int y, bool sel)
 {
 	(void)sel;
-	ui_put(ui, y, 1, 0, A_NORMAL, "%s", help_lines[idx]);
+	ui_put(ui, y, 1, 0, A_NORMAL, "%s", idx < N_HELP ? help_lines[idx] :
+	       legend.line[idx - N_HELP]);
 }
 
 void ui_draw_help(struct ui *ui)
@@ -55,7 +96,8 @@ void ui_draw_help(struct ui *ui)
 	struct panel *p = &ui->help;
 
 	erase();
-	p->n = (int)(sizeof(help_lines) / sizeof(*help_lines));
+	legend_build();
+	p->n = N_HELP + legend.n;
 	p->rows = ui->rows - 2;
 	ui_put(ui, 0, 1, 0, A_BOLD, "klptop keys (klptop --help for the "
 	       "whole manual)");

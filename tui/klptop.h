@@ -372,6 +372,12 @@ void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
 /* The key of the column a sort is by (-s KEY): fields.c. */
 const char *top_sort_name(enum top_sort s);
 /*
+ * The sort's marker on its column's header: 'v' when the rows go down
+ * from the largest (or last) value, '^' when they go up from the
+ * smallest (or first), r flipping it (view.c, beside the comparison).
+ */
+char top_sort_marker(enum top_sort s, bool reverse);
+/*
  * Unknown shows as "?" everywhere (null in JSON): a count
  * (KLPT_UNKNOWN_COUNT), the kthread flag (-1), a transition's elapsed
  * time (0 in transition).  Out of a transition there is none: "-".

@@ -149,26 +149,36 @@ static void draw_header(struct ui *ui)
  * A row of a panel's columns (fields.c: the table's screen columns,
  * sized to their content), row NULL: their headers.  Each column is
  * drawn at its place, so a name cut with an ellipsis never moves the
- * next column; unload: the attribute of the UNLOAD column.
+ * next column; unload: the attribute of the UNLOAD column.  The header
+ * of the column sorted by (sort, enum top_sort; -1 none) is in reverse
+ * video with the sort's marker, as htop's: 'v' or '^' says which way
+ * on a terminal without colours or reverse video too.
  */
 static void columns(struct ui *ui, int y, const struct top_cols *c,
-		    const void *row, attr_t attr, attr_t unload)
+		    const void *row, attr_t attr, attr_t unload, int sort)
 {
 	char buf[1024], out[1100];
 	int i, x = 0;
 
 	for (i = 0; i < c->n && x < ui->cols; i++) {
 		const struct top_field *f = c->f[i];
+		bool sorted = !row && sort >= 0 && f->sort == sort;
 		const char *v = row ? f->text(row, TOP_STYLE_SCREEN, c->w[i], buf,
 					      sizeof(buf)) : f->header;
+		attr_t a = row && !strcmp(f->key, "unload") ? unload : attr;
 		int used;
 
+		if (sorted) {
+			snprintf(buf, sizeof(buf), "%s%c", f->header,
+				 top_sort_marker(sort, ui->cfg->sort_reverse));
+			v = buf;
+			a |= A_REVERSE;
+		}
 		top_esc_col(out, sizeof(out), v, 0, c->w[i]);
 		top_text_fit(out, 1 << 20, &used);
 		if (x)
 			ui_put(ui, y, x - 1, 1, attr, " ");
-		ui_put(ui, y, x, c->w[i], row && !strcmp(f->key, "unload") ?
-		       unload : attr, "%*s%s", f->flags & TOP_FIELD_RIGHT &&
+		ui_put(ui, y, x, c->w[i], a, "%*s%s", f->flags & TOP_FIELD_RIGHT &&
 		       used < c->w[i] ? c->w[i] - used : 0, "", out);
 		x += c->w[i] + 1;
 	}
@@ -183,7 +193,7 @@ static void patch_row(struct ui *ui, int idx, int y, bool sel)
 	attr_t attr = sel ? ui_attr(ui, C_SELECTED) : A_NORMAL;
 
 	columns(ui, y, &ui->pcols, p, attr, sel ? attr :
-		ui_attr(ui, p->verdict == KLPT_READY ? C_READY : C_HOLD));
+		ui_attr(ui, p->verdict == KLPT_READY ? C_READY : C_HOLD), -1);
 }
 
 /* Patch panel: title row, rows, then the verdict line; returns next y. */
@@ -193,11 +203,12 @@ static int draw_patches(struct ui *ui, int y)
 	char b2[64];
 
 	top_cols_fit(&ui->pcols, TOP_ROW_PATCH, ui->view.patches,
-		     ui->view.npatches, sizeof(*ui->view.patches), ui->cols);
+		     ui->view.npatches, sizeof(*ui->view.patches), ui->cols,
+		     -1);
 	ui_put(ui, y, 0, ui->cols, ui_attr(ui, ui->focus == FOCUS_PATCHES ?
 					  C_TITLE : C_HEADER), "%s", "");
 	columns(ui, y++, &ui->pcols, NULL, ui_attr(ui, ui->focus ==
-		FOCUS_PATCHES ? C_TITLE : C_HEADER), 0);
+		FOCUS_PATCHES ? C_TITLE : C_HEADER), 0, -1);
 	if (!ui->view.npatches)
 		ui_put(ui, y, 1, 0, ui_attr(ui, C_DIM), "no livepatch loaded%s",
 		       ui->cfg->patch ? " (or none named as -p says)" : "");
@@ -219,7 +230,7 @@ static void blocker_row(struct ui *ui, int idx, int y, bool sel)
 	sel = sel && ui->focus == FOCUS_BLOCKERS;
 	columns(ui, y, &ui->bcols, b, sel ? ui_attr(ui, C_SELECTED) :
 		b->reason == KLPT_REASON_NONE ? ui_attr(ui, C_DIM) : A_NORMAL,
-		0);
+		0, -1);
 }
 
 /* Title, column heads, then the panel's rows; returns the next y. */
@@ -252,10 +263,11 @@ static int draw_blockers(struct ui *ui, int y)
 			     p->blockers + panel->top,
 			     p->nblockers - panel->top < panel->rows ?
 			     p->nblockers - panel->top : panel->rows,
-			     sizeof(*p->blockers), ui->cols);
+			     sizeof(*p->blockers), ui->cols, ui->cfg->sort);
 	else
-		top_cols_fit(&ui->bcols, TOP_ROW_BLOCKER, NULL, 0, 0, ui->cols);
-	columns(ui, y++, &ui->bcols, NULL, A_BOLD, 0);
+		top_cols_fit(&ui->bcols, TOP_ROW_BLOCKER, NULL, 0, 0, ui->cols,
+			     ui->cfg->sort);
+	columns(ui, y++, &ui->bcols, NULL, A_BOLD, 0, ui->cfg->sort);
 	if (!p || !p->transition || panel->rows <= 0)
 		return y + (panel->rows > 0 ? panel->rows : 0);
 	if (!p->nblockers)

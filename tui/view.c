@@ -290,6 +290,14 @@ static int cmp_blocker(const void *pa, const void *pb)
 	return sort_by.reverse ? -c : c;
 }
 
+char top_sort_marker(enum top_sort s, bool reverse)
+{
+	/* cmp_blocker()'s own order: these two put the largest first */
+	bool down = s == TOP_SORT_BLOCKED || s == TOP_SORT_CHECKS;
+
+	return down != reverse ? 'v' : '^';
+}
+
 static int cmp_patch(const void *pa, const void *pb)
 {
 	const struct top_patch *a = pa, *b = pb;

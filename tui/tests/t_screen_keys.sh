@@ -4,7 +4,8 @@
 # the F-key bar of a read-only replay, the help (scrolling, its legend),
 # the sort menu (F6, < and >) and r, the incremental filter and Ctrl-U,
 # Ctrl-L, resizes while the replay plays, the terminal clean after q;
-# the force prompt on a fake live system.
+# the sort's marker on its column; the force prompt on a fake live
+# system.
 
 screen_sizes=("80 24" "120 40" "200 50")
 
@@ -37,9 +38,25 @@ step_to_sleeper() {
 	done
 }
 
+# help_legend TEXT: the help's TEXT has a legend line for each short
+# column header (3 columns at most) of the field table (--list-fields),
+# the start of that field's help after it; E K F SIG among them.
+help_legend() {
+	local row key head batch json unit flags help seen=" "
+	while IFS=$'\t' read -r row key head batch json unit flags help; do
+		[ "$head" != - ] && [ "${#head}" -le 3 ] || continue
+		grep -qF -- "  $(printf '%-5s' "$head")${help:0:30}" <<<"$1" ||
+			fail "$size: the help's legend lacks $head: ${help:0:30}" || return 1
+		seen+="$head "
+	done < <("$klptop" --list-fields)
+	for head in E K F SIG; do
+		[[ $seen == *" $head "* ]] || fail "$size: no legend of $head (seen:$seen)" || return 1
+	done
+}
+
 # The bar of a read-only replay offers no action; the help scrolls where
 # it does not fit and has the keys it did not list (k j, Ctrl-L, Ctrl-U,
-# < >); F6, < and > open the sort menu, Enter sorts by the chosen
+# < >) and the legend of the short columns; F6, < and > open the sort menu, Enter sorts by the chosen
 # column, r reverses only that column.
 t_screen_keys_sizes() {
 	local size cols rows
@@ -72,6 +89,7 @@ t_screen_keys_sizes() {
 		for w in "Up Down  k j" "Ctrl-L" "Ctrl-U" "F6  <  >" "FORCED (never)"; do
 			grep -qF -- "$w" <<<"$text" || fail "$size: the help lacks '$w'" || return 1
 		done
+		help_legend "$text" || return 1
 		tmx send-keys -t top x
 		loop_until 5 screen_has "F10Quit" || fail "$size: x did not close the help" || return 1
 		# the sort menu, from each of its keys
@@ -87,6 +105,56 @@ t_screen_keys_sizes() {
 		# its own way
 		key_shows "blockers sorted by pid, reversed" r || return 1
 		key_shows "blockers sorted by command$" s || return 1
+		quit_clean || return 1
+	done
+}
+
+# sort_marked HEAD: the blockers' column headers mark one column, HEAD
+# (its header and v or ^), in reverse video (an SGR with 7 right before
+# it, the colour resets tmux adds left out).
+sort_marked() {
+	local heads marks
+	heads=$(tmx capture-pane -e -p -t top | grep -m 1 -E 'PID.* TID ' |
+		sed 's/\x1b\[[34]9m//g')
+	marks=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$heads" | grep -oE '[A-Z]+[v^]( |$)' | tr -d ' ')
+	[ "$marks" = "$1" ] &&
+		grep -qE $'\e''\[([0-9]+;)*7m'"${1/^/\\^}" <<<"$heads"
+}
+
+# expect_marked HEAD: sort_marked, within the bound.
+expect_marked() {
+	loop_until 5 sort_marked "$1" ||
+		fail "$size: not one marker on $1: $(pane | grep -m 1 -E 'PID.* TID ')"
+}
+
+# The sorted column's header is marked, v from the largest down, ^ from
+# the smallest up; it moves with F6, <, > and s, r flips it.
+t_screen_sort_marker() {
+	local size cols rows
+	for size in "${screen_sizes[@]}"; do
+		read -r cols rows <<<"$size"
+		start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
+		loop_until 10 screen_has "F10Quit" || fail "$size: no screen: $(cat "$work/err")" || return 1
+		step_to_sleeper || return 1
+		expect_marked BLOCKEDv || return 1
+		key_shows "blockers sorted by blocked, reversed" r || return 1
+		expect_marked 'BLOCKED^' || return 1
+		key_shows "Sort by" F6 || return 1
+		key_shows "blockers sorted by pid$" Down Enter || return 1
+		expect_marked 'PID^' || return 1
+		key_shows "blockers sorted by pid, reversed" r || return 1
+		expect_marked PIDv || return 1
+		key_shows "Sort by" '<' || return 1
+		key_shows "blockers sorted by command$" Down Enter || return 1
+		expect_marked 'COMMAND^' || return 1
+		key_shows "Sort by" '>' || return 1
+		key_shows "blockers sorted by checks$" Down Enter || return 1
+		expect_marked CHECKSv || return 1
+		key_shows "blockers sorted by reason$" s || return 1
+		expect_marked 'REASON^' || return 1
+		key_shows "blockers sorted by reason, reversed" r || return 1
+		expect_marked REASONv || return 1
+		pane_whole "$cols" "$rows" || fail "$size: not one whole frame: $(pane)" || return 1
 		quit_clean || return 1
 	done
 }
@@ -184,5 +252,5 @@ t_screen_force_prompt() {
 	quit_clean
 }
 
-more_tests+=(screen_keys_sizes screen_filter screen_ctrl_l screen_resize_storm
+more_tests+=(screen_keys_sizes screen_sort_marker screen_filter screen_ctrl_l screen_resize_storm
 	screen_quit_clean screen_force_prompt)
