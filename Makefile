@@ -21,6 +21,9 @@
 #                   or registered with DKMS
 #   make uninstall [same variables]
 #   make deb        the Debian packages into build/deb (debian/)
+#   make readme-captures   README.md's klptop screens made again by klptop
+#                   (tui/readme-captures.sh: the fixture recording replayed
+#                   in tmux; the tui tests check they are current)
 #   make clean
 #
 # `make` is a release build: no sanitizers, no -Werror.  The test targets
@@ -125,6 +128,10 @@ uninstall:
 deb:
 	@tests/pkg/build-debs.sh
 
+readme-captures:
+	@$(MAKE) --no-print-directory -C tui
+	@tui/readme-captures.sh
+
 clean:
 	-$(MAKE) -C kernel/klptrace clean
 	-$(MAKE) -C tests/modules clean
@@ -132,5 +139,6 @@ clean:
 	rm -rf build
 
 .PHONY: all build deps deps-build modules kernel-module test-modules check \
+	readme-captures \
 	unit e2e demo bench check-fresh native-kernel install uninstall deb \
 	clean
