@@ -15,7 +15,9 @@
  *     is read from the file when klptop knows which (the screen's L
  *     loaded it, or <root>/lib/modules/<kernel>/modules.dep lists the
  *     module), and only if the file is that module (its srcversion
- *     agrees with the loaded one's when both have one);
+ *     agrees with the loaded one's when both have one); a compressed
+ *     file is not read (unknown, saying so); modfile.c reads each file
+ *     again only when it changed (every frame of -b asks);
  *   - `replace` and `stack_order` are sysfs files of 6.11+ and 6.13+:
  *     read where they exist; on 6.1 a patch is known to be an atomic
  *     replace only once the session saw it replace another
@@ -76,69 +78,50 @@ static bool exists(const char *root, const char *dir, const char *name)
 	return !access(path, F_OK);
 }
 
-/* Module names: '-' and '_' are the same to the kernel. */
-static bool same_modname(const char *a, const char *b, size_t blen)
-{
-	size_t i;
-
-	for (i = 0; i < blen; i++, a++) {
-		char x = *a == '-' ? '_' : *a, y = b[i] == '-' ? '_' : b[i];
-
-		if (!*a || x != y)
-			return false;
-	}
-	return !*a;
-}
-
 /*
- * The file of module name as modules.dep of the watched kernel lists
- * it ("kernel/.../name.ko: deps"), into path: true if found.
+ * Why a module file's .modinfo name could not be read, in words: the
+ * description is then not known.  modules.dep lists compressed modules
+ * (name.ko.xz, .gz, .zst: CONFIG_MODULE_COMPRESS_*), which
+ * klpt_module_file_info() does not decompress.
  */
-static bool modules_dep(const char *root, const char *kernel,
-			const char *name, char *path, size_t size)
+static void modfile_why(struct top_details *d, const struct top_modfile *m)
 {
-	char dep[PATH_MAX], line[4096];
-	bool found = false;
-	FILE *f;
+	static const char *const packed[] = { ".xz", ".gz", ".zst" };
+	size_t i, n = strlen(d->file);
 
-	if (!kernel[0])
-		return false;
-	snprintf(dep, sizeof(dep), "%s/lib/modules/%s/modules.dep",
-		 root ? root : "", kernel);
-	f = fopen(dep, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':'), *base, *dot;
-
-		if (!colon)
-			continue;
-		*colon = '\0';
-		base = strrchr(line, '/');
-		base = base ? base + 1 : line;
-		dot = strstr(base, ".ko");
-		if (!dot || !same_modname(name, base, (size_t)(dot - base)))
-			continue;
-		/* a path cut to fit is no file of the module: not found */
-		if (line[0] == '/')
-			found = (size_t)snprintf(path, size, "%s%s",
-						 root ? root : "", line) < size;
-		else
-			found = (size_t)snprintf(path, size,
-						 "%s/lib/modules/%s/%s",
-						 root ? root : "", kernel,
-						 line) < size;
+	if (!m) {
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "its file's path is too long");
+		return;
 	}
-	fclose(f);
-	return found;
+	if (m->file_r || (m->name_r != -ENOEXEC && m->name_r != -ENOENT)) {
+		snprintf(d->description_why, sizeof(d->description_why),
+			 "cannot read its file: %s",
+			 strerror(-(m->file_r ? m->file_r : m->name_r)));
+		return;
+	}
+	for (i = 0; m->name_r == -ENOEXEC && i < 3; i++)
+		if (n > strlen(packed[i]) &&
+		    !strcmp(d->file + n - strlen(packed[i]), packed[i])) {
+			snprintf(d->description_why,
+				 sizeof(d->description_why),
+				 "its file is compressed (%s): klptop reads "
+				 "an uncompressed .ko only", packed[i]);
+			return;
+		}
+	snprintf(d->description_why, sizeof(d->description_why), "%s",
+		 m->name_r == -ENOEXEC ? "its file is not a kernel module "
+		 "klptop can read (an ELF64 object of this machine with a "
+		 ".modinfo section)" : "its file's .modinfo has no name");
 }
 
 /* srcversion and description (module p->name, live). */
 static void modinfo(struct top_details *d, const struct top_app *app,
 		    const char *root)
 {
-	char dir[80], file_src[64], path[PATH_MAX];
+	char dir[80], path[PATH_MAX];
 	const char *known = top_app_module_file(app, d->name);
+	const struct top_modfile *m;
 	bool have_src;
 	int r;
 
@@ -170,8 +153,9 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 	}
 	if (known)
 		snprintf(path, sizeof(path), "%s", known);
-	else if (!modules_dep(root, klpt_session_kernel(top_app_session(app)),
-			      d->name, path, sizeof(path))) {
+	else if (!top_modfile_dep(root,
+				  klpt_session_kernel(top_app_session(app)),
+				  d->name, path, sizeof(path))) {
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "the module's file is not known (not loaded by "
 			 "klptop, not in modules.dep)");
@@ -181,11 +165,15 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 	if ((size_t)snprintf(d->file, sizeof(d->file), "%s", path) >=
 	    sizeof(d->file))
 		top_utf8_cut(d->file, sizeof(d->file));
-	if (klpt_module_file_info(path, "name", file_src, sizeof(file_src)) ||
-	    !same_modname(d->name, file_src, strlen(file_src))) {
+	m = top_modfile_info(path);
+	if (!m || m->name_r) {
+		modfile_why(d, m);
+		return;
+	}
+	if (!top_same_modname(d->name, m->name, strlen(m->name))) {
 		snprintf(d->description_why, sizeof(d->description_why),
-			 "its file is not that module's (no .modinfo name %s)",
-			 d->name);
+			 "its file is another module's (.modinfo name %s)",
+			 m->name);
 		return;
 	}
 	if (d->srcversion_state == TOP_UNKNOWN) {
@@ -195,24 +183,24 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 			 "another build");
 		return;
 	}
-	have_src = !klpt_module_file_info(path, "srcversion", file_src,
-					  sizeof(file_src));
+	have_src = !m->srcversion_r;
 	if (have_src != (d->srcversion_state == TOP_KNOWN) ||
-	    (have_src && strcmp(file_src, d->srcversion))) {
+	    (have_src && strcmp(m->srcversion, d->srcversion))) {
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "its file is another build (srcversion %s, loaded "
-			 "%s)", have_src ? file_src : "none",
+			 "%s)", have_src ? m->srcversion : "none",
 			 d->srcversion_state == TOP_KNOWN ? d->srcversion :
 			 "none");
 		return;
 	}
-	if (klpt_module_file_info(path, "description", d->description,
-				  sizeof(d->description))) {
+	if (m->description_r) {
 		d->description_state = TOP_NONE;
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "its .modinfo has no description");
 		return;
 	}
+	snprintf(d->description, sizeof(d->description), "%s",
+		 m->description);
 	top_utf8_cut(d->description, sizeof(d->description));
 	d->description_state = TOP_KNOWN;
 }

@@ -476,6 +476,30 @@ struct top_details {
 	bool blk_exact;
 };
 
+/*
+ * What a module file's .modinfo says (modfile.c), read again only when
+ * the file changed: each value with klpt_module_file_info()'s return
+ * (-ENOEXEC: not a module, a compressed one included); file_r: lstat's.
+ */
+struct top_modfile {
+	int file_r, name_r, srcversion_r, description_r;
+	char name[64];
+	char srcversion[48];
+	char description[256];
+};
+
+/* Module names: '-' and '_' are the same to the kernel. */
+bool top_same_modname(const char *a, const char *b, size_t blen);
+/*
+ * The file of module name as <root>/lib/modules/<kernel>/modules.dep
+ * lists it, into path: true if found (modules.dep read again only when
+ * it changed).
+ */
+bool top_modfile_dep(const char *root, const char *kernel, const char *name,
+		     char *path, size_t size);
+/* path's .modinfo (valid until the next call), NULL: path too long. */
+const struct top_modfile *top_modfile_info(const char *path);
+
 /* The page of p (a row of a view of app): 0 or -ENOMEM. */
 int top_details_build(struct top_details *d, const struct top_app *app,
 		      const struct top_patch *p);

@@ -202,6 +202,78 @@ t_details_live() {
 	got=$?
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another build (srcversion 5A6B7C8D9E, loaded 0000000000)"' \
 		'"srcversion":"0000000000"' '"history_whole":false' || return 1
+	# modules.dep lists a compressed lp (CONFIG_MODULE_COMPRESS_*): the
+	# description is unknown because of that, not "another module's"
+	gzip -c "$ko" >"$work/lp.ko.gz" && printf 'extra/lp.ko.gz:\n' >"$work/modules-gz.dep" ||
+		fail "gzip" || return 1
+	fake patch:lp:1:0 module:lp:1:1 \
+		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules-gz.dep" \
+		copy:lib/modules/$kver/extra/lp.ko.gz:"$work/lp.ko.gz" \
+		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"description":null,"description_why":"its file is compressed (.gz): klptop reads an uncompressed .ko only"' \
+		'"srcversion":"5A6B7C8D9E"' || return 1
+	# lp's entry names another module's file: said so, with its name
+	sed 's/name=lp/name=lq/' "$work/mi.c" >"$work/mq.c" &&
+		cc -c -o "$work/lq.ko" "$work/mq.c" || fail "cc lq" || return 1
+	fake patch:lp:1:0 module:lp:1:1 \
+		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+		copy:lib/modules/$kver/extra/lp.ko:"$work/lq.ko" \
+		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another module'"'"'s (.modinfo name lq)"' || return 1
+	# frames of -b --patch-details read modules.dep and the .ko once
+	# while they do not change (strace -D: the traced klptop keeps the
+	# pid fakesys made its tracefs instance for)
+	if command -v strace >/dev/null; then
+		fake patch:lp:1:0 module:lp:1:1 \
+			file:sys/module/lp/srcversion:5A6B7C8D9E \
+			file:proc/sys/kernel/osrelease:$kver \
+			copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+			copy:lib/modules/$kver/extra/lp.ko:"$ko" \
+			-- strace -D -f -e trace=open,openat -o "$work/strace" \
+			"$klptop" -b -n 4 -d 0.1 --patch-details >"$work/out" 2>"$work/err"
+		got=$?
+		expect_out 0 "$work/out" "^    description: lp: a test patch$" || return 1
+		[ "$(grep -c '^    description: lp: a test patch$' "$work/out")" = 4 ] ||
+			fail "not 4 frames with the description: $(cat "$work/out")" || return 1
+		[ "$(grep -c 'modules\.dep"' "$work/strace")" = 1 ] &&
+			[ "$(grep -c 'extra/lp\.ko"' "$work/strace")" = 3 ] ||
+			fail "modules.dep or lp.ko read again: $(grep -E 'modules.dep|lp.ko' "$work/strace")" || return 1
+	fi
+	# ... and again once one changes: lp.ko rewritten in place (the
+	# same inode: its size and mtime tell), then modules.dep replaced
+	# by a rename (another inode) naming a file that is not there
+	local pid d
+	rm -f "$work/fakedir"
+	"$fakesys" "$fakedir" patch:lp:1:0 module:lp:1:1 \
+		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
+		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
+		-- "$san" -b -d 0.1 --patch-details >"$work/out" 2>"$work/err" &
+	pid=$!
+	local stage="the first description"
+	if loop_until 10 grep -q "^    description: lp: a test patch$" "$work/out"; then
+		stage="lp.ko's change"
+		d=$(cat "$work/fakedir")
+		cat "$work/lq.ko" >"$d/root/lib/modules/$kver/extra/lp.ko"
+	fi &&
+	if loop_until 10 grep -q "^    description: ? (its file is another module's (.modinfo name lq))" "$work/out"; then
+		stage="modules.dep's change"
+		printf 'extra/other/lp.ko:\n' >"$d/root/lib/modules/$kver/modules.dep.new" &&
+			mv "$d/root/lib/modules/$kver/modules.dep.new" "$d/root/lib/modules/$kver/modules.dep"
+	fi &&
+	loop_until 10 grep -q "^    description: ? (cannot read its file: No such file or directory)" "$work/out" &&
+	stage=
+	# fakesys's child is klptop (it execs it): ended, fakesys then too
+	kill "$(ps -o pid= --ppid "$pid")"
+	wait "$pid"
+	[ -z "$stage" ] || fail "$stage not seen: $(tail -n 5 "$work/out") $(cat "$work/err")" || return 1
 	# a recording keeps the kernel's release, and its replay says it
 	rm -rf "$work/krec"
 	fake patch:lp:1:0 module:lp:1:1 file:proc/sys/kernel/osrelease:$kver \

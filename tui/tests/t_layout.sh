@@ -38,7 +38,9 @@ def cells(kind):
 def check(kind, row_re):
     want = cells(kind)
     heads = [h for h, _ in want]
-    head = [l for l in pane if l.split() == heads]
+    # the sorted column's header ends in its marker (v or ^)
+    head = [l for l in pane
+            if [re.sub(r"(?<=[A-Z])[v^]$", "", w) for w in l.split()] == heads]
     assert head, ("%s: no header %s" % (kind, heads), pane)
     head = head[0]
     row = [l for l in pane if re.search(row_re, l)]
@@ -48,6 +50,8 @@ def check(kind, row_re):
     for h, right in want:
         s = head.index(h, at)
         e = s + len(h)
+        if e < len(head) and head[e] in "v^":
+            e += 1  # the marker is part of the column
         at = e
         if right:
             ok = e <= len(row) and row[e - 1] != " " and (e == len(row) or row[e] == " ")
@@ -58,7 +62,9 @@ def check(kind, row_re):
 head, row = check("patch", r"^klpt_lp_sleep ")
 # UNLOAD right after REF
 assert head.index("UNLOAD") == head.index("REF") + len("REF") + 1, head
-check("blocker", r"^ *%s +%s klpt_sleeper " % (pid, pid))
+head, row = check("blocker", r"^ *%s +%s klpt_sleeper " % (pid, pid))
+# the default sort's marker, on its column only
+assert re.findall(r"[A-Z]+[v^](?= |$)", head) == ["BLOCKEDv"], head
 # the event log: right after the blocker rows, no blank row between
 log = next(i for i, l in enumerate(pane) if l.startswith(" EVENT LOG"))
 assert pane[log - 1].strip(), ("blank row above the event log", pane)
