@@ -137,6 +137,20 @@ t_details_batch() {
 	! grep -q "details:" "$work/plain.txt" || fail "a page without --patch-details"
 }
 
+# lp_page SRCVERSION MODULES_DEP KO_REL KO: --json --patch-details of a
+# fake lp (loaded, that srcversion in sysfs) whose kernel's modules.dep
+# and file KO_REL (under lib/modules/KVER) are copies of those; got its
+# exit code.
+lp_page() {
+	fake patch:lp:1:0 module:lp:1:1 \
+		file:sys/module/lp/srcversion:"$1" \
+		file:proc/sys/kernel/osrelease:$kver \
+		copy:lib/modules/$kver/modules.dep:"$2" \
+		copy:lib/modules/$kver/"$3":"$4" \
+		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
+	got=$?
+}
+
 # A live session (fake system): the module's srcversion from sysfs, its
 # description from its file in modules.dep when that file is the loaded
 # build, objects loaded or not, a patch there before the session.
@@ -193,38 +207,20 @@ t_details_live() {
 		'"srcversion":null,"srcversion_why":"cannot read /sys/module/lp/srcversion: Is a directory"' \
 		'"description":null,"description_why":"the loaded srcversion is unknown' || return 1
 	# another build of lp in modules.dep: its description is not lp's
-	fake patch:lp:1:0 module:lp:1:1 \
-		file:sys/module/lp/srcversion:0000000000 \
-		file:proc/sys/kernel/osrelease:$kver \
-		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
-		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
-		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
-	got=$?
+	lp_page 0000000000 "$work/modules.dep" extra/lp.ko "$ko"
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another build (srcversion 5A6B7C8D9E, loaded 0000000000)"' \
 		'"srcversion":"0000000000"' '"history_whole":false' || return 1
 	# modules.dep lists a compressed lp (CONFIG_MODULE_COMPRESS_*): the
 	# description is unknown because of that, not "another module's"
 	gzip -c "$ko" >"$work/lp.ko.gz" && printf 'extra/lp.ko.gz:\n' >"$work/modules-gz.dep" ||
 		fail "gzip" || return 1
-	fake patch:lp:1:0 module:lp:1:1 \
-		file:sys/module/lp/srcversion:5A6B7C8D9E \
-		file:proc/sys/kernel/osrelease:$kver \
-		copy:lib/modules/$kver/modules.dep:"$work/modules-gz.dep" \
-		copy:lib/modules/$kver/extra/lp.ko.gz:"$work/lp.ko.gz" \
-		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
-	got=$?
+	lp_page 5A6B7C8D9E "$work/modules-gz.dep" extra/lp.ko.gz "$work/lp.ko.gz"
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is compressed (.gz): klptop reads an uncompressed .ko only"' \
 		'"srcversion":"5A6B7C8D9E"' || return 1
 	# lp's entry names another module's file: said so, with its name
 	sed 's/name=lp/name=lq/' "$work/mi.c" >"$work/mq.c" &&
 		cc -c -o "$work/lq.ko" "$work/mq.c" || fail "cc lq" || return 1
-	fake patch:lp:1:0 module:lp:1:1 \
-		file:sys/module/lp/srcversion:5A6B7C8D9E \
-		file:proc/sys/kernel/osrelease:$kver \
-		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
-		copy:lib/modules/$kver/extra/lp.ko:"$work/lq.ko" \
-		-- "$san" --json -n 1 --patch-details >"$work/out" 2>"$work/err"
-	got=$?
+	lp_page 5A6B7C8D9E "$work/modules.dep" extra/lp.ko "$work/lq.ko"
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another module'"'"'s (.modinfo name lq)"' || return 1
 	# frames of -b --patch-details read modules.dep and the .ko once
 	# while they do not change (strace -D: the traced klptop keeps the

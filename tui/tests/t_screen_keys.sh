@@ -54,16 +54,22 @@ help_legend() {
 	done
 }
 
+# start_replay_sized "COLS ROWS": the paused fixture replay on a
+# terminal of that size (cols and rows set), its screen up.
+start_replay_sized() {
+	read -r cols rows <<<"$1"
+	start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
+	loop_until 10 screen_has "F10Quit" || fail "$1: no screen: $(cat "$work/err")"
+}
+
 # The bar of a read-only replay offers no action; the help scrolls where
 # it does not fit and has the keys it did not list (k j, Ctrl-L, Ctrl-U,
-# < >) and the legend of the short columns; F6, < and > open the sort menu, Enter sorts by the chosen
-# column, r reverses only that column.
+# < >) and the legend of the short columns; F6, < and > open the sort
+# menu, Enter sorts by the chosen column, r reverses only that column.
 t_screen_keys_sizes() {
 	local size cols rows
 	for size in "${screen_sizes[@]}"; do
-		read -r cols rows <<<"$size"
-		start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
-		loop_until 10 screen_has "F10Quit" || fail "$size: no screen: $(cat "$work/err")" || return 1
+		start_replay_sized "$size" || return 1
 		pane_whole "$cols" "$rows" || fail "$size: not one whole frame: $(pane)" || return 1
 		pane | tail -n 1 | grep -q 'F6Sort F10Quit' && ! pane | grep -q 'F[789][A-Z]' ||
 			fail "$size: a read-only replay offers F7-F9: $(pane | tail -n 1)" || return 1
@@ -132,9 +138,7 @@ expect_marked() {
 t_screen_sort_marker() {
 	local size cols rows
 	for size in "${screen_sizes[@]}"; do
-		read -r cols rows <<<"$size"
-		start_screen "$cols" "$rows" --replay "$fix/vm-recording" --speed 0
-		loop_until 10 screen_has "F10Quit" || fail "$size: no screen: $(cat "$work/err")" || return 1
+		start_replay_sized "$size" || return 1
 		step_to_sleeper || return 1
 		expect_marked BLOCKEDv || return 1
 		key_shows "blockers sorted by blocked, reversed" r || return 1
