@@ -343,8 +343,9 @@ bool klpt_session_sees_exits(const struct klpt_session *s);
 /*
  * The release of the kernel the session watches (uname -r): live, the
  * running one; a replay, the one its recording says (key
- * kernel_release), or "" when it does not say (recordings made before
- * it was kept, trace.dat files).
+ * kernel_release; a trace.dat: the release in the uname trace-cmd
+ * record keeps), or "" when it does not say (recordings made before
+ * it was kept, trace.dat files without a uname).
  */
 const char *klpt_session_kernel(const struct klpt_session *s);
 

@@ -14,7 +14,8 @@
  *   klptrace_version V  informational
  *   kernel_release R    the traced kernel's release (uname -r), one
  *                       word; recordings made before it was kept have
- *                       none (klpt_session_kernel() says "")
+ *                       none (klpt_session_kernel() says ""; a
+ *                       trace.dat's is in its uname: tracedat_release())
  *
  * Unknown keys are ignored.  page_size is at most REPLAY_PAGE_MAX and
  * page_size * ncpus at most REPLAY_PAGES_MAX: the bytes of pages held at
@@ -716,6 +717,39 @@ static int tc_fill(struct klpt_source *src, struct klpt_merge *m)
 	return fill_result(r, m, pushed);
 }
 
+/*
+ * trace-cmd record keeps the uname of the machine it ran on as an option
+ * of the file, "sysname nodename release machine" (trace-record.c's
+ * add_uname()): the release is the traced kernel's.  libtracecmd
+ * exports its reader but declares it only in its private header
+ * (trace-cmd-private.h).  trace-cmd restore writes none.
+ */
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+
+/* The release in a trace.dat's uname, into kernel; "" if none or odd. */
+static void tracedat_release(struct tracecmd_input *tc, char *kernel)
+{
+	const char *u = tracecmd_get_uname(tc), *rel;
+	char word[KLPT_KERNEL_LEN];
+	size_t n;
+
+	kernel[0] = '\0';
+	/* the third word, split on single spaces (nodename may be "") */
+	rel = u ? strchr(u, ' ') : NULL;
+	rel = rel ? strchr(rel + 1, ' ') : NULL;
+	if (!rel)
+		return;
+	rel++;
+	n = strcspn(rel, " ");
+	if (!n || n >= sizeof(word))
+		return;
+	memcpy(word, rel, n);
+	word[n] = '\0';
+	/* printable ASCII, as a release is: else it would reach terminals */
+	if (klpt_release_ok(word))
+		snprintf(kernel, KLPT_KERNEL_LEN, "%s", word);
+}
+
 static int open_tracedat(const char *path, struct replay *r)
 {
 	static const char magic[] = "\027\010\104tracing";
@@ -739,6 +773,7 @@ static int open_tracedat(const char *path, struct replay *r)
 		return fail(EBADMSG, "%s: libtracecmd cannot read this "
 			    "trace.dat", path);
 	src->tep = tracecmd_get_tep(r->tc);
+	tracedat_release(r->tc, src->kernel);
 	src->ncpus = src->tep ? tep_get_cpus(src->tep) : 0;
 	if (src->ncpus <= 0 || src->ncpus > 4096)
 		return fail(EBADMSG, "%s: no CPUs in this trace.dat", path);
