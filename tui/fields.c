@@ -210,6 +210,22 @@ static char *j_mode(char *p, const void *row)
 	return put_quoted(p, top_mode_name(FRAME(row)->v->mode));
 }
 
+static const char *t_source(const void *row, enum top_style st, int w,
+			    char *buf, size_t size)
+{
+	const char *src = top_source_name(FRAME(row)->v);
+
+	(void)st, (void)w, (void)buf, (void)size;
+	return src ? src : "unknown";
+}
+
+static char *j_source(char *p, const void *row)
+{
+	const char *src = top_source_name(FRAME(row)->v);
+
+	return src ? put_quoted(p, src) : put_null(p);
+}
+
 static char *j_version(char *p, const void *row)
 {
 	(void)row;
@@ -700,8 +716,13 @@ static const struct top_field frame_fields[] = {
 	  "unknown (null) when the recording does not say)",
 	  BAT, 0, 0, 0, -1, t_kernel, j_kernel, NULL },
 	{ TOP_ROW_FRAME, "mode", NULL, "mode", "mode", "",
-	  "events (klptrace.ko), fallback (sysfs and procfs polled) or "
-	  "replay", BAT, 0, 0, 0, -1, t_mode, j_mode, NULL },
+	  "events (klp events are read: see source), fallback (sysfs and "
+	  "procfs polled) or replay", BAT, 0, 0, 0, -1, t_mode, j_mode, NULL },
+	{ TOP_ROW_FRAME, "source", NULL, "source", "source", "",
+	  "where the klp events come from: native (the kernel's own, "
+	  "kernel/native/), klptrace.ko, or fallback (none: sysfs and "
+	  "procfs polled); unknown (null) in a replay",
+	  BAT, 0, 0, 0, -1, t_source, j_source, NULL },
 	{ TOP_ROW_FRAME, "replay_end", NULL, NULL, "replay_end", "",
 	  "a replay's: its last event is shown (-b: \"end\" after tasks)",
 	  0, 0, 0, 0, -1, NULL, j_replay_end, is_replay },

@@ -342,6 +342,7 @@ struct top_view {
 	bool details;
 	uint64_t now;
 	enum klpt_mode mode;
+	bool native;		/* klpt_session_native() */
 	uint64_t events, lost;
 	int npatches;
 	struct top_patch *patches;
@@ -394,6 +395,12 @@ const char *top_reason_column(int reason);
 const char *top_state_name(int state);	/* "patched", "unpatched", ... */
 /* "events", "fallback", "replay" (the session's mode), or "?" */
 const char *top_mode_name(enum klpt_mode m);
+/*
+ * Where the view's klp events come from: "native" (the kernel's own),
+ * "klptrace.ko", "fallback" (none: sysfs and procfs polled), or NULL
+ * for a replay (its recording does not say).
+ */
+const char *top_source_name(const struct top_view *v);
 /* "patching", "unpatching" or "-" */
 const char *top_direction(const struct top_patch *p);
 /* Format a duration in ns as "12.3s", "4m05s", "2h13m" (never > 7 chars). */

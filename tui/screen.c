@@ -122,6 +122,10 @@ static void draw_header(struct ui *ui)
 		else if (v->mode == KLPT_MODE_FALLBACK)
 			snprintf(mode, sizeof(mode), "FALLBACK: no klptrace.ko "
 				 "events, polling sysfs/procfs");
+		else if (v->native)
+			/* no hooks to report: the kernel's own tracepoints */
+			snprintf(mode, sizeof(mode), "native: the kernel's "
+				 "klp events");
 		else
 			snprintf(mode, sizeof(mode), "klptrace.ko %s: %d/%d "
 				 "hooks active", hooks.version, hooks.active,

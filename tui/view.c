@@ -66,6 +66,19 @@ const char *top_mode_name(enum klpt_mode m)
 	return "?";
 }
 
+const char *top_source_name(const struct top_view *v)
+{
+	switch (v->mode) {
+	case KLPT_MODE_EVENTS:
+		return v->native ? "native" : "klptrace.ko";
+	case KLPT_MODE_FALLBACK:
+		return "fallback";
+	case KLPT_MODE_REPLAY:
+		break;
+	}
+	return NULL;
+}
+
 const char *top_state_name(int state)
 {
 	switch (state) {
@@ -566,6 +579,7 @@ static int build(struct top_view *v, const struct top_app *app,
 	memset(v, 0, sizeof(*v));
 	v->now = top_app_now(app);
 	v->mode = klpt_session_mode(s);
+	v->native = klpt_session_native(s);
 	v->events = klpt_session_events(s);
 	v->lost = klpt_session_lost(s);
 	v->ntasks = klpt_task_count(s);

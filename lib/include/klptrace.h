@@ -313,6 +313,16 @@ void klpt_session_close(struct klpt_session *s);
 enum klpt_mode klpt_session_mode(const struct klpt_session *s);
 
 /*
+ * true for a live session whose klp events are the kernel's own (a
+ * kernel with the native series, kernel/native/: the events were in
+ * tracefs with no klptrace.ko loaded); false for klptrace.ko's events,
+ * the fallback and replays (a recording does not say where its events
+ * came from).  Where the events come from: native, klptrace.ko when the
+ * mode is KLPT_MODE_EVENTS and this is false, or the fallback.
+ */
+bool klpt_session_native(const struct klpt_session *s);
+
+/*
  * A file descriptor that becomes readable (POLLIN) when
  * klpt_session_process() has work: put it in your own event loop.
  */

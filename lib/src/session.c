@@ -1172,6 +1172,11 @@ KLPT_API enum klpt_mode klpt_session_mode(const struct klpt_session *s)
 	return s->mode;
 }
 
+KLPT_API bool klpt_session_native(const struct klpt_session *s)
+{
+	return s && s->src->native;
+}
+
 KLPT_API int klpt_session_fd(const struct klpt_session *s)
 {
 	return s ? s->epfd : klpt_err(EINVAL);

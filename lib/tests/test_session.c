@@ -322,6 +322,8 @@ static void test_live_disable(void)
 	if (!s)
 		goto out;
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	/* klp events with neither klptrace.ko directory: the kernel's own */
+	CHECK(klpt_session_native(s), "klp events without klptrace.ko");
 	CHECK(klpt_session_fd(s) >= 0, "fd %d", klpt_session_fd(s));
 
 	/* The instance is set up for low latency and one clock. */
@@ -620,6 +622,7 @@ static void test_fallback(void)
 	if (!s)
 		goto out;
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK(!klpt_session_native(s), "the fallback said native");
 	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
 	CHECK_STR(inst_file("events/module/module_put/enable"), "1");
 	CHECK_STR(inst_file("events/module/module_free/enable"), "1");
@@ -802,6 +805,7 @@ static void test_missed_resync(void)
 	if (!s)
 		goto out;
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	CHECK(!klpt_session_native(s), "klptrace.ko's events said native");
 	/* the old counts: no loss (each poll returns after a timer tick) */
 	for (i = 0; i < 3; i++)
 		CHECK_INT(klpt_session_poll(s, 1000), 0);
@@ -1130,6 +1134,7 @@ static void test_forced_fallback(void)
 	CHECK_INT(fake_tracefs_init(&ft, 1, FAKE_KLP), 0);
 	CHECK_INT(open_fake(KLPT_F_FALLBACK, &seen, &s), 0);
 	CHECK_INT(klpt_session_mode(s), KLPT_MODE_FALLBACK);
+	CHECK(!klpt_session_native(s), "the forced fallback said native");
 	CHECK_STR(inst_file("events/klp/enable"), "0");
 	CHECK_STR(inst_file("events/module/module_get/enable"), "1");
 	finish(s);
@@ -1525,6 +1530,7 @@ static void test_record_replay(void)
 	if (!r)
 		goto out;
 	CHECK_INT(klpt_session_mode(r), KLPT_MODE_REPLAY);
+	CHECK(!klpt_session_native(r), "a replay said native");
 	/* a replay's fd is readable until its end */
 	for (i = 0; i < 100 && fd_readable(klpt_session_fd(r)); i++) {
 		ret = klpt_session_process(r);

@@ -17,7 +17,8 @@ Used by the host tests (tui/tests/run.sh) and the VM judges
                         "funcs": None (unknown) or [{"object", "func",
                                   "sympos", "live", "runs", "switching",
                                   "patched"}]}},
-     "events": int, "lost": int, "mode": str}
+     "events": int, "lost": int, "mode": str,
+     "source": "native", "klptrace.ko", "fallback" or None (a replay)}
 
 PID is the process (the thread group) and TID the thread everywhere
 (klptop --list-fields): the batch text's PID and TID columns, the JSON's
@@ -33,8 +34,8 @@ import json
 import os
 import re
 
-HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+events (\d+)"
-                    r"\s+lost (\d+)\s+tasks (\d+)(?:  end)?$")
+HEADER = re.compile(r"^klptop (\S+)\s+kernel (.*?)\s+mode (\S+)\s+source (\S+)"
+                    r"\s+events (\d+)\s+lost (\d+)\s+tasks (\d+)(?:  end)?$")
 PATCH = re.compile(r"^(\S+)\s+([01])\s+(\S+)\s+(\d+|\?)\s+(\S+)\s+(\S+)"
                    r"\s+(\d+|\?)\s+(yes|no|\?)\s+(\S+)\s+(\S+)$")
 BLOCKERS = re.compile(r"^  blockers: (\d+|\?) of (\d+) tasks not switched")
@@ -70,7 +71,9 @@ def parse_text(text):
         m = HEADER.match(line)
         if m:
             cur = {"patches": {}, "mode": m.group(3),
-                   "events": int(m.group(4)), "lost": int(m.group(5))}
+                   "source": None if m.group(4) == "unknown"
+                   else m.group(4),
+                   "events": int(m.group(5)), "lost": int(m.group(6))}
             frames.append(cur)
             patch = None
             continue
@@ -157,7 +160,8 @@ def parse_json(text):
         if not line.strip():
             continue
         obj = json.loads(line)
-        frame = {"patches": {}, "mode": obj["mode"], "events": obj["events"],
+        frame = {"patches": {}, "mode": obj["mode"],
+                 "source": obj["source"], "events": obj["events"],
                  "lost": obj["lost"]}
         for p in obj["patches"]:
             frame["patches"][p["name"]] = {

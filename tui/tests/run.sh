@@ -615,6 +615,44 @@ t_gone_unknown() {
 		"$san" --force lp --yes
 }
 
+# The event source in each frame's header (-b source, JSON source, the
+# screen's header): native when the fake tracefs has the klp events and
+# neither /sys/module/klptrace nor /sys/kernel/klptrace exists (the
+# kernel's own, kernel/native/), klptrace.ko when either does, fallback
+# with --fallback, unknown (null) in a replay, which does not say.
+t_event_source() {
+	local spec=(patch:lp:1:0 module:lp:1:1)
+	build_fakesys || return 1
+	fake "${spec[@]}" -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop .*  mode events  source native  events " || return 1
+	fake "${spec[@]}" -- "$san" --json -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"mode":"events","source":"native",' || return 1
+	fake "${spec[@]}" module:klptrace:1:0 -- "$san" -b -n 1 >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop .*  mode events  source klptrace.ko  events " || return 1
+	fake "${spec[@]}" file:sys/kernel/klptrace/missed:0 -- "$san" --json -n 1 \
+		>"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"mode":"events","source":"klptrace.ko",' || return 1
+	fake "${spec[@]}" -- "$san" -b -n 1 --fallback >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop .*  mode fallback  source fallback  events " || return 1
+	"$san" -b -n 1 --replay "$fix/vm-recording" >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" "^klptop .*  mode replay  source unknown  events " || return 1
+	"$san" --json -n 1 --replay "$fix/vm-recording" >"$work/out" 2>"$work/err"
+	got=$?
+	expect_out 0 "$work/out" '"mode":"replay","source":null,' || return 1
+	# the screen's header names it too
+	start_fake_screen "${spec[@]}" --
+	loop_until 10 screen_has "F10Quit" || fail "no screen: $(cat "$work/err")" || return 1
+	screen_has "native: the kernel's klp events" ||
+		fail "header: $(tmx capture-pane -p -t top | head -2)" || return 1
+	quit_clean
+}
+
 # --status (status.c): the state of each patch and the exit code, on a
 # fake sysfs/procfs per state (6.1 rules, README "Roll out a patch").
 # status_is RC STATUS ROW...: the last fake run exited RC, its first line
@@ -1627,6 +1665,7 @@ run_test unknown_values t_unknown_values
 run_test gone_ready t_gone_ready
 run_test long_func_name t_long_func_name
 run_test gone_unknown t_gone_unknown
+run_test event_source t_event_source
 run_test gone_window t_gone_window
 run_test gone_forced t_gone_forced
 run_test gone_held_timeout t_gone_held_timeout
