@@ -642,6 +642,16 @@ klptop_check() {
 	[ -x "$KLPT_TOP_BIN" ] || return 0
 	mkdir -p "$KLPT_TOP_DIR" || return 1
 	_klpt_tp=$KLPT_TOP_DIR/$1
+	# where the klp events come from, as the kernel shows it (the judge
+	# compares klptop's source with it): klptrace.ko's module, else the
+	# kernel's own events (klpt_native), else none
+	if [ -d /sys/module/klptrace ]; then
+		echo klptrace.ko
+	elif klpt_native; then
+		echo native
+	else
+		echo fallback
+	fi >"$_klpt_tp.source"
 	"$KLPT_TOP_BIN" --json -n 2 -d 1.2 >"$_klpt_tp.json" 2>"$_klpt_tp.json.err" &
 	_klpt_tj=$!
 	"$KLPT_TOP_BIN" -b -n 2 -d 1.2 >"$_klpt_tp.txt" 2>"$_klpt_tp.txt.err"

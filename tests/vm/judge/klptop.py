@@ -10,7 +10,10 @@ For each klptop/NAME.json and klptop/NAME.txt, the last frame (taken after
 at least one transition pass) is compared with the snapshot klptop_NAME
 taken right after it, at a point where the scenario holds the state still:
 
-- klptop ran in the events mode (klptrace.ko loaded) and lost nothing;
+- klptop ran in the events mode (klptrace.ko loaded, or the kernel's own
+  klp events) and lost nothing, and its source is what NAME.source says
+  the kernel showed before it ran (klptrace.ko: /sys/module/klptrace;
+  native: events/klp in tracefs without it);
 - patches: every patch directory of the snapshot is shown with the same
   enabled and transition; a patch shown without a directory has been
   released, its module is still loaded and its verdict is no hold of the
@@ -80,9 +83,12 @@ def check_funcs(j, where, name, p, lp):
                 (where, name, sorted(got), sorted(want)))
 
 
-def check_frame(j, where, frame, snap, zombies, stack):
+def check_frame(j, where, frame, snap, zombies, stack, source):
     j.check(frame["mode"] == "events", "%s: mode %s, not events" %
             (where, frame["mode"]))
+    j.check(source is None or frame["source"] == source,
+            "%s: source %s, the kernel showed %s" % (where, frame["source"],
+                                                     source))
     j.check(frame["lost"] == 0, "%s: %d events lost" % (where, frame["lost"]))
     for name, lp in snap.livepatch.items():
         p = frame["patches"].get(name)
@@ -165,6 +171,10 @@ def main():
         if os.path.exists(zpath):
             zombies = {int(x) for x in open(zpath).read().split()}
         stack = stacks(os.path.join(d, name + ".stacks"))
+        spath = os.path.join(d, name + ".source")
+        source = None
+        if j.check(os.path.exists(spath), "no %s" % spath):
+            source = open(spath).read().strip()
         for ext in ("json", "txt"):
             path = os.path.join(d, "%s.%s" % (name, ext))
             if not j.check(os.path.exists(path), "no %s" % path):
@@ -180,7 +190,7 @@ def main():
                            (path, len(frames))):
                 continue
             check_frame(j, "%s.%s" % (name, ext), frames[-1], snap, zombies,
-                        stack)
+                        stack, source)
             print("klptop %s.%s: %d patches checked against snap klptop_%s"
                   % (name, ext, len(frames[-1]["patches"]), name))
     return j.done()
