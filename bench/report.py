@@ -136,57 +136,97 @@ def live(build, out):
     out.append("")
 
 
-def overhead(build, out):
-    out.append("## 2. Kernel overhead of a full patch transition (VM, TCG, 1 CPU)\n")
-    out.append("Guest time under `-icount shift=0,sleep=off`: 1 ms = a million "
-               "guest instructions, independent of the host's load "
-               "(bench/README.md).\n")
-    any_rows = False
-    tab = ["| threads | config | runs | median total ms | enable (load + 1st pass) ms | disable until freed ms | ratio to none | target | |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    notes = []
+def overhead_runs(build, flavour):
+    """{threads: {config: [records]}} of one kernel's overhead VMs
+    (flavour "" the Debian kernel, "native" the native one); rep 0, the
+    warm-up, left out."""
+    runs = {}
     for s in ("overhead_1k", "overhead_10k", "overhead_50k"):
-        d = os.path.join(build, "vm", "results", s, "bench")
+        d = os.path.join(build, "vm", "results", flavour, s, "bench")
         recs = [kv(l) for l in lines(os.path.join(d, "overhead.txt"))]
-        recs = [r for r in recs if r.get("rep", 0) >= 1]   # rep 0: warm-up
+        recs = [r for r in recs if r.get("rep", 0) >= 1]
         if not recs:
             continue
-        any_rows = True
-        by = {}
+        by = runs.setdefault(int(recs[0]["tasks"]), {})
         for r in recs:
             by.setdefault(r["config"], []).append(r)
+    return runs
+
+
+def overhead_table(runs, names, events, target, out):
+    """One kernel's rows: each config's medians and its ratio to none;
+    events (klptrace or native) is judged by target(n, ratio), which
+    returns (target text, verdict) or None; it is also compared with
+    dyndbg.  Returns {threads: ratio of events to none}."""
+    ratios = {}
+    notes = []
+    out.append("| threads | config | runs | median total ms | enable (load + 1st pass) ms | disable until freed ms | ratio to " + names["none"] + " | target | |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for n, by in sorted(runs.items()):
         base = med([r["total_ms"] for r in by.get("none", [])])
         dd = med([r["total_ms"] for r in by.get("dyndbg", [])])
-        for c in ("none", "dyndbg", "klptrace"):
+        for c in ("none", "dyndbg", events):
             rs = by.get(c, [])
             if not rs:
                 continue
             tot = med([r["total_ms"] for r in rs])
             ratio = tot / base
-            if c == "klptrace":
-                ok = ratio <= 1.05
-                tgt = "<= 1.05x none"
-                verdict = yes(ok)
-                tgt2 = f"cheaper than dyndbg ({tot:.1f} vs {dd:.1f} ms)"
-                verdict2 = yes(tot < dd)
-            else:
-                tgt, verdict, tgt2, verdict2 = "", "", "", ""
-            n = int(rs[0]["tasks"])
-            tab.append(f"| {n} | {c} | {len(rs)} | {tot:.1f} | "
+            tgt, verdict = "", ""
+            if c == events:
+                ratios[n] = ratio
+                t = target(n, ratio)
+                if t:
+                    tgt, verdict = t
+            out.append(f"| {n} | {names.get(c, c)} | {len(rs)} | {tot:.1f} | "
                        f"{med([r['enable_ms'] for r in rs]):.1f} | "
                        f"{med([r['disable_ms'] for r in rs]):.1f} | {ratio:.3f}x | {tgt} | {verdict} |")
-            if tgt2:
-                tab.append(f"| {n} | klptrace vs dyndbg | | | | | {tot / dd:.3f}x | {tgt2} | {verdict2} |")
-            if c == "klptrace":
-                notes.append(f"{n} threads: {int(med([r['klp_events'] for r in rs]))} klp events per lifecycle with klptrace; "
+            if c == events and by.get("dyndbg"):
+                out.append(f"| {n} | {names[c]} vs dyndbg | | | | | {tot / dd:.3f}x | "
+                           f"cheaper than dyndbg ({tot:.1f} vs {dd:.1f} ms) | {yes(tot < dd)} |")
+            if c == events:
+                notes.append(f"{n} threads: {int(med([r['klp_events'] for r in rs]))} klp events per lifecycle with {names[c]}; "
                              f"{int(med([r['dyndbg_lines'] for r in by.get('dyndbg', [])] or [0]))} dynamic-debug lines")
-    if not any_rows:
+    out.append("")
+    for t in notes:
+        out.append(f"- {t}")
+    out.append("")
+    return ratios
+
+
+def overhead(build, out):
+    out.append("## 2. Kernel overhead of a full patch transition (VM, TCG, 1 CPU)\n")
+    out.append("Guest time under `-icount shift=0,sleep=off`: 1 ms = a million "
+               "guest instructions, independent of the host's load "
+               "(bench/README.md).\n")
+    deb = overhead_runs(build, "")
+    nat = overhead_runs(build, "native")
+    if not deb and not nat:
         out.append("No overhead runs (overhead_* scenarios).\n")
         return
-    out.extend(tab)
-    out.append("")
-    for n in notes:
-        out.append(f"- {n}")
+    kr, nr = {}, {}
+    if deb:
+        out.append("Debian's kernel, klptrace.ko's events (kprobes):\n")
+        kr = overhead_table(
+            deb, {"none": "none", "dyndbg": "dyndbg", "klptrace": "klptrace"},
+            "klptrace", lambda n, r: ("<= 1.05x none", yes(r <= 1.05)), out)
+    if nat:
+        out.append("The native kernel (`make native-kernel`: the series "
+                   "kernel/native/, the klp events are the kernel's own; a "
+                   "smaller config than Debian's, so its times are not "
+                   "comparable with the table above, only its ratios):\n")
+        nr = overhead_table(
+            nat, {"none": "native events off", "dyndbg": "dyndbg",
+                  "native": "native events on"},
+            "native",
+            lambda n, r: ("<= 1.02x off", yes(r <= 1.02)) if n == 10000
+            else None, out)
+    out.append("Each event source against tracing off on its own kernel:\n")
+    out.append("| threads | klptrace.ko / none (Debian kernel) | native events on / off (native kernel) |")
+    out.append("|---|---|---|")
+    for n in sorted(set(kr) | set(nr)):
+        k = f"{kr[n]:.3f}x" if n in kr else "not run"
+        v = f"{nr[n]:.3f}x" if n in nr else "not run"
+        out.append(f"| {n} | {k} | {v} |")
     out.append("")
 
 

@@ -7,7 +7,9 @@
 #              replay, a minimal libtraceevent loop and `trace-cmd
 #              report`; the live part runs in the watch VMs
 # 2. overhead  VM: a full patch transition with 1k/10k/50k threads, with no
-#              klptrace, with klptrace.ko + events, with dynamic debug
+#              klptrace, with klptrace.ko + events, with dynamic debug;
+#              then the same on the native kernel (make native-kernel):
+#              its own klp events off and on
 # 3. watch     VM: CPU per second watching a stalled transition with
 #              1k/10k/50k threads: libklptrace vs a kpatch-style scan
 # 4. tui       VM: latency from the kernel's event to libklptrace's
@@ -143,6 +145,33 @@ if [ ${#scen[@]} -gt 0 ]; then
 	vm "${scen[@]}" >&2 || vm_ok=0
 fi
 
+# --- 2 on the native kernel (kernel/native/: the klp events are the
+# kernel's own): the same scenarios, results in vm/results/native/.
+# build.sh is incremental (a minute when nothing changed, ~7 cold).
+native_note=
+if want overhead; then
+	say "2. on the native kernel: make native-kernel"
+	nat=$root/build/native
+	if ! "$root/kernel/native/build.sh" >"$build/native-kernel.log" 2>&1; then
+		native_note="make native-kernel failed (build/bench/native-kernel.log): no native rows."
+	else
+		nkver=$(cat "$nat/kernelrelease")
+		kmod=$build/kmod/$nkver
+		mkdir -p "$kmod"
+		if ! { make -s -C "$root/tests/modules" KVER="$nkver" KDIR="$nat/obj" OUT="$kmod" &&
+		       make -s -C "$root/kernel/klptrace" KVER="$nkver" KDIR="$nat/obj" OUT="$kmod"; } \
+		       >"$build/native-modules.log" 2>&1; then
+			native_note="the test modules did not build against $nkver (build/bench/native-modules.log): no native rows."
+		else
+			say "2. VM scenarios on $nkver: overhead_1k overhead_10k overhead_50k"
+			KVER=$nkver KDIR=$nat/obj KLPT_VM_FLAVOUR=native \
+				KLPT_VM_KERNEL=$nat/obj/vmlinux \
+				vm overhead_1k overhead_10k overhead_50k >&2 || vm_ok=0
+		fi
+	fi
+	[ -z "$native_note" ] || say "$native_note"
+fi
+
 # --- 5: klptop's scale (4 ran in the VM scenario latency).
 tui_note=
 if want tui; then
@@ -167,10 +196,11 @@ kver=$(sh "$root/scripts/kver.sh" 2>/dev/null || echo unknown)
 	echo "| host kernel | $(uname -r) |"
 	echo "| guest kernel | $kver (Debian), qemu $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM): guest times are emulated and noisy; compare only ratios within one run |"
 	echo "| libraries | libtraceevent $(pkg-config --modversion libtraceevent), libtracefs $(pkg-config --modversion libtracefs), trace-cmd $(trace-cmd --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p' | head -n 1) |"
-	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 7 VMs, klptop replays) |"
+	echo "| \`make bench\` time | $((t_end - t_start)) s (bench/run.sh: build, decode, 10 VMs (3 on the native kernel, which it builds when out of date), klptop replays) |"
 	echo
 	python3 "$here/report.py" "$build"
 	[ "$vm_ok" = 1 ] || echo "Some VM scenarios failed: see build/bench/vm/results/."
+	[ -z "$native_note" ] || echo "$native_note"
 	[ -z "$tui_note" ] || echo "$tui_note"
 	[ ! -f "$here/results/notes.md" ] || { echo; cat "$here/results/notes.md"; }
 } >"$results.tmp" && mv "$results.tmp" "$results"

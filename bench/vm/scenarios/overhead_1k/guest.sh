@@ -8,6 +8,11 @@
 #   dyndbg   dynamic debug on kernel/livepatch/* (+p), the upstream way
 #   klptrace klptrace.ko loaded, klp events enabled in an instance of
 #            their own (nobody reads it during the cycle)
+# On a kernel with the native events (kernel/native/, the flavour
+# native of bench/run.sh), where klptrace.ko refuses to load, the third
+# is instead
+#   native   the kernel's own klp events enabled in such an instance
+# and none is the native events off (compiled in, their static keys off).
 # One CPU (vm.env): then no task runs besides the loader, so every
 # transition completes in its first pass, inside the syscall, and the
 # times measure the work and not the 1 s retry timer.
@@ -16,7 +21,13 @@
 
 n=${klptb_n:?klptb_n= missing on the kernel command line}
 reps=${klptb_reps:-5}
-need_modules klptrace klpt_lp_vmlinux || guest_fail "modules missing"
+if klpt_native; then
+	events=native
+	need_modules klpt_lp_vmlinux || guest_fail "modules missing"
+else
+	events=klptrace
+	need_modules klptrace klpt_lp_vmlinux || guest_fail "modules missing"
+fi
 klptb_setup || guest_fail "setup"
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ddc=/sys/kernel/debug/dynamic_debug/control
@@ -30,8 +41,10 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* +p' >$ddc || return 1
 		_before=$(dmesg | grep -c livepatch)
 		;;
-	klptrace)
-		insmod "$KLPT_MODDIR/klptrace.ko" || return 1
+	klptrace|native)
+		if [ "$1" = klptrace ]; then
+			insmod "$KLPT_MODDIR/klptrace.ko" || return 1
+		fi
 		mkdir "$bi" && echo 1 >"$bi/events/klp/enable" || return 1
 		;;
 	esac
@@ -42,11 +55,13 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* -p' >$ddc
 		_extra="dyndbg_lines $(($(dmesg | grep -c livepatch) - _before))"
 		;;
-	klptrace)
+	klptrace|native)
 		echo 0 >"$bi/events/klp/enable"
 		_extra="klp_events $(awk '/^entries:/ { n += $2 } END { print n + 0 }' "$bi"/per_cpu/cpu*/stats)"
 		rmdir "$bi"
-		rmmod klptrace || return 1
+		if [ "$1" = klptrace ]; then
+			rmmod klptrace || return 1
+		fi
 		;;
 	esac
 	klptb_line overhead.txt "tasks $n config $1 rep $2 $_r $_extra"
@@ -57,7 +72,7 @@ one() { # one CONFIG REP
 # The order rotates every rep: a configuration's clean-up (rmmod
 # klptrace frees its kprobes and RCU work) must not always fall into
 # the same neighbour's measurement.
-set -- none dyndbg klptrace
+set -- none dyndbg "$events"
 for rep in $(seq 0 "$reps"); do
 	for c in "$@"; do
 		one $c "$rep" || guest_fail "$c rep $rep"
