@@ -18,9 +18,11 @@ klptb_setup() {
 		}
 		cp "$KLPT_MODDIR/$_b" /tmp/bin/ && chmod 0755 "/tmp/bin/$_b" || return 1
 	done
-	echo 4194304 >/proc/sys/kernel/pid_max
-	echo 1000000 >/proc/sys/kernel/threads-max
-	echo 1048576 >/proc/sys/vm/max_map_count
+	# a kernel that refuses one (a smaller PID_MAX_LIMIT) fails here,
+	# not later with fewer threads than the figures claim
+	echo 4194304 >/proc/sys/kernel/pid_max &&
+		echo 1000000 >/proc/sys/kernel/threads-max &&
+		echo 1048576 >/proc/sys/vm/max_map_count || return 1
 	{
 		echo "kernel $(uname -r)"
 		echo "cpus $(grep -c ^processor /proc/cpuinfo)"
@@ -33,7 +35,10 @@ klptb_setup() {
 klptb_spawn() {
 	/tmp/bin/klptb_tasks "$1" /tmp/tasks.ready >/tmp/tasks.log 2>&1 &
 	_klptb_tpid=$!
-	loop_until_timeout 900 _klptb_ready || {
+	# ready: it wrote the ready file and still runs (it exits when a
+	# thread cannot be made)
+	loop_until_timeout 900 _klptb_ready &&
+		[ -s /tmp/tasks.ready ] && kill -0 "$_klptb_tpid" 2>/dev/null || {
 		echo "klptb_spawn: $(cat /tmp/tasks.log)" >&2
 		return 1
 	}
