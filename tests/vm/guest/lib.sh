@@ -550,6 +550,19 @@ pid_of() {
 	return $_klpt_found
 }
 
+# child_of PID: print the pid of a child of PID (unshare -f forks one),
+# from the parent pid field of /proc/N/stat (after the comm and the
+# state); 1 if it has none.
+child_of() {
+	for _klpt_d in /proc/[0-9]*; do
+		read -r _klpt_st 2>/dev/null <"$_klpt_d/stat" || continue
+		_klpt_pp=${_klpt_st##*) }
+		_klpt_pp=${_klpt_pp#* }
+		[ "${_klpt_pp%% *}" = "$1" ] && echo "${_klpt_d#/proc/}" && return 0
+	done
+	return 1
+}
+
 # not_alive PID: true once process PID is gone (a loop_until predicate).
 not_alive() {
 	! kill -0 "$1" 2>/dev/null

@@ -26,6 +26,7 @@ are Event.args, and the first one is also fields["name"] for the module
 system.  Markers (tracing_mark_write) keep their text in Event.text.
 """
 
+import json
 import os
 import re
 import sys
@@ -403,6 +404,17 @@ class Judge:
             return ""
         with open(p, encoding="utf-8", errors="replace") as f:
             return f.read()
+
+    def frames(self, *parts):
+        """The JSON lines of a result file (klptop --json frames), each
+        parsed; a line that is not JSON is recorded as a failure."""
+        out = []
+        for line in self.read(*parts).splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                self.fail("%s: not JSON: %r" % (os.path.join(*parts), line[:200]))
+        return out
 
     def fact(self, name):
         """A ground-truth value the guest wrote to facts/NAME (lib.sh

@@ -40,17 +40,6 @@ check_step() {
 	watch_dump "$1" || guest_fail "watch_dump $1 failed"
 }
 
-# child_of PID: the pid of a child of PID, from /proc/N/stat's ppid.
-child_of() {
-	for _d in /proc/[0-9]*; do
-		read -r _st 2>/dev/null <"$_d/stat" || continue
-		_pp=${_st##*) }
-		_pp=${_pp#* }
-		[ "${_pp%% *}" = "$1" ] && echo "${_d#/proc/}" && return 0
-	done
-	return 1
-}
-
 # readers_are N: N tasks sleep in klpt_read_proc_read.
 readers_are() {
 	[ "$(param $TR readers)" = "$1" ]

@@ -21,23 +21,12 @@ transition and no blocker.  klptop.py and libmodel.py check the steps'
 frames and dumps against the snapshots.
 """
 
-import json
 import sys
 
 from klptjudge import Judge, load_events
 
 LP = "klpt_lp_multi"
 S = "blocker_exit"
-
-
-def frames(j, name):
-    out = []
-    for line in j.read(name).splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            j.fail("%s: not JSON: %r" % (name, line[:200]))
-    return out
 
 
 def lp_of(f):
@@ -87,7 +76,7 @@ def main():
     j.check(len(tr) == 1, "%d completions of %s's enable" % (len(tr), LP))
 
     # the watching klptop
-    fr = frames(j, "life.json")
+    fr = j.frames("life.json")
     j.check(j.fact("life_rc") == "130", "the watcher's exit %s, not 130 "
             "(SIGINT)" % j.fact("life_rc"))
     shown = [lp_of(f) for f in fr if lp_of(f)]

@@ -20,7 +20,6 @@ blocked the disable: klpt_sleeper, not switched in snapshot blocked,
 with as many checks as it has klp_task_blocked events of the disable.
 """
 
-import json
 import subprocess
 import sys
 
@@ -34,16 +33,6 @@ IMPL = {1: LP1, 3: LP3}
 # klp_module_unload_ready -> unload-ready (passes and refs: below)
 def step(name):
     return name.split("_", 2)[2].replace("_", "-")
-
-
-def frames(j, name):
-    out = []
-    for line in j.read(name).splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            j.fail("%s: not JSON: %r" % (name, line[:200]))
-    return out
 
 
 def modinfo(j, ko, key):
@@ -60,7 +49,7 @@ def check_stacked(j):
     s, s2 = load_snap(j.resultdir, "stacked"), load_snap(j.resultdir, "stacked_after")
     impl = int(j.fact("impl_stacked") or -1)
     j.check(impl in IMPL, "impl %d: neither patch's version ran" % impl)
-    fr = frames(j, "stacked.txt")
+    fr = j.frames("stacked.txt")
     if not j.check(len(fr) == 1 and j.fact("stacked_rc") == "0",
                    "stacked.txt: %d frames, exit %s" % (len(fr), j.fact("stacked_rc"))):
         return
@@ -148,7 +137,7 @@ def lp3_steps(ev):
 
 def check_life(j):
     ev = load_events(j.resultdir)
-    fr = frames(j, "life.json")
+    fr = j.frames("life.json")
     with3 = [f for f in fr if any(p["name"] == LP3 for p in f["patches"])]
     if not j.check(with3, "life.json: no frame with %s" % LP3):
         return

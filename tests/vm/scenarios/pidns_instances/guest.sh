@@ -27,18 +27,6 @@ load_klptrace || guest_fail "load_klptrace failed"
 start_sleeper || guest_fail "klpt_sleeper is not asleep in klpt_sleep_fn"
 sleeper=$(param $TGT pid)
 
-# child_of PID: the pid of a child of PID (unshare -f forks one), from
-# the parent pid field of /proc/N/stat (after the comm and the state).
-child_of() {
-	for _d in /proc/[0-9]*; do
-		read -r _st 2>/dev/null <"$_d/stat" || continue
-		_pp=${_st##*) }
-		_pp=${_pp#* }
-		[ "${_pp%% *}" = "$1" ] && echo "${_d#/proc/}" && return 0
-	done
-	return 1
-}
-
 # ns_top NAME ARGS...: klptop ARGS as pid 1 of a new PID namespace, its
 # output in $KLPT_OUT/NAME.out; sets ns_unshare (unshare's pid), ns_pid
 # (klptop's pid in our namespace) and ns_inst (its instance's name).
