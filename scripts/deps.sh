@@ -24,7 +24,8 @@ set -eu
 #          ports of its own: their services are not used (a chroot
 #          without init starts none; under systemd they may run aside).
 #          The man pages' and the completion's tests: mandoc, man-db
-#          (man, lexgrog), bash-completion.  The native kernel (make
+#          (man, lexgrog), bash-completion.  strace: a tui test counts
+#          the files klptop opens.  The native kernel (make
 #          native-kernel, kernel/native/build.sh, booted by the flavour
 #          native): ccache, flex, bison, bc, patch, libssl-dev (and
 #          libelf-dev, above).
@@ -35,7 +36,7 @@ set -eu
 build_pkgs="build-essential pkg-config kmod libelf-dev
 	linux-headers-amd64 libtracefs-dev libtraceevent-dev
 	libtracecmd-dev libncurses-dev valgrind clang libclang-rt-14-dev
-	llvm procps mandoc man-db bash-completion prometheus"
+	llvm procps mandoc man-db bash-completion prometheus strace"
 vm_pkgs="linux-image-amd64 linux-image-cloud-amd64 linux-headers-cloud-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
 	xz-utils qemu-system-x86 busybox-static cpio python3 tmux

@@ -875,10 +875,40 @@ static int check_system(const struct klpt_session_opts *o,
 }
 
 /*
+ * true if <root>/proc/modules lists klptrace: a module is on that list
+ * (6.1 add_unformed_module()) before its trace events are added
+ * (prepare_coming_module(), MODULE_STATE_COMING) and until after they
+ * are gone, where /sys/module/klptrace comes later (mod_sysfs_setup()).
+ * An unreadable list (a test's root without procfs) says nothing.
+ */
+static bool klptrace_listed(struct live *l)
+{
+	char path[PATH_MAX], *buf, *line;
+	bool found = false;
+	size_t len;
+
+	if (join(path, sizeof(path), l->root, "proc/modules"))
+		return false;
+	buf = slurp(path, &len);
+	if (!buf)
+		return false;
+	for (line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, "klptrace ", 9)) {
+			found = true;
+			break;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+/*
  * 1 if the klp events are the kernel's own (kernel/native/): in the
- * events mode with no trace of klptrace.ko, neither its module
- * directory (there from before its events are added to after they are
- * gone) nor its /sys/kernel/klptrace.  0 if not, or a negative errno.
+ * events mode with no trace of klptrace.ko: not on the module list
+ * (klptrace_listed()), no module directory, no /sys/kernel/klptrace.
+ * 0 if not, or a negative errno.
  */
 static int native_events(struct live *l)
 {
@@ -889,7 +919,7 @@ static int native_events(struct live *l)
 	size_t i;
 	int ret;
 
-	if (l->src.mode != KLPT_MODE_EVENTS)
+	if (l->src.mode != KLPT_MODE_EVENTS || klptrace_listed(l))
 		return 0;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		ret = join(path, sizeof(path), l->root, dirs[i]);

@@ -729,18 +729,26 @@ const char *tracecmd_get_uname(struct tracecmd_input *handle);
 /* The release in a trace.dat's uname, into kernel; "" if none or odd. */
 static void tracedat_release(struct tracecmd_input *tc, char *kernel)
 {
-	const char *u = tracecmd_get_uname(tc), *rel;
+	const char *u = tracecmd_get_uname(tc), *end, *rel;
 	char word[KLPT_KERNEL_LEN];
 	size_t n;
 
 	kernel[0] = '\0';
-	/* the third word, split on single spaces (nodename may be "") */
-	rel = u ? strchr(u, ' ') : NULL;
-	rel = rel ? strchr(rel + 1, ' ') : NULL;
-	if (!rel)
+	/*
+	 * The word before the last: the machine ("x86_64") has no space,
+	 * but the nodename may have any (sethostname() takes bytes), or be
+	 * "", so counting words from the start can land in it.
+	 */
+	if (!u || strncmp(u, "Linux ", 6))
 		return;
-	rel++;
-	n = strcspn(rel, " ");
+	end = strrchr(u, ' ');
+	if (!end || end < u + 6)
+		return;
+	for (rel = end; rel > u && rel[-1] != ' '; rel--)
+		;
+	if (rel < u + 6)
+		return;
+	n = (size_t)(end - rel);
 	if (!n || n >= sizeof(word))
 		return;
 	memcpy(word, rel, n);

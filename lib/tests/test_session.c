@@ -787,6 +787,32 @@ static void one_loss_then_resync(struct klpt_session *s, struct seen *seen)
 }
 
 /*
+ * klptrace.ko while it loads: 6.1 load_module() lists it in /proc/modules
+ * and adds its trace events (prepare_coming_module()) before
+ * /sys/module/klptrace exists (mod_sysfs_setup()).  A session opened in
+ * that window is not on the kernel's own events.
+ */
+static void test_native_loading_module(void)
+{
+	static const char mods[] =
+		"ext4 1024 1 - Live 0x0000000000000000\n"
+		"klptrace 65536 0 - Loading 0x0000000000000000\n";
+	struct seen seen = { 0 };
+	struct klpt_session *s = NULL;
+
+	lp_system(0);
+	CHECK_INT(ft_write(mods, sizeof(mods) - 1, "%s/proc/modules",
+			   ft.root), 0);
+	CHECK_INT(open_fake(0, &seen, &s), 0);
+	if (!s)
+		goto out;
+	CHECK_INT(klpt_session_mode(s), KLPT_MODE_EVENTS);
+	CHECK(!klpt_session_native(s), "klptrace.ko loading said native");
+out:
+	finish(s);
+}
+
+/*
  * /sys/kernel/klptrace/missed grows (a probe hit the kernel could not
  * report): LOST with the growth, then RESYNC.  Counts from before the
  * open are not losses of this session.
@@ -1941,6 +1967,7 @@ int main(void)
 	RUN(test_fallback);
 	RUN(test_forced_fallback);
 	RUN(test_fallback_cheap_ticks);
+	RUN(test_native_loading_module);
 	RUN(test_missed_resync);
 	RUN(test_hooks_off);
 	RUN(test_hooks_off_at_open);

@@ -308,7 +308,7 @@ t_replay_kernel() {
 	"$klptop" --replay "$rec" --json -n 1 >"$work/out" 2>&1
 	grep -q "\"kernel\":\"$k\"" "$work/out" || fail "JSON: $(head -c 300 "$work/out")" || return 1
 	# a trace.dat: trace-cmd record's uname option names the kernel
-	# (its third word); the fixture's (trace-cmd restore) has none
+	# (the word before the machine); the fixture's (trace-cmd restore) has none
 	"$klptop" --replay "$fix/vm-recording.dat" -b -n 1 >"$work/out" 2>/dev/null
 	grep -q "^klptop +[0-9.]*s  kernel unknown  mode replay " "$work/out" ||
 		fail "trace.dat without uname: $(head -1 "$work/out")" || return 1
@@ -319,6 +319,15 @@ t_replay_kernel() {
 		fail "trace.dat's uname: $(head -1 "$work/out")" || return 1
 	"$klptop" --replay "$work/u.dat" --json -n 1 >"$work/out" 2>/dev/null
 	grep -q "\"kernel\":\"$k\"" "$work/out" || fail "trace.dat JSON: $(head -c 300 "$work/out")" || return 1
+	# a nodename with spaces (sethostname() takes any bytes) or none
+	local u
+	for u in "Linux my host $k x86_64" "Linux  $k x86_64"; do
+		python3 "$here/dat_uname.py" "$fix/vm-recording.dat" "$work/u.dat" \
+			"$u" || fail "dat_uname.py" || return 1
+		"$klptop" --replay "$work/u.dat" -b -n 1 >"$work/out" 2>/dev/null
+		grep -q "^klptop +[0-9.]*s  kernel $k  mode replay " "$work/out" ||
+			fail "uname '$u': $(head -1 "$work/out")" || return 1
+	done
 	# one that is not a release (a control character) is unknown
 	python3 "$here/dat_uname.py" "$fix/vm-recording.dat" "$work/u.dat" \
 		"$(printf 'Linux vm 6.1\033[2J x86_64')" || fail "dat_uname.py" || return 1

@@ -143,9 +143,13 @@ have_module() {
 
 # klpt_native: true if the kernel emits the klp events itself (the native
 # series, kernel/native/): they are in tracefs while klptrace.ko is not
-# loaded.  Such a kernel needs no klptrace.ko (which refuses to load there).
+# loaded: not on /proc/modules, where a loading module is listed before its
+# events are added and /sys/module/NAME comes after them (6.1
+# load_module()).  Such a kernel needs no klptrace.ko (which refuses to
+# load there).
 klpt_native() {
-	[ -d "$KLPT_TRACING/events/klp" ] && [ ! -d /sys/module/klptrace ]
+	[ -d "$KLPT_TRACING/events/klp" ] && [ ! -d /sys/module/klptrace ] &&
+		! grep -q '^klptrace ' /proc/modules
 }
 
 # have_klptrace: true if the klp events can be had: klptrace.ko is in the
