@@ -1054,7 +1054,8 @@ void top_fields_list(FILE *f)
 
 /* ----------------------------------------------------- screen widths */
 
-int top_col_head_width(const struct top_field *f, int sort)
+/* The width of f's header on the screen, with a sort marker if sort's. */
+static int col_head_width(const struct top_field *f, int sort)
 {
 	return (int)strlen(f->header ? f->header : "") +
 	       (sort >= 0 && f->sort == sort);
@@ -1070,7 +1071,7 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 	c->n = 0;
 	for (i = 0; i < tables[row].n && c->n < 16; i++) {
 		const struct top_field *f = &t[i];
-		int w = top_col_head_width(f, sort);
+		int w = col_head_width(f, sort);
 
 		if (!(f->flags & TOP_FIELD_SCREEN))
 			continue;
@@ -1087,7 +1088,7 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 			if (used > w)
 				w = used;
 		}
-		if (f->max && w > f->max && top_col_head_width(f, sort) <= f->max)
+		if (f->max && w > f->max && col_head_width(f, sort) <= f->max)
 			w = f->max;
 		c->f[c->n] = f;
 		c->w[c->n++] = w;
@@ -1095,7 +1096,7 @@ void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 	}
 	/* too wide: the FLEX columns give up what they can, down to min */
 	for (i = c->n - 1; i >= 0 && total > cols; i--) {
-		int head = top_col_head_width(c->f[i], sort);
+		int head = col_head_width(c->f[i], sort);
 		int lo = c->f[i]->min > head ? c->f[i]->min : head;
 		int give = c->w[i] - lo;
 

@@ -143,7 +143,5 @@ struct top_cols {
  */
 void top_cols_fit(struct top_cols *c, enum top_row row, const void *rows,
 		  int n, size_t size, int cols, int sort);
-/* The width of f's header on the screen, with a sort marker if sort's. */
-int top_col_head_width(const struct top_field *f, int sort);
 
 #endif /* KLPTOP_FIELDS_H */

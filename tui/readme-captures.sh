@@ -38,7 +38,8 @@ captures=(
 	"ready 100 22 . g:4.488376"
 )
 
-tmx() { tmux -u -L "klptop-readme-$$" "$@"; }
+# -f /dev/null: no tmux.conf of the user changes what the panes hold
+tmx() { tmux -u -f /dev/null -L "klptop-readme-$$" "$@"; }
 work=$(mktemp -d) && mkdir "$work/cap" || die "no temporary directory"
 trap 'tmx kill-server 2>/dev/null; rm -rf "$work"' EXIT
 
