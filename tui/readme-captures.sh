@@ -38,8 +38,11 @@ captures=(
 	"ready 100 22 . g:4.488376"
 )
 
-# -f /dev/null: no tmux.conf of the user changes what the panes hold
-tmx() { tmux -u -f /dev/null -L "klptop-readme-$$" "$@"; }
+# A server of our own per capture, its socket in work (a server being
+# killed still answers on its socket for a moment: a new one there
+# failed); -f /dev/null: no tmux.conf of the user changes the panes.
+n=0
+tmx() { tmux -u -f /dev/null -S "$work/tmux-$n" "$@"; }
 work=$(mktemp -d) && mkdir "$work/cap" || die "no temporary directory"
 trap 'tmx kill-server 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -60,6 +63,7 @@ capture() {
 	local name=$1 cols=$2 rows=$3 k
 	shift 3
 	tmx kill-server 2>/dev/null
+	n=$((n + 1))
 	# the relative path is what the header shows; the locale fixes the
 	# ellipsis (esc.c: ... without UTF-8)
 	tmx new-session -d -s top -x "$cols" -y "$rows" \
