@@ -6,9 +6,11 @@
  * --patch-details build the page every frame; modules.dep is half a MB
  * on Debian and each value was a parse of the .ko, so both are read
  * again only when their file changed: the key is the file's identity and
- * version as stat() sees them (device, inode, size, mtime), which a
- * rewrite in place, a replacement by rename (depmod, make
- * modules_install) and a truncation all change.
+ * version as stat() sees them (device, inode, size, mtime, ctime), which
+ * a rewrite in place, a replacement by rename (depmod, make
+ * modules_install) and a truncation all change; ctime too when the mtime
+ * was set back (touch -r, a copy that keeps times).  stat() follows
+ * symbolic links, as the reads do: a link's target rewritten is a change.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,20 +27,22 @@ struct stamp {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	struct timespec ctime;
 };
 
-/* The stamp of path (not following a last symbolic link): 0 or -errno. */
+/* The stamp of the file at path (links followed): 0 or -errno. */
 static int stamp_of(const char *path, struct stamp *s)
 {
 	struct stat st;
 
 	memset(s, 0, sizeof(*s));
-	if (lstat(path, &st))
+	if (stat(path, &st))
 		return -errno;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->size = st.st_size;
 	s->mtime = st.st_mtim;
+	s->ctime = st.st_ctim;
 	return 0;
 }
 
@@ -46,7 +50,9 @@ static bool stamp_eq(const struct stamp *a, const struct stamp *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 /* Module names: '-' and '_' are the same to the kernel. */
