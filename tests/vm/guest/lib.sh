@@ -554,6 +554,12 @@ pid_of() {
 	return $_klpt_found
 }
 
+# reads TEXT: /proc/klpt_read (klpt_target_read) answers TEXT, read with
+# the builtin read: no fork, so no new task in the middle of a transition.
+reads() {
+	read -r _klpt_line </proc/klpt_read && [ "$_klpt_line" = "$1" ]
+}
+
 # child_of PID: print the pid of a child of PID (unshare -f forks one),
 # from the parent pid field of /proc/N/stat (after the comm and the
 # state); 1 if it has none.

@@ -60,11 +60,6 @@ calls_at_least() {
 	[ "$(param "$1" "$2")" -ge "$3" ]
 }
 
-# reads TEXT: /proc/klpt_read answers TEXT (builtin read: no fork).
-reads() {
-	read -r _line </proc/klpt_read && [ "$_line" = "$1" ]
-}
-
 APPLY_TR="applying patch '$LP' to loading module '$TR'"
 REVERT_TR="reverting patch '$LP' on unloading module '$TR'"
 APPLY_TS="applying patch '$LP' to loading module '$TS'"

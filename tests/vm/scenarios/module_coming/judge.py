@@ -24,7 +24,6 @@ frames agree on the patches and modules; the patch page (--json and -b
 and patched as sysfs says, and is what the kernel's rules above want.
 """
 
-import json
 import sys
 
 from klptjudge import Judge, load_events, load_snap
@@ -44,18 +43,20 @@ WANT = {
     "released": (1, 0, {TS: 1, TR: 0}),
 }
 
+# LP's functions as (object, function, sympos), from
+# tests/modules/klpt_lp_multi.c: one a module, old_sympos unset, which
+# 6.1 klp_init_func() names "FUNC,1" in sysfs.
+FUNCS = {(TS, "klpt_sleep_fn", 1), (TR, "klpt_read_proc_read", 1)}
+
 
 def frame(j, name):
-    lines = [x for x in j.read(name).splitlines() if x.strip()]
-    if not j.check(len(lines) == 1 and j.fact(name[:-4] + "_rc") == "0",
-                   "%s: %d frames, exit %s" % (name, len(lines),
-                                               j.fact(name[:-4] + "_rc"))):
-        return None
-    try:
-        return json.loads(lines[0])
-    except ValueError:
-        j.fail("%s: not JSON: %r" % (name, lines[0][:200]))
-        return None
+    """The one klptop --json frame of NAME, None (a failure) otherwise."""
+    rc = j.fact(name[:-4] + "_rc")
+    frames = j.frames(name)
+    if j.check(len(frames) == 1 and rc == "0", "%s: %d frames, exit %s" %
+               (name, len(frames), rc)):
+        return frames[0]
+    return None
 
 
 def check_step(j, name, want):
@@ -78,6 +79,8 @@ def check_step(j, name, want):
         got = (lp["enabled"], lp["transition"], lp["objects"])
         j.check(got == want, "%s: sysfs %s, the kernel's rules want %s" %
                 (name, got, want))
+        j.check(lp["funcs"] == FUNCS, "%s: sysfs functions %s, %s.c has %s"
+                % (name, sorted(lp["funcs"]), LP, sorted(FUNCS)))
     fr = frame(j, name + "_d.txt")
     text = j.read(name + "_db.txt")
     if fr is None:
@@ -92,12 +95,16 @@ def check_step(j, name, want):
         return
     if not j.check(p, "%s: %s not in the --patch-details frame" % (name, LP)):
         return
-    j.check(p["enabled"] == bool(lp["enabled"]) and
-            p["transition"] == bool(lp["transition"]) if
-            isinstance(p.get("enabled"), bool) else True,
-            "%s: page enabled %s transition %s, sysfs %s" %
-            (name, p.get("enabled"), p.get("transition"), lp))
+    # both files exist while the patch does: known, so bools (not null)
+    got = (p.get("enabled"), p.get("transition"))
+    j.check(got == (bool(lp["enabled"]), bool(lp["transition"])) and
+            all(isinstance(v, bool) for v in got),
+            "%s: page enabled %r transition %r, sysfs %s" %
+            (name, got[0], got[1], lp))
     j.check(p["verdict"] != "ready", "%s: enabled %s shows ready" % (name, LP))
+    funcs = {(f["object"], f["func"], f["sympos"]) for f in p["funcs"]}
+    j.check(funcs == lp["funcs"], "%s: page functions %s, sysfs %s" %
+            (name, sorted(funcs), sorted(lp["funcs"])))
     objs = {o["name"]: o for o in p["details"]["objects"] or []}
     j.check(set(objs) == set(lp["objects"]), "%s: objects %s, sysfs %s" %
             (name, sorted(objs), sorted(lp["objects"])))
@@ -109,9 +116,11 @@ def check_step(j, name, want):
         j.check(got["patched"] == bool(patched) and got["loaded"] == loaded,
                 "%s: object %s %s, sysfs patched %d, loaded %s" %
                 (name, o, got, patched, loaded))
+        nfuncs = len([f for f in lp["funcs"] if f[0] == o])
+        j.check(got["funcs"] == nfuncs, "%s: object %s funcs %s, sysfs %d"
+                % (name, o, got["funcs"], nfuncs))
         line = "    object %s loaded %s patched %s funcs %d\n" % (
-            o, "yes" if loaded else "no", "yes" if patched else "no",
-            got["funcs"])
+            o, "yes" if loaded else "no", "yes" if patched else "no", nfuncs)
         j.check(line in text, "%s: -b lacks %r" % (name, line.strip()))
     # LP is the only patch: a function of a patched object has LP's
     # klp_func alone on its func_stack (klp_patch_func()), so LP's

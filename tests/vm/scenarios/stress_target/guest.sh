@@ -22,11 +22,6 @@ M=10
 
 need_modules klptrace $TG $LP || guest_fail "modules missing from the image"
 
-# reads TEXT: /proc/klpt_read answers TEXT (builtin read: no fork).
-reads() {
-	read -r _line </proc/klpt_read && [ "$_line" = "$1" ]
-}
-
 fact cycles "$N"
 fact more "$M"
 load_klptrace || guest_fail "load_klptrace failed"
