@@ -330,6 +330,8 @@ int top_details_build(struct top_details *d, const struct top_app *app,
 			d->steps[d->nsteps++] = *klpt_patch_history_at(kp, i);
 	}
 	d->blocked_tasks = klpt_patch_blocked_tasks(kp, &d->blk_exact);
+	for (i = KLPT_UNPATCHED; i <= KLPT_PATCHED; i++)
+		d->blocked_to[i] = klpt_patch_blocked_tasks_to(kp, i);
 	n = klpt_patch_blocker_count(kp);
 	if (n > 0) {
 		d->blk = calloc((size_t)n, sizeof(*d->blk));
@@ -546,6 +548,16 @@ void top_details_text(FILE *f, const struct top_details *d,
 	if (!d->blk_exact && !d->blocked_tasks)
 		fprintf(f, "    blocked by: ? (no transition of it seen "
 			"whole)\n");
+	else if (d->blocked_to[KLPT_PATCHED] && d->blocked_to[KLPT_UNPATCHED])
+		/* a reverse: one transition, blocked both ways */
+		fprintf(f, "    blocked by: %s%u tasks (%u ->%s, %u ->%s)%s\n",
+			d->blk_exact ? "" : ">=", d->blocked_tasks,
+			d->blocked_to[KLPT_PATCHED],
+			top_state_name(KLPT_PATCHED),
+			d->blocked_to[KLPT_UNPATCHED],
+			top_state_name(KLPT_UNPATCHED),
+			d->nblk < (int)(d->blocked_to[0] + d->blocked_to[1]) ?
+			" (those with most checks shown)" : "");
 	else
 		fprintf(f, "    blocked by: %s%u tasks%s\n",
 			d->blk_exact ? "" : ">=", d->blocked_tasks,
@@ -594,7 +606,8 @@ static void json_tri_str(FILE *f, const char *key, int state,
  *  "patched":true,"funcs":N}]|null,"history_whole":false,
  *  "history_since_ns":N|null,"history_dropped":N,"history":[{"step":
  *  "init","ts_ns":N,"first_ts_ns":N,"target":"patched"|null,"text":
- *  "...", ...}],"blocked_tasks":N,"blocked_tasks_exact":true,
+ *  "...", ...}],"blocked_tasks":N (distinct, either direction),
+ *  "blocked_tasks_to":{"patched":N,"unpatched":N},"blocked_tasks_exact":true,
  *  "blockers":[{"pid":N,"tgid":N,"comm":"...","target":"patched",
  *  "reason":"running","function":"...","checks":N,"first_ns":N,
  *  "last_ns":N}]}
@@ -680,6 +693,8 @@ void top_details_json(FILE *f, const struct top_details *d)
 		fputs("],\"blocked_tasks\":null", f);
 	else
 		fprintf(f, "],\"blocked_tasks\":%u", d->blocked_tasks);
+	fprintf(f, ",\"blocked_tasks_to\":{\"patched\":%u,\"unpatched\":%u}",
+		d->blocked_to[KLPT_PATCHED], d->blocked_to[KLPT_UNPATCHED]);
 	fprintf(f, ",\"blocked_tasks_exact\":%s,\"blockers\":[",
 		d->blk_exact ? "true" : "false");
 	for (i = 0; i < d->nblk; i++) {

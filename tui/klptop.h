@@ -479,7 +479,8 @@ struct top_details {
 	uint64_t since;			/* known to the session since, 0 ? */
 	int nblk;
 	struct klpt_patch_blocker *blk;
-	unsigned int blocked_tasks;
+	unsigned int blocked_tasks;	/* distinct tasks, either way */
+	unsigned int blocked_to[2];	/* per target (a reverse: both) */
 	bool blk_exact;
 };
 

@@ -584,8 +584,12 @@ const char *klpt_patch_seen_replacing(const struct klpt_patch *p);
  * events since its init; a reverse keeps them, each with the target it
  * blocked), the most checks first.  Bounded: the tasks with most checks
  * are kept; klpt_patch_blocked_tasks() counts every task seen blocked
- * (once per direction) and says in *exact whether the session saw the
- * whole transition (else checks and counts are lower bounds).
+ * (once, whichever direction: a reverse is the same transition, 6.1
+ * klp_reverse_transition()) and says in *exact whether the session saw
+ * the whole transition (else checks and counts are lower bounds);
+ * klpt_patch_blocked_tasks_to() counts those that blocked it towards
+ * target (KLPT_PATCHED, or KLPT_UNPATCHED: a disable's, or the enable's
+ * after its reverse), so a task that blocked both ways is in both.
  */
 struct klpt_patch_blocker {
 	int pid, tgid;
@@ -601,6 +605,8 @@ const struct klpt_patch_blocker *
 klpt_patch_blocker_at(const struct klpt_patch *p, int i);
 unsigned int klpt_patch_blocked_tasks(const struct klpt_patch *p,
 				      bool *exact);
+unsigned int klpt_patch_blocked_tasks_to(const struct klpt_patch *p,
+					 int target);
 
 int klpt_task_count(const struct klpt_session *s);
 const struct klpt_task *klpt_task_at(const struct klpt_session *s, int i);

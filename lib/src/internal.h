@@ -389,7 +389,8 @@ struct klpt_phist {
 	uint64_t since;		/* the session first knew the patch; 0 not yet */
 	struct klpt_patch_blocker blk[KLPT_PHIST_BLOCKERS]; /* most checks first */
 	int nblk;
-	unsigned int blocked_tasks;
+	unsigned int blocked_tasks;	/* distinct, either direction */
+	unsigned int blocked_to[2];	/* distinct, per target */
 	bool blk_exact;
 };
 
@@ -407,8 +408,8 @@ void klpt_phist_add(struct klpt_phist *h, const struct klpt_patch_step *st);
  * checks, first_ns: the task's count after this one, its first check.
  */
 void klpt_phist_blocked(struct klpt_phist *h, const struct klpt_event *ev,
-			unsigned int checks, uint64_t first_ns, bool first,
-			bool exact);
+			unsigned int checks, uint64_t first_ns,
+			bool first_any, bool first_to, bool exact);
 /* Events were lost at ts: a step, and a transition's counts are bounds. */
 void klpt_phist_lost(struct klpt_phist *h, uint64_t ts, bool in_transition);
 const struct klpt_patch_step *klpt_phist_at(const struct klpt_phist *h,

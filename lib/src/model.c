@@ -171,6 +171,12 @@ struct klpt_task {
 	uint64_t first_blocked, last_blocked;
 	unsigned int checks;
 	unsigned int blocked_gen, blocked_seq;
+	/*
+	 * The transition (klpt_model.blk_serial) in which it was last
+	 * counted as a blocker, per target: checks restart at a reverse and
+	 * after lost events, the count of distinct tasks must not.
+	 */
+	unsigned int counted_in[2];
 	uint64_t touched;	/* known to exist since (ns) */
 	/*
 	 * checks, first_blocked are all of this transition's: the model
@@ -462,6 +468,12 @@ struct klpt_model {
 	int nlp, caplp;
 	int nstate[4];		/* tasks per state, at NS(state) */
 	unsigned int gen;	/* bumped when blocked info goes stale */
+	/*
+	 * The transition the blockers' counts are of (struct klpt_phist):
+	 * bumped when a patch's history begins one (init, or a start whose
+	 * init was not seen), not at a reverse, which is the same one.
+	 */
+	unsigned int blk_serial;
 	bool stale;		/* events lost, no reconcile since */
 	bool no_exits;		/* klpt_model_no_exits() */
 	bool fallback;		/* klpt_model_set_fallback() */
@@ -509,6 +521,7 @@ struct klpt_model *klpt_model_new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
+	m->blk_serial = 1;	/* a new task's counted_in[] is 0: none */
 	m->patches.hash_obj = patch_hash;
 	m->patches.eq = patch_eq;
 	m->patches.free_obj = patch_free;
@@ -764,6 +777,8 @@ static void adopt_history(struct klpt_patch *p, const struct klpt_patch *q)
 	memcpy(p->hist.blk, q->hist.blk, sizeof(p->hist.blk));
 	p->hist.nblk = q->hist.nblk;
 	p->hist.blocked_tasks = q->hist.blocked_tasks;
+	memcpy(p->hist.blocked_to, q->hist.blocked_to,
+	       sizeof(p->hist.blocked_to));
 	p->hist.blk_exact = q->hist.blk_exact;
 }
 
@@ -1482,6 +1497,7 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	int target = ev->task.target;
 	struct klpt_patch *p;
 	struct klpt_task *t;
+	bool first_any, first_to;
 
 	if (!target_ok(target))
 		return;
@@ -1525,8 +1541,18 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	t->blocked_gen = m->gen;
 	t->blocked_seq = p->seq;
 	p->blocked++;
+	/*
+	 * Counted once per transition and target: 6.1's
+	 * klp_reverse_transition() keeps klp_transition_patch, so a task
+	 * that blocks both ways is one task that blocked it, in each
+	 * direction.
+	 */
+	first_any = t->counted_in[0] != m->blk_serial &&
+		    t->counted_in[1] != m->blk_serial;
+	first_to = t->counted_in[target] != m->blk_serial;
+	t->counted_in[target] = m->blk_serial;
 	klpt_phist_blocked(&p->hist, ev, t->checks, t->first_blocked,
-			   t->checks == 1, p->checks_seen && t->exact);
+			   first_any, first_to, p->checks_seen && t->exact);
 }
 
 /*
@@ -1714,11 +1740,14 @@ static void history(struct klpt_model *m, const struct klpt_event *ev)
 
 			klpt_phist_begin(&p->hist, got ? m->last_get.ts :
 					 ev->ts, true);
+			m->blk_serial++;
 			if (got)
 				klpt_phist_add(&p->hist, &m->last_get);
 			m->last_get_of[0] = '\0';
-		} else
+		} else {
 			klpt_phist_transition(&p->hist);
+			m->blk_serial++;
+		}
 	} else if (ev->type == KLPT_EV_TRANSITION_START && p->hist.n) {
 		enum klpt_event_type prev =
 			klpt_phist_at(&p->hist, p->hist.n - 1)->type;
@@ -1727,6 +1756,7 @@ static void history(struct klpt_model *m, const struct klpt_event *ev)
 		if (prev != KLPT_EV_TRANSITION_INIT &&
 		    prev != KLPT_EV_TRANSITION_REVERSE) {
 			klpt_phist_transition(&p->hist);
+			m->blk_serial++;
 			p->hist.blk_exact = p->checks_seen;
 		}
 	}
@@ -3186,6 +3216,14 @@ KLPT_API unsigned int klpt_patch_blocked_tasks(const struct klpt_patch *p,
 	if (exact)
 		*exact = p && p->hist.blk_exact;
 	return p ? p->hist.blocked_tasks : 0;
+}
+
+KLPT_API unsigned int klpt_patch_blocked_tasks_to(const struct klpt_patch *p,
+						  int target)
+{
+	if (!p || (target != KLPT_UNPATCHED && target != KLPT_PATCHED))
+		return 0;
+	return p->hist.blocked_to[target];
 }
 
 KLPT_API int klpt_task_count(const struct klpt_session *s)

@@ -32,6 +32,7 @@ void klpt_phist_transition(struct klpt_phist *h)
 {
 	h->nblk = 0;
 	h->blocked_tasks = 0;
+	h->blocked_to[0] = h->blocked_to[1] = 0;
 	h->blk_exact = true;
 }
 
@@ -169,16 +170,19 @@ static void blk_up(struct klpt_phist *h, int i)
 }
 
 void klpt_phist_blocked(struct klpt_phist *h, const struct klpt_event *ev,
-			unsigned int checks, uint64_t first_ns, bool first,
-			bool exact)
+			unsigned int checks, uint64_t first_ns,
+			bool first_any, bool first_to, bool exact)
 {
 	struct klpt_patch_blocker *b = NULL;
 	int i;
 
 	if (!exact)
 		h->blk_exact = false;
-	if (first)
+	if (first_any)
 		h->blocked_tasks++;
+	if (first_to && (ev->task.target == KLPT_UNPATCHED ||
+			 ev->task.target == KLPT_PATCHED))
+		h->blocked_to[ev->task.target]++;
 	for (i = 0; i < h->nblk; i++) {
 		if (h->blk[i].pid == ev->task.pid &&
 		    h->blk[i].target == ev->task.target) {

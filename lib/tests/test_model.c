@@ -3195,6 +3195,66 @@ static void test_history(void)
 }
 
 /*
+ * A reverse is the same transition (6.1 klp_reverse_transition() keeps
+ * klp_transition_patch): a task that blocked the enable, switched, then
+ * blocked its reverse is one task that blocked it, once towards each
+ * target; checks restarting (the reverse, lost events) count nobody
+ * twice.
+ */
+static void test_blocked_reverse(void)
+{
+	const struct klpt_patch *p;
+	bool exact;
+	unsigned int i;
+
+	fresh();
+	mod_ev(KLPT_EV_MODULE_LOAD, LP);
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	switch_all(PAT, SLEEPER);	/* sh too, after blocking once: */
+	blocked(SH, "sh", LP, PAT, KLPT_REASON_RUNNING, "");
+	for (i = 0; i < 3; i++) {
+		blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+			KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+		pass(LP, PAT, i, 6, 1);
+	}
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	for (i = 0; i < 2; i++) {
+		blocked(SH, "sh", LP, UNP, KLPT_REASON_RUNNING, "");
+		pass(LP, UNP, i, 6, 1);
+	}
+	p = P(LP);
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 2);
+	CHECK(exact, "seen whole");
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, PAT), 2);
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, UNP), 1);
+	CHECK_INT(klpt_patch_blocker_count(p), 3);	/* sh once each way */
+
+	lost();		/* checks restart: still the same tasks */
+	blocked(SH, "sh", LP, UNP, KLPT_REASON_RUNNING, "");
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 2);
+	CHECK(!exact, "lost: a lower bound");
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, PAT), 2);
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, UNP), 2);
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, 7), 0);
+
+	/* the next transition counts afresh */
+	unpatched_to_ready();
+	ref(LP, true, 2);
+	tr(KLPT_EV_TRANSITION_INIT, LP, PAT);
+	tr(KLPT_EV_TRANSITION_START, LP, PAT);
+	blocked(SH, "sh", LP, PAT, KLPT_REASON_RUNNING, "");
+	p = P(LP);
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 1);
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, PAT), 1);
+	CHECK_INT(klpt_patch_blocked_tasks_to(p, UNP), 0);
+}
+
+/*
  * Bounded: a transition stuck for long (passes and a signal every 15)
  * keeps its first steps and the latest; many blockers keep those with
  * most checks.  A patch known from a snapshot has no whole history.
@@ -3336,6 +3396,7 @@ int main(void)
 	RUN(test_why_other_disable);
 	RUN(test_history);
 	RUN(test_history_bounded);
+	RUN(test_blocked_reverse);
 	klpt_model_free(M);
 	return check_summary();
 }

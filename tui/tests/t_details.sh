@@ -99,9 +99,14 @@ for fr in frames:
         if not d["history_whole"] or d["history_dropped"]:
             sys.exit("%s: the recording saw its enable: whole, none dropped" % p["name"])
         # the last transition's blockers: tasks, counts, first and last
-        if d["blocked_tasks"] != len(blk) or not d["blocked_tasks_exact"]:
-            sys.exit("%s at %d: %d blocked tasks, trace.txt %d" % (
-                p["name"], fr["ts_ns"], d["blocked_tasks"], len(blk)))
+        # distinct tasks (a reverse is the same transition), and per target
+        pids = {pid for pid, _ in blk}
+        to = {t: len([1 for _, u in blk if u == t]) for t in ("patched", "unpatched")}
+        if d["blocked_tasks"] != len(pids) or not d["blocked_tasks_exact"] \
+           or d["blocked_tasks_to"] != to:
+            sys.exit("%s at %d: %d blocked tasks %s, trace.txt %d %s" % (
+                p["name"], fr["ts_ns"], d["blocked_tasks"],
+                d["blocked_tasks_to"], len(pids), to))
         for b in d["blockers"]:
             w = blk.get((b["pid"], b["target"]))
             if not w or b["checks"] != w[0] or not close(b["first_ns"], w[1]) \
