@@ -217,6 +217,12 @@ static void replace(struct top_details *d, const struct top_app *app,
 	snprintf(dir, sizeof(dir), "/sys/kernel/livepatch/%s", d->name);
 	if (live && !read_line(root, val, sizeof(val), "%s/stack_order", dir))
 		d->stack_order = strtol(val, NULL, 10);
+	/* the model's, from the events (6.1 klp_free_replaced_patches_async) */
+	one = klpt_patch_replaced_by(klpt_patch_find(s, d->name));
+	if (one) {
+		d->replaced = true;
+		snprintf(d->replaced_by, sizeof(d->replaced_by), "%s", one);
+	}
 	if (live && !read_line(root, val, sizeof(val), "%s/replace", dir)) {
 		d->replace = val[0] == '1' ? TOP_KNOWN : TOP_NONE;
 		snprintf(d->replace_why, sizeof(d->replace_why),
@@ -506,6 +512,10 @@ void top_details_text(FILE *f, const struct top_details *d,
 							  d->file));
 	fprintf(f, "    replace: %s (%s)\n", tri_word(d->replace),
 		top_esc_text(e1, sizeof(e1), d->replace_why));
+	if (d->replaced)
+		fprintf(f, "    replaced by: %s\n", d->replaced_by[0] ?
+			top_esc_text(e1, sizeof(e1), d->replaced_by) :
+			"? (an atomic replace; which one was not seen)");
 	if (d->stack_order >= 0)
 		fprintf(f, "    stack_order: %lld\n", d->stack_order);
 	if (p->nfuncs < 0)
@@ -601,7 +611,9 @@ static void json_tri_str(FILE *f, const char *key, int state,
 /*
  * ,"details":{"srcversion":S|""|null,"srcversion_why":"...",
  *  "description":...,"description_why":"...","file":"..."|null,
- *  "replace":true|false|null,"replace_why":"...","stack_order":N|null,
+ *  "replace":true|false|null,"replace_why":"...","replaced":false,
+ *  "replaced_by":"..."|null (not replaced, or by a replace not seen),
+ *  "stack_order":N|null,
  *  "objects":[{"name":"vmlinux","loaded":true|false|null,
  *  "patched":true,"funcs":N}]|null,"history_whole":false,
  *  "history_since_ns":N|null,"history_dropped":N,"history":[{"step":
@@ -632,6 +644,12 @@ void top_details_json(FILE *f, const struct top_details *d)
 	fprintf(f, ",\"replace\":%s,\"replace_why\":",
 		tri_json(d->replace));
 	top_esc_json(f, d->replace_why);
+	fprintf(f, ",\"replaced\":%s,\"replaced_by\":",
+		d->replaced ? "true" : "false");
+	if (d->replaced_by[0])
+		top_esc_json(f, d->replaced_by);
+	else
+		fputs("null", f);
 	if (d->stack_order >= 0)
 		fprintf(f, ",\"stack_order\":%lld", d->stack_order);
 	else

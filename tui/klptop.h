@@ -466,6 +466,8 @@ struct top_details {
 	char file[256];			/* the .ko read, "" none */
 	int replace;			/* enum top_tri */
 	char replace_why[160];
+	bool replaced;			/* seen replaced by an atomic replace */
+	char replaced_by[64];		/* by which, "" unknown */
 	long long stack_order;		/* -1: no such file (before 6.13) */
 	bool objects_known;		/* its functions are known */
 	int nobjects;

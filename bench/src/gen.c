@@ -39,6 +39,14 @@
  * patched functions).  It never completes: every frame of a replay at
  * one frame a second shows NTASKS tasks and NBLOCKED blockers, and takes
  * in one pass's NBLOCKED events.
+ *
+ *   klptb_gen -r FORMATS_DIR OUT_DIR
+ *
+ * An atomic replace as 6.1 traces it (klptop's tests): klpb_a and klpb_b
+ * enabled, stacked, then the replace klpb_r enabled; its completion
+ * unpatches them (klp_unpatch_replaced_patches()) and
+ * klp_free_replaced_patches_async() frees them, with no transition of
+ * their own: free, release, the module's put, unload-ready each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -433,14 +441,45 @@ static void scale(struct gen *g, int ntasks, int nblocked, int npasses)
 	}
 }
 
+/* The replace recording (see the top of the file). */
+static void replace_run(struct gen *g)
+{
+	static const char *const lp[] = { "klpb_a", "klpb_b", "klpb_r" };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		module_ev(g, K_LOAD, lp[i]);
+		module_ref(g, 1, lp[i], 1, 2, "klp_enable_patch");
+		transition(g, lp[i], KLPT_PATCHED, 100, 100);
+		module_ref(g, 1, lp[i], 0, 1, "do_init_module");
+		g->ts += 1000000000ull;
+	}
+	for (i = 0; i < 2; i++) {
+		patch_ev(g, K_FREE, lp[i]);
+		patch_ev(g, K_RELEASE, lp[i]);
+		module_ref(g, 0, lp[i], 0, 0, "process_one_work");
+		module_ev(g, K_READY, lp[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct tep_handle *tep;
 	struct gen g = { .ts = 1000000000ull, .rng = 0x9e3779b97f4a7c15ull };
 	char path[4096];
 	int c, k, cycle, sc = argc > 1 && !strcmp(argv[1], "-s");
+	int rp = argc > 1 && !strcmp(argv[1], "-r");
 
-	if (sc) {
+	if (rp) {
+		if (argc != 4) {
+			fprintf(stderr, "usage: klptb_gen -r FORMATS_DIR "
+				"OUT_DIR\n");
+			return 2;
+		}
+		argv++;
+		argc--;
+		g.max = UINT64_MAX;
+	} else if (sc) {
 		if (argc != 7) {
 			fprintf(stderr, "usage: klptb_gen -s FORMATS_DIR "
 				"OUT_DIR NTASKS NBLOCKED NPASSES\n");
@@ -479,7 +518,10 @@ int main(int argc, char **argv)
 		setvbuf(g.out[c], NULL, _IOFBF, 1 << 20);
 		pb_init(&g.page[c], g.ts);
 	}
-	if (sc) {
+	if (rp) {
+		replace_run(&g);
+		cycle = 0;
+	} else if (sc) {
 		int ntasks = atoi(argv[3]), nblocked = atoi(argv[4]);
 
 		if (ntasks < 1 || nblocked < 0 || nblocked > ntasks)

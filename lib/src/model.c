@@ -109,6 +109,12 @@ struct klpt_patch {
 	 */
 	char replaced_one[NAME_LEN];
 	/*
+	 * Its place among the enables seen (0: known before them, from a
+	 * snapshot): klp_patches' order where sysfs does not say
+	 * (replaced_by_events()).
+	 */
+	unsigned int enable_seq;
+	/*
 	 * klpt_model_func_live()'s answer for each of info's functions, as
 	 * of the model version flive_of (see flive_build()).
 	 */
@@ -474,6 +480,13 @@ struct klpt_model {
 	 * init was not seen), not at a reverse, which is the same one.
 	 */
 	unsigned int blk_serial;
+	unsigned int enable_seq;	/* patching inits seen */
+	/*
+	 * A transition began (or events were lost) since last_patched's
+	 * completion: that one may not be the last completion before a
+	 * free any more (replaced_by_events()).
+	 */
+	bool init_since_patched;
 	bool stale;		/* events lost, no reconcile since */
 	bool no_exits;		/* klpt_model_no_exits() */
 	bool fallback;		/* klpt_model_set_fallback() */
@@ -1079,6 +1092,20 @@ static void task_identity(struct klpt_task *t, const struct klpt_event *ev)
 
 /* ---------------------------------------------------------- the events */
 
+/*
+ * klp_unpatch_replaced_patches() unpatched p, its free to come; by the
+ * replace, NULL when which one is unknown.
+ */
+static void mark_replaced(struct klpt_patch *p, struct klpt_patch *by)
+{
+	p->enabled = false;
+	p->target = KLPT_UNPATCHED;
+	p->replaced = true;
+	copy_name(p->replaced_by, by ? by->name : "", sizeof(p->replaced_by));
+	if (by)
+		copy_name(by->replaced_one, p->name, sizeof(by->replaced_one));
+}
+
 static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 {
 	int target = ev->transition.target;
@@ -1095,6 +1122,10 @@ static void apply_init(struct klpt_model *m, const struct klpt_event *ev)
 	p->target = target;
 	p->force_seen = false;
 	p->replaced = false;	/* a transition of its own: not replaced */
+	m->init_since_patched = true;
+	/* an enable: klp_init_patch() put it at the tail of klp_patches */
+	if (target == KLPT_PATCHED)
+		p->enable_seq = ++m->enable_seq;
 	p->no_nops = target == KLPT_UNPATCHED;
 	/*
 	 * The core sets patch->enabled only right after
@@ -1221,6 +1252,53 @@ static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 	p->anchor_known = true;
 }
 
+/*
+ * r is before p on klp_patches, as far as the model can tell: by the
+ * enables it saw (a patch known from a snapshot came before them), else
+ * by sysfs's order; unknown counts as before (a candidate, maybe one of
+ * several).
+ */
+static bool listed_before(const struct klpt_patch *r,
+			  const struct klpt_patch *p)
+{
+	if (r->enable_seq || p->enable_seq)
+		return r->enable_seq < p->enable_seq;
+	if (r->info_known && p->info_known && r->info.order && p->info.order)
+		return r->info.order < p->info.order;
+	return true;
+}
+
+/*
+ * The free work (klp_free_patch_work_fn()) of p, which is enabled with
+ * no transition of its own: in 6.1 only klp_free_replaced_patches_async()
+ * queues that (a disable's free follows its own unpatching transition; a
+ * failed enable is freed without the work), right after an atomic
+ * replace completed and klp_unpatch_replaced_patches() unpatched every
+ * patch before it.  So p was replaced, by the last patch seen to
+ * complete a patching transition if none began since (the work may run
+ * late, after another transition: which replace it was is unknown then).
+ * Where sysfs told it first (klpt_model_set_pinfo()), p is replaced
+ * already; after lost events p's state is not sure enough to conclude.
+ */
+static void replaced_by_events(struct klpt_model *m, struct klpt_patch *p)
+{
+	struct klpt_patch *q;
+
+	if (!p->enabled || p->in_transition || p->replaced || m->stale ||
+	    !m->last_patched[0] || !strcmp(p->name, m->last_patched))
+		return;
+	q = patch_find(m, m->last_patched);
+	if (m->init_since_patched) {
+		mark_replaced(p, NULL);
+		return;
+	}
+	if (q && !listed_before(p, q))
+		return;		/* after it on klp_patches: not replaced */
+	mark_replaced(p, q);
+	/* the replace's module may be gone (its patch with it) */
+	copy_name(p->replaced_by, m->last_patched, sizeof(p->replaced_by));
+}
+
 static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 {
 	struct klpt_patch *p = patch_for(m, ev->transition.patch);
@@ -1249,8 +1327,10 @@ static void apply_complete(struct klpt_model *m, const struct klpt_event *ev)
 	if (ev->transition.forced && p->target == KLPT_UNPATCHED &&
 	    !p->force_seen)
 		p->forced = true;
-	if (p->target == KLPT_PATCHED)
+	if (p->target == KLPT_PATCHED) {
 		copy_name(m->last_patched, p->name, sizeof(m->last_patched));
+		m->init_since_patched = false;
+	}
 	m->gen++;
 	/* klp_complete_transition() resets every task to undefined */
 	all_tasks(m, KLPT_UNDEFINED);
@@ -1592,6 +1672,8 @@ static void apply_free_release(struct klpt_model *m,
 
 	if (!p)
 		return;
+	if (!release)
+		replaced_by_events(m, p);
 	p->enabled = false;
 	p->in_transition = false;
 	p->freed = true;
@@ -2434,15 +2516,6 @@ static struct klpt_patch *replacer(const struct klpt_model *m,
 	return q;
 }
 
-/* klp_unpatch_replaced_patches() unpatched p, its free to come. */
-static void mark_replaced(struct klpt_patch *p, struct klpt_patch *by)
-{
-	p->enabled = false;
-	p->target = KLPT_UNPATCHED;
-	p->replaced = true;
-	copy_name(p->replaced_by, by->name, sizeof(p->replaced_by));
-	copy_name(by->replaced_one, p->name, sizeof(by->replaced_one));
-}
 
 void klpt_model_set_pinfo(struct klpt_model *m, const char *patch,
 			  struct klpt_pinfo *pi)

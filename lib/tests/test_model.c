@@ -2803,6 +2803,77 @@ static void test_replace_reversed(void)
 	      "the stack below the reversed replace is not enabled");
 }
 
+/* An enable seen only through events (a replay: no sysfs). */
+static void enable_ev(const char *lp)
+{
+	load_and_init(lp);
+	switch_all(PAT, 0);
+	pass(lp, PAT, 0, 6, 0);
+	complete(lp, PAT, false);
+	ref(lp, false, 1);
+}
+
+/*
+ * A replay knows a replace by its events alone (review #4): in 6.1 an
+ * enabled patch is freed with no transition of its own only by
+ * klp_free_replaced_patches_async(), after the replace's completion
+ * (transition.c klp_try_complete_transition()).  A disabled patch's free
+ * is no replace; a free that comes after another transition began names
+ * no replace (which one is unknown); a patch enabled after the replace
+ * is not before it on klp_patches.
+ */
+static void test_replace_from_events(void)
+{
+	fresh();
+	enable_ev(LP);
+	enable_ev(LP3);
+	enable_ev(LP2);		/* the replace */
+	CHECK(!klpt_patch_replaced_by(P(LP)), "not before its free");
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP3, false);
+	CHECK_STR(klpt_patch_replaced_by(P(LP)), LP2);
+	CHECK_STR(klpt_patch_replaced_by(P(LP3)), LP2);
+	CHECK(!klpt_patch_enabled(P(LP)), "replaced: not enabled");
+	CHECK(!klpt_patch_replaced_by(P(LP2)), "the replace itself");
+	CHECK_STR(klpt_patch_seen_replacing(P(LP2)), LP3);
+	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
+	ref(LP, false, 0);
+	mod_ev(KLPT_EV_MODULE_UNLOAD_READY, LP);
+	CHECK_V(LP, KLPT_READY);
+	mod_ev(KLPT_EV_MODULE_FREE, LP);
+	mod_ev(KLPT_EV_MODULE_FREE, LP3);
+	CHECK_STR(klpt_patch_seen_replacing(P(LP2)), LP3);
+
+	/* a disable's free: its own transition, no replace */
+	fresh();
+	enable_ev(LP);
+	enable_ev(LP3);
+	tr(KLPT_EV_TRANSITION_INIT, LP3, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP3, UNP);
+	switch_all(UNP, 0);
+	pass(LP3, UNP, 0, 6, 0);
+	complete(LP3, UNP, false);
+	patch_ev(KLPT_EV_PATCH_FREE, LP3, false);
+	CHECK(!klpt_patch_replaced_by(P(LP3)) && errno == ENOENT,
+	      "a disable taken for a replace");
+
+	/* the free work late, after another enable began: replaced, by ? */
+	fresh();
+	enable_ev(LP);
+	enable_ev(LP2);
+	load_and_init(LP3);
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	CHECK_STR(klpt_patch_replaced_by(P(LP)), "");
+
+	/* lost events: LP's state is not sure, nothing concluded */
+	fresh();
+	enable_ev(LP);
+	enable_ev(LP2);
+	lost();
+	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
+	CHECK(!klpt_patch_replaced_by(P(LP)), "concluded after a loss");
+}
+
 /* Whose version of patch's function i runs: a name, "-", "?". */
 static const char *runs_i(const char *patch, int i)
 {
@@ -3390,6 +3461,7 @@ int main(void)
 	RUN(test_stacked_live);
 	RUN(test_replace_over_stack);
 	RUN(test_replace_reversed);
+	RUN(test_replace_from_events);
 	RUN(test_func_live_many);
 	RUN(test_replace_nops);
 	RUN(test_replaced_not_guessed);

@@ -498,3 +498,47 @@ t_screen_details() {
 }
 
 more_tests+=(screen_details)
+
+# gen_recording DIR ARGS...: a synthetic recording of bench/src/gen.c
+# (klptb_gen ARGS with the fixture's formats) in DIR.
+gen_recording() {
+	local dir=$1 s
+	shift
+	make -s -C "$top/bench" "$top/build/bench/klptb_gen" >/dev/null ||
+		fail "cannot build klptb_gen" || return 1
+	rm -rf "$dir"
+	mkdir -p "$dir/per_cpu"
+	cp -r "$fix/formats/events" "$dir/"
+	for s in "$dir"/events/*/; do echo 0 >"$s/enable"; done
+	"$top/build/bench/klptb_gen" "$1" "$fix/formats" "$dir" "${@:2}" \
+		>"$dir.gen" || fail "klptb_gen $*: $(cat "$dir.gen")"
+}
+
+# An atomic replace in a replay (review #4): klpb_a and klpb_b enabled,
+# then the replace klpb_r; their frees come with no transition of their
+# own (6.1 klp_free_replaced_patches_async()): each page says replaced
+# by klpb_r, and klpb_r's that it is a replace, in -b and JSON.
+t_details_replace() {
+	local rec=$work/rec-replace
+	gen_recording "$rec" -r || return 1
+	"$klptop" --replay "$rec" -b --patch-details -d 10 >"$work/frames.txt" \
+		2>"$work/err" || fail "exit $?: $(cat "$work/err")" || return 1
+	awk '/^klptop /{ f = "" } /^klpb_/{ p = $1 } /^ +(replace|replaced by):/ { print p ": " $0 }' \
+		"$work/frames.txt" | tail -4 >"$work/rep"
+	grep -qx "klpb_a:     replaced by: klpb_r" "$work/rep" &&
+	grep -qx "klpb_b:     replaced by: klpb_r" "$work/rep" &&
+	grep -qx "klpb_r:     replace: yes (seen replacing klpb_b)" "$work/rep" ||
+		fail "-b: $(cat "$work/rep")" || return 1
+	"$klptop" --replay "$rec" --json --patch-details -d 10 \
+		>"$work/frames.json" 2>"$work/err" || fail "json exit $?" || return 1
+	tail -n 1 "$work/frames.json" | python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+d = {p["name"]: p["details"] for p in f["patches"]}
+want = {"klpb_a": (True, "klpb_r", None), "klpb_b": (True, "klpb_r", None),
+        "klpb_r": (False, None, True)}
+got = {n: (d[n]["replaced"], d[n]["replaced_by"], d[n]["replace"]) for n in d}
+sys.exit(0 if got == want else "JSON %s, want %s" % (got, want))'
+}
+
+more_tests+=(details_replace)
