@@ -28,6 +28,7 @@
 #define HIST_TASKS	16384	/* tasks with a history (a power of 2) */
 #define MOD_FILES	8	/* modules loaded by this klptop remembered */
 #define MARKS_MAX	(1 << 20)	/* passes and transitions of a replay */
+#define SEEK_FIRST_MS	20	/* a seek's first slice, right at its key */
 
 struct history {
 	int pid;		/* 0: free slot (idle tasks get none) */
@@ -80,6 +81,17 @@ struct top_app {
 	int nmarks, capmarks;
 	int stop_kind;		/* enum top_seek while stepping */
 	bool stopped;		/* a step stopped at its kind */
+	/*
+	 * A seek under way, run a slice at a time by top_app_process()
+	 * between the screen's frames and keys (a whole recording replayed
+	 * at once froze it): to the first event at or after ts, or (by_kind)
+	 * to the next event of kind.
+	 */
+	struct {
+		bool on, by_kind;
+		int kind;
+		uint64_t ts;
+	} seek;
 	const char *want;
 	bool want_seen;
 };
@@ -424,6 +436,10 @@ static int on_event(struct klpt_session *s, const struct klpt_event *ev,
 	kind = seek_kind(ev);
 	if (kind != TOP_SEEK_EVENT)
 		mark_add(app, ev->ts, kind);
+	if (app->seek.on && !app->seek.by_kind && ev->ts >= app->seek.ts) {
+		app->stopped = true;
+		return 1;
+	}
 	if (app->stepping && !quiet &&
 	    (app->stop_kind == TOP_SEEK_EVENT || app->stop_kind == kind)) {
 		app->stopped = true;
@@ -693,6 +709,49 @@ static int replay_to_clock(struct top_app *app, uint64_t deadline)
 	return n;
 }
 
+/* A seek is over (done, or stopped where it is): paused there. */
+static void seek_end(struct top_app *app)
+{
+	app->seek.on = false;
+	app->stepping = app->stopped = false;
+	app->stop_kind = TOP_SEEK_EVENT;
+	if (app->seek.by_kind)
+		app->clock = app->last_ts;
+	else
+		app->clock = app->last_ts > app->first_ts ? app->last_ts :
+			     app->first_ts;
+}
+
+/*
+ * A slice of the seek, budget_ms at most: 1 while it goes on, 0 once it
+ * is over, or a negative errno (it is over then too).  By time it is
+ * klpt_session_process()'s batches, on_event() stopping at the first
+ * event at or after the time; by kind, a step.
+ */
+static int seek_run(struct top_app *app, int budget_ms)
+{
+	uint64_t deadline = top_mono_ns() + (uint64_t)budget_ms * 1000000u;
+	int ret = 0;
+
+	if (!app->seek.by_kind && (!app->seek.ts || app->last_ts >= app->seek.ts)) {
+		seek_end(app);
+		return 0;
+	}
+	app->stepping = app->seek.by_kind;
+	app->stop_kind = app->seek.kind;
+	do {
+		ret = app->ended ? 0 : klpt_session_process(app->s);
+		if (ret == 0)
+			app->ended = true;
+	} while (ret > 0 && !app->stopped && top_mono_ns() < deadline);
+	app->stepping = false;
+	if (ret < 0 || app->ended || app->stopped) {
+		seek_end(app);
+		return ret < 0 ? ret : 0;
+	}
+	return 1;
+}
+
 bool top_app_recording_ended(struct top_app *app, int ret)
 {
 	struct top_logline *l = &app->log[app->log_head];
@@ -717,6 +776,15 @@ int top_app_process(struct top_app *app, int budget_ms)
 	int n = 0, ret;
 
 	if (app->replay) {
+		if (app->seek.on) {
+			/*
+			 * Its end is a frame to build; on the way the
+			 * screen's own frames show the model (a build per
+			 * slice would cost the seek most of its time).
+			 */
+			ret = seek_run(app, budget_ms);
+			return ret < 0 ? ret : !ret;
+		}
 		if (!app->playing && app->clock != UINT64_MAX)
 			return 0;
 		return replay_to_clock(app, deadline);
@@ -810,19 +878,18 @@ int top_app_seek(struct top_app *app, uint64_t ts)
 	if (!app->replay)
 		return 0;
 	app->playing = false;
+	app->seek.on = false;
 	if (ts < app->last_ts || (app->ended && ts < UINT64_MAX)) {
 		ret = rewind_replay(app);
 		if (ret)
 			return ret;
 	}
-	while (!app->ended && app->last_ts < ts) {
-		ret = replay_step(app);
-		if (ret < 0)
-			return ret;
-	}
-	app->clock = app->last_ts > app->first_ts ? app->last_ts :
-		     app->first_ts;
-	return 0;
+	app->seek.on = true;
+	app->seek.by_kind = false;
+	app->seek.ts = ts;
+	/* a short seek is over before the next frame */
+	ret = seek_run(app, SEEK_FIRST_MS);
+	return ret < 0 ? ret : 0;
 }
 
 int top_app_seek_mark(struct top_app *app, int kind, int dir)
@@ -833,11 +900,13 @@ int top_app_seek_mark(struct top_app *app, int kind, int dir)
 		return 0;
 	app->playing = false;
 	if (dir > 0) {
-		ret = replay_step_to(app, kind);
-		if (ret < 0)
-			return ret;
-		app->clock = app->last_ts;
-		return app->ended ? 0 : 1;
+		if (app->ended)
+			return 0;
+		app->seek.on = true;
+		app->seek.by_kind = true;
+		app->seek.kind = kind;
+		ret = seek_run(app, SEEK_FIRST_MS);
+		return ret < 0 ? ret : 1;
 	}
 	/* the last mark of kind before what is shown (all seen by now) */
 	for (i = app->nmarks - 1; i >= 0; i--)
@@ -850,6 +919,37 @@ int top_app_seek_mark(struct top_app *app, int kind, int dir)
 	}
 	ret = top_app_seek(app, app->marks[i].ts);
 	return ret < 0 ? ret : 1;
+}
+
+bool top_app_seeking(const struct top_app *app)
+{
+	return app->replay && app->seek.on;
+}
+
+void top_app_seek_cancel(struct top_app *app)
+{
+	if (app->seek.on)
+		seek_end(app);
+}
+
+int top_app_seek_progress(const struct top_app *app)
+{
+	uint64_t done, total, span;
+
+	if (!app->seek.on)
+		return -1;
+	/* a time: how much of the way there, by the events' times */
+	if (!app->seek.by_kind && app->seek.ts != UINT64_MAX &&
+	    app->first_ts && app->seek.ts > app->first_ts) {
+		span = app->seek.ts - app->first_ts;
+		done = app->last_ts > app->first_ts ?
+		       app->last_ts - app->first_ts : 0;
+		return (int)(done >= span ? 99 : done * 100 / span);
+	}
+	/* the end or the next mark: how much of the recording is read */
+	if (klpt_session_replay_progress(app->s, &done, &total) || !total)
+		return -1;
+	return (int)(done >= total ? 99 : done * 100 / total);
 }
 
 bool top_app_replay_names(struct top_app *app, const char *name)
@@ -880,6 +980,7 @@ void top_app_set_playing(struct top_app *app, bool playing)
 {
 	if (!app->replay)
 		return;
+	top_app_seek_cancel(app);	/* play from where it got */
 	app->playing = playing;
 	app->last_tick = top_mono_ns();
 	/* resume from what is shown, not from where the clock ran ahead */
@@ -909,6 +1010,7 @@ int top_app_step(struct top_app *app)
 
 	if (!app->replay)
 		return 0;
+	top_app_seek_cancel(app);	/* a step from where it got */
 	ret = replay_step(app);
 	if (ret > 0 && app->clock != UINT64_MAX)
 		app->clock = app->last_ts;

@@ -40,6 +40,7 @@ static const char *const help_lines[] = {
 	"  replay:  space play/pause   + -  speed   .  one event",
 	"           , ]  next pass   [  previous   } {  transition",
 	"           Home End  start, end   g  go to a time",
+	"           (a jump shows how far it is; Esc stops it there)",
 	"",
 	"UNLOAD says what holds a patch module: ENABLED, TASKS,",
 	"TRANSITION, NOT FREED, NOT RELEASED, REFS, FORCED (never).",
@@ -420,16 +421,45 @@ static int key_step(struct ui *ui)
 	return UI_REBUILD;
 }
 
-/* A replay's jump, and what it says when there is nowhere to go. */
-static int seeked(struct ui *ui, int ret, const char *none)
+/*
+ * A replay's jump, and what it says when there is nowhere to go (none:
+ * ret 0) or when a forward step found nothing before the end (at_end):
+ * at once, or once the seek it started is over (ui_seek_frame()).
+ */
+static int seeked(struct ui *ui, int ret, const char *none,
+		  const char *at_end)
 {
+	ui->seek_none = NULL;
 	if (ret < 0)
 		ui_message(ui, true, "replaying from the start failed: %s",
 			   strerror(-ret));
 	else if (ret == 0 && none)
 		ui_message(ui, false, "%s", none);
+	else if (top_app_seeking(ui->app))
+		ui->seek_none = at_end;
+	else if (at_end && top_app_ended(ui->app))
+		ui_message(ui, false, "%s", at_end);
 	ui->paused = false;
 	return UI_REBUILD;
+}
+
+void ui_seek_frame(struct ui *ui, bool ended)
+{
+	int pct = top_app_seek_progress(ui->app);
+
+	if (ended) {
+		ui->msg[0] = '\0';
+		if (ui->seek_none && top_app_ended(ui->app))
+			ui_message(ui, false, "%s", ui->seek_none);
+		ui->seek_none = NULL;
+		return;
+	}
+	if (pct >= 0)
+		ui_message(ui, false, "seeking %d%% (Esc stops it here)", pct);
+	else
+		ui_message(ui, false, "seeking: at +%.3fs (Esc stops it here)",
+			   (double)(top_app_replay_last(ui->app) -
+				    top_app_replay_start(ui->app)) / 1e9);
 }
 
 /* Home and End: a replay's start and end; else the focused panel's. */
@@ -437,14 +467,14 @@ static int key_home(struct ui *ui)
 {
 	if (!top_app_is_replay(ui->app))
 		return move_sel(ui, -1, true);
-	return seeked(ui, top_app_seek(ui->app, 0), NULL);
+	return seeked(ui, top_app_seek(ui->app, 0), NULL, NULL);
 }
 
 static int key_end(struct ui *ui)
 {
 	if (!top_app_is_replay(ui->app))
 		return move_sel(ui, 1, true);
-	return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL);
+	return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL, NULL);
 }
 
 static int key_goto(struct ui *ui)
@@ -458,11 +488,13 @@ static int key_goto(struct ui *ui)
 
 static int jump(struct ui *ui, int kind, int dir)
 {
+	const char *none = dir > 0 ? "end of the recording" :
+			   "start of the recording";
+
 	if (!top_app_is_replay(ui->app))
 		return 0;
-	return seeked(ui, top_app_seek_mark(ui->app, kind, dir),
-		      dir > 0 ? "end of the recording" :
-		      "start of the recording");
+	return seeked(ui, top_app_seek_mark(ui->app, kind, dir), none,
+		      dir > 0 ? none : NULL);
 }
 
 static int key_pass_next(struct ui *ui)
@@ -565,9 +597,9 @@ static int goto_time(struct ui *ui)
 	double sec;
 
 	if (!strcmp(in, "end"))
-		return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL);
+		return seeked(ui, top_app_seek(ui->app, UINT64_MAX), NULL, NULL);
 	if (!strcmp(in, "start"))
-		return seeked(ui, top_app_seek(ui->app, 0), NULL);
+		return seeked(ui, top_app_seek(ui->app, 0), NULL, NULL);
 	sec = strtod(in, &end);
 	if (!*in || *end || sec < 0 || sec > 1e9) {
 		ui_message(ui, true, "not a time: %s (seconds from the start, "
@@ -575,7 +607,7 @@ static int goto_time(struct ui *ui)
 		return UI_REDRAW;
 	}
 	return seeked(ui, top_app_seek(ui->app, start +
-				       (uint64_t)(sec * 1e9)), NULL);
+				       (uint64_t)(sec * 1e9)), NULL, NULL);
 }
 
 static int prompt_key(struct ui *ui, int ch)
@@ -737,6 +769,14 @@ int ui_key(struct ui *ui, int ch)
 		return prompt_key(ui, ch);
 	if (ui->overlay != OVERLAY_NONE)
 		return overlay_key(ui, ch);
+	if (ch == 27 && top_app_seeking(ui->app)) {
+		top_app_seek_cancel(ui->app);
+		ui->seek_none = NULL;
+		ui_message(ui, false, "seek stopped at +%.3fs",
+			   (double)(top_app_replay_last(ui->app) -
+				    top_app_replay_start(ui->app)) / 1e9);
+		return UI_REBUILD;
+	}
 	ui->msg[0] = '\0';
 	ui_count(ui);	/* the log grew since the last frame */
 	for (i = 0; i < sizeof(keymap) / sizeof(*keymap); i++)

@@ -158,7 +158,9 @@ bool top_app_recording_ended(struct top_app *app, int ret);
 /*
  * Handle what is there without blocking, at most budget_ms of work.
  * Live: everything the kernel wrote; replay: events up to the replay
- * clock (top_app_tick() moves it).  Returns events handled or a negative
+ * clock (top_app_tick() moves it), or a slice of the seek under way
+ * (then 1 when the seek ended).  Returns events
+ * handled or a negative
  * errno (one line already printed by the caller's choice: see
  * top_app_error()).
  */
@@ -204,15 +206,28 @@ enum top_seek {
 /*
  * Replay: pause and show the recording as it was at ts (trace ns; 0 its
  * start, UINT64_MAX its end): from the start again (the library's
- * rewind; the event log and histories are rebuilt) when ts is before
- * what is shown.  0 or a negative errno.
+ * rewind, on the files the open checked; the event log and histories
+ * are rebuilt) when ts is before what is shown.  The events up to ts
+ * are applied a slice at a time by top_app_process() (a seek over a big
+ * recording must not hold the screen): top_app_seeking() until done.
+ * 0 or a negative errno.
  */
 int top_app_seek(struct top_app *app, uint64_t ts);
 /*
- * Replay: pause and go to the next (dir > 0) or previous (dir < 0)
- * event of kind: 1 when there was one, 0 at the end or start.
+ * Replay: pause and go to the next (dir > 0: a seek, as above, 0 at the
+ * end already) or previous (dir < 0) event of kind: 1 when there was
+ * one, 0 at the start.
  */
 int top_app_seek_mark(struct top_app *app, int kind, int dir);
+/* A seek is under way. */
+bool top_app_seeking(const struct top_app *app);
+/* Stop the seek where it got to (paused there). */
+void top_app_seek_cancel(struct top_app *app);
+/*
+ * How far the seek is, 0-99 (of the way to its time, or of the
+ * recording read), -1 when unknown (to the end of a trace.dat).
+ */
+int top_app_seek_progress(const struct top_app *app);
 /*
  * Replay: whether any event or the snapshot of the whole recording
  * names a patch or livepatch module name (-p's check, as live checks

@@ -33,6 +33,7 @@
  * a steady stream cannot hold a frame back either.
  */
 #define REDRAW_MIN_MS 15
+#define SEEK_SLICE_MS 50	/* of a seek between two looks at the keys */
 
 /* ---------------------------------------------------------- drawing */
 
@@ -660,6 +661,7 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		};
 		uint64_t now = top_mono_ns() / 1000000;
 		int timeout, ch, act = 0;
+		bool seeking;
 
 		if (top_stop_signal) {
 			ui.exit_code = TOP_EXIT_SIGNAL + top_stop_signal;
@@ -697,6 +699,8 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 			timeout = (int)(last_draw + REDRAW_MIN_MS - now);
 		if (top_app_playing(app))
 			timeout = timeout > 20 ? 20 : timeout;
+		if (top_app_seeking(app))
+			timeout = 0;	/* the next slice, once keys are read */
 		if (timeout < 0)
 			timeout = 0;
 		ret = poll(pfd, 2, timeout);
@@ -731,7 +735,13 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		if (act & UI_REDRAW)
 			dirty = true;
 		top_app_tick(app);
-		ret = top_app_process(app, REDRAW_MIN_MS);
+		seeking = top_app_seeking(app);
+		/*
+		 * A seek goes a slice at a time, keys read and the frame drawn
+		 * between slices (q quits, Esc stops it where it got).
+		 */
+		ret = top_app_process(app, seeking ? SEEK_SLICE_MS :
+				      REDRAW_MIN_MS);
 		if (ret < 0 && ret != -EINTR) {
 			ui_term_end(&ui);
 			fprintf(stderr, PROG ": reading events: %s\n",
@@ -742,6 +752,10 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		}
 		if (ret > 0)
 			rebuild_due = true;
+		if (seeking) {
+			ui_seek_frame(&ui, !top_app_seeking(app));
+			dirty = true;
+		}
 	}
 	ui_term_end(&ui);
 	top_view_free(&ui.view);

@@ -109,6 +109,8 @@ struct ui {
 	char *page_text;
 	const char **page_line;
 	bool page_stale;
+	/* a seek's "nowhere to go" message, said if it ends at the end */
+	const char *seek_none;
 };
 
 /* ------------------------------------------------------------ panel.c */
@@ -149,6 +151,11 @@ void ui_count(struct ui *ui);
 
 /* One key: UI_* flags saying what must happen next. */
 int ui_key(struct ui *ui, int ch);
+/*
+ * A frame during a replay's seek: its progress in the message line; once
+ * it ended, what a forward step that found nothing says.
+ */
+void ui_seek_frame(struct ui *ui, bool ended);
 /* ch closes an overlay (Esc, q, Left, F3, Enter). */
 bool ui_closes(int ch);
 /* The key help overlay (next to the map, so they change together). */

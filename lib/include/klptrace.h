@@ -364,10 +364,19 @@ const char *klpt_session_kernel(const struct klpt_session *s);
  * left it (the model at the start-up snapshot, no event handled; the
  * event and loss counts at 0); on_event then sees every event again as
  * they are processed.  Seeking is this and processing up to the time
- * wanted.  0, -EOPNOTSUPP for a live session, or the errors of the
- * open (the session is unchanged then).
+ * wanted.  It reads the files its open read (and its probe checked),
+ * not the path again: a recording swapped there since is never parsed.
+ * 0, -EOPNOTSUPP for a live session, -ENOMEM (the session is then at
+ * its start with nothing handled, or unchanged), or a read error.
  */
 int klpt_session_rewind(struct klpt_session *s);
+/*
+ * How far a replay's reading is: *done of *total bytes of its pages (a
+ * seek's progress).  0, or -EOPNOTSUPP for a live session and for a
+ * trace.dat (libtracecmd hands out records, not where they are).
+ */
+int klpt_session_replay_progress(const struct klpt_session *s,
+				 uint64_t *done, uint64_t *total);
 
 /* Events handled and events lost to ring-buffer overruns so far. */
 uint64_t klpt_session_events(const struct klpt_session *s);

@@ -688,6 +688,18 @@ struct klpt_source {
 	 */
 	uint64_t rec_lost;
 	bool rec_lost_known;
+	/*
+	 * A replay: back to its first page, on the files (and the formats,
+	 * the snapshot) its open read and checked (the probe's): a file
+	 * swapped at the recording's path since is never read.  NULL live.
+	 */
+	int (*rewind)(struct klpt_source *src);
+	/*
+	 * A replay's bytes of pages read so far and in all; -EOPNOTSUPP
+	 * where the source cannot tell (a trace.dat: libtracecmd's records).
+	 */
+	int (*progress)(const struct klpt_source *src, uint64_t *done,
+			uint64_t *total);
 	void (*close)(struct klpt_source *src);
 };
 

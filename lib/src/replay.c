@@ -101,6 +101,7 @@ struct replay {
 	/* directory */
 	int *fd;
 	unsigned long *pageno;
+	uint64_t bytes;			/* of the per-CPU files, at open */
 	/* trace.dat */
 	struct tracecmd_input *tc;
 	struct tc_cpu *tcc;
@@ -454,9 +455,48 @@ static void load_end_hints(const char *dir, struct klpt_truth *t)
 	klpt_truth_free(end);
 }
 
+/* What every replay's rewind resets: nothing pushed, nothing reported. */
+static void rewound(struct replay *r)
+{
+	memset(r->done, 0, r->src.ncpus * sizeof(*r->done));
+	r->started = false;
+	r->err = 0;
+	r->err_reported = false;
+	r->errmsg[0] = '\0';
+}
+
+/* The per-CPU files opened at the open, from their start again. */
+static int dir_rewind(struct klpt_source *src)
+{
+	struct replay *r = (struct replay *)src;
+	int c;
+
+	for (c = 0; c < src->ncpus; c++)
+		if (lseek(r->fd[c], 0, SEEK_SET) < 0)
+			return -errno;
+	memset(r->pageno, 0, src->ncpus * sizeof(*r->pageno));
+	rewound(r);
+	return 0;
+}
+
+static int dir_progress(const struct klpt_source *src, uint64_t *done,
+			uint64_t *total)
+{
+	const struct replay *r = (const struct replay *)src;
+	uint64_t n = 0;
+	int c;
+
+	for (c = 0; c < src->ncpus; c++)
+		n += (uint64_t)r->pageno[c] * r->page_size;
+	*total = r->bytes;
+	*done = n < r->bytes ? n : r->bytes;
+	return 0;
+}
+
 static int open_dir(const char *dir, struct replay *r)
 {
 	struct klpt_source *src = &r->src;
+	struct stat st;
 	char path[4096], *buf;
 	size_t len;
 	bool big = false;
@@ -542,8 +582,12 @@ static int open_dir(const char *dir, struct replay *r)
 			return fail(EBADMSG, "%s: %s (the header says %d "
 				    "CPUs)", path, file_error(-r->fd[c]),
 				    ncpus);
+		if (!fstat(r->fd[c], &st))
+			r->bytes += (uint64_t)st.st_size;
 	}
 	src->fill = dir_fill;
+	src->rewind = dir_rewind;
+	src->progress = dir_progress;
 	return 0;
 }
 
@@ -758,6 +802,23 @@ static void tracedat_release(struct tracecmd_input *tc, char *kernel)
 		snprintf(kernel, KLPT_KERNEL_LEN, "%s", word);
 }
 
+/*
+ * libtracecmd's handle of the open (its fd: the file the probe read),
+ * each CPU from its first record again.
+ */
+static int tc_rewind(struct klpt_source *src)
+{
+	struct replay *r = (struct replay *)src;
+	int c;
+
+	for (c = 0; c < src->ncpus; c++) {
+		tracecmd_free_record(r->tcc[c].pending);
+		r->tcc[c].pending = tracecmd_read_cpu_first(r->tc, c);
+	}
+	rewound(r);
+	return 0;
+}
+
 static int open_tracedat(const char *path, struct replay *r)
 {
 	static const char magic[] = "\027\010\104tracing";
@@ -812,6 +873,7 @@ static int open_tracedat(const char *path, struct replay *r)
 	if (!r->page || !r->done || !r->tcc)
 		return fail(ENOMEM, "out of memory");
 	src->fill = tc_fill;
+	src->rewind = tc_rewind;
 	src->probe_records = true;
 	return 0;
 }

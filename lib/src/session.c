@@ -1099,22 +1099,31 @@ KLPT_API int klpt_session_open_replay(const char *path,
 	return ret ? klpt_err(-ret) : 0;
 }
 
+/* A rewound source stays its session's until the new one has it. */
+static void source_kept(struct klpt_source *src)
+{
+	(void)src;
+}
+
 /*
- * A new session on the same recording (probed already at the first
- * open) takes this one's place: everything but what the caller holds,
- * the descriptor of klpt_session_fd() (and the eventfd in it) and an
- * internal waiter's stop.
+ * A new session on the same source, rewound (src->rewind: the files the
+ * open read, which its probe checked, never the path again: a recording
+ * swapped there since is not parsed unchecked), takes this one's place:
+ * everything but what the caller holds, the descriptor of
+ * klpt_session_fd() (and the eventfd in it) and an internal waiter's
+ * stop.
  */
 KLPT_API int klpt_session_rewind(struct klpt_session *s)
 {
 	struct klpt_session_opts o;
 	struct klpt_session *n, tmp;
 	struct klpt_source *src;
+	void (*close_src)(struct klpt_source *src);
 	int ret, fd;
 
 	if (!s)
 		return klpt_err(EINVAL);
-	if (s->mode != KLPT_MODE_REPLAY || !s->replay_path)
+	if (s->mode != KLPT_MODE_REPLAY || !s->src->rewind)
 		return klpt_err(EOPNOTSUPP);
 	ret = opts_get(NULL, &o);
 	if (ret)
@@ -1123,13 +1132,21 @@ KLPT_API int klpt_session_rewind(struct klpt_session *s)
 	o.ctx = s->ctx;
 	o.root = s->root;
 	o.poll_ms = s->poll_ms;
-	ret = klpt_replay_open(s->replay_path, &src);
-	if (!ret)
-		ret = session_new(&o, src, &n);
+	src = s->src;
+	ret = src->rewind(src);
+	if (ret)
+		return klpt_err(-ret);
+	/* session_new() closes the source it fails with: not this one */
+	close_src = src->close;
+	src->close = source_kept;
+	ret = session_new(&o, src, &n);
+	src->close = close_src;
 	if (ret)
 		return klpt_err(-ret);
 	if (src->no_exits)
 		klpt_model_no_exits(n->model);
+	/* the old session's merge and decoder go, the source stays */
+	s->src = NULL;
 	tmp = *s;
 	*s = *n;
 	*n = tmp;
@@ -1146,6 +1163,16 @@ KLPT_API int klpt_session_rewind(struct klpt_session *s)
 	klpt_session_close(n);
 	kick_set(s);		/* a replay always has work until its end */
 	return 0;
+}
+
+KLPT_API int klpt_session_replay_progress(const struct klpt_session *s,
+					  uint64_t *done, uint64_t *total)
+{
+	if (!s || !done || !total)
+		return klpt_err(EINVAL);
+	if (!s->src || !s->src->progress)
+		return klpt_err(EOPNOTSUPP);
+	return s->src->progress(s->src, done, total);
 }
 
 KLPT_API const char *klpt_session_kernel(const struct klpt_session *s)

@@ -989,6 +989,72 @@ static void test_rewind(void)
 	CHECK(!s, "a session for a bad kernel_release");
 }
 
+/*
+ * A rewind reads what the open read and its probe checked, never the
+ * path again (review rev1 #6): the recording swapped after the open (a
+ * directory's files removed and replaced by garbage, a trace.dat
+ * renamed over) gives the same events as before; a directory's reading
+ * says how far it is (a seek's progress), a trace.dat cannot.
+ */
+static void test_rewind_swapped(void)
+{
+	static const char *const kinds[] = { "vm-recording", "vm-recording.dat" };
+	char rec[1024];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct seen a = { 0 };
+		KLPT_OPTS_INIT(klpt_session_opts, o, .on_event = collect,
+			       .ctx = &a);
+		struct klpt_session *s = NULL;
+		uint64_t done = 1, total = 0;
+		int first;
+
+		snprintf(rec, sizeof(rec), "%s/swap-%d", tmp, k);
+		check_sh("rm -rf '%s' && cp -r '%s' '%s'", rec,
+			 fixture(kinds[k]), rec);
+		if (klpt_session_open_replay(rec, &o, &s) < 0) {
+			CHECK(0, "open %s", rec);
+			continue;
+		}
+		if (k == 0) {
+			CHECK_INT(klpt_session_replay_progress(s, &done,
+							       &total), 0);
+			/* the open read a page per CPU (the sync's run) */
+			CHECK(done < total, "at the start: %llu of "
+			      "%llu", (unsigned long long)done,
+			      (unsigned long long)total);
+		} else {
+			CHECK_INT(klpt_session_replay_progress(s, &done,
+							       &total),
+				  -EOPNOTSUPP);
+		}
+		run_to_end(s);
+		if (k == 0) {
+			klpt_session_replay_progress(s, &done, &total);
+			CHECK(done == total, "at the end: %llu of %llu",
+			      (unsigned long long)done,
+			      (unsigned long long)total);
+		}
+		/* swapped: what is at the path now would crash a parser */
+		if (k == 0)
+			check_sh("rm -rf '%s' && mkdir -p '%s/events' && "
+				 "printf 'klptrace-recording 1\\ngarbage\\n' "
+				 ">'%s/klptrace-recording'", rec, rec, rec);
+		else
+			check_sh("head -c 4096 /dev/urandom >'%s.new' && "
+				 "mv '%s.new' '%s'", rec, rec, rec);
+		first = a.n;
+		CHECK_INT(klpt_session_rewind(s), 0);
+		a.n = 0;
+		run_to_end(s);
+		CHECK(a.n > 10 && a.n == first, "%s: %d events after the swap, "
+		      "%d before", kinds[k], a.n, first);
+		klpt_session_close(s);
+		free(a.ev);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp)) {
@@ -1008,6 +1074,7 @@ int main(void)
 	RUN(test_unknown);
 	RUN(test_end_hints);
 	RUN(test_rewind);
+	RUN(test_rewind_swapped);
 	free(lines);
 	check_sh("rm -rf '%s'", tmp);
 	return check_summary();

@@ -499,19 +499,21 @@ t_screen_details() {
 
 more_tests+=(screen_details)
 
-# gen_recording DIR ARGS...: a synthetic recording of bench/src/gen.c
-# (klptb_gen ARGS with the fixture's formats) in DIR.
+# gen_recording DIR [-r|-s] ARGS...: a synthetic recording of
+# bench/src/gen.c (klptb_gen [-r|-s] FORMATS DIR ARGS, the fixture's
+# formats) in DIR.
 gen_recording() {
-	local dir=$1 s
+	local dir=$1 s mode=()
 	shift
+	case ${1:-} in -*) mode=("$1"); shift ;; esac
 	make -s -C "$top/bench" "$top/build/bench/klptb_gen" >/dev/null ||
 		fail "cannot build klptb_gen" || return 1
 	rm -rf "$dir"
 	mkdir -p "$dir/per_cpu"
 	cp -r "$fix/formats/events" "$dir/"
 	for s in "$dir"/events/*/; do echo 0 >"$s/enable"; done
-	"$top/build/bench/klptb_gen" "$1" "$fix/formats" "$dir" "${@:2}" \
-		>"$dir.gen" || fail "klptb_gen $*: $(cat "$dir.gen")"
+	"$top/build/bench/klptb_gen" "${mode[@]}" "$fix/formats" "$dir" "$@" \
+		>"$dir.gen" || fail "klptb_gen ${mode[*]} $*: $(cat "$dir.gen")"
 }
 
 # An atomic replace in a replay (review #4): klpb_a and klpb_b enabled,
