@@ -470,19 +470,11 @@ int main(int argc, char **argv)
 	int c, k, cycle, sc = argc > 1 && !strcmp(argv[1], "-s");
 	int rp = argc > 1 && !strcmp(argv[1], "-r");
 
-	if (rp) {
-		if (argc != 4) {
-			fprintf(stderr, "usage: klptb_gen -r FORMATS_DIR "
-				"OUT_DIR\n");
-			return 2;
-		}
-		argv++;
-		argc--;
-		g.max = UINT64_MAX;
-	} else if (sc) {
-		if (argc != 7) {
-			fprintf(stderr, "usage: klptb_gen -s FORMATS_DIR "
-				"OUT_DIR NTASKS NBLOCKED NPASSES\n");
+	if (rp || sc) {
+		if (argc != (rp ? 4 : 7)) {
+			fprintf(stderr, "usage: klptb_gen %s FORMATS_DIR "
+				"OUT_DIR%s\n", argv[1],
+				rp ? "" : " NTASKS NBLOCKED NPASSES");
 			return 2;
 		}
 		argv++;

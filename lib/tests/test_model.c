@@ -379,6 +379,16 @@ static void enabled_lp(void)
  * the pass, the completion, the free, the release, the last put and
  * unload-ready.
  */
+/* A disable of lp that every task completes at the first pass. */
+static void disable_ev(const char *lp)
+{
+	tr(KLPT_EV_TRANSITION_INIT, lp, UNP);
+	tr(KLPT_EV_TRANSITION_START, lp, UNP);
+	switch_all(UNP, 0);
+	pass(lp, UNP, 0, 6, 0);
+	complete(lp, UNP, false);
+}
+
 static void unpatched_to_ready(void)
 {
 	switch_all(UNP, 0);
@@ -1320,11 +1330,7 @@ static void test_refs_after_release(void)
 	fresh();
 	enabled_lp();
 	ref(LP, true, 2);		/* someone else holds one */
-	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
-	tr(KLPT_EV_TRANSITION_START, LP, UNP);
-	switch_all(UNP, 0);
-	pass(LP, UNP, 0, 6, 0);
-	complete(LP, UNP, false);
+	disable_ev(LP);
 	patch_ev(KLPT_EV_PATCH_FREE, LP, false);
 	patch_ev(KLPT_EV_PATCH_RELEASE, LP, false);
 	ref(LP, false, 1);		/* the free path's put */
@@ -2848,11 +2854,7 @@ static void test_replace_from_events(void)
 	fresh();
 	enable_ev(LP);
 	enable_ev(LP3);
-	tr(KLPT_EV_TRANSITION_INIT, LP3, UNP);
-	tr(KLPT_EV_TRANSITION_START, LP3, UNP);
-	switch_all(UNP, 0);
-	pass(LP3, UNP, 0, 6, 0);
-	complete(LP3, UNP, false);
+	disable_ev(LP3);
 	patch_ev(KLPT_EV_PATCH_FREE, LP3, false);
 	CHECK(!klpt_patch_replaced_by(P(LP3)) && errno == ENOENT,
 	      "a disable taken for a replace");
