@@ -443,16 +443,31 @@ static int seeked(struct ui *ui, int ret, const char *none,
 	return UI_REBUILD;
 }
 
-void ui_seek_frame(struct ui *ui, bool ended)
+/* A step relative to what is shown: after a seek under way, not in it. */
+static bool relative_step(int ch)
 {
-	int pct = top_app_seek_progress(ui->app);
+	return ch && strchr("[]{},.", ch);
+}
+
+int ui_seek_frame(struct ui *ui, bool ended)
+{
+	int pct = top_app_seek_progress(ui->app), act = 0, i;
 
 	if (ended) {
 		ui->msg[0] = '\0';
 		if (ui->seek_none && top_app_ended(ui->app))
 			ui_message(ui, false, "%s", ui->seek_none);
 		ui->seek_none = NULL;
-		return;
+		/* the steps typed meanwhile, until one seeks again */
+		while (ui->nseek_keys && !top_app_seeking(ui->app)) {
+			int ch = ui->seek_keys[0];
+
+			for (i = 1; i < ui->nseek_keys; i++)
+				ui->seek_keys[i - 1] = ui->seek_keys[i];
+			ui->nseek_keys--;
+			act |= ui_key(ui, ch);
+		}
+		return act;
 	}
 	if (pct >= 0)
 		ui_message(ui, false, "seeking %d%% (Esc stops it here)", pct);
@@ -460,6 +475,7 @@ void ui_seek_frame(struct ui *ui, bool ended)
 		ui_message(ui, false, "seeking: at +%.3fs (Esc stops it here)",
 			   (double)(top_app_replay_last(ui->app) -
 				    top_app_replay_start(ui->app)) / 1e9);
+	return 0;
 }
 
 /* Home and End: a replay's start and end; else the focused panel's. */
@@ -769,9 +785,16 @@ int ui_key(struct ui *ui, int ch)
 		return prompt_key(ui, ch);
 	if (ui->overlay != OVERLAY_NONE)
 		return overlay_key(ui, ch);
+	if (top_app_seeking(ui->app) && relative_step(ch)) {
+		if (ui->nseek_keys < (int)(sizeof(ui->seek_keys) /
+					   sizeof(*ui->seek_keys)))
+			ui->seek_keys[ui->nseek_keys++] = ch;
+		return 0;
+	}
 	if (ch == 27 && top_app_seeking(ui->app)) {
 		top_app_seek_cancel(ui->app);
 		ui->seek_none = NULL;
+		ui->nseek_keys = 0;
 		ui_message(ui, false, "seek stopped at +%.3fs",
 			   (double)(top_app_replay_last(ui->app) -
 				    top_app_replay_start(ui->app)) / 1e9);

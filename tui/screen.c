@@ -753,7 +753,11 @@ int top_screen_run(struct top_config *cfg, struct top_app *app)
 		if (ret > 0)
 			rebuild_due = true;
 		if (seeking) {
-			ui_seek_frame(&ui, !top_app_seeking(app));
+			act = ui_seek_frame(&ui, !top_app_seeking(app));
+			if (act & UI_QUIT)
+				break;
+			if (act & UI_REBUILD)
+				rebuild_due = true;
 			dirty = true;
 		}
 	}

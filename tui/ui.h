@@ -111,6 +111,12 @@ struct ui {
 	bool page_stale;
 	/* a seek's "nowhere to go" message, said if it ends at the end */
 	const char *seek_none;
+	/*
+	 * Steps typed during a seek ([ ] { } , .): relative to where it
+	 * goes, so they are taken once it is there (ui_seek_frame()).
+	 */
+	int seek_keys[8];
+	int nseek_keys;
 };
 
 /* ------------------------------------------------------------ panel.c */
@@ -153,9 +159,10 @@ void ui_count(struct ui *ui);
 int ui_key(struct ui *ui, int ch);
 /*
  * A frame during a replay's seek: its progress in the message line; once
- * it ended, what a forward step that found nothing says.
+ * it ended, what a forward step that found nothing says, and the steps
+ * typed meanwhile: what they ask of the frame (UI_REBUILD...).
  */
-void ui_seek_frame(struct ui *ui, bool ended);
+int ui_seek_frame(struct ui *ui, bool ended);
 /* ch closes an overlay (Esc, q, Left, F3, Enter). */
 bool ui_closes(int ch);
 /* The key help overlay (next to the map, so they change together). */
