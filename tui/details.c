@@ -14,8 +14,14 @@
  *   - the description is in the .ko's .modinfo only, never in sysfs: it
  *     is read from the file when klptop knows which (the screen's L
  *     loaded it, or <root>/lib/modules/<kernel>/modules.dep lists the
- *     module), and only if the file is that module (its srcversion
- *     agrees with the loaded one's when both have one); a compressed
+ *     module), and shown as known only if the file is the loaded build:
+ *     the same GNU build ID (6.1 links modules with --build-id=sha1) in
+ *     the file and in /sys/module/M/notes/.note.gnu.build-id (the
+ *     loaded section, kernel/module/sysfs.c add_notes_attrs()); the name
+ *     or srcversion alone is no proof (Debian builds without
+ *     CONFIG_MODULE_SRCVERSION_ALL, and a file can change after the
+ *     load); without both IDs it is unverified (?, the file's text in
+ *     the why); a compressed
  *     file is not read (unknown, saying so); modfile.c reads each file
  *     again only when it changed (every frame of -b asks);
  *   - `replace` and `stack_order` are sysfs files of 6.11+ and 6.13+:
@@ -34,6 +40,7 @@
  * unknown there.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -115,6 +122,51 @@ static void modfile_why(struct top_details *d, const struct top_modfile *m)
 		 ".modinfo section)" : "its file's .modinfo has no name");
 }
 
+/*
+ * Whether the module file m is the loaded build of the module whose
+ * sysfs directory is dir: the same GNU build ID (see the top).  1 yes, 0
+ * another build, -1 cannot tell; why says so (unless 1).
+ */
+static int same_build(const char *root, const char *dir,
+		      const struct top_modfile *m, char *why, size_t size)
+{
+	char loaded_id[132], p[PATH_MAX + 256];
+	unsigned char note[512];
+	ssize_t n = -1;
+	int fd, r;
+
+	snprintf(p, sizeof(p), "%s%s/notes/.note.gnu.build-id",
+		 root ? root : "", dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	r = fd < 0 ? -errno : 0;
+	if (fd >= 0) {
+		n = read(fd, note, sizeof(note));
+		r = n < 0 ? -errno : 0;
+		close(fd);
+	}
+	if (r) {
+		snprintf(why, size, "unverified: cannot read "
+			 "%s/notes/.note.gnu.build-id: %s", dir, strerror(-r));
+		return -1;
+	}
+	if (klpt_build_id_note(note, (size_t)n, loaded_id, sizeof(loaded_id))) {
+		snprintf(why, size, "unverified: no build ID in "
+			 "%s/notes/.note.gnu.build-id", dir);
+		return -1;
+	}
+	if (m->build_id_r) {
+		snprintf(why, size, "unverified: no build ID in its file "
+			 "(%s)", strerror(-m->build_id_r));
+		return -1;
+	}
+	if (strcmp(m->build_id, loaded_id)) {
+		snprintf(why, size, "its file is another build (build ID "
+			 "%.16s..., loaded %.16s...)", m->build_id, loaded_id);
+		return 0;
+	}
+	return 1;
+}
+
 /* srcversion and description (module p->name, live). */
 static void modinfo(struct top_details *d, const struct top_app *app,
 		    const char *root)
@@ -122,8 +174,9 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 	char dir[80], path[PATH_MAX];
 	const char *known = top_app_module_file(app, d->name);
 	const struct top_modfile *m;
+	size_t len;
 	bool have_src;
-	int r;
+	int r, same;
 
 	snprintf(dir, sizeof(dir), "/sys/module/%s", d->name);
 	if (!exists(root, dir, "")) {
@@ -176,16 +229,11 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 			 m->name);
 		return;
 	}
-	if (d->srcversion_state == TOP_UNKNOWN) {
-		/* the loaded build unknown: the file cannot be matched */
-		snprintf(d->description_why, sizeof(d->description_why),
-			 "the loaded srcversion is unknown: its file may be "
-			 "another build");
-		return;
-	}
+	/* srcversions that differ: another build, whatever else says */
 	have_src = !m->srcversion_r;
-	if (have_src != (d->srcversion_state == TOP_KNOWN) ||
-	    (have_src && strcmp(m->srcversion, d->srcversion))) {
+	if (d->srcversion_state != TOP_UNKNOWN &&
+	    (have_src != (d->srcversion_state == TOP_KNOWN) ||
+	     (have_src && strcmp(m->srcversion, d->srcversion)))) {
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "its file is another build (srcversion %s, loaded "
 			 "%s)", have_src ? m->srcversion : "none",
@@ -193,10 +241,25 @@ static void modinfo(struct top_details *d, const struct top_app *app,
 			 "none");
 		return;
 	}
+	same = same_build(root, dir, m, d->description_why,
+			  sizeof(d->description_why));
+	if (!same)
+		return;
 	if (m->description_r) {
+		if (same < 0)
+			return;		/* unverified, and it says none */
 		d->description_state = TOP_NONE;
 		snprintf(d->description_why, sizeof(d->description_why),
 			 "its .modinfo has no description");
+		return;
+	}
+	if (same < 0) {
+		/* never shown as known: ?, what the file says in the why */
+		len = strlen(d->description_why);
+		snprintf(d->description_why + len,
+			 sizeof(d->description_why) - len,
+			 "; its file says: %s", m->description);
+		top_utf8_cut(d->description_why, sizeof(d->description_why));
 		return;
 	}
 	snprintf(d->description, sizeof(d->description), "%s",

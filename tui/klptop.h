@@ -477,7 +477,7 @@ struct top_details {
 	char srcversion_why[200];
 	int description_state;
 	char description[256];
-	char description_why[200];
+	char description_why[480];	/* unverified: the file's text too */
 	char file[256];			/* the .ko read, "" none */
 	int replace;			/* enum top_tri */
 	char replace_why[160];
@@ -507,10 +507,11 @@ struct top_details {
  * (-ENOEXEC: not a module, a compressed one included); file_r: lstat's.
  */
 struct top_modfile {
-	int file_r, name_r, srcversion_r, description_r;
+	int file_r, name_r, srcversion_r, description_r, build_id_r;
 	char name[64];
 	char srcversion[48];
 	char description[256];
+	char build_id[132];		/* its GNU build ID, hex */
 };
 
 /* Module names: '-' and '_' are the same to the kernel. */

@@ -2,7 +2,7 @@
 /*
  * A module's file and what its .modinfo says, for the patch page
  * (details.c): which file modules.dep lists for a module, and the name,
- * srcversion and description in that file.  -b and --json with
+ * srcversion, description and GNU build ID in that file.  -b and --json with
  * --patch-details build the page every frame; modules.dep is half a MB
  * on Debian and each value was a parse of the .ko, so both are read
  * again only when their file changed: the key is the file's identity and
@@ -216,5 +216,7 @@ const struct top_modfile *top_modfile_info(const char *path)
 	m->description_r = klpt_module_file_info(path, "description",
 						 m->description,
 						 sizeof(m->description));
+	m->build_id_r = klpt_module_file_build_id(path, m->build_id,
+						  sizeof(m->build_id));
 	return m;
 }

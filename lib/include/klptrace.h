@@ -796,6 +796,21 @@ int klpt_patch_load(struct klpt_session *s, const char *path,
  * symbolic link; -EINVAL not a regular file, or bad arguments;
  * -ENOEXEC not a module (a compressed one included); another -errno.
  */
+/*
+ * The GNU build ID of a module (6.1 links modules with --build-id=sha1),
+ * in hex ("" on error): klpt_build_id_note() from the bytes of an ELF
+ * note section as /sys/module/NAME/notes/.note.gnu.build-id shows the
+ * loaded one (kernel/module/sysfs.c add_notes_attrs(): the section as
+ * loaded); klpt_module_file_build_id() from the .note.gnu.build-id of
+ * the module file path, opened as klpt_module_file_info() opens it.  0,
+ * -ENOENT no build ID there (or no file), -EINVAL bad arguments (hex
+ * too small for the ID: size at least twice its bytes and one), or
+ * klpt_module_file_info()'s errors.  The same ID is the same build.
+ */
+int klpt_build_id_note(const void *note, size_t len, char *hex,
+		       size_t size);
+int klpt_module_file_build_id(const char *path, char *hex, size_t size);
+
 int klpt_module_file_info(const char *path, const char *key, char *val,
 			  size_t size);
 

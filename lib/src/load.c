@@ -41,6 +41,7 @@
 #include "internal.h"
 
 #define MODINFO_MAX	(1u << 20)	/* a .modinfo is a few hundred bytes */
+#define NOTE_MAX	256	/* a build ID note: 16 bytes and the ID */
 #define NAME_LEN	KLPT_MODULE_NAME_LEN
 /* 6.1 x86_64 struct module: state (4, padded to 8), list (16), name[] */
 #define THIS_MODULE_NAME_OFF	24
@@ -102,6 +103,9 @@ struct modfile {
 	char *info;
 	size_t len;
 	char name[NAME_LEN];
+	/* its .note.gnu.build-id section, note_len 0 if none (or odd) */
+	unsigned char note[NOTE_MAX];
+	size_t note_len;
 };
 
 /* The name of section sh from the section name table strsh, or "". */
@@ -160,6 +164,15 @@ static int read_modfile(int fd, uint64_t fsize, struct modfile *mf)
 			    pread_all(fd, mf->name, NAME_LEN - 1,
 				      sh.sh_offset + THIS_MODULE_NAME_OFF))
 				goto noexec;
+			continue;
+		}
+		if (!strcmp(name, ".note.gnu.build-id") && !mf->note_len) {
+			/* what sysfs shows of it (add_notes_attrs()) */
+			if (sh.sh_type == SHT_NOTE && sh.sh_size &&
+			    sh.sh_size <= sizeof(mf->note) &&
+			    in_file(sh.sh_offset, sh.sh_size, fsize) &&
+			    !pread_all(fd, mf->note, sh.sh_size, sh.sh_offset))
+				mf->note_len = sh.sh_size;
 			continue;
 		}
 		if (strcmp(name, ".modinfo") || mf->info)
@@ -333,30 +346,94 @@ static int check_file(const char *path, int *fdp, char *name, size_t nsize,
 	return 0;
 }
 
+/* path's module sections, opened as a load opens it: 0 or -errno. */
+static int path_modfile(const char *path, struct modfile *mf)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open_regular(path, &st, NULL, 0);
+	if (fd < 0)
+		return fd;
+	err = read_modfile(fd, (uint64_t)st.st_size, mf);
+	close(fd);
+	return err == -EFBIG ? -ENOEXEC : err;
+}
+
 KLPT_API int klpt_module_file_info(const char *path, const char *key,
 				   char *val, size_t size)
 {
 	struct modfile mf;
 	const char *v;
-	struct stat st;
-	int fd, err;
+	int err;
 
 	if (!path || !*path || !key || !*key || strchr(key, '=') || !val ||
 	    !size)
 		return klpt_err(EINVAL);
 	val[0] = '\0';
-	fd = open_regular(path, &st, NULL, 0);
-	if (fd < 0)
-		return klpt_err(-fd);
-	err = read_modfile(fd, (uint64_t)st.st_size, &mf);
-	close(fd);
+	err = path_modfile(path, &mf);
 	if (err)
-		return klpt_err(err == -EFBIG ? ENOEXEC : -err);
+		return klpt_err(-err);
 	v = modinfo_get(mf.info, mf.len, key);
 	if (v)
 		snprintf(val, size, "%s", v);
 	free(mf.info);
 	return v ? 0 : klpt_err(ENOENT);
+}
+
+/*
+ * The GNU build ID in note, the bytes of an ELF note section (a .ko's
+ * .note.gnu.build-id, or /sys/module/M/notes/.note.gnu.build-id, which
+ * 6.1 add_notes_attrs() fills with the section as loaded): the desc of
+ * its NT_GNU_BUILD_ID note of owner "GNU", in hex.
+ */
+KLPT_API int klpt_build_id_note(const void *note, size_t len, char *hex,
+				size_t size)
+{
+	const unsigned char *p = note;
+	size_t off = 0;
+
+	if (!note || !hex || !size)
+		return klpt_err(EINVAL);
+	hex[0] = '\0';
+	while (len - off >= sizeof(Elf64_Nhdr)) {
+		Elf64_Nhdr nh;
+		size_t name, desc, i;
+
+		memcpy(&nh, p + off, sizeof(nh));
+		off += sizeof(nh);
+		name = ((size_t)nh.n_namesz + 3) & ~(size_t)3;
+		desc = ((size_t)nh.n_descsz + 3) & ~(size_t)3;
+		if (name > len - off || desc > len - off - name)
+			break;		/* cut short: no note there */
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp(p + off, "GNU", 4) && nh.n_descsz) {
+			if ((size_t)nh.n_descsz * 2 >= size)
+				return klpt_err(EINVAL);
+			for (i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x",
+					 p[off + name + i]);
+			return 0;
+		}
+		off += name + desc;
+	}
+	return klpt_err(ENOENT);
+}
+
+KLPT_API int klpt_module_file_build_id(const char *path, char *hex,
+				       size_t size)
+{
+	struct modfile mf;
+	int err;
+
+	if (!path || !*path || !hex || !size)
+		return klpt_err(EINVAL);
+	hex[0] = '\0';
+	err = path_modfile(path, &mf);
+	if (err)
+		return klpt_err(-err);
+	free(mf.info);
+	return klpt_build_id_note(mf.note, mf.note_len, hex, size);
 }
 
 /*

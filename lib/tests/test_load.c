@@ -686,6 +686,73 @@ out:
 	teardown(s);
 }
 
+/* An ELF note: namesz, descsz, type, the name and desc padded to 4. */
+static size_t note(unsigned char *p, const char *owner, uint32_t type,
+		   const unsigned char *desc, uint32_t dlen)
+{
+	uint32_t h[3] = { (uint32_t)strlen(owner) + 1, dlen, type };
+	size_t n = sizeof(h);
+
+	memcpy(p, h, sizeof(h));
+	memset(p + n, 0, 64);
+	memcpy(p + n, owner, h[0]);
+	n += (h[0] + 3) & ~3u;
+	memcpy(p + n, desc, dlen);
+	return n + ((dlen + 3) & ~3u);
+}
+
+/*
+ * The GNU build ID of a module file and of a note as sysfs shows it
+ * (review #2: a name or srcversion is no proof of the build): the
+ * NT_GNU_BUILD_ID note of owner GNU, after any other note; none, a note
+ * cut short, another owner: -ENOENT; a buffer too small: -EINVAL.
+ */
+static void test_module_build_id(void)
+{
+	static const char info[] = "livepatch=Y\0name=" LP "\0";
+	static const unsigned char id[20] = {
+		0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+		13, 14, 15, 16 };
+	struct klpt_session *s = setup();
+	unsigned char notes[256];
+	char hex[64], small[40];
+	struct sec sc[2];
+	size_t n;
+
+	if (!s)
+		goto out;
+	n = note(notes, "Linux", 1, id, 3);	/* another note first */
+	n += note(notes + n, "GNU", NT_GNU_BUILD_ID, id, sizeof(id));
+	CHECK_INT(klpt_build_id_note(notes, n, hex, sizeof(hex)), 0);
+	CHECK_STR(hex, "deadbeef0102030405060708090a0b0c0d0e0f10");
+	CHECK_INT(klpt_build_id_note(notes, n, small, sizeof(small)),
+		  -EINVAL);
+	CHECK_INT(klpt_build_id_note(notes, n - 1, hex, sizeof(hex)),
+		  -ENOENT);	/* cut short */
+	CHECK_STR(hex, "");
+	n = note(notes, "GNV", NT_GNU_BUILD_ID, id, sizeof(id));
+	CHECK_INT(klpt_build_id_note(notes, n, hex, sizeof(hex)), -ENOENT);
+
+	n = note(notes, "GNU", NT_GNU_BUILD_ID, id, sizeof(id));
+	sc[0] = (struct sec){ ".modinfo", SHF_ALLOC, SHT_PROGBITS, info,
+			      sizeof(info) };
+	sc[1] = (struct sec){ ".note.gnu.build-id", SHF_ALLOC, SHT_NOTE,
+			      notes, n };
+	write_elf(file("id.ko"), 0644, sc, 2, false);
+	CHECK_INT(klpt_module_file_build_id(file("id.ko"), hex, sizeof(hex)),
+		  0);
+	CHECK_STR(hex, "deadbeef0102030405060708090a0b0c0d0e0f10");
+	write_module(file("noid.ko"), info, sizeof(info), 0644);
+	CHECK_INT(klpt_module_file_build_id(file("noid.ko"), hex,
+					    sizeof(hex)), -ENOENT);
+	ft_puts("not an ELF", "%s/plain.txt", ft.dir);
+	CHECK_INT(klpt_module_file_build_id(file("plain.txt"), hex,
+					    sizeof(hex)), -ENOEXEC);
+	CHECK_INT(klpt_module_file_build_id(NULL, hex, sizeof(hex)), -EINVAL);
+out:
+	teardown(s);
+}
+
 int main(void)
 {
 	default_load = klpt_load_module_fn;
@@ -703,5 +770,6 @@ int main(void)
 	RUN(test_load_sections);
 	RUN(test_load_device);
 	RUN(test_module_file_info);
+	RUN(test_module_build_id);
 	return check_summary();
 }

@@ -149,6 +149,7 @@ t_details_batch() {
 lp_page() {
 	fake patch:lp:1:0 module:lp:1:1 \
 		file:sys/module/lp/srcversion:"$1" \
+		copy:sys/module/lp/notes/.note.gnu.build-id:"$work/note" \
 		file:proc/sys/kernel/osrelease:$kver \
 		copy:lib/modules/$kver/modules.dep:"$2" \
 		copy:lib/modules/$kver/"$3":"$4" \
@@ -161,15 +162,28 @@ lp_page() {
 # build, objects loaded or not, a patch there before the session.
 t_details_live() {
 	build_fakesys || return 1
-	local kver=6.1.0-test ko=$work/lp.ko
-	printf '%s\n' '__attribute__((section(".modinfo"), used)) static const char mi[] =' \
-		'	"livepatch=Y\0name=lp\0srcversion=5A6B7C8D9E\0description=lp: a test patch\0";' >"$work/mi.c"
-	cc -c -o "$ko" "$work/mi.c" || fail "cc .modinfo" || return 1
+	local kver=6.1.0-test ko=$work/lp.ko ko2=$work/lp2.ko id
+	# a .modinfo, and a GNU build ID note as ld --build-id writes it
+	# (namesz 4, descsz, NT_GNU_BUILD_ID, "GNU", the ID)
+	mkko() {	# FILE SRCVERSION-LINE ID-BYTES
+		printf '%s\n' '__attribute__((section(".modinfo"), used)) static const char mi[] =' \
+			"	\"livepatch=Y\\0name=lp\\0$2description=lp: a test patch\\0\";" \
+			'__asm__(".section .note.gnu.build-id,\"a\",@note\n.balign 4\n.long 4\n.long 8\n.long 3\n.asciz \"GNU\"\n'"$3"'\n.previous\n");' \
+			>"$work/mi.c"
+		cc -c -o "$1" "$work/mi.c"
+	}
+	mkko "$ko" 'srcversion=5A6B7C8D9E\0' '.byte 0xde,0xad,0xbe,0xef,1,2,3,4' &&
+	mkko "$ko2" '' '.byte 0xde,0xad,0xbe,0xef,5,6,7,8' || fail "cc .modinfo" || return 1
+	# the kernel's notes file: the loaded section's bytes (objcopy's)
+	objcopy -O binary --only-section=.note.gnu.build-id "$ko" "$work/note" &&
+	id=$(readelf -n "$ko" | sed -n 's/.*Build ID: //p') && [ "$id" = deadbeef01020304 ] ||
+		fail "the test module's build ID: $(readelf -n "$ko")" || return 1
 	printf 'extra/lp.ko:\n' >"$work/modules.dep"
 	fake patch:lp:1:0 module:lp:1:1 module:tgt:1:0 \
 		func:lp:vmlinux:cmdline_proc_show,1:1 \
 		func:lp:tgt:tgt_fn,1:1 func:lp:gone:gone_fn,1:0 \
 		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		copy:sys/module/lp/notes/.note.gnu.build-id:"$work/note" \
 		file:proc/sys/kernel/osrelease:$kver \
 		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
 		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
@@ -210,7 +224,27 @@ t_details_live() {
 	got=$?
 	expect_out 0 "$work/out" \
 		'"srcversion":null,"srcversion_why":"cannot read /sys/module/lp/srcversion: Is a directory"' \
-		'"description":null,"description_why":"the loaded srcversion is unknown' || return 1
+		'"description":null,"description_why":"unverified: cannot read /sys/module/lp/notes/.note.gnu.build-id: No such file or directory; its file says: lp: a test patch"' || return 1
+	# review #2: no srcversion either side (Debian: no
+	# CONFIG_MODULE_SRCVERSION_ALL), the same name, another build (its
+	# build ID): not lp's description; without the loaded ID: unverified
+	printf 'updates/lp.ko:\n' >"$work/modules2.dep"
+	local notes want spec
+	for notes in yes no; do
+		want="its file is another build (build ID deadbeef05060708..., loaded deadbeef01020304...)"
+		spec=(copy:sys/module/lp/notes/.note.gnu.build-id:"$work/note")
+		[ $notes = yes ] || {
+			want="unverified: cannot read /sys/module/lp/notes/.note.gnu.build-id: No such file or directory; its file says: lp: a test patch"
+			spec=()
+		}
+		fake patch:lp:1:0 module:lp:1:1 "${spec[@]}" \
+			file:proc/sys/kernel/osrelease:$kver \
+			copy:lib/modules/$kver/modules.dep:"$work/modules2.dep" \
+			copy:lib/modules/$kver/updates/lp.ko:"$ko2" \
+			-- "$san" -b -n 1 --patch-details >"$work/out" 2>"$work/err"
+		got=$?
+		expect_out 0 "$work/out" "^    description: ? ($want)\$" || return 1
+	done
 	# another build of lp in modules.dep: its description is not lp's
 	lp_page 0000000000 "$work/modules.dep" extra/lp.ko "$ko"
 	expect_out 0 "$work/out" '"description":null,"description_why":"its file is another build (srcversion 5A6B7C8D9E, loaded 0000000000)"' \
@@ -233,6 +267,7 @@ t_details_live() {
 	if command -v strace >/dev/null; then
 		fake patch:lp:1:0 module:lp:1:1 \
 			file:sys/module/lp/srcversion:5A6B7C8D9E \
+			copy:sys/module/lp/notes/.note.gnu.build-id:"$work/note" \
 			file:proc/sys/kernel/osrelease:$kver \
 			copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
 			copy:lib/modules/$kver/extra/lp.ko:"$ko" \
@@ -243,7 +278,7 @@ t_details_live() {
 		[ "$(grep -c '^    description: lp: a test patch$' "$work/out")" = 4 ] ||
 			fail "not 4 frames with the description: $(cat "$work/out")" || return 1
 		[ "$(grep -c 'modules\.dep"' "$work/strace")" = 1 ] &&
-			[ "$(grep -c 'extra/lp\.ko"' "$work/strace")" = 3 ] ||
+			[ "$(grep -c 'extra/lp\.ko"' "$work/strace")" = 4 ] ||
 			fail "modules.dep or lp.ko read again: $(grep -E 'modules.dep|lp.ko' "$work/strace")" || return 1
 	fi
 	# ... and again once one changes: lp.ko rewritten in place (the
@@ -253,6 +288,7 @@ t_details_live() {
 	rm -f "$work/fakedir"
 	"$fakesys" "$fakedir" patch:lp:1:0 module:lp:1:1 \
 		file:sys/module/lp/srcversion:5A6B7C8D9E \
+		copy:sys/module/lp/notes/.note.gnu.build-id:"$work/note" \
 		file:proc/sys/kernel/osrelease:$kver \
 		copy:lib/modules/$kver/modules.dep:"$work/modules.dep" \
 		copy:lib/modules/$kver/extra/lp.ko:"$ko" \
