@@ -892,6 +892,28 @@ int top_app_seek(struct top_app *app, uint64_t ts)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * To off nanoseconds after the replay's first event.  Before any event
+ * was applied its time is not known (0): the first one is applied now,
+ * else the seek would go to off after the clock's zero, before
+ * everything (g 2 at the start stayed at +0.000s).
+ */
+int top_app_seek_from_start(struct top_app *app, uint64_t off)
+{
+	int ret;
+
+	if (!app->replay)
+		return 0;
+	if (!app->first_ts && !app->ended) {
+		ret = replay_step(app);
+		if (ret < 0)
+			return ret;
+	}
+	if (off > UINT64_MAX - app->first_ts)
+		off = UINT64_MAX - app->first_ts;
+	return top_app_seek(app, app->first_ts + off);
+}
+
 int top_app_seek_mark(struct top_app *app, int kind, int dir)
 {
 	int i, ret;

@@ -608,7 +608,6 @@ static bool edit_input(struct ui *ui, int ch)
 static int goto_time(struct ui *ui)
 {
 	const char *in = ui->input[0] == '+' ? ui->input + 1 : ui->input;
-	uint64_t start = top_app_replay_start(ui->app);
 	char *end;
 	double sec;
 
@@ -622,8 +621,9 @@ static int goto_time(struct ui *ui)
 			   "start or end)", ui->input);
 		return UI_REDRAW;
 	}
-	return seeked(ui, top_app_seek(ui->app, start +
-				       (uint64_t)(sec * 1e9)), NULL, NULL);
+	return seeked(ui, top_app_seek_from_start(ui->app,
+						  (uint64_t)(sec * 1e9)),
+		      NULL, NULL);
 }
 
 static int prompt_key(struct ui *ui, int ch)

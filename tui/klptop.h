@@ -213,6 +213,8 @@ enum top_seek {
  * 0 or a negative errno.
  */
 int top_app_seek(struct top_app *app, uint64_t ts);
+/* As top_app_seek(), to off ns after the first event (g TIME). */
+int top_app_seek_from_start(struct top_app *app, uint64_t off);
 /*
  * Replay: pause and go to the next (dir > 0: a seek, as above, 0 at the
  * end already) or previous (dir < 0) event of kind: 1 when there was

@@ -486,6 +486,13 @@ screen_nav() {	# COLS ROWS
 	loop_until 10 header_at 0.000 paused || fail "$cols x $rows: no screen: $(pane)" || return 1
 	pane | head -1 | grep -q "klptop  unknown kernel  replay of" ||
 		fail "$cols x $rows: kernel: $(pane | head -1)" || return 1
+	# g TIME before any event is shown: TIME after the first event
+	# (it went to TIME after the clock's zero, before everything)
+	tmx send-keys -t top g
+	tmx send-keys -t top "$p1" Enter
+	loop_until 10 header_at "$p1" paused || fail "g $p1 at the start: $(pane | head -1)" || return 1
+	tmx send-keys -t top Home
+	loop_until 10 header_at 0.000 paused || fail "Home: $(pane | head -1)" || return 1
 	# } the first transition: the init, pre-patch
 	tmx send-keys -t top '}'
 	loop_until 5 header_at "$init" paused || fail "} went to $(pane | head -1), init at $init" || return 1
