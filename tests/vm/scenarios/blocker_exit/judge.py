@@ -13,8 +13,9 @@ every 15th pass) interrupted its read first: then it switched on its way
 out, restarted the read in LP's handler and reads "multi".
 
 Checked here: the events of the transition (passes with the sleeper
-blocked after the cat left; after klpt_target_sleep's module_free no
-check of the sleeper, one pass that completes), and the watching
+blocked after the cat left; after the rmmod a pass, then the completion,
+which may come before klpt_target_sleep's module_free; after that free
+no check of the sleeper), and the watching
 klptop's frames: the cat shown by its tid here (never its pid 1 there),
 the sleeper the only blocker once the cat exited, and at the end no
 transition and no blocker.  klptop.py and libmodel.py check the steps'
@@ -55,9 +56,19 @@ def main():
     j.check(j.fact("complete_lines") == "1", "%s 'patching complete' lines"
             % j.fact("complete_lines"))
 
-    # the events: after the module went, no check of the sleeper, then
-    # the pass that completes
+    # the events after the rmmod: the pass that completes, its last
+    # patch events.  6.1 delete_module() runs the module's exit (which
+    # stops the sleeper, kthread_stop() waits for its exit) before it
+    # frees the module, and the retry pass may run in between: the
+    # completion may come before module_free, never the sleeper's check
+    # after it
     gone = ev.between("%s: rmmod klpt_target_sleep" % S, "%s: completed" % S)
+    done = [e for e in gone if e.get("patch") == LP and e.name in
+            ("klp_transition_pass", "klp_transition_complete")]
+    j.check([e.name for e in done][-2:] == ["klp_transition_pass",
+                                            "klp_transition_complete"],
+            "not a pass then the completion after the rmmod: %s"
+            % [e.name for e in done])
     free = [e for e in gone if e.name == "module_free" and
             "klpt_target_sleep" in e.text]
     if j.check(free, "no module_free of klpt_target_sleep after its rmmod"):
@@ -65,12 +76,6 @@ def main():
         j.check(not [e for e in after if e.name == "klp_task_blocked" and
                      e.get("pid") == sleeper],
                 "klpt_sleeper checked after its module went")
-        done = [e for e in after if e.get("patch") == LP and e.name in
-                ("klp_transition_pass", "klp_transition_complete")]
-        j.check([e.name for e in done][-2:] == ["klp_transition_pass",
-                                                "klp_transition_complete"],
-                "not a pass then the completion after the module went: %s"
-                % [e.name for e in done])
     tr = [e for e in ev.between("%s: enable" % S, "%s: teardown" % S)
           if e.get("patch") == LP and e.name == "klp_transition_complete"]
     j.check(len(tr) == 1, "%d completions of %s's enable" % (len(tr), LP))
