@@ -883,8 +883,8 @@ static int check_system(const struct klpt_session_opts *o,
  */
 static bool klptrace_listed(struct live *l)
 {
-	char path[PATH_MAX], *buf, *line;
-	bool found = false;
+	char path[PATH_MAX], *buf;
+	bool found;
 	size_t len;
 
 	if (join(path, sizeof(path), l->root, "proc/modules"))
@@ -892,14 +892,8 @@ static bool klptrace_listed(struct live *l)
 	buf = slurp(path, &len);
 	if (!buf)
 		return false;
-	for (line = buf; line && *line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, "klptrace ", 9)) {
-			found = true;
-			break;
-		}
-	}
+	/* a line that begins with the name */
+	found = !strncmp(buf, "klptrace ", 9) || strstr(buf, "\nklptrace ");
 	free(buf);
 	return found;
 }
