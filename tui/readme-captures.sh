@@ -29,13 +29,12 @@ die() { echo "readme-captures: $*" >&2; exit 1; }
 command -v tmux >/dev/null || die "tmux missing (scripts/deps.sh)"
 
 # NAME COLS ROWS KEYS...: the captures.  A key "g:TIME" is g, TIME and
-# Enter: the event at or after TIME (the event log's seconds); ". " first
-# (one event): a g before any step stayed at the start.
+# Enter: the event at or after TIME (the event log's seconds).
 captures=(
 	# the sleeper blocks the transition, in its third pass
-	"blocked 100 22 . g:3.3"
+	"blocked 100 22 g:3.3"
 	# disabled: the reverse completed, the module's last put came
-	"ready 100 22 . g:4.488376"
+	"ready 100 22 g:4.488376"
 )
 
 # A server of our own per capture, its socket in work (a server being
