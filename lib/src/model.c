@@ -1399,6 +1399,20 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 		to = born_state(m, to);
 	} else if (!t && exited_has(m, key)) {
 		return;		/* a zombie switched by a pass or force */
+	} else if (!patch_in_transition(m) &&
+		   (ev->task.via == KLPT_VIA_USER_RETURN ||
+		    ev->task.via == KLPT_VIA_IDLE)) {
+		/*
+		 * A switch that comes after klp_transition_complete happened
+		 * before it: the pass that completed saw the task switched
+		 * already.  klptrace.ko reports klp_update_patch_state()'s
+		 * switches as the function returns, and the task may be
+		 * preempted or interrupted in between.  The completion
+		 * reset the task to undefined; the event changes nothing.
+		 */
+		if (t)
+			task_identity(t, ev);
+		return;
 	}
 	if (!t)
 		t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);

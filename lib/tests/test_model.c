@@ -964,6 +964,28 @@ static void test_signal_user(void)
 }
 
 /*
+ * klptrace.ko reports a user-return or idle switch as
+ * klp_update_patch_state() returns: a task preempted in between has its
+ * event after the completion that its switch allowed (cloud-amd64's
+ * enable_vmlinux in CI: cat's switch 1 ms after the complete).  The
+ * completion reset it to undefined, as every task.
+ */
+static void test_switch_after_complete(void)
+{
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SH);
+	pass(LP, PAT, 0, 6, 0);
+	complete(LP, PAT, false);
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	CHECK_INT(state(SH), U);
+	sw(0, 0, "swapper/1", UNP, PAT, KLPT_VIA_IDLE);
+	CHECK_INT(state(0), U);
+	CHECK(!klpt_patch_in_transition(P(LP)), "in transition again");
+	CHECK_INT(klpt_patch_pending(P(LP)), 0);
+}
+
+/*
  * fork_inherit: children get their parent's state; a child that exits
  * unswitched stops counting once a pass proves it is not pending.
  */
@@ -3428,6 +3450,7 @@ int main(void)
 	RUN(test_fork_failed);
 	RUN(test_busy_running);
 	RUN(test_signal_user);
+	RUN(test_switch_after_complete);
 	RUN(test_fork_inherit);
 	RUN(test_mid_transition);
 	RUN(test_mid_transition_no_truth);

@@ -127,6 +127,18 @@ def fork_outside_transition(e):
     return e.name == "klp_task_fork_failed"
 
 
+def late_return_switch(e, complete):
+    """klp_task_switch E comes after klp_transition_complete COMPLETE but
+    happened before it.  klptrace.ko reports via=user_return and via=idle
+    as klp_update_patch_state() returns: a task preempted or interrupted
+    between its switch and that return has its event after the pass that
+    found it switched, and after the completion that pass allowed
+    (tracepoints/README.md).  Its to= is the completed target."""
+    return (complete is not None and e.lineno > complete.lineno
+            and e["via"] in ("user_return", "idle")
+            and e["to"] == complete["target"])
+
+
 def before(x, y):
     """Events X and Y are both there and X comes first in events.txt."""
     return x is not None and y is not None and x.lineno < y.lineno

@@ -21,8 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from checks import (EADDRINUSE, EBUSY, FULL_TRANSITION,  # noqa: E402
                     check_dmesg_transitions, check_event, check_last_pass_done,
                     check_lp, check_no_patch_state, check_pass_numbers,
-                    check_task, check_transition_seq, need_int,
-                    require_markers, running, trace_complete)
+                    check_task, check_transition_seq, late_return_switch,
+                    need_int, require_markers, running, trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -87,6 +87,13 @@ passes = tr.named("klp_transition_pass")
 for e in tr:
     check_event(j, e, e.name, "target=patched")
 check_event(j, complete, "klp_transition_complete", "forced=0")
+
+
+def in_time(e):
+    """Switch E before the completion, or reported late for it."""
+    return at(e) < at(complete) or late_return_switch(e, complete)
+
+
 check_pass_numbers(j, passes)
 
 pre = [p for p in passes if at(p) < i_release]
@@ -130,11 +137,19 @@ for e in blk:
                    "reason=running err=%d func=, got" % (sleeper, EBUSY), e):
         continue
     later = sw.where(lambda x, k=key(e), a=at(e): key(x) == k and at(x) > a
-                     and at(x) < at(complete) and x["to"] == "patched")
+                     and in_time(x) and x["to"] == "patched")
     j.check(later, "expected %s (blocked while running) to switch to patched "
             "later, before completion; it never did" % (key(e),), e)
 
 # --- switches against snapshot `blocked` ------------------------------------
+
+
+def in_time(e):
+    """Switch E before the completion, or reported late for it."""
+    return at(e) < at(complete) or late_return_switch(e, complete)
+
+
+
 to_patched = sw.where(lambda e: e["to"] == "patched" and at(e) > at(start))
 first_switch = {}
 for e in to_patched:
@@ -153,7 +168,7 @@ for tid, t in sorted(blocked.tasks.items()):
                 % (tid, t.comm), e)
         if tid in done.tasks and done.tasks[tid].tgid == t.tgid:
             n = len(to_patched.where(lambda x, k=tid: x["pid"] == k))
-            j.check(n == 1 and e is not None and at(e) < at(complete),
+            j.check(n == 1 and e is not None and in_time(e),
                     "task %d (%s), unpatched in snap blocked and alive in snap "
                     "done: expected exactly one switch to=patched before "
                     "completion, got %d" % (tid, t.comm, n))

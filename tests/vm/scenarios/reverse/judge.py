@@ -26,8 +26,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from checks import (PASSES, check_dmesg_transitions, check_event,  # noqa: E402
                     check_free_chain, check_last_pass_done, check_lp,
                     check_lp_gone, check_no_patch_state, check_pass_numbers,
-                    check_refcnt, check_task, check_transition_seq, need_int,
-                    require_markers, switch_vias, trace_complete)
+                    check_refcnt, check_task, check_transition_seq,
+                    late_return_switch, need_int, require_markers,
+                    switch_vias, trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -164,9 +165,12 @@ j.check(not bad, "expected every switch after the reversal from=patched "
 # child is switched back like any patched task, so forks may say either.)
 late = sw.where(lambda e: at(e) > at(complete) and not (
     e["via"] == "fork" and e["to"] == "unpatched" and free is not None
+    and at(e) < at(free)) and not (
+    late_return_switch(e, complete) and free is not None
     and at(e) < at(free)))
 j.check(not late, "expected no switch after the completion (but forks "
-        "to=unpatched until klp_patch_free)", *show(late))
+        "to=unpatched and late user-return or idle reports until "
+        "klp_patch_free)", *show(late))
 blk = ev.named("klp_task_blocked").where(
     lambda e: at(reverse) < at(e) < at(complete))
 j.check(all(e["reason"] == "running" for e in blk),

@@ -13,8 +13,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "judge"))
-from checks import (EADDRINUSE, check_event, check_lp, need_int,  # noqa: E402
-                    sleeping_in, snap, trace_complete, window)
+from checks import (EADDRINUSE, before, check_event, check_lp,  # noqa: E402
+                    late_return_switch, need_int, sleeping_in, snap,
+                    trace_complete, window)
 from klptjudge import Judge, load_events  # noqa: E402
 
 LP = "klpt_lp_read"
@@ -92,8 +93,9 @@ if sw:
                 "from=unpatched to=patched via=user_return")
     j.check(s.lineno > sig.lineno, "the reader switched before the signal", sig, s)
     if c:
-        j.check(c[0].lineno > s.lineno, "complete is not after the reader's switch",
-                s, c[0])
+        j.check(before(s, c[0]) or late_return_switch(s, c[0]),
+                "complete is not after the reader's switch (nor is the "
+                "switch a late user-return report)", s, c[0])
 if c:
     check_event(j, c[0], "klp_transition_complete",
                 "patch=%s target=patched forced=0" % LP)
