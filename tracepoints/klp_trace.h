@@ -40,7 +40,8 @@
 		{ KLP_TRACE_BLOCKED_RUNNING,		"running" },		\
 		{ KLP_TRACE_BLOCKED_UNRELIABLE_STACK, "unreliable_stack" },	\
 		{ KLP_TRACE_BLOCKED_IN_FUNC,		"sleeping_in_func" },	\
-		{ KLP_TRACE_BLOCKED_OTHER,		"other" })
+		{ KLP_TRACE_BLOCKED_OTHER,		"other" },		\
+		{ KLP_TRACE_BLOCKED_UNKNOWN,		"unknown" })
 
 #define klpt_show_ref_op(o)						\
 	__print_symbolic(o,						\

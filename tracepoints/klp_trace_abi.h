@@ -26,6 +26,8 @@
 #define KLP_TRACE_BLOCKED_UNRELIABLE_STACK	2	/* -EINVAL: stack not reliable */
 #define KLP_TRACE_BLOCKED_IN_FUNC		3	/* -EADDRINUSE: in a patched func */
 #define KLP_TRACE_BLOCKED_OTHER		4	/* any other errno, see .err */
+/* still pending at the end of a pass whose checks were not traced */
+#define KLP_TRACE_BLOCKED_UNKNOWN		5
 
 /* klp_module_ref.op */
 #define KLP_TRACE_REF_GET			1

@@ -67,7 +67,9 @@ enum klpt_reason {
 	KLPT_REASON_UNRELIABLE_STACK = 2,	/* -EINVAL */
 	KLPT_REASON_SLEEPING_IN_FUNC = 3,	/* -EADDRINUSE, see func */
 	KLPT_REASON_OTHER = 4,			/* see err */
-	KLPT_REASON_UNKNOWN = 5,	/* fallback mode: pending, cause unseen */
+	/* pending, cause not traced (fallback mode, or a summarized
+	 * first pass) */
+	KLPT_REASON_UNKNOWN = 5,
 };
 
 enum klpt_event_type {

@@ -36,6 +36,7 @@ static_assert(KLPT_REASON_UNRELIABLE_STACK ==
 static_assert(KLPT_REASON_SLEEPING_IN_FUNC == KLP_TRACE_BLOCKED_IN_FUNC,
 	      "reason");
 static_assert(KLPT_REASON_OTHER == KLP_TRACE_BLOCKED_OTHER, "reason");
+static_assert(KLPT_REASON_UNKNOWN == KLP_TRACE_BLOCKED_UNKNOWN, "reason");
 
 /* Fields we read; an event needs the ones in its def's mask. */
 enum fld {
@@ -487,7 +488,7 @@ static int via_of(int64_t v)
 
 static int reason_of(int64_t v)
 {
-	return v >= KLPT_REASON_RUNNING && v <= KLPT_REASON_OTHER ?
+	return v >= KLPT_REASON_RUNNING && v <= KLPT_REASON_UNKNOWN ?
 	       (int)v : KLPT_REASON_OTHER;
 }
 

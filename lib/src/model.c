@@ -1623,7 +1623,7 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	if (t->state != !target)
 		set_state(m, t, !target);	/* blocked: not yet switched */
 	t->reason = ev->task.reason >= KLPT_REASON_RUNNING &&
-		    ev->task.reason <= KLPT_REASON_OTHER ?
+		    ev->task.reason <= KLPT_REASON_UNKNOWN ?
 		    ev->task.reason : KLPT_REASON_OTHER;
 	t->err = ev->task.err;
 	t->func = t->reason == KLPT_REASON_SLEEPING_IN_FUNC ?

@@ -594,6 +594,10 @@ static void test_malformed(void)
 	eb_num(&e, "reason", 200);
 	CHECK_INT(decode_raw(d, &e, e.len, &ev), 1);
 	CHECK_INT(ev.task.reason, KLPT_REASON_OTHER);
+	build(&e, &wants[12]);
+	eb_num(&e, "reason", 5);	/* a summarized pass's pending task */
+	CHECK_INT(decode_raw(d, &e, e.len, &ev), 1);
+	CHECK_INT(ev.task.reason, KLPT_REASON_UNKNOWN);
 	build(&e, &wants[14]);		/* klp_module_ref */
 	eb_num(&e, "op", 3);
 	CHECK_INT(decode_raw(d, &e, e.len, &ev), -EBADMSG);

@@ -83,9 +83,10 @@ static const char *via(int v)
 static const char *reason(int r)
 {
 	static const char *const n[] = { "?", "running", "unreliable_stack",
-					 "sleeping_in_func", "other" };
+					 "sleeping_in_func", "other",
+					 "unknown" };
 
-	return r >= 0 && r <= 4 ? n[r] : "?";
+	return r >= 0 && r <= 5 ? n[r] : "?";
 }
 
 /* A klp event as its TP_printk renders it (tracepoints/klp_trace.h). */
