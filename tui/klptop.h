@@ -375,13 +375,16 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 		   const char *patch, const char *filter,
 		   enum top_sort sort, bool reverse);
 /*
- * The same with only the keep longest blocked tasks of each patch as
- * its blockers (sorted: the longest first), without a filter: the
- * counts above are still of all of them.  A frame that shows no list
- * (the metrics) need not copy and sort 10k of them.
+ * The same with only the first keep blocked tasks of each patch by the
+ * sort as its blockers, without a filter: the counts above are still of
+ * all of them.  A frame that shows a few (-b) or none (the metrics)
+ * need not copy and sort 10k of them.
  */
+/* Blocker rows per patch in a batch (-b) frame: the rest is counted. */
+#define TOP_TEXT_MAX_BLOCKERS 50
 int top_view_build_top(struct top_view *v, const struct top_app *app,
-		       const char *patch, int keep);
+		       const char *patch, enum top_sort sort, bool reverse,
+		       int keep);
 void top_view_free(struct top_view *v);
 
 /* A task as a blocker row (also the task details' BLOCKED, CHECKS). */

@@ -585,10 +585,17 @@ static int frames(const struct top_config *cfg, struct top_app *app,
 		uint64_t t0 = top_mono_ns(), t1, io_ns = 0;
 		struct top_view v;
 
-		/* the metrics list only the longest blocked tasks */
+		/*
+		 * The metrics list only the longest blocked tasks, a text
+		 * frame the first TOP_TEXT_MAX_BLOCKERS.
+		 */
 		if (cfg->output == TOP_OUT_METRICS ?
-		    top_view_build_top(&v, app, cfg->patch,
-				       TOP_METRICS_TOP_BLOCKERS) :
+		    top_view_build_top(&v, app, cfg->patch, TOP_SORT_BLOCKED,
+				       false, TOP_METRICS_TOP_BLOCKERS) :
+		    cfg->output == TOP_OUT_BATCH ?
+		    top_view_build_top(&v, app, cfg->patch, cfg->sort,
+				       cfg->sort_reverse,
+				       TOP_TEXT_MAX_BLOCKERS) :
 		    top_view_build(&v, app, cfg->patch, NULL, cfg->sort,
 				   cfg->sort_reverse)) {
 			fprintf(stderr, PROG ": out of memory\n");

@@ -27,9 +27,6 @@
 
 #include "fields.h"
 
-/* Blocker rows per patch in a batch frame: the rest is counted. */
-#define TEXT_MAX_BLOCKERS 50
-
 static void header(FILE *f, const struct top_view *v,
 		   const struct top_app *app)
 {
@@ -178,12 +175,12 @@ void top_text_frame(FILE *f, const struct top_view *v,
 			"(%d shown)\n", p->nblockers_all, p->total,
 			p->unknown ? ", some of unknown state" : "",
 			p->nstale ? ", reasons stale (the fallback)" : "",
-			p->nblockers < TEXT_MAX_BLOCKERS ? p->nblockers :
-			TEXT_MAX_BLOCKERS);
+			p->nblockers < TOP_TEXT_MAX_BLOCKERS ? p->nblockers :
+			TOP_TEXT_MAX_BLOCKERS);
 		if (!p->nblockers)
 			continue;
 		columns(f, "    ", TOP_ROW_BLOCKER, NULL);
-		for (j = 0; j < p->nblockers && j < TEXT_MAX_BLOCKERS; j++)
+		for (j = 0; j < p->nblockers && j < TOP_TEXT_MAX_BLOCKERS; j++)
 			columns(f, "    ", TOP_ROW_BLOCKER, &p->blockers[j]);
 	}
 	fputc('\n', f);

@@ -369,24 +369,32 @@ void top_blocker_fill(struct top_blocker *b, const struct klpt_task *t,
 }
 
 /*
- * keep > 0: p->blockers holds the keep longest blocked so far (the
- * default sort's order: blocked, checks, pid); a task that would not
- * enter is not filled (its comm and function not copied).
+ * keep > 0: p->blockers holds the first keep so far by the sort
+ * (sort_by).  Whether t enters, its row filled into b if it does.  By
+ * the default sort (blocked, checks, pid) the key is read without the
+ * row, so that a task that does not enter is not copied (its comm and
+ * function): most of 10k do not.
  */
 static bool enters_top(const struct top_patch *p, int keep,
-		       const struct klpt_task *t, uint64_t now)
+		       const struct klpt_task *t, uint64_t now,
+		       struct top_blocker *b)
 {
-	uint64_t first = klpt_task_first_blocked_ns(t);
-	struct top_blocker key = {
-		.pid = klpt_task_pid(t),
-		.blocked_ns = first && now > first ? now - first : 0,
-		.checks = klpt_task_checks(t),
-	};
+	bool full = p->nblockers == keep;
 
-	sort_by.key = TOP_SORT_BLOCKED;
-	sort_by.reverse = false;
-	return p->nblockers < keep ||
-	       cmp_blocker(&key, &p->blockers[keep - 1]) < 0;
+	if (full && sort_by.key == TOP_SORT_BLOCKED && !sort_by.reverse) {
+		uint64_t first = klpt_task_first_blocked_ns(t);
+		struct top_blocker key = {
+			.pid = klpt_task_pid(t),
+			.blocked_ns = first && now > first ? now - first : 0,
+			.checks = klpt_task_checks(t),
+		};
+
+		/* (a tie on the pid, of idle tasks, is settled below) */
+		if (cmp_blocker(&key, &p->blockers[keep - 1]) > 0)
+			return false;
+	}
+	top_blocker_fill(b, t, now);
+	return !full || cmp_blocker(b, &p->blockers[keep - 1]) < 0;
 }
 
 /* b into the sorted top keep of p->blockers (room for keep). */
@@ -462,8 +470,7 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 			if (first && now > first && now - first > p->longest_ns)
 				p->longest_ns = now - first;
 			p->all_exact &= klpt_task_checks_exact(t);
-			if (enters_top(p, keep, t, now)) {
-				top_blocker_fill(&b, t, now);
+			if (enters_top(p, keep, t, now, &b)) {
 				b.stale = stale_reason(fallback, b.reason);
 				insert_top(p, keep, &b);
 			}
@@ -577,6 +584,9 @@ static int build(struct top_view *v, const struct top_app *app,
 	int i, n = klpt_patch_count(s), ret;
 
 	memset(v, 0, sizeof(*v));
+	/* the order of the blockers (also while the top keep are chosen) */
+	sort_by.key = sort;
+	sort_by.reverse = reverse;
 	v->now = top_app_now(app);
 	v->mode = klpt_session_mode(s);
 	v->native = klpt_session_native(s);
@@ -645,8 +655,6 @@ static int build(struct top_view *v, const struct top_app *app,
 		p->forced_known = p->refcnt == 0;
 	}
 	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
-	sort_by.key = sort;
-	sort_by.reverse = reverse;
 	for (i = 0; i < v->npatches && keep <= 0; i++)
 		if (v->patches[i].nblockers > 1)
 			qsort(v->patches[i].blockers, v->patches[i].nblockers,
@@ -662,10 +670,10 @@ int top_view_build(struct top_view *v, const struct top_app *app,
 }
 
 int top_view_build_top(struct top_view *v, const struct top_app *app,
-		       const char *patch, int keep)
+		       const char *patch, enum top_sort sort, bool reverse,
+		       int keep)
 {
-	return build(v, app, patch, NULL, TOP_SORT_BLOCKED, false,
-		     keep > 0 ? keep : 1);
+	return build(v, app, patch, NULL, sort, reverse, keep > 0 ? keep : 1);
 }
 
 void top_view_free(struct top_view *v)
