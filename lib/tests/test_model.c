@@ -516,6 +516,66 @@ static void test_blocked_sleeper(void)
 	CHECK_V(LP, KLPT_HOLD_ENABLED);
 }
 
+/*
+ * A summarized first pass (the native livepatch.trace_first_pass_summary):
+ * no klp_task_switch via=stack_check, but a klp_task_blocked for each
+ * failed check, as many as the pass's pending.  Every other task the
+ * model has at !target switched.
+ */
+static void test_first_pass_summary(void)
+{
+	const struct klpt_patch *p;
+	bool exact;
+
+	fresh();
+	load_and_init(LP);
+	blocked(SH, "sh", LP, PAT, KLPT_REASON_RUNNING, "");
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	/* nothing inferred before the pass event */
+	CHECK_INT(state(INIT), UNP);
+	pass(LP, PAT, 0, 6, 2);
+	p = P(LP);
+	CHECK_INT(klpt_patch_pending(p), 2);
+	CHECK_INT(state(INIT), PAT);
+	CHECK_INT(state(KTHREADD), PAT);
+	CHECK_INT(state(SH), UNP);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_RUNNING);
+	CHECK_INT(state(SLEEPER), UNP);
+	CHECK_INT(klpt_task_reason(K(SLEEPER)), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_STR(klpt_task_func(K(SLEEPER)), FUNC);
+	CHECK_INT(klpt_task_reason(K(INIT)), KLPT_REASON_NONE);
+	CHECK_INT(klpt_patch_blocked_tasks(p, &exact), 2);
+	CHECK(exact, "seen whole");
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	/* the retries are traced in full */
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 1, 6, 1);
+	CHECK_INT(state(SH), PAT);
+	CHECK_INT(state(SLEEPER), UNP);
+	CHECK_INT(klpt_task_checks(K(SLEEPER)), 2);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP, PAT, 2, 6, 0);
+	complete(LP, PAT, false);
+	CHECK(klpt_patch_enabled(p) && !klpt_patch_in_transition(p),
+	      "not enabled and complete");
+	ref(LP, false, 1);
+
+	/* a disable whose summarized first pass switches every task */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	pass(LP, UNP, 0, 6, 0);
+	CHECK_INT(state(SLEEPER), UNP);
+	CHECK_INT(state(INIT), UNP);
+	complete(LP, UNP, false);
+	CHECK(!klpt_patch_enabled(p) && !klpt_patch_in_transition(p),
+	      "still enabled or in transition");
+	CHECK_INT(state(SLEEPER), U);
+}
+
 /* disable_unload: complete -> free -> release -> put 0 -> ready -> free */
 static void test_disable_unload(void)
 {
@@ -3435,6 +3495,7 @@ int main(void)
 	RUN(test_progress_count);
 	RUN(test_reused_same_tgid);
 	RUN(test_blocked_sleeper);
+	RUN(test_first_pass_summary);
 	RUN(test_disable_unload);
 	RUN(test_reverse);
 	RUN(test_reverse_to_enabled);
