@@ -135,7 +135,7 @@ run_e2e() {
 }
 
 CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"
-NATIVE_SCENARIOS="blocked_sleeper disable_unload reverse force signal_user fork_inherit force_replace native_refusal selftests"
+NATIVE_SCENARIOS="blocked_sleeper native_first_pass_summary disable_unload reverse force signal_user fork_inherit force_replace native_refusal selftests"
 
 # run_flavours [SCENARIO...]: the core scenarios (or SCENARIO...) on every
 # flavour of $KFLAVOURS but the default image's.
