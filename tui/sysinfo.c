@@ -72,16 +72,23 @@ void top_hooks_read(const char *root, struct top_hooks *h)
 	if (read_small(path, buf, sizeof(buf)) < 0)
 		return;
 	h->present = true;
-	/* "name kind status feeds": kernel symbols ("symbol") are not hooks */
+	/*
+	 * "name kind status feeds": kernel symbols ("symbol") and module
+	 * options ("option": first_pass_summary) are not hooks
+	 */
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char name[64], kind[16], status[32];
 
 		if (sscanf(line, "%63s %15s %31s", name, kind, status) != 3 ||
-		    !strcmp(kind, "symbol"))
+		    !strcmp(kind, "symbol") || !strcmp(kind, "option"))
 			continue;
 		h->total++;
-		if (!strcmp(status, "active"))
+		/*
+		 * "standby": a per-task hook first_pass_summary disarms
+		 * between the retry passes, on purpose: nothing is lost
+		 */
+		if (!strcmp(status, "active") || !strcmp(status, "standby"))
 			h->active++;
 		/* "inactive(ftrace_off)": see tracepoints/README.md */
 		if (!strncmp(status, "inactive(", 9) && !h->inactive++)

@@ -38,6 +38,12 @@ struct klpt_hook {
 	 * unregisters the hook with klp_mutex held too (see core_lock()).
 	 */
 	bool klp_locked;
+	/*
+	 * A probe hit for every task of every pass (the stack check): with
+	 * first_pass_summary it is registered disarmed and armed only for
+	 * the retry passes (summary.c).
+	 */
+	bool per_task;
 	union {
 		struct kprobe kp;
 		struct kretprobe krp;
@@ -57,6 +63,7 @@ struct klpt_hook_set {
 extern struct klpt_hook_set klpt_transition_hooks;
 extern struct klpt_hook_set klpt_task_hooks;
 extern struct klpt_hook_set klpt_lifecycle_hooks;
+extern struct klpt_hook_set klpt_summary_hooks;
 
 /*
  * Kernel globals that are not exported, found through kallsyms at load.
@@ -92,6 +99,19 @@ extern struct klpt_ksyms klpt_ksyms;
 int klpt_ksyms_init(void);
 /* Why a registered kprobe does not fire now ("ftrace_off", ...) or NULL. */
 const char *klpt_kprobe_off(struct kprobe *kp);
+
+/* summary.c: the first_pass_summary=Y mode. */
+extern bool klpt_first_pass_summary;
+bool klpt_summary_disarm_at_load(void);
+void klpt_summary_setup(void);
+const char *klpt_summary_off(void);
+bool klpt_summary_pass(void);
+bool klpt_summary_standby(struct klpt_hook *h);
+void klpt_summary_walk(const char *patch, int target, unsigned int *checked,
+		       unsigned int *pending);
+void klpt_summary_sync(bool done);
+void klpt_summary_stop(void);
+void klpt_summary_flush(void);
 
 /* True if the skip= parameter names this hook or symbol (for tests). */
 bool klpt_skipped(const char *name);

@@ -120,6 +120,8 @@ static struct klpt_hook_set *const hook_sets[] = {
 	&klpt_task_hooks,
 	&klpt_lifecycle_hooks,
 	&main_hook_set,
+	/* only with first_pass_summary=Y */
+	&klpt_summary_hooks,
 };
 
 /* The i-th hook of all tables, or NULL past the last one. */
@@ -128,6 +130,9 @@ static struct klpt_hook *hook_at(unsigned int i)
 	int s;
 
 	for (s = 0; s < ARRAY_SIZE(hook_sets); s++) {
+		if (hook_sets[s] == &klpt_summary_hooks &&
+		    !klpt_first_pass_summary)
+			continue;
 		if (i < hook_sets[s]->nr)
 			return &hook_sets[s]->hooks[i];
 		i -= hook_sets[s]->nr;
@@ -162,12 +167,16 @@ static bool kernel_has_klp_events(void)
 	return l.tp;
 }
 
-static int kprobe_register(struct klpt_hook *h, const char *symbol)
+static int kprobe_register(struct klpt_hook *h, const char *symbol,
+			   bool disarmed)
 {
 	struct kprobe *kp = h->type == KLPT_HOOK_KPROBE ? &h->kp : &h->krp.kp;
 	int ret;
 
 	kp->symbol_name = symbol;
+	/* the only flag register_kprobe() takes: registered, not armed */
+	if (disarmed)
+		kp->flags |= KPROBE_FLAG_DISABLED;
 	if (h->type == KLPT_HOOK_KPROBE)
 		ret = register_kprobe(kp);
 	else
@@ -182,16 +191,16 @@ static int kprobe_register(struct klpt_hook *h, const char *symbol)
 	return ret;
 }
 
-static int hook_register(struct klpt_hook *h)
+static int hook_register(struct klpt_hook *h, bool disarmed)
 {
 	struct tp_lookup l = { .name = h->name };
 
 	switch (h->type) {
 	case KLPT_HOOK_KPROBE:
 	case KLPT_HOOK_KRETPROBE:
-		if (h->clone && !kprobe_register(h, h->clone))
+		if (h->clone && !kprobe_register(h, h->clone, disarmed))
 			return 0;
-		return kprobe_register(h, h->name);
+		return kprobe_register(h, h->name, disarmed);
 	case KLPT_HOOK_TRACEPOINT:
 		/* Only module_get is exported: find them all by name. */
 		for_each_kernel_tracepoint(tp_match, &l);
@@ -218,23 +227,35 @@ static struct kprobe *hook_kprobe(struct klpt_hook *h)
 	return NULL;
 }
 
-/* Why a registered hook does not fire now, or NULL if it does. */
+/*
+ * Why a registered hook does not fire now, or NULL if it does.  A
+ * per-task hook that first_pass_summary disarmed between retry passes
+ * is "standby": not inactive(disabled), which tells user space that
+ * events are being lost (lib/src/live.c goes to its fallback then).
+ */
 static const char *hook_off(struct klpt_hook *h)
 {
 	struct kprobe *kp = hook_kprobe(h);
+	const char *off = kp && !h->status ? klpt_kprobe_off(kp) : NULL;
 
-	return kp && !h->status ? klpt_kprobe_off(kp) : NULL;
+	if (off && !strcmp(off, "disabled") && klpt_summary_standby(h))
+		return "standby";
+	return off;
 }
 
 /*
  * The status column is one word: "active", "inactive(WHY)" (registered
  * but not firing now: ftrace_off, kprobes_disarmed, disabled),
- * "skipped" or "missing(ERRNO)".
+ * "standby" (a per-task hook between the retry passes of
+ * first_pass_summary), "skipped" or "missing(ERRNO)".
  */
 static int emit_status(char *buf, int at, const char *name,
 		       const char *type, int status, const char *off,
 		       const char *feeds)
 {
+	if (!status && off && !strcmp(off, "standby"))
+		return sysfs_emit_at(buf, at, "%-28s %-10s standby     %s\n",
+				     name, type, feeds);
 	if (!status && off)
 		return sysfs_emit_at(buf, at, "%-28s %-10s inactive(%s) %s\n",
 				     name, type, off, feeds);
@@ -286,6 +307,16 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 				   klpt_skipped(syms[i].name) ? -ECANCELED :
 				   syms[i].addr ? 0 : -ENOENT, NULL,
 				   syms[i].feeds);
+	/* Only when asked for: without it the report is as it always was. */
+	if (klpt_first_pass_summary && !klpt_summary_off())
+		len += sysfs_emit_at(buf, len, "%-28s %-10s on          %s\n",
+				     "first_pass_summary", "option",
+				     "first passes summarized (klp_task_blocked reason=unknown), per-task hooks armed for retry passes");
+	else if (klpt_first_pass_summary)
+		len += sysfs_emit_at(buf, len, "%-28s %-10s off(%s) %s\n",
+				     "first_pass_summary", "option",
+				     klpt_summary_off(),
+				     "every pass traced in full");
 	return len;
 }
 
@@ -376,8 +407,13 @@ static void core_unlock(bool locked)
 		mutex_unlock(klpt_ksyms.klp_mutex);
 }
 
+/*
+ * With first_pass_summary the per-task hooks are registered disarmed,
+ * unless a transition runs (its next pass is a retry): see summary.c.
+ */
 static void register_hooks(bool klp_locked)
 {
+	bool disarm = klp_locked && klpt_summary_disarm_at_load();
 	struct klpt_hook *h;
 	unsigned int i;
 
@@ -386,7 +422,7 @@ static void register_hooks(bool klp_locked)
 			continue;
 		h->probed = h->name;
 		h->status = klpt_skipped(h->name) ? -ECANCELED :
-			    hook_register(h);
+			    hook_register(h, disarm && h->per_task);
 	}
 }
 
@@ -435,12 +471,20 @@ static void unregister_hooks(bool klp_locked)
 	unregister_kretprobes(rps, nr);
 }
 
+/*
+ * The summary's work (summary.c) is queued only by hooks marked
+ * klp_locked and runs only under klp_mutex: stopped under it, with no
+ * such hook left after it, it is cancelled once, for good, before the
+ * module can go.
+ */
 static void unregister_all(void)
 {
 	bool locked = core_lock();
 
+	klpt_summary_stop();
 	unregister_hooks(true);
 	core_unlock(locked);
+	klpt_summary_flush();
 	unregister_hooks(false);
 	/* No tracepoint probe of ours may still be running after this. */
 	tracepoint_synchronize_unregister();
@@ -475,6 +519,7 @@ static int __init klptrace_init(void)
 
 	locked = core_lock();
 	register_hooks(true);
+	klpt_summary_setup();
 	core_unlock(locked);
 	register_hooks(false);
 
@@ -483,6 +528,9 @@ static int __init klptrace_init(void)
 
 		nr++;
 		o = h->status ? NULL : hook_off(h);
+		/* disarmed until a retry pass, on purpose: counted active */
+		if (o && !strcmp(o, "standby"))
+			o = NULL;
 		if (o) {
 			for (r = 0; r < ARRAY_SIZE(reasons); r++)
 				if (!strcmp(o, reasons[r]))

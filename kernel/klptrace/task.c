@@ -177,6 +177,7 @@ static struct klpt_hook hooks[NR_HOOKS] = {
 		.type = KLPT_HOOK_KRETPROBE,
 		/* only from klp_try_switch_task(), under klp_mutex */
 		.klp_locked = true,
+		.per_task = true,
 		.krp = {
 			.entry_handler = check_entry,
 			.handler = check_ret,

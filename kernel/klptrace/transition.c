@@ -32,6 +32,7 @@ static struct {
 
 	/* the klp_try_complete_transition() pass in progress */
 	bool in_pass;
+	bool summary;			/* per-task hooks disarmed: summary.c */
 	unsigned int pass;
 	unsigned int checked;
 	unsigned int pending;
@@ -84,10 +85,16 @@ bool klpt_forcing(void)
  * The pass has checked every task: report it, and the signals the core
  * is about to send (every 15th retry while tasks are pending).  Runs
  * before klp_send_signals() so a signalled task's switch cannot precede
- * the event that explains it.
+ * the event that explains it.  A summarized pass (first_pass_summary)
+ * ends at the return of klp_try_complete_transition(), after the
+ * signals: only a retry pass signals, and those are summarized only if
+ * the work that arms the per-task hooks has not run for 15 s.
  */
 static void end_pass(void)
 {
+	if (tr.summary)
+		klpt_summary_walk(tr.name, tr.target, &tr.checked,
+				  &tr.pending);
 	trace_klp_transition_pass(tr.name, tr.target, tr.pass, tr.checked,
 				  tr.pending);
 	if (tr.pending && tr.pass && !(tr.pass % KLPT_SIGNALS_TIMEOUT))
@@ -145,6 +152,8 @@ static int complete_pre(struct kprobe *p, struct pt_regs *regs)
 	track_current();
 	if (tr.in_pass)
 		end_pass();
+	/* first_pass_summary: disarm the per-task hooks for the next one */
+	klpt_summary_sync(true);
 	trace_klp_transition_complete(tr.name, tr.target,
 				      tr.patch && READ_ONCE(tr.patch->forced));
 	/* The patch may be freed from here on: keep only its name. */
@@ -219,6 +228,8 @@ static int pass_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	track_current();
 	tr.in_pass = true;
+	/* decided here: the hooks change only under klp_mutex, held now */
+	tr.summary = klpt_summary_pass();
 	tr.pass = klpt_ksyms.signals_cnt ?
 		  READ_ONCE(*klpt_ksyms.signals_cnt) : tr.retries;
 	tr.checked = 0;
@@ -228,7 +239,8 @@ static int pass_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 /*
  * The pass is over.  Normally switch_try_ret() or complete_pre() already
- * reported it; this is the fallback if the last check was not seen.
+ * reported it; this is the fallback if the last check was not seen, and
+ * where a summarized pass that did not complete ends.
  */
 static int pass_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -236,6 +248,8 @@ static int pass_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 		end_pass();
 	if (tr.pending)
 		tr.retries++;
+	/* first_pass_summary: arm the per-task hooks for the retries */
+	klpt_summary_sync(false);
 	return 0;
 }
 
@@ -344,6 +358,7 @@ static struct klpt_hook hooks[] = {
 		.feeds = "klp_transition_pass(checked,pending)",
 		.type = KLPT_HOOK_KRETPROBE,
 		.klp_locked = true,
+		.per_task = true,
 		.krp = {
 			.entry_handler = switch_try_entry,
 			.handler = switch_try_ret,
