@@ -134,7 +134,7 @@ run_e2e() {
 	fi
 }
 
-CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit selftests"
+CORE_SCENARIOS="enable_vmlinux blocked_sleeper disable_unload reverse force signal_user fork_inherit first_pass_summary selftests"
 NATIVE_SCENARIOS="blocked_sleeper native_first_pass_summary disable_unload reverse force signal_user fork_inherit force_replace native_refusal selftests"
 
 # run_flavours [SCENARIO...]: the core scenarios (or SCENARIO...) on every

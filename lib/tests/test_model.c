@@ -576,6 +576,92 @@ static void test_first_pass_summary(void)
 	CHECK_INT(state(SLEEPER), U);
 }
 
+/*
+ * klptrace.ko's first_pass_summary: no per-task event in the first pass,
+ * a klp_task_blocked reason=unknown per task still pending at its end
+ * (the idle task of CPU 1 too), then the pass with pending = that count.
+ * The model infers every other task at !target switched (apply_pass());
+ * the retries are traced in full and give the real reason.  The same
+ * for the disable.
+ */
+static const struct klpt_task *idle(int cpu);
+
+static void test_first_pass_summary_unknown(void)
+{
+	const struct klpt_patch *p;
+	const struct klpt_task *k;
+	struct tb b;
+
+	new_model();
+	T = 1000000;
+	tb_base(&b, U);
+	tb_possible(&b, 2);
+	klpt_model_reconcile(M, &b.t);
+	CHECK_INT(klpt_model_task_count(M), 6);	/* two idle tasks */
+
+	load_and_init(LP);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT, KLPT_REASON_UNKNOWN, "");
+	blocked(0, "swapper/1", LP, PAT, KLPT_REASON_UNKNOWN, "");
+	pass(LP, PAT, 0, 6, 2);
+	p = P(LP);
+	k = K(SLEEPER);
+	CHECK_INT(klpt_patch_pending(p), 2);
+	/* not named: switched by the stack check, unseen */
+	CHECK_INT(state(INIT), PAT);
+	CHECK_INT(state(KTHREADD), PAT);
+	CHECK_INT(state(SH), PAT);
+	CHECK_INT(klpt_task_state(idle(0)), PAT);
+	/* named: pending, cause not traced */
+	CHECK_INT(klpt_task_state(k), UNP);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_UNKNOWN);
+	CHECK_STR(klpt_task_func(k), "");
+	CHECK_INT(klpt_task_state(idle(1)), UNP);
+	CHECK_INT(klpt_task_reason(idle(1)),
+		  KLPT_REASON_UNKNOWN);
+	CHECK_V(LP, KLPT_HOLD_ENABLED);
+
+	/* retry 1, hooks armed: the idle task switched, the real reason */
+	sw(0, 0, "swapper/1", UNP, PAT, KLPT_VIA_IDLE);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 1, 6, 1);
+	CHECK_INT(klpt_task_state(k), UNP);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_SLEEPING_IN_FUNC);
+	CHECK_STR(klpt_task_func(k), FUNC);
+	CHECK_INT(klpt_task_state(idle(1)), PAT);
+	CHECK_INT(state(SH), PAT);
+
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", UNP, PAT, KLPT_VIA_STACK_CHECK);
+	pass(LP, PAT, 2, 6, 0);
+	complete(LP, PAT, false);
+	CHECK_INT(klpt_task_state(k), U);
+
+	/* the disable, blocked the same way */
+	tr(KLPT_EV_TRANSITION_INIT, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP, KLPT_REASON_UNKNOWN, "");
+	pass(LP, UNP, 0, 6, 1);
+	CHECK_INT(state(INIT), UNP);
+	CHECK_INT(state(SH), UNP);
+	CHECK_INT(klpt_task_state(idle(0)), UNP);
+	CHECK_INT(klpt_task_state(idle(1)), UNP);
+	CHECK_INT(klpt_task_state(k), PAT);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_UNKNOWN);
+	CHECK_V(LP, KLPT_HOLD_TASKS);
+	CHECK_WHY("klpt_sleeper");
+
+	/* a pass whose blocked events do not add up infers nothing */
+	blocked(SLEEPER, "klpt_sleeper", LP, UNP,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, UNP, 1, 6, 1);
+	CHECK_INT(klpt_task_reason(k), KLPT_REASON_SLEEPING_IN_FUNC);
+	sw(SLEEPER, SLEEPER, "klpt_sleeper", PAT, UNP, KLPT_VIA_STACK_CHECK);
+	pass(LP, UNP, 2, 6, 0);
+	complete(LP, UNP, false);
+	CHECK_INT(klpt_task_state(k), U);
+	CHECK_INT(state(INIT), U);
+}
+
 /* disable_unload: complete -> free -> release -> put 0 -> ready -> free */
 static void test_disable_unload(void)
 {
@@ -3496,6 +3582,7 @@ int main(void)
 	RUN(test_reused_same_tgid);
 	RUN(test_blocked_sleeper);
 	RUN(test_first_pass_summary);
+	RUN(test_first_pass_summary_unknown);
 	RUN(test_disable_unload);
 	RUN(test_reverse);
 	RUN(test_reverse_to_enabled);
