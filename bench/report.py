@@ -153,37 +153,40 @@ def overhead_runs(build, flavour):
     return runs
 
 
-def overhead_table(runs, names, events, target, out):
+def overhead_table(runs, names, events, target, out, extra=()):
     """One kernel's rows: each config's medians and its ratio to none;
-    events (klptrace or native) is judged by target(n, ratio), which
+    events (klptrace or native), and each of EXTRA (other configs of the
+    same events: klptrace_fps), is judged by target(n, ratio), which
     returns (target text, verdict) or None; it is also compared with
-    dyndbg.  Returns {threads: ratio of events to none}."""
-    ratios = {}
+    dyndbg.  Returns {config: {threads: ratio to none}} of events and
+    EXTRA."""
+    judged = (events,) + tuple(extra)
+    ratios = {c: {} for c in judged}
     notes = []
     out.append("| threads | config | runs | median total ms | enable (load + 1st pass) ms | disable until freed ms | ratio to " + names["none"] + " | target | |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for n, by in sorted(runs.items()):
         base = med([r["total_ms"] for r in by.get("none", [])])
         dd = med([r["total_ms"] for r in by.get("dyndbg", [])])
-        for c in ("none", "dyndbg", events):
+        for c in ("none", "dyndbg") + judged:
             rs = by.get(c, [])
             if not rs:
                 continue
             tot = med([r["total_ms"] for r in rs])
             ratio = tot / base
             tgt, verdict = "", ""
-            if c == events:
-                ratios[n] = ratio
+            if c in judged:
+                ratios[c][n] = ratio
                 t = target(n, ratio)
                 if t:
                     tgt, verdict = t
             out.append(f"| {n} | {names.get(c, c)} | {len(rs)} | {tot:.1f} | "
                        f"{med([r['enable_ms'] for r in rs]):.1f} | "
                        f"{med([r['disable_ms'] for r in rs]):.1f} | {ratio:.3f}x | {tgt} | {verdict} |")
-            if c == events and by.get("dyndbg"):
+            if c in judged and by.get("dyndbg"):
                 out.append(f"| {n} | {names[c]} vs dyndbg | | | | | {tot / dd:.3f}x | "
                            f"cheaper than dyndbg ({tot:.1f} vs {dd:.1f} ms) | {yes(tot < dd)} |")
-            if c == events:
+            if c in judged:
                 notes.append(f"{n} threads: {int(med([r['klp_events'] for r in rs]))} klp events per lifecycle with {names[c]}; "
                              f"{int(med([r['dyndbg_lines'] for r in by.get('dyndbg', [])] or [0]))} dynamic-debug lines")
     out.append("")
@@ -207,8 +210,10 @@ def overhead(build, out):
     if deb:
         out.append("Debian's kernel, klptrace.ko's events (kprobes):\n")
         kr = overhead_table(
-            deb, {"none": "none", "dyndbg": "dyndbg", "klptrace": "klptrace"},
-            "klptrace", lambda n, r: ("<= 1.05x none", yes(r <= 1.05)), out)
+            deb, {"none": "none", "dyndbg": "dyndbg", "klptrace": "klptrace",
+                  "klptrace_fps": "klptrace first_pass_summary"},
+            "klptrace", lambda n, r: ("<= 1.05x none", yes(r <= 1.05)), out,
+            extra=("klptrace_fps",))
     if nat:
         out.append("The native kernel (`make native-kernel`: the series "
                    "kernel/native/, the klp events are the kernel's own; a "
@@ -219,14 +224,17 @@ def overhead(build, out):
                   "native": "native events on"},
             "native",
             lambda n, r: ("<= 1.02x off", yes(r <= 1.02)) if n == 10000
-            else None, out)
+            else None, out)["native"]
     out.append("Each event source against tracing off on its own kernel:\n")
-    out.append("| threads | klptrace.ko / none (Debian kernel) | native events on / off (native kernel) |")
-    out.append("|---|---|---|")
-    for n in sorted(set(kr) | set(nr)):
+    kf = kr.get("klptrace_fps", {})
+    kr = kr.get("klptrace", {})
+    out.append("| threads | klptrace.ko / none (Debian kernel) | klptrace.ko first_pass_summary=1 / none (Debian kernel) | native events on / off (native kernel) |")
+    out.append("|---|---|---|---|")
+    for n in sorted(set(kr) | set(kf) | set(nr)):
         k = f"{kr[n]:.3f}x" if n in kr else "not run"
+        f = f"{kf[n]:.3f}x" if n in kf else "not run"
         v = f"{nr[n]:.3f}x" if n in nr else "not run"
-        out.append(f"| {n} | {k} | {v} |")
+        out.append(f"| {n} | {k} | {f} | {v} |")
     out.append("")
 
 

@@ -7,7 +7,8 @@
 #              replay, a minimal libtraceevent loop and `trace-cmd
 #              report`; the live part runs in the watch VMs
 # 2. overhead  VM: a full patch transition with 1k/10k/50k threads, with no
-#              klptrace, with klptrace.ko + events, with dynamic debug;
+#              klptrace, with klptrace.ko + events (also with its
+#              first_pass_summary=1), with dynamic debug;
 #              then the same on the native kernel (make native-kernel):
 #              its own klp events off and on
 # 3. watch     VM: CPU per second watching a stalled transition with
@@ -23,6 +24,8 @@
 #   KLPTB_EVENTS   synthetic events for decode [10000000]
 #   KLPTB_RUNS     runs of the fast decoders [5]; trace-cmd gets 3
 #   KLPTB_RESULTS  results file [bench/results/<machine>.md]
+#   KLPTB_NATIVE   0: overhead without the native kernel's part (no
+#                  make native-kernel, no native rows) [1]
 # Needs root (the VM harness, `unshare -m` for trace-cmd restore).
 set -uo pipefail
 
@@ -149,7 +152,9 @@ fi
 # kernel's own): the same scenarios, results in vm/results/native/.
 # build.sh is incremental (a minute when nothing changed, ~7 cold).
 native_note=
-if want overhead; then
+if want overhead && [ "${KLPTB_NATIVE:-1}" = 0 ]; then
+	native_note="KLPTB_NATIVE=0: the native kernel's rows were not run."
+elif want overhead; then
 	say "2. on the native kernel: make native-kernel"
 	nat=$root/build/native
 	if ! "$root/kernel/native/build.sh" >"$build/native-kernel.log" 2>&1; then

@@ -8,11 +8,14 @@
 #   dyndbg   dynamic debug on kernel/livepatch/* (+p), the upstream way
 #   klptrace klptrace.ko loaded, klp events enabled in an instance of
 #            their own (nobody reads it during the cycle)
+#   klptrace_fps  the same with first_pass_summary=1: no per-task probe
+#            in the first pass (here the only one), a walk at its end
 # On a kernel with the native events (kernel/native/, the flavour
 # native of bench/run.sh), where klptrace.ko refuses to load, the third
 # is instead
 #   native   the kernel's own klp events enabled in such an instance
-# and none is the native events off (compiled in, their static keys off).
+# and none is the native events off (compiled in, their static keys off);
+klptrace_fps is not run there.
 # One CPU (vm.env): then no task runs besides the loader, so every
 # transition completes in its first pass, inside the syscall, and the
 # times measure the work and not the 1 s retry timer.
@@ -41,9 +44,11 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* +p' >$ddc || return 1
 		_before=$(dmesg | grep -c livepatch)
 		;;
-	klptrace|native)
+	klptrace|klptrace_fps|native)
 		if [ "$1" = klptrace ]; then
 			insmod "$KLPT_MODDIR/klptrace.ko" || return 1
+		elif [ "$1" = klptrace_fps ]; then
+			insmod "$KLPT_MODDIR/klptrace.ko" first_pass_summary=1 || return 1
 		fi
 		mkdir "$bi" && echo 1 >"$bi/events/klp/enable" || return 1
 		;;
@@ -55,11 +60,11 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* -p' >$ddc
 		_extra="dyndbg_lines $(($(dmesg | grep -c livepatch) - _before))"
 		;;
-	klptrace|native)
+	klptrace|klptrace_fps|native)
 		echo 0 >"$bi/events/klp/enable"
 		_extra="klp_events $(awk '/^entries:/ { n += $2 } END { print n + 0 }' "$bi"/per_cpu/cpu*/stats)"
 		rmdir "$bi"
-		if [ "$1" = klptrace ]; then
+		if [ "$1" != native ]; then
 			rmmod klptrace || return 1
 		fi
 		;;
@@ -72,11 +77,18 @@ one() { # one CONFIG REP
 # The order rotates every rep: a configuration's clean-up (rmmod
 # klptrace frees its kprobes and RCU work) must not always fall into
 # the same neighbour's measurement.
-set -- none dyndbg "$events"
+if [ "$events" = klptrace ]; then
+	set -- none dyndbg klptrace klptrace_fps
+else
+	set -- none dyndbg "$events"
+fi
 for rep in $(seq 0 "$reps"); do
 	for c in "$@"; do
 		one $c "$rep" || guest_fail "$c rep $rep"
 	done
-	set -- "$2" "$3" "$1"
+	# rotate: the first goes last
+	c=$1
+	shift
+	set -- "$@" "$c"
 done
 kill "$_klptb_tpid"
