@@ -156,7 +156,7 @@ def overhead_runs(build, flavour):
 def overhead_table(runs, names, events, target, out, extra=()):
     """One kernel's rows: each config's medians and its ratio to none;
     events (klptrace or native), and each of EXTRA (other configs of the
-    same events: klptrace_fps), is judged by target(n, ratio), which
+    same events: klptrace_fps, native_fps), is judged by target(n, ratio), which
     returns (target text, verdict) or None; it is also compared with
     dyndbg.  Returns {config: {threads: ratio to none}} of events and
     EXTRA."""
@@ -206,7 +206,7 @@ def overhead(build, out):
     if not deb and not nat:
         out.append("No overhead runs (overhead_* scenarios).\n")
         return
-    kr, nr = {}, {}
+    kr, nr, nf = {}, {}, {}
     if deb:
         out.append("Debian's kernel, klptrace.ko's events (kprobes):\n")
         kr = overhead_table(
@@ -219,22 +219,25 @@ def overhead(build, out):
                    "kernel/native/, the klp events are the kernel's own; a "
                    "smaller config than Debian's, so its times are not "
                    "comparable with the table above, only its ratios):\n")
-        nr = overhead_table(
+        nat_r = overhead_table(
             nat, {"none": "native events off", "dyndbg": "dyndbg",
-                  "native": "native events on"},
+                  "native": "native events on",
+                  "native_fps": "native events on, first_pass_summary"},
             "native",
             lambda n, r: ("<= 1.02x off", yes(r <= 1.02)) if n == 10000
-            else None, out)["native"]
+            else None, out, extra=("native_fps",))
+        nr, nf = nat_r["native"], nat_r["native_fps"]
     out.append("Each event source against tracing off on its own kernel:\n")
     kf = kr.get("klptrace_fps", {})
     kr = kr.get("klptrace", {})
-    out.append("| threads | klptrace.ko / none (Debian kernel) | klptrace.ko first_pass_summary=1 / none (Debian kernel) | native events on / off (native kernel) |")
-    out.append("|---|---|---|---|")
-    for n in sorted(set(kr) | set(kf) | set(nr)):
+    out.append("| threads | klptrace.ko / none (Debian kernel) | klptrace.ko first_pass_summary=1 / none (Debian kernel) | native events on / off (native kernel) | native events on, first_pass_summary / off (native kernel) |")
+    out.append("|---|---|---|---|---|")
+    for n in sorted(set(kr) | set(kf) | set(nr) | set(nf)):
         k = f"{kr[n]:.3f}x" if n in kr else "not run"
         f = f"{kf[n]:.3f}x" if n in kf else "not run"
         v = f"{nr[n]:.3f}x" if n in nr else "not run"
-        out.append(f"| {n} | {k} | {f} | {v} |")
+        w = f"{nf[n]:.3f}x" if n in nf else "not run"
+        out.append(f"| {n} | {k} | {f} | {v} | {w} |")
     out.append("")
 
 

@@ -14,8 +14,11 @@
 # native of bench/run.sh), where klptrace.ko refuses to load, the third
 # is instead
 #   native   the kernel's own klp events enabled in such an instance
-# and none is the native events off (compiled in, their static keys off);
-klptrace_fps is not run there.
+# and none is the native events off (compiled in, their static keys off),
+# and klptrace_fps is replaced by
+#   native_fps  native with livepatch.trace_first_pass_summary=1: the
+#            first pass of each transition emits no stack_check switch
+#            (kernel/native/README.md)
 # One CPU (vm.env): then no task runs besides the loader, so every
 # transition completes in its first pass, inside the syscall, and the
 # times measure the work and not the 1 s retry timer.
@@ -24,11 +27,13 @@ klptrace_fps is not run there.
 
 n=${klptb_n:?klptb_n= missing on the kernel command line}
 reps=${klptb_reps:-5}
+fps=/sys/module/livepatch/parameters/trace_first_pass_summary
 if klpt_native; then
-	events=native
+	events="native native_fps"
 	need_modules klpt_lp_vmlinux || guest_fail "modules missing"
+	[ -w $fps ] || guest_fail "no $fps"
 else
-	events=klptrace
+	events="klptrace klptrace_fps"
 	need_modules klptrace klpt_lp_vmlinux || guest_fail "modules missing"
 fi
 klptb_setup || guest_fail "setup"
@@ -44,11 +49,14 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* +p' >$ddc || return 1
 		_before=$(dmesg | grep -c livepatch)
 		;;
-	klptrace|klptrace_fps|native)
+	klptrace|klptrace_fps|native|native_fps)
 		if [ "$1" = klptrace ]; then
 			insmod "$KLPT_MODDIR/klptrace.ko" || return 1
 		elif [ "$1" = klptrace_fps ]; then
 			insmod "$KLPT_MODDIR/klptrace.ko" first_pass_summary=1 || return 1
+		fi
+		if [ "$1" = native_fps ]; then
+			echo 1 >$fps || return 1
 		fi
 		mkdir "$bi" && echo 1 >"$bi/events/klp/enable" || return 1
 		;;
@@ -60,11 +68,14 @@ one() { # one CONFIG REP
 		echo 'file kernel/livepatch/* -p' >$ddc
 		_extra="dyndbg_lines $(($(dmesg | grep -c livepatch) - _before))"
 		;;
-	klptrace|klptrace_fps|native)
+	klptrace|klptrace_fps|native|native_fps)
 		echo 0 >"$bi/events/klp/enable"
+		if [ "$1" = native_fps ]; then
+			echo 0 >$fps
+		fi
 		_extra="klp_events $(awk '/^entries:/ { n += $2 } END { print n + 0 }' "$bi"/per_cpu/cpu*/stats)"
 		rmdir "$bi"
-		if [ "$1" != native ]; then
+		if [ "$1" = klptrace ] || [ "$1" = klptrace_fps ]; then
 			rmmod klptrace || return 1
 		fi
 		;;
@@ -77,11 +88,8 @@ one() { # one CONFIG REP
 # The order rotates every rep: a configuration's clean-up (rmmod
 # klptrace frees its kprobes and RCU work) must not always fall into
 # the same neighbour's measurement.
-if [ "$events" = klptrace ]; then
-	set -- none dyndbg klptrace klptrace_fps
-else
-	set -- none dyndbg "$events"
-fi
+# shellcheck disable=SC2086 # $events: two names
+set -- none dyndbg $events
 for rep in $(seq 0 "$reps"); do
 	for c in "$@"; do
 		one $c "$rep" || guest_fail "$c rep $rep"
