@@ -60,6 +60,12 @@ fi
 # libraries from there, klptb_watch needs the same), then bench/.
 make -s -C "$root/lib" >&2 || { say "make -C lib failed"; exit 1; }
 make -s -C "$here" OUT="$build" >&2 || { say "make -C bench failed"; exit 1; }
+# klptrace.ko: tests/vm/run.sh puts the tree's module into the image
+# without rebuilding it, so a stale one (built before a change of
+# kernel/klptrace/) would be measured
+if want overhead || want watch || want tui; then
+	make -s -C "$root/kernel/klptrace" >&2 || { say "make -C kernel/klptrace failed"; exit 1; }
+fi
 # klptop: the VM image carries build/tui/klptop when it exists (4), and
 # bench/tui.sh replays with it (5)
 if want tui; then

@@ -54,6 +54,9 @@ one() { # one CONFIG REP
 			insmod "$KLPT_MODDIR/klptrace.ko" || return 1
 		elif [ "$1" = klptrace_fps ]; then
 			insmod "$KLPT_MODDIR/klptrace.ko" first_pass_summary=1 || return 1
+			# a module without the option ignores it (a warning only)
+			[ "$(cat /sys/module/klptrace/parameters/first_pass_summary)" = Y ] ||
+				return 1
 		fi
 		if [ "$1" = native_fps ]; then
 			echo 1 >$fps || return 1
