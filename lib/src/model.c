@@ -75,10 +75,11 @@ struct klpt_patch {
 	 * (re)started; a task blocked during the pass in progress carries
 	 * (model gen, seq).  blocked counts those blocked events; anchor is
 	 * the time of the event just before this pass's task walk began
-	 * (start, reverse or the previous pass).  See apply_pass().
+	 * (start, reverse or the previous pass), walk_ts that of its first
+	 * blocked event, which the walk wrote.  See apply_pass().
 	 */
 	unsigned int seq, blocked;
-	uint64_t anchor;
+	uint64_t anchor, walk_ts;
 	bool anchor_known;
 	/*
 	 * The model saw this transition start (or its last reverse) and
@@ -1187,12 +1188,24 @@ static void apply_start(struct klpt_model *m, const struct klpt_event *ev,
 		((struct klpt_task *)m->tasks.obj[i])->exact = true;
 }
 
-/* A task neither switched nor blocked since this pass began. */
+/*
+ * A task not blocked in this pass, and not switched nor created since
+ * the pass's walk began (so the walk saw it).  That walk began before
+ * its first blocked event, and after every event before it: the core
+ * walks the threads under tasklist_lock, so no fork interleaves, and
+ * the blocked events are written as it goes (klptrace.ko's summarized
+ * first pass writes its own after the core's walk, naming every task
+ * then pending).  A pass that names none (pending 0) ended its walk
+ * before its own event.  Before the first blocked event does not mean
+ * before the previous pass: a task forked or exec'ed since then, which
+ * the core switches silently in a summarized pass, is known switched
+ * too.
+ */
 static bool unchecked(const struct klpt_model *m, const struct klpt_patch *p,
-		      const struct klpt_task *t)
+		      const struct klpt_task *t, uint64_t walk)
 {
 	return !(t->blocked_gen == m->gen && t->blocked_seq == p->seq) &&
-	       t->touched < p->anchor;
+	       t->touched < walk;
 }
 
 /*
@@ -1240,7 +1253,8 @@ static void apply_pass(struct klpt_model *m, const struct klpt_event *ev)
 			/* an idle task of unknown state was checked too */
 			if ((t->state == !target ||
 			     t->state == KLPT_STATE_UNKNOWN) &&
-			    unchecked(m, p, t)) {
+			    unchecked(m, p, t,
+				      p->blocked ? p->walk_ts : ev->ts)) {
 				set_state(m, t, target);
 				clear_blocked(t);
 			}
@@ -1613,7 +1627,8 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	    exited_has(m, task_key(ev->task.pid, ev->task.comm))) {
 		/* a zombie on its way out (still on a CPU): pending in
 		 * this pass, gone from the model */
-		p->blocked++;
+		if (!p->blocked++)
+			p->walk_ts = ev->ts;
 		return;
 	}
 	t = task_get(m, ev->task.pid, ev->task.comm, ev->ts);
@@ -1634,7 +1649,8 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	t->checks++;
 	t->blocked_gen = m->gen;
 	t->blocked_seq = p->seq;
-	p->blocked++;
+	if (!p->blocked++)
+		p->walk_ts = ev->ts;
 	/*
 	 * Counted once per transition and target: 6.1's
 	 * klp_reverse_transition() keeps klp_transition_patch, so a task
