@@ -86,7 +86,8 @@ void top_hooks_read(const char *root, struct top_hooks *h)
 		h->total++;
 		/*
 		 * "standby": a per-task hook first_pass_summary disarms
-		 * between the retry passes, on purpose: nothing is lost
+		 * between transitions and in their first passes, on
+		 * purpose: nothing is lost
 		 */
 		if (!strcmp(status, "active") || !strcmp(status, "standby"))
 			h->active++;

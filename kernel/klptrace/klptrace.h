@@ -105,6 +105,7 @@ extern bool klpt_first_pass_summary;
 bool klpt_summary_disarm_at_load(void);
 void klpt_summary_setup(void);
 const char *klpt_summary_off(void);
+bool klpt_summary_every_pass(void);
 bool klpt_summary_pass(void);
 bool klpt_summary_standby(struct klpt_hook *h);
 void klpt_summary_walk(const char *patch, int target, unsigned int *checked,
@@ -120,5 +121,6 @@ bool klpt_skipped(const char *name);
 const char *klpt_transition_name(void);
 int klpt_transition_target(void);
 bool klpt_forcing(void);
+unsigned int klpt_flag_epoch(void);
 
 #endif /* KLPTRACE_H */

@@ -229,9 +229,10 @@ static struct kprobe *hook_kprobe(struct klpt_hook *h)
 
 /*
  * Why a registered hook does not fire now, or NULL if it does.  A
- * per-task hook that first_pass_summary disarmed between retry passes
- * is "standby": not inactive(disabled), which tells user space that
- * events are being lost (lib/src/live.c goes to its fallback then).
+ * per-task hook that first_pass_summary disarmed (between transitions
+ * and in their first passes) is "standby": not inactive(disabled),
+ * which tells user space that events are being lost (lib/src/live.c
+ * goes to its fallback then).
  */
 static const char *hook_off(struct klpt_hook *h)
 {
@@ -246,8 +247,9 @@ static const char *hook_off(struct klpt_hook *h)
 /*
  * The status column is one word: "active", "inactive(WHY)" (registered
  * but not firing now: ftrace_off, kprobes_disarmed, disabled),
- * "standby" (a per-task hook between the retry passes of
- * first_pass_summary), "skipped" or "missing(ERRNO)".
+ * "standby" (a per-task hook that first_pass_summary disarmed between
+ * transitions and in their first passes), "skipped" or
+ * "missing(ERRNO)".
  */
 static int emit_status(char *buf, int at, const char *name,
 		       const char *type, int status, const char *off,
@@ -270,6 +272,12 @@ static int emit_status(char *buf, int at, const char *name,
 }
 
 /* One line per hook and kernel symbol: name, kind, status, what it feeds. */
+/* what the first_pass_summary row of hooks feeds */
+static const char every[] =
+	"every pass summarized (blocked reason=unknown): no per-task hook";
+static const char first[] =
+	"first passes summarized (blocked reason=unknown), retries in full";
+
 static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
@@ -311,7 +319,7 @@ static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
 	if (klpt_first_pass_summary && !klpt_summary_off())
 		len += sysfs_emit_at(buf, len, "%-28s %-10s on          %s\n",
 				     "first_pass_summary", "option",
-				     "first passes summarized (klp_task_blocked reason=unknown), per-task hooks armed for retry passes");
+				     klpt_summary_every_pass() ? every : first);
 	else if (klpt_first_pass_summary)
 		len += sysfs_emit_at(buf, len, "%-28s %-10s off(%s) %s\n",
 				     "first_pass_summary", "option",

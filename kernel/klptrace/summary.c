@@ -170,8 +170,9 @@ static void set_armed(bool on)
 		ret = on ? enable_kprobe(kp_of(h)) : disable_kprobe(kp_of(h));
 	if (!ret)
 		return;
-	pr_warn("first_pass_summary: cannot %s %s (%d)\n",
-		on ? "arm" : "disarm", h->probed, ret);
+	/* tried again after every pass while it fails: not every time */
+	pr_warn_ratelimited("first_pass_summary: cannot %s %s (%d)\n",
+			    on ? "arm" : "disarm", h->probed, ret);
 	for (i = 0; (h = per_task_at(i)); i++)
 		if (on)
 			disable_kprobe(kp_of(h));
@@ -236,6 +237,15 @@ void klpt_summary_setup(void)
 		pr_warn("first_pass_summary: off (%s): every pass is traced in full\n",
 			off_why);
 	}
+}
+
+/*
+ * No per-task hook could be registered: every pass is summarized, the
+ * best there is without them.
+ */
+bool klpt_summary_every_pass(void)
+{
+	return !per_task_at(0);
 }
 
 /* NULL while the mode is on, else why not (only if it is asked for). */

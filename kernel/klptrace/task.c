@@ -70,8 +70,16 @@ static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 struct update_data {
 	struct task_struct *task;
-	int old_state;
+	int old_state, target;
+	unsigned int epoch;
 };
+
+/* The state a switch writes now: the core's klp_target_state. */
+static int core_target(void)
+{
+	return klpt_ksyms.target_state ? READ_ONCE(*klpt_ksyms.target_state) :
+	       klpt_transition_target();
+}
 
 /*
  * klp_update_patch_state(struct task_struct *task): called with the task
@@ -86,10 +94,23 @@ static int update_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!klp_patch_pending(task))
 		return 1;
 	d->task = task;
+	d->epoch = klpt_flag_epoch();
 	d->old_state = READ_ONCE(task->patch_state);
+	d->target = core_target();
 	return 0;
 }
 
+/*
+ * The task switched if its state changed.  It switched to the target
+ * read at the entry, not to what its state reads now: between the
+ * switch and this return the task can be preempted (PREEMPT_RT, or
+ * preemption at preempt_enable_notrace()), and the pass that finds it
+ * switched can complete the transition and reset it to undefined; its
+ * event then comes after klp_transition_complete, with the right to=.
+ * Only a reverse or a force, which clear or take other tasks' flags,
+ * make the entry's reading unsure (epoch): then the state read now
+ * tells, if it is a state a switch writes.
+ */
 static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct update_data *d = (void *)ri->data;
@@ -97,6 +118,11 @@ static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	int via;
 
 	if (new_state == d->old_state)
+		return 0;
+	if (klpt_flag_epoch() == d->epoch && d->target != d->old_state &&
+	    (d->target == KLP_PATCHED || d->target == KLP_UNPATCHED))
+		new_state = d->target;
+	else if (new_state != KLP_PATCHED && new_state != KLP_UNPATCHED)
 		return 0;
 	if (klpt_forcing())
 		via = KLP_TRACE_VIA_FORCE;

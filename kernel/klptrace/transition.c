@@ -28,6 +28,12 @@ static struct {
 	char name[MODULE_NAME_LEN];	/* its name, valid after it is freed */
 	int target;
 	struct task_struct *force_task;	/* the task inside it, or NULL */
+	/*
+	 * Bumped as a reverse or a force begins, the two that clear or
+	 * switch other tasks' pending flags: read by the task hooks on
+	 * any CPU (klpt_flag_epoch()).
+	 */
+	unsigned int flag_epoch;
 	unsigned int retries;		/* our klp_signals_cnt, if unresolved */
 
 	/* the klp_try_complete_transition() pass in progress */
@@ -74,6 +80,11 @@ const char *klpt_transition_name(void)
 int klpt_transition_target(void)
 {
 	return tr.target;
+}
+
+unsigned int klpt_flag_epoch(void)
+{
+	return READ_ONCE(tr.flag_epoch);
 }
 
 bool klpt_forcing(void)
@@ -129,6 +140,7 @@ static int start_pre(struct kprobe *p, struct pt_regs *regs)
 static int reverse_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	track_current();
+	WRITE_ONCE(tr.flag_epoch, tr.flag_epoch + 1);
 	tr.target = !tr.target;
 	trace_klp_transition_reverse(tr.name, tr.target);
 	return 0;
@@ -165,6 +177,7 @@ static int complete_pre(struct kprobe *p, struct pt_regs *regs)
 static int force_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	track_current();
+	WRITE_ONCE(tr.flag_epoch, tr.flag_epoch + 1);
 	WRITE_ONCE(tr.force_task, current);
 	trace_klp_transition_force(tr.name, tr.target);
 	return 0;

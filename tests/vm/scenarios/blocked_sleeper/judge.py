@@ -142,14 +142,6 @@ for e in blk:
             "later, before completion; it never did" % (key(e),), e)
 
 # --- switches against snapshot `blocked` ------------------------------------
-
-
-def in_time(e):
-    """Switch E before the completion, or reported late for it."""
-    return at(e) < at(complete) or late_return_switch(e, complete)
-
-
-
 to_patched = sw.where(lambda e: e["to"] == "patched" and at(e) > at(start))
 first_switch = {}
 for e in to_patched:
