@@ -11,6 +11,14 @@ release (anything else blocked only while running, and switched later);
 switches agree with the patch states of `blocked`; after the release the
 sleeper switches once via stack_check, then a pass at pending=0 and the
 completion.
+
+The same judge serves native_first_pass_summary (its judge.py runs this
+one with SCENARIO set): blocked_sleeper on the native kernel with
+livepatch.trace_first_pass_summary set, where the insmod's first pass
+emits no klp_task_switch via=stack_check, only one klp_task_blocked per
+task it leaves pending, and the retries and the release are traced in
+full.  A task patched in `blocked` with no switch event must then have
+switched in that first pass: not named by its blocked events.
 """
 
 import os
@@ -28,11 +36,20 @@ from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 LP = "klpt_lp_sleep"
 TGT = "klpt_target_sleep"
 FUNC = "klpt_sleep_fn"
-M_INSMOD = "blocked_sleeper: insmod %s" % LP
-M_RELEASE = "blocked_sleeper: release"
+SCENARIO = globals().get("SCENARIO", "blocked_sleeper")
+SUMMARY = SCENARIO == "native_first_pass_summary"
+M_INSMOD = "%s: insmod %s" % (SCENARIO, LP)
+M_RELEASE = "%s: release" % SCENARIO
 MIN_PASSES = 4
 
 j = Judge()
+if SUMMARY:
+    if j.fact("kernel") == "stock":
+        j.done()    # no parameter, no native events: the guest checked that
+    j.check(j.fact("kernel") == "native", "expected fact kernel=native, "
+            "got %r" % j.fact("kernel"))
+    j.check(j.fact("summary") == "Y", "expected trace_first_pass_summary to "
+            "read Y after the guest set it, got %r" % j.fact("summary"))
 ev = load_events(j.resultdir)
 at = ev.pos  # position of an event in the whole trace
 
@@ -96,6 +113,25 @@ def in_time(e):
 
 check_pass_numbers(j, passes)
 
+# --- the summarized first pass (native_first_pass_summary) ------------------
+blocked0 = set()
+if SUMMARY:
+    pass0 = passes[0]
+    check_event(j, pass0, "the first pass", "pass=0")
+    sw = ev.named("klp_task_switch")
+    quiet = sw.where(lambda e: at(start) < at(e) < at(pass0)
+                     and e["via"] == "stack_check")
+    j.check(not quiet, "expected no klp_task_switch via=stack_check in the "
+            "summarized first pass, got", *show(quiet))
+    j.check(pass0["pending"] >= 1, "expected the first pass to leave the "
+            "sleeper pending, got", pass0)
+    blocked0 = {key(e) for e in win.named("klp_task_blocked")
+                if at(start) < at(e) < at(pass0)}
+    retried = sw.where(lambda e: at(e) > at(pass0)
+                       and e["via"] == "stack_check")
+    j.check(retried, "expected the retries to report their stack_check "
+            "switches (the sleeper's at least), got none")
+
 pre = [p for p in passes if at(p) < i_release]
 j.check(len(pre) >= MIN_PASSES, "expected at least %d passes before the "
         "release (the guest waited for them), got %d" % (MIN_PASSES, len(pre)))
@@ -148,7 +184,14 @@ for e in to_patched:
     first_switch.setdefault(key(e), e)
 for tid, t in sorted(blocked.tasks.items()):
     e = first_switch.get(tid)
-    if t.state == 1:
+    if t.state == 1 and e is None and SUMMARY:
+        # switched by the summarized first pass, which names only the
+        # tasks it left pending
+        j.check(tid not in blocked0,
+                "snap blocked: task %d (%s) is patched (1) with no "
+                "klp_task_switch, but the first pass named it blocked"
+                % (tid, t.comm))
+    elif t.state == 1:
         j.check(e is not None and at(e) < i_snap_b1,
                 "snap blocked: task %d (%s) is patched (1), expected a "
                 "klp_task_switch to=patched before the snapshot ended, got %s"
