@@ -1389,6 +1389,14 @@ static int born_state(const struct klpt_model *m, int state)
 	return state;
 }
 
+/* A transition whose tasks may switch: started (the flags are set). */
+static bool begun_transition(const struct klpt_model *m)
+{
+	const struct klpt_patch *p = patch_in_transition(m);
+
+	return p && p->begun;
+}
+
 static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 {
 	int to = ev->task.to, key = task_key(ev->task.pid, ev->task.comm);
@@ -1413,7 +1421,7 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 		to = born_state(m, to);
 	} else if (!t && exited_has(m, key)) {
 		return;		/* a zombie switched by a pass or force */
-	} else if (!patch_in_transition(m) &&
+	} else if (!begun_transition(m) &&
 		   (ev->task.via == KLPT_VIA_USER_RETURN ||
 		    ev->task.via == KLPT_VIA_IDLE)) {
 		/*
@@ -1423,6 +1431,9 @@ static void apply_switch(struct klpt_model *m, const struct klpt_event *ev)
 		 * switches as the function returns, and the task may be
 		 * preempted or interrupted in between.  The completion
 		 * reset the task to undefined; the event changes nothing.
+		 * So it does if the next transition was initialised since:
+		 * no task switches itself before klp_start_transition() sets
+		 * the pending flags, and the init gave every task its state.
 		 */
 		if (t)
 			task_identity(t, ev);

@@ -1152,6 +1152,22 @@ static void test_switch_after_complete(void)
 	CHECK_INT(state(0), U);
 	CHECK(!klpt_patch_in_transition(P(LP)), "in transition again");
 	CHECK_INT(klpt_patch_pending(P(LP)), 0);
+
+	/* after the next transition's init too: it set every state */
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, -1);
+	pass(LP, PAT, 0, 6, 0);
+	complete(LP, PAT, false);
+	mod_ev(KLPT_EV_MODULE_LOAD, "klpt_lp_other");
+	tr(KLPT_EV_TRANSITION_INIT, "klpt_lp_other", PAT);
+	CHECK_INT(state(SH), UNP);
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	CHECK_INT(state(SH), UNP);
+	/* once started, a task's own switch counts */
+	tr(KLPT_EV_TRANSITION_START, "klpt_lp_other", PAT);
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	CHECK_INT(state(SH), PAT);
 }
 
 /*
