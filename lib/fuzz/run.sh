@@ -111,6 +111,10 @@ classify() {
 		leak-*) echo third-party; return ;;
 		# slow only on a loaded machine: it ran within the bound
 		timeout-*) echo slow; return ;;
+		# crashed in the run, not alone: the state earlier inputs
+		# left in the same process (libtraceevent's globals in fork
+		# mode's children); no stack here to tell whose
+		crash-*) echo unreproduced; return ;;
 		esac
 	fi
 	printf '%s\n' "$log" | awk '
@@ -158,6 +162,7 @@ for t in $targets; do
 	ours=()
 	nthird=0
 	nslow=0
+	nunrep=0
 	for a in "$arts"/*; do
 		[ -f "$a" ] || continue
 		case $(classify "$bin" "$a") in
@@ -166,6 +171,8 @@ for t in $targets; do
 			nthird=$((nthird + 1)) ;;
 		slow)
 			nslow=$((nslow + 1)) ;;
+		unreproduced)
+			nunrep=$((nunrep + 1)) ;;
 		*)
 			ours+=("$a") ;;
 		esac
@@ -192,6 +199,13 @@ for t in $targets; do
 	if [ "$nslow" -gt 0 ]; then
 		echo "    note: $nslow inputs timed out while fuzzing but ran" \
 			"within the bound alone (a loaded machine): $arts/"
+	fi
+	if [ "$nunrep" -gt 0 ]; then
+		echo "    note: $nunrep inputs crashed while fuzzing but not" \
+			"when run alone (kept in $arts/; the run's reports," \
+			"last first:)"
+		grep -E 'ERROR: |SUMMARY: |^ +#[0-9]+ ' "$log" | tail -n 12 |
+			sed 's/^/      /'
 	fi
 	if [ "$nthird" -gt 0 ]; then
 		echo "    note: $nthird inputs crash inside libtraceevent or" \
