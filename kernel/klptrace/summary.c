@@ -267,6 +267,17 @@ bool klpt_summary_standby(struct klpt_hook *h)
 	       !h->status && kprobe_disabled(kp_of(h));
 }
 
+/* One task of the walk: named if not at target; 1 if so (pending). */
+static unsigned int summarize(struct task_struct *task, const char *patch,
+			      int target)
+{
+	if (READ_ONCE(task->patch_state) == target)
+		return 0;
+	trace_klp_task_blocked(task, patch, target, KLP_TRACE_BLOCKED_UNKNOWN,
+			       0, "");
+	return 1;
+}
+
 /*
  * End of a summarized pass: see the top of this file.  checked and
  * pending become the walk's counts.
@@ -281,11 +292,7 @@ void klpt_summary_walk(const char *patch, int target, unsigned int *checked,
 	rcu_read_lock();
 	for_each_process_thread(g, task) {
 		n++;
-		if (READ_ONCE(task->patch_state) == target)
-			continue;
-		p++;
-		trace_klp_task_blocked(task, patch, target,
-				       KLP_TRACE_BLOCKED_UNKNOWN, 0, "");
+		p += summarize(task, patch, target);
 	}
 	rcu_read_unlock();
 	/* as the core's pass: the idle task of each online CPU */
@@ -294,11 +301,7 @@ void klpt_summary_walk(const char *patch, int target, unsigned int *checked,
 		if (!task)
 			continue;	/* never asked for: not in the pass */
 		n++;
-		if (READ_ONCE(task->patch_state) == target)
-			continue;
-		p++;
-		trace_klp_task_blocked(task, patch, target,
-				       KLP_TRACE_BLOCKED_UNKNOWN, 0, "");
+		p += summarize(task, patch, target);
 	}
 	*checked = n;
 	*pending = p;
