@@ -127,6 +127,22 @@ def fork_outside_transition(e):
     return e.name == "klp_task_fork_failed"
 
 
+def early_fork(e, init, start):
+    """klp_task_switch E is a fork between klp_transition_init INIT and
+    klp_transition_start START whose child took the initial state.
+    klp_init_transition() gives every task the initial state (the one
+    opposite the target) before klp_start_transition() sets the pending
+    flags, and klp_copy_process() copies the parent's state, so a child
+    forked in that window is born at the initial state: klptrace.ko and
+    the native events both say so as a switch from=undefined via=fork.
+    The init event fires at the entry of klp_init_transition(), before
+    any state is set, so such a fork always follows it."""
+    return (init is not None and start is not None
+            and init.lineno < e.lineno < start.lineno
+            and e["via"] == "fork" and e["from"] == "undefined"
+            and e["to"] != init["target"] and e["to"] != "undefined")
+
+
 def late_return_switch(e, complete):
     """klp_task_switch E comes after klp_transition_complete COMPLETE but
     happened before it.  klptrace.ko reports via=user_return and via=idle

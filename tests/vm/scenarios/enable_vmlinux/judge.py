@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
                     check_event, check_last_pass_done, check_lp,
                     check_no_patch_state, check_pass_numbers,
-                    check_transition_seq, late_return_switch,
+                    check_transition_seq, early_fork, late_return_switch,
                     require_markers, switch_vias, trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
@@ -124,26 +124,30 @@ i_start, i_complete = at(start), at(complete)
 i_done = ev.marker(M_DONE)
 switches = ev.named("klp_task_switch")
 # A task switches only between klp_transition_start and
-# klp_transition_complete.  Forks are the exception: the core resets the
-# patch states to -1 only at the end of klp_complete_transition() (after
-# synchronising), so a child born in between still inherits the target
-# state; /sys/.../transition reads 0 only after that reset.
+# klp_transition_complete.  Forks are the exception: a child forked
+# between the init and the start is born unpatched (early_fork()); and the
+# core resets the patch states to -1 only at the end of
+# klp_complete_transition() (after synchronising), so a child born in
+# between still inherits the target state; /sys/.../transition reads 0
+# only after that reset.
 # klptrace.ko's user-return and idle switches may come late (see
 # late_return_switch()), up to the mark taken once transition=0.
 outside = switches.where(
     lambda e: not i_start < at(e) < i_complete and not (
         e["via"] == "fork" and i_complete < at(e) < i_done) and not (
-        late_return_switch(e, complete) and at(e) < i_done))
+        late_return_switch(e, complete) and at(e) < i_done) and not
+    early_fork(e, init, start))
 j.check(not outside, "expected every klp_task_switch between "
         "klp_transition_start and klp_transition_complete (the only "
-        "transition; forks and late user-return or idle reports until "
-        "transition=0), saw %d outside"
+        "transition; forks to=unpatched after the init, forks and late "
+        "user-return or idle reports until transition=0), saw %d outside"
         % len(outside), *show(outside))
 late = switches.where(lambda e: i_complete < at(e) < i_done
                       and e["via"] == "fork" and e["to"] != "patched")
 j.check(not late, "expected children forked after klp_transition_complete "
         "(every task patched) to inherit to=patched, saw", *show(late))
-sw = switches.where(lambda e: i_start < at(e) < i_done)
+sw = switches.where(lambda e: i_start < at(e) < i_done
+                    or early_fork(e, init, start))
 
 idle = sw.where(lambda e: e["pid"] == 0)
 tasks = sw.where(lambda e: e["pid"] != 0)
