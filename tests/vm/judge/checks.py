@@ -28,7 +28,7 @@ __all__ = [
     "running", "switch_vias", "check_lp", "check_lp_gone", "check_refcnt",
     "check_no_patch_state", "check_task", "transition_seq",
     "check_transition_seq", "check_pass_numbers", "check_last_pass_done",
-    "only_one", "check_order", "check_free_chain",
+    "only_one", "check_order", "check_free_chain", "switched_in_check",
 ]
 
 # klp_task_blocked err values (reason sleeping_in_func, running).
@@ -153,6 +153,36 @@ def late_return_switch(e, complete):
     return (complete is not None and e.lineno > complete.lineno
             and e["via"] in ("user_return", "idle")
             and e["to"] == complete["target"])
+
+
+def switched_in_check(ev, x, blocked):
+    """klp_task_switch X, which comes before klp_task_blocked BLOCKED of
+    the same task, is that task switching itself while the pass checked
+    it.  The pass reads the task's state (klp_try_switch_task() in the
+    core: patch_state != target; klptrace.ko's first_pass_summary walk:
+    summarize()) and writes the blocked event a moment later (after
+    klp_check_and_switch_task() found it running on its CPU, or at once
+    in the walk); meanwhile the task, on its own CPU, can return to user
+    mode or go through the idle loop and switch in
+    klp_update_patch_state(), whose event is then dated before the
+    blocked one.  So X is via user_return or idle, to the blocked event's
+    target, and after the read: after every event the pass's writer
+    wrote before BLOCKED (the read follows them) and after the pass's
+    beginning (the last klp_transition_pass or klp_transition_start
+    before BLOCKED).  EV: the whole trace."""
+    if not (x["via"] in ("user_return", "idle")
+            and x["to"] == blocked["target"] and x["pid"] == blocked["pid"]
+            and (x["pid"] != 0 or x["comm"] == blocked["comm"])):
+        return False
+    a, b = ev.pos(x), ev.pos(blocked)
+    if not a < b:
+        return False
+    for e in ev[a + 1:b]:
+        if e.pid == blocked.pid and e.comm == blocked.comm:
+            return False        # written by the pass before its read
+        if e.name in ("klp_transition_pass", "klp_transition_start"):
+            return False        # another pass (or before this one)
+    return True
 
 
 def before(x, y):

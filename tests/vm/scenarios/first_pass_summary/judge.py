@@ -23,9 +23,10 @@ reasons.  Checked, per direction, against the ground truth:
   every task at !target in that snapshot that existed before pass 0 (no
   klp_task_new since the start) was named by pass 0; every task pass 0
   named that the snapshot has at the target has a traced switch to it
-  after pass 0 (by a retry's stack check, its user return or the idle
-  loop) before the snapshot ended; every idle task pass 0 named
-  switches later;
+  after the walk read its state (by a retry's stack check, its user
+  return or the idle loop: from right before its blocked event on, so
+  possibly before pass 0's event) before the snapshot ended; every idle
+  task pass 0 named switches later;
 - the sleeper: reason=unknown in pass 0, sleeping_in_func err=-98
   func=klpt_sleep_fn in every later pass until the release, then one
   switch via stack_check, a pass at pending=0 and the completion;
@@ -49,7 +50,8 @@ from checks import (EADDRINUSE, FULL_TRANSITION, STATE,  # noqa: E402
                     check_lp, check_lp_gone, check_no_patch_state,
                     check_pass_numbers, check_refcnt, check_task,
                     check_transition_seq, late_return_switch, need_int,
-                    require_markers, snap, trace_complete)
+                    require_markers, snap, switched_in_check,
+                    trace_complete)
 from klptjudge import Judge, load_events, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -241,10 +243,15 @@ def direction(name, target, m_begin, m_release, m_done, held_name,
                     "existed before pass 0, so was pending at its end: "
                     "expected it named by pass 0, it was not"
                     % (name, tid, t.comm, STATE[t.state], held_name))
+    # A named task's switch comes after the walk read its state: after
+    # its blocked event, even before the pass event (the walk goes on
+    # while the task switches on its CPU), or just before it
+    # (switched_in_check()).
     for e in named0:
         k = key(e)
-        later = sw_all.where(lambda x, k=k: key(x) == k and at(x) > at(p0)
-                             and x["to"] == target)
+        later = sw_all.where(lambda x, k=k, e=e: key(x) == k
+                             and x["to"] == target and (
+                                 at(x) > at(e) or switched_in_check(ev, x, e)))
         if e["pid"] == 0:
             j.check(any(in_time(x) for x in later), "%s: idle task %s, "
                     "pending at pass 0, expected to switch to %s later, "
@@ -255,7 +262,8 @@ def direction(name, target, m_begin, m_release, m_done, held_name,
             continue
         j.check(any(at(x) < i_held1 for x in later), "%s: task %d (%s) "
                 "named by pass 0 and %s in snap %s: expected a "
-                "klp_task_switch to=%s between pass 0 and the snapshot, "
+                "klp_task_switch to=%s between its blocked event and the "
+                "snapshot, "
                 "none" % (name, k, t.comm, target, held_name, target), e)
 
     # the snapshots
