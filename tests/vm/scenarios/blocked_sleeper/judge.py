@@ -30,7 +30,8 @@ from checks import (EADDRINUSE, EBUSY, FULL_TRANSITION,  # noqa: E402
                     check_dmesg_transitions, check_event, check_last_pass_done,
                     check_lp, check_no_patch_state, check_pass_numbers,
                     check_task, check_transition_seq, late_return_switch,
-                    need_int, require_markers, running, trace_complete)
+                    need_int, require_markers, running, switched_in_check,
+                    trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -172,8 +173,11 @@ for e in blk:
                    "expected tasks other than the sleeper %d blocked only with "
                    "reason=running err=%d func=, got" % (sleeper, EBUSY), e):
         continue
-    later = sw.where(lambda x, k=key(e), a=at(e): key(x) == k and at(x) > a
-                     and in_time(x) and x["to"] == "patched")
+    # ... or just before its blocked event: it can switch itself on its
+    # CPU while the pass checks it (switched_in_check()).
+    later = sw.where(lambda x, k=key(e), a=at(e), b=e: key(x) == k and (
+        at(x) > a or switched_in_check(ev, x, b))
+        and in_time(x) and x["to"] == "patched")
     j.check(later, "expected %s (blocked while running) to switch to patched "
             "later, before completion; it never did" % (key(e),), e)
 
