@@ -445,6 +445,37 @@ class Checks(unittest.TestCase):
         self.assertEqual(checks.switch_vias(Task(9, 9, 1, False, "sh")),
                          ("stack_check", "user_return"))
 
+    def test_switched_in_check(self):
+        # pass 1 checks cat (running) while cat switches on CPU 1
+        lines = textwrap.dedent("""\
+              sh-101     [000] ...2.     2.901321: klp_transition_start: patch=lp target=unpatched
+     kworker/0:1-23      [000] ...1.     3.901800: klp_task_switch: pid=7 tgid=7 comm=k from=patched to=unpatched via=stack_check
+             cat-98      [001] ...1.     3.901810: klp_task_switch: pid=98 tgid=98 comm=cat from=patched to=unpatched via=user_return
+     kworker/0:1-23      [000] ...1.     3.901820: klp_task_blocked: pid=98 tgid=98 comm=cat patch=lp target=unpatched reason=running err=-16 func=
+     kworker/0:1-23      [000] ...1.     3.901842: klp_transition_pass: patch=lp target=unpatched pass=1 checked=60 pending=1
+""").splitlines(True)
+        ev = parse_events(lines)
+        sw, blk = ev[2], ev[3]
+        self.assertTrue(checks.switched_in_check(ev, sw, blk))
+        # the pass wrote something after the switch, before its check:
+        # the check read the state after that write
+        moved = parse_events([lines[0], lines[2], lines[1], lines[3]])
+        self.assertFalse(checks.switched_in_check(moved, moved[1], moved[3]))
+        # before the pass began, to another target, another task, after it
+        for bad in (
+                [lines[2], lines[0], lines[3]],
+                [lines[0], lines[2].replace("to=unpatched", "to=patched"),
+                 lines[3]],
+                [lines[0], lines[2].replace("pid=98", "pid=99"), lines[3]],
+                [lines[0], lines[2].replace("user_return", "stack_check"),
+                 lines[3]]):
+            e = parse_events(bad)
+            x = e.first("klp_task_switch")
+            self.assertFalse(checks.switched_in_check(
+                e, x, e.first("klp_task_blocked")), bad)
+        e = parse_events([lines[0], lines[3], lines[2]])
+        self.assertFalse(checks.switched_in_check(e, e[2], e[1]))
+
     # --- snapshots
 
     def test_check_lp(self):
