@@ -1616,7 +1616,7 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	int target = ev->task.target;
 	struct klpt_patch *p;
 	struct klpt_task *t;
-	bool first_any, first_to;
+	bool first_any, first_to, switched;
 
 	if (!target_ok(target))
 		return;
@@ -1646,7 +1646,19 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	if (!t)
 		return;
 	task_identity(t, ev);
-	if (t->state != !target)
+	/*
+	 * Seen switching (or read at the target) since this pass began,
+	 * and named by it now: it switched itself (user return, idle)
+	 * after the check read its state and before the event was written
+	 * (klp_try_switch_task() reads patch_state, then task_call_func()
+	 * finds the task on its CPU; klptrace.ko's summary walk reads,
+	 * then writes).  It blocked the pass, which counted it pending, so
+	 * it counts as such; but a task never goes back from the target
+	 * within one direction: it stays switched, with nothing blocking.
+	 */
+	switched = p->anchor_known && t->state == target &&
+		   t->touched >= p->anchor;
+	if (!switched && t->state != !target)
 		set_state(m, t, !target);	/* blocked: not yet switched */
 	t->reason = ev->task.reason >= KLPT_REASON_RUNNING &&
 		    ev->task.reason <= KLPT_REASON_UNKNOWN ?
@@ -1674,6 +1686,8 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 	t->counted_in[target] = m->blk_serial;
 	klpt_phist_blocked(&p->hist, ev, t->checks, t->first_blocked,
 			   first_any, first_to, p->checks_seen && t->exact);
+	if (switched)
+		clear_blocked(t);
 }
 
 /*

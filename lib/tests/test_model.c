@@ -1171,6 +1171,38 @@ static void test_switch_after_complete(void)
 }
 
 /*
+ * A task running when the pass checked it switches itself (user return)
+ * before the pass writes its blocked event: the switch comes first in
+ * the trace.  It stays switched, and still counts for the pass.
+ */
+static void test_switch_before_blocked(void)
+{
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SH);
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	blocked(SH, "sh", LP, PAT, KLPT_REASON_RUNNING, "");
+	CHECK_INT(state(SH), PAT);
+	pass(LP, PAT, 0, 6, 1);
+	CHECK_INT(state(SH), PAT);
+	CHECK_INT(klpt_patch_pending(P(LP)), 1);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_NONE);
+
+	/* a switch in an earlier pass does not hide a real blocked event */
+	fresh();
+	load_and_init(LP);
+	switch_all(PAT, SLEEPER);
+	blocked(SLEEPER, "klpt_sleeper", LP, PAT,
+		KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	pass(LP, PAT, 0, 6, 1);
+	tr(KLPT_EV_TRANSITION_REVERSE, LP, UNP);
+	tr(KLPT_EV_TRANSITION_START, LP, UNP);
+	blocked(SH, "sh", LP, UNP, KLPT_REASON_RUNNING, "");
+	CHECK_INT(state(SH), PAT);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_RUNNING);
+}
+
+/*
  * fork_inherit: children get their parent's state; a child that exits
  * unswitched stops counting once a pass proves it is not pending.
  */
@@ -3646,6 +3678,7 @@ int main(void)
 	RUN(test_busy_running);
 	RUN(test_signal_user);
 	RUN(test_switch_after_complete);
+	RUN(test_switch_before_blocked);
 	RUN(test_fork_inherit);
 	RUN(test_mid_transition);
 	RUN(test_mid_transition_no_truth);
