@@ -257,9 +257,9 @@ static int cmp_int(long long a, long long b)
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_blocker(const void *pa, const void *pb)
+/* The order by sort_by.key, unreversed (the pid and comm break ties). */
+static int cmp_order(const struct top_blocker *a, const struct top_blocker *b)
 {
-	const struct top_blocker *a = pa, *b = pb;
 	int c = 0;
 
 	switch (sort_by.key) {
@@ -300,6 +300,13 @@ static int cmp_blocker(const void *pa, const void *pb)
 		c = cmp_int(a->pid, b->pid);
 	if (!c)
 		c = strcmp(a->comm, b->comm);
+	return c;
+}
+
+static int cmp_blocker(const void *pa, const void *pb)
+{
+	int c = cmp_order(pa, pb);
+
 	return sort_by.reverse ? -c : c;
 }
 
@@ -319,6 +326,180 @@ static int cmp_patch(const void *pa, const void *pb)
 	if (a->transition != b->transition)
 		return a->transition ? -1 : 1;
 	return strcmp(a->name, b->name);
+}
+
+/*
+ * A frame sorts every blocker (10k of them at 100k threads): qsort() of
+ * the rows, calling cmp_blocker() through a pointer and chasing into
+ * 136-byte rows, was the most of a --json view's build.  Instead each
+ * row gets a compact key, two integers that order the rows as
+ * cmp_order() does as far as they go (cmp_order() itself settles their
+ * ties), sorted with the rows' index, then the rows are moved once.
+ * The merge sort takes the runs already in order as they are: the
+ * model's order of the tasks changes little between frames, nor does
+ * the blockers' by the default sort, so that a frame is mostly one
+ * pass.  The index makes it stable, as glibc's qsort() (a merge sort)
+ * was: rows equal for cmp_order() keep the model's order, reversed or
+ * not.
+ */
+struct sort_key {
+	uint64_t k1, k2;
+	uint32_t i;		/* the row's index */
+};
+
+/* x as cmp_int() orders it: ascending, or descending */
+static uint64_t up(long long x)
+{
+	return (uint64_t)x ^ (1ull << 63);
+}
+
+static uint64_t up32(int x)
+{
+	return (uint32_t)x ^ (1u << 31);
+}
+
+/* The first 8 bytes of a NUL-padded name, as strcmp() orders them. */
+static uint64_t name8(const char *s)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < 8 && s[i]; i++)
+		k |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+	return k;
+}
+
+static void key_of(struct sort_key *k, const struct top_blocker *b)
+{
+	k->k1 = k->k2 = 0;
+	switch (sort_by.key) {
+	case TOP_SORT_BLOCKED:
+		k->k1 = ~up((long long)b->blocked_ns);
+		k->k2 = (uint64_t)~b->checks << 32 | up32(b->pid);
+		break;
+	case TOP_SORT_PID:
+		k->k1 = up32(b->tgid) << 32 | up32(b->pid);
+		break;
+	case TOP_SORT_TID:
+		k->k1 = up32(b->pid) << 32;
+		break;
+	case TOP_SORT_COMM:
+		k->k1 = name8(b->comm);
+		break;
+	case TOP_SORT_FUNCTION:
+		k->k1 = name8(b->func);
+		break;
+	case TOP_SORT_CHECKS:
+		k->k1 = (uint64_t)~b->checks << 32 | up32(b->pid);
+		break;
+	case TOP_SORT_REASON:
+		k->k1 = (uint64_t)(b->reason == KLPT_REASON_NONE) << 32 |
+			up32(b->reason);
+		k->k2 = name8(b->func);
+		break;
+	default:
+		k->k1 = up32(b->pid) << 32;
+		break;
+	}
+}
+
+/* < 0 if a goes before b: cmp_blocker()'s order, then the index. */
+static int cmp_key(const struct sort_key *a, const struct sort_key *b,
+		   const struct top_blocker *rows)
+{
+	int c;
+
+	if (a->k1 != b->k1)
+		c = a->k1 < b->k1 ? -1 : 1;
+	else if (a->k2 != b->k2)
+		c = a->k2 < b->k2 ? -1 : 1;
+	else
+		c = cmp_order(&rows[a->i], &rows[b->i]);
+	if (sort_by.reverse)
+		c = -c;
+	return c ? c : a->i < b->i ? -1 : 1;
+}
+
+/* a[lo..mid) and a[mid..hi), each in order, into t[lo..hi). */
+static void merge(const struct sort_key *a, struct sort_key *t, size_t lo,
+		  size_t mid, size_t hi, const struct top_blocker *rows)
+{
+	size_t i = lo, j = mid, o = lo;
+
+	while (i < mid && j < hi)
+		t[o++] = cmp_key(&a[j], &a[i], rows) < 0 ? a[j++] : a[i++];
+	while (i < mid)
+		t[o++] = a[i++];
+	while (j < hi)
+		t[o++] = a[j++];
+}
+
+/*
+ * The rows in cmp_blocker()'s order; -ENOMEM (the rows as they were) if
+ * the keys find no room.
+ */
+static int sort_rows(struct top_blocker *rows, int n)
+{
+	struct sort_key *keys, *a, *t, *sw;
+	size_t *run, nrun = 0, i, r, m;
+	int ret = -ENOMEM;
+
+	keys = malloc(2 * (size_t)n * sizeof(*keys));
+	run = malloc(((size_t)n + 1) * sizeof(*run));
+	if (!keys || !run)
+		goto out;
+	a = keys;
+	t = keys + n;
+	for (i = 0; i < (size_t)n; i++) {
+		key_of(&a[i], &rows[i]);
+		a[i].i = (uint32_t)i;
+	}
+	/* the runs in order: run[r] their starts, run[nrun] the end */
+	for (i = 0; i < (size_t)n; i++)
+		if (!i || cmp_key(&a[i - 1], &a[i], rows) > 0)
+			run[nrun++] = i;
+	run[nrun] = (size_t)n;
+	/* merged two by two until one is left */
+	while (nrun > 1) {
+		for (r = 0, m = 0; r < nrun; r += 2, m++) {
+			if (r + 1 < nrun)
+				merge(a, t, run[r], run[r + 1], run[r + 2], rows);
+			else
+				memcpy(t + run[r], a + run[r],
+				       (run[r + 1] - run[r]) * sizeof(*a));
+			run[m] = run[r];
+		}
+		run[m] = (size_t)n;
+		nrun = m;
+		sw = a, a = t, t = sw;
+	}
+	/*
+	 * The rows moved into place, one cycle of the permutation at a
+	 * time (no second copy of the rows): a[k].i is the row that goes
+	 * to k; a placed row's entry is set to itself.
+	 */
+	for (i = 0; i < (size_t)n; i++) {
+		struct top_blocker tmp;
+		size_t k = i;
+
+		if (a[i].i == i)
+			continue;
+		tmp = rows[i];
+		while (a[k].i != i) {
+			size_t from = a[k].i;
+
+			rows[k] = rows[from];
+			a[k].i = (uint32_t)k;
+			k = from;
+		}
+		rows[k] = tmp;
+		a[k].i = (uint32_t)k;
+	}
+	ret = 0;
+out:
+	free(keys);
+	free(run);
+	return ret;
 }
 
 /* ------------------------------------------------------------ building */
@@ -425,11 +606,14 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 			 uint64_t now, const char *filter, int keep)
 {
 	struct klpt_session *s = top_app_session(app);
-	int i, n = klpt_task_count(s), cap = 0;
+	int i, n = klpt_task_count(s), cap = 0, hint = 0;
 	bool fallback = klpt_session_mode(s) == KLPT_MODE_FALLBACK;
+	struct top_blocker *bp;
 
 	p->blockers = NULL;
 	p->all_exact = true;
+	if (p->pending != KLPT_UNKNOWN_COUNT && p->pending <= (unsigned int)n)
+		hint = (int)p->pending;
 	if (keep > 0) {
 		p->blockers = calloc((size_t)keep, sizeof(*p->blockers));
 		if (!p->blockers)
@@ -476,26 +660,33 @@ static int collect_tasks(struct top_patch *p, const struct top_app *app,
 			}
 			continue;
 		}
-		top_blocker_fill(&b, t, now);
-		b.stale = stale_reason(fallback, b.reason);
-		p->nstale += b.stale;
-		if (b.reason >= 0 && b.reason <= KLPT_REASON_UNKNOWN)
-			p->nreason[b.reason]++;
-		if (b.blocked_ns > p->longest_ns)
-			p->longest_ns = b.blocked_ns;
-		p->all_exact &= b.checks_known;
-		if (!matches(&b, filter))
-			continue;
+		/*
+		 * Filled in place (a row not taken is written over): room
+		 * for as many as the last pass left pending, to begin
+		 * with, so that 10k rows are not copied again and again.
+		 */
 		if (p->nblockers == cap) {
 			struct top_blocker *nb;
 
 			cap = cap ? cap * 2 : 64;
+			if (cap < hint)
+				cap = hint;
 			nb = realloc(p->blockers, cap * sizeof(*nb));
 			if (!nb)
 				return -ENOMEM;
 			p->blockers = nb;
 		}
-		p->blockers[p->nblockers++] = b;
+		bp = &p->blockers[p->nblockers];
+		top_blocker_fill(bp, t, now);
+		bp->stale = stale_reason(fallback, bp->reason);
+		p->nstale += bp->stale;
+		if (bp->reason >= 0 && bp->reason <= KLPT_REASON_UNKNOWN)
+			p->nreason[bp->reason]++;
+		if (bp->blocked_ns > p->longest_ns)
+			p->longest_ns = bp->blocked_ns;
+		p->all_exact &= bp->checks_known;
+		if (matches(bp, filter))
+			p->nblockers++;
 	}
 	return 0;
 }
@@ -656,9 +847,11 @@ static int build(struct top_view *v, const struct top_app *app,
 	}
 	qsort(v->patches, v->npatches, sizeof(*v->patches), cmp_patch);
 	for (i = 0; i < v->npatches && keep <= 0; i++)
-		if (v->patches[i].nblockers > 1)
-			qsort(v->patches[i].blockers, v->patches[i].nblockers,
-			      sizeof(struct top_blocker), cmp_blocker);
+		if (v->patches[i].nblockers > 1 &&
+		    sort_rows(v->patches[i].blockers, v->patches[i].nblockers)) {
+			top_view_free(v);
+			return -ENOMEM;
+		}
 	return 0;
 }
 
