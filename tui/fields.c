@@ -57,6 +57,16 @@ char *top_put_s(char *p, const char *s)
 	return p + n;
 }
 
+/* 10^n, n < 20 */
+static unsigned long long ten_to(int n)
+{
+	unsigned long long x = 1;
+
+	while (n--)
+		x *= 10;
+	return x;
+}
+
 char *top_put_u(char *p, unsigned long long v)
 {
 	/* two digits a division */
@@ -66,25 +76,46 @@ char *top_put_u(char *p, unsigned long long v)
 		"4041424344454647484950515253545556575859"
 		"6061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	char t[24];
-	int n = sizeof(t);
+	char *end;
+	int n;
 
+	/* its digits counted, then written from the last, in place */
+	if (v < 100000000) {	/* most: 32-bit arithmetic */
+		unsigned int u = (unsigned int)v;
+
+		n = u < 10 ? 1 : u < 100 ? 2 : u < 1000 ? 3 : u < 10000 ? 4 :
+		    u < 100000 ? 5 : u < 1000000 ? 6 : u < 10000000 ? 7 : 8;
+		end = p + n;
+		p = end;
+		while (u >= 100) {
+			unsigned int r = u % 100;
+
+			u /= 100;
+			p -= 2;
+			memcpy(p, pairs + 2 * r, 2);
+		}
+		if (u >= 10)
+			memcpy(p - 2, pairs + 2 * u, 2);
+		else
+			p[-1] = (char)('0' + u);
+		return end;
+	}
+	for (n = 9; n < 20 && v >= ten_to(n); n++)
+		;
+	end = p + n;
+	p = end;
 	while (v >= 100) {
 		unsigned int r = (unsigned int)(v % 100);
 
 		v /= 100;
-		n -= 2;
-		memcpy(t + n, pairs + 2 * r, 2);
+		p -= 2;
+		memcpy(p, pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		n -= 2;
-		memcpy(t + n, pairs + 2 * v, 2);
-	} else {
-		t[--n] = (char)('0' + v);
-	}
-	while (n < (int)sizeof(t))	/* a few bytes: no memcpy() call */
-		*p++ = t[n++];
-	return p;
+	if (v >= 10)
+		memcpy(p - 2, pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return end;
 }
 
 char *top_put_d(char *p, long long v)
@@ -102,7 +133,7 @@ char *top_put_d(char *p, long long v)
  * its integer part and the comparison of the rest with 0.5 are exact
  * too.  Elsewhere (or for odd values) snprintf does it.
  */
-char *top_put_f3(char *p, double x)
+static char *f3(char *p, double x)
 {
 #if LDBL_MANT_DIG >= 60
 	if (x >= 0 && x < 1e15) {
@@ -123,14 +154,48 @@ char *top_put_f3(char *p, double x)
 	return p + sprintf(p, "%.3f", x);
 }
 
+char *top_put_f3(char *p, double x)
+{
+	/*
+	 * A blocker's two times are most often the same value, and
+	 * blockers blocked at the same time have the same: the last
+	 * value's text again (the same bits: -0.0 is not 0.0 for printf).
+	 */
+	static uint64_t last_bits;
+	static char last[32];
+	static size_t last_len;
+	uint64_t bits;
+	char *start = p;
+
+	memcpy(&bits, &x, sizeof(bits));
+	if (last_len && bits == last_bits) {
+		memcpy(p, last, sizeof(last));
+		return p + last_len;
+	}
+	p = f3(p, x);
+	if ((size_t)(p - start) < sizeof(last)) {
+		memcpy(last, start, (size_t)(p - start));
+		last_len = (size_t)(p - start);
+		last_bits = bits;
+	}
+	return p;
+}
+
+/* (constant lengths: no strlen() or memcpy() call, 10k rows a frame) */
 static char *put_bool(char *p, bool b)
 {
-	return top_put_s(p, b ? "true" : "false");
+	if (b) {
+		memcpy(p, "true", 4);
+		return p + 4;
+	}
+	memcpy(p, "false", 5);
+	return p + 5;
 }
 
 static char *put_null(char *p)
 {
-	return top_put_s(p, "null");
+	memcpy(p, "null", 4);
+	return p + 4;
 }
 
 /* A count, or null if unknown. */
@@ -139,12 +204,44 @@ static char *put_count(char *p, unsigned int n)
 	return n == KLPT_UNKNOWN_COUNT ? put_null(p) : top_put_u(p, n);
 }
 
+/* s: one of klptop's words (a few bytes: no strlen() call) */
 static char *put_quoted(char *p, const char *s)
 {
 	*p++ = '"';
-	p = top_put_s(p, s);
+	while (*s)
+		*p++ = *s++;
 	*p++ = '"';
 	return p;
+}
+
+/*
+ * One of a few words, quoted, from a table made at its first use (the
+ * word itself still comes from view.c's function): a frame writes a
+ * reason and a state for each of 10k blockers.
+ */
+struct word {
+	char q[32];
+	size_t len;	/* 0: not made yet */
+};
+
+/* w made from s; false if s does not fit (put_quoted() then) */
+static bool word_make(struct word *w, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n + 2 > sizeof(w->q))
+		return false;
+	w->q[0] = '"';
+	memcpy(w->q + 1, s, n);
+	w->q[n + 1] = '"';
+	w->len = n + 2;
+	return true;
+}
+
+static char *put_word(char *p, const struct word *w)
+{
+	memcpy(p, w->q, sizeof(w->q));	/* a constant size: a few moves */
+	return p + w->len;
 }
 
 /* ------------------------------------------------------------- words */
@@ -568,7 +665,15 @@ static char *j_kthread(char *p, const void *row)
 
 static char *j_task_state(char *p, const void *row)
 {
-	return put_quoted(p, top_state_name(BLOCKER(row)->state));
+	/* KLPT_STATE_UNKNOWN (-2) to KLPT_PATCHED (1) */
+	static struct word words[4];
+	int st = BLOCKER(row)->state;
+
+	if (st < KLPT_STATE_UNKNOWN || st > KLPT_PATCHED ||
+	    (!words[st - KLPT_STATE_UNKNOWN].len &&
+	     !word_make(&words[st - KLPT_STATE_UNKNOWN], top_state_name(st))))
+		return put_quoted(p, top_state_name(st));
+	return put_word(p, &words[st - KLPT_STATE_UNKNOWN]);
 }
 
 static const char *t_reason(const void *row, enum top_style st, int w,
@@ -593,7 +698,13 @@ static char *j_stale(char *p, const void *row)
 
 static char *j_reason(char *p, const void *row)
 {
-	return put_quoted(p, top_reason_key(BLOCKER(row)->reason));
+	static struct word words[KLPT_REASON_UNKNOWN + 1];
+	int r = BLOCKER(row)->reason;
+
+	if (r < 0 || r > KLPT_REASON_UNKNOWN ||
+	    (!words[r].len && !word_make(&words[r], top_reason_key(r))))
+		return put_quoted(p, top_reason_key(r));
+	return put_word(p, &words[r]);
 }
 
 static const char *t_function(const void *row, enum top_style st, int w,

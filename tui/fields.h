@@ -107,7 +107,8 @@ void top_buf_free(struct top_buf *b);
 char *top_put_s(char *p, const char *s);
 char *top_put_u(char *p, unsigned long long v);
 char *top_put_d(char *p, long long v);
-char *top_put_f3(char *p, double x);	/* printf's "%.3f" */
+/* printf's "%.3f" (writes 32 bytes at least: room for them is made) */
+char *top_put_f3(char *p, double x);
 /* s as a JSON string, quotes included (6 * strlen(s) + 3 bytes). */
 char *top_put_json_str(char *p, const char *s);
 

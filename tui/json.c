@@ -123,7 +123,7 @@ static char *fields(struct top_buf *b, char *p, const char *lead,
 		    const char *tail)
 {
 	const struct plan *pl = plan_of(type);
-	int i;
+	const struct step *st = pl->s, *end = st + pl->n;
 
 	b->len = (size_t)(p - b->p);
 	p = top_buf_reserve(b, pl->need + (after ? strlen(after) : 0));
@@ -131,13 +131,17 @@ static char *fields(struct top_buf *b, char *p, const char *lead,
 		return NULL;
 	while (*lead)
 		*p++ = *lead++;
-	for (i = 0; i < pl->n; i++) {
+	for (; st < end; st++) {
 		/* (never the first key, nor one of an object: fields.c) */
-		if (pl->s[i].has && !pl->s[i].has(row))
+		if (st->has && !st->has(row))
 			continue;
-		memcpy(p, pl->s[i].pre, pl->s[i].len);
-		p = pl->s[i].put(p + pl->s[i].len, row);
-		if (!i && after)
+		/*
+		 * the whole array (a constant size: a few moves, not a
+		 * call); the room reserved for the value holds the rest
+		 */
+		memcpy(p, st->pre, sizeof(st->pre));
+		p = st->put(p + st->len, row);
+		if (st == pl->s && after)
 			p = top_put_s(p, after);
 	}
 	if (pl->close)
