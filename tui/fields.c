@@ -1009,6 +1009,71 @@ const struct top_field *top_fields(enum top_row row, int *n)
 	return tables[row].f;
 }
 
+/*
+ * A blocker's JSON object in one function: a frame writes 10k of them,
+ * and walking the table's plan (json.c) for each, a call through a
+ * pointer a field, cost more than the values.  BLOCKER_JSON lists the
+ * keys and writers it uses, in the table's order; it is checked against
+ * blocker_fields (top_json_fast()) and used only when they agree, so
+ * that the table stays the one description of the fields: change the
+ * table, and the plan writes the rows until this list follows (the
+ * sanitizer build that the tests run aborts instead, so they catch it).
+ */
+#define BLOCKER_JSON(X)							\
+	X(tgid, j_tgid) X(tid, j_tid) X(pid, j_tid) X(comm, j_comm)	\
+	X(kthread, j_kthread) X(state, j_task_state)			\
+	X(reason, j_reason) X(stale, j_stale) X(function, j_function)	\
+	X(blocked_s, j_blocked) X(blocked_s_since_open, j_blocked_seen) \
+	X(checks, j_checks) X(checks_since_open, j_checks_seen)
+
+static char *json_blocker(char *p, const void *row)
+{
+	char *start = p;
+
+	/* each key with a comma before it; the first one's is the { */
+#define X(key, put)							\
+	memcpy(p, ",\"" #key "\":", sizeof(",\"" #key "\":") - 1);	\
+	p = put(p + sizeof(",\"" #key "\":") - 1, row);
+	BLOCKER_JSON(X)
+#undef X
+	*start = '{';
+	*p++ = '}';
+	return p;
+}
+
+top_json_row_fn top_json_fast(enum top_row row)
+{
+	static const struct {
+		const char *json;
+		char *(*put)(char *p, const void *row);
+	} list[] = {
+#define X(key, put) { #key, put },
+		BLOCKER_JSON(X)
+#undef X
+	};
+	static int agree = -1;	/* not checked yet */
+	int i;
+
+	if (row != TOP_ROW_BLOCKER)
+		return NULL;
+	if (agree < 0) {
+		agree = N(list) == N(blocker_fields);
+		for (i = 0; agree && i < N(list); i++)
+			agree = blocker_fields[i].json &&
+				!strcmp(blocker_fields[i].json, list[i].json) &&
+				blocker_fields[i].json_put == list[i].put &&
+				!blocker_fields[i].has;
+#if defined(__SANITIZE_ADDRESS__)
+		if (!agree) {
+			fprintf(stderr, "fields.c: BLOCKER_JSON is not the "
+				"table's list of blocker fields\n");
+			abort();
+		}
+#endif
+	}
+	return agree ? json_blocker : NULL;
+}
+
 const struct top_field *top_field_find(enum top_row row, const char *key)
 {
 	int i;

@@ -84,6 +84,15 @@ const struct top_field *top_fields(enum top_row row, int *n);
 /* The field of a row with that key, or NULL. */
 const struct top_field *top_field_find(enum top_row row, const char *key);
 
+/*
+ * The row type's whole JSON object ({...}) written by one function at
+ * p, with room as the plan's (TOP_FIELD_JSON_MAX a field): the same
+ * bytes as the table's keys and writers, faster.  NULL when there is
+ * none, or it does not agree with the table (fields.c).
+ */
+typedef char *(*top_json_row_fn)(char *p, const void *row);
+top_json_row_fn top_json_fast(enum top_row row);
+
 /* The blocker column a -s KEY names (also "comm", its former name). */
 int top_sort_parse(const char *key, enum top_sort *s);
 

@@ -23,7 +23,9 @@
  *
  * The keys, their order and their values are the field table's
  * (fields.c: a field's JSON key, its json_put()); this file only walks
- * it.  "pid" is the thread, as "tid" (klptop 0.1's key, kept).
+ * it, or has a blocker's object written by top_json_fast()'s function,
+ * which fields.c checks against the table.  "pid" is the thread, as
+ * "tid" (klptop 0.1's key, kept).
  *
  * Unknown is null, never a guessed value: "pass", "signals", "elapsed_s"
  * of a transition the session joined under way; "target", "switched",
@@ -200,6 +202,7 @@ static char *details(struct top_buf *b, char *p, const struct top_app *app,
 static char *patch(struct top_buf *b, char *p, const struct top_patch *pa,
 		   const char *status, const struct top_app *app)
 {
+	top_json_row_fn fast = top_json_fast(TOP_ROW_BLOCKER);
 	char after[64];
 	int i;
 
@@ -210,6 +213,16 @@ static char *patch(struct top_buf *b, char *p, const struct top_patch *pa,
 		return NULL;
 	PUT(",\"blockers\":[");
 	for (i = 0; i < pa->nblockers; i++) {
+		if (fast) {
+			b->len = (size_t)(p - b->p);
+			p = top_buf_reserve(b, plan_of(TOP_ROW_BLOCKER)->need);
+			if (!p)
+				return NULL;
+			if (i)
+				*p++ = ',';
+			p = fast(p, &pa->blockers[i]);
+			continue;
+		}
 		p = fields(b, p, i ? ",{" : "{", TOP_ROW_BLOCKER,
 			   &pa->blockers[i], NULL, "}");
 		if (!p)
