@@ -444,6 +444,12 @@ static int sort_rows(struct top_blocker *rows, int n)
 	size_t *run, nrun = 0, i, r, m;
 	int ret = -ENOMEM;
 
+	/* already in order (the model's often is the default sort's): as it is */
+	for (i = 1; i < (size_t)n && cmp_blocker(&rows[i - 1], &rows[i]) <= 0;
+	     i++)
+		;
+	if (i >= (size_t)n)
+		return 0;
 	keys = malloc(2 * (size_t)n * sizeof(*keys));
 	run = malloc(((size_t)n + 1) * sizeof(*run));
 	if (!keys || !run)
