@@ -386,6 +386,16 @@ def latency(build, out):
     out.append("")
 
 
+def stdout_fs(d):
+    """Where tui.sh sent klptop's standard output: "a tmpfs" or "disk"."""
+    try:
+        with open(os.path.join(d, "stdout-fs")) as f:
+            fs = f.read().strip()
+    except OSError:
+        return "disk (this run did not say)"
+    return "a tmpfs (/dev/shm)" if fs == "tmpfs" else fs
+
+
 def tui_scale(build, out):
     out.append("## 5. klptop scale: frame time and memory (host, replay)\n")
     d = os.path.join(build, "tui")
@@ -426,8 +436,9 @@ def tui_scale(build, out):
                "running, 10% unreliable stack) and 30 retry passes a second apart that block "
                "them again. `klptop --replay DIR -d 1 -n 32` (one frame a second: each frame "
                "takes in one pass's B events; the frame before the first event is left out), "
-               "`KLPTOP_FRAME_LOG`. Frame = view build + text, JSON or metrics output (to a "
-               "file; `--openmetrics`: the exposition written to a temporary file, fsync()ed, "
+               "`KLPTOP_FRAME_LOG`. Frame = view build + text, JSON or metrics output (standard "
+               f"output to a file on {stdout_fs(d)}, its write() into the page cache, not "
+               "the disk's writeback; `--openmetrics`: the exposition written to a temporary file, fsync()ed, "
                "renamed over FILE, the directory fsync()ed, as in production), not the event "
                "intake between frames. Median of the runs' medians; p99 over "
                "all frames of all runs; RSS: the largest seen; ratio to -b: the median frame "
