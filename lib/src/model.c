@@ -1628,6 +1628,7 @@ static void apply_blocked(struct klpt_model *m, const struct klpt_event *ev)
 			p->pass_known = p->signals_known = false;
 			checks_unseen(m, p);
 			idle_unknown(m);
+			p->anchor_known = false;	/* a pass unseen */
 		}
 		p->in_transition = true;
 		p->begun = true;	/* checks run only after the start */
@@ -2005,6 +2006,12 @@ void klpt_model_apply(struct klpt_model *m, const struct klpt_event *ev)
 			/* checks and idle switches may be among the lost */
 			checks_unseen(m, p);
 			idle_unknown(m);
+			/*
+			 * and passes, reverses, whole transitions: what a
+			 * task did since the last pass seen says nothing of
+			 * the pass now running (apply_blocked())
+			 */
+			p->anchor_known = false;
 		}
 		break;
 	case KLPT_EV_RESYNC:	/* the session reconciled just before */

@@ -1203,6 +1203,32 @@ static void test_switch_before_blocked(void)
 }
 
 /*
+ * After lost events a switch seen before them says nothing of the pass
+ * now running (a reverse and a reverse back, or a whole transition, may
+ * be among the lost): a blocked event then is believed.
+ */
+static void test_lost_then_blocked(void)
+{
+	fresh();
+	load_and_init(LP);
+	sw(SH, SH, "sh", UNP, PAT, KLPT_VIA_USER_RETURN);
+	lost();		/* reverse, sh switches back, reverse again */
+	blocked(SH, "sh", LP, PAT, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(state(SH), UNP);
+	CHECK_INT(klpt_task_reason(K(SH)), KLPT_REASON_SLEEPING_IN_FUNC);
+	pass(LP, PAT, 1, 6, 1);
+	CHECK_INT(state(SH), UNP);
+
+	fresh();
+	load_and_init(LP);
+	task_new(300, 300, "child", UNP, 0, SH);
+	lost();		/* the child switches, completion, a disable */
+	blocked(300, "child", LP, UNP, KLPT_REASON_SLEEPING_IN_FUNC, FUNC);
+	CHECK_INT(state(300), PAT);
+	CHECK_INT(klpt_task_reason(K(300)), KLPT_REASON_SLEEPING_IN_FUNC);
+}
+
+/*
  * fork_inherit: children get their parent's state; a child that exits
  * unswitched stops counting once a pass proves it is not pending.
  */
@@ -3679,6 +3705,7 @@ int main(void)
 	RUN(test_signal_user);
 	RUN(test_switch_after_complete);
 	RUN(test_switch_before_blocked);
+	RUN(test_lost_then_blocked);
 	RUN(test_fork_inherit);
 	RUN(test_mid_transition);
 	RUN(test_mid_transition_no_truth);
