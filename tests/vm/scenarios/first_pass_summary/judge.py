@@ -224,13 +224,17 @@ def direction(name, target, m_begin, m_release, m_done, held_name,
     # on a starved guest it may get it only after the first retry, which
     # then runs disarmed and is summarized as a whole (the hooks change
     # only under klp_mutex, which every pass holds).  Such leading retries
-    # are judged as pass 0 is; at least one retry before the release must
-    # be armed.
+    # are judged as pass 0 is; the work waits for one pass, a second at
+    # most (retries are a second apart); at least one retry before the
+    # release must be armed.
     late = 0
     for mine in per_pass[1:]:
         if not mine or any(e["reason"] != "unknown" for e in mine):
             break
         late += 1
+    j.check(late <= 2, "%s: expected the per-task hooks armed by pass 3 (the "
+            "arming work queued at the end of pass 0), got %d summarized "
+            "retries" % (name, late))
     armed = [p for p in passes[1 + late:] if at(p) < i_release]
     j.check(armed, "%s: expected a retry pass with the per-task hooks armed "
             "before the release, got %d summarized retries and none armed"
