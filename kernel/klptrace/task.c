@@ -21,55 +21,10 @@
 #include "klptrace.h"
 #include "klp_trace.h"
 
-enum { HOOK_CHECK, HOOK_UPDATE, HOOK_FORK, HOOK_FORK_FAIL, NR_HOOKS };
-static struct klpt_hook hooks[NR_HOOKS];
-
 struct check_data {
 	struct task_struct *task;
 	const char **old_name;
 };
-
-struct update_data {
-	struct task_struct *task;
-	int old_state, target;
-	unsigned int epoch;
-	bool checked;	/* switched by a stack check meanwhile */
-};
-
-/*
- * The stack check switched a task that is not running (or current).
- * A task preempted inside klp_update_patch_state() before it tested its
- * pending flag (possible with full preemption: PREEMPT_RT, or
- * preempt=full) is such a task: the check switched it, the event says so,
- * and its own call then changes nothing, but its return sees the state
- * changed since the entry.  Mark that call's kretprobe instance so that
- * its return does not report the switch a second time.  The instances
- * of a task that is not running are on its rethooks list, which only
- * the task itself changes (as rethook's own __rethook_find_ret_addr()
- * relies on); the check runs under the task's rq lock, so it cannot
- * run meanwhile.  The update hook goes after this one at unload
- * (main.c: the klp_locked hooks first), so its rethook is alive here.
- */
-static void mark_checked(struct task_struct *task)
-{
-#ifdef CONFIG_KRETPROBE_ON_RETHOOK
-	struct rethook *rh = hooks[HOOK_UPDATE].krp.rh;
-	struct llist_node *n;
-
-	if (hooks[HOOK_UPDATE].status || !rh)
-		return;
-	for (n = task->rethooks.first; n; n = n->next) {
-		struct rethook_node *node;
-		struct kretprobe_instance *ri;
-
-		node = container_of(n, struct rethook_node, llist);
-		if (node->rethook != rh)
-			continue;
-		ri = container_of(node, struct kretprobe_instance, node);
-		WRITE_ONCE(((struct update_data *)ri->data)->checked, true);
-	}
-#endif
-}
 
 static int blocked_reason(int err)
 {
@@ -104,7 +59,6 @@ static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!err) {
 		trace_klp_task_switch(d->task, !target, target,
 				      KLP_TRACE_VIA_STACK_CHECK);
-		mark_checked(d->task);
 		return 0;
 	}
 	/* The core sets the name only when it found one on the stack. */
@@ -113,6 +67,12 @@ static int check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 			       err == -EADDRINUSE ? *d->old_name : "");
 	return 0;
 }
+
+struct update_data {
+	struct task_struct *task;
+	int old_state, target;
+	unsigned int epoch;
+};
 
 /* The state a switch writes now: the core's klp_target_state. */
 static int core_target(void)
@@ -134,7 +94,6 @@ static int update_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!klp_patch_pending(task))
 		return 1;
 	d->task = task;
-	d->checked = false;
 	d->epoch = klpt_flag_epoch();
 	d->old_state = READ_ONCE(task->patch_state);
 	d->target = core_target();
@@ -150,9 +109,7 @@ static int update_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
  * event then comes after klp_transition_complete, with the right to=.
  * Only a reverse or a force, which clear or take other tasks' flags,
  * make the entry's reading unsure (epoch): then the state read now
- * tells, if it is a state a switch writes.  A change that a stack check
- * made while the task was preempted before its test (mark_checked()) is
- * the check's, reported by it.
+ * tells, if it is a state a switch writes.
  */
 static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -160,7 +117,7 @@ static int update_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	int new_state = READ_ONCE(d->task->patch_state);
 	int via;
 
-	if (new_state == d->old_state || READ_ONCE(d->checked))
+	if (new_state == d->old_state)
 		return 0;
 	if (klpt_flag_epoch() == d->epoch && d->target != d->old_state &&
 	    (d->target == KLP_PATCHED || d->target == KLP_UNPATCHED))
@@ -204,6 +161,9 @@ static int fork_pre(struct kprobe *p, struct pt_regs *regs)
 	trace_klp_task_new(child, state);
 	return 0;
 }
+
+enum { HOOK_CHECK, HOOK_UPDATE, HOOK_FORK, HOOK_FORK_FAIL, NR_HOOKS };
+static struct klpt_hook hooks[NR_HOOKS];
 
 /*
  * cgroup_cancel_fork(struct task_struct *child, struct kernel_clone_args
