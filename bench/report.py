@@ -466,8 +466,10 @@ def tui_scale(build, out):
         # and the memory: RSS <= 64 MiB at 100k threads
         verdict = yes(judged < limit and rss / 1024 <= 64) if rec == "big" else ""
         write = f"{io:.2f} / {io99:.2f}" if mode == "om" else ""
+        # a p99 that rounds to its limit shows the digit that decided
+        p99s = f"{p99:.3f}" if rec == "big" and round(p99, 2) == limit else f"{p99:.2f}"
         out.append(f"| {label} | {names[mode]} | {nr} x {nf // nr} | {m:.2f} | "
-                   f"{p99:.2f} | {b:.2f} | {dr:.2f} | {write} | {rss / 1024:.0f} | {ratio} | {to_b} | {tgt} | {verdict} |")
+                   f"{p99s} | {b:.2f} | {dr:.2f} | {write} | {rss / 1024:.0f} | {ratio} | {to_b} | {tgt} | {verdict} |")
     jb = {r: lines(os.path.join(d, f"json-bytes.{r}")) for r in ("big", "small", "huge")}
     if jb["big"]:
         out.append("")
