@@ -127,6 +127,23 @@ def fork_outside_transition(e):
     return e.name == "klp_task_fork_failed"
 
 
+def maybe_after(e, x):
+    """Event E may have happened after event X: it comes later in
+    events.txt, or both carry the same timestamp from different CPUs,
+    whose order the trace cannot tell (a clock that does not advance
+    between them: seen on the native kernel's VM, where
+    klp_transition_init, klp_transition_start and a user-return switch
+    on the other CPU all read 4.073022)."""
+    return x is not None and (e.lineno > x.lineno or (
+        e.ts == x.ts and e.cpu != x.cpu))
+
+
+def maybe_before(e, x):
+    """Event E may have happened before event X (see maybe_after())."""
+    return x is not None and (e.lineno < x.lineno or (
+        e.ts == x.ts and e.cpu != x.cpu))
+
+
 def early_fork(e, init, start):
     """klp_task_switch E is a fork between klp_transition_init INIT and
     klp_transition_start START whose child took the initial state.

@@ -21,8 +21,9 @@ from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
                     check_event, check_free_chain, check_last_pass_done,
                     check_lp, check_lp_gone, check_no_patch_state,
                     check_pass_numbers, check_refcnt, check_transition_seq,
-                    early_fork, late_return_switch, require_markers,
-                    switch_vias, trace_complete)
+                    early_fork, late_return_switch, maybe_after,
+                    maybe_before, require_markers, switch_vias,
+                    trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
 LP = "klpt_lp_sleep"
@@ -136,8 +137,10 @@ j.check(len(kfree) == 1 and i_rmmod < at(kfree[0]) < i_removed,
 # --- the unpatching switches ----------------------------------------------------
 init = tr.first("klp_transition_init")
 start = tr.first("klp_transition_start")
+# (maybe_after/maybe_before: same-timestamp events of two CPUs are in
+# no known order)
 sw = ev.named("klp_task_switch").where(
-    lambda e: at(start) < at(e) < at(complete))
+    lambda e: maybe_after(e, start) and maybe_before(e, complete))
 # Forks may precede klp_transition_start: a child forked after the init
 # is born patched, the initial state (early_fork()).  Forks may follow
 # klp_transition_complete: the core resets the patch states to -1 only at
@@ -146,7 +149,8 @@ sw = ev.named("klp_task_switch").where(
 # that reset.
 i_free = at(free) if free is not None else i_removed
 outside = ev.named("klp_task_switch").where(
-    lambda e: at(e) > i_disable and not at(start) < at(e) < at(complete)
+    lambda e: at(e) > i_disable and not (
+        maybe_after(e, start) and maybe_before(e, complete))
     and not (e["via"] == "fork" and at(complete) < at(e) < i_free
              and e["to"] == "unpatched")
     and not (late_return_switch(e, complete) and at(e) < i_free)

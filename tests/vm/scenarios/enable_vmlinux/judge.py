@@ -21,6 +21,7 @@ from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
                     check_event, check_last_pass_done, check_lp,
                     check_no_patch_state, check_pass_numbers,
                     check_transition_seq, early_fork, late_return_switch,
+                    maybe_after, maybe_before,
                     require_markers, switch_vias, trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
 
@@ -133,7 +134,8 @@ switches = ev.named("klp_task_switch")
 # klptrace.ko's user-return and idle switches may come late (see
 # late_return_switch()), up to the mark taken once transition=0.
 outside = switches.where(
-    lambda e: not i_start < at(e) < i_complete and not (
+    lambda e: not (maybe_after(e, start) and maybe_before(e, complete))
+    and not (
         e["via"] == "fork" and i_complete < at(e) < i_done) and not (
         late_return_switch(e, complete) and at(e) < i_done) and not
     early_fork(e, init, start))
@@ -146,7 +148,7 @@ late = switches.where(lambda e: i_complete < at(e) < i_done
                       and e["via"] == "fork" and e["to"] != "patched")
 j.check(not late, "expected children forked after klp_transition_complete "
         "(every task patched) to inherit to=patched, saw", *show(late))
-sw = switches.where(lambda e: i_start < at(e) < i_done
+sw = switches.where(lambda e: maybe_after(e, start) and at(e) < i_done
                     or early_fork(e, init, start))
 
 idle = sw.where(lambda e: e["pid"] == 0)
