@@ -455,12 +455,12 @@ run_scenario() {
 		-kernel "$kernel" -initrd "$s_initrd"
 		-nodefaults -no-user-config -display none -monitor none -no-reboot)
 	[ -z "$s_icount" ] || qemu_args+=(-icount "$s_icount")
-	# What the VM was, for whoever reads the results (the accelerator: a
-	# failure under multi-threaded TCG may be the emulator's).
-	printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" -append "$append" >"$res/qemu.cmdline"
-	echo >>"$res/qemu.cmdline"
 	t0=$(date +%s.%N)
 	for boot in 1 2; do
+		# What the VM was, for whoever reads the results (the accelerator:
+		# a failure under multi-threaded TCG may be the emulator's).
+		printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" -append "$append" >"$res/qemu.cmdline"
+		echo >>"$res/qemu.cmdline"
 		if [ -x "$scenarios_dir/$s/host.sh" ]; then
 			# The console is a terminal that host.sh drives (run_console).
 			run_console "$s" "$res"
@@ -482,8 +482,6 @@ run_scenario() {
 			rm -rf "$res"
 			mkdir -p "$res"
 			[ -z "$keep" ] || mv "$keep" "$res/boot1-console.log"
-			printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" -append "$append" >"$res/qemu.cmdline"
-			echo >>"$res/qemu.cmdline"
 			continue
 		fi
 		break

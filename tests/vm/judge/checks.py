@@ -29,6 +29,8 @@ __all__ = [
     "check_no_patch_state", "check_task", "transition_seq",
     "check_transition_seq", "check_pass_numbers", "check_last_pass_done",
     "only_one", "check_order", "check_free_chain", "switched_in_check",
+    "fork_outside_transition", "late_return_switch", "early_fork",
+    "maybe_after", "maybe_before",
 ]
 
 # klp_task_blocked err values (reason sleeping_in_func, running).
@@ -127,21 +129,24 @@ def fork_outside_transition(e):
     return e.name == "klp_task_fork_failed"
 
 
-def maybe_after(e, x):
-    """Event E may have happened after event X: it comes later in
-    events.txt, or both carry the same timestamp from different CPUs,
-    whose order the trace cannot tell (a clock that does not advance
+def tied(e, x):
+    """Events E and X carry the same timestamp from different CPUs, so
+    the trace cannot tell their order (a clock that does not advance
     between them: seen on the native kernel's VM, where
     klp_transition_init, klp_transition_start and a user-return switch
     on the other CPU all read 4.073022)."""
-    return x is not None and (e.lineno > x.lineno or (
-        e.ts == x.ts and e.cpu != x.cpu))
+    return e.ts == x.ts and e.cpu != x.cpu
+
+
+def maybe_after(e, x):
+    """Event E may have happened after event X: later in events.txt, or
+    tied()."""
+    return x is not None and (e.lineno > x.lineno or tied(e, x))
 
 
 def maybe_before(e, x):
     """Event E may have happened before event X (see maybe_after())."""
-    return x is not None and (e.lineno < x.lineno or (
-        e.ts == x.ts and e.cpu != x.cpu))
+    return x is not None and (e.lineno < x.lineno or tied(e, x))
 
 
 def early_fork(e, init, start):
