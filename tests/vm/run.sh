@@ -476,8 +476,13 @@ run_scenario() {
 		# line before it loads any module of ours.  Boot it once more;
 		# its first console stays in boot1-console.log.
 		if [ "$boot" = 1 ] && { [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; } &&
-			! tr -d '\r' <"$res/console.log" 2>/dev/null | grep -q '^klpt-init: scenario '; then
-			keep=$(mktemp) && cp "$res/console.log" "$keep" 2>/dev/null
+			! grep -qs 'klpt-init: scenario ' "$res/console.log"; then
+			# (grep on the file: behind a pipe, grep -q's early exit
+			# kills the writer and pipefail reads that as no match)
+			keep=
+			if [ -f "$res/console.log" ]; then
+				keep=$(mktemp) && cp "$res/console.log" "$keep"
+			fi
 			echo "note: $label: the guest kernel hung before /init ran (killed at $s_host_timeout s): booted again" >&2
 			rm -rf "$res"
 			mkdir -p "$res"

@@ -21,7 +21,7 @@ from checks import (FULL_TRANSITION, check_dmesg_transitions,  # noqa: E402
                     check_event, check_free_chain, check_last_pass_done,
                     check_lp, check_lp_gone, check_no_patch_state,
                     check_pass_numbers, check_refcnt, check_transition_seq,
-                    early_fork, late_return_switch, maybe_after,
+                    before, early_fork, late_return_switch, maybe_after,
                     maybe_before, require_markers, switch_vias,
                     trace_complete)
 from klptjudge import Judge, load_events, load_snap, show  # noqa: E402
@@ -137,10 +137,17 @@ j.check(len(kfree) == 1 and i_rmmod < at(kfree[0]) < i_removed,
 # --- the unpatching switches ----------------------------------------------------
 init = tr.first("klp_transition_init")
 start = tr.first("klp_transition_start")
-# (maybe_after/maybe_before: same-timestamp events of two CPUs are in
-# no known order)
-sw = ev.named("klp_task_switch").where(
-    lambda e: maybe_after(e, start) and maybe_before(e, complete))
+
+
+def in_transition(e):
+    """Between the start and the completion, as far as the trace can
+    tell: same-timestamp events of two CPUs are in no known order
+    (maybe_after/maybe_before), but nothing before the init counts."""
+    return (before(init, e) and maybe_after(e, start)
+            and maybe_before(e, complete))
+
+
+sw = ev.named("klp_task_switch").where(in_transition)
 # Forks may precede klp_transition_start: a child forked after the init
 # is born patched, the initial state (early_fork()).  Forks may follow
 # klp_transition_complete: the core resets the patch states to -1 only at
@@ -149,8 +156,7 @@ sw = ev.named("klp_task_switch").where(
 # that reset.
 i_free = at(free) if free is not None else i_removed
 outside = ev.named("klp_task_switch").where(
-    lambda e: at(e) > i_disable and not (
-        maybe_after(e, start) and maybe_before(e, complete))
+    lambda e: at(e) > i_disable and not in_transition(e)
     and not (e["via"] == "fork" and at(complete) < at(e) < i_free
              and e["to"] == "unpatched")
     and not (late_return_switch(e, complete) and at(e) < i_free)
@@ -169,8 +175,10 @@ j.check(not wrong, "expected every switch of the disable to=unpatched (a "
 # writes via=user_return at the return of klp_update_patch_state(), and
 # the pass that finds the task switched may complete the transition
 # before that (late_return_switch(), the same bound as above).
+# (One tied with the completion is in sw already.)
 late = ev.named("klp_task_switch").where(
-    lambda e: late_return_switch(e, complete) and at(e) < i_free)
+    lambda e: late_return_switch(e, complete) and at(e) < i_free
+    and not in_transition(e))
 for tid, t in sorted(enabled.tasks.items()):
     if tid not in ready.tasks or ready.tasks[tid].tgid != t.tgid:
         continue

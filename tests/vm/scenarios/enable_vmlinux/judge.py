@@ -134,7 +134,8 @@ switches = ev.named("klp_task_switch")
 # klptrace.ko's user-return and idle switches may come late (see
 # late_return_switch()), up to the mark taken once transition=0.
 outside = switches.where(
-    lambda e: not (maybe_after(e, start) and maybe_before(e, complete))
+    lambda e: not (at(init) < at(e) and maybe_after(e, start)
+                   and maybe_before(e, complete))
     and not (
         e["via"] == "fork" and i_complete < at(e) < i_done) and not (
         late_return_switch(e, complete) and at(e) < i_done) and not
@@ -148,7 +149,8 @@ late = switches.where(lambda e: i_complete < at(e) < i_done
                       and e["via"] == "fork" and e["to"] != "patched")
 j.check(not late, "expected children forked after klp_transition_complete "
         "(every task patched) to inherit to=patched, saw", *show(late))
-sw = switches.where(lambda e: maybe_after(e, start) and at(e) < i_done
+sw = switches.where(lambda e: at(init) < at(e) and maybe_after(e, start)
+                    and at(e) < i_done
                     or early_fork(e, init, start))
 
 idle = sw.where(lambda e: e["pid"] == 0)
